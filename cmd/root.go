@@ -1,0 +1,124 @@
+// Package cmd is k8sexec's command line: cobra commands that turn flags into
+// options, call the engine, pick a report writer, and map the outcome to an
+// exit code. It is the only package that imports cobra, and the only one
+// that decides anything about terminals and colour.
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+)
+
+// Exit codes.
+const (
+	ExitOK          = 0   // no finding at or above --fail-on
+	ExitFindings    = 1   // findings at or above --fail-on
+	ExitError       = 2   // usage error, or an input not read completely
+	ExitInterrupted = 130 // interrupted (SIGINT)
+)
+
+// Build describes the binary; main sets it from -ldflags.
+type Build struct {
+	Version string
+	Commit  string
+	Date    string
+}
+
+// BuildInfo is the running binary's version information.
+var BuildInfo = Build{Version: "dev"}
+
+// env is what commands need from the outside world, so tests can run them
+// in-process with their own streams.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	stdinTTY       bool
+	stdoutTTY      bool
+}
+
+// exitError carries an exit code out of a command. An empty message means
+// the command already said everything.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+func usageError(format string, args ...any) error {
+	return &exitError{code: ExitError, msg: fmt.Sprintf(format, args...)}
+}
+
+// Execute runs the k8sexec command line and returns the process exit code.
+func Execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, stdinTTY: isTerminal(stdin), stdoutTTY: isTerminal(stdout)}
+	root := newRootCmd(e)
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.msg != "" {
+			fmt.Fprintln(stderr, "k8sexec: "+ee.msg)
+		}
+		return ee.code
+	}
+	fmt.Fprintln(stderr, "k8sexec: "+err.Error())
+	return ExitError
+}
+
+func isTerminal(v any) bool {
+	f, ok := v.(*os.File)
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}
+
+func newRootCmd(e *env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "k8sexec",
+		Short: "Find who got a shell in which container, from Kubernetes logs",
+		Long: `k8sexec reads Kubernetes audit logs and container process-event logs (NDJSON, plain,
+gzip or zstd; files, folders or stdin), runs Elastic's exec detection rules on them offline,
+and prints one triage-ready finding per exec session, with next steps.`,
+		Example: `  k8sexec scan /var/log/kubernetes/audit/
+  zcat audit.log.gz | k8sexec scan -
+  k8sexec scan --format json -o findings.json audit.log process.ndjson`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError("%v\nRun '%s --help' for usage.", err, c.CommandPath())
+	})
+	root.AddCommand(newScanCmd(e), newRulesCmd(e), newVersionCmd(e))
+	return root
+}
+
+// exactArgs is cobra.ExactArgs with a usage-error exit code.
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageError("%s takes %d argument(s), got %d\nRun '%s --help' for usage.", c.CommandPath(), n, len(args), c.CommandPath())
+		}
+		return nil
+	}
+}
+
+func oneOf(flag, value string, allowed ...string) error {
+	for _, a := range allowed {
+		if value == a {
+			return nil
+		}
+	}
+	return usageError("--%s %q: want one of %s", flag, value, strings.Join(allowed, ", "))
+}

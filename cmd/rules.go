@@ -1,0 +1,228 @@
+package cmd
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/k8sexec/k8sexec/report"
+	"github.com/k8sexec/k8sexec/rules"
+	"github.com/spf13/cobra"
+)
+
+// ruleFlags select the rules a command runs.
+type ruleFlags struct {
+	paths   []string
+	only    []string
+	disable []string
+}
+
+func (f *ruleFlags) register(c *cobra.Command) {
+	c.Flags().StringArrayVar(&f.paths, "rules", nil, "load more rules from a TOML file or folder (repeatable)")
+	c.Flags().StringArrayVar(&f.only, "only-rule", nil, "run only the rule with this rule_id (repeatable)")
+	c.Flags().StringArrayVar(&f.disable, "disable-rule", nil, "do not run the rule with this rule_id (repeatable)")
+}
+
+// loadRules builds the rule set: built-ins, then files, then the
+// --only-rule and --disable-rule filters. Rules that cannot run offline are
+// skipped and reported on warn; a broken rule file or an unknown rule_id is
+// an error.
+func (f *ruleFlags) load(warn io.Writer) (*rules.Set, []string, error) {
+	builtin, err := rules.Builtin()
+	if err != nil {
+		return nil, nil, err
+	}
+	var loaded []*rules.Rule
+	var skipped []string
+	for _, p := range f.paths {
+		results, err := rules.LoadPath(p)
+		if err != nil {
+			return nil, nil, usageError("--rules %s: %v", p, err)
+		}
+		if len(results) == 0 {
+			return nil, nil, usageError("--rules %s: no .toml rule files found", p)
+		}
+		for _, r := range results {
+			switch {
+			case r.Err == nil:
+				loaded = append(loaded, r.Rule)
+			case r.Skipped():
+				msg := fmt.Sprintf("%s: %s", r.Path, r.Reason())
+				skipped = append(skipped, msg)
+				if warn != nil {
+					fmt.Fprintln(warn, "k8sexec: rule skipped: "+report.Clean(msg))
+				}
+			default:
+				return nil, nil, usageError("rule file %v", r.Err)
+			}
+		}
+	}
+	set, err := rules.NewSet(builtin, loaded)
+	if err != nil {
+		return nil, nil, usageError("%v", err)
+	}
+	for _, id := range append(append([]string{}, f.only...), f.disable...) {
+		if set.ByID(id) == nil {
+			return nil, nil, usageError("no rule with rule_id %q (see k8sexec rules list)", id)
+		}
+	}
+	if len(f.only) > 0 {
+		set.Filter(func(r *rules.Rule) bool { return contains(f.only, r.ID) })
+	}
+	if len(f.disable) > 0 {
+		set.Filter(func(r *rules.Rule) bool { return !contains(f.disable, r.ID) })
+	}
+	return set, skipped, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func newRulesCmd(e *env) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "rules",
+		Short: "List, show and check detection rules",
+	}
+	c.AddCommand(newRulesListCmd(e), newRulesShowCmd(e), newRulesCheckCmd(e))
+	return c
+}
+
+func newRulesListCmd(e *env) *cobra.Command {
+	var rf ruleFlags
+	c := &cobra.Command{
+		Use:   "list",
+		Short: "List the rules a scan would run",
+		Args:  exactArgs(0),
+		RunE: func(c *cobra.Command, args []string) error {
+			set, _, err := rf.load(e.stderr)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "RULE ID\tSEVERITY\tRISK\tLANGUAGE\tSOURCE\tNAME")
+			for _, r := range set.Rules {
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", r.ID, r.Severity, r.RiskScore, r.Language, origin(r), report.Clean(r.Name))
+			}
+			for _, rr := range set.Replaced {
+				fmt.Fprintf(e.stderr, "k8sexec: built-in rule %s\n", report.Clean("replaced: "+rr))
+			}
+			return tw.Flush()
+		},
+	}
+	rf.register(c)
+	return c
+}
+
+func origin(r *rules.Rule) string {
+	switch {
+	case r.Builtin() && r.Origin == "k8sexec":
+		return "built-in (k8sexec)"
+	case r.Builtin():
+		return "built-in (" + r.Origin + ")"
+	}
+	return r.Source
+}
+
+func newRulesShowCmd(e *env) *cobra.Command {
+	var rf ruleFlags
+	c := &cobra.Command{
+		Use:   "show RULE_ID",
+		Short: "Show a rule: metadata, query, how k8sexec reads it",
+		Args:  exactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			set, _, err := rf.load(e.stderr)
+			if err != nil {
+				return err
+			}
+			r := set.ByID(args[0])
+			if r == nil {
+				return usageError("no rule with rule_id %q (see k8sexec rules list)", args[0])
+			}
+			w := e.stdout
+			fmt.Fprintf(w, "%s\n\n", report.Clean(r.Name))
+			fmt.Fprintf(w, "rule_id     %s\n", r.ID)
+			fmt.Fprintf(w, "source      %s\n", origin(r))
+			fmt.Fprintf(w, "severity    %s (risk %d)\n", r.Severity, r.RiskScore)
+			fmt.Fprintf(w, "language    %s\n", r.Language)
+			if ids := r.AttackIDs(); len(ids) > 0 {
+				fmt.Fprintf(w, "att&ck      %s\n", strings.Join(ids, " "))
+			}
+			if len(r.Tags) > 0 {
+				fmt.Fprintf(w, "tags        %s\n", report.Clean(strings.Join(r.Tags, ", ")))
+			}
+			fmt.Fprintf(w, "\n%s\n", report.Clean(r.Description))
+			fmt.Fprintf(w, "\nQuery:\n%s\n", indent(r.Query))
+			fmt.Fprintf(w, "\nAs k8sexec evaluates it:\n%s\n", indent(r.Expr.String()))
+			if r.Note != "" {
+				kind := "Investigation guide"
+				if r.NoteTemplate {
+					kind += " (filled in with each finding's values)"
+				}
+				fmt.Fprintf(w, "\n%s:\n%s\n", kind, indent(r.Note))
+			}
+			return nil
+		},
+	}
+	rf.register(c)
+	return c
+}
+
+func indent(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	for i, l := range lines {
+		lines[i] = "  " + report.Clean(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func newRulesCheckCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "check PATH...",
+		Short: "Check rule files: which load, which are skipped and why",
+		Long: `Loads every .toml rule file under each PATH and prints one line per file: "loaded",
+"skipped" with the reason k8sexec cannot run it offline, or "error" for a broken file.
+Exits 0 when no file is broken, 2 otherwise.`,
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageError("rules check needs at least one PATH")
+			}
+			return nil
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			var loadedN, skippedN, brokenN int
+			for _, p := range args {
+				results, err := rules.LoadPath(p)
+				if err != nil {
+					fmt.Fprintf(e.stdout, "error    %s: %v\n", report.Clean(p), err)
+					brokenN++
+					continue
+				}
+				for _, r := range results {
+					switch {
+					case r.Err == nil:
+						loadedN++
+						fmt.Fprintf(e.stdout, "loaded   %s  %s  %s\n", report.Clean(r.Path), r.Rule.ID, report.Clean(r.Rule.Name))
+					case r.Skipped():
+						skippedN++
+						fmt.Fprintf(e.stdout, "skipped  %s  %s\n", report.Clean(r.Path), report.Clean(r.Reason()))
+					default:
+						brokenN++
+						fmt.Fprintf(e.stdout, "error    %s\n", report.Clean(r.Err.Error()))
+					}
+				}
+			}
+			fmt.Fprintf(e.stdout, "\n%d loaded, %d skipped, %d broken\n", loadedN, skippedN, brokenN)
+			if brokenN > 0 {
+				return &exitError{code: ExitError}
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,297 @@
+package cmd
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/k8sexec/k8sexec/report"
+	"github.com/k8sexec/k8sexec/rules"
+	"github.com/k8sexec/k8sexec/scan"
+	"github.com/k8sexec/k8sexec/triage"
+	"github.com/spf13/cobra"
+)
+
+type scanOptions struct {
+	rules       ruleFlags
+	format      string
+	output      string
+	color       string
+	guide       string
+	failOn      string
+	workers     int
+	maxLineSize int
+	quiet       bool
+}
+
+// shownProblems is how many malformed-line locations go to stderr.
+const shownProblems = 5
+
+func newScanCmd(e *env) *cobra.Command {
+	o := &scanOptions{}
+	c := &cobra.Command{
+		Use:   "scan [PATH...]",
+		Short: "Scan logs for exec sessions into containers",
+		Long: `Scan Kubernetes audit logs and container process-event logs for exec sessions into
+running containers, and print one finding per session with investigation guidance.
+
+PATH is a file, a folder (read recursively) or "-" for standard input; with no PATH,
+k8sexec reads standard input when it is not a terminal. Files may be plain, gzip or
+zstd, detected from their first bytes.
+
+Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 usage error or an
+input that could not be read completely (the report is still written), 130 interrupted.`,
+		Example: `  k8sexec scan audit.log
+  k8sexec scan /var/log/kubernetes/
+  zcat audit.log.gz | k8sexec scan -
+  k8sexec scan --format ndjson audit.log | jq .user.name`,
+		RunE: func(c *cobra.Command, args []string) error {
+			return runScan(c.Context(), e, o, args)
+		},
+	}
+	f := c.Flags()
+	o.rules.register(c)
+	f.StringVarP(&o.format, "format", "f", "table", "output format: "+strings.Join(report.Formats, ", "))
+	f.StringVarP(&o.output, "output", "o", "", "write the report to this file instead of stdout")
+	f.StringVar(&o.color, "color", "auto", "colour the table: auto, always, never (auto honours NO_COLOR)")
+	f.StringVar(&o.guide, "guide", "full", "investigation guidance in the table: full, short, none")
+	f.StringVar(&o.failOn, "fail-on", "low", "exit 1 when a finding is at least this severe: low, medium, high, critical, none")
+	f.IntVar(&o.workers, "workers", 0, "parallel workers (0: one per CPU)")
+	f.IntVar(&o.maxLineSize, "max-line-size", scan.DefaultMaxLineSize, "skip (and count) lines longer than this many bytes")
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "print nothing on stderr except errors")
+	return c
+}
+
+func (o *scanOptions) validate() error {
+	if err := oneOf("format", o.format, report.Formats...); err != nil {
+		return err
+	}
+	if err := oneOf("color", o.color, "auto", "always", "never"); err != nil {
+		return err
+	}
+	if err := oneOf("guide", o.guide, "full", "short", "none"); err != nil {
+		return err
+	}
+	if err := oneOf("fail-on", o.failOn, "low", "medium", "high", "critical", "none"); err != nil {
+		return err
+	}
+	if o.workers < 0 {
+		return usageError("--workers must be 0 or more")
+	}
+	if o.maxLineSize < 1024 {
+		return usageError("--max-line-size must be at least 1024")
+	}
+	return nil
+}
+
+// useColor decides colour once: --color, then NO_COLOR, then whether the
+// report goes to a terminal.
+func (o *scanOptions) useColor(e *env) bool {
+	switch o.color {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	if v, ok := os.LookupEnv("NO_COLOR"); ok && v != "" {
+		return false
+	}
+	if os.Getenv("TERM") == "dumb" {
+		return false
+	}
+	return o.output == "" && e.stdoutTTY
+}
+
+func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
+	if err := o.validate(); err != nil {
+		return err
+	}
+	if len(args) == 0 {
+		if e.stdinTTY {
+			return usageError("no input: give a file or folder, or pipe logs in (zcat audit.log.gz | k8sexec scan -)")
+		}
+		args = []string{scan.Stdin}
+	}
+	warn := e.stderr
+	if o.quiet {
+		warn = nil
+	}
+	set, skipped, err := o.rules.load(warn)
+	if err != nil {
+		return err
+	}
+	writer, err := report.New(o.format, report.Options{Color: o.useColor(e), Guide: o.guide})
+	if err != nil {
+		return usageError("%v", err)
+	}
+
+	// Open the output first: a bad path should fail before a long scan.
+	out := e.stdout
+	var outFile *os.File
+	if o.output != "" {
+		outFile, err = os.Create(o.output)
+		if err != nil {
+			return usageError("--output: %v", err)
+		}
+		defer outFile.Close()
+		out = outFile
+	}
+
+	inputs, expandErrs := scan.Expand(args)
+	start := time.Now()
+	res, err := scan.Scan(ctx, inputs, scan.Options{
+		Rules:       set.Rules,
+		Selectors:   []scan.Selector{{Name: "exec stages", Expr: triage.ContextQuery()}},
+		Stdin:       e.stdin,
+		Workers:     o.workers,
+		MaxLineSize: o.maxLineSize,
+	})
+	if err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+
+	rep := triage.Build(triageEvents(res, set.Rules), triage.Options{Inputs: args, Guide: o.guide != "none"})
+	result := &report.Result{
+		Tool:     report.Tool{Name: "k8sexec", Version: version()},
+		Findings: rep.Findings,
+		Notes:    rep.Notes,
+		Rules:    set.Rules,
+		Summary: report.Summary{
+			RulesLoaded:   len(set.Rules),
+			RulesSkipped:  skipped,
+			RulesReplaced: set.Replaced,
+			Interrupted:   res.Interrupted,
+			Elapsed:       elapsed,
+		},
+	}
+	for _, err := range expandErrs {
+		result.Summary.Inputs = append(result.Summary.Inputs, report.InputSummary{Name: pathOf(err), Error: err.Error()})
+	}
+	for _, in := range res.Inputs {
+		result.Summary.Inputs = append(result.Summary.Inputs, inputSummary(in))
+	}
+	for _, p := range res.Problems {
+		result.Summary.Problems = append(result.Summary.Problems, report.Problem{File: res.Inputs[p.Input].Name, Line: p.Line, Reason: p.Reason})
+	}
+	result.Tally()
+
+	bw := bufio.NewWriterSize(out, 64<<10)
+	if err := writer.Write(bw, result); err != nil {
+		return fmt.Errorf("writing the report: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("writing the report: %w", err)
+	}
+	if outFile != nil {
+		if err := outFile.Close(); err != nil {
+			return fmt.Errorf("writing the report: %w", err)
+		}
+	}
+
+	if !o.quiet {
+		printDiagnostics(e.stderr, result)
+	}
+	return exitFor(result, o.failOn)
+}
+
+// pathOf recovers the path from an Expand error for the summary.
+func pathOf(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Path
+	}
+	return ""
+}
+
+func triageEvents(res *scan.Result, rs []*rules.Rule) []triage.Event {
+	out := make([]triage.Event, 0, len(res.Events))
+	for _, ev := range res.Events {
+		te := triage.Event{File: res.Inputs[ev.Input].Name, Line: ev.Line, Raw: ev.Raw, Doc: ev.Doc}
+		for _, i := range ev.Rules {
+			te.Rules = append(te.Rules, rs[i])
+		}
+		out = append(out, te)
+	}
+	return out
+}
+
+func inputSummary(in scan.InputStats) report.InputSummary {
+	s := report.InputSummary{
+		Name: in.Name, Compression: in.Compression, RawBytes: in.RawBytes, Bytes: in.Bytes,
+		Lines: in.Lines, Events: in.Events, Parsed: in.Parsed, Blank: in.Blank,
+		Malformed: in.Malformed, Overlong: in.Overlong,
+	}
+	if len(in.Shapes) > 0 {
+		s.Shapes = map[string]int64{}
+		for k, v := range in.Shapes {
+			s.Shapes[string(k)] = v
+		}
+	}
+	if in.Err != nil {
+		s.Error = in.Err.Error()
+		if !strings.Contains(s.Error, in.Name) {
+			s.Error = in.Name + ": " + s.Error
+		}
+	}
+	return s
+}
+
+// printDiagnostics tells the person at the terminal what went wrong and
+// how long it took. Everything that came from a file is cleaned.
+func printDiagnostics(w io.Writer, r *report.Result) {
+	s := r.Summary
+	for _, in := range s.Inputs {
+		if in.Error != "" {
+			fmt.Fprintf(w, "k8sexec: incomplete input: %s (findings read before the error are reported)\n", report.Clean(in.Error))
+		}
+	}
+	for i, p := range s.Problems {
+		if i == shownProblems {
+			break
+		}
+		fmt.Fprintf(w, "k8sexec: %s:%d: %s\n", report.Clean(p.File), p.Line, report.Clean(p.Reason))
+	}
+	bad := s.Totals.Malformed + s.Totals.Overlong
+	if bad > int64(min(len(s.Problems), shownProblems)) {
+		fmt.Fprintf(w, "k8sexec: %d malformed or overlong line(s) in all (the report's summary counts them per input)\n", bad)
+	}
+	secs := s.Elapsed.Seconds()
+	rate := ""
+	if secs > 0 {
+		rate = fmt.Sprintf(" (%s/s)", report.HumanBytes(int64(float64(s.Totals.RawBytes)/secs)))
+	}
+	fmt.Fprintf(w, "k8sexec: scanned %d input(s), %s in %s%s: %d finding(s)\n",
+		s.Totals.Inputs, report.HumanBytes(s.Totals.RawBytes), s.Elapsed.Round(time.Millisecond), rate, s.Totals.Findings)
+	if s.Interrupted {
+		fmt.Fprintln(w, "k8sexec: interrupted: the report covers only what was read before")
+	}
+}
+
+// exitFor maps the outcome to an exit code: interruption first, then an
+// incomplete input, then findings at or above the threshold.
+func exitFor(r *report.Result, failOn string) error {
+	s := r.Summary
+	switch {
+	case s.Interrupted:
+		return &exitError{code: ExitInterrupted}
+	case s.Totals.Incomplete > 0:
+		return &exitError{code: ExitError}
+	}
+	if failOn == "none" {
+		return nil
+	}
+	threshold := rules.SeverityRank(failOn)
+	for _, f := range r.Findings {
+		if rules.SeverityRank(f.Rule.Severity) >= threshold {
+			return &exitError{code: ExitFindings}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,177 @@
+// Package report renders a scan's findings and summary. Each format is one
+// Writer in its own file; the same Result always renders to the same bytes.
+// table.go is the only file that knows about colour, and it strips terminal
+// control characters from every string that came from a log.
+package report
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"time"
+
+	"github.com/k8sexec/k8sexec/rules"
+	"github.com/k8sexec/k8sexec/triage"
+)
+
+// Writer renders a Result in one format.
+type Writer interface {
+	Write(w io.Writer, r *Result) error
+}
+
+// Result is everything a report shows.
+type Result struct {
+	Tool     Tool              `json:"tool"`
+	Findings []*triage.Finding `json:"findings"`
+	Notes    []string          `json:"notes,omitempty"`
+	Summary  Summary           `json:"summary"`
+	// Rules are the rules the scan ran, in load order.
+	Rules []*rules.Rule `json:"-"`
+}
+
+// Tool names the program that produced the report.
+type Tool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// Summary describes what was scanned. Elapsed is wall-clock time and is
+// left out of every machine-readable format so that output is
+// reproducible.
+type Summary struct {
+	Inputs      []InputSummary  `json:"inputs"`
+	Totals      Totals          `json:"totals"`
+	ByRule      []RuleCount     `json:"findings_by_rule"`
+	BySeverity  []SeverityCount `json:"findings_by_severity"`
+	Suppressed  int             `json:"suppressed"`
+	Problems    []Problem       `json:"problems,omitempty"`
+	RulesLoaded int             `json:"rules_loaded"`
+	// RulesSkipped lists rules that were loaded but cannot run, with why.
+	RulesSkipped []string `json:"rules_skipped,omitempty"`
+	// RulesReplaced lists built-in rules replaced by a loaded rule.
+	RulesReplaced []string      `json:"rules_replaced,omitempty"`
+	Interrupted   bool          `json:"interrupted,omitempty"`
+	Elapsed       time.Duration `json:"-"`
+}
+
+// InputSummary describes one input.
+type InputSummary struct {
+	Name        string           `json:"name"`
+	Compression string           `json:"compression,omitempty"`
+	RawBytes    int64            `json:"raw_bytes"`
+	Bytes       int64            `json:"bytes"`
+	Lines       int64            `json:"lines"`
+	Events      int64            `json:"events"`
+	Parsed      int64            `json:"parsed"`
+	Blank       int64            `json:"blank"`
+	Malformed   int64            `json:"malformed"`
+	Overlong    int64            `json:"overlong"`
+	Shapes      map[string]int64 `json:"shapes,omitempty"`
+	// Error says why the input was not read completely.
+	Error string `json:"error,omitempty"`
+}
+
+// Totals add up the inputs.
+type Totals struct {
+	Inputs     int   `json:"inputs"`
+	Incomplete int   `json:"incomplete"`
+	RawBytes   int64 `json:"raw_bytes"`
+	Bytes      int64 `json:"bytes"`
+	Lines      int64 `json:"lines"`
+	Events     int64 `json:"events"`
+	Parsed     int64 `json:"parsed"`
+	Blank      int64 `json:"blank"`
+	Malformed  int64 `json:"malformed"`
+	Overlong   int64 `json:"overlong"`
+	Findings   int   `json:"findings"`
+}
+
+// RuleCount is how many findings one rule produced.
+type RuleCount struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Severity string `json:"severity"`
+	Count    int    `json:"count"`
+}
+
+// SeverityCount is how many findings had one severity.
+type SeverityCount struct {
+	Severity string `json:"severity"`
+	Count    int    `json:"count"`
+}
+
+// Problem locates a line that could not be evaluated.
+type Problem struct {
+	File   string `json:"file"`
+	Line   int64  `json:"line"`
+	Reason string `json:"reason"`
+}
+
+// Tally fills the totals and the per-rule and per-severity counts from the
+// inputs and findings. Rules with no finding are listed with 0, so a
+// report shows what was looked for.
+func (r *Result) Tally() {
+	t := Totals{Inputs: len(r.Summary.Inputs), Findings: len(r.Findings)}
+	for _, in := range r.Summary.Inputs {
+		t.RawBytes += in.RawBytes
+		t.Bytes += in.Bytes
+		t.Lines += in.Lines
+		t.Events += in.Events
+		t.Parsed += in.Parsed
+		t.Blank += in.Blank
+		t.Malformed += in.Malformed
+		t.Overlong += in.Overlong
+		if in.Error != "" {
+			t.Incomplete++
+		}
+	}
+	r.Summary.Totals = t
+
+	counts := map[string]int{}
+	sev := map[string]int{}
+	for _, f := range r.Findings {
+		counts[f.Rule.ID]++
+		sev[f.Rule.Severity]++
+	}
+	r.Summary.ByRule = nil
+	for _, rule := range r.Rules {
+		r.Summary.ByRule = append(r.Summary.ByRule, RuleCount{ID: rule.ID, Name: rule.Name, Severity: rule.Severity, Count: counts[rule.ID]})
+	}
+	sort.SliceStable(r.Summary.ByRule, func(i, j int) bool {
+		a, b := r.Summary.ByRule[i], r.Summary.ByRule[j]
+		if ra, rb := rules.SeverityRank(a.Severity), rules.SeverityRank(b.Severity); ra != rb {
+			return ra > rb
+		}
+		return a.Name < b.Name
+	})
+	r.Summary.BySeverity = nil
+	for _, s := range []string{"critical", "high", "medium", "low"} {
+		if sev[s] > 0 {
+			r.Summary.BySeverity = append(r.Summary.BySeverity, SeverityCount{Severity: s, Count: sev[s]})
+		}
+	}
+}
+
+// New returns the writer for a format name.
+func New(format string, opts Options) (Writer, error) {
+	switch format {
+	case "table":
+		return &Table{Color: opts.Color, Guide: opts.Guide}, nil
+	case "json":
+		return JSON{}, nil
+	case "ndjson":
+		return NDJSON{}, nil
+	}
+	return nil, fmt.Errorf("unknown format %q (want table, json or ndjson)", format)
+}
+
+// Formats lists the format names New accepts.
+var Formats = []string{"table", "json", "ndjson"}
+
+// Options configure writers that have choices.
+type Options struct {
+	Color bool
+	// Guide is "full", "short" or "none": how much of each finding's
+	// guidance the table shows.
+	Guide string
+}

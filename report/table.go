@@ -1,0 +1,414 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/fatih/color"
+	"github.com/k8sexec/k8sexec/triage"
+)
+
+// Table is the human-readable report: one block per finding, most severe
+// first, then a summary.
+type Table struct {
+	Color bool
+	// Guide is "full" (default), "short" (first paragraph) or "none".
+	Guide string
+}
+
+func (t *Table) Write(w io.Writer, r *Result) error {
+	bw := bufio.NewWriter(w)
+	p := &tablePrinter{w: bw, color: t.Color}
+	for i, f := range r.Findings {
+		if i > 0 {
+			p.line("")
+		}
+		p.finding(f, t.Guide)
+	}
+	if len(r.Findings) == 0 {
+		p.line(p.paint(color.FgGreen, "No findings."))
+	}
+	p.line("")
+	p.summary(r)
+	return bw.Flush()
+}
+
+type tablePrinter struct {
+	w     *bufio.Writer
+	color bool
+}
+
+func (p *tablePrinter) line(s string) {
+	p.w.WriteString(s)
+	p.w.WriteByte('\n')
+}
+
+func (p *tablePrinter) paint(attr color.Attribute, s string, more ...color.Attribute) string {
+	c := color.New(append([]color.Attribute{attr}, more...)...)
+	if p.color {
+		c.EnableColor()
+	} else {
+		c.DisableColor()
+	}
+	return c.Sprint(s)
+}
+
+func (p *tablePrinter) severity(sev string) string {
+	label := "[" + strings.ToUpper(sev) + "]"
+	switch sev {
+	case "critical":
+		return p.paint(color.FgMagenta, label, color.Bold)
+	case "high":
+		return p.paint(color.FgRed, label, color.Bold)
+	case "medium":
+		return p.paint(color.FgYellow, label, color.Bold)
+	case "low":
+		return p.paint(color.FgBlue, label)
+	}
+	return label
+}
+
+// field prints "  label     value" when value is not empty. value is
+// already clean.
+func (p *tablePrinter) field(label, value string) {
+	if value == "" {
+		return
+	}
+	p.line(fmt.Sprintf("  %-9s %s", label, value))
+}
+
+func (p *tablePrinter) finding(f *triage.Finding, guide string) {
+	p.line(p.severity(f.Rule.Severity) + " " + p.paint(color.Bold, Clean(f.Rule.Name)))
+	ruleLine := Clean(f.Rule.ID)
+	var meta []string
+	if f.Rule.Origin == "k8sexec" {
+		meta = append(meta, "k8sexec rule")
+	} else if f.Rule.Origin == "elastic" {
+		meta = append(meta, "Elastic rule")
+	}
+	meta = append(meta, "risk "+strconv.Itoa(f.Rule.RiskScore))
+	if len(f.Rule.Techniques) > 0 {
+		meta = append(meta, strings.Join(f.Rule.Techniques, " "))
+	}
+	p.field("finding", f.ID+"  rule "+ruleLine+" ("+strings.Join(meta, ", ")+")")
+	p.field("time", Clean(f.Timestamp))
+
+	if f.User != nil {
+		who := Clean(f.User.Name)
+		if len(f.User.Groups) > 0 {
+			who += "  groups: " + Clean(strings.Join(f.User.Groups, ", "))
+		}
+		if f.User.Impersonated != nil {
+			who += "  impersonating: " + Clean(f.User.Impersonated.Name)
+		}
+		p.field("who", who)
+	}
+	var from []string
+	if f.Source != nil {
+		from = append(from, Clean(strings.Join(f.Source.IP, ", ")))
+	}
+	if f.UserAgent != nil {
+		from = append(from, Clean(f.UserAgent.Original))
+	}
+	p.field("from", strings.Join(from, "  "))
+	p.field("where", where(f))
+	p.field("what", what(f))
+	if f.Audit != nil {
+		var out []string
+		if f.Audit.Decision != "" {
+			out = append(out, Clean(f.Audit.Decision))
+		}
+		if f.Audit.ResponseCode != 0 {
+			out = append(out, "response "+strconv.Itoa(f.Audit.ResponseCode))
+		}
+		out = append(out, "verb "+Clean(f.Audit.Verb))
+		if f.Audit.Reason != "" {
+			out = append(out, Clean(f.Audit.Reason))
+		}
+		p.field("outcome", strings.Join(out, "  "))
+	}
+	if s := f.Session; s != nil {
+		var out []string
+		switch {
+		case s.DurationMS != nil:
+			out = append(out, "lasted "+triage.FormatDuration(time.Duration(*s.DurationMS)*time.Millisecond))
+		case s.Ongoing:
+			out = append(out, "no end seen")
+		}
+		if len(s.Stages) > 0 {
+			out = append(out, "stages "+Clean(strings.Join(s.Stages, ", ")))
+		}
+		p.field("session", strings.Join(out, "  "))
+	}
+	p.field("evidence", evidenceText(f.Evidence))
+	p.field("context", evidenceText(f.Context))
+	for _, n := range f.Notes {
+		p.field("note", Clean(n))
+	}
+	if guide == "none" || f.Guidance == "" {
+		return
+	}
+	text := f.Guidance
+	if guide == "short" {
+		text, _, _ = strings.Cut(text, "\n\n")
+	}
+	p.line("  guide")
+	for _, l := range strings.Split(text, "\n") {
+		l = Clean(l)
+		if l == "" {
+			p.line("")
+			continue
+		}
+		p.line("    " + l)
+	}
+}
+
+func where(f *triage.Finding) string {
+	var parts []string
+	if o := f.Orch; o != nil {
+		loc := Clean(o.Namespace)
+		if o.Resource != nil && o.Resource.Name != "" {
+			if loc != "" {
+				loc += "/"
+			}
+			loc += Clean(o.Resource.Name)
+		}
+		if loc != "" {
+			parts = append(parts, loc)
+		}
+	}
+	if c := f.Container; c != nil {
+		switch {
+		case c.Name != "":
+			parts = append(parts, "container "+Clean(c.Name))
+		case c.ID != "":
+			parts = append(parts, "container "+Clean(shortID(c.ID)))
+		}
+		if c.Image != "" {
+			parts = append(parts, "image "+Clean(c.Image))
+		}
+	}
+	if f.Host != nil {
+		parts = append(parts, "node "+Clean(f.Host.Name))
+	}
+	if f.Orch != nil && f.Orch.Cluster != nil {
+		parts = append(parts, "cluster "+Clean(f.Orch.Cluster.Name))
+	}
+	return strings.Join(parts, "  ")
+}
+
+func what(f *triage.Finding) string {
+	var out []string
+	if pr := f.Process; pr != nil {
+		switch {
+		case f.Kind == triage.KindAudit:
+			out = append(out, Clean(triage.Command(pr.Args)))
+		default:
+			exe := pr.Executable
+			if exe == "" {
+				exe = pr.Name
+			}
+			if exe != "" {
+				out = append(out, Clean(exe))
+			}
+			if len(pr.Args) > 0 {
+				out = append(out, "args: "+Clean(triage.Command(pr.Args)))
+			}
+			if pr.PID != 0 {
+				out = append(out, "pid "+strconv.FormatInt(pr.PID, 10))
+			}
+			if pr.Interactive != nil && *pr.Interactive {
+				out = append(out, "[interactive]")
+			}
+		}
+	}
+	if e := f.Exec; e != nil {
+		var flags []string
+		for _, fl := range []struct {
+			on   bool
+			name string
+		}{{e.TTY, "tty"}, {e.Stdin, "stdin"}, {e.Stdout, "stdout"}, {e.Stderr, "stderr"}} {
+			if fl.on {
+				flags = append(flags, fl.name)
+			}
+		}
+		if len(flags) > 0 {
+			out = append(out, "["+strings.Join(flags, " ")+"]")
+		}
+		if e.TTY && e.Stdin {
+			out = append(out, "interactive")
+		}
+	}
+	return strings.Join(out, "  ")
+}
+
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+// evidenceText renders locations compactly: "a.log:3,7 b.log:12".
+func evidenceText(evs []triage.Evidence) string {
+	var parts []string
+	for i := 0; i < len(evs); {
+		j := i
+		var lines []string
+		for j < len(evs) && evs[j].File == evs[i].File {
+			l := strconv.FormatInt(evs[j].Line, 10)
+			if evs[j].Stage != "" {
+				l += " (" + evs[j].Stage + ")"
+			}
+			lines = append(lines, l)
+			j++
+		}
+		parts = append(parts, Clean(evs[i].File)+":"+Clean(strings.Join(lines, ", ")))
+		i = j
+	}
+	return strings.Join(parts, "  ")
+}
+
+func (p *tablePrinter) summary(r *Result) {
+	s := r.Summary
+	t := s.Totals
+	p.line(p.paint(color.Bold, "Summary"))
+	var compressed []string
+	for _, in := range s.Inputs {
+		if in.Compression != "" {
+			compressed = append(compressed, in.Compression)
+		}
+	}
+	inputs := plural(t.Inputs, "input")
+	if len(compressed) > 0 {
+		inputs += fmt.Sprintf(" (%d compressed)", len(compressed))
+	}
+	inputs += ", " + HumanBytes(t.Bytes) + " scanned"
+	if t.RawBytes != t.Bytes {
+		inputs += " (" + HumanBytes(t.RawBytes) + " read)"
+	}
+	p.field("inputs", inputs)
+	lines := fmt.Sprintf("%s, %s", plural64(t.Lines, "line"), plural64(t.Events, "event"))
+	if t.Malformed > 0 {
+		lines += ", " + p.paint(color.FgYellow, plural64(t.Malformed, "malformed line"))
+	}
+	if t.Overlong > 0 {
+		lines += ", " + p.paint(color.FgYellow, plural64(t.Overlong, "overlong line")+" skipped")
+	}
+	if t.Blank > 0 {
+		lines += fmt.Sprintf(", %d blank", t.Blank)
+	}
+	p.field("lines", lines)
+
+	findings := plural(t.Findings, "finding")
+	if len(s.BySeverity) > 0 {
+		var parts []string
+		for _, sc := range s.BySeverity {
+			parts = append(parts, fmt.Sprintf("%d %s", sc.Count, sc.Severity))
+		}
+		findings += ": " + strings.Join(parts, ", ")
+	}
+	if s.Suppressed > 0 {
+		findings += fmt.Sprintf(" (%d suppressed)", s.Suppressed)
+	}
+	p.field("findings", findings)
+	for _, rc := range s.ByRule {
+		p.line(fmt.Sprintf("  %-9s %4d  %-8s %s", "", rc.Count, rc.Severity, Clean(rc.Name)))
+	}
+	for _, n := range r.Notes {
+		p.field("note", Clean(n))
+	}
+	for _, rr := range s.RulesReplaced {
+		p.field("rules", "replaced "+Clean(rr))
+	}
+	if len(s.RulesSkipped) > 0 {
+		p.field("rules", fmt.Sprintf("%d skipped (see stderr or k8sexec rules check)", len(s.RulesSkipped)))
+	}
+	for _, in := range s.Inputs {
+		if in.Error != "" {
+			p.field("incomplete", p.paint(color.FgRed, Clean(in.Error)))
+		} else if in.Events == 0 && in.Lines > 0 {
+			p.field("warning", Clean(in.Name)+": no JSON events found")
+		}
+	}
+	for _, pr := range s.Problems {
+		p.field("malformed", Clean(fmt.Sprintf("%s:%d: %s", pr.File, pr.Line, pr.Reason)))
+	}
+	if n := t.Malformed + t.Overlong - int64(len(s.Problems)); n > 0 && len(s.Problems) > 0 {
+		p.field("", fmt.Sprintf("... and %d more", n))
+	}
+	if s.Interrupted {
+		p.field("stopped", p.paint(color.FgRed, "interrupted: the report covers only what was read before"))
+	}
+}
+
+func plural(n int, word string) string { return plural64(int64(n), word) }
+
+func plural64(n int64, word string) string {
+	s := strconv.FormatInt(n, 10) + " " + word
+	if n != 1 {
+		s += "s"
+	}
+	return s
+}
+
+// HumanBytes renders a size in B, KiB, MiB or GiB.
+func HumanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return strconv.FormatInt(n, 10) + " B"
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 3; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGT"[exp])
+}
+
+// Clean removes what a terminal would interpret rather than print: C0 and
+// C1 control characters (ESC starts every escape sequence), DEL, and the
+// Unicode bidirectional overrides that can make text read differently from
+// what it is. Invalid UTF-8 becomes U+FFFD.
+func Clean(s string) string {
+	clean := utf8.ValidString(s)
+	for _, r := range s {
+		if isUnsafe(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+			b.WriteByte(' ')
+		case isUnsafe(r):
+			// dropped
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func isUnsafe(r rune) bool {
+	switch {
+	case r == unicode.ReplacementChar:
+		return false
+	case r < 0x20, r == 0x7f, r >= 0x80 && r <= 0x9f:
+		return true
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
+		return true
+	}
+	return false
+}

@@ -1,0 +1,92 @@
+package rules
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"sort"
+)
+
+//go:embed builtin/*.toml
+var builtinFS embed.FS
+
+// Builtin returns the rules compiled into the binary, sorted by file name.
+// A broken built-in rule is a bug in k8sexec, so it is an error here rather
+// than a skipped rule.
+func Builtin() ([]*Rule, error) {
+	names, err := fs.Glob(builtinFS, "builtin/*.toml")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	var out []*Rule
+	for _, name := range names {
+		data, err := builtinFS.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		r, err := Parse(data, "builtin:"+name[len("builtin/"):])
+		if err != nil {
+			return nil, fmt.Errorf("built-in rule: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// Set is the ordered list of rules a scan evaluates.
+type Set struct {
+	Rules []*Rule
+	// Replaced lists built-in rules that a loaded rule with the same rule_id
+	// replaced, as "<rule_id> (<built-in name>) by <source>".
+	Replaced []string
+}
+
+// NewSet combines built-in and loaded rules. A loaded rule whose rule_id
+// equals a built-in's takes the built-in's place; among loaded rules with
+// the same rule_id the first wins and the rest are an error, since running
+// both would report every hit twice.
+func NewSet(builtin, loaded []*Rule) (*Set, error) {
+	s := &Set{}
+	byID := map[string]int{}
+	for _, r := range builtin {
+		byID[r.ID] = len(s.Rules)
+		s.Rules = append(s.Rules, r)
+	}
+	fromFile := map[string]string{}
+	for _, r := range loaded {
+		if prev, dup := fromFile[r.ID]; dup {
+			return nil, fmt.Errorf("rule_id %s is defined twice: %s and %s", r.ID, prev, r.Source)
+		}
+		fromFile[r.ID] = r.Source
+		if i, ok := byID[r.ID]; ok {
+			s.Replaced = append(s.Replaced, fmt.Sprintf("%s (%s) by %s", r.ID, s.Rules[i].Name, r.Source))
+			s.Rules[i] = r
+			continue
+		}
+		byID[r.ID] = len(s.Rules)
+		s.Rules = append(s.Rules, r)
+	}
+	return s, nil
+}
+
+// Filter keeps the rules for which keep returns true.
+func (s *Set) Filter(keep func(*Rule) bool) {
+	out := s.Rules[:0]
+	for _, r := range s.Rules {
+		if keep(r) {
+			out = append(out, r)
+		}
+	}
+	s.Rules = out
+}
+
+// ByID returns the rule with the given rule_id, or nil.
+func (s *Set) ByID(id string) *Rule {
+	for _, r := range s.Rules {
+		if r.ID == id {
+			return r
+		}
+	}
+	return nil
+}

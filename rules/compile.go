@@ -1,0 +1,436 @@
+package rules
+
+import (
+	"fmt"
+	"net/netip"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tidwall/gjson"
+)
+
+// Matcher evaluates a compiled query against one document.
+type Matcher interface {
+	Match(doc Document) bool
+}
+
+// Compile turns a parsed query into a Matcher. It fails only on things the
+// parsers already accept but cannot run, such as an invalid regular
+// expression.
+func Compile(e Expr) (Matcher, error) {
+	switch x := e.(type) {
+	case Const:
+		return constMatcher(x), nil
+	case *Not:
+		m, err := Compile(x.X)
+		if err != nil {
+			return nil, err
+		}
+		return notMatcher{m}, nil
+	case *And:
+		ms, err := compileAll(x.X)
+		return andMatcher(ms), err
+	case *Or:
+		ms, err := compileAll(x.X)
+		return orMatcher(ms), err
+	case *Pred:
+		test, err := valueTest(x)
+		if err != nil {
+			return nil, err
+		}
+		return &predMatcher{field: x.Field, test: test}, nil
+	}
+	return nil, fmt.Errorf("compile: unexpected expression %T", e)
+}
+
+func compileAll(xs []Expr) ([]Matcher, error) {
+	out := make([]Matcher, len(xs))
+	for i, x := range xs {
+		m, err := Compile(x)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = m
+	}
+	return out, nil
+}
+
+type constMatcher bool
+
+func (c constMatcher) Match(Document) bool { return bool(c) }
+
+type notMatcher struct{ m Matcher }
+
+func (n notMatcher) Match(doc Document) bool { return !n.m.Match(doc) }
+
+type andMatcher []Matcher
+
+func (a andMatcher) Match(doc Document) bool {
+	for _, m := range a {
+		if !m.Match(doc) {
+			return false
+		}
+	}
+	return true
+}
+
+type orMatcher []Matcher
+
+func (o orMatcher) Match(doc Document) bool {
+	for _, m := range o {
+		if m.Match(doc) {
+			return true
+		}
+	}
+	return false
+}
+
+// predMatcher holds when any value of field passes test. test is built once,
+// so a match allocates nothing.
+type predMatcher struct {
+	field *Field
+	test  func(gjson.Result) bool
+}
+
+func (p *predMatcher) Match(doc Document) bool { return doc.Any(p.field, p.test) }
+
+// valueTest builds the per-value test for a predicate.
+func valueTest(p *Pred) (func(gjson.Result) bool, error) {
+	switch p.Op {
+	case OpExists:
+		return existsTest, nil
+	case OpEqual:
+		return equalTest(p.Values, p.Fold), nil
+	case OpWildcard:
+		return wildcardTest(p.Patterns, p.Fold), nil
+	case OpLess, OpLessEq, OpGreater, OpGreaterEq:
+		return rangeTest(p.Op, p.Values[0]), nil
+	case OpRegex:
+		var res []*regexp.Regexp
+		for _, src := range p.Regexps {
+			re, err := compileRegex(src, p.Fold)
+			if err != nil {
+				return nil, err
+			}
+			res = append(res, re)
+		}
+		return func(v gjson.Result) bool {
+			s, ok := scalarText(v)
+			if !ok {
+				return false
+			}
+			for _, re := range res {
+				if re.MatchString(s) {
+					return true
+				}
+			}
+			return false
+		}, nil
+	case OpStartsWith, OpEndsWith, OpContains:
+		return stringFuncTest(p.Op, p.Values, p.Fold), nil
+	case OpCIDR:
+		var prefixes []netip.Prefix
+		for _, v := range p.Values {
+			pfx, err := parseCIDR(v.Text)
+			if err != nil {
+				return nil, err
+			}
+			prefixes = append(prefixes, pfx)
+		}
+		return func(v gjson.Result) bool {
+			if v.Type != gjson.String {
+				return false
+			}
+			addr, err := netip.ParseAddr(v.Str)
+			if err != nil {
+				return false
+			}
+			addr = addr.Unmap()
+			for _, pfx := range prefixes {
+				if pfx.Contains(addr) {
+					return true
+				}
+			}
+			return false
+		}, nil
+	}
+	return nil, fmt.Errorf("compile: unknown operator %v", p.Op)
+}
+
+// scalarText is the keyword form of a scalar value; objects have none.
+func scalarText(v gjson.Result) (string, bool) {
+	switch v.Type {
+	case gjson.String:
+		return v.Str, true
+	case gjson.Number, gjson.True, gjson.False:
+		return v.Raw, true
+	}
+	return "", false
+}
+
+// existsTest holds for any indexed value: a scalar, or an object with at
+// least one non-null member (Elasticsearch's exists on an object field).
+func existsTest(v gjson.Result) bool {
+	if !v.IsObject() {
+		return true
+	}
+	found := false
+	v.ForEach(func(_, m gjson.Result) bool {
+		if m.Type != gjson.Null && !(m.IsArray() && len(m.Array()) == 0) {
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+// equalTest compares each value with the literals the way a term query
+// would: strings exactly (or case-folded), numbers numerically when both
+// sides are numbers, and booleans by their spelling, which is also how
+// Elasticsearch reads "true" and "false" strings in a boolean field.
+func equalTest(lits []Literal, fold bool) func(gjson.Result) bool {
+	texts := make(map[string]bool, len(lits))
+	var nums []float64
+	for _, l := range lits {
+		t := l.Text
+		if fold {
+			t = strings.ToLower(t)
+		}
+		texts[t] = true
+		if l.IsNum {
+			nums = append(nums, l.Num)
+		}
+	}
+	hasNum := func(n float64) bool {
+		for _, x := range nums {
+			if x == n {
+				return true
+			}
+		}
+		return false
+	}
+	return func(v gjson.Result) bool {
+		switch v.Type {
+		case gjson.String:
+			s := v.Str
+			if fold {
+				s = strings.ToLower(s)
+			}
+			if texts[s] {
+				return true
+			}
+			if len(nums) > 0 && looksNumeric(v.Str) {
+				if n, err := strconv.ParseFloat(v.Str, 64); err == nil {
+					return hasNum(n)
+				}
+			}
+			return false
+		case gjson.Number:
+			if hasNum(v.Num) {
+				return true
+			}
+			return texts[v.Raw]
+		case gjson.True, gjson.False:
+			return texts[v.Raw]
+		}
+		return false
+	}
+}
+
+func wildcardTest(patterns []*Pattern, fold bool) func(gjson.Result) bool {
+	if fold {
+		lowered := make([]*Pattern, len(patterns))
+		for i, p := range patterns {
+			lowered[i] = p.lower()
+		}
+		patterns = lowered
+	}
+	return func(v gjson.Result) bool {
+		s, ok := scalarText(v)
+		if !ok {
+			return false
+		}
+		if fold {
+			s = strings.ToLower(s)
+		}
+		for _, p := range patterns {
+			if p.Match(s) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+func stringFuncTest(op Op, lits []Literal, fold bool) func(gjson.Result) bool {
+	var needles []string
+	for _, l := range lits {
+		n := l.Text
+		if fold {
+			n = strings.ToLower(n)
+		}
+		needles = append(needles, n)
+	}
+	return func(v gjson.Result) bool {
+		s, ok := scalarText(v)
+		if !ok {
+			return false
+		}
+		if fold {
+			s = strings.ToLower(s)
+		}
+		for _, n := range needles {
+			switch {
+			case op == OpStartsWith && strings.HasPrefix(s, n),
+				op == OpEndsWith && strings.HasSuffix(s, n),
+				op == OpContains && strings.Contains(s, n):
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// rangeTest orders numbers numerically, RFC 3339 timestamps by time, and
+// anything else by bytes, as a keyword range query does.
+func rangeTest(op Op, lit Literal) func(gjson.Result) bool {
+	litTime, litIsTime := parseTime(lit.Text)
+	return func(v gjson.Result) bool {
+		var cmp int
+		switch {
+		case lit.IsNum && v.Type == gjson.Number:
+			cmp = compareFloat(v.Num, lit.Num)
+		case lit.IsNum && v.Type == gjson.String && looksNumeric(v.Str):
+			n, err := strconv.ParseFloat(v.Str, 64)
+			if err != nil {
+				return false
+			}
+			cmp = compareFloat(n, lit.Num)
+		case v.Type == gjson.String:
+			if t, ok := parseTime(v.Str); ok && litIsTime {
+				cmp = t.Compare(litTime)
+			} else {
+				cmp = strings.Compare(v.Str, lit.Text)
+			}
+		default:
+			return false
+		}
+		switch op {
+		case OpLess:
+			return cmp < 0
+		case OpLessEq:
+			return cmp <= 0
+		case OpGreater:
+			return cmp > 0
+		}
+		return cmp >= 0
+	}
+}
+
+func compareFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func parseTime(s string) (time.Time, bool) {
+	if len(s) < 10 || s[4] != '-' {
+		return time.Time{}, false
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+func parseCIDR(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, fmt.Errorf("invalid CIDR block %q", s)
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("invalid IP address %q", s)
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// compileRegex translates the part of Lucene's regular expression syntax
+// that Go's RE2 shares (literals, ., [...] classes, groups, |, * + ? {n,m})
+// and rejects the rest (the optional operators ~ & < > @ #, quoted strings,
+// and \d \s \w, whose meaning differs between Lucene versions) rather than
+// guess at it. In Lucene a backslash makes any character literal, patterns
+// are anchored at both ends, ^ and $ are ordinary characters, and `.`
+// matches newlines.
+func compileRegex(src string, fold bool) (*regexp.Regexp, error) {
+	var b strings.Builder
+	b.WriteString(`^(?s:`)
+	if fold {
+		b.WriteString(`(?i)`)
+	}
+	inClass := false
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		switch {
+		case c == '\\':
+			if i+1 >= len(src) {
+				return nil, fmt.Errorf("regex %q ends with a backslash", src)
+			}
+			i++
+			e := src[i]
+			if strings.IndexByte("dDsSwW", e) >= 0 {
+				return nil, unsupported("regex character class \\%c in %q", e, src)
+			}
+			r, size := utf8.DecodeRuneInString(src[i:])
+			b.WriteString(regexp.QuoteMeta(string(r)))
+			i += size - 1
+		case inClass:
+			if c == ']' {
+				inClass = false
+			}
+			if c == '[' {
+				b.WriteString(`\[`)
+				continue
+			}
+			b.WriteByte(c)
+		case c == '[':
+			inClass = true
+			b.WriteByte(c)
+			if i+1 < len(src) && src[i+1] == '^' {
+				b.WriteByte('^')
+				i++
+			}
+			if i+1 < len(src) && src[i+1] == ']' {
+				b.WriteString(`\]`)
+				i++
+			}
+		case strings.IndexByte("~&<>@#\"", c) >= 0:
+			return nil, unsupported("Lucene regex operator %q in %q", string(c), src)
+		case c == '^' || c == '$':
+			b.WriteString(regexp.QuoteMeta(string(c)))
+		default:
+			b.WriteByte(c)
+		}
+	}
+	if inClass {
+		return nil, fmt.Errorf("regex %q has an unclosed [", src)
+	}
+	b.WriteString(`)$`)
+	re, err := regexp.Compile(b.String())
+	if err != nil {
+		return nil, fmt.Errorf("regex %q: %v", src, err)
+	}
+	return re, nil
+}

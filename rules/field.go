@@ -1,0 +1,67 @@
+package rules
+
+import (
+	"strings"
+
+	"github.com/tidwall/gjson"
+)
+
+// Field is a field addressed by its ECS name, such as
+// "kubernetes.audit.objectRef.subresource". Fields are immutable once built.
+type Field struct {
+	// Name is the full ECS name as written in the query.
+	Name string
+	// Segments is Name split at dots. Elasticsearch treats "a.b" as the path
+	// a -> b whether the document nests objects or uses dotted keys.
+	Segments []string
+}
+
+// NewField returns the Field for an ECS name.
+func NewField(name string) *Field {
+	return &Field{Name: name, Segments: strings.Split(name, ".")}
+}
+
+// Document gives matchers access to one event's fields by ECS name,
+// whatever the event's shape on disk.
+//
+// Any calls test on each value of the field and reports whether test
+// returned true for one of them, stopping there. Arrays are flattened (at
+// any depth), JSON null values are skipped, and a missing field has no
+// values. This is Elasticsearch's rule for multi-valued fields: a condition
+// holds when any value satisfies it.
+type Document interface {
+	Any(f *Field, test func(v gjson.Result) bool) bool
+}
+
+// First returns the first value of the field in doc, or an empty Result
+// (Exists() == false) when it has none.
+func First(doc Document, f *Field) gjson.Result {
+	var out gjson.Result
+	doc.Any(f, func(v gjson.Result) bool {
+		out = v
+		return true
+	})
+	return out
+}
+
+// Strings returns every scalar value of the field as text: strings as they
+// are, numbers and booleans in their JSON spelling. Objects are skipped.
+func Strings(doc Document, f *Field) []string {
+	var out []string
+	doc.Any(f, func(v gjson.Result) bool {
+		if !v.IsObject() {
+			out = append(out, valueText(v))
+		}
+		return false
+	})
+	return out
+}
+
+// valueText is the keyword form Elasticsearch would index for a scalar JSON
+// value: the string itself, or the number or boolean as written.
+func valueText(v gjson.Result) string {
+	if v.Type == gjson.String {
+		return v.Str
+	}
+	return v.Raw
+}

@@ -1,0 +1,299 @@
+package rules
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Rule is a loaded, compiled detection rule.
+type Rule struct {
+	ID          string
+	Name        string
+	Description string
+	Severity    string // low, medium, high, critical
+	RiskScore   int
+	Language    string // kuery or eql
+	Type        string // query or eql
+	Query       string
+	Tags        []string
+	Threat      []Threat
+	References  []string
+	Author      []string
+
+	// Note is the investigation guide. When NoteTemplate is set it is a
+	// text/template filled with each finding's values (k8sexec's own
+	// guides); otherwise it is shown as written.
+	Note         string
+	NoteTemplate bool
+
+	// Origin says whose detection logic this is: "elastic" for Elastic's
+	// rules (including the built-in seed rules), "k8sexec" for ours, or
+	// "user" for any other file.
+	Origin string
+	// Source is where the rule was loaded from: "builtin:<file>" or a path.
+	Source string
+
+	Expr    Expr
+	Matcher Matcher
+}
+
+// Threat is one ATT&CK mapping of a rule.
+type Threat struct {
+	Framework  string
+	Tactic     ThreatRef
+	Techniques []Technique
+}
+
+// Technique is an ATT&CK technique with its sub-techniques.
+type Technique struct {
+	ThreatRef
+	Subtechniques []ThreatRef
+}
+
+// ThreatRef names an ATT&CK tactic, technique or sub-technique.
+type ThreatRef struct {
+	ID        string `toml:"id"`
+	Name      string `toml:"name"`
+	Reference string `toml:"reference"`
+}
+
+// Builtin reports whether the rule ships inside the binary.
+func (r *Rule) Builtin() bool { return strings.HasPrefix(r.Source, "builtin:") }
+
+// AttackIDs returns the rule's ATT&CK tactic, technique and sub-technique
+// IDs in file order, without duplicates.
+func (r *Rule) AttackIDs() []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(id string) {
+		if id != "" && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	for _, t := range r.Threat {
+		add(t.Tactic.ID)
+		for _, tech := range t.Techniques {
+			add(tech.ID)
+			for _, sub := range tech.Subtechniques {
+				add(sub.ID)
+			}
+		}
+	}
+	return out
+}
+
+// Matches reports whether the rule matches doc.
+func (r *Rule) Matches(doc Document) bool { return r.Matcher.Match(doc) }
+
+// SeverityRank orders severities: low 1, medium 2, high 3, critical 4, and 0
+// for anything else.
+func SeverityRank(severity string) int {
+	switch strings.ToLower(severity) {
+	case "low":
+		return 1
+	case "medium":
+		return 2
+	case "high":
+		return 3
+	case "critical":
+		return 4
+	}
+	return 0
+}
+
+// ruleFile mirrors the parts of Elastic's detection-rules TOML layout that
+// k8sexec reads, plus an optional [k8sexec] table for our own extensions.
+type ruleFile struct {
+	Metadata map[string]any `toml:"metadata"`
+	Rule     struct {
+		RuleID      string   `toml:"rule_id"`
+		Name        string   `toml:"name"`
+		Description string   `toml:"description"`
+		Severity    string   `toml:"severity"`
+		RiskScore   int      `toml:"risk_score"`
+		Language    string   `toml:"language"`
+		Type        string   `toml:"type"`
+		Query       string   `toml:"query"`
+		Note        string   `toml:"note"`
+		Tags        []string `toml:"tags"`
+		References  []string `toml:"references"`
+		Author      []string `toml:"author"`
+		Threat      []struct {
+			Framework string    `toml:"framework"`
+			Tactic    ThreatRef `toml:"tactic"`
+			Technique []struct {
+				ThreatRef
+				Subtechnique []ThreatRef `toml:"subtechnique"`
+			} `toml:"technique"`
+		} `toml:"threat"`
+	} `toml:"rule"`
+	K8sexec struct {
+		// NoteFormat "template" marks a note written for k8sexec, with
+		// placeholders filled from each finding.
+		NoteFormat string `toml:"note_format"`
+		// Origin overrides the origin derived from the author list.
+		Origin string `toml:"origin"`
+	} `toml:"k8sexec"`
+}
+
+// Parse decodes and compiles one rule file. source names it in messages and
+// in findings. An *UnsupportedError means the file is a valid rule that
+// k8sexec cannot run offline.
+func Parse(data []byte, source string) (*Rule, error) {
+	var f ruleFile
+	if _, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&f); err != nil {
+		return nil, fmt.Errorf("%s: %w", source, err)
+	}
+	spec := f.Rule
+	r := &Rule{
+		ID:           strings.TrimSpace(spec.RuleID),
+		Name:         strings.TrimSpace(spec.Name),
+		Description:  strings.TrimSpace(spec.Description),
+		Severity:     strings.ToLower(strings.TrimSpace(spec.Severity)),
+		RiskScore:    spec.RiskScore,
+		Language:     spec.Language,
+		Type:         spec.Type,
+		Query:        strings.TrimSpace(spec.Query),
+		Note:         strings.TrimSpace(spec.Note),
+		NoteTemplate: f.K8sexec.NoteFormat == "template",
+		Tags:         spec.Tags,
+		References:   spec.References,
+		Author:       spec.Author,
+		Source:       source,
+	}
+	for _, t := range spec.Threat {
+		th := Threat{Framework: t.Framework, Tactic: t.Tactic}
+		for _, tech := range t.Technique {
+			th.Techniques = append(th.Techniques, Technique{ThreatRef: tech.ThreatRef, Subtechniques: tech.Subtechnique})
+		}
+		r.Threat = append(r.Threat, th)
+	}
+	r.Origin = f.K8sexec.Origin
+	if r.Origin == "" {
+		r.Origin = "user"
+		for _, a := range r.Author {
+			if strings.EqualFold(a, "Elastic") {
+				r.Origin = "elastic"
+			}
+		}
+	}
+
+	switch {
+	case r.ID == "":
+		return nil, fmt.Errorf("%s: rule has no rule_id", source)
+	case r.Name == "":
+		return nil, fmt.Errorf("%s: rule %s has no name", source, r.ID)
+	case r.Query == "":
+		return nil, &loadError{source, r, unsupported("rule type %q has no query", r.Type)}
+	}
+	if SeverityRank(r.Severity) == 0 {
+		return nil, fmt.Errorf("%s: rule %s has unknown severity %q", source, r.ID, spec.Severity)
+	}
+
+	var err error
+	switch {
+	case r.Type == "new_terms":
+		err = unsupported("new_terms rule (needs the history of values before each event)")
+	case r.Type == "threshold", r.Type == "machine_learning", r.Type == "threat_match", r.Type == "esql" || r.Language == "esql":
+		err = unsupported("%s rule", r.Type)
+	case r.Language == "kuery":
+		r.Expr, err = ParseKQL(r.Query)
+	case r.Language == "eql":
+		r.Expr, err = ParseEQL(r.Query)
+	case r.Language == "lucene":
+		err = unsupported("Lucene query syntax")
+	default:
+		err = unsupported("query language %q", r.Language)
+	}
+	if err == nil {
+		r.Matcher, err = Compile(r.Expr)
+	}
+	if err != nil {
+		return nil, &loadError{source, r, err}
+	}
+	return r, nil
+}
+
+// loadError ties a failure to the rule it happened in, so callers can name
+// the rule (ID and name) when they skip it.
+type loadError struct {
+	source string
+	rule   *Rule
+	err    error
+}
+
+func (e *loadError) Error() string {
+	return fmt.Sprintf("%s: rule %s (%s): %v", e.source, e.rule.ID, e.rule.Name, e.err)
+}
+
+func (e *loadError) Unwrap() error { return e.err }
+
+// LoadResult is the outcome of loading one rule file.
+type LoadResult struct {
+	Path string
+	Rule *Rule // nil when Err is set
+	Err  error
+}
+
+// Skipped reports whether the file is a rule k8sexec cannot run (as opposed
+// to a broken file).
+func (r LoadResult) Skipped() bool { return r.Err != nil && IsUnsupported(r.Err) }
+
+// Reason is the one-line reason a rule was skipped or failed.
+func (r LoadResult) Reason() string {
+	var u *UnsupportedError
+	if errors.As(r.Err, &u) {
+		return u.Reason
+	}
+	if r.Err != nil {
+		return r.Err.Error()
+	}
+	return ""
+}
+
+// LoadPath loads a rule file, or every *.toml file under a folder in lexical
+// order. Each file gets a LoadResult; only an unreadable path is an error.
+func LoadPath(path string) ([]LoadResult, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	var files []string
+	if !info.IsDir() {
+		files = []string{path}
+	} else {
+		err := filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if !d.IsDir() && strings.HasSuffix(d.Name(), ".toml") {
+				files = append(files, p)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		sort.Strings(files)
+	}
+	var out []LoadResult
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			out = append(out, LoadResult{Path: f, Err: err})
+			continue
+		}
+		r, err := Parse(data, f)
+		out = append(out, LoadResult{Path: f, Rule: r, Err: err})
+	}
+	return out, nil
+}

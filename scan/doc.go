@@ -1,0 +1,19 @@
+// Package scan reads log inputs and evaluates rules on every event in them.
+//
+// Data flow:
+//
+//	paths ──Expand──▶ []Input ──open + sniff (gzip, zstd, plain)──▶ stream
+//	stream ──chunker──▶ line-aligned chunks (a few MiB) ──▶ worker pool
+//	worker: split lines ─▶ structural check ─▶ prefilter (rule literals) ─▶
+//	        parse ─▶ adapter (shape → rules.Document) ─▶ rule matchers
+//	results ──ordered merge (input, chunk)──▶ Result: matched events with
+//	        file and line, per-input statistics, malformed-line locations
+//
+// A single producer goroutine reads and decompresses, so decoding overlaps
+// with matching. Chunks carry sequence numbers and the collector puts their
+// results back in input order, so the Result is byte-for-byte the same for
+// any number of workers or chunk size.
+//
+// Adapters (raw.go, ecs.go) recognise each line's shape and expose it under
+// ECS field names. A new input shape is a new adapter; rules do not change.
+package scan

@@ -1,0 +1,188 @@
+package scan
+
+import (
+	"strings"
+
+	"github.com/k8sexec/k8sexec/rules"
+	"github.com/tidwall/gjson"
+)
+
+// rawAuditDoc is a Kubernetes audit.k8s.io Event as kube-apiserver writes it
+// (audit.log). It exposes the event the way Elastic's kubernetes.audit_logs
+// integration would have ingested it, so rules written for Elasticsearch run
+// unmodified on raw files:
+//
+//   - every raw field under kubernetes.audit.* with its original camelCase
+//     name (kubernetes.audit.objectRef.subresource -> objectRef.subresource);
+//   - annotation keys with dots turned into underscores
+//     (kubernetes.audit.annotations.authorization_k8s_io/decision ->
+//     annotations["authorization.k8s.io/decision"]);
+//   - empty strings, objects and arrays treated as missing, as the ingest
+//     pipeline removes them;
+//   - the fields the agent and pipeline add: event.dataset and
+//     data_stream.dataset ("kubernetes.audit_logs"), event.kind, event.action
+//     (verb), event.outcome (from the authorization decision), user.name,
+//     user.id, source.ip, client.ip, related.ip, related.user,
+//     user_agent.original, orchestrator.* and @timestamp (stageTimestamp).
+//
+// Any other field is missing, exactly as it would be in Elasticsearch.
+type rawAuditDoc struct {
+	root gjson.Result
+}
+
+// auditDataset is the dataset Elastic's agent stamps on audit documents.
+const auditDataset = "kubernetes.audit_logs"
+
+type rawMapping struct {
+	constant string     // a fixed value
+	paths    [][]string // raw paths whose values the field takes, in order
+	derive   func(root gjson.Result) (string, bool)
+}
+
+func rawPaths(paths ...string) rawMapping {
+	var m rawMapping
+	for _, p := range paths {
+		m.paths = append(m.paths, strings.Split(p, "."))
+	}
+	return m
+}
+
+// rawECSFields maps agent-added ECS fields to their source in a raw event.
+var rawECSFields = map[string]rawMapping{
+	"event.dataset":              {constant: auditDataset},
+	"data_stream.dataset":        {constant: auditDataset},
+	"data_stream.type":           {constant: "logs"},
+	"event.kind":                 {constant: "event"},
+	"orchestrator.type":          {constant: "kubernetes"},
+	"event.action":               rawPaths("verb"),
+	"event.outcome":              {derive: auditOutcome},
+	"user.name":                  rawPaths("user.username"),
+	"user.id":                    rawPaths("user.uid"),
+	"source.ip":                  rawPaths("sourceIPs"),
+	"client.ip":                  rawPaths("sourceIPs"),
+	"related.ip":                 rawPaths("sourceIPs"),
+	"related.user":               rawPaths("user.uid", "user.username"),
+	"user_agent.original":        rawPaths("userAgent"),
+	"orchestrator.api_version":   rawPaths("apiVersion"),
+	"orchestrator.namespace":     rawPaths("objectRef.namespace"),
+	"orchestrator.resource.name": rawPaths("objectRef.name"),
+	"orchestrator.resource.type": rawPaths("objectRef.resource"),
+	"@timestamp":                 {derive: auditTimestamp},
+}
+
+// rawSynthesized reports the fields whose values a raw event does not hold
+// verbatim, so the prefilter must not demand their literals.
+func rawSynthesized(field string) bool {
+	m, ok := rawECSFields[field]
+	return ok && (m.constant != "" || m.derive != nil)
+}
+
+func auditOutcome(root gjson.Result) (string, bool) {
+	switch annotation(root, "authorization_k8s_io/decision").Str {
+	case "allow":
+		return "success", true
+	case "forbid":
+		return "failure", true
+	}
+	return "", false
+}
+
+func auditTimestamp(root gjson.Result) (string, bool) {
+	for _, k := range []string{"stageTimestamp", "requestReceivedTimestamp", "timestamp"} {
+		if v := root.Get(k); v.Type == gjson.String && v.Str != "" {
+			return v.Str, true
+		}
+	}
+	return "", false
+}
+
+// annotation returns the annotation whose key, dedotted, equals key.
+func annotation(root gjson.Result, key string) gjson.Result {
+	var out gjson.Result
+	root.Get("annotations").ForEach(func(k, v gjson.Result) bool {
+		if dedot(k.Str) == key {
+			out = v
+			return false
+		}
+		return true
+	})
+	return out
+}
+
+func dedot(s string) string {
+	if strings.IndexByte(s, '.') < 0 {
+		return s
+	}
+	return strings.ReplaceAll(s, ".", "_")
+}
+
+// nonEmpty wraps a test so that empty values, which the ingest pipeline
+// drops, never satisfy it.
+func nonEmpty(test func(gjson.Result) bool) func(gjson.Result) bool {
+	return func(v gjson.Result) bool {
+		if v.Type == gjson.String && v.Str == "" || v.IsObject() && v.Raw == "{}" {
+			return false
+		}
+		return test(v)
+	}
+}
+
+func (d *rawAuditDoc) Any(f *rules.Field, test func(gjson.Result) bool) bool {
+	segs := f.Segments
+	if len(segs) > 2 && segs[0] == "kubernetes" && segs[1] == "audit" {
+		rest := segs[2:]
+		if rest[0] == "annotations" && len(rest) > 1 {
+			// Dedotted keys hold no dots, so the remainder is one key.
+			if len(rest) != 2 {
+				return false
+			}
+			found := false
+			d.root.Get("annotations").ForEach(func(k, v gjson.Result) bool {
+				if dedot(k.Str) == rest[1] {
+					found = anyValue(v, nonEmpty(test))
+				}
+				return !found
+			})
+			return found
+		}
+		return anyPath(d.root, rest, nonEmpty(test))
+	}
+	m, ok := rawECSFields[f.Name]
+	if !ok {
+		return false
+	}
+	switch {
+	case m.constant != "":
+		return test(gjson.Result{Type: gjson.String, Str: m.constant, Raw: `"` + m.constant + `"`})
+	case m.derive != nil:
+		s, ok := m.derive(d.root)
+		return ok && test(gjson.Result{Type: gjson.String, Str: s, Raw: quoteJSON(s)})
+	}
+	for _, p := range m.paths {
+		if anyPath(d.root, p, nonEmpty(test)) {
+			return true
+		}
+	}
+	return false
+}
+
+// quoteJSON renders s as a JSON string; only Raw-reading tests look at it.
+func quoteJSON(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r < 0x20:
+			b.WriteString(`\u00`)
+			b.WriteByte("0123456789abcdef"[r>>4])
+			b.WriteByte("0123456789abcdef"[r&0xf])
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}

@@ -1,0 +1,512 @@
+package triage
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/k8sexec/k8sexec/rules"
+	"github.com/tidwall/gjson"
+)
+
+// Event is one scanned event handed to triage: a rule hit, or context.
+type Event struct {
+	File string // input name as given, "-" for stdin
+	Line int64  // 1-based, in the decompressed stream
+	Raw  []byte
+	Doc  rules.Document
+	// Rules are the rules the event matched (none for pure context).
+	Rules []*rules.Rule
+}
+
+// Options tune Build.
+type Options struct {
+	// Inputs are the scan's inputs as the user named them, quoted into the
+	// follow-up commands of the guidance.
+	Inputs []string
+	// Guide renders each rule's investigation guide into its findings.
+	Guide bool
+}
+
+// Report is the outcome of triage.
+type Report struct {
+	Findings []*Finding
+	// Notes are observations about the whole scan, such as execs that
+	// Elastic's seed rule would have missed.
+	Notes []string
+}
+
+// ContextQuery selects the events triage wants besides rule hits: every
+// stage of every exec request, whatever its verb or decision, so that a
+// finding can list the stages and measure how long the session lasted.
+func ContextQuery() rules.Expr {
+	return &rules.Pred{Field: fSubresource, Op: rules.OpEqual, Values: []rules.Literal{rules.StringLit("exec")}}
+}
+
+var (
+	fAuditID      = rules.NewField("kubernetes.audit.auditID")
+	fStage        = rules.NewField("kubernetes.audit.stage")
+	fVerb         = rules.NewField("kubernetes.audit.verb")
+	fRequestURI   = rules.NewField("kubernetes.audit.requestURI")
+	fUsername     = rules.NewField("kubernetes.audit.user.username")
+	fUID          = rules.NewField("kubernetes.audit.user.uid")
+	fGroups       = rules.NewField("kubernetes.audit.user.groups")
+	fImpUser      = rules.NewField("kubernetes.audit.impersonatedUser.username")
+	fImpGroups    = rules.NewField("kubernetes.audit.impersonatedUser.groups")
+	fSourceIPs    = rules.NewField("kubernetes.audit.sourceIPs")
+	fAuditUA      = rules.NewField("kubernetes.audit.userAgent")
+	fNamespace    = rules.NewField("kubernetes.audit.objectRef.namespace")
+	fObjName      = rules.NewField("kubernetes.audit.objectRef.name")
+	fResource     = rules.NewField("kubernetes.audit.objectRef.resource")
+	fSubresource  = rules.NewField("kubernetes.audit.objectRef.subresource")
+	fCode         = rules.NewField("kubernetes.audit.responseStatus.code")
+	fDecision     = rules.NewField("kubernetes.audit.annotations.authorization_k8s_io/decision")
+	fReason       = rules.NewField("kubernetes.audit.annotations.authorization_k8s_io/reason")
+	fReceived     = rules.NewField("kubernetes.audit.requestReceivedTimestamp")
+	fStageTime    = rules.NewField("kubernetes.audit.stageTimestamp")
+	fTimestamp    = rules.NewField("@timestamp")
+	fUserName     = rules.NewField("user.name")
+	fUserID       = rules.NewField("user.id")
+	fSourceIP     = rules.NewField("source.ip")
+	fUA           = rules.NewField("user_agent.original")
+	fCluster      = rules.NewField("orchestrator.cluster.name")
+	fOrchNS       = rules.NewField("orchestrator.namespace")
+	fOrchName     = rules.NewField("orchestrator.resource.name")
+	fOrchType     = rules.NewField("orchestrator.resource.type")
+	fHost         = rules.NewField("host.name")
+	fHostname     = rules.NewField("host.hostname")
+	fContName     = rules.NewField("container.name")
+	fContID       = rules.NewField("container.id")
+	fImage        = rules.NewField("container.image.name")
+	fImageTag     = rules.NewField("container.image.tag")
+	fEntityID     = rules.NewField("process.entity_id")
+	fEntryLeader  = rules.NewField("process.entry_leader.entity_id")
+	fExecutable   = rules.NewField("process.executable")
+	fProcName     = rules.NewField("process.name")
+	fArgs         = rules.NewField("process.args")
+	fPID          = rules.NewField("process.pid")
+	fInteractive  = rules.NewField("process.interactive")
+	fWorkDir      = rules.NewField("process.working_directory")
+	fProcUserID   = rules.NewField("process.user.id")
+	stageOrdering = map[string]int{"RequestReceived": 1, "ResponseStarted": 2, "ResponseComplete": 3, "Panic": 4}
+)
+
+func str(doc rules.Document, f *rules.Field) string {
+	v := rules.First(doc, f)
+	if !v.Exists() || v.IsObject() {
+		return ""
+	}
+	if v.Type == gjson.String {
+		return v.Str
+	}
+	return v.Raw
+}
+
+func strs(doc rules.Document, f *rules.Field) []string { return rules.Strings(doc, f) }
+
+// group is the hits of one rule about one thing.
+type group struct {
+	key    string
+	rule   *rules.Rule
+	kind   string
+	events []Event
+}
+
+// Build turns rule hits and context events into findings.
+func Build(events []Event, opts Options) *Report {
+	groups := map[string]*group{}
+	var order []*group
+	stagesByAudit := map[string][]Event{}
+	for _, ev := range events {
+		kind, id := identify(ev)
+		if kind == KindAudit {
+			stagesByAudit[id] = append(stagesByAudit[id], ev)
+		}
+		for _, r := range ev.Rules {
+			key := r.ID + "\x00" + kind + "\x00" + id
+			g := groups[key]
+			if g == nil {
+				g = &group{key: key, rule: r, kind: kind}
+				groups[key] = g
+				order = append(order, g)
+			}
+			g.events = append(g.events, ev)
+		}
+	}
+
+	rep := &Report{}
+	guides := newGuideCache()
+	websocket := 0
+	for _, g := range order {
+		var f *Finding
+		switch g.kind {
+		case KindAudit:
+			f = auditFinding(g, stagesByAudit)
+			if f.Audit != nil && f.Audit.Verb == "get" {
+				websocket++
+			}
+		case KindProcess:
+			f = processFinding(g)
+		default:
+			f = eventFinding(g)
+		}
+		f.ID = fingerprint(g.rule.ID, g.kind, groupID(g))
+		if opts.Guide {
+			f.Guidance = guides.render(g.rule, f, opts.Inputs)
+		}
+		rep.Findings = append(rep.Findings, f)
+	}
+	sortFindings(rep.Findings)
+	if websocket > 0 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf(
+			"%d exec request(s) used WebSocket (logged as verb get). Elastic's seed rule \"Kubernetes User Exec into Pod\" only matches verb create and misses them; k8sexec's WebSocket rule reported them.", websocket))
+	}
+	return rep
+}
+
+// identify says what an event is about: an audit request (by auditID), a
+// process (by entity ID), or neither (by its content).
+func identify(ev Event) (kind, id string) {
+	if id := str(ev.Doc, fAuditID); id != "" {
+		return KindAudit, id
+	}
+	if id := str(ev.Doc, fEntityID); id != "" {
+		return KindProcess, id
+	}
+	sum := sha256.Sum256(ev.Raw)
+	return KindEvent, hex.EncodeToString(sum[:8])
+}
+
+func groupID(g *group) string {
+	_, id := identify(g.events[0])
+	return id
+}
+
+// fingerprint is a finding's stable ID: the same rule and request give the
+// same ID in every run, output format and k8sexec version.
+func fingerprint(ruleID, kind, id string) string {
+	sum := sha256.Sum256([]byte(ruleID + "\x00" + kind + "\x00" + id))
+	return hex.EncodeToString(sum[:8])
+}
+
+func ruleRef(r *rules.Rule) RuleRef {
+	ref := RuleRef{ID: r.ID, Name: r.Name, Severity: r.Severity, RiskScore: r.RiskScore, Origin: r.Origin, rule: r}
+	for _, t := range r.Threat {
+		if t.Tactic.ID != "" && !contains(ref.Tactics, t.Tactic.ID) {
+			ref.Tactics = append(ref.Tactics, t.Tactic.ID)
+		}
+		for _, tech := range t.Techniques {
+			if tech.ID != "" && !contains(ref.Techniques, tech.ID) {
+				ref.Techniques = append(ref.Techniques, tech.ID)
+			}
+			for _, sub := range tech.Subtechniques {
+				if sub.ID != "" && !contains(ref.Techniques, sub.ID) {
+					ref.Techniques = append(ref.Techniques, sub.ID)
+				}
+			}
+		}
+	}
+	return ref
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func evidence(evs []Event, withStage bool) []Evidence {
+	var out []Evidence
+	seen := map[Evidence]bool{}
+	for _, ev := range evs {
+		e := Evidence{File: ev.File, Line: ev.Line}
+		if withStage {
+			e.Stage = str(ev.Doc, fStage)
+		}
+		if !seen[e] {
+			seen[e] = true
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// commonFields fills what every kind of finding can carry, read by ECS
+// name (the raw-audit adapter provides these names too).
+func commonFields(f *Finding, doc rules.Document) {
+	if name := str(doc, fUserName); name != "" {
+		f.User = &User{Name: name, ID: str(doc, fUserID)}
+	}
+	if ips := strs(doc, fSourceIP); len(ips) > 0 {
+		f.Source = &Source{IP: ips}
+	}
+	if ua := str(doc, fUA); ua != "" {
+		f.UserAgent = &UserAgent{Original: ua}
+	}
+	orch := &Orchestrator{Namespace: str(doc, fOrchNS)}
+	if c := str(doc, fCluster); c != "" {
+		orch.Cluster = &Name{Name: c}
+	}
+	if n := str(doc, fOrchName); n != "" {
+		orch.Resource = &Resource{Type: str(doc, fOrchType), Name: n}
+	}
+	if orch.Namespace != "" || orch.Cluster != nil || orch.Resource != nil {
+		f.Orch = orch
+	}
+	host := str(doc, fHost)
+	if host == "" {
+		host = str(doc, fHostname)
+	}
+	if host != "" {
+		f.Host = &Host{Name: host}
+	}
+	cont := &Container{Name: str(doc, fContName), ID: str(doc, fContID), Image: str(doc, fImage)}
+	if tag := str(doc, fImageTag); tag != "" && cont.Image != "" {
+		cont.Image += ":" + tag
+	}
+	if *cont != (Container{}) {
+		f.Container = cont
+	}
+	f.Timestamp = normTime(str(doc, fTimestamp))
+}
+
+func auditFinding(g *group, stagesByAudit map[string][]Event) *Finding {
+	first := g.events[0].Doc
+	f := &Finding{Rule: ruleRef(g.rule), Kind: KindAudit}
+	commonFields(f, first)
+	auditID := str(first, fAuditID)
+	a := &Audit{
+		AuditID:     auditID,
+		Verb:        str(first, fVerb),
+		Resource:    str(first, fResource),
+		Subresource: str(first, fSubresource),
+		RequestURI:  str(first, fRequestURI),
+	}
+	f.Audit = a
+
+	// Who: the audit record is authoritative; ECS copies may lack user.name.
+	user := &User{Name: str(first, fUsername), ID: str(first, fUID), Groups: strs(first, fGroups)}
+	if user.Name == "" && f.User != nil {
+		user.Name = f.User.Name
+	}
+	if imp := str(first, fImpUser); imp != "" {
+		user.Impersonated = &User{Name: imp, Groups: strs(first, fImpGroups)}
+	}
+	if user.Name != "" || user.Impersonated != nil {
+		f.User = user
+	}
+	if ips := strs(first, fSourceIPs); len(ips) > 0 {
+		f.Source = &Source{IP: ips}
+	}
+	if ua := str(first, fAuditUA); ua != "" {
+		f.UserAgent = &UserAgent{Original: ua}
+	}
+	ns, pod := str(first, fNamespace), str(first, fObjName)
+	if ns != "" || pod != "" {
+		if f.Orch == nil {
+			f.Orch = &Orchestrator{}
+		}
+		f.Orch.Namespace = ns
+		f.Orch.Resource = &Resource{Type: "pod", Name: pod}
+	}
+
+	// What: the command, container and streams from the request URI.
+	if cmd, ok := parseExecURI(a.RequestURI); ok {
+		if len(cmd.Args) > 0 {
+			f.Process = &Process{Args: cmd.Args}
+		}
+		if cmd.Container != "" {
+			if f.Container == nil {
+				f.Container = &Container{}
+			}
+			f.Container.Name = cmd.Container
+		}
+		f.Exec = &ExecFlags{TTY: cmd.TTY, Stdin: cmd.Stdin, Stdout: cmd.Stdout, Stderr: cmd.Stderr}
+	}
+
+	// Outcome and session: all stages of the request, matched or not.
+	all := stagesByAudit[auditID]
+	if len(all) == 0 {
+		all = g.events
+	}
+	sess := &Session{}
+	var received, completed string
+	stageSeen := map[string]bool{}
+	for _, ev := range all {
+		st := str(ev.Doc, fStage)
+		if st != "" && !stageSeen[st] {
+			stageSeen[st] = true
+			sess.Stages = append(sess.Stages, st)
+		}
+		if a.Decision == "" {
+			a.Decision = str(ev.Doc, fDecision)
+		}
+		if a.Reason == "" {
+			a.Reason = str(ev.Doc, fReason)
+		}
+		if code := rules.First(ev.Doc, fCode); code.Type == gjson.Number && (st != "RequestReceived" || a.ResponseCode == 0) {
+			a.ResponseCode = int(code.Int())
+		}
+		if received == "" {
+			received = str(ev.Doc, fReceived)
+		}
+		if st == "ResponseComplete" {
+			completed = str(ev.Doc, fStageTime)
+		}
+	}
+	sort.SliceStable(sess.Stages, func(i, j int) bool { return stageOrdering[sess.Stages[i]] < stageOrdering[sess.Stages[j]] })
+	sess.Start = normTime(received)
+	sess.End = normTime(completed)
+	sess.Ongoing = completed == ""
+	if t0, ok := parseTime(received); ok {
+		if t1, ok := parseTime(completed); ok {
+			ms := t1.Sub(t0).Milliseconds()
+			sess.DurationMS = &ms
+		}
+	}
+	f.Session = sess
+	if sess.Start != "" {
+		f.Timestamp = sess.Start
+	}
+
+	f.Evidence = evidence(g.events, true)
+	inEvidence := map[Evidence]bool{}
+	for _, e := range f.Evidence {
+		inEvidence[Evidence{File: e.File, Line: e.Line}] = true
+	}
+	for _, e := range evidence(all, true) {
+		if !inEvidence[Evidence{File: e.File, Line: e.Line}] {
+			f.Context = append(f.Context, e)
+		}
+	}
+
+	if a.Verb == "get" && a.Subresource == "exec" {
+		f.Notes = append(f.Notes, "Exec over WebSocket (verb get): Elastic's seed rule \"Kubernetes User Exec into Pod\" does not match it.")
+	}
+	if a.Decision == "allow" && a.ResponseCode == 403 {
+		f.Notes = append(f.Notes, "Authorization logged allow but the response was 403: the request was refused (Kubernetes 1.35 also checks create permission for WebSocket exec).")
+	}
+	if sess.Ongoing && a.ResponseCode != 403 {
+		f.Notes = append(f.Notes, "No ResponseComplete stage in the logs: the session may still have been open when the log ends, or the audit policy omits that stage.")
+	}
+	return f
+}
+
+func processFinding(g *group) *Finding {
+	first := g.events[0].Doc
+	f := &Finding{Rule: ruleRef(g.rule), Kind: KindProcess}
+	commonFields(f, first)
+	p := &Process{
+		Executable:       str(first, fExecutable),
+		Name:             str(first, fProcName),
+		Args:             strs(first, fArgs),
+		EntityID:         str(first, fEntityID),
+		EntryLeaderID:    str(first, fEntryLeader),
+		WorkingDirectory: str(first, fWorkDir),
+		UserID:           str(first, fProcUserID),
+	}
+	if pid := rules.First(first, fPID); pid.Type == gjson.Number {
+		p.PID = pid.Int()
+	}
+	if v := rules.First(first, fInteractive); v.Exists() {
+		b := v.Type == gjson.True || v.Type == gjson.String && v.Str == "true"
+		p.Interactive = &b
+	}
+	f.Process = p
+	// The earliest timestamp among the merged events (fork and exec of the
+	// same process are both "start" events).
+	earliest, haveEarliest := parseTime(f.Timestamp)
+	for _, ev := range g.events[1:] {
+		if t, ok := parseTime(str(ev.Doc, fTimestamp)); ok && (!haveEarliest || t.Before(earliest)) {
+			earliest, haveEarliest = t, true
+			f.Timestamp = normTime(str(ev.Doc, fTimestamp))
+		}
+	}
+	f.Evidence = evidence(g.events, false)
+	return f
+}
+
+func eventFinding(g *group) *Finding {
+	f := &Finding{Rule: ruleRef(g.rule), Kind: KindEvent}
+	commonFields(f, g.events[0].Doc)
+	if args := strs(g.events[0].Doc, fArgs); len(args) > 0 {
+		f.Process = &Process{Args: args, Executable: str(g.events[0].Doc, fExecutable)}
+	}
+	f.Evidence = evidence(g.events, false)
+	return f
+}
+
+func sortFindings(fs []*Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		if ra, rb := rules.SeverityRank(a.Rule.Severity), rules.SeverityRank(b.Rule.Severity); ra != rb {
+			return ra > rb
+		}
+		if a.Rule.RiskScore != b.Rule.RiskScore {
+			return a.Rule.RiskScore > b.Rule.RiskScore
+		}
+		ta, oka := parseTime(a.Timestamp)
+		tb, okb := parseTime(b.Timestamp)
+		switch {
+		case oka && okb && !ta.Equal(tb):
+			return ta.Before(tb)
+		case oka != okb:
+			return oka // findings with a time first
+		case !oka && a.Timestamp != b.Timestamp:
+			return a.Timestamp < b.Timestamp
+		}
+		return a.ID < b.ID
+	})
+}
+
+func parseTime(s string) (time.Time, bool) {
+	if s == "" {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	return t, err == nil
+}
+
+// normTime renders a log timestamp in UTC RFC 3339 with the precision it
+// had, so timestamps sort as strings. Unparseable values stay as written.
+func normTime(s string) string {
+	t, ok := parseTime(s)
+	if !ok {
+		return s
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// Command renders argv for reading, quoting arguments the way a POSIX
+// shell would need them.
+func Command(args []string) string {
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		quoted[i] = ShellQuote(a)
+	}
+	return strings.Join(quoted, " ")
+}
+
+// ShellQuote quotes s for a POSIX shell when it needs quoting.
+func ShellQuote(s string) string {
+	if s == "" {
+		return "''"
+	}
+	safe := true
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=@%+,", r)) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

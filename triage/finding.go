@@ -1,0 +1,155 @@
+package triage
+
+import (
+	"github.com/k8sexec/k8sexec/rules"
+)
+
+// Kinds of finding.
+const (
+	KindAudit   = "kubernetes.audit" // built from Kubernetes API audit events
+	KindProcess = "process"          // built from container process events
+	KindEvent   = "event"            // any other event a rule matched
+)
+
+// Finding is one thing a responder should look at: one exec request, one
+// interactive process, or one other matching event. Its JSON form is the
+// stable output schema documented in docs/output.md.
+type Finding struct {
+	ID        string        `json:"id"`
+	Rule      RuleRef       `json:"rule"`
+	Kind      string        `json:"kind"`
+	Timestamp string        `json:"timestamp"`
+	User      *User         `json:"user,omitempty"`
+	Source    *Source       `json:"source,omitempty"`
+	UserAgent *UserAgent    `json:"user_agent,omitempty"`
+	Orch      *Orchestrator `json:"orchestrator,omitempty"`
+	Container *Container    `json:"container,omitempty"`
+	Host      *Host         `json:"host,omitempty"`
+	Process   *Process      `json:"process,omitempty"`
+	Exec      *ExecFlags    `json:"exec,omitempty"`
+	Audit     *Audit        `json:"kubernetes,omitempty"`
+	Session   *Session      `json:"session,omitempty"`
+	Evidence  []Evidence    `json:"evidence"`
+	Context   []Evidence    `json:"context,omitempty"`
+	Notes     []string      `json:"notes,omitempty"`
+	Guidance  string        `json:"guidance,omitempty"`
+}
+
+// RuleRef identifies the rule behind a finding.
+type RuleRef struct {
+	ID        string   `json:"id"`
+	Name      string   `json:"name"`
+	Severity  string   `json:"severity"`
+	RiskScore int      `json:"risk_score"`
+	Origin    string   `json:"origin"`
+	Tactics   []string `json:"tactics,omitempty"`
+	// Techniques lists ATT&CK technique and sub-technique IDs.
+	Techniques []string `json:"techniques,omitempty"`
+
+	rule *rules.Rule
+}
+
+// Rule returns the loaded rule, for writers that need its full metadata.
+func (r RuleRef) Rule() *rules.Rule { return r.rule }
+
+// User is who made the request.
+type User struct {
+	Name         string   `json:"name,omitempty"`
+	ID           string   `json:"id,omitempty"`
+	Groups       []string `json:"groups,omitempty"`
+	Impersonated *User    `json:"impersonated,omitempty"`
+}
+
+// Source is where the request came from. All but the last address can be
+// set by the client.
+type Source struct {
+	IP []string `json:"ip,omitempty"`
+}
+
+// UserAgent is the client's self-description (untrusted).
+type UserAgent struct {
+	Original string `json:"original"`
+}
+
+// Orchestrator locates the pod.
+type Orchestrator struct {
+	Cluster   *Name     `json:"cluster,omitempty"`
+	Namespace string    `json:"namespace,omitempty"`
+	Resource  *Resource `json:"resource,omitempty"`
+}
+
+// Name is an object with just a name.
+type Name struct {
+	Name string `json:"name"`
+}
+
+// Resource is the Kubernetes object involved.
+type Resource struct {
+	Type string `json:"type,omitempty"`
+	Name string `json:"name,omitempty"`
+}
+
+// Container is the container involved.
+type Container struct {
+	Name  string `json:"name,omitempty"`
+	ID    string `json:"id,omitempty"`
+	Image string `json:"image,omitempty"`
+}
+
+// Host is the node.
+type Host struct {
+	Name string `json:"name"`
+}
+
+// Process is what ran: for an audit finding, the command the exec request
+// asked for; for a process finding, the process itself.
+type Process struct {
+	Args             []string `json:"args,omitempty"`
+	Executable       string   `json:"executable,omitempty"`
+	Name             string   `json:"name,omitempty"`
+	PID              int64    `json:"pid,omitempty"`
+	EntityID         string   `json:"entity_id,omitempty"`
+	EntryLeaderID    string   `json:"entry_leader_entity_id,omitempty"`
+	WorkingDirectory string   `json:"working_directory,omitempty"`
+	Interactive      *bool    `json:"interactive,omitempty"`
+	UserID           string   `json:"user_id,omitempty"`
+}
+
+// ExecFlags are the streams an exec request asked for.
+type ExecFlags struct {
+	TTY    bool `json:"tty"`
+	Stdin  bool `json:"stdin"`
+	Stdout bool `json:"stdout"`
+	Stderr bool `json:"stderr"`
+}
+
+// Audit holds the Kubernetes audit details of an exec request.
+type Audit struct {
+	AuditID      string `json:"audit_id,omitempty"`
+	Verb         string `json:"verb,omitempty"`
+	Resource     string `json:"resource,omitempty"`
+	Subresource  string `json:"subresource,omitempty"`
+	RequestURI   string `json:"request_uri,omitempty"`
+	Decision     string `json:"decision,omitempty"`
+	Reason       string `json:"reason,omitempty"`
+	ResponseCode int    `json:"response_code,omitempty"`
+}
+
+// Session is the life of an exec request as its stages tell it.
+type Session struct {
+	Stages []string `json:"stages"`
+	Start  string   `json:"start,omitempty"`
+	End    string   `json:"end,omitempty"`
+	// DurationMS is ResponseComplete minus requestReceived, when both are
+	// known.
+	DurationMS *int64 `json:"duration_ms,omitempty"`
+	// Ongoing is set when no ResponseComplete stage was seen.
+	Ongoing bool `json:"ongoing"`
+}
+
+// Evidence locates one event merged into a finding.
+type Evidence struct {
+	File  string `json:"file"`
+	Line  int64  `json:"line"`
+	Stage string `json:"stage,omitempty"`
+}

@@ -1,0 +1,174 @@
+package triage
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/k8sexec/k8sexec/rules"
+)
+
+// GuideData is what a rule's investigation guide template can use. Every
+// string comes from the logs; templates pass values bound for a shell
+// through `sh` and values bound for a KQL query through `kql`.
+type GuideData struct {
+	Rule          string
+	User          string
+	Groups        string
+	Impersonated  string
+	SourceIP      string // the first source address
+	SourceIPs     string
+	UserAgent     string
+	Cluster       string
+	Namespace     string
+	Pod           string
+	Container     string
+	ContainerID   string
+	Image         string
+	Node          string
+	Command       string // the exec'd argv, shell-quoted for reading
+	Interactive   bool   // a TTY and stdin were requested
+	TTY, Stdin    bool
+	Time          string
+	Duration      string
+	Ongoing       bool
+	Verb          string
+	AuditID       string
+	Decision      string
+	Reason        string
+	ResponseCode  int
+	Process       string // executable of a process finding
+	EntryLeaderID string
+	// Inputs are the scan's inputs, shell-quoted, for follow-up commands.
+	Inputs string
+}
+
+// GuideFuncs are the functions guide templates may call.
+var GuideFuncs = template.FuncMap{
+	"sh":  ShellQuote,
+	"kql": kqlQuote,
+}
+
+// kqlQuote renders s as a quoted KQL value.
+func kqlQuote(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}
+
+type guideCache map[*rules.Rule]*template.Template
+
+func newGuideCache() guideCache { return guideCache{} }
+
+// render fills the rule's guide with the finding's values. A rule whose
+// note is not a k8sexec template is shown as written; a template that fails
+// (a user's rule file) falls back to the raw note with the error.
+func (c guideCache) render(r *rules.Rule, f *Finding, inputs []string) string {
+	if r.Note == "" {
+		return ""
+	}
+	if !r.NoteTemplate {
+		return r.Note
+	}
+	t, ok := c[r]
+	if !ok {
+		var err error
+		t, err = template.New(r.ID).Funcs(GuideFuncs).Option("missingkey=error").Parse(r.Note)
+		if err != nil {
+			t = nil
+		}
+		c[r] = t
+	}
+	if t == nil {
+		return r.Note
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, guideData(f, inputs)); err != nil {
+		return r.Note + "\n\n(k8sexec: the guide template failed: " + err.Error() + ")"
+	}
+	return strings.TrimSpace(b.String())
+}
+
+func guideData(f *Finding, inputs []string) GuideData {
+	d := GuideData{Rule: f.Rule.Name, Time: f.Timestamp}
+	if f.User != nil {
+		d.User = f.User.Name
+		d.Groups = strings.Join(f.User.Groups, ", ")
+		if f.User.Impersonated != nil {
+			d.Impersonated = f.User.Impersonated.Name
+		}
+	}
+	if f.Source != nil && len(f.Source.IP) > 0 {
+		d.SourceIP = f.Source.IP[0]
+		d.SourceIPs = strings.Join(f.Source.IP, ", ")
+	}
+	if f.UserAgent != nil {
+		d.UserAgent = f.UserAgent.Original
+	}
+	if f.Orch != nil {
+		d.Namespace = f.Orch.Namespace
+		if f.Orch.Resource != nil {
+			d.Pod = f.Orch.Resource.Name
+		}
+		if f.Orch.Cluster != nil {
+			d.Cluster = f.Orch.Cluster.Name
+		}
+	}
+	if f.Container != nil {
+		d.Container, d.ContainerID, d.Image = f.Container.Name, f.Container.ID, f.Container.Image
+	}
+	if f.Host != nil {
+		d.Node = f.Host.Name
+	}
+	if f.Process != nil {
+		if f.Kind == KindAudit {
+			d.Command = Command(f.Process.Args)
+		} else {
+			d.Process = f.Process.Executable
+			if d.Process == "" {
+				d.Process = f.Process.Name
+			}
+			d.EntryLeaderID = f.Process.EntryLeaderID
+			if d.EntryLeaderID == "" {
+				d.EntryLeaderID = f.Process.EntityID
+			}
+		}
+	}
+	if f.Exec != nil {
+		d.TTY, d.Stdin = f.Exec.TTY, f.Exec.Stdin
+		d.Interactive = f.Exec.TTY && f.Exec.Stdin
+	}
+	if f.Audit != nil {
+		d.Verb, d.AuditID = f.Audit.Verb, f.Audit.AuditID
+		d.Decision, d.Reason, d.ResponseCode = f.Audit.Decision, f.Audit.Reason, f.Audit.ResponseCode
+	}
+	if f.Session != nil {
+		d.Ongoing = f.Session.Ongoing
+		if f.Session.DurationMS != nil {
+			d.Duration = FormatDuration(time.Duration(*f.Session.DurationMS) * time.Millisecond)
+		}
+	}
+	quoted := make([]string, len(inputs))
+	for i, in := range inputs {
+		quoted[i] = ShellQuote(in)
+	}
+	d.Inputs = strings.Join(quoted, " ")
+	return d
+}
+
+// FormatDuration renders a session length for people: "14m 3s", "2h 5m",
+// "350ms".
+func FormatDuration(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "-" + FormatDuration(-d)
+	case d < time.Second:
+		return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
+	case d < time.Minute:
+		return fmt.Sprintf("%.1fs", d.Seconds())
+	case d < time.Hour:
+		return fmt.Sprintf("%dm %ds", int(d.Minutes()), int(d.Seconds())%60)
+	}
+	return fmt.Sprintf("%dh %dm", int(d.Hours()), int(d.Minutes())%60)
+}
