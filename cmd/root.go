@@ -100,7 +100,7 @@ and prints one triage-ready finding per exec session, with next steps.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError("%v\nRun '%s --help' for usage.", err, c.CommandPath())
 	})
-	root.AddCommand(newScanCmd(e), newRulesCmd(e), newVersionCmd(e))
+	root.AddCommand(newScanCmd(e), newSearchCmd(e), newRulesCmd(e), newVersionCmd(e))
 	return root
 }
 

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -217,8 +218,9 @@ func what(f *triage.Finding) string {
 			if exe != "" {
 				out = append(out, Clean(exe))
 			}
-			if len(pr.Args) > 0 {
-				out = append(out, "args: "+Clean(triage.Command(pr.Args)))
+			// Show argv unless it only repeats the program's name.
+			if cmd := triage.Command(pr.Args); len(pr.Args) > 0 && cmd != exe && cmd != pr.Name && cmd != path.Base(exe) {
+				out = append(out, "args: "+Clean(cmd))
 			}
 			if pr.PID != 0 {
 				out = append(out, "pid "+strconv.FormatInt(pr.PID, 10))

@@ -1,0 +1,133 @@
+package cmd
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/k8sexec/k8sexec/report"
+	"github.com/k8sexec/k8sexec/rules"
+	"github.com/k8sexec/k8sexec/scan"
+	"github.com/k8sexec/k8sexec/triage"
+	"github.com/spf13/cobra"
+)
+
+type searchOptions struct {
+	format      string
+	count       bool
+	limit       int
+	workers     int
+	maxLineSize int
+	quiet       bool
+}
+
+func newSearchCmd(e *env) *cobra.Command {
+	o := &searchOptions{}
+	c := &cobra.Command{
+		Use:   "search QUERY [PATH...]",
+		Short: "Hunt: print every event matching a KQL or EQL query",
+		Long: `Run a KQL or EQL query over the same inputs and shapes as scan, and print the
+matching events. A query of the form "<category> where ..." is EQL; anything else is KQL.
+Fields are ECS names, as in the rules (raw audit events answer to kubernetes.audit.*,
+user.name, source.ip and the other names Elastic's integration gives them).
+
+Exit codes (like grep): 0 events matched, 1 none matched, 2 error.`,
+		Example: `  k8sexec search 'user.name:"alice@example.com"' audit.log
+  k8sexec search 'kubernetes.audit.objectRef.subresource:(exec or attach)' /var/log/kubernetes/
+  k8sexec search 'process where process.entry_leader.entity_id == "Nzgy..."' process.ndjson
+  k8sexec search --format ndjson 'source.ip:"203.0.113.9"' audit.log | jq .event.verb`,
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageError("search needs a QUERY\nRun 'k8sexec search --help' for usage.")
+			}
+			return nil
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			return runSearch(c, e, o, args[0], args[1:])
+		},
+	}
+	f := c.Flags()
+	f.StringVarP(&o.format, "format", "f", "table", "output format: "+strings.Join(report.EventFormats, ", "))
+	f.BoolVarP(&o.count, "count", "c", false, "print only the number of matching events")
+	f.IntVarP(&o.limit, "limit", "n", 0, "print at most this many events (0: all)")
+	f.IntVar(&o.workers, "workers", 0, "parallel workers (0: one per CPU)")
+	f.IntVar(&o.maxLineSize, "max-line-size", scan.DefaultMaxLineSize, "skip (and count) lines longer than this many bytes")
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "print nothing on stderr except errors")
+	return c
+}
+
+func runSearch(c *cobra.Command, e *env, o *searchOptions, query string, paths []string) error {
+	if err := oneOf("format", o.format, report.EventFormats...); err != nil {
+		return err
+	}
+	if o.limit < 0 || o.workers < 0 {
+		return usageError("--limit and --workers must be 0 or more")
+	}
+	expr, lang, err := rules.ParseQuery(query)
+	if err != nil {
+		return usageError("query: %v", err)
+	}
+	m, err := rules.Compile(expr)
+	if err != nil {
+		return usageError("query: %v", err)
+	}
+	q := &rules.Rule{ID: "search", Name: "search", Severity: "low", Language: lang, Query: query, Expr: expr, Matcher: m}
+	if len(paths) == 0 {
+		if e.stdinTTY {
+			return usageError("no input: give a file or folder, or pipe logs in")
+		}
+		paths = []string{scan.Stdin}
+	}
+	inputs, expandErrs := scan.Expand(paths)
+	for _, err := range expandErrs {
+		fmt.Fprintf(e.stderr, "k8sexec: %s\n", report.Clean(err.Error()))
+	}
+	res, err := scan.Scan(c.Context(), inputs, scan.Options{
+		Rules: []*rules.Rule{q}, Stdin: e.stdin, Workers: o.workers, MaxLineSize: o.maxLineSize,
+	})
+	if err != nil {
+		return err
+	}
+	matched := len(res.Events)
+	if o.count {
+		fmt.Fprintln(e.stdout, matched)
+	} else {
+		var rows []report.EventRow
+		for i, ev := range res.Events {
+			if o.limit > 0 && i == o.limit {
+				break
+			}
+			rows = append(rows, report.EventRow{File: res.Inputs[ev.Input].Name, Line: ev.Line, Summary: triage.Summarize(ev.Doc), Raw: ev.Raw})
+		}
+		if err := report.WriteEvents(e.stdout, rows, o.format); err != nil {
+			return err
+		}
+	}
+	incomplete := len(expandErrs) > 0
+	for _, in := range res.Inputs {
+		if in.Err != nil {
+			incomplete = true
+			fmt.Fprintf(e.stderr, "k8sexec: incomplete input: %s\n", report.Clean(in.Err.Error()))
+		}
+	}
+	if !o.quiet {
+		var bad int64
+		for _, in := range res.Inputs {
+			bad += in.Malformed + in.Overlong
+		}
+		if bad > 0 {
+			fmt.Fprintf(e.stderr, "k8sexec: %d malformed or overlong line(s) skipped\n", bad)
+		}
+		if o.limit > 0 && matched > o.limit && !o.count {
+			fmt.Fprintf(e.stderr, "k8sexec: showing %d of %d matching events (--limit)\n", o.limit, matched)
+		}
+	}
+	switch {
+	case res.Interrupted:
+		return &exitError{code: ExitInterrupted}
+	case incomplete:
+		return &exitError{code: ExitError}
+	case matched == 0:
+		return &exitError{code: 1}
+	}
+	return nil
+}

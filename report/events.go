@@ -1,0 +1,62 @@
+package report
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/k8sexec/k8sexec/triage"
+)
+
+// EventRow is one event found by `k8sexec search`.
+type EventRow struct {
+	File    string
+	Line    int64
+	Summary triage.EventSummary
+	Raw     []byte // the event's JSON, as read
+}
+
+// EventFormats lists the formats WriteEvents accepts.
+var EventFormats = []string{"table", "ndjson"}
+
+// WriteEvents renders search hits: "table" is one aligned line per event
+// with its location first; "ndjson" is {"file","line","event"} per line,
+// where event is the original JSON, untouched.
+func WriteEvents(w io.Writer, rows []EventRow, format string) error {
+	bw := bufio.NewWriter(w)
+	switch format {
+	case "ndjson":
+		for _, r := range rows {
+			bw.WriteString(`{"file":`)
+			name, err := json.Marshal(r.File)
+			if err != nil {
+				return err
+			}
+			bw.Write(name)
+			bw.WriteString(`,"line":` + strconv.FormatInt(r.Line, 10) + `,"event":`)
+			// Invalid UTF-8 can only sit inside strings of a valid event;
+			// replacing it keeps the line valid for every JSON reader.
+			bw.Write(bytes.ToValidUTF8(r.Raw, []byte("\uFFFD")))
+			bw.WriteString("}\n")
+		}
+	case "table":
+		for _, r := range rows {
+			s := r.Summary
+			fmt.Fprintf(bw, "%s:%d  %s  %s  %s  %s  %s\n", Clean(r.File), r.Line,
+				orDash(Clean(s.Time)), orDash(Clean(s.Who)), orDash(Clean(s.Action)), orDash(Clean(s.Where)), Clean(s.What))
+		}
+	default:
+		return fmt.Errorf("unknown format %q (want table or ndjson)", format)
+	}
+	return bw.Flush()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
