@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/k8sexec/k8sexec/triage"
 )
@@ -45,8 +46,10 @@ func WriteEvents(w io.Writer, rows []EventRow, format string) error {
 	case "table":
 		for _, r := range rows {
 			s := r.Summary
-			fmt.Fprintf(bw, "%s:%d  %s  %s  %s  %s  %s\n", Clean(r.File), r.Line,
+			line := fmt.Sprintf("%s:%d  %s  %s  %s  %s  %s", Clean(r.File), r.Line,
 				orDash(Clean(s.Time)), orDash(Clean(s.Who)), orDash(Clean(s.Action)), orDash(Clean(s.Where)), Clean(s.What))
+			bw.WriteString(strings.TrimRight(line, " "))
+			bw.WriteByte('\n')
 		}
 	default:
 		return fmt.Errorf("unknown format %q (want table or ndjson)", format)

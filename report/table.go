@@ -339,11 +339,9 @@ func (p *tablePrinter) summary(r *Result) {
 			p.field("warning", Clean(in.Name)+": no JSON events found")
 		}
 	}
-	for _, pr := range s.Problems {
-		p.field("malformed", Clean(fmt.Sprintf("%s:%d: %s", pr.File, pr.Line, pr.Reason)))
-	}
-	if n := t.Malformed + t.Overlong - int64(len(s.Problems)); n > 0 && len(s.Problems) > 0 {
-		p.field("", fmt.Sprintf("... and %d more", n))
+	if len(s.Problems) > 0 {
+		first := s.Problems[0]
+		p.field("malformed", Clean(fmt.Sprintf("first at %s:%d: %s (more on stderr and in --format json)", first.File, first.Line, first.Reason)))
 	}
 	if s.Interrupted {
 		p.field("stopped", p.paint(color.FgRed, "interrupted: the report covers only what was read before"))

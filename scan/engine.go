@@ -372,6 +372,13 @@ func readChunks(ctx context.Context, name string, input int, s *stream, opts Opt
 			return false
 		}
 		bufp := pool.Get().(*[]byte)
+		if len(carry) > cap(*bufp) {
+			// The carried line start came from a grown buffer and does
+			// not fit a pooled one; copying it would drop its tail.
+			pool.Put(bufp)
+			bigger := make([]byte, len(carry))
+			bufp = &bigger
+		}
 		buf := (*bufp)[:cap(*bufp)]
 		n := copy(buf, carry)
 		carry = nil

@@ -218,6 +218,10 @@ func (w *worker) markNULs(data []byte, res *chunkResult) {
 		if w.kinds[li] != lineEvent {
 			continue
 		}
+		if bytes.IndexByte(trimLine(data[w.starts[li]:w.ends[li]]), 0) < 0 {
+			// Only NUL padding before the object, which trimLine strips.
+			continue
+		}
 		w.kinds[li] = lineMalformed
 		res.events--
 		res.malformed++

@@ -493,10 +493,36 @@ func Command(args []string) string {
 	return strings.Join(quoted, " ")
 }
 
-// ShellQuote quotes s for a POSIX shell when it needs quoting.
+// ShellQuote quotes s for a POSIX shell when it needs quoting. Strings
+// holding control characters use $'...' with escapes, so a newline or an
+// escape sequence in a log value shows as \n or \x1b instead of breaking
+// the line or reaching the terminal.
 func ShellQuote(s string) string {
 	if s == "" {
 		return "''"
+	}
+	if hasControl(s) {
+		var b strings.Builder
+		b.WriteString("$'")
+		for _, r := range s {
+			switch {
+			case r == '\\' || r == '\'':
+				b.WriteByte('\\')
+				b.WriteRune(r)
+			case r == '\n':
+				b.WriteString(`\n`)
+			case r == '\t':
+				b.WriteString(`\t`)
+			case r == '\r':
+				b.WriteString(`\r`)
+			case r < 0x20 || r == 0x7f || r >= 0x80 && r <= 0x9f:
+				fmt.Fprintf(&b, `\x%02x`, r)
+			default:
+				b.WriteRune(r)
+			}
+		}
+		b.WriteByte('\'')
+		return b.String()
 	}
 	safe := true
 	for _, r := range s {
@@ -509,4 +535,13 @@ func ShellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+func hasControl(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || r >= 0x80 && r <= 0x9f {
+			return true
+		}
+	}
+	return false
 }

@@ -1,0 +1,490 @@
+package cmd
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// run executes the command line in-process, as main would.
+func run(t *testing.T, stdin io.Reader, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	return runEnv(t, &env{stdin: stdin}, args...)
+}
+
+func runEnv(t *testing.T, e *env, args ...string) (string, string, int) {
+	t.Helper()
+	return runCtx(t, context.Background(), e, args...)
+}
+
+func runCtx(t *testing.T, ctx context.Context, e *env, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	e.stdout, e.stderr = &out, &errb
+	if e.stdin == nil {
+		e.stdin = strings.NewReader("")
+	}
+	code := execute(ctx, e, args)
+	return out.String(), errb.String(), code
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./cmd -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s; rerun with -update and review the diff\n--- got ---\n%s", path, got)
+	}
+}
+
+type jsonReport struct {
+	Tool     struct{ Version string }
+	Findings []struct {
+		ID   string
+		Rule struct {
+			ID        string
+			Severity  string
+			RiskScore int `json:"risk_score"`
+		}
+		Timestamp string
+		User      *struct{ Name string }
+		Orch      *struct {
+			Namespace string
+			Resource  *struct{ Name string }
+		} `json:"orchestrator"`
+		Container *struct{ Name string }
+		Process   *struct{ Args []string }
+		Exec      *struct{ TTY, Stdin bool }
+		Session   *struct {
+			Stages     []string
+			DurationMS *int64 `json:"duration_ms"`
+		}
+		Evidence []struct {
+			File string
+			Line int64
+		}
+		Guidance string
+	}
+	Summary struct {
+		Totals struct {
+			Inputs, Incomplete, Findings int
+			Lines, Events, Malformed     int64
+		}
+		Problems []struct {
+			File   string
+			Line   int64
+			Reason string
+		}
+	}
+}
+
+func parseReport(t *testing.T, out string) jsonReport {
+	t.Helper()
+	var r jsonReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("json output: %v\n%s", err, out)
+	}
+	return r
+}
+
+const (
+	rule1 = "14de811c-d60f-11ec-9fd7-f661ea17fbce"
+	rule2 = "420e5bb4-93bf-40a3-8f4a-4cc1af90eca1"
+	rule3 = "1c50f817-b9c2-4669-a629-d365cc2a0802"
+)
+
+func TestScanDemoGolden(t *testing.T) {
+	out, errOut, code := run(t, nil, "scan", "--color", "never", "../testdata/demo/")
+	if code != ExitFindings {
+		t.Fatalf("exit %d, want %d; stderr:\n%s", code, ExitFindings, errOut)
+	}
+	golden(t, "demo.table.golden", out)
+
+	out, _, code = run(t, nil, "scan", "--format", "json", "../testdata/demo/")
+	if code != ExitFindings {
+		t.Fatalf("json: exit %d", code)
+	}
+	golden(t, "demo.json.golden", out)
+
+	out, _, _ = run(t, nil, "scan", "--format", "ndjson", "../testdata/demo/")
+	golden(t, "demo.ndjson.golden", out)
+}
+
+func TestScanDemoFindings(t *testing.T) {
+	out, _, _ := run(t, nil, "scan", "--format", "json", "../testdata/demo/")
+	r := parseReport(t, out)
+	type key struct{ rule, user, pod, cmd string }
+	var got []key
+	for _, f := range r.Findings {
+		k := key{rule: f.Rule.ID}
+		if f.User != nil {
+			k.user = f.User.Name
+		}
+		if f.Orch != nil && f.Orch.Resource != nil {
+			k.pod = f.Orch.Namespace + "/" + f.Orch.Resource.Name
+		}
+		if f.Process != nil {
+			k.cmd = strings.Join(f.Process.Args, " ")
+		}
+		got = append(got, k)
+	}
+	want := []key{
+		{rule2, "", "shop/api-7d9f-x2x4q", "/bin/bash"},
+		{rule1, "carol@example.com", "analytics/pg-0", "tar cf - /var/lib/data"},
+		{rule1, "alice@example.com", "shop/api-7d9f-x2x4q", "/bin/bash"},
+		{rule1, "system:serviceaccount:ci:deployer", "shop/deploy-check", "ls -la /app"},
+		{rule3, "bob@example.com", "payments/ledger-0", "sh"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d findings %+v, want %d", len(got), got, len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("finding %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	// Alice's exec: one finding for three stages, evidence only for the
+	// two stages that matched, session measured from the stages.
+	alice := r.Findings[2]
+	if len(alice.Evidence) != 2 || alice.Evidence[0].Line != 8 || alice.Evidence[1].Line != 40 {
+		t.Errorf("alice evidence = %+v, want lines 8 and 40", alice.Evidence)
+	}
+	if alice.Session == nil || len(alice.Session.Stages) != 3 || alice.Session.DurationMS == nil {
+		t.Errorf("alice session = %+v", alice.Session)
+	}
+	if alice.Exec == nil || !alice.Exec.TTY || !alice.Exec.Stdin || alice.Container == nil || alice.Container.Name != "api" {
+		t.Errorf("alice exec flags %+v container %+v", alice.Exec, alice.Container)
+	}
+	if !strings.Contains(alice.Guidance, "alice@example.com") || !strings.Contains(alice.Guidance, "kubectl auth can-i create pods/exec -n shop --as alice@example.com") {
+		t.Errorf("guidance not filled in with the finding's values:\n%s", alice.Guidance)
+	}
+	if r.Summary.Totals.Inputs != 3 || r.Summary.Totals.Lines != 85 || r.Summary.Totals.Malformed != 0 {
+		t.Errorf("totals = %+v", r.Summary.Totals)
+	}
+}
+
+// TestOutputIndependentOfWorkers: same input, same bytes, whatever the
+// number of workers.
+func TestOutputIndependentOfWorkers(t *testing.T) {
+	for _, format := range []string{"json", "table", "ndjson"} {
+		var first string
+		for _, w := range []string{"1", "2", "3", "8"} {
+			out, _, _ := run(t, nil, "scan", "--format", format, "--color", "never", "--workers", w, "../testdata/")
+			if first == "" {
+				first = out
+			} else if out != first {
+				t.Errorf("%s output with --workers %s differs from --workers 1", format, w)
+			}
+		}
+	}
+}
+
+func TestScanStdin(t *testing.T) {
+	data, err := os.ReadFile("../testdata/demo/kube-apiserver-audit.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(data)
+	zw.Close()
+	for name, tc := range map[string]struct {
+		stdin []byte
+		args  []string
+	}{
+		"dash":         {data, []string{"scan", "--format", "json", "-"}},
+		"no args":      {data, []string{"scan", "--format", "json"}},
+		"gzip on pipe": {gz.Bytes(), []string{"scan", "--format", "json", "-"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			out, errOut, code := run(t, bytes.NewReader(tc.stdin), tc.args...)
+			if code != ExitFindings {
+				t.Fatalf("exit %d; stderr %s", code, errOut)
+			}
+			r := parseReport(t, out)
+			if len(r.Findings) != 3 {
+				t.Fatalf("%d findings, want 3 (alice, ci, bob)", len(r.Findings))
+			}
+			for _, f := range r.Findings {
+				for _, ev := range f.Evidence {
+					if ev.File != "-" {
+						t.Errorf("evidence file %q, want -", ev.File)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestNoInputOnTerminalIsUsageError(t *testing.T) {
+	_, errOut, code := runEnv(t, &env{stdin: strings.NewReader(""), stdinTTY: true}, "scan")
+	if code != ExitError || !strings.Contains(errOut, "no input") {
+		t.Errorf("exit %d stderr %q", code, errOut)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"findings", []string{"scan", "-q", "../testdata/demo/kube-apiserver-audit.log"}, ExitFindings},
+		{"no findings", []string{"scan", "-q", "../testdata/audit/noise.log"}, ExitOK},
+		{"empty file", []string{"scan", "-q", "../testdata/broken/empty.log"}, ExitOK},
+		{"fail-on above what was found", []string{"scan", "-q", "--fail-on", "high", "../testdata/demo/kube-apiserver-audit.log"}, ExitOK},
+		{"fail-on at what was found", []string{"scan", "-q", "--fail-on", "medium", "../testdata/demo/kube-apiserver-audit.log"}, ExitFindings},
+		{"fail-on none", []string{"scan", "-q", "--fail-on", "none", "../testdata/demo/"}, ExitOK},
+		{"truncated gzip", []string{"scan", "-q", "../testdata/broken/truncated.log.gz"}, ExitError},
+		{"missing path", []string{"scan", "-q", "does-not-exist.log"}, ExitError},
+		{"bad flag", []string{"scan", "--no-such-flag"}, ExitError},
+		{"bad format", []string{"scan", "--format", "xml", "../testdata/demo/"}, ExitError},
+		{"bad fail-on", []string{"scan", "--fail-on", "urgent", "../testdata/demo/"}, ExitError},
+		{"unknown rule id", []string{"scan", "--only-rule", "nope", "../testdata/demo/"}, ExitError},
+		{"unknown command", []string{"scna"}, ExitError},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, errOut, code := run(t, nil, tc.args...)
+			if code != tc.want {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tc.want, errOut)
+			}
+		})
+	}
+}
+
+// TestIncompleteInputKeepsFindings: a truncated gzip still reports what was
+// read before the damage, names the file and offset, and the scan goes on
+// with the next input.
+func TestIncompleteInputKeepsFindings(t *testing.T) {
+	out, errOut, code := run(t, nil, "scan", "--format", "json", "../testdata/broken/truncated.log.gz", "../testdata/broken/corrupt_header.gz", "../testdata/demo/kube-apiserver-audit.log")
+	if code != ExitError {
+		t.Errorf("exit %d, want %d", code, ExitError)
+	}
+	r := parseReport(t, out)
+	if r.Summary.Totals.Incomplete != 2 {
+		t.Errorf("incomplete = %d, want 2", r.Summary.Totals.Incomplete)
+	}
+	var fromTruncated, fromDemo int
+	for _, f := range r.Findings {
+		for _, ev := range f.Evidence {
+			switch {
+			case strings.HasSuffix(ev.File, "truncated.log.gz"):
+				fromTruncated++
+			case strings.HasSuffix(ev.File, "kube-apiserver-audit.log"):
+				fromDemo++
+			}
+		}
+	}
+	if fromTruncated == 0 || fromDemo == 0 {
+		t.Errorf("findings from truncated=%d, from the next input=%d; both should be kept", fromTruncated, fromDemo)
+	}
+	for _, want := range []string{"truncated.log.gz", "compressed byte", "unexpected EOF", "corrupt_header.gz"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr should mention %q:\n%s", want, errOut)
+		}
+	}
+}
+
+func TestMalformedLinesLocated(t *testing.T) {
+	out, errOut, _ := run(t, nil, "scan", "--format", "json", "../testdata/broken/not_json.log")
+	r := parseReport(t, out)
+	if r.Summary.Totals.Malformed != 5 || len(r.Summary.Problems) != 5 {
+		t.Errorf("malformed = %d, problems = %d, want 5 and 5", r.Summary.Totals.Malformed, len(r.Summary.Problems))
+	}
+	if len(r.Findings) != 1 {
+		t.Errorf("the valid exec line among the garbage should still be found; got %d findings", len(r.Findings))
+	}
+	if !strings.Contains(errOut, "not_json.log:1:") {
+		t.Errorf("stderr should locate the first malformed line:\n%s", errOut)
+	}
+}
+
+// TestStderrIsClean: a malformed line full of escape sequences must not
+// reach the terminal through the diagnostics either.
+func TestStderrIsClean(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "evil.log")
+	os.WriteFile(path, []byte("\x1b]0;owned\x07\x1b[2J this is not json\n"), 0o644)
+	_, errOut, _ := run(t, nil, "scan", "--format", "json", path)
+	if strings.ContainsAny(errOut, "\x1b\x07") {
+		t.Errorf("stderr carries control characters: %q", errOut)
+	}
+}
+
+func TestOutputFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "report.json")
+	out, _, code := run(t, nil, "scan", "--format", "json", "-o", path, "../testdata/demo/")
+	if code != ExitFindings || out != "" {
+		t.Errorf("exit %d, stdout %q; the report should go to the file only", code, out)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := parseReport(t, string(data)); len(r.Findings) != 5 {
+		t.Errorf("%d findings in the file, want 5", len(r.Findings))
+	}
+	_, _, code = run(t, nil, "scan", "-o", filepath.Join(t.TempDir(), "no", "such", "dir", "r.json"), "../testdata/demo/")
+	if code != ExitError {
+		t.Errorf("an unwritable --output should be a usage error, got exit %d", code)
+	}
+}
+
+func TestColor(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		tty     bool
+		noColor string
+		flag    string
+		want    bool
+	}{
+		{"auto on a terminal", true, "", "auto", true},
+		{"auto in a pipe", false, "", "auto", false},
+		{"NO_COLOR wins over auto", true, "1", "auto", false},
+		{"always wins over NO_COLOR", false, "1", "always", true},
+		{"never", true, "", "never", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("NO_COLOR", tc.noColor)
+			t.Setenv("TERM", "xterm")
+			out, _, _ := runEnv(t, &env{stdoutTTY: tc.tty}, "scan", "--color", tc.flag, "../testdata/demo/kube-apiserver-audit.log")
+			if got := strings.Contains(out, "\x1b["); got != tc.want {
+				t.Errorf("colour = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestOnlyAndDisableRule(t *testing.T) {
+	out, _, _ := run(t, nil, "scan", "--format", "json", "--only-rule", rule3, "../testdata/demo/")
+	r := parseReport(t, out)
+	if len(r.Findings) != 1 || r.Findings[0].Rule.ID != rule3 {
+		t.Errorf("--only-rule: %+v", r.Findings)
+	}
+	out, _, _ = run(t, nil, "scan", "--format", "json", "--disable-rule", rule1, "--disable-rule", rule2, "../testdata/demo/")
+	r = parseReport(t, out)
+	if len(r.Findings) != 1 || r.Findings[0].Rule.ID != rule3 {
+		t.Errorf("--disable-rule: %+v", r.Findings)
+	}
+}
+
+func TestInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, _, code := runCtx(t, ctx, &env{}, "scan", "-q", "../testdata/demo/")
+	if code != ExitInterrupted {
+		t.Errorf("exit %d, want %d", code, ExitInterrupted)
+	}
+}
+
+func TestRulesCommands(t *testing.T) {
+	out, _, code := run(t, nil, "rules", "list")
+	if code != 0 {
+		t.Fatalf("rules list exit %d", code)
+	}
+	for _, id := range []string{rule1, rule2, rule3} {
+		if !strings.Contains(out, id) {
+			t.Errorf("rules list misses %s:\n%s", id, out)
+		}
+	}
+	out, _, code = run(t, nil, "rules", "show", rule2)
+	if code != 0 || !strings.Contains(out, "process.interactive == true") || !strings.Contains(out, "event.category == \"process\"") {
+		t.Errorf("rules show exit %d:\n%s", code, out)
+	}
+	if _, _, code := run(t, nil, "rules", "show", "nope"); code != ExitError {
+		t.Errorf("rules show of an unknown ID: exit %d", code)
+	}
+
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "good.toml"), []byte("[rule]\nrule_id = \"r-1\"\nname = \"Good\"\nseverity = \"low\"\nrisk_score = 21\nlanguage = \"kuery\"\ntype = \"query\"\nquery = 'user.name:\"alice@example.com\"'\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "seq.toml"), []byte("[rule]\nrule_id = \"r-2\"\nname = \"Seq\"\nseverity = \"low\"\nrisk_score = 21\nlanguage = \"eql\"\ntype = \"eql\"\nquery = 'sequence [process where true] [process where true]'\n"), 0o644)
+	out, _, code = run(t, nil, "rules", "check", dir)
+	if code != 0 || !strings.Contains(out, "loaded") || !strings.Contains(out, "skipped") || !strings.Contains(out, "EQL sequence") {
+		t.Errorf("rules check exit %d:\n%s", code, out)
+	}
+	os.WriteFile(filepath.Join(dir, "broken.toml"), []byte("[rule\n"), 0o644)
+	if out, _, code = run(t, nil, "rules", "check", dir); code != ExitError || !strings.Contains(out, "error") {
+		t.Errorf("a broken rule file should fail rules check: exit %d\n%s", code, out)
+	}
+	// A broken file passed to scan is an error; an unsupported one is
+	// skipped with its reason on stderr.
+	if _, _, code := run(t, nil, "scan", "-q", "--rules", dir, "../testdata/demo/"); code != ExitError {
+		t.Errorf("scan --rules with a broken file: exit %d", code)
+	}
+	os.Remove(filepath.Join(dir, "broken.toml"))
+	out, errOut, _ := run(t, nil, "scan", "--format", "json", "--rules", dir, "../testdata/demo/")
+	if !strings.Contains(errOut, "rule skipped") || !strings.Contains(errOut, "seq.toml") {
+		t.Errorf("skipped rule not reported on stderr:\n%s", errOut)
+	}
+	r := parseReport(t, out)
+	found := false
+	for _, f := range r.Findings {
+		found = found || f.Rule.ID == "r-1"
+	}
+	if !found {
+		t.Error("the loaded user rule should find alice's events")
+	}
+}
+
+func TestSearch(t *testing.T) {
+	out, _, code := run(t, nil, "search", `user.name:"alice@example.com"`, "../testdata/demo/")
+	if code != 0 || strings.Count(out, "\n") != 3 {
+		t.Errorf("search exit %d, want 3 lines:\n%s", code, out)
+	}
+	out, _, code = run(t, nil, "search", "--count", `process where event.type == "start" and process.interactive == true and process.entry_leader.same_as_process == true`, "../testdata/demo/")
+	if code != 0 || strings.TrimSpace(out) != "1" {
+		t.Errorf("EQL search count = %q, exit %d", out, code)
+	}
+	out, _, _ = run(t, nil, "search", "--format", "ndjson", `kubernetes.audit.verb:get and kubernetes.audit.objectRef.subresource:exec`, "../testdata/demo/")
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var hit struct {
+			File  string
+			Line  int64
+			Event map[string]any
+		}
+		if err := json.Unmarshal([]byte(line), &hit); err != nil || hit.Event["verb"] != "get" {
+			t.Errorf("ndjson hit %q: %v", line, err)
+		}
+	}
+	if _, _, code := run(t, nil, "search", `user.name:"nobody"`, "../testdata/demo/"); code != 1 {
+		t.Errorf("no match: exit %d, want 1", code)
+	}
+	if _, errOut, code := run(t, nil, "search", `user.name:(`, "../testdata/demo/"); code != ExitError || !strings.Contains(errOut, "query") {
+		t.Errorf("bad query: exit %d %q", code, errOut)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	out, _, code := run(t, nil, "version")
+	if code != 0 || !strings.HasPrefix(out, "k8sexec ") {
+		t.Errorf("version exit %d: %q", code, out)
+	}
+}
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	// Golden files must not depend on how the test binary was built.
+	BuildInfo = Build{Version: "test"}
+	os.Exit(m.Run())
+}

@@ -1,0 +1,297 @@
+package report_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/k8sexec/k8sexec/report"
+	"github.com/k8sexec/k8sexec/rules"
+	"github.com/k8sexec/k8sexec/triage"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+func boolPtr(b bool) *bool    { return &b }
+func int64Ptr(n int64) *int64 { return &n }
+
+// sampleResult is a hand-built report covering each kind of finding, and
+// values a hostile log could hold: escape sequences, bidi overrides, CR/LF.
+func sampleResult(t *testing.T) *report.Result {
+	t.Helper()
+	builtin, err := rules.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := rules.NewSet(builtin, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := func(id string) triage.RuleRef {
+		r := set.ByID(id)
+		if r == nil {
+			t.Fatalf("no built-in rule %s", id)
+		}
+		return triage.RuleRef{ID: r.ID, Name: r.Name, Severity: r.Severity, RiskScore: r.RiskScore, Origin: r.Origin, Tactics: []string{"TA0002"}, Techniques: []string{"T1609"}}
+	}
+	findings := []*triage.Finding{
+		{
+			ID: "1111aaaa2222bbbb", Rule: byID("420e5bb4-93bf-40a3-8f4a-4cc1af90eca1"), Kind: triage.KindProcess,
+			Timestamp: "2026-11-20T09:41:07.452Z",
+			Orch:      &triage.Orchestrator{Namespace: "shop", Cluster: &triage.Name{Name: "prod"}, Resource: &triage.Resource{Type: "pod", Name: "api-1"}},
+			Container: &triage.Container{Name: "api", ID: "3f1c9a0b7d2e4f60", Image: "shop/api:1.4"},
+			Host:      &triage.Host{Name: "node-a"},
+			Process:   &triage.Process{Executable: "/bin/bash", Args: []string{"bash", "-i"}, PID: 4242, EntityID: "ent-1", Interactive: boolPtr(true)},
+			Evidence:  []triage.Evidence{{File: "process.ndjson", Line: 3}},
+			Guidance:  "Line one of the guide.\n\nSecond paragraph with \x1b[31mred\x1b[0m text.",
+		},
+		{
+			ID: "3333cccc4444dddd", Rule: byID("14de811c-d60f-11ec-9fd7-f661ea17fbce"), Kind: triage.KindAudit,
+			Timestamp: "2026-11-20T09:40:00Z",
+			User:      &triage.User{Name: "mallory\x1b]0;pwned\x07@example.com", Groups: []string{"devs"}, Impersonated: &triage.User{Name: "admin"}},
+			Source:    &triage.Source{IP: []string{"203.0.113.9"}},
+			UserAgent: &triage.UserAgent{Original: "kubectl/v1.29.0\u202e"},
+			Orch:      &triage.Orchestrator{Namespace: "shop", Resource: &triage.Resource{Type: "pod", Name: "api-1"}},
+			Container: &triage.Container{Name: "api"},
+			Process:   &triage.Process{Args: []string{"sh", "-c", "echo hi\nrm -rf /"}},
+			Exec:      &triage.ExecFlags{TTY: true, Stdin: true, Stdout: true},
+			Audit:     &triage.Audit{AuditID: "a-1", Verb: "create", Resource: "pods", Subresource: "exec", Decision: "allow", Reason: "RBAC: allowed", ResponseCode: 101},
+			Session:   &triage.Session{Stages: []string{"RequestReceived", "ResponseStarted", "ResponseComplete"}, Start: "2026-11-20T09:40:00Z", End: "2026-11-20T09:54:05Z", DurationMS: int64Ptr(845000)},
+			Evidence:  []triage.Evidence{{File: "audit.log", Line: 8, Stage: "ResponseStarted"}, {File: "audit.log", Line: 40, Stage: "ResponseComplete"}},
+			Context:   []triage.Evidence{{File: "audit.log", Line: 7, Stage: "RequestReceived"}},
+			Notes:     []string{"a note"},
+			Guidance:  "Guide for the audit finding.",
+		},
+		{
+			ID: "5555eeee6666ffff", Rule: byID("1c50f817-b9c2-4669-a629-d365cc2a0802"), Kind: triage.KindAudit,
+			Timestamp: "2026-11-20T09:47:02Z",
+			User:      &triage.User{Name: "bob"},
+			Audit:     &triage.Audit{AuditID: "a-2", Verb: "get", Decision: "allow", ResponseCode: 403},
+			Session:   &triage.Session{Stages: []string{"ResponseStarted"}, Ongoing: true},
+			Evidence:  []triage.Evidence{{File: "-", Line: 20}},
+		},
+	}
+	r := &report.Result{
+		Tool:     report.Tool{Name: "k8sexec", Version: "test"},
+		Findings: findings,
+		Notes:    []string{"1 exec request(s) used WebSocket."},
+		Rules:    set.Rules,
+		Summary: report.Summary{
+			Inputs: []report.InputSummary{
+				{Name: "audit.log", RawBytes: 2048, Bytes: 2048, Lines: 44, Events: 43, Parsed: 7, Malformed: 1, Shapes: map[string]int64{"raw-audit": 7}},
+				{Name: "old.log.gz", Compression: "gzip", RawBytes: 512, Bytes: 4096, Lines: 10, Events: 10, Error: "old.log.gz: read failed at compressed byte 512: unexpected EOF"},
+				{Name: "notes.txt", RawBytes: 10, Bytes: 10, Lines: 1, Malformed: 1},
+			},
+			Problems:    []report.Problem{{File: "audit.log", Line: 3, Reason: "not JSON (starts \"\x1b[2J\")"}},
+			RulesLoaded: 3,
+		},
+	}
+	r.Tally()
+	return r
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./report -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file; rerun with -update and review the diff\n--- got ---\n%s", name, got)
+	}
+}
+
+func TestWritersGolden(t *testing.T) {
+	for _, tc := range []struct {
+		file   string
+		format string
+		opts   report.Options
+	}{
+		{"sample.table.golden", "table", report.Options{Guide: "full"}},
+		{"sample.table-color.golden", "table", report.Options{Guide: "full", Color: true}},
+		{"sample.table-short.golden", "table", report.Options{Guide: "short"}},
+		{"sample.json.golden", "json", report.Options{}},
+		{"sample.ndjson.golden", "ndjson", report.Options{}},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			w, err := report.New(tc.format, tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			if err := w.Write(&buf, sampleResult(t)); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tc.file, buf.Bytes())
+		})
+	}
+}
+
+// TestTableHasNoControlCharacters is the terminal-safety guarantee: nothing
+// from a log reaches the terminal as an escape sequence or bidi override.
+func TestTableHasNoControlCharacters(t *testing.T) {
+	var buf bytes.Buffer
+	if err := (&report.Table{Guide: "full"}).Write(&buf, sampleResult(t)); err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range buf.String() {
+		if r < 0x20 && r != '\n' || r == 0x7f || r >= 0x80 && r <= 0x9f || r == 0x202e {
+			t.Fatalf("control character %U at offset %d in table output", r, i)
+		}
+	}
+	if !strings.Contains(buf.String(), "mallory]0;pwned@example.com") {
+		t.Errorf("the user name should survive cleaning as visible text:\n%s", buf.String())
+	}
+}
+
+func TestColorOnlyWhenAsked(t *testing.T) {
+	for _, color := range []bool{false, true} {
+		var buf bytes.Buffer
+		if err := (&report.Table{Color: color, Guide: "none"}).Write(&buf, sampleResult(t)); err != nil {
+			t.Fatal(err)
+		}
+		if has := strings.Contains(buf.String(), "\x1b["); has != color {
+			t.Errorf("Color=%v: escape sequences present = %v", color, has)
+		}
+	}
+}
+
+// TestFormatsAgreeOnFindings: every format renders the same finding IDs in
+// the same order.
+func TestFormatsAgreeOnFindings(t *testing.T) {
+	r := sampleResult(t)
+	var want []string
+	for _, f := range r.Findings {
+		want = append(want, f.ID)
+	}
+	var doc struct {
+		Findings []struct{ ID string } `json:"findings"`
+	}
+	var buf bytes.Buffer
+	if err := (report.JSON{}).Write(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var gotJSON []string
+	for _, f := range doc.Findings {
+		gotJSON = append(gotJSON, f.ID)
+	}
+	buf.Reset()
+	if err := (report.NDJSON{}).Write(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	var gotND []string
+	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var f struct{ ID string }
+		if err := json.Unmarshal([]byte(line), &f); err != nil {
+			t.Fatalf("ndjson line %q: %v", line, err)
+		}
+		gotND = append(gotND, f.ID)
+	}
+	buf.Reset()
+	if err := (&report.Table{}).Write(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	var gotTable []string
+	for _, line := range strings.Split(buf.String(), "\n") {
+		if strings.HasPrefix(line, "  finding ") {
+			gotTable = append(gotTable, strings.Fields(line)[1])
+		}
+	}
+	for name, got := range map[string][]string{"json": gotJSON, "ndjson": gotND, "table": gotTable} {
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("%s findings %v, want %v", name, got, want)
+		}
+	}
+}
+
+func TestJSONEmptyFindingsIsArray(t *testing.T) {
+	var buf bytes.Buffer
+	if err := (report.JSON{}).Write(&buf, &report.Result{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), `"findings": []`) {
+		t.Errorf("no findings should render as an empty array, got:\n%s", buf.String())
+	}
+	if strings.Contains(buf.String(), "Elapsed") || strings.Contains(buf.String(), "elapsed") {
+		t.Errorf("wall-clock time must not appear in JSON output")
+	}
+}
+
+func TestClean(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"plain text", "plain text"},
+		{"a\x1b[31mred", "a[31mred"},
+		{"tab\tand\nnewline\r", "tab and newline "},
+		{"bell\x07", "bell"},
+		{"c1\u009bcsi", "c1csi"},
+		{"bidi\u202eevil\u2066x", "bidievilx"},
+		{"del\x7f", "del"},
+		{"bad utf8 \xff\xfe", "bad utf8 \ufffd\ufffd"},
+		{"unicode ünïcödé 日本", "unicode ünïcödé 日本"},
+	} {
+		if got := report.Clean(tc.in); got != tc.want {
+			t.Errorf("Clean(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestHumanBytes(t *testing.T) {
+	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 1536: "1.5 KiB", 5 << 20: "5.0 MiB", 3 << 30: "3.0 GiB"} {
+		if got := report.HumanBytes(n); got != want {
+			t.Errorf("HumanBytes(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestTallyCountsEveryRule(t *testing.T) {
+	r := sampleResult(t)
+	if r.Summary.Totals.Findings != 3 || r.Summary.Totals.Incomplete != 1 || r.Summary.Totals.Malformed != 2 {
+		t.Errorf("totals = %+v", r.Summary.Totals)
+	}
+	if len(r.Summary.ByRule) != len(r.Rules) {
+		t.Errorf("ByRule has %d entries, want one per rule (%d)", len(r.Summary.ByRule), len(r.Rules))
+	}
+	want := []report.SeverityCount{{Severity: "high", Count: 1}, {Severity: "medium", Count: 2}}
+	if len(r.Summary.BySeverity) != 2 || r.Summary.BySeverity[0] != want[0] || r.Summary.BySeverity[1] != want[1] {
+		t.Errorf("BySeverity = %+v, want %+v", r.Summary.BySeverity, want)
+	}
+}
+
+func TestWriteEvents(t *testing.T) {
+	rows := []report.EventRow{
+		{File: "a.log", Line: 3, Summary: triage.EventSummary{Time: "2026-11-20T10:00:00Z", Who: "alice", Action: "create pods/exec", Where: "shop/api-1", What: "allow 101"}, Raw: []byte("{\"kind\":\"Event\",\"x\":\"\xff\"}")},
+		{File: "b\x1b[0m.log", Line: 9, Summary: triage.EventSummary{}, Raw: []byte(`{"a":1}`)},
+	}
+	var buf bytes.Buffer
+	if err := report.WriteEvents(&buf, rows, "table"); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "events.table.golden", buf.Bytes())
+	buf.Reset()
+	if err := report.WriteEvents(&buf, rows, "ndjson"); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		if !json.Valid([]byte(line)) {
+			t.Errorf("invalid ndjson line %q", line)
+		}
+	}
+	golden(t, "events.ndjson.golden", buf.Bytes())
+	if err := report.WriteEvents(&buf, rows, "xml"); err == nil {
+		t.Error("unknown format should fail")
+	}
+}
