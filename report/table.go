@@ -26,6 +26,11 @@ type Table struct {
 func (t *Table) Write(w io.Writer, r *Result) error {
 	bw := bufio.NewWriter(w)
 	p := &tablePrinter{w: bw, color: t.Color}
+	byID := make(map[string]*triage.Finding, len(r.Findings))
+	for _, f := range r.Findings {
+		byID[f.ID] = f
+	}
+	p.byID = byID
 	for i, f := range r.Findings {
 		if i > 0 {
 			p.line("")
@@ -43,6 +48,7 @@ func (t *Table) Write(w io.Writer, r *Result) error {
 type tablePrinter struct {
 	w     *bufio.Writer
 	color bool
+	byID  map[string]*triage.Finding
 }
 
 func (p *tablePrinter) line(s string) {
@@ -147,6 +153,15 @@ func (p *tablePrinter) finding(f *triage.Finding, guide string) {
 		}
 		p.field("session", strings.Join(out, "  "))
 	}
+	for _, id := range f.Related {
+		p.field("linked", p.describe(id))
+	}
+	if len(f.Candidates) > 0 {
+		p.field("maybe", "several findings fit this session equally well, none linked:")
+		for _, id := range f.Candidates {
+			p.field("", p.describe(id))
+		}
+	}
 	p.field("evidence", evidenceText(f.Evidence))
 	p.field("context", evidenceText(f.Context))
 	for _, n := range f.Notes {
@@ -168,6 +183,44 @@ func (p *tablePrinter) finding(f *triage.Finding, guide string) {
 		}
 		p.line("    " + l)
 	}
+}
+
+// describe names another finding in a few words: who exec'd for a
+// request, which process for a process finding.
+func (p *tablePrinter) describe(id string) string {
+	o := p.byID[id]
+	if o == nil {
+		return id
+	}
+	switch o.Kind {
+	case triage.KindAudit:
+		who := "exec request"
+		if o.User != nil && o.User.Name != "" {
+			who = "exec by " + Clean(o.User.Name)
+		}
+		if o.Source != nil && len(o.Source.IP) > 0 {
+			who += " from " + Clean(o.Source.IP[0])
+		}
+		if o.Process != nil && len(o.Process.Args) > 0 {
+			who += ": " + Clean(triage.Command(o.Process.Args))
+		}
+		return who + " at " + Clean(o.Timestamp) + " (finding " + id + ")"
+	case triage.KindProcess:
+		what := "process"
+		if o.Process != nil {
+			if o.Process.Interactive != nil && *o.Process.Interactive {
+				what = "interactive "
+			} else {
+				what = ""
+			}
+			what += Clean(o.Process.Executable)
+			if o.Process.PID != 0 {
+				what += " pid " + strconv.FormatInt(o.Process.PID, 10)
+			}
+		}
+		return what + " started at " + Clean(o.Timestamp) + " (finding " + id + ")"
+	}
+	return id
 }
 
 func where(f *triage.Finding) string {

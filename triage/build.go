@@ -154,10 +154,17 @@ func Build(events []Event, opts Options) *Report {
 			f = eventFinding(g)
 		}
 		f.ID = fingerprint(g.rule.ID, g.kind, groupID(g))
-		if opts.Guide {
-			f.Guidance = guides.render(g.rule, f, opts.Inputs)
-		}
 		rep.Findings = append(rep.Findings, f)
+	}
+	correlate(rep.Findings)
+	if opts.Guide {
+		byID := map[string]*Finding{}
+		for _, f := range rep.Findings {
+			byID[f.ID] = f
+		}
+		for i, f := range rep.Findings {
+			f.Guidance = guides.render(order[i].rule, f, byID, opts.Inputs)
+		}
 	}
 	sortFindings(rep.Findings)
 	if websocket > 0 {

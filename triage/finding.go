@@ -31,8 +31,14 @@ type Finding struct {
 	Session   *Session      `json:"session,omitempty"`
 	Evidence  []Evidence    `json:"evidence"`
 	Context   []Evidence    `json:"context,omitempty"`
-	Notes     []string      `json:"notes,omitempty"`
-	Guidance  string        `json:"guidance,omitempty"`
+	// Related lists the IDs of findings about the same session: the
+	// process an exec request started, or the request that started a
+	// process. Candidates lists possible links that could not be told
+	// apart (never merged silently).
+	Related    []string `json:"related,omitempty"`
+	Candidates []string `json:"candidates,omitempty"`
+	Notes      []string `json:"notes,omitempty"`
+	Guidance   string   `json:"guidance,omitempty"`
 }
 
 // RuleRef identifies the rule behind a finding.

@@ -44,6 +44,13 @@ type GuideData struct {
 	EntryLeaderID string
 	// Inputs are the scan's inputs, shell-quoted, for follow-up commands.
 	Inputs string
+	// ExecBy and ExecFrom name the user and address of the exec request
+	// linked to a process finding; LinkedFinding is the other finding's
+	// ID and LinkedProcess the process an exec request started.
+	ExecBy, ExecFrom, LinkedFinding, LinkedProcess string
+	// Ambiguous is set when several findings could be the other side of
+	// this session.
+	Ambiguous bool
 }
 
 // GuideFuncs are the functions guide templates may call.
@@ -64,7 +71,7 @@ func newGuideCache() guideCache { return guideCache{} }
 // render fills the rule's guide with the finding's values. A rule whose
 // note is not a k8sexec template is shown as written; a template that fails
 // (a user's rule file) falls back to the raw note with the error.
-func (c guideCache) render(r *rules.Rule, f *Finding, inputs []string) string {
+func (c guideCache) render(r *rules.Rule, f *Finding, byID map[string]*Finding, inputs []string) string {
 	if r.Note == "" {
 		return ""
 	}
@@ -84,14 +91,32 @@ func (c guideCache) render(r *rules.Rule, f *Finding, inputs []string) string {
 		return r.Note
 	}
 	var b bytes.Buffer
-	if err := t.Execute(&b, guideData(f, inputs)); err != nil {
+	if err := t.Execute(&b, guideData(f, byID, inputs)); err != nil {
 		return r.Note + "\n\n(k8sexec: the guide template failed: " + err.Error() + ")"
 	}
 	return strings.TrimSpace(b.String())
 }
 
-func guideData(f *Finding, inputs []string) GuideData {
+func guideData(f *Finding, byID map[string]*Finding, inputs []string) GuideData {
 	d := GuideData{Rule: f.Rule.Name, Time: f.Timestamp}
+	for _, id := range f.Related {
+		other := byID[id]
+		if other == nil {
+			continue
+		}
+		switch {
+		case other.Kind == KindAudit && other.User != nil:
+			d.ExecBy = other.User.Name
+			if other.Source != nil && len(other.Source.IP) > 0 {
+				d.ExecFrom = other.Source.IP[0]
+			}
+			d.LinkedFinding = other.ID
+		case other.Kind == KindProcess && other.Process != nil:
+			d.LinkedFinding = other.ID
+			d.LinkedProcess = other.Process.Executable
+		}
+	}
+	d.Ambiguous = len(f.Candidates) > 0
 	if f.User != nil {
 		d.User = f.User.Name
 		d.Groups = strings.Join(f.User.Groups, ", ")
