@@ -488,3 +488,122 @@ func TestMain(m *testing.M) {
 	BuildInfo = Build{Version: "test"}
 	os.Exit(m.Run())
 }
+
+func TestBaseline(t *testing.T) {
+	dir := t.TempDir()
+	base := filepath.Join(dir, "baseline.json")
+	// Night 1: the audit log alone; write the baseline.
+	_, _, code := run(t, nil, "scan", "-q", "--write-baseline", base, "../testdata/demo/kube-apiserver-audit.log")
+	if code != ExitFindings {
+		t.Fatalf("night 1: exit %d", code)
+	}
+	// Night 2: the same log plus new ones; only new findings count.
+	out, errOut, code := run(t, nil, "scan", "--format", "json", "--baseline", base, "../testdata/demo/")
+	if code != ExitFindings {
+		t.Errorf("night 2 has new findings: exit %d", code)
+	}
+	r := parseReport(t, out)
+	if len(r.Findings) != 2 {
+		t.Errorf("night 2 shows %d findings, want the 2 new ones (carol's kubectl cp, the process)", len(r.Findings))
+	}
+	if !strings.Contains(errOut, "3 finding(s) already in the baseline") {
+		t.Errorf("stderr should count baselined findings:\n%s", errOut)
+	}
+	// Night 3: nothing new.
+	if _, _, code := run(t, nil, "scan", "-q", "--baseline", base, "../testdata/demo/kube-apiserver-audit.log"); code != ExitOK {
+		t.Errorf("night 3 has nothing new: exit %d", code)
+	}
+	os.WriteFile(filepath.Join(dir, "bad.json"), []byte("not json"), 0o644)
+	if _, _, code := run(t, nil, "scan", "--baseline", filepath.Join(dir, "bad.json"), "../testdata/demo/"); code != ExitError {
+		t.Errorf("a broken baseline is a usage error: exit %d", code)
+	}
+}
+
+// TestMinSeverityNeverHidesTheExitDecision: --min-severity filters what is
+// shown; the exit code still counts everything, and says so.
+func TestMinSeverityNeverHidesTheExitDecision(t *testing.T) {
+	out, errOut, code := run(t, nil, "scan", "--format", "json", "--min-severity", "high", "../testdata/demo/kube-apiserver-audit.log")
+	if code != ExitFindings {
+		t.Errorf("medium findings still fail the default --fail-on low: exit %d", code)
+	}
+	if r := parseReport(t, out); len(r.Findings) != 0 {
+		t.Errorf("%d findings shown, want none at or above high", len(r.Findings))
+	}
+	if !strings.Contains(errOut, "3 finding(s) below --min-severity high not shown (they still count for --fail-on)") {
+		t.Errorf("stderr should say what was hidden:\n%s", errOut)
+	}
+}
+
+func TestSARIFAndCSVFromTheCommandLine(t *testing.T) {
+	out, _, code := run(t, nil, "scan", "--format", "sarif", "../testdata/demo/")
+	if code != ExitFindings {
+		t.Fatalf("exit %d", code)
+	}
+	var doc struct {
+		Version string
+		Runs    []struct {
+			Tool struct {
+				Driver struct {
+					Version string
+					Rules   []struct{ ID string }
+				}
+			}
+			Results []struct {
+				RuleID              string
+				PartialFingerprints map[string]string
+				Locations           []struct {
+					PhysicalLocation struct {
+						ArtifactLocation struct{ URI string }
+						Region           struct{ StartLine int }
+					}
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	run0 := doc.Runs[0]
+	if doc.Version != "2.1.0" || run0.Tool.Driver.Version != "test" || len(run0.Tool.Driver.Rules) != 3 || len(run0.Results) != 5 {
+		t.Fatalf("sarif: version %s driver %+v results %d", doc.Version, run0.Tool.Driver, len(run0.Results))
+	}
+	// Finding IDs are the same in every format.
+	jsonOut, _, _ := run(t, nil, "scan", "--format", "json", "../testdata/demo/")
+	r := parseReport(t, jsonOut)
+	for i, res := range run0.Results {
+		if res.PartialFingerprints["k8sexecFindingId/v1"] != r.Findings[i].ID {
+			t.Errorf("result %d fingerprint %v, json ID %s", i, res.PartialFingerprints, r.Findings[i].ID)
+		}
+		loc := res.Locations[0].PhysicalLocation
+		if !strings.HasPrefix(loc.ArtifactLocation.URI, "../testdata/demo/") || loc.Region.StartLine != int(r.Findings[i].Evidence[0].Line) {
+			t.Errorf("result %d location %+v", i, loc)
+		}
+	}
+	out, _, _ = run(t, nil, "scan", "--format", "csv", "../testdata/demo/")
+	if lines := strings.Count(out, "\n"); lines != 6 {
+		t.Errorf("csv has %d lines, want header + 5", lines)
+	}
+}
+
+func TestProgress(t *testing.T) {
+	_, errOut, _ := runEnv(t, &env{}, "scan", "--progress", "always", "--format", "json", "../testdata/demo/")
+	if !strings.Contains(errOut, "\r\x1b[K") {
+		t.Errorf("--progress always should draw (and erase) a status line on stderr: %q", errOut)
+	}
+	t.Setenv("CI", "true")
+	_, errOut, _ = runEnv(t, &env{stderrTTY: true}, "scan", "--format", "json", "../testdata/demo/")
+	if strings.Contains(errOut, "\r") {
+		t.Errorf("--progress auto must stay silent in CI: %q", errOut)
+	}
+}
+
+func TestClosingSummaryOnStderr(t *testing.T) {
+	_, errOut, _ := run(t, nil, "scan", "--format", "ndjson", "../testdata/demo/")
+	if !strings.Contains(errOut, "5 finding(s) (1 high, 4 medium) in 3 input(s), 85 events, 0 malformed") {
+		t.Errorf("closing summary:\n%s", errOut)
+	}
+	_, errOut, _ = run(t, nil, "scan", "-q", "--format", "ndjson", "../testdata/demo/")
+	if errOut != "" {
+		t.Errorf("--quiet should silence stderr, got %q", errOut)
+	}
+}

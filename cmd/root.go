@@ -41,6 +41,7 @@ type env struct {
 	stdout, stderr io.Writer
 	stdinTTY       bool
 	stdoutTTY      bool
+	stderrTTY      bool
 }
 
 // exitError carries an exit code out of a command. An empty message means
@@ -58,7 +59,7 @@ func usageError(format string, args ...any) error {
 
 // Execute runs the k8sexec command line and returns the process exit code.
 func Execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, stdinTTY: isTerminal(stdin), stdoutTTY: isTerminal(stdout)}
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, stdinTTY: isTerminal(stdin), stdoutTTY: isTerminal(stdout), stderrTTY: isTerminal(stderr)}
 	return execute(ctx, e, args)
 }
 

@@ -3,6 +3,7 @@ package cmd
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,15 +20,19 @@ import (
 )
 
 type scanOptions struct {
-	rules       ruleFlags
-	format      string
-	output      string
-	color       string
-	guide       string
-	failOn      string
-	workers     int
-	maxLineSize int
-	quiet       bool
+	rules         ruleFlags
+	format        string
+	output        string
+	color         string
+	guide         string
+	failOn        string
+	minSeverity   string
+	baseline      string
+	writeBaseline string
+	progress      string
+	workers       int
+	maxLineSize   int
+	quiet         bool
 }
 
 // shownProblems is how many malformed-line locations go to stderr.
@@ -62,6 +67,10 @@ input that could not be read completely (the report is still written), 130 inter
 	f.StringVar(&o.color, "color", "auto", "colour the table: auto, always, never (auto honours NO_COLOR)")
 	f.StringVar(&o.guide, "guide", "full", "investigation guidance in the table: full, short, none")
 	f.StringVar(&o.failOn, "fail-on", "low", "exit 1 when a finding is at least this severe: low, medium, high, critical, none")
+	f.StringVar(&o.minSeverity, "min-severity", "low", "report only findings at least this severe (does not change the exit code)")
+	f.StringVar(&o.baseline, "baseline", "", "suppress findings already in this earlier JSON report (by finding ID)")
+	f.StringVar(&o.writeBaseline, "write-baseline", "", "also write every finding to this file as a JSON report, for --baseline next time")
+	f.StringVar(&o.progress, "progress", "auto", "progress on stderr: auto (a terminal, not in CI), always, never")
 	f.IntVar(&o.workers, "workers", 0, "parallel workers (0: one per CPU)")
 	f.IntVar(&o.maxLineSize, "max-line-size", scan.DefaultMaxLineSize, "skip (and count) lines longer than this many bytes")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "print nothing on stderr except errors")
@@ -79,6 +88,12 @@ func (o *scanOptions) validate() error {
 		return err
 	}
 	if err := oneOf("fail-on", o.failOn, "low", "medium", "high", "critical", "none"); err != nil {
+		return err
+	}
+	if err := oneOf("min-severity", o.minSeverity, "low", "medium", "high", "critical"); err != nil {
+		return err
+	}
+	if err := oneOf("progress", o.progress, "auto", "always", "never"); err != nil {
 		return err
 	}
 	if o.workers < 0 {
@@ -126,12 +141,19 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	writer, err := report.New(o.format, report.Options{Color: o.useColor(e), Guide: o.guide})
+	cwd, _ := os.Getwd()
+	writer, err := report.New(o.format, report.Options{Color: o.useColor(e), Guide: o.guide, BaseDir: cwd})
 	if err != nil {
 		return usageError("%v", err)
 	}
+	var baseline map[string]bool
+	if o.baseline != "" {
+		if baseline, err = loadBaseline(o.baseline); err != nil {
+			return usageError("--baseline: %v", err)
+		}
+	}
 
-	// Open the output first: a bad path should fail before a long scan.
+	// Open the outputs first: a bad path should fail before a long scan.
 	out := e.stdout
 	var outFile *os.File
 	if o.output != "" {
@@ -142,16 +164,33 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 		defer outFile.Close()
 		out = outFile
 	}
+	var baselineFile *os.File
+	if o.writeBaseline != "" {
+		baselineFile, err = os.Create(o.writeBaseline)
+		if err != nil {
+			return usageError("--write-baseline: %v", err)
+		}
+		defer baselineFile.Close()
+	}
 
 	inputs, expandErrs := scan.Expand(args)
-	start := time.Now()
-	res, err := scan.Scan(ctx, inputs, scan.Options{
+	opts := scan.Options{
 		Rules:       set.Rules,
 		Selectors:   []scan.Selector{{Name: "exec stages", Expr: triage.ContextQuery()}},
 		Stdin:       e.stdin,
 		Workers:     o.workers,
 		MaxLineSize: o.maxLineSize,
-	})
+	}
+	var prog *progress
+	if progressWanted(o.progress, e, o.quiet) {
+		prog = startProgress(e.stderr, inputs)
+		opts.Progress = prog.update
+	}
+	start := time.Now()
+	res, err := scan.Scan(ctx, inputs, opts)
+	if prog != nil {
+		prog.finish()
+	}
 	if err != nil {
 		return err
 	}
@@ -180,25 +219,83 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 	for _, p := range res.Problems {
 		result.Summary.Problems = append(result.Summary.Problems, report.Problem{File: res.Inputs[p.Input].Name, Line: p.Line, Reason: p.Reason})
 	}
+
+	if baselineFile != nil {
+		// The new baseline holds every current finding, including those
+		// the old baseline suppressed, so they stay suppressed.
+		result.Tally()
+		if err := writeReport(baselineFile, report.JSON{}, result); err != nil {
+			return fmt.Errorf("--write-baseline: %w", err)
+		}
+	}
+
+	// What counts for the exit code: every finding not in the baseline.
+	// What is shown: those at or above --min-severity. The summary says
+	// how many each filter removed.
+	var counted, shown []*triage.Finding
+	minRank := rules.SeverityRank(o.minSeverity)
+	for _, f := range result.Findings {
+		if baseline[f.ID] {
+			result.Summary.Baselined++
+			continue
+		}
+		counted = append(counted, f)
+		if rules.SeverityRank(f.Rule.Severity) < minRank {
+			result.Summary.BelowMinSeverity++
+			continue
+		}
+		shown = append(shown, f)
+	}
+	result.Findings = shown
 	result.Tally()
 
-	bw := bufio.NewWriterSize(out, 64<<10)
-	if err := writer.Write(bw, result); err != nil {
-		return fmt.Errorf("writing the report: %w", err)
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("writing the report: %w", err)
+	if err := writeReport(out, writer, result); err != nil {
+		return err
 	}
 	if outFile != nil {
 		if err := outFile.Close(); err != nil {
 			return fmt.Errorf("writing the report: %w", err)
 		}
 	}
-
 	if !o.quiet {
-		printDiagnostics(e.stderr, result)
+		printDiagnostics(e.stderr, result, o.minSeverity)
 	}
-	return exitFor(result, o.failOn)
+	return exitFor(result.Summary, counted, o.failOn)
+}
+
+func writeReport(w io.Writer, writer report.Writer, r *report.Result) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if err := writer.Write(bw, r); err != nil {
+		return fmt.Errorf("writing the report: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("writing the report: %w", err)
+	}
+	return nil
+}
+
+// loadBaseline reads the finding IDs of an earlier JSON report.
+func loadBaseline(path string) (map[string]bool, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var doc struct {
+		Findings []struct {
+			ID string `json:"id"`
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("%s is not a k8sexec JSON report: %v", path, err)
+	}
+	if doc.Findings == nil {
+		return nil, fmt.Errorf("%s has no findings array; is it a k8sexec --format json report?", path)
+	}
+	ids := map[string]bool{}
+	for _, f := range doc.Findings {
+		ids[f.ID] = true
+	}
+	return ids, nil
 }
 
 // pathOf recovers the path from an Expand error for the summary.
@@ -244,9 +341,10 @@ func inputSummary(in scan.InputStats) report.InputSummary {
 }
 
 // printDiagnostics tells the person at the terminal what went wrong and
-// how long it took. Everything that came from a file is cleaned.
-func printDiagnostics(w io.Writer, r *report.Result) {
+// sums the scan up. Everything that came from a file is cleaned.
+func printDiagnostics(w io.Writer, r *report.Result, minSeverity string) {
 	s := r.Summary
+	t := s.Totals
 	for _, in := range s.Inputs {
 		if in.Error != "" {
 			fmt.Fprintf(w, "k8sexec: incomplete input: %s (findings read before the error are reported)\n", report.Clean(in.Error))
@@ -258,26 +356,40 @@ func printDiagnostics(w io.Writer, r *report.Result) {
 		}
 		fmt.Fprintf(w, "k8sexec: %s:%d: %s\n", report.Clean(p.File), p.Line, report.Clean(p.Reason))
 	}
-	bad := s.Totals.Malformed + s.Totals.Overlong
+	bad := t.Malformed + t.Overlong
 	if bad > int64(min(len(s.Problems), shownProblems)) {
-		fmt.Fprintf(w, "k8sexec: %d malformed or overlong line(s) in all (the report's summary counts them per input)\n", bad)
+		fmt.Fprintf(w, "k8sexec: %d malformed or overlong line(s) in all (the summary counts them per input)\n", bad)
+	}
+	if s.BelowMinSeverity > 0 {
+		fmt.Fprintf(w, "k8sexec: %d finding(s) below --min-severity %s not shown (they still count for --fail-on)\n", s.BelowMinSeverity, minSeverity)
+	}
+	if s.Baselined > 0 {
+		fmt.Fprintf(w, "k8sexec: %d finding(s) already in the baseline not shown\n", s.Baselined)
 	}
 	secs := s.Elapsed.Seconds()
 	rate := ""
 	if secs > 0 {
-		rate = fmt.Sprintf(" (%s/s)", report.HumanBytes(int64(float64(s.Totals.RawBytes)/secs)))
+		rate = fmt.Sprintf(", %s/s", report.HumanBytes(int64(float64(t.RawBytes)/secs)))
 	}
-	fmt.Fprintf(w, "k8sexec: scanned %d input(s), %s in %s%s: %d finding(s)\n",
-		s.Totals.Inputs, report.HumanBytes(s.Totals.RawBytes), s.Elapsed.Round(time.Millisecond), rate, s.Totals.Findings)
+	var sev []string
+	for _, sc := range s.BySeverity {
+		sev = append(sev, fmt.Sprintf("%d %s", sc.Count, sc.Severity))
+	}
+	findings := fmt.Sprintf("%d finding(s)", t.Findings)
+	if len(sev) > 0 {
+		findings += " (" + strings.Join(sev, ", ") + ")"
+	}
+	fmt.Fprintf(w, "k8sexec: %s in %d input(s), %d events, %d malformed; %s in %s%s\n",
+		findings, t.Inputs, t.Events, t.Malformed, report.HumanBytes(t.RawBytes), s.Elapsed.Round(time.Millisecond), rate)
 	if s.Interrupted {
 		fmt.Fprintln(w, "k8sexec: interrupted: the report covers only what was read before")
 	}
 }
 
 // exitFor maps the outcome to an exit code: interruption first, then an
-// incomplete input, then findings at or above the threshold.
-func exitFor(r *report.Result, failOn string) error {
-	s := r.Summary
+// incomplete input, then findings at or above the threshold. counted are
+// the findings that count (not in the baseline), whether shown or not.
+func exitFor(s report.Summary, counted []*triage.Finding, failOn string) error {
 	switch {
 	case s.Interrupted:
 		return &exitError{code: ExitInterrupted}
@@ -288,7 +400,7 @@ func exitFor(r *report.Result, failOn string) error {
 		return nil
 	}
 	threshold := rules.SeverityRank(failOn)
-	for _, f := range r.Findings {
+	for _, f := range counted {
 		if rules.SeverityRank(f.Rule.Severity) >= threshold {
 			return &exitError{code: ExitFindings}
 		}

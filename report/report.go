@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/k8sexec/k8sexec/rules"
@@ -39,13 +40,18 @@ type Tool struct {
 // left out of every machine-readable format so that output is
 // reproducible.
 type Summary struct {
-	Inputs      []InputSummary  `json:"inputs"`
-	Totals      Totals          `json:"totals"`
-	ByRule      []RuleCount     `json:"findings_by_rule"`
-	BySeverity  []SeverityCount `json:"findings_by_severity"`
-	Suppressed  int             `json:"suppressed"`
-	Problems    []Problem       `json:"problems,omitempty"`
-	RulesLoaded int             `json:"rules_loaded"`
+	Inputs     []InputSummary  `json:"inputs"`
+	Totals     Totals          `json:"totals"`
+	ByRule     []RuleCount     `json:"findings_by_rule"`
+	BySeverity []SeverityCount `json:"findings_by_severity"`
+	Suppressed int             `json:"suppressed"`
+	// Baselined counts findings hidden because --baseline held them.
+	Baselined int `json:"baselined"`
+	// BelowMinSeverity counts findings hidden by --min-severity; they still
+	// count for --fail-on.
+	BelowMinSeverity int       `json:"below_min_severity"`
+	Problems         []Problem `json:"problems,omitempty"`
+	RulesLoaded      int       `json:"rules_loaded"`
 	// RulesSkipped lists rules that were loaded but cannot run, with why.
 	RulesSkipped []string `json:"rules_skipped,omitempty"`
 	// RulesReplaced lists built-in rules replaced by a loaded rule.
@@ -161,12 +167,16 @@ func New(format string, opts Options) (Writer, error) {
 		return JSON{}, nil
 	case "ndjson":
 		return NDJSON{}, nil
+	case "sarif":
+		return SARIF{BaseDir: opts.BaseDir}, nil
+	case "csv":
+		return CSV{}, nil
 	}
-	return nil, fmt.Errorf("unknown format %q (want table, json or ndjson)", format)
+	return nil, fmt.Errorf("unknown format %q (want %s)", format, strings.Join(Formats, ", "))
 }
 
 // Formats lists the format names New accepts.
-var Formats = []string{"table", "json", "ndjson"}
+var Formats = []string{"table", "json", "ndjson", "sarif", "csv"}
 
 // Options configure writers that have choices.
 type Options struct {
@@ -174,4 +184,6 @@ type Options struct {
 	// Guide is "full", "short" or "none": how much of each finding's
 	// guidance the table shows.
 	Guide string
+	// BaseDir is the working directory, for SARIF's relative paths.
+	BaseDir string
 }

@@ -197,3 +197,25 @@ func FormatDuration(d time.Duration) string {
 	}
 	return fmt.Sprintf("%dh %dm", int(d.Hours()), int(d.Minutes())%60)
 }
+
+// GenericGuide renders a rule's guide with placeholders in place of a
+// finding's values, for documentation such as SARIF rule help.
+func GenericGuide(r *rules.Rule) string {
+	if !r.NoteTemplate {
+		return r.Note
+	}
+	t, err := template.New(r.ID).Funcs(GuideFuncs).Option("missingkey=error").Parse(r.Note)
+	if err != nil {
+		return r.Note
+	}
+	d := GuideData{
+		Rule: r.Name, User: "<user>", SourceIP: "<source-ip>", SourceIPs: "<source-ip>", UserAgent: "<user-agent>",
+		Namespace: "<namespace>", Pod: "<pod>", Container: "<container>", ContainerID: "<container-id>", Node: "<node>",
+		Command: "<command>", Time: "<time>", Process: "<process>", EntryLeaderID: "<entry-leader-id>", Inputs: "<logs>",
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, d); err != nil {
+		return r.Note
+	}
+	return strings.TrimSpace(b.String())
+}

@@ -1,0 +1,93 @@
+package report
+
+import (
+	"strings"
+
+	"github.com/k8sexec/k8sexec/triage"
+)
+
+// Headline says in one sentence what a finding is about: who did what
+// where. SARIF messages and CSV rows use it. The text is not cleaned;
+// callers that print to a terminal must clean it.
+func Headline(f *triage.Finding) string {
+	var b strings.Builder
+	place := ""
+	if f.Orch != nil {
+		place = f.Orch.Namespace
+		if f.Orch.Resource != nil && f.Orch.Resource.Name != "" {
+			if place != "" {
+				place += "/"
+			}
+			place += f.Orch.Resource.Name
+		}
+	}
+	container := ""
+	if f.Container != nil {
+		container = f.Container.Name
+		if container == "" {
+			container = shortID(f.Container.ID)
+		}
+	}
+	switch f.Kind {
+	case triage.KindAudit:
+		who := "someone"
+		if f.User != nil && f.User.Name != "" {
+			who = f.User.Name
+		}
+		b.WriteString(who)
+		if f.User != nil && f.User.Impersonated != nil {
+			b.WriteString(" (as " + f.User.Impersonated.Name + ")")
+		}
+		b.WriteString(" exec'd")
+		if f.Process != nil && len(f.Process.Args) > 0 {
+			b.WriteString(" `" + triage.Command(f.Process.Args) + "`")
+		}
+		b.WriteString(" into " + orUnknown(place, "a pod"))
+		if container != "" {
+			b.WriteString(" (container " + container + ")")
+		}
+		if f.Exec != nil && f.Exec.TTY && f.Exec.Stdin {
+			b.WriteString(" with an interactive terminal")
+		}
+		if f.Audit != nil && f.Audit.Verb == "get" {
+			b.WriteString(" over WebSocket")
+		}
+		if f.Source != nil && len(f.Source.IP) > 0 {
+			b.WriteString(" from " + f.Source.IP[0])
+		}
+	case triage.KindProcess:
+		what := "a process"
+		if f.Process != nil {
+			what = orUnknown(f.Process.Executable, orUnknown(f.Process.Name, what))
+			if f.Process.Interactive != nil && *f.Process.Interactive {
+				what = "interactive " + what
+			}
+		}
+		b.WriteString(what + " started inside " + orUnknown(place, "a container"))
+		if container != "" {
+			b.WriteString(" (container " + container + ")")
+		}
+		if f.Host != nil {
+			b.WriteString(" on node " + f.Host.Name)
+		}
+	default:
+		b.WriteString(f.Rule.Name)
+		if place != "" {
+			b.WriteString(" in " + place)
+		}
+		if f.User != nil && f.User.Name != "" {
+			b.WriteString(" by " + f.User.Name)
+		}
+	}
+	if f.Timestamp != "" {
+		b.WriteString(" at " + f.Timestamp)
+	}
+	return b.String()
+}
+
+func orUnknown(s, fallback string) string {
+	if s == "" {
+		return fallback
+	}
+	return s
+}

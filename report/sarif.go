@@ -1,0 +1,216 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/k8sexec/k8sexec/rules"
+	"github.com/k8sexec/k8sexec/triage"
+	"github.com/owenrumney/go-sarif/v2/sarif"
+)
+
+// SARIF writes SARIF 2.1.0 for GitHub code scanning and other SARIF
+// viewers: every rule that ran in tool.driver.rules, one result per
+// finding located at its evidence lines.
+type SARIF struct {
+	// BaseDir makes absolute input paths relative to it (the working
+	// directory), as code scanning expects paths relative to the checkout.
+	BaseDir string
+}
+
+// InformationURI is k8sexec's home page, shown by SARIF viewers.
+const InformationURI = "https://github.com/k8sexec/k8sexec"
+
+// fingerprintKey names k8sexec's stable finding ID among a result's
+// partial fingerprints.
+const fingerprintKey = "k8sexecFindingId/v1"
+
+func (s SARIF) Write(w io.Writer, r *Result) error {
+	doc, err := sarif.New(sarif.Version210)
+	if err != nil {
+		return err
+	}
+	driver := sarif.NewVersionedDriver(r.Tool.Name, r.Tool.Version).WithInformationURI(InformationURI)
+	run := sarif.NewRun(sarif.Tool{Driver: driver})
+
+	index := map[string]int{}
+	addRule := func(rule *rules.Rule) {
+		if _, ok := index[rule.ID]; ok {
+			return
+		}
+		index[rule.ID] = len(driver.Rules)
+		driver.Rules = append(driver.Rules, sarifRule(rule))
+	}
+	for _, rule := range r.Rules {
+		addRule(rule)
+	}
+
+	for _, f := range r.Findings {
+		if rule := f.Rule.Rule(); rule != nil {
+			addRule(rule)
+		}
+		i, ok := index[f.Rule.ID]
+		if !ok {
+			return fmt.Errorf("sarif: finding %s has rule %s, which did not run", f.ID, f.Rule.ID)
+		}
+		res := sarif.NewRuleResult(f.Rule.ID).
+			WithRuleIndex(i).
+			WithLevel(sarifLevel(f.Rule.Severity)).
+			WithMessage(sarif.NewTextMessage(Headline(f)))
+		res.WithPartialFingerPrints(map[string]interface{}{fingerprintKey: f.ID})
+		for j, ev := range f.Evidence {
+			loc := s.location(ev)
+			if j == 0 {
+				res.AddLocation(loc)
+			} else {
+				res.AddRelatedLocation(loc.WithId(j))
+			}
+		}
+		for j, ev := range f.Context {
+			res.AddRelatedLocation(s.location(ev).WithId(len(f.Evidence) + j))
+		}
+		props := sarif.NewPropertyBag()
+		props.Add("k8sexec", findingProperties(f))
+		res.AttachPropertyBag(props)
+		run.AddResult(res)
+	}
+
+	inv := run.AddInvocation(r.Summary.Totals.Incomplete == 0 && !r.Summary.Interrupted)
+	for _, in := range r.Summary.Inputs {
+		if in.Error != "" {
+			id := "incomplete-input"
+			inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, &sarif.Notification{
+				Level:      "error",
+				Message:    sarif.NewTextMessage(in.Error),
+				Descriptor: &sarif.ReportingDescriptorReference{Id: &id},
+			})
+		}
+	}
+	doc.AddRun(run)
+
+	// encoding/json sorts map keys, so the output is deterministic. Encode
+	// without HTML escaping so that "<pod>" reads as written.
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(doc)
+}
+
+func sarifRule(r *rules.Rule) *sarif.ReportingDescriptor {
+	desc := r.Description
+	if desc == "" {
+		desc = r.Name
+	}
+	d := sarif.NewRule(r.ID).
+		WithName(sarifRuleName(r.Name)).
+		WithShortDescription(sarif.NewMultiformatMessageString(r.Name)).
+		WithFullDescription(sarif.NewMultiformatMessageString(desc)).
+		WithDefaultConfiguration(sarif.NewReportingConfiguration().WithLevel(sarifLevel(r.Severity)))
+	help := triage.GenericGuide(r)
+	if help == "" {
+		help = desc
+	}
+	d.WithHelp(&sarif.MultiformatMessageString{Text: &help, Markdown: &help})
+	if len(r.References) > 0 {
+		d.WithHelpURI(r.References[0])
+	}
+	tags := append([]string{"security"}, r.AttackIDs()...)
+	for _, t := range r.Tags {
+		if !containsString(tags, t) {
+			tags = append(tags, t)
+		}
+	}
+	props := sarif.NewPropertyBag()
+	props.Add("tags", tags)
+	props.Add("security-severity", fmt.Sprintf("%.1f", float64(r.RiskScore)/10))
+	props.Add("precision", "high")
+	props.Add("problem.severity", sarifProblemSeverity(r.Severity))
+	props.Add("k8sexec/origin", r.Origin)
+	d.AttachPropertyBag(props)
+	return d
+}
+
+// sarifRuleName turns a rule's title into the identifier-like name SARIF
+// viewers show: "Kubernetes User Exec into Pod" -> "KubernetesUserExecIntoPod".
+func sarifRuleName(name string) string {
+	var b strings.Builder
+	for _, word := range strings.FieldsFunc(name, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+	}) {
+		b.WriteString(strings.ToUpper(word[:1]) + word[1:])
+	}
+	return b.String()
+}
+
+func sarifLevel(severity string) string {
+	switch severity {
+	case "critical", "high":
+		return "error"
+	case "medium":
+		return "warning"
+	}
+	return "note"
+}
+
+func sarifProblemSeverity(severity string) string {
+	switch severity {
+	case "critical", "high":
+		return "error"
+	case "medium":
+		return "warning"
+	}
+	return "recommendation"
+}
+
+func (s SARIF) location(ev triage.Evidence) *sarif.Location {
+	uri := ev.File
+	switch {
+	case uri == "-":
+		uri = "stdin"
+	case filepath.IsAbs(uri) && s.BaseDir != "":
+		if rel, err := filepath.Rel(s.BaseDir, uri); err == nil && !strings.HasPrefix(rel, "..") {
+			uri = rel
+		} else {
+			uri = "file://" + filepath.ToSlash(uri)
+		}
+	}
+	uri = strings.TrimPrefix(filepath.ToSlash(filepath.Clean(uri)), "./")
+	line := int(ev.Line)
+	if line < 1 {
+		line = 1
+	}
+	loc := sarif.NewLocationWithPhysicalLocation(sarif.NewPhysicalLocation().
+		WithArtifactLocation(sarif.NewSimpleArtifactLocation(uri)).
+		WithRegion(sarif.NewSimpleRegion(line, line)))
+	if ev.Stage != "" {
+		loc.WithDescriptionText(ev.Stage)
+	}
+	return loc
+}
+
+// findingProperties is the finding itself, as in the JSON report, so a
+// SARIF consumer loses nothing.
+func findingProperties(f *triage.Finding) map[string]any {
+	raw, err := json.Marshal(f)
+	if err != nil {
+		return nil
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil
+	}
+	delete(m, "guidance") // in the rule's help; per-finding text bloats uploads
+	return m
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
