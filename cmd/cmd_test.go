@@ -607,3 +607,99 @@ func TestClosingSummaryOnStderr(t *testing.T) {
 		t.Errorf("--quiet should silence stderr, got %q", errOut)
 	}
 }
+
+// TestCLIDocsCurrent keeps docs/cli.md in step with the command tree.
+func TestCLIDocsCurrent(t *testing.T) {
+	got := cliMarkdown()
+	path := filepath.Join("..", "docs", "cli.md")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(want) != got {
+		t.Error("docs/cli.md is out of date: run go test ./cmd -update")
+	}
+}
+
+func TestCompletion(t *testing.T) {
+	for _, shell := range []string{"bash", "zsh", "fish"} {
+		out, errOut, code := run(t, nil, "completion", shell)
+		if code != 0 || !strings.Contains(out, "k8sexec") {
+			t.Errorf("completion %s: exit %d, %d bytes, stderr %q", shell, code, len(out), errOut)
+		}
+	}
+}
+
+// TestCIDocsCommands runs every k8sexec command line in docs/ci.md, with
+// the documented log paths pointed at the demo logs, twice: the first run
+// writes baselines, the second must find nothing new where a baseline is
+// used.
+func TestCIDocsCommands(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "ci.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	demo, err := filepath.Abs(filepath.Join("..", "testdata", "demo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var commands [][]string
+	inBlock := false
+	for _, line := range strings.Split(string(doc), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "```") {
+			inBlock = !inBlock
+			continue
+		}
+		if !inBlock {
+			continue
+		}
+		line = strings.TrimSpace(line)
+		line = strings.TrimPrefix(line, "- ")
+		line = strings.TrimPrefix(line, "run: ")
+		if !strings.HasPrefix(line, "k8sexec scan ") {
+			continue
+		}
+		commands = append(commands, strings.Fields(line)[1:])
+	}
+	if len(commands) < 4 {
+		t.Fatalf("found %d k8sexec commands in docs/ci.md, want at least 4", len(commands))
+	}
+	dir := t.TempDir()
+	t.Chdir(dir)
+	os.MkdirAll(filepath.Join(dir, ".k8sexec"), 0o755)
+	os.MkdirAll(filepath.Join(dir, "state"), 0o755)
+	for round := 1; round <= 2; round++ {
+		for _, args := range commands {
+			var mapped []string
+			usesBaseline := false
+			for _, a := range args {
+				a = strings.ReplaceAll(a, "/var/log/kubernetes/audit/", demo+"/")
+				a = strings.ReplaceAll(a, "/state/", filepath.Join(dir, "state")+"/")
+				if a == "logs/" {
+					a = demo + "/"
+				}
+				usesBaseline = usesBaseline || strings.HasPrefix(a, "--baseline")
+				mapped = append(mapped, a)
+			}
+			_, errOut, code := run(t, nil, append([]string{"scan", "-q"}, mapped[1:]...)...)
+			want := ExitFindings
+			if round == 2 && usesBaseline {
+				want = ExitOK
+			}
+			if code != want {
+				t.Errorf("round %d: k8sexec %s: exit %d, want %d\n%s", round, strings.Join(args, " "), code, want, errOut)
+			}
+		}
+	}
+	for _, out := range []string{"k8sexec.sarif", "k8sexec.json", "findings.csv", ".k8sexec/baseline.json", "state/baseline.json"} {
+		if st, err := os.Stat(filepath.Join(dir, out)); err != nil || st.Size() == 0 {
+			t.Errorf("%s was not written: %v", out, err)
+		}
+	}
+}

@@ -28,6 +28,7 @@ type scanOptions struct {
 	failOn        string
 	minSeverity   string
 	baseline      string
+	baselineMaybe string
 	writeBaseline string
 	progress      string
 	workers       int
@@ -69,6 +70,7 @@ input that could not be read completely (the report is still written), 130 inter
 	f.StringVar(&o.failOn, "fail-on", "low", "exit 1 when a finding is at least this severe: low, medium, high, critical, none")
 	f.StringVar(&o.minSeverity, "min-severity", "low", "report only findings at least this severe (does not change the exit code)")
 	f.StringVar(&o.baseline, "baseline", "", "suppress findings already in this earlier JSON report (by finding ID)")
+	f.StringVar(&o.baselineMaybe, "baseline-if-exists", "", "like --baseline, but a missing file is an empty baseline (for a job's first run)")
 	f.StringVar(&o.writeBaseline, "write-baseline", "", "also write every finding to this file as a JSON report, for --baseline next time")
 	f.StringVar(&o.progress, "progress", "auto", "progress on stderr: auto (a terminal, not in CI), always, never")
 	f.IntVar(&o.workers, "workers", 0, "parallel workers (0: one per CPU)")
@@ -147,9 +149,20 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 		return usageError("%v", err)
 	}
 	var baseline map[string]bool
-	if o.baseline != "" {
+	switch {
+	case o.baseline != "" && o.baselineMaybe != "":
+		return usageError("use --baseline or --baseline-if-exists, not both")
+	case o.baseline != "":
 		if baseline, err = loadBaseline(o.baseline); err != nil {
 			return usageError("--baseline: %v", err)
+		}
+	case o.baselineMaybe != "":
+		if _, statErr := os.Stat(o.baselineMaybe); statErr == nil {
+			if baseline, err = loadBaseline(o.baselineMaybe); err != nil {
+				return usageError("--baseline-if-exists: %v", err)
+			}
+		} else if !errors.Is(statErr, fs.ErrNotExist) {
+			return usageError("--baseline-if-exists: %v", statErr)
 		}
 	}
 
