@@ -171,20 +171,23 @@ func scalarText(v gjson.Result) (string, bool) {
 	return "", false
 }
 
-// existsTest holds for any indexed value: a scalar, or an object with at
-// least one non-null member (Elasticsearch's exists on an object field).
+// existsTest holds for any indexed value: a scalar, or an object with a
+// leaf value somewhere below it (Elasticsearch's exists on an object field
+// looks for any of its sub-fields, and nulls, empty arrays and empty
+// objects index nothing).
 func existsTest(v gjson.Result) bool {
-	if !v.IsObject() {
-		return true
+	switch {
+	case v.Type == gjson.Null:
+		return false
+	case v.IsObject(), v.IsArray():
+		found := false
+		v.ForEach(func(_, m gjson.Result) bool {
+			found = existsTest(m)
+			return !found
+		})
+		return found
 	}
-	found := false
-	v.ForEach(func(_, m gjson.Result) bool {
-		if m.Type != gjson.Null && !(m.IsArray() && len(m.Array()) == 0) {
-			found = true
-		}
-		return !found
-	})
-	return found
+	return true
 }
 
 // equalTest compares each value with the literals the way a term query
@@ -197,7 +200,7 @@ func equalTest(lits []Literal, fold bool) func(gjson.Result) bool {
 	for _, l := range lits {
 		t := l.Text
 		if fold {
-			t = strings.ToLower(t)
+			t = lowerASCII(t)
 		}
 		texts[t] = true
 		if l.IsNum {
@@ -217,7 +220,7 @@ func equalTest(lits []Literal, fold bool) func(gjson.Result) bool {
 		case gjson.String:
 			s := v.Str
 			if fold {
-				s = strings.ToLower(s)
+				s = lowerASCII(s)
 			}
 			if texts[s] {
 				return true
@@ -240,6 +243,26 @@ func equalTest(lits []Literal, fold bool) func(gjson.Result) bool {
 	}
 }
 
+// lowerASCII lower-cases ASCII letters only. Elasticsearch's
+// case_insensitive term and wildcard queries (EQL `:`, in~, like~) fold
+// ASCII only, so "É" does not match "é" and the Kelvin sign is no "k".
+func lowerASCII(s string) string {
+	i := 0
+	for i < len(s) && !('A' <= s[i] && s[i] <= 'Z') {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	b := []byte(s)
+	for ; i < len(b); i++ {
+		if 'A' <= b[i] && b[i] <= 'Z' {
+			b[i] += 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
 func wildcardTest(patterns []*Pattern, fold bool) func(gjson.Result) bool {
 	if fold {
 		lowered := make([]*Pattern, len(patterns))
@@ -254,7 +277,7 @@ func wildcardTest(patterns []*Pattern, fold bool) func(gjson.Result) bool {
 			return false
 		}
 		if fold {
-			s = strings.ToLower(s)
+			s = lowerASCII(s)
 		}
 		for _, p := range patterns {
 			if p.Match(s) {
@@ -265,6 +288,9 @@ func wildcardTest(patterns []*Pattern, fold bool) func(gjson.Result) bool {
 	}
 }
 
+// stringFuncTest runs startsWith, endsWith and stringContains. Elasticsearch
+// evaluates them in scripts that fold case with Java's toLowerCase, which
+// covers all of Unicode, unlike the queries behind `:` and in~.
 func stringFuncTest(op Op, lits []Literal, fold bool) func(gjson.Result) bool {
 	var needles []string
 	for _, l := range lits {
@@ -381,8 +407,19 @@ func compileRegex(src string, fold bool) (*regexp.Regexp, error) {
 		b.WriteString(`(?i)`)
 	}
 	inClass := false
+	// atom reports whether something precedes that a repetition operator
+	// could apply to. Lucene reads an operator with nothing before it (at
+	// the start, after '(' or '|') as a literal character, so `(?i)` is a
+	// group holding "?i", not RE2's flag syntax.
+	atom := false
 	for i := 0; i < len(src); i++ {
 		c := src[i]
+		if !inClass && !atom && strings.IndexByte("?*+{", c) >= 0 {
+			b.WriteString(regexp.QuoteMeta(string(c)))
+			atom = true
+			continue
+		}
+		atom = !(c == '(' || c == '|') || inClass
 		switch {
 		case c == '\\':
 			if i+1 >= len(src) {

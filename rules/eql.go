@@ -84,11 +84,22 @@ func lexEQL(src string) ([]eqlTok, error) {
 				i++
 			}
 		case strings.HasPrefix(src[i:], "/*"):
-			end := strings.Index(src[i+2:], "*/")
-			if end < 0 {
-				return nil, eqlError(i, "unterminated comment")
+			// Block comments nest, as in Elasticsearch's grammar.
+			start, depth := i, 0
+			for depth > 0 || i == start {
+				switch {
+				case i >= len(src):
+					return nil, eqlError(start, "unterminated comment")
+				case strings.HasPrefix(src[i:], "/*"):
+					depth++
+					i += 2
+				case strings.HasPrefix(src[i:], "*/"):
+					depth--
+					i += 2
+				default:
+					i++
+				}
 			}
-			i += end + 4
 		case c == '"':
 			s, n, err := lexEQLString(src, i)
 			if err != nil {
@@ -126,7 +137,7 @@ func lexEQL(src string) ([]eqlTok, error) {
 				continue
 			}
 			return nil, eqlError(i, "unexpected '?'")
-		case c >= '0' && c <= '9':
+		case c >= '0' && c <= '9', c == '.' && i+1 < len(src) && src[i+1] >= '0' && src[i+1] <= '9':
 			j := i
 			for j < len(src) && (src[j] >= '0' && src[j] <= '9' || src[j] == '.') {
 				j++
@@ -389,9 +400,37 @@ func (p *eqlParser) notExpr() (Expr, error) {
 		if pred, ok := e.(*Pred); ok && isFunctionOp(pred.Op) {
 			return &And{X: []Expr{&Pred{Field: pred.Field, Op: OpExists}, &Not{X: e}}}, nil
 		}
+		// Any chain of nots folds into the script the same way, so `not not
+		// f()` is f() again, still false on a missing field.
+		if fn := negatedFunction(e); fn != nil {
+			return fn, nil
+		}
 		return &Not{X: e}, nil
 	}
 	return p.predicate()
+}
+
+// negatedFunction returns the function predicate of e when e is the tree
+// notExpr builds for `not f()`: exists(field) and not f(field), both on the
+// very same *Field.
+func negatedFunction(e Expr) *Pred {
+	and, ok := e.(*And)
+	if !ok || len(and.X) != 2 {
+		return nil
+	}
+	exists, ok := and.X[0].(*Pred)
+	if !ok || exists.Op != OpExists {
+		return nil
+	}
+	not, ok := and.X[1].(*Not)
+	if !ok {
+		return nil
+	}
+	fn, ok := not.X.(*Pred)
+	if !ok || !isFunctionOp(fn.Op) || fn.Field != exists.Field {
+		return nil
+	}
+	return fn
 }
 
 func isFunctionOp(op Op) bool {
@@ -677,6 +716,9 @@ func (p *eqlParser) patternTest(left operand, opTok eqlTok, op string, fold bool
 		}
 		if op == "regex" {
 			if _, err := compileRegex(v.Text, fold); err != nil {
+				if IsUnsupported(err) {
+					return nil, err
+				}
 				return nil, eqlError(opTok.pos, "%v", err)
 			}
 			pred.Regexps = append(pred.Regexps, v.Text)

@@ -2,9 +2,9 @@ package rules
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -230,6 +230,9 @@ func (p *kqlParser) expression() (Expr, error) {
 		val, err := p.literal()
 		if err != nil {
 			return nil, err
+		}
+		if val.empty() && !val.quoted {
+			return nil, p.errorf("missing value for range on field %s", f.Name)
 		}
 		return &Pred{Field: f, Op: op, Values: []Literal{StringLit(val.text())}}, nil
 	}
@@ -464,15 +467,43 @@ func (p *kqlParser) escapeAt(i int, plain string) (rune, int, bool) {
 	case c == 'n':
 		return '\n', 2, true
 	case c == 'u':
-		if i+6 <= len(p.src) {
-			if v, err := strconv.ParseUint(p.src[i+2:i+6], 16, 32); err == nil {
-				return rune(v), 6, true
+		if r, ok := hex4(p.src, i+2); ok {
+			// Kibana builds strings of UTF-16 code units, so an escaped
+			// surrogate pair is one character.
+			if utf16.IsSurrogate(r) && strings.HasPrefix(p.src[i+6:], `\u`) {
+				if r2, ok := hex4(p.src, i+8); ok {
+					if pair := utf16.DecodeRune(r, r2); pair != utf8.RuneError {
+						return pair, 12, true
+					}
+				}
 			}
+			return r, 6, true
 		}
 	case strings.IndexByte(plain, c) >= 0:
 		return rune(c), 2, true
 	}
 	return 0, 0, false
+}
+
+// hex4 decodes the four hex digits at s[i:].
+func hex4(s string, i int) (rune, bool) {
+	if i+4 > len(s) {
+		return 0, false
+	}
+	var r rune
+	for _, h := range []byte(s[i : i+4]) {
+		switch {
+		case h >= '0' && h <= '9':
+			r = r<<4 | rune(h-'0')
+		case h >= 'a' && h <= 'f':
+			r = r<<4 | rune(h-'a'+10)
+		case h >= 'A' && h <= 'F':
+			r = r<<4 | rune(h-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
 }
 
 const kqlSpecial = `\():<>"*{}`

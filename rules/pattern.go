@@ -121,12 +121,13 @@ func (p *Pattern) Literals() []string {
 	return out
 }
 
-// lower returns a copy of the pattern with its literal runs lower-cased, for
-// case-insensitive matching against lower-cased values.
+// lower returns a copy of the pattern with the ASCII letters of its literal
+// runs lower-cased, for case-insensitive matching against values lowered
+// the same way.
 func (p *Pattern) lower() *Pattern {
 	q := &Pattern{items: make([]patItem, len(p.items))}
 	for i, it := range p.items {
-		it.lit = strings.ToLower(it.lit)
+		it.lit = lowerASCII(it.lit)
 		q.items[i] = it
 	}
 	q.classify()

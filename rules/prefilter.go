@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"sort"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -104,7 +105,11 @@ func predClause(p *Pred, synthesized func(string) bool) (Clause, bool) {
 				// 101 may be written 101.0 or 1.01e2.
 				return nil, false
 			}
-			if !add(v.Text, p.Fold) {
+			text := v.Text
+			if p.Fold && p.Op != OpEqual {
+				text = unicodeFoldSafe(text)
+			}
+			if !add(text, p.Fold) {
 				return nil, false
 			}
 		}
@@ -124,6 +129,24 @@ func predClause(p *Pred, synthesized func(string) bool) (Clause, bool) {
 		return nil, false
 	}
 	return dedupeClause(out), len(out) > 0
+}
+
+// unicodeFoldSafe returns the longest run of text without the letters k and
+// i. The string functions fold case over all of Unicode, where the Kelvin
+// sign (U+212A) lowers to k and the dotted capital I (U+0130) to i, so a
+// value can match a folded k or i without holding either letter in any
+// ASCII case; no other non-ASCII character lowers to ASCII.
+func unicodeFoldSafe(text string) string {
+	best, start := "", 0
+	for i := 0; i <= len(text); i++ {
+		if i == len(text) || strings.IndexByte("kiKI", text[i]) >= 0 {
+			if i-start > len(best) {
+				best = text[start:i]
+			}
+			start = i + 1
+		}
+	}
+	return best
 }
 
 // makeNeedle accepts literals that appear verbatim in JSON text when not
@@ -299,11 +322,23 @@ func (c Clause) ContainsRune(r rune) bool {
 
 // DecodeEscape decodes the JSON escape sequence at the start of b (which
 // begins with a backslash) and returns the character and the sequence's
-// length, or size 0 if b does not start with a valid escape. A \uXXXX that
-// is half of a surrogate pair decodes to utf8.RuneError, which no needle
-// holds; such characters are non-ASCII and folded needles are ASCII, while
-// case-sensitive non-ASCII needles are matched through RuneError below.
+// length, or size 0 if b does not start with a valid escape. A surrogate
+// pair (\uD83D\uDE00) decodes to the one character it encodes, with size
+// 12; a lone surrogate decodes to utf8.RuneError, as JSON decoders read it.
 func DecodeEscape(b []byte) (rune, int) {
+	r, size := decodeEscape1(b)
+	if size == 6 && utf16.IsSurrogate(r) {
+		if r2, size2 := decodeEscape1(b[6:]); size2 == 6 {
+			if pair := utf16.DecodeRune(r, r2); pair != utf8.RuneError {
+				return pair, 12
+			}
+		}
+		return utf8.RuneError, 6
+	}
+	return r, size
+}
+
+func decodeEscape1(b []byte) (rune, int) {
 	if len(b) < 2 || b[0] != '\\' {
 		return 0, 0
 	}
