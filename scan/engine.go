@@ -136,8 +136,10 @@ type chunk struct {
 	data   []byte
 	buf    *[]byte // pooled buffer backing data, or nil
 	rawPos int64   // raw (compressed) bytes consumed when the chunk was cut
-	// overlong marks a single line longer than MaxLineSize that was skipped.
+	// overlong marks a single line longer than MaxLineSize that was
+	// skipped; skipped is its length, newline included.
 	overlong bool
+	skipped  int64
 	// end marks the end of an input: rawBytes, compression and err describe it.
 	end         bool
 	rawBytes    int64
@@ -174,6 +176,12 @@ func Scan(ctx context.Context, inputs []Input, opts Options) (*Result, error) {
 	}
 	if opts.MaxLineSize <= 0 {
 		opts.MaxLineSize = DefaultMaxLineSize
+	}
+	// Only a line that does not fit a buffer is measured against the
+	// limit, so no buffer may hold more than the longest line allowed
+	// plus its newline.
+	if opts.ChunkSize > opts.MaxLineSize+1 {
+		opts.ChunkSize = opts.MaxLineSize + 1
 	}
 	if opts.MaxProblems <= 0 {
 		opts.MaxProblems = DefaultMaxProblems
@@ -270,6 +278,8 @@ func (c *collector) fold(r chunkResult) {
 		return
 	}
 	if ch.overlong {
+		st.Bytes += ch.skipped
+		c.bytes += ch.skipped
 		st.Lines++
 		st.Overlong++
 		c.lines[ch.input]++
@@ -287,6 +297,7 @@ func (c *collector) fold(r chunkResult) {
 		st.Shapes[k] += v
 	}
 	for _, p := range r.problems {
+		p.Input = ch.input
 		p.Line += base
 		c.problem(p)
 	}
@@ -361,8 +372,9 @@ func produce(ctx context.Context, inputs []Input, opts Options, pool *sync.Pool,
 }
 
 // readChunks cuts one stream into chunks that end at a newline. A line
-// longer than a chunk grows the buffer up to MaxLineSize; a line longer
-// than that is skipped up to its newline and sent as an overlong marker.
+// longer than a chunk grows the buffer up to MaxLineSize plus its newline;
+// a line longer than that is skipped up to its newline and sent as an
+// overlong marker.
 // It reports false when the scan was cancelled.
 func readChunks(ctx context.Context, name string, input int, s *stream, opts Options, pool *sync.Pool, send func(*chunk) bool, end *chunk) bool {
 	var offset int64
@@ -389,11 +401,16 @@ func readChunks(ctx context.Context, name string, input int, s *stream, opts Opt
 				m, readErr = s.Read(buf[n:])
 				n += m
 			}
-			if readErr != nil || bytes.LastIndexByte(buf[:n], '\n') >= 0 {
+			// A full buffer without a newline holds (the start of) a line
+			// as long as the buffer, whether or not the reader reported
+			// EOF with its last bytes (gzip does, plain files do not).
+			if readErr != nil && n < len(buf) || bytes.LastIndexByte(buf[:n], '\n') >= 0 {
 				break
 			}
-			// A line bigger than the buffer: grow, or give up on the line.
-			if len(buf) >= opts.MaxLineSize {
+			// A line bigger than the buffer: grow, or give up on the line
+			// once it is longer than MaxLineSize (the buffer's last byte
+			// is room for the newline).
+			if len(buf) > opts.MaxLineSize {
 				offset = skipLine(s, buf[:n], offset, input, send)
 				n = 0
 				if offset < 0 {
@@ -401,7 +418,9 @@ func readChunks(ctx context.Context, name string, input int, s *stream, opts Opt
 				}
 				continue
 			}
-			bigger := make([]byte, min(2*len(buf), opts.MaxLineSize))
+			// Doubling plus one byte reaches MaxLineSize+1 without a last
+			// one-byte step when the sizes are powers of two.
+			bigger := make([]byte, min(2*len(buf)+1, opts.MaxLineSize+1))
 			copy(bigger, buf[:n])
 			pool.Put(bufp)
 			bufp, buf = &bigger, bigger
@@ -449,7 +468,7 @@ func skipLine(s *stream, head []byte, offset int64, input int, send func(*chunk)
 			break
 		}
 	}
-	if !send(&chunk{input: input, offset: lineStart, overlong: true}) {
+	if !send(&chunk{input: input, offset: lineStart, overlong: true, skipped: offset - lineStart}) {
 		return -1
 	}
 	return offset

@@ -1,0 +1,209 @@
+package scan
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// waitGoroutines waits for the goroutine count to come back to at most
+// want, and fails with a dump of the stacks if it does not.
+func waitGoroutines(t *testing.T, want int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		n := runtime.NumGoroutine()
+		if n <= want {
+			return
+		}
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			buf = buf[:runtime.Stack(buf, true)]
+			t.Fatalf("%d goroutines still running, want at most %d:\n%s", n, want, buf)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// scanAsync runs Scan and fails the test if it does not return within
+// the timeout.
+func scanAsync(t *testing.T, ctx context.Context, inputs []Input, opts Options, timeout time.Duration) *Result {
+	t.Helper()
+	type out struct {
+		res *Result
+		err error
+	}
+	done := make(chan out, 1)
+	go func() {
+		res, err := Scan(ctx, inputs, opts)
+		done <- out{res, err}
+	}()
+	select {
+	case o := <-done:
+		if o.err != nil {
+			t.Fatalf("Scan: %v", o.err)
+		}
+		return o.res
+	case <-time.After(timeout):
+		buf := make([]byte, 1<<20)
+		buf = buf[:runtime.Stack(buf, true)]
+		t.Fatalf("Scan did not return within %v of the cancellation:\n%s", timeout, buf)
+		return nil
+	}
+}
+
+// TestCancel cancels a scan of an endless input part way: Scan returns
+// promptly with Interrupted set, leaves no goroutine behind, and what it
+// returns is consistent: every line counted is accounted for and every
+// exec among them (each 10th line) is reported on its line.
+func TestCancel(t *testing.T) {
+	rs := builtinRules(t)
+	for _, tc := range []struct {
+		name    string
+		workers int
+		chunk   int
+		after   int64 // cancel once this many bytes were scanned
+	}{
+		{"one worker", 1, 4096, 1 << 20},
+		{"many workers", 8, 4096, 1 << 20},
+		{"tiny chunks", 4, 64, 256 << 10},
+		{"default chunks", 0, 0, 16 << 20},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := runtime.NumGoroutine()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var progressed int64
+			opts := Options{
+				Rules: rs, Workers: tc.workers, ChunkSize: tc.chunk,
+				Stdin: &endless{every: 10},
+				Progress: func(p Progress) {
+					if p.Bytes < progressed {
+						t.Errorf("progress went back from %d to %d bytes", progressed, p.Bytes)
+					}
+					progressed = p.Bytes
+					if p.Bytes >= tc.after {
+						cancel()
+					}
+				},
+			}
+			res := scanAsync(t, ctx, []Input{{Name: Stdin}, {Name: Stdin}}, opts, 10*time.Second)
+			if !res.Interrupted {
+				t.Error("Interrupted not set")
+			}
+			checkInvariants(t, res)
+			st := res.Inputs[0]
+			if st.Lines == 0 || st.Bytes < tc.after {
+				t.Errorf("scanned %d lines, %d bytes before the cancellation, want at least %d bytes", st.Lines, st.Bytes, tc.after)
+			}
+			if st.Malformed != 0 || st.Blank != 0 || st.Events != st.Lines {
+				t.Errorf("stats %+v: every line counted must be a whole event", st)
+			}
+			if want := st.Lines / 10; int64(len(res.Events)) != want {
+				t.Errorf("%d matches in %d lines, want %d", len(res.Events), st.Lines, want)
+			}
+			for i, ev := range res.Events {
+				if ev.Input != 0 || ev.Line != int64(10*(i+1)) {
+					t.Errorf("match %d on %d:%d, want 0:%d", i, ev.Input, ev.Line, 10*(i+1))
+					break
+				}
+			}
+			if res.Inputs[1].Lines != 0 {
+				t.Errorf("the input after the interrupted one was scanned: %+v", res.Inputs[1])
+			}
+			waitGoroutines(t, before)
+		})
+	}
+}
+
+// TestCancelBetweenFiles cancels while a folder of files is scanned.
+func TestCancelBetweenFiles(t *testing.T) {
+	rs := builtinRules(t)
+	dir := t.TempDir()
+	data := []byte(strings.Repeat(noiseLine+"\n", 999) + execLine + "\n")
+	var inputs []Input
+	for i := range 50 {
+		p := filepath.Join(dir, "f"+string(rune('a'+i/26))+string(rune('a'+i%26))+".log")
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, Input{Name: p})
+	}
+	before := runtime.NumGoroutine()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	res := scanAsync(t, ctx, inputs, Options{Rules: rs, Workers: 4, ChunkSize: 8192, Progress: func(p Progress) {
+		if p.InputIndex >= 5 {
+			cancel()
+		}
+	}}, 10*time.Second)
+	if !res.Interrupted {
+		t.Error("Interrupted not set")
+	}
+	checkInvariants(t, res)
+	// Files before the one being read when the scan stopped are complete.
+	last := -1
+	for i, st := range res.Inputs {
+		if st.Lines > 0 {
+			last = i
+		}
+	}
+	if last < 5 || last == len(inputs)-1 {
+		t.Fatalf("last input scanned %d", last)
+	}
+	for i := range last {
+		if st := res.Inputs[i]; st.Lines != 1000 || st.RawBytes != int64(len(data)) || st.Err != nil {
+			t.Errorf("input %d: %+v", i, st)
+		}
+		if h := hits(res, rs, i); len(h) != 1 || h[0] != "1000:R1" {
+			t.Errorf("input %d: matches %v", i, h)
+		}
+	}
+	for i := last + 1; i < len(inputs); i++ {
+		if res.Inputs[i].Lines != 0 {
+			t.Errorf("input %d scanned after the cancellation", i)
+		}
+	}
+	waitGoroutines(t, before)
+}
+
+// TestCancelledBeforeStart: a context cancelled before the scan starts
+// reads little or nothing and reports the interruption.
+func TestCancelledBeforeStart(t *testing.T) {
+	rs := builtinRules(t)
+	before := runtime.NumGoroutine()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	res := scanAsync(t, ctx, []Input{{Name: Stdin}}, Options{Rules: rs, Stdin: &endless{every: 3}, ChunkSize: 4096}, 10*time.Second)
+	if !res.Interrupted {
+		t.Error("Interrupted not set")
+	}
+	checkInvariants(t, res)
+	waitGoroutines(t, before)
+}
+
+// TestNoGoroutineLeak: a complete scan, including inputs that fail to
+// open or decompress, leaves no goroutine behind.
+func TestNoGoroutineLeak(t *testing.T) {
+	rs := builtinRules(t)
+	dir := t.TempDir()
+	zs := writeFile(t, filepath.Join(dir, "a.zst"), zstdBytes(t, []byte(lines(execLine, procLine))))
+	bad := writeFile(t, filepath.Join(dir, "bad.zst"), zstdBytes(t, []byte(strings.Repeat(execLine+"\n", 100)))[:40])
+	before := runtime.NumGoroutine()
+	for range 3 {
+		res := mustScan(t, []Input{{Name: zs}, {Name: bad}, {Name: filepath.Join(fixtureRoot, "broken/truncated.log.gz")},
+			{Name: filepath.Join(fixtureRoot, "broken/corrupt_header.gz")}, {Name: filepath.Join(dir, "missing")}},
+			Options{Rules: rs, Workers: 8})
+		if res.Interrupted {
+			t.Error("Interrupted set on a complete scan")
+		}
+		if res.Inputs[0].Err != nil || res.Inputs[1].Err == nil {
+			t.Errorf("errors: %v, %v", res.Inputs[0].Err, res.Inputs[1].Err)
+		}
+	}
+	waitGoroutines(t, before)
+}

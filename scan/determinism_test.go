@@ -1,0 +1,213 @@
+package scan
+
+import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/k8sexec/k8sexec/rules"
+)
+
+// determinismInputs writes inputs that stress chunking next to the
+// fixtures: lines much longer than small chunks, long lines in a row,
+// blank runs, a last line without newline, a gzip file.
+func determinismInputs(t *testing.T) []Input {
+	t.Helper()
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(1, 2))
+	var b strings.Builder
+	for i := range 400 {
+		switch rng.IntN(8) {
+		case 0:
+			b.WriteString(execLine)
+		case 1:
+			b.WriteString(procLine)
+		case 2:
+			b.WriteString(`{"pad":"` + strings.Repeat("p", rng.IntN(3000)) + `"}`)
+		case 3:
+			b.WriteString(strings.Repeat(" ", rng.IntN(3)))
+		case 4:
+			b.WriteString(`not json ` + fmt.Sprint(i))
+		case 5:
+			b.WriteString(wsExecLine + "\r")
+		default:
+			b.WriteString(noiseLine)
+		}
+		b.WriteByte('\n')
+	}
+	b.WriteString(execLine) // no trailing newline
+	mixed := b.String()
+	write := func(name string, data []byte) Input {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return Input{Name: p}
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(mixed))
+	zw.Close()
+
+	inputs := []Input{write("mixed.log", []byte(mixed)), write("mixed.log.gz", gz.Bytes())}
+	for _, name := range listFixtures(t) {
+		inputs = append(inputs, Input{Name: filepath.Join(fixtureRoot, name)})
+	}
+	return inputs
+}
+
+// TestDeterminism: any worker count and any chunk size give the same
+// Result, byte for byte: events in the same order with the same lines,
+// offsets and raw text, the same statistics and the same problems.
+func TestDeterminism(t *testing.T) {
+	rs := builtinRules(t)
+	inputs := determinismInputs(t)
+	base := Options{Rules: rs, MaxProblems: 500}
+	ref := mustScan(t, inputs, withSize(base, 1, 4<<20))
+	checkInvariants(t, ref)
+	want := canon(ref)
+	if len(ref.Events) < 50 {
+		t.Fatalf("only %d events; the inputs should match often", len(ref.Events))
+	}
+
+	chunkSizes := []int{1, 7, 64, 100, 1000, 4096, 64 << 10, 4 << 20}
+	if testing.Short() {
+		chunkSizes = []int{64, 4096}
+	}
+	for _, workers := range []int{1, 2, 8} {
+		for _, size := range chunkSizes {
+			t.Run(fmt.Sprintf("workers=%d/chunk=%d", workers, size), func(t *testing.T) {
+				res := mustScan(t, inputs, withSize(base, workers, size))
+				checkInvariants(t, res)
+				if got := canon(res); got != want {
+					t.Errorf("result differs from workers=1 chunk=4MiB: %s", firstDiff(got, want))
+				}
+			})
+		}
+	}
+	t.Run("default options", func(t *testing.T) {
+		res := mustScan(t, inputs, base)
+		if got := canon(res); got != want {
+			t.Errorf("result differs: %s", firstDiff(got, want))
+		}
+	})
+}
+
+func withSize(o Options, workers, chunk int) Options {
+	o.Workers, o.ChunkSize = workers, chunk
+	return o
+}
+
+// TestPrefilterNeverChangesMatches: with and without the prefilter the
+// matched events are identical. Only the bookkeeping may differ: lines the
+// prefilter skips are not parsed, so invalid JSON among them counts as an
+// event rather than as malformed.
+func TestPrefilterNeverChangesMatches(t *testing.T) {
+	rs := builtinRules(t)
+	inputs := determinismInputs(t)
+	for _, size := range []int{64, 4096, 4 << 20} {
+		t.Run(fmt.Sprint("chunk=", size), func(t *testing.T) {
+			with := mustScan(t, inputs, Options{Rules: rs, ChunkSize: size, Workers: 3})
+			without := mustScan(t, inputs, Options{Rules: rs, ChunkSize: size, Workers: 3, NoPrefilter: true})
+			if got, want := canonEvents(with), canonEvents(without); got != want {
+				t.Errorf("prefilter changed the matches: %s", firstDiff(got, want))
+			}
+			for i := range inputs {
+				a, b := with.Inputs[i], without.Inputs[i]
+				if a.Lines != b.Lines || a.Blank != b.Blank || a.Bytes != b.Bytes || a.Overlong != b.Overlong {
+					t.Errorf("%s: line accounting differs: %+v vs %+v", a.Name, a, b)
+				}
+				if a.Events+a.Malformed != b.Events+b.Malformed || a.Malformed > b.Malformed {
+					t.Errorf("%s: prefilter events/malformed %d/%d, without %d/%d",
+						a.Name, a.Events, a.Malformed, b.Events, b.Malformed)
+				}
+				if b.Parsed != b.Events {
+					t.Errorf("%s: NoPrefilter parsed %d of %d events", b.Name, b.Parsed, b.Events)
+				}
+			}
+		})
+	}
+}
+
+// TestPrefilterCustomRules runs rules whose literals the prefilter uses in
+// other ways than the built-ins (case-folded EQL, wildcards, or, not,
+// numbers, fields the raw-audit adapter synthesizes) over inputs that
+// spell the values in many ways, with and without the prefilter.
+func TestPrefilterCustomRules(t *testing.T) {
+	rs := []*rules.Rule{
+		customRule(t, "fold", `process where process.executable : "/BIN/BASH"`),
+		customRule(t, "wild", `kubernetes.audit.requestURI:*exec*`),
+		customRule(t, "or", `kubernetes.audit.verb:("get" or "create") and kubernetes.audit.objectRef.subresource:exec`),
+		customRule(t, "not", `not kubernetes.audit.verb:get`),
+		customRule(t, "num", `kubernetes.audit.responseStatus.code >= 101`),
+		customRule(t, "synth", `event.action:create and event.outcome:success and source.ip:"10.0.0.1"`),
+		customRule(t, "like", `any where user.name like~ "ALICE*"`),
+		customRule(t, "in", `any where kubernetes.audit.stage in ("ResponseStarted", "RequestReceived")`),
+		customRule(t, "eqlfold", `any where process.entry_leader.entry_meta.type : "CONTAINER" and event.type == "start"`),
+	}
+	variants := []string{
+		execLine, wsExecLine, noiseLine, procLine,
+		strings.ReplaceAll(execLine, `"create"`, `"cr\u0065ate"`),
+		strings.ReplaceAll(execLine, `"exec"`, `"\u0065x\u0065c"`),
+		strings.ReplaceAll(execLine, `alice`, `\u0041LICE`),
+		strings.ReplaceAll(execLine, `"10.0.0.1"`, `"10.0.0.\u0031"`),
+		strings.ReplaceAll(execLine, `"code":101`, `"code":1.01e2`),
+		strings.ReplaceAll(procLine, `/bin/bash`, `\/bin\/BASH`),
+		strings.ReplaceAll(procLine, `"container"}`, `"Cont\u0041iner"}`),
+		strings.ReplaceAll(procLine, `"start"`, `"st\u0061rt"`),
+		strings.ReplaceAll(execLine, `"ResponseStarted"`, `"Response\u0053tarted"`),
+	}
+	input := lines(variants...)
+	for _, size := range []int{16, 4 << 20} {
+		with := scanString(t, input, Options{Rules: rs, ChunkSize: size})
+		without := scanString(t, input, Options{Rules: rs, ChunkSize: size, NoPrefilter: true})
+		if got, want := canonEvents(with), canonEvents(without); got != want {
+			t.Errorf("chunk %d: prefilter changed the matches: %s", size, firstDiff(got, want))
+		}
+		if len(with.Events) < len(variants)/2 {
+			t.Errorf("only %d matching lines of %d", len(with.Events), len(variants))
+		}
+	}
+}
+
+// TestPrefilterUnicodeCaseFolding: case-insensitive comparisons must give
+// the same result with and without the prefilter, for values spelled with
+// non-ASCII letters that lower-case to ASCII under Unicode rules (U+212A
+// KELVIN SIGN to 'k', U+0130 I WITH DOT ABOVE to 'i'), raw or escaped.
+// EQL `:` folds ASCII only (as Elasticsearch's case_insensitive queries
+// do); stringContains~ folds all of Unicode (Java's toLowerCase in a
+// script), so there the prefilter may not demand the letters k and i.
+func TestPrefilterUnicodeCaseFolding(t *testing.T) {
+	for _, query := range []string{
+		`any where user.name : "kim"`,
+		`any where user.name : "*KIM*"`,
+		`any where user.name in~ ("kim", "tim")`,
+		`any where stringContains~(user.name, "kim")`,
+		`any where startsWith~(user.name, "KI")`,
+	} {
+		rs := []*rules.Rule{customRule(t, "fold", query)}
+		input := lines(
+			`{"user":{"name":"KIM"}}`,
+			`{"user":{"name":"\u212aIM"}}`,
+			"{\"user\":{\"name\":\"\u212aim\"}}",
+			"{\"user\":{\"name\":\"K\u0130M\"}}",
+			`{"user":{"name":"K\u0130M"}}`,
+			`{"user":{"name":"\u004bIM"}}`,
+		)
+		for _, size := range []int{16, 4 << 20} {
+			with := scanString(t, input, Options{Rules: rs, ChunkSize: size})
+			without := scanString(t, input, Options{Rules: rs, ChunkSize: size, NoPrefilter: true})
+			if got, want := canonEvents(with), canonEvents(without); got != want {
+				t.Errorf("%s, chunk %d: the prefilter changed the matches: %s", query, size, firstDiff(got, want))
+			}
+			if len(without.Events) < 2 {
+				t.Errorf("%s: only %d matches", query, len(without.Events))
+			}
+		}
+	}
+}

@@ -1,0 +1,317 @@
+package scan
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/k8sexec/k8sexec/rules"
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+	"github.com/tidwall/gjson"
+)
+
+// refMatch is one matching line as the reference sees it.
+type refMatch struct {
+	line, offset int64
+	shape        Shape
+	raw          string
+	rules        []int
+	selectors    []int
+}
+
+func (m refMatch) String() string {
+	return fmt.Sprintf("%d@%d %s rules=%v selectors=%v %.120q", m.line, m.offset, m.shape, m.rules, m.selectors, m.raw)
+}
+
+type refResult struct {
+	lines, blank, overlong int64
+	matches                []refMatch
+}
+
+// referenceScan is the plain loop the engine must agree with: split the
+// stream on '\n', trim each line, and evaluate every line that is a whole,
+// valid JSON object with every rule and selector. No chunks, no workers,
+// no prefilter.
+func referenceScan(data []byte, rs []*rules.Rule, sels []rules.Matcher, maxLine int) refResult {
+	var out refResult
+	var offset int64
+	for len(data) > 0 {
+		content := data
+		next := len(data)
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			content, next = data[:i], i+1
+		}
+		lineStart := offset
+		offset += int64(next)
+		data = data[next:]
+		out.lines++
+		// A line longer than MaxLineSize (without its newline) is skipped.
+		if len(content) > maxLine {
+			out.overlong++
+			continue
+		}
+		line := refTrim(content)
+		if len(line) == 0 {
+			out.blank++
+			continue
+		}
+		if line[0] != '{' || line[len(line)-1] != '}' || bytes.IndexByte(line, 0) >= 0 ||
+			refDepth(line) > 256 || !gjson.ValidBytes(line) {
+			continue
+		}
+		doc, shape := Adapt(line)
+		m := refMatch{line: out.lines, offset: lineStart, shape: shape, raw: string(line)}
+		for i, r := range rs {
+			if r.Matches(doc) {
+				m.rules = append(m.rules, i)
+			}
+		}
+		for i, s := range sels {
+			if s.Match(doc) {
+				m.selectors = append(m.selectors, i)
+			}
+		}
+		if len(m.rules)+len(m.selectors) > 0 {
+			out.matches = append(out.matches, m)
+		}
+	}
+	return out
+}
+
+// refTrim strips a CR, spaces and tabs at the end, a UTF-8 BOM, spaces and
+// tabs at the start, and NUL padding directly before a '{'.
+func refTrim(b []byte) []byte {
+	for len(b) > 0 && strings.IndexByte(" \t\r", b[len(b)-1]) >= 0 {
+		b = b[:len(b)-1]
+	}
+	b = bytes.TrimPrefix(b, []byte("\ufeff"))
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	nuls := 0
+	for nuls < len(b) && b[nuls] == 0 {
+		nuls++
+	}
+	if nuls > 0 && nuls < len(b) && b[nuls] == '{' {
+		b = b[nuls:]
+	}
+	return b
+}
+
+// refDepth is the deepest bracket nesting outside strings.
+func refDepth(b []byte) int {
+	depth, deepest := 0, 0
+	inString, escaped := false, false
+	for _, c := range b {
+		switch {
+		case escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '{' || c == '[':
+			depth++
+			deepest = max(deepest, depth)
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return deepest
+}
+
+// fuzzRules are the built-ins plus rules that use the prefilter in other
+// ways: case-folded EQL, string functions, wildcards, synthesized fields.
+func fuzzRules(tb testing.TB) ([]*rules.Rule, []Selector, []rules.Matcher) {
+	rs := slices.Clone(builtinRules(tb))
+	rs = append(rs,
+		customRule(tb, "fold", `any where process.name : "bash"`),
+		customRule(tb, "wild", `kubernetes.audit.requestURI:*exec* and user.name:*@example.com`),
+		customRule(tb, "synth", `event.outcome:failure and event.action:create`),
+		customRule(tb, "kim", `any where user.name : "kim*" or stringContains~(user.name, "ki")`),
+	)
+	sel := []Selector{{Name: "stage", Expr: mustExpr(tb, `kubernetes.audit.stage:"ResponseComplete"`)}}
+	var ms []rules.Matcher
+	for _, s := range sel {
+		m, err := rules.Compile(s.Expr)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		ms = append(ms, m)
+	}
+	return rs, sel, ms
+}
+
+func mustExpr(tb testing.TB, q string) rules.Expr {
+	tb.Helper()
+	e, _, err := rules.ParseQuery(q)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return e
+}
+
+// FuzzScanMatchesReference: the parallel, chunked, prefiltered scan finds
+// exactly what the plain sequential reference finds, for any bytes, chunk
+// size, worker count and line limit, plain or compressed; and turning the
+// prefilter off changes no match.
+func FuzzScanMatchesReference(f *testing.F) {
+	for _, s := range []string{
+		lines(execLine, noiseLine, procLine, wsExecLine),
+		execLine + "\r\n" + procLine + "\r\n",
+		"\ufeff" + execLine + "\n",
+		"\x00\x00\x00" + execLine + "\n" + execLine[:30] + "\x00" + execLine[30:] + "\n",
+		strings.Replace(execLine, `"exec"`, `"\u0065xec"`, 1) + "\n" + strings.Replace(procLine, `"bash"`, `"b\u0061sh"`, 1),
+		"\n\n \t\n" + execLine + "\n\n",
+		execLine,
+		execLine + "\n" + execLine[:100],
+		`{"a":` + strings.Repeat("[", 300) + strings.Repeat("]", 300) + `,"verb":"create","resource":"pods","subresource":"exec"}` + "\n",
+		"{}\n[]\nnull\n{\n}\n",
+		"",
+	} {
+		f.Add([]byte(s), uint16(0), uint8(0), uint16(0), uint8(0))
+		f.Add([]byte(s), uint16(15), uint8(3), uint16(200), uint8(1))
+		f.Add([]byte(s), uint16(63), uint8(7), uint16(0), uint8(2))
+	}
+	// Fixture content: the start of every sample log, as stored (the gzip
+	// ones exercise decompression of random bytes).
+	files, _ := filepath.Glob(filepath.Join(fixtureRoot, "*", "*"))
+	for _, name := range files {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data[:min(len(data), 4<<10)], uint16(100), uint8(2), uint16(0), uint8(0))
+	}
+
+	rs, sels, selMatchers := fuzzRules(f)
+	f.Fuzz(func(t *testing.T, data []byte, chunk uint16, workers uint8, maxLine uint16, compress uint8) {
+		checkScanMatchesReference(t, rs, sels, selMatchers, data, chunk, workers, maxLine, compress)
+	})
+}
+
+func checkScanMatchesReference(t *testing.T, rs []*rules.Rule, sels []Selector, selMatchers []rules.Matcher,
+	data []byte, chunk uint16, workers uint8, maxLine uint16, compress uint8) {
+	t.Helper()
+	{
+		chunkSize := 1 + int(chunk)%1024
+		maxLineSize := DefaultMaxLineSize
+		if maxLine != 0 {
+			maxLineSize = int(maxLine) % 4096
+		}
+		stream := data // what the scan reads
+		switch compress % 3 {
+		case 1:
+			stream = gzipBytes(t, data)
+		case 2:
+			stream = fuzzZstd.EncodeAll(data, nil)
+		}
+		opts := Options{
+			Rules: rs, Selectors: sels, Workers: 1 + int(workers)%8,
+			ChunkSize: chunkSize, MaxLineSize: maxLineSize, MaxProblems: 1 << 20,
+		}
+		opts.Stdin = bytes.NewReader(stream)
+		res := mustScan(t, []Input{{Name: Stdin}}, opts)
+		checkInvariants(t, res)
+		opts.Stdin, opts.NoPrefilter = bytes.NewReader(stream), true
+		nopre := mustScan(t, []Input{{Name: Stdin}}, opts)
+		if got, want := canonEvents(res), canonEvents(nopre); got != want {
+			t.Fatalf("the prefilter changed the matches: %s", firstDiff(got, want))
+		}
+
+		// Random bytes may themselves start with gzip or zstd magic: the
+		// reference then reads what a decoder makes of them, and only a
+		// stream that decodes cleanly is compared.
+		plain := data
+		if compress%3 == 0 {
+			decoded, ok := decodeMagic(data)
+			if !ok {
+				return
+			}
+			plain = decoded
+		}
+		st := res.Inputs[0]
+		if st.Err != nil {
+			t.Fatalf("input error on a clean stream: %v", st.Err)
+		}
+		ref := referenceScan(plain, rs, selMatchers, maxLineSize)
+		if st.Lines != ref.lines || st.Blank != ref.blank || st.Overlong != ref.overlong || st.Bytes != int64(len(plain)) {
+			t.Fatalf("lines/blank/overlong/bytes %d/%d/%d/%d, reference %d/%d/%d/%d",
+				st.Lines, st.Blank, st.Overlong, st.Bytes, ref.lines, ref.blank, ref.overlong, len(plain))
+		}
+		var got []refMatch
+		for _, ev := range res.Events {
+			got = append(got, refMatch{line: ev.Line, offset: ev.Offset, shape: ev.Shape, raw: string(ev.Raw), rules: ev.Rules, selectors: ev.Selectors})
+		}
+		if fmt.Sprint(got) != fmt.Sprint(ref.matches) {
+			t.Fatalf("chunk %d workers %d maxLine %d:\nscan      %v\nreference %v", chunkSize, opts.Workers, maxLineSize, got, ref.matches)
+		}
+	}
+}
+
+// fuzzZstd is shared: a zstd encoder is costly to create, and EncodeAll
+// may be called concurrently.
+var fuzzZstd, _ = zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1))
+
+// decodeMagic decodes data the way the engine would if it starts with
+// gzip or zstd magic; ok is false when it does not decode cleanly.
+func decodeMagic(data []byte) ([]byte, bool) {
+	var r io.Reader
+	switch {
+	case bytes.HasPrefix(data, gzipMagic):
+		zr, err := gzip.NewReader(bytes.NewReader(data))
+		if err != nil {
+			return nil, false
+		}
+		r = zr
+	case bytes.HasPrefix(data, zstdMagic):
+		zr, err := zstd.NewReader(bytes.NewReader(data), zstd.WithDecoderConcurrency(1))
+		if err != nil {
+			return nil, false
+		}
+		defer zr.Close()
+		r = zr
+	default:
+		return data, true
+	}
+	out, err := io.ReadAll(io.LimitReader(r, 64<<20))
+	return out, err == nil
+}
+
+// TestReferenceAgreesOnFixtures runs the fuzz comparison over every plain
+// fixture with a few fixed settings, so `go test` checks it on real data.
+func TestReferenceAgreesOnFixtures(t *testing.T) {
+	rs, sels, selMatchers := fuzzRules(t)
+	for _, name := range listFixtures(t) {
+		data, err := os.ReadFile(filepath.Join(fixtureRoot, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, ok := decodeMagic(data)
+		if !ok {
+			continue
+		}
+		ref := referenceScan(plain, rs, selMatchers, DefaultMaxLineSize)
+		for _, size := range []int{33, 4 << 20} {
+			res := mustScan(t, []Input{{Name: filepath.Join(fixtureRoot, name)}},
+				Options{Rules: rs, Selectors: sels, ChunkSize: size, Workers: 3})
+			var got []refMatch
+			for _, ev := range res.Events {
+				got = append(got, refMatch{line: ev.Line, offset: ev.Offset, shape: ev.Shape, raw: string(ev.Raw), rules: ev.Rules, selectors: ev.Selectors})
+			}
+			if fmt.Sprint(got) != fmt.Sprint(ref.matches) {
+				t.Errorf("%s chunk %d:\nscan      %v\nreference %v", name, size, got, ref.matches)
+			}
+			if st := res.Inputs[0]; st.Lines != ref.lines || st.Blank != ref.blank {
+				t.Errorf("%s: lines %d blank %d, reference %d %d", name, st.Lines, st.Blank, ref.lines, ref.blank)
+			}
+		}
+	}
+}

@@ -1,0 +1,463 @@
+package scan
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+func writeFile(t *testing.T, path string, data []byte) string {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func gzipBytes(t testing.TB, data []byte) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	if _, err := zw.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func zstdBytes(t testing.TB, data []byte) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw, err := zstd.NewWriter(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := zw.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func inputNames(ins []Input) []string {
+	var out []string
+	for _, in := range ins {
+		out = append(out, in.Name)
+	}
+	return out
+}
+
+func TestExpandFolder(t *testing.T) {
+	dir := t.TempDir()
+	root := filepath.Join(dir, "logs")
+	outside := filepath.Join(dir, "outside")
+	writeFile(t, filepath.Join(root, "b.log"), []byte("{}\n"))
+	writeFile(t, filepath.Join(root, "a", "z.log.gz"), gzipBytes(t, []byte("{}\n")))
+	writeFile(t, filepath.Join(root, "a", "sub", "deep.ndjson"), []byte("{}\n"))
+	writeFile(t, filepath.Join(root, "A.log"), []byte("{}\n"))
+	writeFile(t, filepath.Join(root, "c", ".hidden"), []byte("{}\n"))
+	writeFile(t, filepath.Join(outside, "linked.log"), []byte("{}\n"))
+	writeFile(t, filepath.Join(outside, "dir", "in-linked-dir.log"), []byte("{}\n"))
+	if err := os.MkdirAll(filepath.Join(root, "empty"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(outside, "linked.log"), filepath.Join(root, "link-to-file.log")); err != nil {
+		t.Skipf("symlinks unsupported: %v", err)
+	}
+	if err := os.Symlink(filepath.Join(outside, "dir"), filepath.Join(root, "link-to-dir")); err != nil {
+		t.Fatal(err)
+	}
+	// A folder symlink pointing back up would loop if it were followed.
+	if err := os.Symlink(root, filepath.Join(root, "a", "loop")); err != nil {
+		t.Fatal(err)
+	}
+
+	inputs, errs := Expand([]string{root})
+	if len(errs) != 0 {
+		t.Errorf("errors: %v", errs)
+	}
+	want := []string{
+		filepath.Join(root, "A.log"),
+		filepath.Join(root, "a", "sub", "deep.ndjson"),
+		filepath.Join(root, "a", "z.log.gz"),
+		filepath.Join(root, "b.log"),
+		filepath.Join(root, "c", ".hidden"),
+		filepath.Join(root, "link-to-file.log"),
+	}
+	if got := inputNames(inputs); !slices.Equal(got, want) {
+		t.Errorf("Expand = %q\nwant   %q", got, want)
+	}
+
+	// Files and "-" are kept as given, in the order given, around folders.
+	single := filepath.Join(outside, "linked.log")
+	inputs, errs = Expand([]string{single, Stdin, root, single})
+	if len(errs) != 0 {
+		t.Errorf("errors: %v", errs)
+	}
+	got := inputNames(inputs)
+	if len(got) != len(want)+3 || got[0] != single || got[1] != Stdin || got[len(got)-1] != single ||
+		!slices.Equal(got[2:len(got)-1], want) {
+		t.Errorf("Expand = %q", got)
+	}
+}
+
+func TestExpandErrors(t *testing.T) {
+	dir := t.TempDir()
+	good := writeFile(t, filepath.Join(dir, "good.log"), []byte(execLine+"\n"))
+	missing := filepath.Join(dir, "missing.log")
+	empty := filepath.Join(dir, "empty")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	inputs, errs := Expand([]string{missing, good, empty})
+	if got := inputNames(inputs); !slices.Equal(got, []string{good}) {
+		t.Errorf("inputs %q, want only %q", got, good)
+	}
+	if len(errs) != 2 {
+		t.Fatalf("errors %v, want 2", errs)
+	}
+	if !errors.Is(errs[0], fs.ErrNotExist) || !strings.Contains(errs[0].Error(), missing) {
+		t.Errorf("error %v should say %s does not exist", errs[0], missing)
+	}
+	if !strings.Contains(errs[1].Error(), empty) || !strings.Contains(errs[1].Error(), "no files") {
+		t.Errorf("error %v should say %s holds no files", errs[1], empty)
+	}
+
+	// The inputs that remain scan normally.
+	rs := builtinRules(t)
+	res := mustScan(t, inputs, Options{Rules: rs})
+	if got := hits(res, rs, 0); !slices.Equal(got, []string{"1:R1"}) {
+		t.Errorf("matches %v", got)
+	}
+}
+
+// TestScanUnreadableInputs: an input that cannot be opened or read gets an
+// error in its stats and every other input is still scanned.
+func TestScanUnreadableInputs(t *testing.T) {
+	rs := builtinRules(t)
+	dir := t.TempDir()
+	good := writeFile(t, filepath.Join(dir, "good.log"), []byte(lines(noiseLine, "junk", execLine)))
+	missing := filepath.Join(dir, "missing.log")
+	res := mustScan(t, []Input{{Name: missing}, {Name: good}, {Name: dir}, {Name: Stdin}, {Name: good}},
+		Options{Rules: rs, Workers: 3})
+	checkInvariants(t, res)
+	if err := res.Inputs[0].Err; !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), missing) {
+		t.Errorf("missing file: error %v", err)
+	}
+	if res.Inputs[2].Err == nil {
+		t.Error("a folder given as an input: no error")
+	}
+	if err := res.Inputs[3].Err; err == nil || !strings.Contains(err.Error(), "standard input") {
+		t.Errorf("stdin without Options.Stdin: error %v", err)
+	}
+	for _, i := range []int{1, 4} {
+		if got := hits(res, rs, i); !slices.Equal(got, []string{"3:R1"}) {
+			t.Errorf("input %d: matches %v", i, got)
+		}
+		if res.Inputs[i].Err != nil || res.Inputs[i].Lines != 3 {
+			t.Errorf("input %d: %+v", i, res.Inputs[i])
+		}
+	}
+	// Problems name the input they were found in.
+	if got := len(res.Problems); got != 2 {
+		t.Fatalf("problems %+v, want one per good input", res.Problems)
+	}
+	for k, want := range []int{1, 4} {
+		if p := res.Problems[k]; p.Input != want || p.Line != 2 {
+			t.Errorf("problem %d: input %d line %d, want input %d line 2", k, p.Input, p.Line, want)
+		}
+	}
+}
+
+func TestStdin(t *testing.T) {
+	rs := builtinRules(t)
+	data := lines(noiseLine, execLine)
+	res := mustScan(t, []Input{{Name: Stdin}}, Options{Rules: rs, Stdin: strings.NewReader(data)})
+	if got := hits(res, rs, 0); !slices.Equal(got, []string{"2:R1"}) {
+		t.Errorf("matches %v", got)
+	}
+	st := res.Inputs[0]
+	if st.Name != Stdin || st.Compression != CompressionNone || st.RawBytes != int64(len(data)) || st.Bytes != int64(len(data)) {
+		t.Errorf("stats %+v", st)
+	}
+
+	// Compressed standard input (zcat-less pipelines) is detected too, and
+	// a reader that hands out one byte at a time changes nothing.
+	for name, raw := range map[string][]byte{"gzip": gzipBytes(t, []byte(data)), "zstd": zstdBytes(t, []byte(data))} {
+		res := mustScan(t, []Input{{Name: Stdin}}, Options{Rules: rs, Stdin: &oneByteReader{r: bytes.NewReader(raw)}})
+		st := res.Inputs[0]
+		if got := hits(res, rs, 0); !slices.Equal(got, []string{"2:R1"}) || st.Compression != name || st.Err != nil {
+			t.Errorf("%s stdin: matches %v, stats %+v", name, got, st)
+		}
+		if st.RawBytes != int64(len(raw)) || st.Bytes != int64(len(data)) {
+			t.Errorf("%s stdin: raw %d bytes %d, want %d %d", name, st.RawBytes, st.Bytes, len(raw), len(data))
+		}
+	}
+}
+
+type oneByteReader struct{ r io.Reader }
+
+func (o *oneByteReader) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	return o.r.Read(p[:1])
+}
+
+// TestCompressionByMagic: compression is recognised from the content,
+// never from the file name.
+func TestCompressionByMagic(t *testing.T) {
+	rs := builtinRules(t)
+	dir := t.TempDir()
+	plain := []byte(lines(noiseLine, execLine, procLine))
+	twoMembers := append(gzipBytes(t, []byte(lines(noiseLine, execLine))), gzipBytes(t, []byte(lines(procLine, execLine)))...)
+	emptyGzip := gzipBytes(t, nil)
+	tests := []struct {
+		name, file  string
+		data        []byte
+		compression string
+		lines       int64
+		hits        []string
+	}{
+		{"gzip named .log", "audit.log", gzipBytes(t, plain), CompressionGzip, 3, []string{"2:R1", "3:R2"}},
+		{"plain named .gz", "audit.log.gz", plain, CompressionNone, 3, []string{"2:R1", "3:R2"}},
+		{"zstd named .gz", "audit.gz", zstdBytes(t, plain), CompressionZstd, 3, []string{"2:R1", "3:R2"}},
+		{"zstd named .zst", "audit.log.zst", zstdBytes(t, plain), CompressionZstd, 3, []string{"2:R1", "3:R2"}},
+		{"gzip without extension", "audit", gzipBytes(t, plain), CompressionGzip, 3, []string{"2:R1", "3:R2"}},
+		{"multi-member gzip", "rotated.gz", twoMembers, CompressionGzip, 4, []string{"2:R1", "3:R2", "4:R1"}},
+		{"empty file", "empty.log", nil, CompressionNone, 0, nil},
+		{"empty gzip", "empty.gz", emptyGzip, CompressionGzip, 0, nil},
+		{"one byte", "one.log", []byte{0x1f}, CompressionNone, 1, nil},
+		{"gzip magic only", "magic.log", []byte{0x1f, 0x8b}, "", 0, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := writeFile(t, filepath.Join(dir, tc.name, tc.file), tc.data)
+			res := mustScan(t, []Input{{Name: path}}, Options{Rules: rs})
+			checkInvariants(t, res)
+			st := res.Inputs[0]
+			if got := hits(res, rs, 0); !slices.Equal(got, tc.hits) {
+				t.Errorf("matches %v, want %v", got, tc.hits)
+			}
+			if st.Lines != tc.lines {
+				t.Errorf("lines %d, want %d", st.Lines, tc.lines)
+			}
+			if tc.name == "gzip magic only" {
+				// Two bytes of gzip magic and nothing else: unreadable.
+				if st.Err == nil {
+					t.Error("no error for a gzip header cut after the magic")
+				}
+				return
+			}
+			if st.Compression != tc.compression {
+				t.Errorf("compression %q, want %q", st.Compression, tc.compression)
+			}
+			if st.Err != nil {
+				t.Errorf("error %v", st.Err)
+			}
+			if st.RawBytes != int64(len(tc.data)) {
+				t.Errorf("raw bytes %d, want %d", st.RawBytes, len(tc.data))
+			}
+		})
+	}
+}
+
+// TestDamagedCompressedInput: a compressed input damaged part way keeps
+// every finding before the damage, reports a *ReadError locating it, and
+// the next input is scanned.
+func TestDamagedCompressedInput(t *testing.T) {
+	rs := builtinRules(t)
+	dir := t.TempDir()
+	// Random IDs keep the stream from compressing into a single block,
+	// so a cut leaves whole blocks to decode.
+	rng := rand.New(rand.NewPCG(3, 4))
+	var b strings.Builder
+	for i := 1; i <= 2000; i++ {
+		id := fmt.Sprintf("%016x%016x", rng.Uint64(), rng.Uint64())
+		if i%100 == 0 {
+			b.WriteString(strings.Replace(execLine, "7c0bd8a4-0f7e-4d57-9d8a-3c1f3b0f52a1", id, 1))
+		} else {
+			b.WriteString(strings.Replace(noiseLine, "0f0e0d0c-0000-4000-8000-000000000001", id, 1))
+		}
+		b.WriteByte('\n')
+	}
+	plain := []byte(b.String())
+	gz := gzipBytes(t, plain)
+	zs := zstdBytes(t, plain)
+	next := writeFile(t, filepath.Join(dir, "next.log"), []byte(execLine+"\n"))
+	corruptMiddle := slices.Clone(gz)
+	for i := len(gz) / 2; i < len(gz)/2+64; i++ {
+		corruptMiddle[i] ^= 0x5a
+	}
+
+	tests := []struct {
+		name        string
+		data        []byte
+		compression string
+		// minHits is how many of the 20 execs at least must be found (the
+		// ones before the damage).
+		minHits int
+		// garbled: the decoder hands out garbage past the damage before
+		// it notices (deflate checks the CRC at the end of a member).
+		garbled bool
+	}{
+		{"gzip cut at 60%", gz[:len(gz)*6/10], CompressionGzip, 8, false},
+		{"gzip without its trailer", gz[:len(gz)-4], CompressionGzip, 20, false},
+		{"gzip with trailing garbage", append(slices.Clone(gz), "garbage after the member"...), CompressionGzip, 20, false},
+		{"gzip corrupted in the middle", corruptMiddle, CompressionGzip, 5, true},
+		{"zstd cut at 60%", zs[:len(zs)*6/10], CompressionZstd, 8, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := writeFile(t, filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")), tc.data)
+			for _, size := range []int{100, 4 << 20} {
+				res := mustScan(t, []Input{{Name: path}, {Name: next}}, Options{Rules: rs, ChunkSize: size, Workers: 2})
+				checkInvariants(t, res)
+				st := res.Inputs[0]
+				var re *ReadError
+				if !errors.As(st.Err, &re) {
+					t.Fatalf("error %v (%T), want a *ReadError", st.Err, st.Err)
+				}
+				if st.Compression != tc.compression {
+					t.Errorf("compression %q", st.Compression)
+				}
+				if re.Input != path || !strings.Contains(st.Err.Error(), path) {
+					t.Errorf("error %q does not name %s", st.Err, path)
+				}
+				if re.RawOffset <= 0 || re.RawOffset > int64(len(tc.data)) {
+					t.Errorf("RawOffset %d outside 1..%d", re.RawOffset, len(tc.data))
+				}
+				if re.Offset != st.Bytes || re.Offset <= 0 || !tc.garbled && re.Offset > int64(len(plain)) {
+					t.Errorf("Offset %d, bytes scanned %d, stream %d", re.Offset, st.Bytes, len(plain))
+				}
+				if re.Line != st.Lines {
+					t.Errorf("ReadError.Line %d, lines %d", re.Line, st.Lines)
+				}
+				// Every decompressed byte before the damage is the original
+				// stream's, so the matches are exactly the originals up to
+				// the lines read.
+				if got := hits(res, rs, 1); !slices.Equal(got, []string{"1:R1"}) || res.Inputs[1].Err != nil {
+					t.Errorf("next input: matches %v, error %v", got, res.Inputs[1].Err)
+				}
+				got := hits(res, rs, 0)
+				if tc.garbled {
+					var want []string
+					for l := int64(100); len(want) < tc.minHits; l += 100 {
+						want = append(want, strconv.FormatInt(l, 10)+":R1")
+					}
+					if len(got) < tc.minHits || !slices.Equal(got[:tc.minHits], want) {
+						t.Errorf("matches %v, want them to start with %v", got, want)
+					}
+					continue
+				}
+				var want []string
+				for l := int64(100); l < st.Lines || l == st.Lines && st.Bytes == int64(len(plain)); l += 100 {
+					want = append(want, strconv.FormatInt(l, 10)+":R1")
+				}
+				if !slices.Equal(got, want) || len(got) < tc.minHits {
+					t.Errorf("matches %v, want %v (at least %d)", got, want, tc.minHits)
+				}
+			}
+		})
+	}
+}
+
+// TestReadErrorMessage pins how a ReadError reads for plain and
+// compressed input.
+func TestReadErrorMessage(t *testing.T) {
+	plain := &ReadError{Input: "a.log", RawOffset: 10, Offset: 10, Line: 2, Err: io.ErrUnexpectedEOF}
+	if got, want := plain.Error(), "a.log: read failed after 10 bytes (line 2): unexpected EOF"; got != want {
+		t.Errorf("%q, want %q", got, want)
+	}
+	gz := &ReadError{Input: "a.gz", RawOffset: 7, Offset: 30, Line: 3, Err: io.ErrUnexpectedEOF}
+	if got, want := gz.Error(), "a.gz: read failed at compressed byte 7, after 30 decompressed bytes (line 3): unexpected EOF"; got != want {
+		t.Errorf("%q, want %q", got, want)
+	}
+	if !errors.Is(gz, io.ErrUnexpectedEOF) {
+		t.Error("ReadError does not unwrap")
+	}
+}
+
+// failingReader returns data, then an error that is not EOF.
+type failingReader struct {
+	data []byte
+	err  error
+}
+
+func (f *failingReader) Read(p []byte) (int, error) {
+	if len(f.data) == 0 {
+		return 0, f.err
+	}
+	n := copy(p, f.data)
+	f.data = f.data[n:]
+	return n, nil
+}
+
+// TestPlainReadError: a plain stream that fails part way (a pipe whose
+// writer died) keeps what came before, including a partial last line.
+func TestPlainReadError(t *testing.T) {
+	rs := builtinRules(t)
+	boom := errors.New("connection reset")
+	data := lines(noiseLine, execLine) + execLine[:50]
+	res := mustScan(t, []Input{{Name: Stdin}}, Options{Rules: rs, Stdin: &failingReader{data: []byte(data), err: boom}})
+	st := res.Inputs[0]
+	if got := hits(res, rs, 0); !slices.Equal(got, []string{"2:R1"}) {
+		t.Errorf("matches %v", got)
+	}
+	var re *ReadError
+	if !errors.As(st.Err, &re) || !errors.Is(st.Err, boom) {
+		t.Fatalf("error %v, want a ReadError wrapping %v", st.Err, boom)
+	}
+	if re.Offset != int64(len(data)) || re.RawOffset != re.Offset || re.Line != 3 || st.Lines != 3 || st.Malformed != 1 {
+		t.Errorf("ReadError %+v, stats %+v", re, st)
+	}
+}
+
+// TestDamageInsideOverlongLine: a gzip stream cut inside a line longer
+// than the limit still reports the damage, and the finding before it.
+func TestDamageInsideOverlongLine(t *testing.T) {
+	rs := builtinRules(t)
+	rng := rand.New(rand.NewPCG(5, 6))
+	long := make([]byte, 200<<10)
+	for i := range long {
+		long[i] = 'a' + byte(rng.IntN(26)) // incompressible enough to cut inside
+	}
+	plain := execLine + "\n" + `{"pad":"` + string(long) + `"}` + "\n" + execLine + "\n"
+	gz := gzipBytes(t, []byte(plain))
+	cut := gz[:len(gz)/2]
+	for _, r := range []io.Reader{bytes.NewReader(cut), &failingReader{data: []byte(plain[:len(plain)/2]), err: errors.New("pipe broke")}} {
+		res := mustScan(t, []Input{{Name: Stdin}}, Options{Rules: rs, Stdin: r, ChunkSize: 4096, MaxLineSize: 64 << 10})
+		checkInvariants(t, res)
+		st := res.Inputs[0]
+		var re *ReadError
+		if !errors.As(st.Err, &re) {
+			t.Fatalf("error %v, want a *ReadError", st.Err)
+		}
+		if got := hits(res, rs, 0); !slices.Equal(got, []string{"1:R1"}) {
+			t.Errorf("matches %v", got)
+		}
+		if st.Lines != 2 || st.Overlong != 1 || re.Offset != st.Bytes || re.Line != 2 {
+			t.Errorf("stats %+v, ReadError %+v", st, re)
+		}
+	}
+}

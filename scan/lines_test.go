@@ -1,0 +1,468 @@
+package scan
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/k8sexec/k8sexec/rules"
+)
+
+// TestLines covers what surrounds and damages events on their lines. Each
+// case runs with a tiny and a default chunk size, with one and several
+// workers, with and without the prefilter; all must agree.
+func TestLines(t *testing.T) {
+	rs := builtinRules(t)
+	deep := strings.Repeat("[", 100000) + strings.Repeat("]", 100000)
+	// deepExec holds every literal R1 needs, so the prefilter hands it to
+	// the parser, which must refuse it without recursing 100000 levels.
+	deepExec := strings.TrimSuffix(execLine, "}") + `,"x":` + deep + `}`
+	nulInside := strings.Replace(execLine, `"level":"Metadata"`, `"level":"Meta`+"\x00"+`data"`, 1)
+	nulBetweenTokens := strings.Replace(execLine, `,"level"`, ",\x00\"level\"", 1)
+	rng := rand.New(rand.NewPCG(7, 7))
+	garbage := make([]byte, 4096)
+	for i := range garbage {
+		garbage[i] = byte(rng.UintN(256))
+	}
+
+	tests := []struct {
+		name      string
+		input     string
+		opts      Options
+		lines     int64
+		blank     int64
+		events    int64 // with the prefilter
+		malformed int64 // with the prefilter
+		overlong  int64
+		hits      []string
+		problems  []string // "line:reason substring"
+	}{
+		{name: "empty", input: "", hits: nil},
+		{name: "one newline", input: "\n", lines: 1, blank: 1},
+		{
+			name: "LF", input: lines(noiseLine, execLine, wsExecLine, procLine),
+			lines: 4, events: 4, hits: []string{"2:R1", "3:R3", "4:R2"},
+		},
+		{
+			name: "CRLF", input: noiseLine + "\r\n" + execLine + "\r\n" + procLine + "\r\n",
+			lines: 3, events: 3, hits: []string{"2:R1", "3:R2"},
+		},
+		{
+			name: "UTF-8 BOM before the first line", input: "\ufeff" + execLine + "\r\n" + execLine + "\n",
+			lines: 2, events: 2, hits: []string{"1:R1", "2:R1"},
+		},
+		{
+			name: "spaces and tabs around events", input: "  \t" + execLine + " \t \n\t" + procLine + "\t\r\n",
+			lines: 2, events: 2, hits: []string{"1:R1", "2:R2"},
+		},
+		{
+			name: "blank lines", input: "\n" + execLine + "\n \t\n\r\n\n" + execLine + "\n\n",
+			lines: 7, blank: 5, events: 2, hits: []string{"2:R1", "6:R1"},
+		},
+		{
+			name: "last line without newline", input: noiseLine + "\n" + execLine,
+			lines: 2, events: 2, hits: []string{"2:R1"},
+		},
+		{
+			name: "last line CR without LF", input: noiseLine + "\n" + execLine + "\r",
+			lines: 2, events: 2, hits: []string{"2:R1"},
+		},
+		{
+			name: "truncated last line", input: execLine + "\n" + execLine[:len(execLine)/2],
+			lines: 2, events: 1, malformed: 1, hits: []string{"1:R1"},
+			problems: []string{"2:truncated JSON object"},
+		},
+		{
+			// copytruncate leaves NUL padding where the old file was; the
+			// first event written after it follows the NULs on one line.
+			name: "NUL padding before an object", input: noiseLine + "\n" + strings.Repeat("\x00", 300) + execLine + "\n" + execLine + "\n",
+			lines: 3, events: 3, hits: []string{"2:R1", "3:R1"},
+		},
+		{
+			name: "spaces then NUL padding", input: "  \x00\x00" + execLine + "\n",
+			lines: 1, events: 1, hits: []string{"1:R1"},
+		},
+		{
+			name: "NUL inside a string", input: lines(execLine, nulInside, execLine),
+			lines: 3, events: 2, malformed: 1, hits: []string{"1:R1", "3:R1"},
+			problems: []string{"2:NUL"},
+		},
+		{
+			name: "NUL between tokens", input: lines(nulBetweenTokens, execLine),
+			lines: 2, events: 1, malformed: 1, hits: []string{"2:R1"},
+			problems: []string{"1:NUL"},
+		},
+		{
+			name: "NUL padding after an object", input: execLine + "\x00\x00\n" + execLine + "\n",
+			lines: 2, events: 1, malformed: 1, hits: []string{"2:R1"},
+			problems: []string{"1:NUL"},
+		},
+		{
+			name: "line of NULs", input: execLine + "\n" + strings.Repeat("\x00", 64) + "\n" + execLine + "\n",
+			lines: 3, events: 2, malformed: 1, hits: []string{"1:R1", "3:R1"},
+			problems: []string{"2:NUL"},
+		},
+		{
+			name: "lines longer than the chunk", input: lines(execLine, noiseLine, procLine, execLine),
+			opts:  Options{ChunkSize: 16},
+			lines: 4, events: 4, hits: []string{"1:R1", "3:R2", "4:R1"},
+		},
+		{
+			name: "long line after short ones overflows a grown buffer",
+			input: lines("{}", `{"a":"`+strings.Repeat("a", 150)+`"}`, `{"b":"`+strings.Repeat("b", 300)+`"}`, execLine,
+				`{"c":"`+strings.Repeat("c", 1000)+`"}`, "{}", execLine),
+			opts:  Options{ChunkSize: 64},
+			lines: 7, events: 7, hits: []string{"4:R1", "7:R1"},
+		},
+		{
+			name: "overlong line is skipped and counted",
+			input: lines(execLine, `{"pad":"`+strings.Repeat("x", 5000)+`","verb":"create"}`, execLine,
+				`{"pad":"`+strings.Repeat("y", 3000)+`"}`, "", execLine),
+			opts:  Options{ChunkSize: 256, MaxLineSize: 1024},
+			lines: 6, blank: 1, events: 3, overlong: 2, hits: []string{"1:R1", "3:R1", "6:R1"},
+			problems: []string{"2:longer than 1024 bytes", "4:longer than 1024 bytes"},
+		},
+		{
+			name:  "overlong lines in a row and at the end without newline",
+			input: strings.Repeat(strings.Repeat("z", 2000)+"\n", 3) + execLine + "\n" + strings.Repeat("q", 5000),
+			opts:  Options{ChunkSize: 512, MaxLineSize: 1024},
+			lines: 5, events: 1, overlong: 4, hits: []string{"4:R1"},
+			problems: []string{"1:longer", "2:longer", "3:longer", "5:longer"},
+		},
+		{
+			name:  "line as long as the limit is kept",
+			input: lines(padTo(execLine, 1024), padTo(execLine, 1025), padTo(execLine, 1023)) + padTo(execLine, 1024),
+			opts:  Options{ChunkSize: 64, MaxLineSize: 1024},
+			lines: 4, events: 3, overlong: 1, hits: []string{"1:R1", "3:R1", "4:R1"},
+			problems: []string{"2:longer than 1024 bytes"},
+		},
+		{
+			name:  "last line one byte over the limit",
+			input: lines(padTo(execLine, 1024)) + padTo(execLine, 1025),
+			opts:  Options{ChunkSize: 64, MaxLineSize: 1024},
+			lines: 2, events: 1, overlong: 1, hits: []string{"1:R1"},
+			problems: []string{"2:longer than 1024 bytes"},
+		},
+		{
+			name:  "CRLF counts toward the limit",
+			input: padTo(execLine, 1024) + "\r\n" + padTo(execLine, 1023) + "\r\n",
+			opts:  Options{ChunkSize: 64, MaxLineSize: 1024},
+			lines: 2, events: 1, overlong: 1, hits: []string{"2:R1"},
+		},
+		{
+			// The limit holds inside a chunk too, not only for lines that
+			// outgrow one.
+			name:  "limit smaller than the chunk",
+			input: lines(execLine, padTo(execLine, 2000), execLine, padTo(execLine, 1000)),
+			opts:  Options{ChunkSize: 1 << 20, MaxLineSize: 1000},
+			lines: 4, events: 3, overlong: 1, hits: []string{"1:R1", "3:R1", "4:R1"},
+			problems: []string{"2:longer than 1000 bytes"},
+		},
+		{
+			name: "100000 nested brackets",
+			// Line 4 nests as deep but holds no rule literal: the prefilter
+			// skips it (an event); with NoPrefilter it is malformed too.
+			input: lines(execLine, deep, deepExec, "{"+strings.Repeat(`"a":{`, 50000)+strings.Repeat("}", 50001), execLine),
+			lines: 5, events: 3, malformed: 2, hits: []string{"1:R1", "5:R1"},
+			problems: []string{"2:array", "3:nested deeper"},
+		},
+		{
+			name:  "binary garbage",
+			input: string(garbage) + "\n" + execLine + "\n",
+			hits:  []string{fmt.Sprintf("%d:R1", strings.Count(string(garbage), "\n")+2)},
+			lines: int64(strings.Count(string(garbage), "\n") + 2), events: 1,
+			malformed: int64(strings.Count(string(garbage), "\n") + 1),
+		},
+		{
+			name: "JSON escapes spell the values",
+			input: lines(
+				strings.Replace(execLine, `"exec"`, `"\u0065xec"`, 1),
+				strings.Replace(execLine, `"create"`, `"cr\u0065\u0061te"`, 1),
+				strings.Replace(execLine, `"authorization.k8s.io/decision":"allow"`, `"authorization.k8s.io\/decision":"\u0061llow"`, 1),
+				strings.Replace(execLine, `"exec"`, `"\u0045xec"`, 1), // "Exec": case-sensitive, no match
+				strings.Replace(execLine, `"pods"`, `"p\u006Fds"`, 1),
+				strings.Replace(procLine, `"interactive":true`, `"interactive":"tru\u0065"`, 1),
+			),
+			lines: 6, events: 6, hits: []string{"1:R1", "2:R1", "3:R1", "5:R1", "6:R2"},
+		},
+		{
+			name:  "invalid UTF-8 in an event",
+			input: lines(strings.Replace(execLine, `kubectl/v1.29.4`, "kubectl\xff\xfe\xc3/\xed\xa0\x80", 1)),
+			lines: 1, events: 1, hits: []string{"1:R1"},
+		},
+		{
+			name:  "not objects",
+			input: lines("[1,2]", "null", "42", `"text"`, "{", "}", "{} {}", "{}", "{ }"),
+			lines: 9, events: 3, malformed: 6,
+			problems: []string{"1:array", "2:not JSON", "3:not JSON", "4:not JSON", "5:truncated", "6:not JSON"},
+		},
+		{
+			name:  "invalid JSON holding the rule's literals",
+			input: lines(strings.Replace(execLine, `"level"`, `,"level"`, 1), execLine),
+			lines: 2, events: 1, malformed: 1, hits: []string{"2:R1"},
+			problems: []string{"1:invalid JSON"},
+		},
+		{
+			// No rule literal in it: the prefilter never parses it, so it
+			// stays an event (it is malformed with NoPrefilter).
+			name:  "invalid JSON the prefilter skips",
+			input: lines(`{"a":1,}`, execLine),
+			lines: 2, events: 2, hits: []string{"2:R1"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var ref string
+			for _, size := range []int{tc.opts.ChunkSize, 1, 64, 4 << 20} {
+				for _, workers := range []int{1, 4} {
+					for _, noPrefilter := range []bool{false, true} {
+						opts := tc.opts
+						opts.Rules, opts.Workers, opts.NoPrefilter, opts.MaxProblems = rs, workers, noPrefilter, 100
+						if size != 0 {
+							opts.ChunkSize = size
+						}
+						where := fmt.Sprintf("chunk=%d workers=%d noPrefilter=%v", opts.ChunkSize, workers, noPrefilter)
+						res := scanString(t, tc.input, opts)
+						checkInvariants(t, res)
+						st := res.Inputs[0]
+						if got := hits(res, rs, 0); !slices.Equal(got, tc.hits) {
+							t.Errorf("%s: matches %v, want %v", where, got, tc.hits)
+						}
+						if st.Lines != tc.lines || st.Blank != tc.blank || st.Overlong != tc.overlong {
+							t.Errorf("%s: lines/blank/overlong %d/%d/%d, want %d/%d/%d",
+								where, st.Lines, st.Blank, st.Overlong, tc.lines, tc.blank, tc.overlong)
+						}
+						if !noPrefilter && (st.Events != tc.events || st.Malformed != tc.malformed) {
+							t.Errorf("%s: events/malformed %d/%d, want %d/%d", where, st.Events, st.Malformed, tc.events, tc.malformed)
+						}
+						if st.Bytes != int64(len(tc.input)) {
+							t.Errorf("%s: bytes %d, want %d", where, st.Bytes, len(tc.input))
+						}
+						if !noPrefilter {
+							checkProblems(t, where, res, tc.problems)
+						}
+						if st.Err != nil {
+							t.Errorf("%s: input error %v", where, st.Err)
+						}
+						if got := canonEvents(res); ref == "" {
+							ref = got
+						} else if got != ref {
+							t.Errorf("%s: events differ from the first run: %s", where, firstDiff(got, ref))
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// checkProblems compares problems with "line:reason substring" entries,
+// when the test lists any.
+func checkProblems(t *testing.T, where string, res *Result, want []string) {
+	t.Helper()
+	if want == nil {
+		return
+	}
+	if len(res.Problems) != len(want) {
+		t.Errorf("%s: %d problems %v, want %d", where, len(res.Problems), res.Problems, len(want))
+		return
+	}
+	for i, w := range want {
+		line, reason, _ := strings.Cut(w, ":")
+		p := res.Problems[i]
+		if fmt.Sprint(p.Line) != line || !strings.Contains(p.Reason, reason) {
+			t.Errorf("%s: problem %d is line %d %q, want line %s mentioning %q", where, i, p.Line, p.Reason, line, reason)
+		}
+	}
+}
+
+// TestProblemOffsets: a problem's offset is where its line starts in the
+// decompressed stream.
+func TestProblemOffsets(t *testing.T) {
+	rs := builtinRules(t)
+	input := lines(execLine, "junk", "", "{\x00}", `{"pad":"`+strings.Repeat("x", 2000)+`"}`, "[]", execLine[:40])
+	for _, size := range []int{16, 4 << 20} {
+		res := scanString(t, input, Options{Rules: rs, ChunkSize: min(size, 1024), MaxLineSize: 1024})
+		lineStarts := []int{0}
+		for i, c := range input {
+			if c == '\n' {
+				lineStarts = append(lineStarts, i+1)
+			}
+		}
+		if len(res.Problems) != 5 {
+			t.Fatalf("problems %v, want 5", res.Problems)
+		}
+		for _, p := range res.Problems {
+			if want := int64(lineStarts[p.Line-1]); p.Offset != want {
+				t.Errorf("chunk %d: problem on line %d (%s) at offset %d, want %d", size, p.Line, p.Reason, p.Offset, want)
+			}
+		}
+		if ev := res.Events; len(ev) != 1 || ev[0].Offset != 0 || ev[0].Line != 1 {
+			t.Errorf("events %+v", ev)
+		}
+	}
+}
+
+// TestMaxProblems: only the first MaxProblems locations are kept, in line
+// order; the counts stay complete.
+func TestMaxProblems(t *testing.T) {
+	rs := builtinRules(t)
+	var b strings.Builder
+	for i := range 500 {
+		if i%3 == 0 {
+			b.WriteString("bad line\n")
+		} else {
+			b.WriteString(noiseLine + "\n")
+		}
+	}
+	for _, tc := range []struct{ max, want int }{{0, DefaultMaxProblems}, {5, 5}, {1000, 167}} {
+		res := scanString(t, b.String(), Options{Rules: rs, ChunkSize: 100, Workers: 4, MaxProblems: tc.max})
+		if len(res.Problems) != tc.want {
+			t.Errorf("MaxProblems %d: kept %d problems, want %d", tc.max, len(res.Problems), tc.want)
+		}
+		for i, p := range res.Problems {
+			if p.Line != int64(3*i+1) {
+				t.Errorf("MaxProblems %d: problem %d on line %d, want %d", tc.max, i, p.Line, 3*i+1)
+				break
+			}
+		}
+		if res.Inputs[0].Malformed != 167 {
+			t.Errorf("malformed %d, want 167", res.Inputs[0].Malformed)
+		}
+	}
+}
+
+// TestOverlongLineMemoryBounded feeds a 50 MiB line through standard
+// input, produced lazily, between two execs: the line is skipped and
+// counted, the lines after it keep their numbers, and the scan allocates
+// far less than the line's size.
+func TestOverlongLineMemoryBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reads 50 MiB")
+	}
+	rs := builtinRules(t)
+	const lineSize = 50 << 20
+	for _, tc := range []struct {
+		name     string
+		opts     Options
+		maxAlloc uint64
+	}{
+		// The default limit (16 MiB) grows a buffer to 16 MiB and no more.
+		{"default limit", Options{}, 48 << 20},
+		{"1 MiB limit", Options{ChunkSize: 64 << 10, MaxLineSize: 1 << 20}, 8 << 20},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := &lazyLine{
+				prefix: []byte(execLine + "\n" + `{"verb":"create","pad":"`),
+				fill:   'x',
+				n:      lineSize,
+				suffix: []byte(`"}` + "\n" + noiseLine + "\n" + execLine + "\n"),
+			}
+			opts := tc.opts
+			opts.Rules, opts.Stdin, opts.Workers = rs, in, 2
+			runtime.GC()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			res := mustScan(t, []Input{{Name: Stdin}}, opts)
+			runtime.ReadMemStats(&after)
+			checkInvariants(t, res)
+			st := res.Inputs[0]
+			if got := hits(res, rs, 0); !slices.Equal(got, []string{"1:R1", "4:R1"}) {
+				t.Errorf("matches %v, want [1:R1 4:R1]", got)
+			}
+			if st.Lines != 4 || st.Overlong != 1 || st.Events != 3 {
+				t.Errorf("lines %d overlong %d events %d, want 4 1 3", st.Lines, st.Overlong, st.Events)
+			}
+			if len(res.Problems) != 1 || res.Problems[0].Line != 2 || res.Problems[0].Offset != int64(len(execLine)+1) {
+				t.Errorf("problems %+v, want line 2 at offset %d", res.Problems, len(execLine)+1)
+			}
+			if want := int64(len(execLine)+1) + int64(len(`{"verb":"create","pad":"`)) + lineSize + 3 + int64(len(noiseLine)+1); res.Events[1].Offset != want {
+				t.Errorf("line 4 at offset %d, want %d", res.Events[1].Offset, want)
+			}
+			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > tc.maxAlloc {
+				t.Errorf("scan allocated %d MiB for a %d MiB line, want at most %d MiB", alloc>>20, lineSize>>20, tc.maxAlloc>>20)
+			} else {
+				t.Logf("allocated %.1f MiB", float64(alloc)/(1<<20))
+			}
+		})
+	}
+}
+
+// padTo pads an event with a field so that it is exactly n bytes long.
+func padTo(event string, n int) string {
+	pad := n - len(event) - len(`"pad":"",`)
+	if pad < 0 {
+		panic("event too long to pad")
+	}
+	return strings.Replace(event, `"level"`, `"pad":"`+strings.Repeat("p", pad)+`","level"`, 1)
+}
+
+// TestSelectors: an event that only a selector matches is returned with
+// its selector and no rule; one matching both carries both.
+func TestSelectors(t *testing.T) {
+	rs := builtinRules(t)
+	sel := []Selector{
+		{Name: "complete", Expr: mustExpr(t, `kubernetes.audit.stage:"ResponseComplete"`)},
+		{Name: "exec", Expr: mustExpr(t, `kubernetes.audit.objectRef.subresource:exec`)},
+	}
+	input := lines(noiseLine, execLine, wsExecLine, procLine)
+	for _, noPrefilter := range []bool{false, true} {
+		res := scanString(t, input, Options{Rules: rs, Selectors: sel, NoPrefilter: noPrefilter})
+		checkInvariants(t, res)
+		var got []string
+		for _, ev := range res.Events {
+			got = append(got, fmt.Sprintf("%d:%v:%v", ev.Line, len(ev.Rules), ev.Selectors))
+		}
+		want := []string{"1:0:[0]", "2:1:[1]", "3:1:[0 1]", "4:1:[]"}
+		if !slices.Equal(got, want) {
+			t.Errorf("noPrefilter=%v: events %v, want %v", noPrefilter, got, want)
+		}
+	}
+}
+
+// TestOptionErrors: Scan fails only on rules it cannot run.
+func TestOptionErrors(t *testing.T) {
+	if _, err := Scan(t.Context(), nil, Options{Rules: []*rules.Rule{{ID: "raw"}}}); err == nil {
+		t.Error("an uncompiled rule was accepted")
+	}
+	res, err := Scan(t.Context(), []Input{{Name: Stdin}}, Options{Stdin: strings.NewReader(lines(execLine, "junk"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No rules: nothing matches, but every line is still accounted for.
+	if st := res.Inputs[0]; len(res.Events) != 0 || st.Lines != 2 || st.Malformed != 1 || st.Parsed != 0 {
+		t.Errorf("no rules: events %v, stats %+v", res.Events, st)
+	}
+}
+
+// TestProgress: progress comes in order, never goes back, and ends at the
+// totals of the Result.
+func TestProgress(t *testing.T) {
+	rs := builtinRules(t)
+	dir := t.TempDir()
+	data := []byte(strings.Repeat(lines(noiseLine, execLine, "junk"), 200))
+	gz := gzipBytes(t, data)
+	a := writeFile(t, dir+"/a.log", data)
+	b := writeFile(t, dir+"/b.log.gz", gz)
+	var last Progress
+	calls := 0
+	res := mustScan(t, []Input{{Name: a}, {Name: b}}, Options{Rules: rs, ChunkSize: 4096, Workers: 4, Progress: func(p Progress) {
+		calls++
+		if p.InputIndex < last.InputIndex || p.Bytes < last.Bytes || p.RawBytes < last.RawBytes ||
+			p.Events < last.Events || p.Matches < last.Matches {
+			t.Errorf("progress went back: %+v after %+v", p, last)
+		}
+		last = p
+	}})
+	if calls < 10 {
+		t.Errorf("%d progress calls", calls)
+	}
+	want := Progress{Input: b, InputIndex: 1, RawBytes: int64(len(data) + len(gz)), Bytes: int64(2 * len(data)),
+		Events: res.Inputs[0].Events + res.Inputs[1].Events, Matches: int64(len(res.Events))}
+	if last != want {
+		t.Errorf("last progress %+v, want %+v", last, want)
+	}
+}
