@@ -606,6 +606,25 @@ func TestClosingSummaryOnStderr(t *testing.T) {
 	if errOut != "" {
 		t.Errorf("--quiet should silence stderr, got %q", errOut)
 	}
+	// A table on stdout carries its own summary; stderr must not repeat it.
+	_, errOut, _ = run(t, nil, "scan", "--format", "table", "../testdata/demo/")
+	if errOut != "" {
+		t.Errorf("table on stdout: stderr should stay empty, got %q", errOut)
+	}
+	_, errOut, _ = run(t, nil, "scan", "--format", "table", "-o", filepath.Join(t.TempDir(), "r.txt"), "../testdata/demo/")
+	if !strings.Contains(errOut, "5 finding(s)") {
+		t.Errorf("table to a file: the closing summary belongs on stderr, got %q", errOut)
+	}
+}
+
+func TestUnreadableInputMessage(t *testing.T) {
+	_, errOut, code := run(t, nil, "scan", "--format", "json", "no-such-file.log")
+	if code != ExitError {
+		t.Errorf("exit %d, want %d", code, ExitError)
+	}
+	if !strings.Contains(errOut, "cannot read input") || strings.Contains(errOut, "findings read before") {
+		t.Errorf("an input that could not be opened is not a partly read one:\n%s", errOut)
+	}
 }
 
 // TestCLIDocsCurrent keeps docs/cli.md in step with the command tree.

@@ -271,7 +271,10 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 		}
 	}
 	if !o.quiet {
-		printDiagnostics(e.stderr, result, o.minSeverity)
+		// A table on stdout ends with its own summary; anything else gets
+		// the one-line closing summary on stderr.
+		closing := o.format != "table" || o.output != ""
+		printDiagnostics(e.stderr, result, o.minSeverity, closing)
 	}
 	return exitFor(result.Summary, counted, o.failOn)
 }
@@ -355,11 +358,15 @@ func inputSummary(in scan.InputStats) report.InputSummary {
 
 // printDiagnostics tells the person at the terminal what went wrong and
 // sums the scan up. Everything that came from a file is cleaned.
-func printDiagnostics(w io.Writer, r *report.Result, minSeverity string) {
+func printDiagnostics(w io.Writer, r *report.Result, minSeverity string, closing bool) {
 	s := r.Summary
 	t := s.Totals
 	for _, in := range s.Inputs {
-		if in.Error != "" {
+		switch {
+		case in.Error == "":
+		case in.RawBytes == 0 && in.Lines == 0:
+			fmt.Fprintf(w, "k8sexec: cannot read input: %s\n", report.Clean(in.Error))
+		default:
 			fmt.Fprintf(w, "k8sexec: incomplete input: %s (findings read before the error are reported)\n", report.Clean(in.Error))
 		}
 	}
@@ -379,6 +386,12 @@ func printDiagnostics(w io.Writer, r *report.Result, minSeverity string) {
 	if s.Baselined > 0 {
 		fmt.Fprintf(w, "k8sexec: %d finding(s) already in the baseline not shown\n", s.Baselined)
 	}
+	if s.Interrupted {
+		defer fmt.Fprintln(w, "k8sexec: interrupted: the report covers only what was read before")
+	}
+	if !closing {
+		return
+	}
 	secs := s.Elapsed.Seconds()
 	rate := ""
 	if secs > 0 {
@@ -394,9 +407,6 @@ func printDiagnostics(w io.Writer, r *report.Result, minSeverity string) {
 	}
 	fmt.Fprintf(w, "k8sexec: %s in %d input(s), %d events, %d malformed; %s in %s%s\n",
 		findings, t.Inputs, t.Events, t.Malformed, report.HumanBytes(t.RawBytes), s.Elapsed.Round(time.Millisecond), rate)
-	if s.Interrupted {
-		fmt.Fprintln(w, "k8sexec: interrupted: the report covers only what was read before")
-	}
 }
 
 // exitFor maps the outcome to an exit code: interruption first, then an
