@@ -230,7 +230,7 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 		result.Summary.Inputs = append(result.Summary.Inputs, inputSummary(in))
 	}
 	for _, p := range res.Problems {
-		result.Summary.Problems = append(result.Summary.Problems, report.Problem{File: res.Inputs[p.Input].Name, Line: p.Line, Reason: p.Reason})
+		result.Summary.Problems = append(result.Summary.Problems, report.Problem{File: res.Inputs[p.Input].Name, Line: p.Line, Index: p.Index, Reason: p.Reason})
 	}
 
 	if baselineFile != nil {
@@ -326,7 +326,7 @@ func pathOf(err error) string {
 func triageEvents(res *scan.Result, rs []*rules.Rule) []triage.Event {
 	out := make([]triage.Event, 0, len(res.Events))
 	for _, ev := range res.Events {
-		te := triage.Event{File: res.Inputs[ev.Input].Name, Line: ev.Line, Raw: ev.Raw, Doc: ev.Doc}
+		te := triage.Event{File: res.Inputs[ev.Input].Name, Line: ev.Line, Index: ev.Index, Raw: ev.Raw, Doc: ev.Doc}
 		for _, i := range ev.Rules {
 			te.Rules = append(te.Rules, rs[i])
 		}
@@ -337,15 +337,18 @@ func triageEvents(res *scan.Result, rs []*rules.Rule) []triage.Event {
 
 func inputSummary(in scan.InputStats) report.InputSummary {
 	s := report.InputSummary{
-		Name: in.Name, Compression: in.Compression, RawBytes: in.RawBytes, Bytes: in.Bytes,
-		Lines: in.Lines, Events: in.Events, Parsed: in.Parsed, Blank: in.Blank,
-		Malformed: in.Malformed, Overlong: in.Overlong,
+		Name: in.Name, Compression: in.Compression, Layout: in.Layout, RawBytes: in.RawBytes, Bytes: in.Bytes,
+		Lines: in.Lines, Records: in.Records, Events: in.Events, Parsed: in.Parsed, Blank: in.Blank,
+		Malformed: in.Malformed, Overlong: in.Overlong, Skipped: in.Skipped, Envelopes: in.Envelopes,
 	}
 	if len(in.Shapes) > 0 {
 		s.Shapes = map[string]int64{}
 		for k, v := range in.Shapes {
 			s.Shapes[string(k)] = v
 		}
+	}
+	if len(in.SkipReasons) > 0 {
+		s.SkipReasons = in.SkipReasons
 	}
 	if in.Err != nil {
 		s.Error = in.Err.Error()
@@ -374,7 +377,7 @@ func printDiagnostics(w io.Writer, r *report.Result, minSeverity string, closing
 		if i == shownProblems {
 			break
 		}
-		fmt.Fprintf(w, "k8sexec: %s:%d: %s\n", report.Clean(p.File), p.Line, report.Clean(p.Reason))
+		fmt.Fprintf(w, "k8sexec: %s: %s\n", report.Clean(p.Place()), report.Clean(p.Reason))
 	}
 	bad := t.Malformed + t.Overlong
 	if bad > int64(min(len(s.Problems), shownProblems)) {

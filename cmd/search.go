@@ -96,7 +96,7 @@ func runSearch(c *cobra.Command, e *env, o *searchOptions, query string, paths [
 			if o.limit > 0 && i == o.limit {
 				break
 			}
-			rows = append(rows, report.EventRow{File: res.Inputs[ev.Input].Name, Line: ev.Line, Summary: triage.Summarize(ev.Doc), Raw: ev.Raw})
+			rows = append(rows, report.EventRow{File: res.Inputs[ev.Input].Name, Line: ev.Line, Index: ev.Index, Summary: triage.Summarize(ev.Doc), Raw: ev.Raw})
 		}
 		if err := report.WriteEvents(e.stdout, rows, o.format); err != nil {
 			return err

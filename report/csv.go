@@ -112,7 +112,7 @@ func csvRow(f *triage.Finding) []string {
 		col["line"] = strconv.FormatInt(f.Evidence[0].Line, 10)
 		var ev []string
 		for _, e := range f.Evidence {
-			ev = append(ev, e.File+":"+strconv.FormatInt(e.Line, 10))
+			ev = append(ev, e.Place())
 		}
 		col["evidence"] = strings.Join(ev, " ")
 	}

@@ -16,6 +16,7 @@ import (
 type EventRow struct {
 	File    string
 	Line    int64
+	Index   int // position inside a record holding several events, or 0
 	Summary triage.EventSummary
 	Raw     []byte // the event's JSON, as read
 }
@@ -37,7 +38,11 @@ func WriteEvents(w io.Writer, rows []EventRow, format string) error {
 				return err
 			}
 			bw.Write(name)
-			bw.WriteString(`,"line":` + strconv.FormatInt(r.Line, 10) + `,"event":`)
+			bw.WriteString(`,"line":` + strconv.FormatInt(r.Line, 10))
+			if r.Index > 0 {
+				bw.WriteString(`,"index":` + strconv.Itoa(r.Index))
+			}
+			bw.WriteString(`,"event":`)
 			// Invalid UTF-8 can only sit inside strings of a valid event;
 			// replacing it keeps the line valid for every JSON reader.
 			bw.Write(bytes.ToValidUTF8(r.Raw, []byte("\uFFFD")))
@@ -46,7 +51,8 @@ func WriteEvents(w io.Writer, rows []EventRow, format string) error {
 	case "table":
 		for _, r := range rows {
 			s := r.Summary
-			line := fmt.Sprintf("%s:%d  %s  %s  %s  %s  %s", Clean(r.File), r.Line,
+			place := triage.Evidence{File: r.File, Line: r.Line, Index: r.Index}.Place()
+			line := fmt.Sprintf("%s  %s  %s  %s  %s  %s", Clean(place),
 				orDash(Clean(s.Time)), orDash(Clean(s.Who)), orDash(Clean(s.Action)), orDash(Clean(s.Where)), Clean(s.What))
 			bw.WriteString(strings.TrimRight(line, " "))
 			bw.WriteByte('\n')

@@ -60,19 +60,25 @@ type Summary struct {
 	Elapsed       time.Duration `json:"-"`
 }
 
-// InputSummary describes one input.
+// InputSummary describes one input (see scan.InputStats for how the
+// counts add up).
 type InputSummary struct {
 	Name        string           `json:"name"`
 	Compression string           `json:"compression,omitempty"`
+	Layout      string           `json:"layout,omitempty"`
 	RawBytes    int64            `json:"raw_bytes"`
 	Bytes       int64            `json:"bytes"`
 	Lines       int64            `json:"lines"`
+	Records     int64            `json:"records"`
 	Events      int64            `json:"events"`
 	Parsed      int64            `json:"parsed"`
 	Blank       int64            `json:"blank"`
 	Malformed   int64            `json:"malformed"`
 	Overlong    int64            `json:"overlong"`
+	Skipped     int64            `json:"skipped"`
+	Envelopes   int64            `json:"envelopes"`
 	Shapes      map[string]int64 `json:"shapes,omitempty"`
+	SkipReasons map[string]int64 `json:"skip_reasons,omitempty"`
 	// Error says why the input was not read completely.
 	Error string `json:"error,omitempty"`
 }
@@ -84,11 +90,14 @@ type Totals struct {
 	RawBytes   int64 `json:"raw_bytes"`
 	Bytes      int64 `json:"bytes"`
 	Lines      int64 `json:"lines"`
+	Records    int64 `json:"records"`
 	Events     int64 `json:"events"`
 	Parsed     int64 `json:"parsed"`
 	Blank      int64 `json:"blank"`
 	Malformed  int64 `json:"malformed"`
 	Overlong   int64 `json:"overlong"`
+	Skipped    int64 `json:"skipped"`
+	Envelopes  int64 `json:"envelopes"`
 	Findings   int   `json:"findings"`
 }
 
@@ -106,11 +115,18 @@ type SeverityCount struct {
 	Count    int    `json:"count"`
 }
 
-// Problem locates a line that could not be evaluated.
+// Problem locates a line, or an event inside it, that could not be
+// evaluated.
 type Problem struct {
 	File   string `json:"file"`
 	Line   int64  `json:"line"`
+	Index  int    `json:"index,omitempty"`
 	Reason string `json:"reason"`
+}
+
+// Place renders the location as file:line or file:line#index.
+func (p Problem) Place() string {
+	return triage.Evidence{File: p.File, Line: p.Line, Index: p.Index}.Place()
 }
 
 // Tally fills the totals and the per-rule and per-severity counts from the
@@ -122,7 +138,10 @@ func (r *Result) Tally() {
 		t.RawBytes += in.RawBytes
 		t.Bytes += in.Bytes
 		t.Lines += in.Lines
+		t.Records += in.Records
 		t.Events += in.Events
+		t.Skipped += in.Skipped
+		t.Envelopes += in.Envelopes
 		t.Parsed += in.Parsed
 		t.Blank += in.Blank
 		t.Malformed += in.Malformed

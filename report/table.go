@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -318,6 +319,9 @@ func evidenceText(evs []triage.Evidence) string {
 		var lines []string
 		for j < len(evs) && evs[j].File == evs[i].File {
 			l := strconv.FormatInt(evs[j].Line, 10)
+			if evs[j].Index > 0 {
+				l += "#" + strconv.Itoa(evs[j].Index)
+			}
 			if evs[j].Stage != "" {
 				l += " (" + evs[j].Stage + ")"
 			}
@@ -349,6 +353,7 @@ func (p *tablePrinter) summary(r *Result) {
 		inputs += " (" + HumanBytes(t.RawBytes) + " read)"
 	}
 	p.field("inputs", inputs)
+	p.readAs(s.Inputs)
 	lines := fmt.Sprintf("%s, %s", plural64(t.Lines, "line"), plural64(t.Events, "event"))
 	if t.Malformed > 0 {
 		lines += ", " + p.paint(color.FgYellow, plural64(t.Malformed, "malformed line"))
@@ -386,19 +391,118 @@ func (p *tablePrinter) summary(r *Result) {
 		p.field("rules", fmt.Sprintf("%d skipped (see stderr or k8sexec rules check)", len(s.RulesSkipped)))
 	}
 	for _, in := range s.Inputs {
-		if in.Error != "" {
+		switch {
+		case in.Error != "":
 			p.field("incomplete", p.paint(color.FgRed, Clean(in.Error)))
-		} else if in.Events == 0 && in.Lines > 0 {
+		case in.Events == 0 && in.Lines > 0:
 			p.field("warning", Clean(in.Name)+": no JSON events found")
+		case unrecognised(in):
+			p.field("warning", Clean(in.Name)+": its events are JSON of no shape k8sexec knows (no audit or ECS fields); no rule looks at them")
 		}
 	}
 	if len(s.Problems) > 0 {
 		first := s.Problems[0]
-		p.field("malformed", Clean(fmt.Sprintf("first at %s:%d: %s (more on stderr and in --format json)", first.File, first.Line, first.Reason)))
+		p.field("malformed", Clean(fmt.Sprintf("first at %s: %s (more on stderr and in --format json)", first.Place(), first.Reason)))
 	}
 	if s.Interrupted {
 		p.field("stopped", p.paint(color.FgRed, "interrupted: the report covers only what was read before"))
 	}
+}
+
+// maxInputsListed is how many inputs the summary describes one by one;
+// past that it adds them up by shape.
+const maxInputsListed = 8
+
+// readAs says how each input was understood: the shapes of its events,
+// whole-file JSON, envelopes, skipped records.
+func (p *tablePrinter) readAs(inputs []InputSummary) {
+	var read []InputSummary
+	for _, in := range inputs {
+		if in.Error == "" || in.Lines > 0 {
+			read = append(read, in)
+		}
+	}
+	if len(read) == 0 {
+		return
+	}
+	label := "read as"
+	if len(read) <= maxInputsListed {
+		for _, in := range read {
+			p.field(label, Clean(in.Name)+": "+describeInput(in))
+			label = ""
+		}
+		return
+	}
+	total := InputSummary{Shapes: map[string]int64{}, SkipReasons: map[string]int64{}}
+	for _, in := range read {
+		for k, v := range in.Shapes {
+			total.Shapes[k] += v
+		}
+		for k, v := range in.SkipReasons {
+			total.SkipReasons[k] += v
+		}
+		total.Envelopes += in.Envelopes
+		total.Skipped += in.Skipped
+	}
+	p.field(label, fmt.Sprintf("%s over %d inputs (per input: --format json)", describeInput(total), len(read)))
+}
+
+// describeInput renders an input's shapes, most events first.
+func describeInput(in InputSummary) string {
+	type count struct {
+		shape string
+		n     int64
+	}
+	var counts []count
+	for k, v := range in.Shapes {
+		if k != "unparsed" && v > 0 {
+			counts = append(counts, count{k, v})
+		}
+	}
+	sort.Slice(counts, func(i, j int) bool {
+		if counts[i].n != counts[j].n {
+			return counts[i].n > counts[j].n
+		}
+		return counts[i].shape < counts[j].shape
+	})
+	var parts []string
+	for _, c := range counts {
+		parts = append(parts, fmt.Sprintf("%s %d", c.shape, c.n))
+	}
+	if n := in.Shapes["unparsed"]; n > 0 {
+		parts = append(parts, fmt.Sprintf("%d more not parsed (no rule literal in them)", n))
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "no events")
+	}
+	out := strings.Join(parts, ", ")
+	if in.Layout == "json" {
+		out += " (whole-file JSON)"
+	}
+	if in.Envelopes > 0 {
+		out += fmt.Sprintf(" in %s", plural64(in.Envelopes, "envelope"))
+	}
+	if in.Skipped > 0 {
+		var reasons []string
+		for k, v := range in.SkipReasons {
+			reasons = append(reasons, fmt.Sprintf("%d %s", v, k))
+		}
+		sort.Strings(reasons)
+		out += fmt.Sprintf("; %d skipped (%s)", in.Skipped, strings.Join(reasons, ", "))
+	}
+	return out
+}
+
+// unrecognised reports an input whose parsed events are all of no known
+// shape.
+func unrecognised(in InputSummary) bool {
+	known := int64(0)
+	for k, v := range in.Shapes {
+		if k != "unparsed" && k != "unrecognised" {
+			known += v
+		}
+	}
+	return known == 0 && in.Shapes["unrecognised"] > 0
 }
 
 func plural(n int, word string) string { return plural64(int64(n), word) }

@@ -279,7 +279,8 @@ func equalFoldASCII(b []byte, lower string) bool {
 }
 
 // EscapeHides reports whether text holds a JSON escape that decodes to a
-// character of one of the clause's needles.
+// character of one of the clause's needles, at this level or in JSON
+// embedded in a string (see EscapedRunes).
 func (c Clause) EscapeHides(text []byte) bool {
 	for i := 0; ; {
 		j := bytes.IndexByte(text[i:], '\\')
@@ -287,16 +288,42 @@ func (c Clause) EscapeHides(text []byte) bool {
 			return false
 		}
 		i += j
-		r, size := DecodeEscape(text[i:])
-		if size == 0 {
-			i++
-			continue
-		}
-		if c.ContainsRune(r) {
+		hides := false
+		size := EscapedRunes(text[i:], func(r rune) { hides = hides || c.ContainsRune(r) })
+		if hides {
 			return true
 		}
 		i += size
 	}
+}
+
+// EscapedRunes calls fn with every character the escape sequence at the
+// start of b (which begins with a backslash) may stand for, and returns
+// the sequence's length (at least 1). Besides the plain JSON escape it sees
+// through escaped backslashes: an event embedded as a JSON string in
+// another (EKS and AKS exports do this) writes its own \u0026 as \\u0026, so
+// a run of backslashes followed by an escape letter may hide that
+// character one or more levels down, besides the backslash itself.
+func EscapedRunes(b []byte, fn func(rune)) int {
+	n := 0
+	for n < len(b) && b[n] == '\\' {
+		n++
+	}
+	if n == 1 {
+		r, size := DecodeEscape(b)
+		if size == 0 {
+			return 1
+		}
+		fn(r)
+		return size
+	}
+	fn('\\')
+	r, size := DecodeEscape(b[n-1:])
+	if size == 0 {
+		return n
+	}
+	fn(r)
+	return n - 1 + size
 }
 
 // ContainsRune reports whether r occurs in one of the clause's needles (in

@@ -491,7 +491,9 @@ func TestClauseSatisfied(t *testing.T) {
 		{"escape of upper-case letter folded", execFold, `{"f":"\u0045XEC"}`, true},
 		{"escaped slash", rules.Clause{{Text: "/bin"}}, `{"f":"\/bin"}`, true},
 		{"escaped quote is not a letter", exec, `{"f":"\"ex\"ec"}`, false},
-		{"escaped backslash is not a u escape", exec, `{"f":"\\u0065xec"}`, false},
+		// An escaped backslash is no \u escape here, but may be one in an
+		// event embedded as a string (EKS messages): it must be parsed.
+		{"escaped backslash may be an embedded u escape", exec, `{"f":"\\u0065xec"}`, true},
 		{"broken escape", exec, `{"f":"\u00"}`, false},
 		{"escaped astral character", rules.Clause{{Text: "😀"}}, `{"f":"\ud83d\ude00"}`, true},
 		{"escaped other astral character", rules.Clause{{Text: "😀"}}, `{"f":"\ud83d\ude01"}`, false},
@@ -522,7 +524,12 @@ func TestClauseEscapeHides(t *testing.T) {
 		{"tab", rules.Clause{{Text: "a\tb"}}, `a\tb`, true},
 		{"tab not in needle", rules.Clause{{Text: "ab"}}, `a\tb`, false},
 		{"second escape", rules.Clause{{Text: "é"}}, `\n\u00e9`, true},
-		{"escaped backslash then u", rules.Clause{{Text: "exec"}}, `\\u0065`, false},
+		// Inside an event embedded as a JSON string, \\u0065 is the inner
+		// event's own \u0065.
+		{"escaped backslash then u", rules.Clause{{Text: "exec"}}, `\\u0065`, true},
+		{"escaped backslash then other", rules.Clause{{Text: "exec"}}, `\\u0079`, false},
+		{"doubly embedded", rules.Clause{{Text: "a&b"}}, `a\\\\u0026b`, true},
+		{"escaped slash one level down", rules.Clause{{Text: "a/b"}}, `a\\\/b`, true},
 		{"trailing backslash", rules.Clause{{Text: "exec"}}, `abc\`, false},
 		{"surrogate pair", rules.Clause{{Text: "😀"}}, `\uD83D\uDE00`, true},
 		{"lone surrogate", rules.Clause{{Text: "\uFFFD"}}, `\uD83D"`, true},

@@ -10,14 +10,15 @@ import (
 // dotted keys or a mix. Fields resolve the way Elasticsearch resolves them.
 type ecsDoc struct {
 	root gjson.Result
+	resolver
 }
 
 func (d *ecsDoc) Any(f *rules.Field, test func(gjson.Result) bool) bool {
-	return anyPath(d.root, f.Segments, test)
+	return d.anyPath(d.root, f.Segments, test)
 }
 
 // newSearchHitDoc unwraps an Elasticsearch search hit
 // ({"_index":..,"_id":..,"_source":{..}}) to its document.
-func newSearchHitDoc(root gjson.Result) *ecsDoc {
-	return &ecsDoc{root: root.Get("_source")}
+func newSearchHitDoc(root gjson.Result, r resolver) *ecsDoc {
+	return &ecsDoc{root: r.get(root, "_source"), resolver: r}
 }

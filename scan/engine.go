@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"sort"
 	"sync"
 
 	"github.com/k8sexec/k8sexec/rules"
@@ -19,6 +20,8 @@ const (
 	// DefaultMaxProblems bounds how many malformed-line locations a Result
 	// keeps; the counts are always complete.
 	DefaultMaxProblems = 20
+	// DefaultParseFirst is the default for Options.ParseFirst.
+	DefaultParseFirst = 64 << 10
 )
 
 // Selector is a query whose matching events the caller wants back as
@@ -43,6 +46,10 @@ type Options struct {
 	// NoPrefilter parses every line, for tests that prove the prefilter
 	// never changes a result.
 	NoPrefilter bool
+	// ParseFirst is how many bytes at the start of every input are parsed
+	// whatever the prefilter says, so that every input's summary names the
+	// shapes it holds (0: DefaultParseFirst; negative: none).
+	ParseFirst int64
 
 	// Progress, if set, is called from one goroutine after each chunk.
 	Progress func(Progress)
@@ -58,41 +65,65 @@ type Progress struct {
 	Matches    int64
 }
 
-// Event is a line that matched a rule or a selector.
+// Event is an event that matched a rule or a selector.
 type Event struct {
 	Input  int   // index into Result.Inputs
-	Line   int64 // 1-based line number in the decompressed stream
-	Offset int64 // byte offset of the line in the decompressed stream
-	Shape  Shape
-	Raw    []byte // the line as read, without the line ending
-	Doc    rules.Document
+	Line   int64 // 1-based line number in the decompressed stream (where its record starts)
+	Offset int64 // byte offset of its record in the decompressed stream
+	// Index is the event's 1-based position among the events its record
+	// holds (an EventList, an export page), or 0 when the record is the
+	// event.
+	Index int
+	Shape Shape
+	Raw   []byte // the event's JSON, on one line
+	Doc   rules.Document
 	// Rules holds the indices (into Options.Rules) of the rules the event
 	// matched; Selectors the indices of the selectors.
 	Rules     []int
 	Selectors []int
 }
 
-// Problem locates a line that could not be evaluated.
+// Problem locates a line, record or wrapped event that could not be
+// evaluated.
 type Problem struct {
 	Input  int
 	Line   int64
 	Offset int64
+	Index  int // position of the event inside its record, 0 for the record
 	Reason string
 }
 
 // InputStats describes what was read from one input.
+//
+// Every record (a non-blank line, or a top-level JSON value in the json
+// layout) is counted once: as an event, malformed, overlong, or as an
+// envelope whose contents are counted instead. So
+//
+//	Records = Events + Malformed + Overlong + Skipped + Envelopes - Unwrapped
+//
+// and, in the lines layout, Lines = Blank + Records.
 type InputStats struct {
 	Name        string
 	Compression string // "", "gzip" or "zstd"
+	Layout      string // LayoutLines or LayoutJSON
 	RawBytes    int64  // bytes read from the file (compressed size)
 	Bytes       int64  // decompressed bytes
 	Lines       int64
 	Blank       int64
-	Events      int64 // lines holding a JSON object
-	Parsed      int64 // events parsed (the rest were ruled out by the prefilter)
-	Malformed   int64 // non-blank lines that are not a valid JSON object
-	Overlong    int64 // lines longer than the limit, skipped
-	Shapes      map[Shape]int64
+	Records     int64 // non-blank lines, or JSON values in the json layout
+	Events      int64 // events evaluated, or ruled out by the prefilter without parsing
+	Parsed      int64 // events parsed and evaluated
+	Malformed   int64 // records or wrapped events that are not a valid JSON object
+	Overlong    int64 // records longer than the limit, skipped
+	Skipped     int64 // wrapped records that are not events (other log categories)
+	Envelopes   int64 // records that held other records (an EventList, an export page)
+	Unwrapped   int64 // records found inside envelopes
+	// Shapes counts events by shape. Events ruled out without parsing
+	// count under ShapeUnparsed, except raw audit lines, recognised by
+	// their first bytes.
+	Shapes map[Shape]int64
+	// SkipReasons counts Skipped records by why they were skipped.
+	SkipReasons map[string]int64
 	// Err is set when the input could not be read completely; everything
 	// read before the error was scanned.
 	Err error
@@ -136,15 +167,52 @@ type chunk struct {
 	data   []byte
 	buf    *[]byte // pooled buffer backing data, or nil
 	rawPos int64   // raw (compressed) bytes consumed when the chunk was cut
-	// overlong marks a single line longer than MaxLineSize that was
-	// skipped; skipped is its length, newline included.
+	// span is how many decompressed bytes of the input the chunk stands
+	// for: len(data) for lines, more for whole-file JSON (whitespace and
+	// separators between records) or an overlong record.
+	span int64
+	// recs is set for whole-file JSON: data holds one record per line,
+	// and recs[i] says where record i started in the input and, if it is
+	// broken, why. lines is then how many input lines the chunk covers.
+	recs  []recInfo
+	lines int64
+	// overlong marks a single line (or record) longer than MaxLineSize
+	// that was skipped.
 	overlong bool
-	skipped  int64
 	// end marks the end of an input: rawBytes, compression and err describe it.
 	end         bool
 	rawBytes    int64
 	compression string
+	layout      string
 	err         error
+}
+
+// recInfo places one record of a whole-file JSON input.
+type recInfo struct {
+	line, offset int64
+	broken       string  // why the record is not a JSON value, or ""
+	newlines     []int32 // positions in the record of its line breaks
+}
+
+// place returns the input line and offset of line i of the chunk, whose
+// first byte is at start in data.
+func (c *chunk) place(i, start int) (int64, int64) {
+	if c.recs != nil {
+		return c.recs[i].line, c.recs[i].offset
+	}
+	return int64(i + 1), c.offset + int64(start)
+}
+
+// placeWithin returns the line and offset of the byte at off inside line i
+// of the chunk: in pretty-printed JSON an event may start lines below its
+// record.
+func (c *chunk) placeWithin(i, start, off int) (int64, int64) {
+	line, offset := c.place(i, start)
+	if c.recs != nil {
+		nl := c.recs[i].newlines
+		line += int64(sort.Search(len(nl), func(k int) bool { return int(nl[k]) >= off }))
+	}
+	return line, offset + int64(off)
 }
 
 type chunkResult struct {
@@ -154,9 +222,15 @@ type chunkResult struct {
 	events    int64
 	parsed    int64
 	malformed int64
+	skipped   int64
+	envelopes int64
+	unwrapped int64
 	shapes    map[Shape]int64
-	hits      []Event // Line holds the 0-based line index within the chunk
-	problems  []Problem
+	skips     map[string]int64
+	// hits and problems hold, in Line, the 1-based line within the chunk,
+	// or the input line for whole-file JSON chunks.
+	hits     []Event
+	problems []Problem
 }
 
 // Scan reads every input and evaluates the rules on every line. Inputs that
@@ -186,10 +260,13 @@ func Scan(ctx context.Context, inputs []Input, opts Options) (*Result, error) {
 	if opts.MaxProblems <= 0 {
 		opts.MaxProblems = DefaultMaxProblems
 	}
+	if opts.ParseFirst == 0 {
+		opts.ParseFirst = DefaultParseFirst
+	}
 
 	res := &Result{Inputs: make([]InputStats, len(inputs))}
 	for i, in := range inputs {
-		res.Inputs[i] = InputStats{Name: in.Name, Shapes: map[Shape]int64{}}
+		res.Inputs[i] = InputStats{Name: in.Name, Shapes: map[Shape]int64{}, SkipReasons: map[string]int64{}}
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -209,7 +286,7 @@ func Scan(ctx context.Context, inputs []Input, opts Options) (*Result, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := newWorker(plan)
+			w := newWorker(plan, opts.ParseFirst)
 			for c := range work {
 				results <- w.process(c)
 			}
@@ -262,13 +339,20 @@ func (c *collector) fold(r chunkResult) {
 	ch := r.c
 	st := &c.res.Inputs[ch.input]
 	base := c.lines[ch.input]
+	if ch.recs != nil {
+		base = 0 // lines are input lines already
+	}
 	if ch.end {
 		st.RawBytes = ch.rawBytes
 		st.Compression = ch.compression
+		st.Layout = ch.layout
+		st.Lines += ch.lines
+		st.Bytes += ch.span
+		c.bytes += ch.span
 		if ch.err != nil {
 			var re *ReadError
 			if errors.As(ch.err, &re) {
-				re.Line = base
+				re.Line = st.Lines
 			}
 			st.Err = ch.err
 		}
@@ -277,24 +361,43 @@ func (c *collector) fold(r chunkResult) {
 		c.report(ch.input)
 		return
 	}
+	st.Bytes += ch.span
+	c.bytes += ch.span
 	if ch.overlong {
-		st.Bytes += ch.skipped
-		c.bytes += ch.skipped
-		st.Lines++
+		line := base + 1
+		if ch.recs != nil {
+			line = ch.recs[0].line
+			st.Lines += ch.lines
+		} else {
+			st.Lines++
+			c.lines[ch.input]++
+		}
+		st.Records++
 		st.Overlong++
-		c.lines[ch.input]++
-		c.problem(Problem{Input: ch.input, Line: base + 1, Offset: ch.offset,
-			Reason: fmt.Sprintf("line longer than %d bytes, skipped", c.opts.MaxLineSize)})
+		c.problem(Problem{Input: ch.input, Line: line, Offset: ch.offset,
+			Reason: fmt.Sprintf("longer than %d bytes, skipped", c.opts.MaxLineSize)})
 		return
 	}
-	st.Bytes += int64(len(ch.data))
-	st.Lines += r.lines
+	if ch.recs != nil {
+		st.Lines += ch.lines
+		st.Records += int64(len(ch.recs))
+	} else {
+		st.Lines += r.lines
+		st.Records += r.lines - r.blank
+		c.lines[ch.input] += r.lines
+	}
 	st.Blank += r.blank
 	st.Events += r.events
 	st.Parsed += r.parsed
 	st.Malformed += r.malformed
+	st.Skipped += r.skipped
+	st.Envelopes += r.envelopes
+	st.Unwrapped += r.unwrapped
 	for k, v := range r.shapes {
 		st.Shapes[k] += v
+	}
+	for k, v := range r.skips {
+		st.SkipReasons[k] += v
 	}
 	for _, p := range r.problems {
 		p.Input = ch.input
@@ -306,9 +409,7 @@ func (c *collector) fold(r chunkResult) {
 		c.res.Events = append(c.res.Events, h)
 		c.matches++
 	}
-	c.lines[ch.input] += r.lines
 	c.rawDone = ch.rawPos
-	c.bytes += int64(len(ch.data))
 	c.events += r.events
 	if ch.buf != nil && cap(*ch.buf) == c.opts.ChunkSize {
 		c.pool.Put(ch.buf)
@@ -362,7 +463,12 @@ func produce(ctx context.Context, inputs []Input, opts Options, pool *sync.Pool,
 			continue
 		}
 		end.compression = s.compression
-		ok := readChunks(ctx, in.Name, i, s, opts, pool, send, end)
+		end.layout = sniff(s)
+		read := readChunks
+		if end.layout == LayoutJSON {
+			read = readJSONChunks
+		}
+		ok := read(ctx, in.Name, i, s, opts, pool, send, end)
 		end.rawBytes = s.raw.n
 		s.close()
 		if !ok || !send(end) {
@@ -432,7 +538,7 @@ func readChunks(ctx context.Context, name string, input int, s *stream, opts Opt
 			data = data[:cut]
 		}
 		if len(data) > 0 {
-			if !send(&chunk{input: input, offset: offset, data: data, buf: bufp, rawPos: s.raw.n}) {
+			if !send(&chunk{input: input, offset: offset, data: data, buf: bufp, rawPos: s.raw.n, span: int64(len(data))}) {
 				return false
 			}
 			offset += int64(len(data))
@@ -468,7 +574,7 @@ func skipLine(s *stream, head []byte, offset int64, input int, send func(*chunk)
 			break
 		}
 	}
-	if !send(&chunk{input: input, offset: lineStart, overlong: true, skipped: offset - lineStart}) {
+	if !send(&chunk{input: input, offset: lineStart, overlong: true, span: offset - lineStart}) {
 		return -1
 	}
 	return offset

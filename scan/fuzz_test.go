@@ -2,6 +2,7 @@ package scan
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -13,12 +14,12 @@ import (
 	"github.com/k8sexec/k8sexec/rules"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
-	"github.com/tidwall/gjson"
 )
 
-// refMatch is one matching line as the reference sees it.
+// refMatch is one matching event as the reference sees it.
 type refMatch struct {
 	line, offset int64
+	index        int
 	shape        Shape
 	raw          string
 	rules        []int
@@ -26,7 +27,7 @@ type refMatch struct {
 }
 
 func (m refMatch) String() string {
-	return fmt.Sprintf("%d@%d %s rules=%v selectors=%v %.120q", m.line, m.offset, m.shape, m.rules, m.selectors, m.raw)
+	return fmt.Sprintf("%d#%d@%d %s rules=%v selectors=%v %.120q", m.line, m.index, m.offset, m.shape, m.rules, m.selectors, m.raw)
 }
 
 type refResult struct {
@@ -35,10 +36,13 @@ type refResult struct {
 }
 
 // referenceScan is the plain loop the engine must agree with: split the
-// stream on '\n', trim each line, and evaluate every line that is a whole,
-// valid JSON object with every rule and selector. No chunks, no workers,
-// no prefilter.
+// stream on '\n' (or, for whole-file JSON, into values), trim each line,
+// and evaluate every event of every line that is whole, valid JSON with
+// every rule and selector. No chunks, no workers, no prefilter.
 func referenceScan(data []byte, rs []*rules.Rule, sels []rules.Matcher, maxLine int) refResult {
+	if sniffLayout(data[:min(len(data), sniffLimit)]) == LayoutJSON {
+		return referenceJSON(data, rs, sels, maxLine)
+	}
 	var out refResult
 	var offset int64
 	for len(data) > 0 {
@@ -56,29 +60,88 @@ func referenceScan(data []byte, rs []*rules.Rule, sels []rules.Matcher, maxLine 
 			out.overlong++
 			continue
 		}
-		line := refTrim(content)
-		if len(line) == 0 {
+		if len(refTrim(content)) == 0 {
 			out.blank++
 			continue
 		}
-		if line[0] != '{' || line[len(line)-1] != '}' || bytes.IndexByte(line, 0) >= 0 ||
-			refDepth(line) > 256 || !gjson.ValidBytes(line) {
+		out.matches = append(out.matches, refEvaluate(content, out.lines, lineStart, nil, rs, sels, false)...)
+	}
+	return out
+}
+
+// referenceJSON reads whole-file JSON one value after the other.
+func referenceJSON(data []byte, rs []*rules.Rule, sels []rules.Matcher, maxLine int) refResult {
+	var out refResult
+	sp := newJSONSplitter(bytes.NewReader(data))
+	for {
+		rec, ok := sp.next(nil, maxLine)
+		if !ok {
+			break
+		}
+		switch rec.status {
+		case recordOverlong:
+			out.overlong++
+		case recordOK:
+			out.matches = append(out.matches, refEvaluate(rec.data, rec.line, rec.offset, rec.newlines, rs, sels, true)...)
+		}
+	}
+	out.lines = sp.lines()
+	return out
+}
+
+// refEvaluate evaluates the events of one record. Arrays are records only
+// in whole-file JSON. content is the record before trimming; newlines are
+// the positions of the line breaks a whole-file JSON record had.
+func refEvaluate(content []byte, lineNo, offset int64, newlines []int32, rs []*rules.Rule, sels []rules.Matcher, arrays bool) []refMatch {
+	line := refTrim(content)
+	indent := len(content) - len(line) - (len(content) - len(bytes.TrimRight(content, " \t\r")))
+	if len(line) == 0 || !(line[0] == '{' && line[len(line)-1] == '}' || arrays && line[0] == '[' && line[len(line)-1] == ']') ||
+		bytes.IndexByte(line, 0) >= 0 || refDepth(line) > 256 {
+		return nil
+	}
+	var units []Unit
+	if json.Valid(line) {
+		Units(line, func(u Unit) { units = append(units, u) })
+	} else {
+		spans := (&worker{}).splitValues(line)
+		if spans == nil {
+			return nil
+		}
+		for _, sp := range spans {
+			v := line[sp.start:sp.end]
+			unitsAt(v, sp.start, resolver{lastWins: checkJSON(v).dupKeys}, func(u Unit) {
+				u.Index = len(units) + 1
+				units = append(units, u)
+			})
+		}
+	}
+	var out []refMatch
+	for _, u := range units {
+		if u.Doc == nil {
 			continue
 		}
-		doc, shape := Adapt(line)
-		m := refMatch{line: out.lines, offset: lineStart, shape: shape, raw: string(line)}
+		m := refMatch{line: lineNo, offset: offset, index: u.Index, shape: u.Shape, raw: string(compact(u.Raw))}
+		if u.Index > 0 {
+			at := indent + u.Offset
+			m.offset += int64(at)
+			for _, nl := range newlines {
+				if int(nl) < at {
+					m.line++
+				}
+			}
+		}
 		for i, r := range rs {
-			if r.Matches(doc) {
+			if r.Matches(u.Doc) {
 				m.rules = append(m.rules, i)
 			}
 		}
 		for i, s := range sels {
-			if s.Match(doc) {
+			if s.Match(u.Doc) {
 				m.selectors = append(m.selectors, i)
 			}
 		}
 		if len(m.rules)+len(m.selectors) > 0 {
-			out.matches = append(out.matches, m)
+			out = append(out, m)
 		}
 	}
 	return out
@@ -248,7 +311,7 @@ func checkScanMatchesReference(t *testing.T, rs []*rules.Rule, sels []Selector, 
 		}
 		var got []refMatch
 		for _, ev := range res.Events {
-			got = append(got, refMatch{line: ev.Line, offset: ev.Offset, shape: ev.Shape, raw: string(ev.Raw), rules: ev.Rules, selectors: ev.Selectors})
+			got = append(got, refMatch{line: ev.Line, offset: ev.Offset, index: ev.Index, shape: ev.Shape, raw: string(ev.Raw), rules: ev.Rules, selectors: ev.Selectors})
 		}
 		if fmt.Sprint(got) != fmt.Sprint(ref.matches) {
 			t.Fatalf("chunk %d workers %d maxLine %d:\nscan      %v\nreference %v", chunkSize, opts.Workers, maxLineSize, got, ref.matches)
@@ -304,7 +367,7 @@ func TestReferenceAgreesOnFixtures(t *testing.T) {
 				Options{Rules: rs, Selectors: sels, ChunkSize: size, Workers: 3})
 			var got []refMatch
 			for _, ev := range res.Events {
-				got = append(got, refMatch{line: ev.Line, offset: ev.Offset, shape: ev.Shape, raw: string(ev.Raw), rules: ev.Rules, selectors: ev.Selectors})
+				got = append(got, refMatch{line: ev.Line, offset: ev.Offset, index: ev.Index, shape: ev.Shape, raw: string(ev.Raw), rules: ev.Rules, selectors: ev.Selectors})
 			}
 			if fmt.Sprint(got) != fmt.Sprint(ref.matches) {
 				t.Errorf("%s chunk %d:\nscan      %v\nreference %v", name, size, got, ref.matches)

@@ -88,8 +88,13 @@ func problemLines(res *Result, input int) []int64 {
 	return out
 }
 
+// Unless a test asks for it, nothing is parsed for sampling (ParseFirst),
+// so that small inputs show what the prefilter does on large ones.
 func mustScan(tb testing.TB, inputs []Input, opts Options) *Result {
 	tb.Helper()
+	if opts.ParseFirst == 0 {
+		opts.ParseFirst = -1
+	}
 	res, err := Scan(context.Background(), inputs, opts)
 	if err != nil {
 		tb.Fatalf("Scan: %v", err)
@@ -113,9 +118,13 @@ func scanString(tb testing.TB, data string, opts Options) *Result {
 func checkInvariants(tb testing.TB, res *Result) {
 	tb.Helper()
 	for i, st := range res.Inputs {
-		if sum := st.Blank + st.Events + st.Malformed + st.Overlong; sum != st.Lines {
-			tb.Errorf("input %d (%s): blank %d + events %d + malformed %d + overlong %d = %d, want lines %d",
-				i, st.Name, st.Blank, st.Events, st.Malformed, st.Overlong, sum, st.Lines)
+		units := st.Events + st.Malformed + st.Overlong + st.Skipped + st.Envelopes - st.Unwrapped
+		if units != st.Records {
+			tb.Errorf("input %d (%s): events %d + malformed %d + overlong %d + skipped %d + envelopes %d - unwrapped %d = %d, want records %d",
+				i, st.Name, st.Events, st.Malformed, st.Overlong, st.Skipped, st.Envelopes, st.Unwrapped, units, st.Records)
+		}
+		if st.Layout != LayoutJSON && st.Blank+st.Records != st.Lines {
+			tb.Errorf("input %d (%s): blank %d + records %d = %d, want lines %d", i, st.Name, st.Blank, st.Records, st.Blank+st.Records, st.Lines)
 		}
 		if st.Parsed > st.Events {
 			tb.Errorf("input %d: parsed %d > events %d", i, st.Parsed, st.Events)
@@ -124,8 +133,15 @@ func checkInvariants(tb testing.TB, res *Result) {
 		for _, n := range st.Shapes {
 			shapes += n
 		}
-		if shapes != st.Parsed {
-			tb.Errorf("input %d: shapes add up to %d, parsed %d", i, shapes, st.Parsed)
+		if shapes != st.Events {
+			tb.Errorf("input %d: shapes add up to %d, events %d", i, shapes, st.Events)
+		}
+		var skips int64
+		for _, n := range st.SkipReasons {
+			skips += n
+		}
+		if skips != st.Skipped {
+			tb.Errorf("input %d: skip reasons add up to %d, skipped %d", i, skips, st.Skipped)
 		}
 	}
 	for k, ev := range res.Events {
@@ -143,8 +159,8 @@ func checkInvariants(tb testing.TB, res *Result) {
 		}
 		if k > 0 {
 			prev := res.Events[k-1]
-			if prev.Input > ev.Input || prev.Input == ev.Input && prev.Line >= ev.Line {
-				tb.Errorf("events out of order: %d:%d before %d:%d", prev.Input, prev.Line, ev.Input, ev.Line)
+			if !before(prev.Input, prev.Line, prev.Offset, prev.Index, ev.Input, ev.Line, ev.Offset, ev.Index) {
+				tb.Errorf("events out of order: %d:%d#%d before %d:%d#%d", prev.Input, prev.Line, prev.Index, ev.Input, ev.Line, ev.Index)
 			}
 		}
 	}
@@ -154,11 +170,26 @@ func checkInvariants(tb testing.TB, res *Result) {
 		}
 		if k > 0 {
 			prev := res.Problems[k-1]
-			if prev.Input > p.Input || prev.Input == p.Input && prev.Line >= p.Line {
-				tb.Errorf("problems out of order: %d:%d before %d:%d", prev.Input, prev.Line, p.Input, p.Line)
+			if !before(prev.Input, prev.Line, prev.Offset, prev.Index, p.Input, p.Line, p.Offset, p.Index) {
+				tb.Errorf("problems out of order: %d:%d#%d before %d:%d#%d", prev.Input, prev.Line, prev.Index, p.Input, p.Line, p.Index)
 			}
 		}
 	}
+}
+
+// before reports whether position a comes strictly before position b
+// (input, line, offset: whole-file JSON may start several records on one
+// line; index inside the record).
+func before(ai int, al, ao int64, ax int, bi int, bl, bo int64, bx int) bool {
+	switch {
+	case ai != bi:
+		return ai < bi
+	case al != bl:
+		return al < bl
+	case ao != bo:
+		return ao < bo
+	}
+	return ax < bx
 }
 
 // canon renders everything a Result says, so two Results can be compared
@@ -171,8 +202,8 @@ func canon(res *Result) string {
 		if st.Err != nil {
 			errText = st.Err.Error()
 		}
-		fmt.Fprintf(&b, "input %d %q comp=%q raw=%d bytes=%d lines=%d blank=%d events=%d parsed=%d malformed=%d overlong=%d err=%s\n",
-			i, st.Name, st.Compression, st.RawBytes, st.Bytes, st.Lines, st.Blank, st.Events, st.Parsed, st.Malformed, st.Overlong, errText)
+		fmt.Fprintf(&b, "input %d %q comp=%q layout=%s raw=%d bytes=%d lines=%d blank=%d records=%d events=%d parsed=%d malformed=%d overlong=%d skipped=%d envelopes=%d unwrapped=%d err=%s\n",
+			i, st.Name, st.Compression, st.Layout, st.RawBytes, st.Bytes, st.Lines, st.Blank, st.Records, st.Events, st.Parsed, st.Malformed, st.Overlong, st.Skipped, st.Envelopes, st.Unwrapped, errText)
 		var shapes []string
 		for k, v := range st.Shapes {
 			shapes = append(shapes, fmt.Sprintf("%s=%d", k, v))
@@ -180,12 +211,9 @@ func canon(res *Result) string {
 		slices.Sort(shapes)
 		fmt.Fprintf(&b, "  shapes %v\n", shapes)
 	}
-	for _, ev := range res.Events {
-		fmt.Fprintf(&b, "event %d:%d off=%d shape=%s rules=%v selectors=%v raw=%q\n",
-			ev.Input, ev.Line, ev.Offset, ev.Shape, ev.Rules, ev.Selectors, ev.Raw)
-	}
+	b.WriteString(canonEvents(res))
 	for _, p := range res.Problems {
-		fmt.Fprintf(&b, "problem %d:%d off=%d %s\n", p.Input, p.Line, p.Offset, p.Reason)
+		fmt.Fprintf(&b, "problem %d:%d#%d off=%d %s\n", p.Input, p.Line, p.Index, p.Offset, p.Reason)
 	}
 	return b.String()
 }
@@ -195,8 +223,8 @@ func canon(res *Result) string {
 func canonEvents(res *Result) string {
 	var b strings.Builder
 	for _, ev := range res.Events {
-		fmt.Fprintf(&b, "event %d:%d off=%d shape=%s rules=%v selectors=%v raw=%q\n",
-			ev.Input, ev.Line, ev.Offset, ev.Shape, ev.Rules, ev.Selectors, ev.Raw)
+		fmt.Fprintf(&b, "event %d:%d#%d off=%d shape=%s rules=%v selectors=%v raw=%q\n",
+			ev.Input, ev.Line, ev.Index, ev.Offset, ev.Shape, ev.Rules, ev.Selectors, ev.Raw)
 	}
 	return b.String()
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/k8sexec/k8sexec/rules"
 	"github.com/tidwall/gjson"
+	"github.com/tidwall/pretty"
 )
 
 // maxDepth bounds JSON nesting. gjson validates recursively, so a line of a
@@ -68,15 +69,18 @@ const (
 )
 
 type worker struct {
-	plan   *plan
-	starts []int // byte offset of each line in the chunk
-	ends   []int // offset of each line's newline (or chunk end)
-	kinds  []lineKind
-	cand   []bool
-	which  []int // matchers whose requirements a line satisfies
+	plan       *plan
+	parseFirst int64 // lines starting before this offset are always parsed
+	checker    jsonChecker
+	units      []Unit
+	starts     []int // byte offset of each line in the chunk
+	ends       []int // offset of each line's newline (or chunk end)
+	kinds      []lineKind
+	cand       []bool
+	which      []int // matchers whose requirements a line satisfies
 }
 
-func newWorker(p *plan) *worker { return &worker{plan: p} }
+func newWorker(p *plan, parseFirst int64) *worker { return &worker{plan: p, parseFirst: parseFirst} }
 
 var utf8BOM = []byte{0xef, 0xbb, 0xbf}
 
@@ -113,19 +117,28 @@ func (w *worker) process(c *chunk) chunkResult {
 		} else {
 			end += start
 		}
+		i := len(w.starts)
 		line := trimLine(data[start:end])
 		kind := lineEvent
 		switch {
+		case c.recs != nil && c.recs[i].broken != "":
+			kind = lineMalformed
+			res.malformed++
+			ln, off := c.place(i, start)
+			res.problems = append(res.problems, Problem{Line: ln, Offset: off, Reason: c.recs[i].broken})
 		case len(line) == 0:
 			kind = lineBlank
 			res.blank++
-		case line[0] == '{' && line[len(line)-1] == '}':
+		case line[0] == '{' && line[len(line)-1] == '}',
+			// In whole-file JSON an array may hold events; in NDJSON a
+			// line holding an array is a stray.
+			c.recs != nil && line[0] == '[' && line[len(line)-1] == ']':
 			res.events++
 		default:
 			kind = lineMalformed
 			res.malformed++
-			res.problems = append(res.problems, Problem{
-				Line: int64(len(w.starts) + 1), Offset: c.offset + int64(start), Reason: malformedReason(line)})
+			ln, off := c.place(i, start)
+			res.problems = append(res.problems, Problem{Line: ln, Offset: off, Reason: malformedReason(line)})
 		}
 		w.starts = append(w.starts, start)
 		w.ends = append(w.ends, end)
@@ -142,6 +155,12 @@ func (w *worker) process(c *chunk) chunkResult {
 	if w.plan.prefilter {
 		clear(w.cand)
 		w.markCandidates(data)
+		for i := range w.cand {
+			if _, off := c.place(i, w.starts[i]); off >= w.parseFirst {
+				break
+			}
+			w.cand[i] = true
+		}
 	} else {
 		for i := range w.cand {
 			w.cand[i] = true
@@ -149,42 +168,120 @@ func (w *worker) process(c *chunk) chunkResult {
 	}
 
 	for i, ok := range w.cand {
-		if !ok || w.kinds[i] != lineEvent {
+		if w.kinds[i] != lineEvent {
 			continue
 		}
 		line := trimLine(data[w.starts[i]:w.ends[i]])
+		if !ok {
+			res.count(unparsedShape(line))
+			continue
+		}
 		w.which = w.which[:0]
 		for m, req := range w.plan.reqs {
 			if !w.plan.prefilter || satisfiesAll(req, line) {
 				w.which = append(w.which, m)
 			}
 		}
-		if len(w.which) == 0 {
+		if len(w.which) == 0 && !w.sampled(c, i) {
+			res.count(unparsedShape(line))
 			continue
 		}
-		if tooDeep(line) || !gjson.ValidBytes(line) {
-			res.events--
+		w.evaluate(c, i, line, &res)
+	}
+	// Problems were found in several passes; report them in line order.
+	sort.SliceStable(res.problems, func(i, j int) bool {
+		a, b := res.problems[i], res.problems[j]
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		if a.Offset != b.Offset {
+			return a.Offset < b.Offset
+		}
+		return a.Index < b.Index
+	})
+	return res
+}
+
+// sampled reports whether line i of the chunk lies in the part of the
+// input that is always parsed.
+func (w *worker) sampled(c *chunk, i int) bool {
+	_, off := c.place(i, w.starts[i])
+	return off < w.parseFirst
+}
+
+// count adds one event of a shape to the chunk's tally.
+func (r *chunkResult) count(shape Shape) {
+	if r.shapes == nil {
+		r.shapes = map[Shape]int64{}
+	}
+	r.shapes[shape]++
+}
+
+// ShapeUnparsed counts events the prefilter ruled out without parsing
+// them, whose shape is therefore not known.
+const ShapeUnparsed Shape = "unparsed"
+
+// unparsedShape is the shape of a line the prefilter ruled out: raw audit
+// when its first bytes say so (kube-apiserver writes kind and apiVersion
+// first), otherwise unknown.
+func unparsedShape(line []byte) Shape {
+	if bytes.HasPrefix(line, rawAuditPrefix) {
+		return ShapeRawAudit
+	}
+	return ShapeUnparsed
+}
+
+// evaluate validates one record, expands it into its events and runs the
+// matchers whose literals the record holds on each.
+func (w *worker) evaluate(c *chunk, i int, line []byte, res *chunkResult) {
+	lineNo, offset := c.place(i, w.starts[i])
+	broken := func(reason string) {
+		res.events--
+		res.malformed++
+		res.problems = append(res.problems, Problem{Line: lineNo, Offset: offset, Reason: reason})
+	}
+	units, check := w.unitsOf(line)
+	switch {
+	case check.deep:
+		broken(fmt.Sprintf("JSON nested deeper than %d levels", maxDepth))
+		return
+	case !check.valid:
+		broken("invalid JSON")
+		return
+	}
+	res.events--
+	if len(units) != 1 || units[0].Index > 0 {
+		res.envelopes++
+		res.unwrapped += int64(len(units))
+	}
+	for _, u := range units {
+		uLine, uOffset := lineNo, offset
+		if u.Index > 0 {
+			uLine, uOffset = c.placeWithin(i, w.starts[i], u.Offset+offsetIn(c.data[w.starts[i]:], line))
+		}
+		switch {
+		case u.Problem != "":
 			res.malformed++
-			reason := "invalid JSON"
-			if tooDeep(line) {
-				reason = fmt.Sprintf("JSON nested deeper than %d levels", maxDepth)
+			res.problems = append(res.problems, Problem{Line: uLine, Offset: uOffset, Index: u.Index, Reason: u.Problem})
+			continue
+		case u.Skip != "":
+			res.skipped++
+			if res.skips == nil {
+				res.skips = map[string]int64{}
 			}
-			res.problems = append(res.problems, Problem{Line: int64(i + 1), Offset: c.offset + int64(w.starts[i]), Reason: reason})
+			res.skips[u.Skip]++
 			continue
 		}
+		res.events++
 		res.parsed++
-		doc, shape := Adapt(line)
-		if res.shapes == nil {
-			res.shapes = map[Shape]int64{}
-		}
-		res.shapes[shape]++
+		res.count(u.Shape)
 		var ev *Event
 		for _, m := range w.which {
-			if !w.plan.matchers[m].Match(doc) {
+			if !w.plan.matchers[m].Match(u.Doc) {
 				continue
 			}
 			if ev == nil {
-				ev = &Event{Input: c.input, Line: int64(i + 1), Offset: c.offset + int64(w.starts[i]), Shape: shape}
+				ev = &Event{Input: c.input, Line: uLine, Offset: uOffset, Index: u.Index, Shape: u.Shape}
 			}
 			if m < w.plan.nRules {
 				ev.Rules = append(ev.Rules, m)
@@ -193,14 +290,112 @@ func (w *worker) process(c *chunk) chunkResult {
 			}
 		}
 		if ev != nil {
-			ev.Raw = append([]byte(nil), line...)
-			ev.Doc, _ = Adapt(ev.Raw)
+			ev.Raw = compact(u.Raw)
+			ev.Doc = readapt(ev.Raw, u.Shape)
 			res.hits = append(res.hits, *ev)
 		}
 	}
-	// Problems were found in three passes; report them in line order.
-	sort.SliceStable(res.problems, func(i, j int) bool { return res.problems[i].Line < res.problems[j].Line })
-	return res
+}
+
+// compact copies an event's JSON, without the whitespace a pretty-printed
+// input puts between tokens.
+func compact(raw []byte) []byte {
+	if bytes.IndexByte(raw, '\n') < 0 && !bytes.Contains(raw, []byte("  ")) {
+		return append([]byte(nil), raw...)
+	}
+	return pretty.Ugly(raw)
+}
+
+// readapt builds the document of a copied event the way its unit was built.
+func readapt(raw []byte, shape Shape) rules.Document {
+	if shape == ShapeSearchResponse {
+		return &ecsDoc{root: gjson.ParseBytes(raw)}
+	}
+	doc, _ := Adapt(raw)
+	return doc
+}
+
+// unitsOf validates a record and expands it into its events. A record
+// holding several values one after the other (CloudWatch subscription
+// payloads are delivered concatenated) gives the events of each, numbered
+// across the record. ok is false when the record is not valid JSON.
+func (w *worker) unitsOf(line []byte) ([]Unit, jsonCheck) {
+	units := w.units[:0]
+	defer func() { w.units = units[:0] }()
+	check := w.checker.check(line)
+	if check.valid {
+		unitsAt(line, 0, resolver{lastWins: check.dupKeys}, func(u Unit) { units = append(units, u) })
+		return units, check
+	}
+	if check.deep {
+		return nil, check
+	}
+	values := w.splitValues(line)
+	if values == nil {
+		return nil, check
+	}
+	for _, v := range values {
+		unitsAt(line[v.start:v.end], v.start, resolver{lastWins: v.dupKeys}, func(u Unit) {
+			units = append(units, u)
+			units[len(units)-1].Index = len(units)
+		})
+	}
+	return units, jsonCheck{valid: true}
+}
+
+// offsetIn returns where inner, a subslice of outer, starts in it (two
+// slices of one array end at the same capacity).
+func offsetIn(outer, inner []byte) int { return cap(outer) - cap(inner) }
+
+type span struct {
+	start, end int
+	dupKeys    bool
+}
+
+// splitValues splits a line holding several JSON values one after the
+// other ({..}{..} or {..} {..}), or returns nil if it is not exactly that
+// with every value valid.
+func (w *worker) splitValues(line []byte) []span {
+	var out []span
+	depth, inString, escaped, start := 0, false, false, -1
+	for i, c := range line {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			if depth == 0 {
+				start = i
+			}
+			depth++
+		case c == '}' || c == ']':
+			depth--
+			if depth < 0 {
+				return nil
+			}
+			if depth == 0 {
+				check := w.checker.check(line[start : i+1])
+				if !check.valid {
+					return nil
+				}
+				out = append(out, span{start, i + 1, check.dupKeys})
+			}
+		case depth == 0 && !(c == ' ' || c == '\t' || c == ','):
+			return nil
+		}
+	}
+	if depth != 0 || len(out) < 2 {
+		return nil
+	}
+	return out
 }
 
 // markNULs turns event lines holding a NUL byte into malformed lines. A
@@ -225,7 +420,8 @@ func (w *worker) markNULs(data []byte, res *chunkResult) {
 		w.kinds[li] = lineMalformed
 		res.events--
 		res.malformed++
-		res.problems = append(res.problems, Problem{Line: int64(li + 1), Offset: res.c.offset + int64(w.starts[li]), Reason: "NUL bytes"})
+		ln, off := res.c.place(li, w.starts[li])
+		res.problems = append(res.problems, Problem{Line: ln, Offset: off, Reason: "NUL bytes"})
 	}
 }
 
@@ -259,12 +455,9 @@ func (w *worker) markCandidates(data []byte) {
 			break
 		}
 		pos += i
-		r, size := rules.DecodeEscape(data[pos:])
-		if size == 0 {
-			pos++
-			continue
-		}
-		if w.plan.primary.ContainsRune(r) {
+		hides := false
+		size := rules.EscapedRunes(data[pos:], func(r rune) { hides = hides || w.plan.primary.ContainsRune(r) })
+		if hides {
 			li := w.lineAt(pos)
 			w.cand[li] = true
 			pos = w.ends[li] + 1

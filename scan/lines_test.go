@@ -195,9 +195,18 @@ func TestLines(t *testing.T) {
 		},
 		{
 			name:  "not objects",
+			input: lines("{}", "[1,2]", "null", "42", `"text"`, "{", "}", "{} {}", "{}", "{ }"),
+			lines: 10, events: 4, malformed: 6,
+			problems: []string{"2:array", "3:not JSON", "4:not JSON", "5:not JSON", "6:truncated", "7:not JSON"},
+		},
+		{
+			// A first line starting with [ makes the input whole-file
+			// JSON: the array's scalars are junk up to the next line that
+			// starts a value, and the values after it are records.
+			name:  "whole-file JSON with junk",
 			input: lines("[1,2]", "null", "42", `"text"`, "{", "}", "{} {}", "{}", "{ }"),
-			lines: 9, events: 3, malformed: 6,
-			problems: []string{"1:array", "2:not JSON", "3:not JSON", "4:not JSON", "5:truncated", "6:not JSON"},
+			lines: 9, events: 5, malformed: 1,
+			problems: []string{"1:not JSON"},
 		},
 		{
 			name:  "invalid JSON holding the rule's literals",
@@ -428,7 +437,7 @@ func TestOptionErrors(t *testing.T) {
 	if _, err := Scan(t.Context(), nil, Options{Rules: []*rules.Rule{{ID: "raw"}}}); err == nil {
 		t.Error("an uncompiled rule was accepted")
 	}
-	res, err := Scan(t.Context(), []Input{{Name: Stdin}}, Options{Stdin: strings.NewReader(lines(execLine, "junk"))})
+	res, err := Scan(t.Context(), []Input{{Name: Stdin}}, Options{Stdin: strings.NewReader(lines(execLine, "junk")), ParseFirst: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,15 +4,27 @@ import (
 	"github.com/tidwall/gjson"
 )
 
+// resolver finds fields in a parsed event the way Elasticsearch sees the
+// document. lastWins is set for a document that repeats a key in some
+// object: Elastic's agent decodes such a line with Go's encoding/json, so
+// only the last of the repeated keys counts (the check that sets it is in
+// validate.go). Lookups in the common case stop at the first key found.
+type resolver struct {
+	lastWins bool
+}
+
 // anyPath reports whether test holds for a value found at segs below obj,
 // resolving the path the way Elasticsearch does: every key along the way may
 // be a nested object (`{"a":{"b":..}}`), a dotted key (`{"a.b":..}`) or any
 // mix of the two, and every layout present contributes its values. Arrays
 // of objects are descended into element by element; arrays of values are
 // flattened; nulls are skipped.
-func anyPath(obj gjson.Result, segs []string, test func(gjson.Result) bool) bool {
+func (r resolver) anyPath(obj gjson.Result, segs []string, test func(gjson.Result) bool) bool {
 	if !obj.IsObject() {
 		return false
+	}
+	if r.lastWins {
+		return r.anyPathLastWins(obj, segs, test)
 	}
 	found := false
 	obj.ForEach(func(key, val gjson.Result) bool {
@@ -20,14 +32,87 @@ func anyPath(obj gjson.Result, segs []string, test func(gjson.Result) bool) bool
 		if n == 0 {
 			return true
 		}
-		if n == len(segs) {
-			found = anyValue(val, test)
-		} else {
-			found = descend(val, segs[n:], test)
-		}
+		found = r.resolve(val, segs, n, test)
 		return !found
 	})
 	return found
+}
+
+func (r resolver) resolve(val gjson.Result, segs []string, n int, test func(gjson.Result) bool) bool {
+	if n == len(segs) {
+		return anyValue(val, test)
+	}
+	return r.descend(val, segs[n:], test)
+}
+
+// anyPathLastWins is anyPath for an object that may repeat keys: of the
+// keys spelled alike only the last is read.
+func (r resolver) anyPathLastWins(obj gjson.Result, segs []string, test func(gjson.Result) bool) bool {
+	type member struct {
+		key string
+		val gjson.Result
+		n   int
+	}
+	var members []member
+	obj.ForEach(func(key, val gjson.Result) bool {
+		if n := prefixSegments(key.Str, segs); n > 0 {
+			for i := range members {
+				if members[i].key == key.Str {
+					members[i].n = 0 // superseded by this later key
+				}
+			}
+			members = append(members, member{key.Str, val, n})
+		}
+		return true
+	})
+	for _, m := range members {
+		if m.n > 0 && r.resolve(m.val, segs, m.n, test) {
+			return true
+		}
+	}
+	return false
+}
+
+// get returns the member of obj named key (the last one when keys repeat).
+func (r resolver) get(obj gjson.Result, key string) gjson.Result {
+	if !r.lastWins {
+		return obj.Get(gjson.Escape(key))
+	}
+	var out gjson.Result
+	obj.ForEach(func(k, v gjson.Result) bool {
+		if k.Str == key {
+			out = v
+		}
+		return true
+	})
+	return out
+}
+
+// each calls fn for the members of obj, skipping keys a later key of the
+// same spelling supersedes.
+func (r resolver) each(obj gjson.Result, fn func(key, val gjson.Result) bool) {
+	if !r.lastWins {
+		obj.ForEach(fn)
+		return
+	}
+	type member struct{ key, val gjson.Result }
+	var members []member
+	obj.ForEach(func(k, v gjson.Result) bool {
+		members = append(members, member{k, v})
+		return true
+	})
+	for i, m := range members {
+		superseded := false
+		for _, later := range members[i+1:] {
+			if later.key.Str == m.key.Str {
+				superseded = true
+				break
+			}
+		}
+		if !superseded && !fn(m.key, m.val) {
+			return
+		}
+	}
 }
 
 // prefixSegments returns how many leading segments the key spells when
@@ -50,14 +135,14 @@ func prefixSegments(key string, segs []string) int {
 	return 0
 }
 
-func descend(val gjson.Result, rest []string, test func(gjson.Result) bool) bool {
+func (r resolver) descend(val gjson.Result, rest []string, test func(gjson.Result) bool) bool {
 	switch {
 	case val.IsObject():
-		return anyPath(val, rest, test)
+		return r.anyPath(val, rest, test)
 	case val.IsArray():
 		found := false
 		val.ForEach(func(_, elem gjson.Result) bool {
-			found = descend(elem, rest, test)
+			found = r.descend(elem, rest, test)
 			return !found
 		})
 		return found

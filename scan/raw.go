@@ -28,6 +28,7 @@ import (
 // Any other field is missing, exactly as it would be in Elasticsearch.
 type rawAuditDoc struct {
 	root gjson.Result
+	resolver
 }
 
 // auditDataset is the dataset Elastic's agent stamps on audit documents.
@@ -36,7 +37,7 @@ const auditDataset = "kubernetes.audit_logs"
 type rawMapping struct {
 	constant string     // a fixed value
 	paths    [][]string // raw paths whose values the field takes, in order
-	derive   func(root gjson.Result) (string, bool)
+	derive   func(d *rawAuditDoc) (string, bool)
 }
 
 func rawPaths(paths ...string) rawMapping {
@@ -77,8 +78,8 @@ func rawSynthesized(field string) bool {
 	return ok && (m.constant != "" || m.derive != nil)
 }
 
-func auditOutcome(root gjson.Result) (string, bool) {
-	switch annotation(root, "authorization_k8s_io/decision").Str {
+func auditOutcome(d *rawAuditDoc) (string, bool) {
+	switch d.annotation("authorization_k8s_io/decision").Str {
 	case "allow":
 		return "success", true
 	case "forbid":
@@ -87,9 +88,9 @@ func auditOutcome(root gjson.Result) (string, bool) {
 	return "", false
 }
 
-func auditTimestamp(root gjson.Result) (string, bool) {
+func auditTimestamp(d *rawAuditDoc) (string, bool) {
 	for _, k := range []string{"stageTimestamp", "requestReceivedTimestamp", "timestamp"} {
-		if v := root.Get(k); v.Type == gjson.String && v.Str != "" {
+		if v := d.get(d.root, k); v.Type == gjson.String && v.Str != "" {
 			return v.Str, true
 		}
 	}
@@ -97,9 +98,9 @@ func auditTimestamp(root gjson.Result) (string, bool) {
 }
 
 // annotation returns the annotation whose key, dedotted, equals key.
-func annotation(root gjson.Result, key string) gjson.Result {
+func (d *rawAuditDoc) annotation(key string) gjson.Result {
 	var out gjson.Result
-	root.Get("annotations").ForEach(func(k, v gjson.Result) bool {
+	d.each(d.get(d.root, "annotations"), func(k, v gjson.Result) bool {
 		if dedot(k.Str) == key {
 			out = v
 			return false
@@ -137,7 +138,7 @@ func (d *rawAuditDoc) Any(f *rules.Field, test func(gjson.Result) bool) bool {
 				return false
 			}
 			found := false
-			d.root.Get("annotations").ForEach(func(k, v gjson.Result) bool {
+			d.each(d.get(d.root, "annotations"), func(k, v gjson.Result) bool {
 				if dedot(k.Str) == rest[1] {
 					found = anyValue(v, nonEmpty(test))
 				}
@@ -145,7 +146,7 @@ func (d *rawAuditDoc) Any(f *rules.Field, test func(gjson.Result) bool) bool {
 			})
 			return found
 		}
-		return anyPath(d.root, rest, nonEmpty(test))
+		return d.anyPath(d.root, rest, nonEmpty(test))
 	}
 	m, ok := rawECSFields[f.Name]
 	if !ok {
@@ -155,11 +156,11 @@ func (d *rawAuditDoc) Any(f *rules.Field, test func(gjson.Result) bool) bool {
 	case m.constant != "":
 		return test(gjson.Result{Type: gjson.String, Str: m.constant, Raw: `"` + m.constant + `"`})
 	case m.derive != nil:
-		s, ok := m.derive(d.root)
+		s, ok := m.derive(d)
 		return ok && test(gjson.Result{Type: gjson.String, Str: s, Raw: quoteJSON(s)})
 	}
 	for _, p := range m.paths {
-		if anyPath(d.root, p, nonEmpty(test)) {
+		if d.anyPath(d.root, p, nonEmpty(test)) {
 			return true
 		}
 	}

@@ -16,6 +16,9 @@ const (
 	ShapeRawAudit  Shape = "raw-audit"  // audit.k8s.io Event, as kube-apiserver writes it
 	ShapeECS       Shape = "ecs"        // an ECS document (audit export or process event)
 	ShapeSearchHit Shape = "search-hit" // {"_source": {...}} from an Elasticsearch search
+	// ShapeUnknown is JSON of no shape k8sexec knows: fields are read
+	// under their own names, but no rule is written for it.
+	ShapeUnknown Shape = "unrecognised"
 )
 
 // rawAuditPrefix is how kube-apiserver starts every audit event line; the
@@ -23,15 +26,26 @@ const (
 // detection free on the common path.
 var rawAuditPrefix = []byte(`{"kind":"Event","apiVersion":"audit.k8s.io/`)
 
-// Adapt recognises the shape of a parsed JSON object and returns the
+// Adapt recognises the shape of a valid JSON object and returns the
 // document that exposes it under ECS names.
 func Adapt(line []byte) (rules.Document, Shape) {
+	return adapt(line, resolver{lastWins: checkJSON(line).dupKeys})
+}
+
+// adapt is Adapt for a record already checked: r says how to read keys the
+// record repeats.
+func adapt(line []byte, r resolver) (rules.Document, Shape) {
 	root := gjson.ParseBytes(line)
 	if bytes.HasPrefix(line, rawAuditPrefix) {
-		return &rawAuditDoc{root: root}, ShapeRawAudit
+		return &rawAuditDoc{root: root, resolver: r}, ShapeRawAudit
 	}
-	var kind, apiVersion, auditID, stage, source gjson.Result
-	root.ForEach(func(k, v gjson.Result) bool {
+	var kind, apiVersion, auditID, stage, source, protoPayload gjson.Result
+	ecs := false
+	r.each(root, func(k, v gjson.Result) bool {
+		if !ecs {
+			top, _, _ := strings.Cut(k.Str, ".")
+			ecs = ecsTopLevel[top]
+		}
 		switch k.Str {
 		case "kind":
 			kind = v
@@ -43,21 +57,38 @@ func Adapt(line []byte) (rules.Document, Shape) {
 			stage = v
 		case "_source":
 			source = v
+		case "protoPayload":
+			protoPayload = v
 		}
 		return true
 	})
 	switch {
 	case source.IsObject():
-		return newSearchHitDoc(root), ShapeSearchHit
+		return newSearchHitDoc(root, r), ShapeSearchHit
+	case protoPayload.IsObject() && isGKEAudit(protoPayload):
+		return newGKEDoc(root, r), ShapeGKE
 	case kind.Str == "Event" && strings.HasPrefix(apiVersion.Str, "audit.k8s.io/"),
 		// Old captures may lack apiVersion; an auditID with a stage is
 		// unmistakably an audit event.
 		auditID.Type == gjson.String && stage.Type == gjson.String:
-		return &rawAuditDoc{root: root}, ShapeRawAudit
+		return &rawAuditDoc{root: root, resolver: r}, ShapeRawAudit
+	case !ecs:
+		// Still read under its own field names, but the summary warns
+		// that no rule was written for this shape.
+		return &ecsDoc{root: root, resolver: r}, ShapeUnknown
 	}
-	return &ecsDoc{root: root}, ShapeECS
+	return &ecsDoc{root: root, resolver: r}, ShapeECS
+}
+
+// ecsTopLevel are the ECS field sets an exported event carries at least
+// one of (as an object, or as the first part of a dotted key).
+var ecsTopLevel = map[string]bool{
+	"@timestamp": true, "event": true, "kubernetes": true, "process": true, "container": true,
+	"orchestrator": true, "host": true, "user": true, "source": true, "agent": true, "ecs": true,
+	"data_stream": true, "cloud": true, "related": true, "user_agent": true, "client": true,
+	"destination": true, "file": true, "network": true, "cloud_defend": true, "log": true,
 }
 
 // synthesized reports fields some adapter fills with values that are not in
 // the raw text.
-func synthesized(field string) bool { return rawSynthesized(field) }
+func synthesized(field string) bool { return rawSynthesized(field) || gkeSynthesized[field] }

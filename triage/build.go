@@ -14,10 +14,11 @@ import (
 
 // Event is one scanned event handed to triage: a rule hit, or context.
 type Event struct {
-	File string // input name as given, "-" for stdin
-	Line int64  // 1-based, in the decompressed stream
-	Raw  []byte
-	Doc  rules.Document
+	File  string // input name as given, "-" for stdin
+	Line  int64  // 1-based, in the decompressed stream
+	Index int    // position inside a record holding several events, or 0
+	Raw   []byte
+	Doc   rules.Document
 	// Rules are the rules the event matched (none for pure context).
 	Rules []*rules.Rule
 }
@@ -64,6 +65,7 @@ var (
 	fSubresource  = rules.NewField("kubernetes.audit.objectRef.subresource")
 	fCode         = rules.NewField("kubernetes.audit.responseStatus.code")
 	fDecision     = rules.NewField("kubernetes.audit.annotations.authorization_k8s_io/decision")
+	fGKECommand   = rules.NewField("kubernetes.audit.annotations.command_gke_io/command")
 	fReason       = rules.NewField("kubernetes.audit.annotations.authorization_k8s_io/reason")
 	fReceived     = rules.NewField("kubernetes.audit.requestReceivedTimestamp")
 	fStageTime    = rules.NewField("kubernetes.audit.stageTimestamp")
@@ -232,7 +234,7 @@ func evidence(evs []Event, withStage bool) []Evidence {
 	var out []Evidence
 	seen := map[Evidence]bool{}
 	for _, ev := range evs {
-		e := Evidence{File: ev.File, Line: ev.Line}
+		e := Evidence{File: ev.File, Line: ev.Line, Index: ev.Index}
 		if withStage {
 			e.Stage = str(ev.Doc, fStage)
 		}
@@ -324,7 +326,7 @@ func auditFinding(g *group, stagesByAudit map[string][]Event) *Finding {
 	}
 
 	// What: the command, container and streams from the request URI.
-	if cmd, ok := parseExecURI(a.RequestURI); ok {
+	if cmd, ok := parseExecURI(a.RequestURI); ok && a.RequestURI != "" {
 		if len(cmd.Args) > 0 {
 			f.Process = &Process{Args: cmd.Args}
 		}
@@ -335,6 +337,11 @@ func auditFinding(g *group, stagesByAudit map[string][]Event) *Finding {
 			f.Container.Name = cmd.Container
 		}
 		f.Exec = &ExecFlags{TTY: cmd.TTY, Stdin: cmd.Stdin, Stdout: cmd.Stdout, Stderr: cmd.Stderr}
+	} else if gkeCmd := str(first, fGKECommand); gkeCmd != "" {
+		// GKE logs no request URI; its command label joins argv with
+		// spaces, so arguments holding spaces cannot be told apart.
+		f.Process = &Process{Args: strings.Fields(gkeCmd)}
+		f.Notes = append(f.Notes, "GKE records the command as one string (split at spaces here) and no container, TTY or stdin flags.")
 	}
 
 	// Outcome and session: all stages of the request, matched or not.
@@ -370,7 +377,9 @@ func auditFinding(g *group, stagesByAudit map[string][]Event) *Finding {
 	sort.SliceStable(sess.Stages, func(i, j int) bool { return stageOrdering[sess.Stages[i]] < stageOrdering[sess.Stages[j]] })
 	sess.Start = normTime(received)
 	sess.End = normTime(completed)
-	sess.Ongoing = completed == ""
+	// Without any stage (GKE records none) nothing says whether the
+	// session ended.
+	sess.Ongoing = completed == "" && len(sess.Stages) > 0
 	if t0, ok := parseTime(received); ok {
 		if t1, ok := parseTime(completed); ok {
 			ms := t1.Sub(t0).Milliseconds()
@@ -385,10 +394,10 @@ func auditFinding(g *group, stagesByAudit map[string][]Event) *Finding {
 	f.Evidence = evidence(g.events, true)
 	inEvidence := map[Evidence]bool{}
 	for _, e := range f.Evidence {
-		inEvidence[Evidence{File: e.File, Line: e.Line}] = true
+		inEvidence[Evidence{File: e.File, Line: e.Line, Index: e.Index}] = true
 	}
 	for _, e := range evidence(all, true) {
-		if !inEvidence[Evidence{File: e.File, Line: e.Line}] {
+		if !inEvidence[Evidence{File: e.File, Line: e.Line, Index: e.Index}] {
 			f.Context = append(f.Context, e)
 		}
 	}

@@ -1,6 +1,8 @@
 package triage
 
 import (
+	"strconv"
+
 	"github.com/k8sexec/k8sexec/rules"
 )
 
@@ -155,7 +157,21 @@ type Session struct {
 
 // Evidence locates one event merged into a finding.
 type Evidence struct {
-	File  string `json:"file"`
-	Line  int64  `json:"line"`
+	File string `json:"file"`
+	Line int64  `json:"line"`
+	// Index is the event's position among the events of the record at
+	// Line (an EventList, an export page), counted from 1; absent when
+	// the record is the event.
+	Index int    `json:"index,omitempty"`
 	Stage string `json:"stage,omitempty"`
+}
+
+// Place renders the location as file:line, or file:line#index inside a
+// record that holds several events.
+func (e Evidence) Place() string {
+	s := e.File + ":" + strconv.FormatInt(e.Line, 10)
+	if e.Index > 0 {
+		s += "#" + strconv.Itoa(e.Index)
+	}
+	return s
 }

@@ -32,6 +32,7 @@ type GuideData struct {
 	Command       string // the exec'd argv, shell-quoted for reading
 	Interactive   bool   // a TTY and stdin were requested
 	TTY, Stdin    bool
+	StreamsKnown  bool // the log records which streams were attached
 	Time          string
 	Duration      string
 	Ongoing       bool
@@ -161,6 +162,7 @@ func guideData(f *Finding, byID map[string]*Finding, inputs []string) GuideData 
 		}
 	}
 	if f.Exec != nil {
+		d.StreamsKnown = true
 		d.TTY, d.Stdin = f.Exec.TTY, f.Exec.Stdin
 		d.Interactive = f.Exec.TTY && f.Exec.Stdin
 	}
@@ -212,6 +214,7 @@ func GenericGuide(r *rules.Rule) string {
 		Rule: r.Name, User: "<user>", SourceIP: "<source-ip>", SourceIPs: "<source-ip>", UserAgent: "<user-agent>",
 		Namespace: "<namespace>", Pod: "<pod>", Container: "<container>", ContainerID: "<container-id>", Node: "<node>",
 		Command: "<command>", Time: "<time>", Process: "<process>", EntryLeaderID: "<entry-leader-id>", Inputs: "<logs>",
+		StreamsKnown: true,
 	}
 	var b bytes.Buffer
 	if err := t.Execute(&b, d); err != nil {

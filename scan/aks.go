@@ -1,0 +1,27 @@
+package scan
+
+import (
+	"github.com/tidwall/gjson"
+)
+
+// AKS diagnostic settings export Kubernetes audit events as records of the
+// categories kube-audit and kube-audit-admin (the latter without get and
+// list, so WebSocket execs are absent there), each carrying the event in
+// properties.log as a JSON string or, from some shippers, an object. Other
+// categories (kube-apiserver, guard, cluster-autoscaler ...) hold plain text
+// there and are skipped.
+var aksAuditCategories = map[string]bool{"kube-audit": true, "kube-audit-admin": true}
+
+// aksRecord reads one record; base is where the wrapper holding it starts
+// in its line.
+func aksRecord(rec []byte, base int, v gjson.Result) Unit {
+	if !v.IsObject() {
+		raw, off := locate(rec, base, v)
+		return Unit{Raw: raw, Offset: off, Problem: "AKS record is not a JSON object"}
+	}
+	cat := v.Get("category").Str
+	if !aksAuditCategories[cat] {
+		return Unit{Offset: base + v.Index, Skip: "AKS " + nonEmptyOr(cat, "uncategorised") + " record"}
+	}
+	return embedded(v.Get("properties.log"), base, ShapeAKS)
+}

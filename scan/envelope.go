@@ -1,0 +1,312 @@
+package scan
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/k8sexec/k8sexec/rules"
+	"github.com/tidwall/gjson"
+)
+
+// Unit is one event found in a record: the record itself, or one of the
+// events a wrapper (an EventList, a search response, a cloud log export)
+// holds. Exactly one of Doc, Problem and Skip describes it.
+type Unit struct {
+	Raw   []byte // the event's JSON
+	Doc   rules.Document
+	Shape Shape
+	// Index is the event's 1-based position among the events of its
+	// record, or 0 when the record is the event.
+	Index int
+	// Offset is where the event starts in its record, in bytes (for an
+	// event carried as a JSON string, where the string starts).
+	Offset int
+	// Problem says why the unit could not be evaluated.
+	Problem string
+	// Skip names a record deliberately not evaluated because it is not
+	// an event the rules are about (another log category, a control
+	// message), counted per input.
+	Skip string
+}
+
+// maxWrapDepth bounds how deep wrappers may nest (an array of search
+// responses of ...): real exports nest at most two levels.
+const maxWrapDepth = 4
+
+// Units calls fn for every event in one parsed record, in order. A record
+// that is one event (possibly inside a single-event wrapper such as a Logs
+// Insights row) is one unit with Index 0; the events of a record that holds
+// several (an array, an EventList, an export page) are numbered from 1.
+func Units(rec []byte, fn func(Unit)) {
+	unitsAt(rec, 0, resolver{lastWins: checkJSON(rec).dupKeys}, fn)
+}
+
+// unitsAt is Units for a checked record that starts base bytes into a
+// line; r says how to read keys it repeats.
+func unitsAt(rec []byte, base int, r resolver, fn func(Unit)) {
+	n := 0
+	numbered := func(u Unit) {
+		n++
+		u.Index = n
+		fn(u)
+	}
+	if len(rec) > 0 && rec[0] == '[' {
+		if !holdsObjects(rec) {
+			fn(Unit{Raw: rec, Offset: base, Problem: "a JSON array of values, not of events"})
+			return
+		}
+		eachElement(rec, base, 0, r, numbered)
+		return
+	}
+	w := wrapperOf(rec, r)
+	switch {
+	case w.kind == wrapNone:
+		doc, shape := adapt(rec, r)
+		fn(Unit{Raw: rec, Offset: base, Doc: doc, Shape: shape})
+	case w.single():
+		w.expand(rec, base, fn)
+	default:
+		w.expand(rec, base, numbered)
+	}
+}
+
+// holdsObjects reports whether an array has an object or array element.
+func holdsObjects(rec []byte) bool {
+	found := false
+	gjson.ParseBytes(rec).ForEach(func(_, v gjson.Result) bool {
+		found = v.IsObject() || v.IsArray()
+		return !found
+	})
+	return found
+}
+
+// eachElement emits the events of a JSON array that starts base bytes into
+// its record: its objects, and the events of any wrapper among them.
+func eachElement(rec []byte, base, depth int, r resolver, emit func(Unit)) {
+	gjson.ParseBytes(rec).ForEach(func(_, v gjson.Result) bool {
+		child, off := locate(rec, base, v)
+		switch {
+		case v.IsArray() && depth+1 < maxWrapDepth:
+			eachElement(child, off, depth+1, r, emit)
+		case !v.IsObject():
+			emit(Unit{Raw: child, Offset: off, Problem: "array element is not a JSON object"})
+		default:
+			w := wrapperOf(child, r)
+			if w.kind == wrapNone || depth+1 >= maxWrapDepth {
+				doc, shape := adapt(child, r)
+				emit(Unit{Raw: child, Offset: off, Doc: doc, Shape: shape})
+			} else {
+				w.expand(child, off, emit)
+			}
+		}
+		return true
+	})
+}
+
+// locate returns the bytes of a value parsed out of rec (without copying
+// when gjson located it) and its offset in the outermost record, rec
+// itself starting at base.
+func locate(rec []byte, base int, v gjson.Result) ([]byte, int) {
+	if i := v.Index; i > 0 && i+len(v.Raw) <= len(rec) && string(rec[i:i+len(v.Raw)]) == v.Raw {
+		return rec[i : i+len(v.Raw)], base + i
+	}
+	return []byte(v.Raw), base
+}
+
+// Shapes of wrapped events. Each names where the events came from, so the
+// summary shows at once whether an export was understood.
+const (
+	ShapeEventList      Shape = "audit-eventlist"   // {"kind":"EventList","items":[...]}
+	ShapeSearchResponse Shape = "search-response"   // {"hits":{"hits":[{"_source":...}]}}
+	ShapeEKSCloudWatch  Shape = "eks-cloudwatch"    // aws logs filter-log-events: {"events":[{"message":"<event>"}]}
+	ShapeEKSInsights    Shape = "eks-logs-insights" // Logs Insights rows: {"@message":"<event>"}
+	ShapeEKSFirehose    Shape = "eks-subscription"  // subscription/Firehose: {"messageType":..,"logEvents":[...]}
+	ShapeAKS            Shape = "aks-diagnostic"    // {"records":[{"category":"kube-audit","properties":{"log":..}}]}
+	ShapeGKE            Shape = "gke-audit"         // Cloud Audit Logs LogEntry with a k8s.io protoPayload
+)
+
+type wrapKind int
+
+const (
+	wrapNone wrapKind = iota
+	wrapEventList
+	wrapSearchResponse
+	wrapEKSEvents
+	wrapEKSInsights
+	wrapEKSFirehose
+	wrapAKSRecords
+	wrapAKSRecord
+)
+
+type wrapper struct {
+	kind wrapKind
+	root gjson.Result
+	r    resolver
+}
+
+// single reports whether the wrapper holds exactly one event.
+func (w wrapper) single() bool { return w.kind == wrapEKSInsights || w.kind == wrapAKSRecord }
+
+// wrapperOf recognises a wrapper from the record's top-level keys.
+func wrapperOf(rec []byte, r resolver) wrapper {
+	if bytes.HasPrefix(rec, rawAuditPrefix) {
+		return wrapper{}
+	}
+	root := gjson.ParseBytes(rec)
+	if !root.IsObject() {
+		return wrapper{}
+	}
+	var kind, items, hits, events, logEvents, messageType, records, message, category, properties gjson.Result
+	r.each(root, func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "kind":
+			kind = v
+		case "items":
+			items = v
+		case "hits":
+			hits = v
+		case "events":
+			events = v
+		case "logEvents":
+			logEvents = v
+		case "messageType":
+			messageType = v
+		case "records":
+			records = v
+		case "@message":
+			message = v
+		case "category":
+			category = v
+		case "properties":
+			properties = v
+		}
+		return true
+	})
+	w := wrapper{root: root, r: r}
+	switch {
+	case kind.Str == "EventList" && items.IsArray():
+		w.kind = wrapEventList
+	case hits.IsObject() && hits.Get("hits").IsArray():
+		w.kind = wrapSearchResponse
+	case logEvents.IsArray() && messageType.Exists():
+		w.kind = wrapEKSFirehose
+	case events.IsArray() && isEKSEvent(events.Get("0")):
+		w.kind = wrapEKSEvents
+	case message.Type == gjson.String:
+		w.kind = wrapEKSInsights
+	case records.IsArray():
+		w.kind = wrapAKSRecords
+	case category.Type == gjson.String && properties.IsObject():
+		w.kind = wrapAKSRecord
+	}
+	return w
+}
+
+// expand emits the events of a wrapper that starts base bytes into its
+// record.
+func (w wrapper) expand(rec []byte, base int, emit func(Unit)) {
+	switch w.kind {
+	case wrapEventList:
+		w.each("items", func(v gjson.Result) {
+			child, off := locate(rec, base, v)
+			if !v.IsObject() {
+				emit(Unit{Raw: child, Offset: off, Problem: "EventList item is not a JSON object"})
+				return
+			}
+			doc, shape := adapt(child, w.r)
+			if shape == ShapeRawAudit {
+				shape = ShapeEventList
+			}
+			emit(Unit{Raw: child, Offset: off, Doc: doc, Shape: shape})
+		})
+	case wrapSearchResponse:
+		w.each("hits.hits", func(v gjson.Result) {
+			src := v.Get("_source")
+			if !src.IsObject() {
+				child, off := locate(rec, base, v)
+				emit(Unit{Raw: child, Offset: off, Problem: "search hit without a _source object"})
+				return
+			}
+			// The event is the hit's _source; it is placed where the hit
+			// starts, which is what a reader looks for.
+			_, off := locate(rec, base, v)
+			child, _ := locate(rec, base, src)
+			emit(Unit{Raw: child, Offset: off, Doc: &ecsDoc{root: src, resolver: w.r}, Shape: ShapeSearchResponse})
+		})
+	case wrapEKSEvents:
+		w.each("events", func(v gjson.Result) { emit(embedded(v.Get("message"), base, ShapeEKSCloudWatch)) })
+	case wrapEKSInsights:
+		emit(embedded(w.root.Get("@message"), base, ShapeEKSInsights))
+	case wrapEKSFirehose:
+		if mt := w.root.Get("messageType").Str; mt != "DATA_MESSAGE" {
+			emit(Unit{Offset: base, Skip: "CloudWatch " + nonEmptyOr(mt, "unknown") + " envelope"})
+			return
+		}
+		w.each("logEvents", func(v gjson.Result) { emit(embedded(v.Get("message"), base, ShapeEKSFirehose)) })
+	case wrapAKSRecords:
+		w.each("records", func(v gjson.Result) { emit(aksRecord(rec, base, v)) })
+	case wrapAKSRecord:
+		emit(aksRecord(rec, base, w.root))
+	}
+}
+
+func (w wrapper) each(path string, fn func(gjson.Result)) {
+	w.root.Get(path).ForEach(func(_, v gjson.Result) bool {
+		fn(v)
+		return true
+	})
+}
+
+func nonEmptyOr(s, alt string) string {
+	if s == "" {
+		return alt
+	}
+	return s
+}
+
+// eksTruncated is how CloudWatch Logs ends a message it cut at its size
+// limit (256 KiB).
+const eksTruncated = "[Truncated...]"
+
+// embedded decodes an event carried as a JSON string (EKS messages, AKS
+// log properties) and adapts it. base is where the wrapper starts in its
+// record.
+func embedded(msg gjson.Result, base int, shape Shape) Unit {
+	off := base + msg.Index
+	switch {
+	case !msg.Exists():
+		return Unit{Offset: base, Problem: "record has no message"}
+	case msg.IsObject():
+		raw := []byte(msg.Raw)
+		doc, _ := Adapt(raw) // checks raw for repeated keys
+		return Unit{Raw: raw, Offset: off, Doc: doc, Shape: shape}
+	case msg.Type != gjson.String:
+		return Unit{Offset: off, Problem: "message is not a string or an object"}
+	}
+	text := bytes.TrimSpace([]byte(msg.Str))
+	if len(text) == 0 || text[0] != '{' {
+		// Plain-text lines share the log group with audit events (the
+		// API server's own log, the authenticator): not events.
+		return Unit{Offset: off, Skip: "plain-text message"}
+	}
+	if bytes.HasSuffix(text, []byte(eksTruncated)) {
+		reason := "message cut by CloudWatch Logs (ends in " + eksTruncated + "), not evaluated"
+		if id := gjson.GetBytes(text, "auditID"); id.Type == gjson.String && id.Str != "" {
+			reason += "; auditID " + id.Str
+		}
+		return Unit{Raw: text, Offset: off, Problem: reason}
+	}
+	check := checkJSON(text)
+	switch {
+	case check.deep:
+		return Unit{Raw: text, Offset: off, Problem: fmt.Sprintf("embedded JSON nested deeper than %d levels", maxDepth)}
+	case !check.valid:
+		return Unit{Raw: text, Offset: off, Problem: "embedded event is not valid JSON"}
+	}
+	doc, _ := adapt(text, resolver{lastWins: check.dupKeys})
+	return Unit{Raw: text, Offset: off, Doc: doc, Shape: shape}
+}
+
+func isEKSEvent(v gjson.Result) bool {
+	return v.IsObject() && v.Get("message").Exists() && (v.Get("logStreamName").Exists() || v.Get("timestamp").Exists())
+}

@@ -1,0 +1,438 @@
+package scan
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"sync"
+)
+
+// Layouts of an input, decided from its first non-blank line.
+const (
+	// LayoutLines is one JSON value per line (NDJSON), what kube-apiserver,
+	// Elastic exports and most shippers write.
+	LayoutLines = "lines"
+	// LayoutJSON is whole-file JSON: pretty-printed values one after the
+	// other, or a top-level array of them (gcloud --format=json, jq .,
+	// aws logs ... --output json).
+	LayoutJSON = "json"
+)
+
+// sniffLayout decides how to read an input from the start of its
+// decompressed bytes. A first non-blank line that is a lone "{" or starts
+// with "[" is whole-file JSON; anything else is read line by line (a
+// broken first line stays a broken line, it does not change the layout).
+func sniffLayout(head []byte) string {
+	head = bytes.TrimPrefix(head, utf8BOM)
+	for len(head) > 0 {
+		line := head
+		if i := bytes.IndexByte(head, '\n'); i >= 0 {
+			line, head = head[:i], head[i+1:]
+		} else {
+			head = nil
+		}
+		line = bytes.Trim(line, " \t\r")
+		if len(line) == 0 {
+			continue
+		}
+		if line[0] == '[' || len(line) == 1 && line[0] == '{' {
+			return LayoutJSON
+		}
+		return LayoutLines
+	}
+	return LayoutLines
+}
+
+// Outcomes of jsonSplitter.next besides a complete record.
+const (
+	recordOK       = iota
+	recordBroken   // not valid JSON; reason says why
+	recordOverlong // longer than the limit; its bytes were not kept
+)
+
+// jsonSplitter cuts whole-file JSON into records: every top-level value,
+// or every element of a top-level array. It does not validate grammar, it
+// only tracks strings and bracket depth to find where each value ends;
+// records are validated like lines later. Memory is one read buffer plus
+// the record being assembled, which never grows past the limit.
+type jsonSplitter struct {
+	r    io.Reader
+	buf  []byte
+	pos  int
+	end  int
+	err  error // sticky read error (io.EOF at the end)
+	line int64 // 1-based line of buf[pos]
+	// offset is the decompressed offset of buf[pos].
+	offset int64
+	// inArray is set inside a top-level array: its elements are records.
+	inArray bool
+	started bool
+	// prevNewline remembers whether the previous buffer ended in '\n'.
+	prevNewline bool
+}
+
+func newJSONSplitter(r io.Reader) *jsonSplitter {
+	return &jsonSplitter{r: r, buf: make([]byte, 256<<10), line: 1}
+}
+
+// fill reads more input; it reports false at the end or on an error.
+func (s *jsonSplitter) fill() bool {
+	if s.pos < s.end {
+		return true
+	}
+	if s.err != nil {
+		return false
+	}
+	if s.end > 0 {
+		s.prevNewline = s.buf[s.end-1] == '\n'
+	}
+	s.pos, s.end = 0, 0
+	for s.end == 0 && s.err == nil {
+		s.end, s.err = s.r.Read(s.buf)
+	}
+	return s.end > 0
+}
+
+func (s *jsonSplitter) advance(n int) {
+	s.pos += n
+	s.offset += int64(n)
+}
+
+// record is one value cut from the stream.
+type record struct {
+	data   []byte // the value on one line (newlines outside strings made spaces)
+	line   int64  // line of its first byte
+	offset int64  // decompressed offset of its first byte
+	status int
+	reason string
+	size   int64 // bytes the value spans, for overlong records
+	// newlines are the positions in data of the newlines that were made
+	// spaces, so an event inside the record can be placed on its line.
+	newlines []int32
+}
+
+// next returns the next record, appending its bytes to dst[:0], which it
+// may grow up to limit bytes. ok is false at the end of the stream.
+func (s *jsonSplitter) next(dst []byte, limit int) (rec record, ok bool) {
+	// Skip what separates values: whitespace, and inside a top-level
+	// array the commas and the closing bracket.
+	for {
+		if !s.fill() {
+			return rec, false
+		}
+		c := s.buf[s.pos]
+		switch {
+		case c == '\n':
+			s.newline()
+			continue
+		case c == ' ' || c == '\t' || c == '\r':
+			s.advance(1)
+			continue
+		case !s.started && c == 0xef && s.end-s.pos >= 3 && bytes.Equal(s.buf[s.pos:s.pos+3], utf8BOM):
+			s.advance(3)
+			continue
+		case s.inArray && c == ',':
+			s.advance(1)
+			continue
+		case s.inArray && c == ']':
+			s.inArray = false
+			s.advance(1)
+			continue
+		case !s.started && c == '[':
+			s.started, s.inArray = true, true
+			s.advance(1)
+			continue
+		}
+		break
+	}
+	s.started = true
+	rec.line, rec.offset = s.line, s.offset
+	if c := s.buf[s.pos]; c != '{' && c != '[' {
+		return s.junk(dst, limit, rec), true
+	}
+	return s.value(dst, limit, rec), true
+}
+
+func (s *jsonSplitter) newline() {
+	s.line++
+	s.advance(1)
+}
+
+// value copies one object or array, turning the newlines between its
+// tokens into spaces so the record is one line.
+func (s *jsonSplitter) value(dst []byte, limit int, rec record) record {
+	dst = dst[:0]
+	depth := 0
+	inString, escaped := false, false
+	overlong := false
+	var size int64
+	put := func(b byte) {
+		size++
+		if overlong {
+			return
+		}
+		if len(dst) >= limit {
+			overlong = true
+			return
+		}
+		dst = append(dst, b)
+	}
+	for {
+		if !s.fill() {
+			rec.data, rec.size = dst, size
+			rec.status, rec.reason = recordBroken, "truncated JSON: the input ends inside this value"
+			return rec
+		}
+		c := s.buf[s.pos]
+		switch {
+		case inString:
+			switch {
+			case c == '\n':
+				// JSON strings cannot hold a raw newline: the value is
+				// broken. Skip to the next line that starts a value.
+				rec.data, rec.size = dst, size
+				rec.status, rec.reason = recordBroken, "unterminated string"
+				s.skipToValue()
+				return rec
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			s.advance(1)
+			put(c)
+			continue
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+		case c == '}' || c == ']':
+			depth--
+		case c == '\n':
+			s.line++
+			c = ' '
+			if !overlong {
+				rec.newlines = append(rec.newlines, int32(len(dst)))
+			}
+		case c == '\r':
+			c = ' '
+		}
+		s.advance(1)
+		put(c)
+		if depth == 0 {
+			rec.data, rec.size = dst, size
+			if overlong {
+				rec.status = recordOverlong
+			}
+			return rec
+		}
+	}
+}
+
+// junk collects text that is not a JSON value, up to the next line that
+// starts one, as one broken record.
+func (s *jsonSplitter) junk(dst []byte, limit int, rec record) record {
+	dst = dst[:0]
+	for s.fill() && s.buf[s.pos] != '\n' {
+		if len(dst) < min(limit, 64) {
+			dst = append(dst, s.buf[s.pos])
+		}
+		s.advance(1)
+	}
+	s.skipToValue()
+	rec.data = dst
+	rec.status, rec.reason = recordBroken, ""
+	return rec
+}
+
+// skipToValue discards the rest of the current line and every following
+// line that does not start (after blanks) with '{' or '['. Reading goes on
+// there, still inside the top-level array if there was one.
+func (s *jsonSplitter) skipToValue() {
+	atLineStart := false
+	for s.fill() {
+		c := s.buf[s.pos]
+		switch {
+		case c == '\n':
+			s.newline()
+			atLineStart = true
+			continue
+		case atLineStart && (c == ' ' || c == '\t' || c == '\r'):
+		case atLineStart && (c == '{' || c == '['):
+			return
+		default:
+			atLineStart = false
+		}
+		s.advance(1)
+	}
+}
+
+// lines returns how many lines the stream had so far: a last line without
+// a newline counts.
+func (s *jsonSplitter) lines() int64 {
+	if s.offset > 0 && !s.lastNewline() {
+		return s.line
+	}
+	return s.line - 1
+}
+
+func (s *jsonSplitter) lastNewline() bool {
+	return s.pos > 0 && s.buf[s.pos-1] == '\n' || s.pos == 0 && s.prevNewline
+}
+
+// readErr is the error that ended the stream, or nil at a clean end.
+func (s *jsonSplitter) readErr() error {
+	if s.err == io.EOF {
+		return nil
+	}
+	return s.err
+}
+
+// sniffLimit bounds how much of an input is read ahead to decide its
+// layout.
+const sniffLimit = 64 << 10
+
+// sniff reads the start of the stream, decides its layout, and puts the
+// bytes back in front of the stream (with any read error after them).
+func sniff(s *stream) string {
+	head := make([]byte, 0, 4096)
+	var err error
+	for len(head) < sniffLimit && !layoutDecided(head) {
+		if len(head) == cap(head) {
+			head = append(head, 0)[:len(head)]
+		}
+		var n int
+		n, err = s.Reader.Read(head[len(head):min(cap(head), sniffLimit)])
+		head = head[:len(head)+n]
+		if err != nil {
+			break
+		}
+	}
+	rest := s.Reader
+	if err != nil {
+		rest = errorReader{err}
+	}
+	s.Reader = io.MultiReader(bytes.NewReader(head), rest)
+	return sniffLayout(head)
+}
+
+// layoutDecided reports whether head holds enough to tell the layout: the
+// first non-blank character, and after a '{' the rest of its line.
+func layoutDecided(head []byte) bool {
+	head = bytes.TrimPrefix(head, utf8BOM)
+	i := 0
+	for i < len(head) && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n') {
+		i++
+	}
+	if i == len(head) {
+		return false
+	}
+	if head[i] != '{' {
+		return true
+	}
+	for i++; i < len(head); i++ {
+		switch head[i] {
+		case ' ', '\t', '\r':
+		case '\n':
+			return true
+		default:
+			return true
+		}
+	}
+	return false
+}
+
+type errorReader struct{ err error }
+
+func (r errorReader) Read([]byte) (int, error) { return 0, r.err }
+
+// readJSONChunks cuts whole-file JSON into records and packs them, one per
+// line, into chunks that say where each record started. It reports false
+// when the scan was cancelled.
+func readJSONChunks(ctx context.Context, name string, input int, s *stream, opts Options, pool *sync.Pool, send func(*chunk) bool, end *chunk) bool {
+	sp := newJSONSplitter(s)
+	var scratch []byte
+	var cur *chunk
+	var linesSent, spanStart int64
+	startChunk := func() {
+		bufp := pool.Get().(*[]byte)
+		cur = &chunk{input: input, buf: bufp, data: (*bufp)[:0]}
+	}
+	flush := func() bool {
+		if cur == nil || len(cur.recs) == 0 {
+			return true
+		}
+		lines := sp.lines()
+		cur.lines, linesSent = lines-linesSent, lines
+		cur.span, spanStart = sp.offset-spanStart, sp.offset
+		cur.offset = cur.recs[0].offset
+		cur.rawPos = s.raw.n
+		c := cur
+		cur = nil
+		return send(c)
+	}
+	for {
+		if ctx.Err() != nil {
+			return false
+		}
+		rec, ok := sp.next(scratch, opts.MaxLineSize)
+		if !ok {
+			break
+		}
+		scratch = rec.data[:0]
+		if rec.status == recordOverlong {
+			if !flush() {
+				return false
+			}
+			lines := sp.lines()
+			c := &chunk{input: input, offset: rec.offset, overlong: true, span: sp.offset - spanStart,
+				recs: []recInfo{{line: rec.line, offset: rec.offset}}, lines: lines - linesSent}
+			linesSent, spanStart = lines, sp.offset
+			if !send(c) {
+				return false
+			}
+			continue
+		}
+		info := recInfo{line: rec.line, offset: rec.offset, newlines: rec.newlines}
+		if rec.status == recordBroken {
+			info.broken = rec.reason
+			if info.broken == "" {
+				info.broken = malformedReason(rec.data)
+			}
+		}
+		if cur != nil && len(cur.data)+len(rec.data)+1 > cap(cur.data) {
+			if !flush() {
+				return false
+			}
+		}
+		if cur == nil {
+			startChunk()
+			if len(rec.data)+1 > cap(cur.data) {
+				// A record bigger than a chunk gets a buffer of its own.
+				pool.Put(cur.buf)
+				big := make([]byte, 0, len(rec.data)+1)
+				cur.buf, cur.data = &big, big
+			}
+		}
+		// A record is one line of the chunk. The splitter never leaves a
+		// newline in one (FuzzJSONSplitter checks); should it ever, the
+		// record is broken rather than the chunk's line count.
+		if bytes.IndexByte(rec.data, '\n') >= 0 {
+			rec.data = bytes.ReplaceAll(rec.data, []byte{'\n'}, []byte{' '})
+			info.broken = "unterminated string"
+		}
+		cur.data = append(append(cur.data, rec.data...), '\n')
+		cur.recs = append(cur.recs, info)
+	}
+	if !flush() {
+		return false
+	}
+	end.lines = sp.lines() - linesSent
+	end.span = sp.offset - spanStart
+	if err := sp.readErr(); err != nil {
+		end.err = &ReadError{Input: name, RawOffset: s.raw.n, Offset: sp.offset, Err: err}
+	}
+	return true
+}

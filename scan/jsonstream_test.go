@@ -1,0 +1,185 @@
+package scan
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestSniffLayout(t *testing.T) {
+	tests := []struct{ head, want string }{
+		{"", LayoutLines},
+		{"\n\n  \n", LayoutLines},
+		{execLine + "\n", LayoutLines},
+		{"{\n  \"kind\": \"Event\"\n}\n", LayoutJSON},
+		{"\ufeff{\r\n", LayoutJSON},
+		{"  {  \n", LayoutJSON},
+		{"[\n{}\n]", LayoutJSON},
+		{`[{"a":1},{"a":2}]`, LayoutJSON},
+		{"\n\n[", LayoutJSON},
+		{`{"kind":"Event",`, LayoutLines}, // a broken first line stays a line
+		{"not json\n{\n", LayoutLines},
+	}
+	for _, tc := range tests {
+		if got := sniffLayout([]byte(tc.head)); got != tc.want {
+			t.Errorf("sniffLayout(%q) = %s, want %s", tc.head, got, tc.want)
+		}
+	}
+}
+
+type splitRecord struct {
+	line   int64
+	status int
+	data   string
+}
+
+func splitAll(data string, limit int) ([]splitRecord, int64) {
+	sp := newJSONSplitter(strings.NewReader(data))
+	var out []splitRecord
+	for {
+		rec, ok := sp.next(nil, limit)
+		if !ok {
+			return out, sp.lines()
+		}
+		out = append(out, splitRecord{rec.line, rec.status, string(rec.data)})
+	}
+}
+
+func TestJSONSplitter(t *testing.T) {
+	tests := []struct {
+		name  string
+		in    string
+		want  []splitRecord
+		lines int64
+	}{
+		{"pretty objects", "{\n  \"a\": 1\n}\n{\n  \"b\": \"x\\ny\"\n}\n",
+			[]splitRecord{{1, recordOK, `{   "a": 1 }`}, {4, recordOK, `{   "b": "x\ny" }`}}, 6},
+		{"array of objects", "[\n  {\"a\":1},\n  {\"b\":[1,2]}\n]\n",
+			[]splitRecord{{2, recordOK, `{"a":1}`}, {3, recordOK, `{"b":[1,2]}`}}, 4},
+		{"one-line array", `[{"a":1},{"a":2}]`,
+			[]splitRecord{{1, recordOK, `{"a":1}`}, {1, recordOK, `{"a":2}`}}, 1},
+		{"braces in strings", "{\"a\":\"}{][\\\"\"}\n",
+			[]splitRecord{{1, recordOK, `{"a":"}{][\""}`}}, 1},
+		{"truncated at the end", "{\n  \"a\": [1,\n",
+			[]splitRecord{{1, recordBroken, `{   "a": [1, `}}, 2},
+		{"raw newline in a string", "{\n \"a\": \"x\n\"}\n{\"b\":1}\n",
+			[]splitRecord{{1, recordBroken, `{  "a": "x`}, {4, recordOK, `{"b":1}`}}, 4},
+		{"junk between values", "{\"a\":1}\nhello\nworld\n  {\"b\":2}",
+			[]splitRecord{{1, recordOK, `{"a":1}`}, {2, recordBroken, `hello`}, {4, recordOK, `{"b":2}`}}, 4},
+		{"BOM and CRLF", "\ufeff{\r\n  \"a\": 1\r\n}\r\n",
+			[]splitRecord{{1, recordOK, `{    "a": 1  }`}}, 3},
+		{"values after an array", "[{\"a\":1}]\n{\"b\":2}\n",
+			[]splitRecord{{1, recordOK, `{"a":1}`}, {2, recordOK, `{"b":2}`}}, 2},
+		{"empty", "", nil, 0},
+		{"only an empty array", "[\n]\n", nil, 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, lines := splitAll(tc.in, 1<<20)
+			if len(got) != len(tc.want) {
+				t.Fatalf("records %+v, want %+v", got, tc.want)
+			}
+			for i := range got {
+				if got[i] != tc.want[i] {
+					t.Errorf("record %d: %+v, want %+v", i, got[i], tc.want[i])
+				}
+			}
+			if lines != tc.lines {
+				t.Errorf("lines %d, want %d", lines, tc.lines)
+			}
+		})
+	}
+}
+
+func TestJSONSplitterLimit(t *testing.T) {
+	in := "[\n" + `{"a":"` + strings.Repeat("x", 5000) + `"},` + "\n" + `{"b":1}` + "\n]\n"
+	got, lines := splitAll(in, 1000)
+	if len(got) != 2 || got[0].status != recordOverlong || len(got[0].data) > 1000 || got[1].data != `{"b":1}` || got[1].line != 3 || lines != 4 {
+		t.Errorf("records %.100v, lines %d", got, lines)
+	}
+}
+
+// FuzzJSONSplitter: the splitter never fails, counts lines like the
+// line reader, and cuts a stream of valid values (or one array of them)
+// into exactly those values.
+func FuzzJSONSplitter(f *testing.F) {
+	for _, s := range []string{"{\n}\n[\n]", "[{\"a\":1},\n{\"b\":[{}]}]", "{\"a\":\"\\\"}\"}{}", "{\n\"a\n", "x\n{}\n", "[1,2]\n{}"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sp := newJSONSplitter(bytes.NewReader(data))
+		var recs [][]byte
+		allOK := true
+		for {
+			rec, ok := sp.next(nil, 1<<20)
+			if !ok {
+				break
+			}
+			if bytes.IndexByte(rec.data, '\n') >= 0 {
+				t.Fatalf("record %q holds a newline", rec.data)
+			}
+			if rec.status != recordOK {
+				allOK = false
+			} else if c := rec.data[0]; c != '{' && c != '[' {
+				t.Fatalf("record %q does not start a value", rec.data)
+			}
+			recs = append(recs, bytes.Clone(rec.data))
+		}
+		wantLines := int64(bytes.Count(data, []byte("\n")))
+		if len(data) > 0 && data[len(data)-1] != '\n' {
+			wantLines++
+		}
+		if sp.lines() != wantLines {
+			t.Fatalf("lines %d, want %d", sp.lines(), wantLines)
+		}
+		values, ok := decodeValues(data)
+		if !ok || !allOK {
+			return
+		}
+		if len(values) != len(recs) {
+			t.Fatalf("%d records, %d values in %q", len(recs), len(values), data)
+		}
+		for i := range recs {
+			var a, b bytes.Buffer
+			if json.Compact(&a, recs[i]) != nil || json.Compact(&b, values[i]) != nil || a.String() != b.String() {
+				t.Fatalf("record %d is %q, value %q", i, recs[i], values[i])
+			}
+		}
+	})
+}
+
+// decodeValues reads a stream of objects and arrays; a stream that is one
+// array (first thing) gives its elements, which must be objects or arrays.
+func decodeValues(data []byte) ([][]byte, bool) {
+	data = bytes.TrimPrefix(data, utf8BOM)
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var out [][]byte
+	first := true
+	for dec.More() {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, false
+		}
+		if len(raw) == 0 || raw[0] != '{' && raw[0] != '[' {
+			return nil, false
+		}
+		if first && raw[0] == '[' {
+			var elems []json.RawMessage
+			if json.Unmarshal(raw, &elems) != nil {
+				return nil, false
+			}
+			for _, e := range elems {
+				if e[0] != '{' && e[0] != '[' {
+					return nil, false
+				}
+				out = append(out, e)
+			}
+		} else {
+			out = append(out, raw)
+		}
+		first = false
+	}
+	_, err := dec.Token()
+	return out, err != nil
+}

@@ -1,0 +1,187 @@
+package scan
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/k8sexec/k8sexec/rules"
+)
+
+// The execs of testdata/wrapped/base.log (see EXPECTED.md, "Wrapped
+// shapes"): the auditID and stage of every matching event, in order.
+const (
+	auditA = "7c1e4b9a-3f52-4d8e-a6b1-2e9d0f4c7a35"
+	auditB = "3a8f6d21-b7c4-4e09-9d35-c1f2a8e64b70"
+	auditC = "e52b9c07-1d6a-4f83-b2e9-5a7c30d8f146"
+	auditD = "9d04f7e3-6c28-4b51-8a9f-d3e1b6c2a078"
+)
+
+var wrappedMatches = []string{
+	auditA + " ResponseStarted R1",
+	auditB + " ResponseStarted R1",
+	auditB + " ResponseComplete R1",
+	auditC + " ResponseStarted R3",
+	auditC + " ResponseComplete R3",
+	auditA + " ResponseComplete R1",
+}
+
+// TestWrappedShapes: every export of base.log's events gives the same
+// matches, each located where the event is in that file, and the summary
+// names the shape.
+func TestWrappedShapes(t *testing.T) {
+	rs := builtinRules(t)
+	tests := []struct {
+		file   string
+		layout string
+		shape  Shape
+		at     []string // line#index of each match
+		skips  map[string]int64
+	}{
+		{"base.log", LayoutLines, ShapeRawAudit, []string{"4#0", "5#0", "6#0", "9#0", "11#0", "12#0"}, nil},
+		{"eventlist.json", LayoutLines, ShapeEventList, []string{"1#4", "1#5", "1#6", "1#9", "1#11", "1#12"}, nil},
+		{"eventlist_pretty.json", LayoutJSON, ShapeEventList, []string{"111#4", "149#5", "205#6", "334#9", "415#11", "452#12"}, nil},
+		{"array.json", LayoutJSON, ShapeRawAudit, []string{"5#0", "6#0", "7#0", "10#0", "12#0", "13#0"}, nil},
+		{"pretty.json", LayoutJSON, ShapeRawAudit, []string{"106#0", "144#0", "200#0", "329#0", "410#0", "447#0"}, nil},
+		{"search_hits.ndjson", LayoutLines, ShapeSearchHit, []string{"4#0", "5#0", "6#0", "9#0", "11#0", "12#0"}, nil},
+		{"search_response.json", LayoutJSON, ShapeSearchResponse, []string{"171#4", "232#5", "311#6", "467#9", "571#11", "611#12"}, nil},
+		{"eks_filter_log_events.json", LayoutJSON, ShapeEKSCloudWatch, []string{"27#4", "34#5", "41#6", "62#9", "76#11", "83#12"}, nil},
+		{"eks_insights.ndjson", LayoutLines, ShapeEKSInsights, []string{"4#0", "5#0", "6#0", "9#0", "11#0", "12#0"}, nil},
+		{"eks_firehose.json", LayoutLines, ShapeEKSFirehose, []string{"1#4", "1#5", "1#6", "1#9", "1#11", "1#12"}, nil},
+		{"eks_firehose.json.gz", LayoutLines, ShapeEKSFirehose, []string{"1#4", "1#5", "1#6", "1#9", "1#11", "1#12"}, nil},
+		{"aks_records.json", LayoutLines, ShapeAKS, []string{"1#6", "1#7", "1#8", "1#11", "1#13", "1#14"},
+			map[string]int64{"AKS kube-apiserver record": 1, "AKS guard record": 1}},
+		{"aks_lines.ndjson", LayoutLines, ShapeAKS, []string{"6#0", "7#0", "8#0", "11#0", "13#0", "14#0"},
+			map[string]int64{"AKS kube-apiserver record": 1, "AKS guard record": 1}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			for _, noPrefilter := range []bool{false, true} {
+				for _, chunk := range []int{0, 200} {
+					path := filepath.Join(fixtureRoot, "wrapped", tc.file)
+					res := mustScan(t, []Input{{Name: path}}, Options{Rules: rs, NoPrefilter: noPrefilter, ChunkSize: chunk, ParseFirst: DefaultParseFirst})
+					checkInvariants(t, res)
+					st := res.Inputs[0]
+					where := fmt.Sprintf("noPrefilter=%v chunk=%d", noPrefilter, chunk)
+					if st.Err != nil || st.Malformed != 0 || st.Overlong != 0 || len(res.Problems) != 0 {
+						t.Fatalf("%s: err %v, malformed %d, overlong %d, problems %v", where, st.Err, st.Malformed, st.Overlong, res.Problems)
+					}
+					if st.Layout != tc.layout {
+						t.Errorf("%s: layout %s, want %s", where, st.Layout, tc.layout)
+					}
+					if st.Events != 12 || st.Shapes[tc.shape] != 12 {
+						t.Errorf("%s: %d events, shapes %v; want 12 of %s", where, st.Events, st.Shapes, tc.shape)
+					}
+					if !mapsEqual(st.SkipReasons, tc.skips) {
+						t.Errorf("%s: skipped %v, want %v", where, st.SkipReasons, tc.skips)
+					}
+					got, at := describeMatches(res, rs)
+					if !slices.Equal(got, wrappedMatches) {
+						t.Errorf("%s: matches\n%s\nwant\n%s", where, strings.Join(got, "\n"), strings.Join(wrappedMatches, "\n"))
+					}
+					if !slices.Equal(at, tc.at) {
+						t.Errorf("%s: matches at %v, want %v", where, at, tc.at)
+					}
+				}
+			}
+		})
+	}
+}
+
+func mapsEqual(a, b map[string]int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+var (
+	fAuditIDTest = rules.NewField("kubernetes.audit.auditID")
+	fStageTest   = rules.NewField("kubernetes.audit.stage")
+)
+
+// describeMatches renders each rule match as "auditID stage rule" and its
+// place as "line#index".
+func describeMatches(res *Result, rs []*rules.Rule) (matches, at []string) {
+	for _, ev := range res.Events {
+		for _, ri := range ev.Rules {
+			id := rules.First(ev.Doc, fAuditIDTest).Str
+			stage := rules.First(ev.Doc, fStageTest).Str
+			matches = append(matches, strings.TrimSpace(id+" "+stage)+" "+ruleName(rs[ri]))
+			at = append(at, fmt.Sprintf("%d#%d", ev.Line, ev.Index))
+		}
+	}
+	return matches, at
+}
+
+// TestGKEShapes: GKE's Cloud Audit Logs entries run the same rules through
+// the GKE adapter; GKE records no stage, so only one entry per request.
+func TestGKEShapes(t *testing.T) {
+	rs := builtinRules(t)
+	want := []string{auditA + " R1", auditB + " R1", auditC + " R3"}
+	for file, at := range map[string][]string{
+		"gke_lines.ndjson": {"2#0", "3#0", "5#0"},
+		"gke_array.json":   {"49#0", "97#0", "192#0"},
+	} {
+		t.Run(file, func(t *testing.T) {
+			res := mustScan(t, []Input{{Name: filepath.Join(fixtureRoot, "wrapped", file)}}, Options{Rules: rs, ParseFirst: DefaultParseFirst})
+			checkInvariants(t, res)
+			st := res.Inputs[0]
+			if st.Events != 6 || st.Shapes[ShapeGKE] != 6 || st.Malformed != 0 {
+				t.Errorf("events %d shapes %v malformed %d", st.Events, st.Shapes, st.Malformed)
+			}
+			var got []string
+			for _, ev := range res.Events {
+				for _, ri := range ev.Rules {
+					got = append(got, rules.First(ev.Doc, fAuditIDTest).Str+" "+ruleName(rs[ri]))
+				}
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("matches %v, want %v (the audit ID is GKE's operation.id)", got, want)
+			}
+			_, places := describeMatches(res, rs)
+			if !slices.Equal(places, at) {
+				t.Errorf("at %v, want %v", places, at)
+			}
+			for _, ev := range res.Events {
+				for field, val := range map[string]string{
+					"kubernetes.audit.objectRef.resource":    "pods",
+					"kubernetes.audit.objectRef.subresource": "exec",
+					"orchestrator.cluster.name":              "prod-euw1",
+					"event.dataset":                          "kubernetes.audit_logs",
+				} {
+					if got := rules.First(ev.Doc, rules.NewField(field)).Str; got != val {
+						t.Errorf("line %d: %s = %q, want %q", ev.Line, field, got, val)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestEKSTruncated: a message CloudWatch cut is reported with the auditID
+// it still shows, and the events beside it are evaluated.
+func TestEKSTruncated(t *testing.T) {
+	rs := builtinRules(t)
+	res := mustScan(t, []Input{{Name: filepath.Join(fixtureRoot, "broken", "eks_truncated.json")}}, Options{Rules: rs})
+	checkInvariants(t, res)
+	st := res.Inputs[0]
+	got, at := describeMatches(res, rs)
+	if !slices.Equal(got, []string{auditB + " ResponseStarted R1"}) || !slices.Equal(at, []string{"1#1"}) {
+		t.Errorf("matches %v at %v", got, at)
+	}
+	if st.Events != 2 || st.Malformed != 1 || len(res.Problems) != 1 {
+		t.Fatalf("events %d malformed %d problems %v", st.Events, st.Malformed, res.Problems)
+	}
+	p := res.Problems[0]
+	if p.Line != 1 || p.Index != 2 || !strings.Contains(p.Reason, "[Truncated...]") || !strings.Contains(p.Reason, auditA) {
+		t.Errorf("problem %+v", p)
+	}
+}

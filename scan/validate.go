@@ -1,0 +1,363 @@
+package scan
+
+import (
+	"encoding/binary"
+	"unicode/utf8"
+
+	"github.com/k8sexec/k8sexec/rules"
+)
+
+// jsonCheck is what checkJSON learns about a JSON text in one pass.
+type jsonCheck struct {
+	valid bool
+	// deep: nesting goes past maxDepth (the text is not valid for us).
+	deep bool
+	// dupKeys: some object repeats a key. Elastic's agent decodes raw
+	// logs with Go's encoding/json, where the last occurrence wins, so
+	// documents with repeated keys are read that way.
+	dupKeys bool
+}
+
+// checkJSON validates one JSON text (RFC 8259; strings are not checked for
+// valid UTF-8, which decoders replace) without recursion, so no input can
+// exhaust the stack, and notes repeated object keys on the way.
+func checkJSON(b []byte) jsonCheck {
+	var c jsonChecker
+	return c.check(b)
+}
+
+// jsonChecker keeps checkJSON's working memory between calls.
+type jsonChecker struct {
+	stack []byte // '{' or '[' per open container
+	keys  keySets
+}
+
+func (jc *jsonChecker) check(b []byte) jsonCheck {
+	var res jsonCheck
+	stack := jc.stack[:0]
+	keys := &jc.keys
+	keys.reset()
+	defer func() { jc.stack = stack[:0] }()
+	const (
+		stValue = iota
+		stAfterValue
+		stKeyOrEnd
+		stKey
+	)
+	i := skipSpace(b, 0)
+	state := stValue
+	for {
+		switch state {
+		case stValue:
+			if i >= len(b) {
+				return res
+			}
+			switch c := b[i]; {
+			case c == '{' || c == '[':
+				if len(stack) == maxDepth {
+					res.deep = true
+					return res
+				}
+				stack = append(stack, c)
+				i = skipSpace(b, i+1)
+				if c == '{' {
+					keys.push()
+					state = stKeyOrEnd
+				} else if i < len(b) && b[i] == ']' {
+					stack = stack[:len(stack)-1]
+					i++
+					state = stAfterValue
+				}
+				continue
+			case c == '"':
+				end, _, ok := scanJSONString(b, i)
+				if !ok {
+					return res
+				}
+				i = end
+			case c == 't':
+				if !hasWord(b, i, "true") {
+					return res
+				}
+				i += 4
+			case c == 'f':
+				if !hasWord(b, i, "false") {
+					return res
+				}
+				i += 5
+			case c == 'n':
+				if !hasWord(b, i, "null") {
+					return res
+				}
+				i += 4
+			case c == '-' || c >= '0' && c <= '9':
+				end, ok := scanNumber(b, i)
+				if !ok {
+					return res
+				}
+				i = end
+			default:
+				return res
+			}
+			state = stAfterValue
+		case stAfterValue:
+			i = skipSpace(b, i)
+			if len(stack) == 0 {
+				res.valid = i == len(b)
+				return res
+			}
+			if i >= len(b) {
+				return res
+			}
+			top := stack[len(stack)-1]
+			switch {
+			case b[i] == ',':
+				i = skipSpace(b, i+1)
+				if top == '{' {
+					state = stKey
+				} else {
+					state = stValue
+				}
+			case top == '{' && b[i] == '}' || top == '[' && b[i] == ']':
+				if top == '{' {
+					keys.pop()
+				}
+				stack = stack[:len(stack)-1]
+				i++
+			default:
+				return res
+			}
+		case stKeyOrEnd:
+			if i < len(b) && b[i] == '}' {
+				keys.pop()
+				stack = stack[:len(stack)-1]
+				i++
+				state = stAfterValue
+				continue
+			}
+			state = stKey
+		case stKey:
+			if i >= len(b) || b[i] != '"' {
+				return res
+			}
+			end, escaped, ok := scanJSONString(b, i)
+			if !ok {
+				return res
+			}
+			if keys.add(keyHash(b[i+1:end-1], escaped)) {
+				res.dupKeys = true
+			}
+			i = skipSpace(b, end)
+			if i >= len(b) || b[i] != ':' {
+				return res
+			}
+			i = skipSpace(b, i+1)
+			state = stValue
+		}
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+func hasWord(b []byte, i int, w string) bool {
+	return len(b)-i >= len(w) && string(b[i:i+len(w)]) == w
+}
+
+// scanJSONString checks the string starting at the quote b[i] and returns the
+// offset after its closing quote, and whether it holds escapes.
+func scanJSONString(b []byte, i int) (end int, escaped, ok bool) {
+	for j := i + 1; j < len(b); j++ {
+		// Most bytes of a string are ordinary: skip them eight at a time,
+		// then one by one.
+		for j+8 <= len(b) && !specialInWord(binary.LittleEndian.Uint64(b[j:])) {
+			j += 8
+		}
+		for j < len(b) && plainStringByte[b[j]] {
+			j++
+		}
+		if j >= len(b) {
+			break
+		}
+		switch c := b[j]; {
+		case c == '"':
+			return j + 1, escaped, true
+		case c == '\\':
+			escaped = true
+			j++
+			if j >= len(b) {
+				return 0, false, false
+			}
+			switch b[j] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				if len(b)-j < 5 || !isHex(b[j+1]) || !isHex(b[j+2]) || !isHex(b[j+3]) || !isHex(b[j+4]) {
+					return 0, false, false
+				}
+				j += 4
+			default:
+				return 0, false, false
+			}
+		case c < 0x20:
+			return 0, false, false
+		}
+	}
+	return 0, false, false
+}
+
+// specialInWord reports whether one of eight bytes is a quote, a backslash
+// or a control character (the SWAR tests from "Bit Twiddling Hacks").
+func specialInWord(x uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	less := (x - ones*0x20) &^ x & highs
+	quote := (x ^ ones*'"' - ones) &^ (x ^ ones*'"') & highs
+	backslash := (x ^ ones*'\\' - ones) &^ (x ^ ones*'\\') & highs
+	return less|quote|backslash != 0
+}
+
+// plainStringByte marks the bytes that need no attention inside a string.
+var plainStringByte = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+// scanNumber checks -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?.
+func scanNumber(b []byte, i int) (int, bool) {
+	if b[i] == '-' {
+		i++
+	}
+	digits := func() bool {
+		start := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		return i > start
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case !digits():
+		return 0, false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if !digits() {
+			return 0, false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if !digits() {
+			return 0, false
+		}
+	}
+	return i, true
+}
+
+// keyHash hashes an object key as decoders see it: "\u0076erb" is "verb".
+// It reads only the length and the first and last eight bytes: a collision
+// merely sends the document down the slower last-key-wins path.
+func keyHash(raw []byte, escaped bool) uint64 {
+	if escaped {
+		raw = []byte(unquoteKey(raw))
+	}
+	var head, tail uint64
+	if len(raw) >= 8 {
+		head = binary.LittleEndian.Uint64(raw)
+		tail = binary.LittleEndian.Uint64(raw[len(raw)-8:])
+	} else {
+		for i, c := range raw {
+			head |= uint64(c) << (8 * i)
+		}
+	}
+	h := (head ^ uint64(len(raw))*0x9e3779b97f4a7c15) * 0xff51afd7ed558ccd
+	return (h ^ tail ^ h>>29) * 0xc4ceb9fe1a85ec53
+}
+
+// unquoteKey decodes the escapes of a valid JSON string body.
+func unquoteKey(raw []byte) string {
+	out := make([]rune, 0, len(raw))
+	for i := 0; i < len(raw); {
+		if raw[i] != '\\' {
+			r, size := utf8.DecodeRune(raw[i:])
+			out = append(out, r)
+			i += size
+			continue
+		}
+		r, size := rules.DecodeEscape(raw[i:])
+		if size == 0 {
+			size = 1 // not reached for a valid string
+		}
+		out = append(out, r)
+		i += size
+	}
+	return string(out)
+}
+
+// keySets remembers the keys of every open object. A hash collision only
+// makes a document take the slower last-key-wins path, whose lookups
+// compare the keys themselves.
+type keySets struct {
+	hashes []uint64
+	starts []int
+	big    map[int]map[uint64]bool // objects with many keys, by level
+}
+
+const keySetLinear = 32
+
+func (k *keySets) push() { k.starts = append(k.starts, len(k.hashes)) }
+
+func (k *keySets) reset() {
+	k.hashes, k.starts = k.hashes[:0], k.starts[:0]
+	clear(k.big)
+}
+
+func (k *keySets) pop() {
+	level := len(k.starts) - 1
+	k.hashes = k.hashes[:k.starts[level]]
+	k.starts = k.starts[:level]
+	delete(k.big, level)
+}
+
+// add records a key of the innermost object and reports whether it was
+// already there.
+func (k *keySets) add(h uint64) bool {
+	level := len(k.starts) - 1
+	if set := k.big[level]; set != nil {
+		dup := set[h]
+		set[h] = true
+		return dup
+	}
+	mine := k.hashes[k.starts[level]:]
+	for _, x := range mine {
+		if x == h {
+			return true
+		}
+	}
+	if len(mine) < keySetLinear {
+		k.hashes = append(k.hashes, h)
+		return false
+	}
+	if k.big == nil {
+		k.big = map[int]map[uint64]bool{}
+	}
+	set := map[uint64]bool{h: true}
+	for _, x := range mine {
+		set[x] = true
+	}
+	k.big[level] = set
+	return false
+}
