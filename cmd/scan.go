@@ -21,6 +21,7 @@ import (
 
 type scanOptions struct {
 	rules         ruleFlags
+	filter        filterFlags
 	format        string
 	output        string
 	color         string
@@ -63,6 +64,7 @@ input that could not be read completely (the report is still written), 130 inter
 	}
 	f := c.Flags()
 	o.rules.register(c)
+	o.filter.register(c)
 	f.StringVarP(&o.format, "format", "f", "table", "output format: "+strings.Join(report.Formats, ", "))
 	f.StringVarP(&o.output, "output", "o", "", "write the report to this file instead of stdout")
 	f.StringVar(&o.color, "color", "auto", "colour the table: auto, always, never (auto honours NO_COLOR)")
@@ -186,7 +188,8 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 		defer baselineFile.Close()
 	}
 
-	inputs, expandErrs := scan.Expand(args)
+	x := o.filter.expand(args, warn)
+	inputs, expandErrs := x.Inputs, x.Errors
 	opts := scan.Options{
 		Rules:       set.Rules,
 		Selectors:   []scan.Selector{{Name: "exec stages", Expr: triage.ContextQuery()}},

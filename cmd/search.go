@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/k8sexec/k8sexec/report"
@@ -12,6 +13,7 @@ import (
 )
 
 type searchOptions struct {
+	filter      filterFlags
 	format      string
 	count       bool
 	limit       int
@@ -46,6 +48,7 @@ Exit codes (like grep): 0 events matched, 1 none matched, 2 error.`,
 		},
 	}
 	f := c.Flags()
+	o.filter.register(c)
 	f.StringVarP(&o.format, "format", "f", "table", "output format: "+strings.Join(report.EventFormats, ", "))
 	f.BoolVarP(&o.count, "count", "c", false, "print only the number of matching events")
 	f.IntVarP(&o.limit, "limit", "n", 0, "print at most this many events (0: all)")
@@ -77,7 +80,12 @@ func runSearch(c *cobra.Command, e *env, o *searchOptions, query string, paths [
 		}
 		paths = []string{scan.Stdin}
 	}
-	inputs, expandErrs := scan.Expand(paths)
+	var warn io.Writer = e.stderr
+	if o.quiet {
+		warn = nil
+	}
+	x := o.filter.expand(paths, warn)
+	inputs, expandErrs := x.Inputs, x.Errors
 	for _, err := range expandErrs {
 		fmt.Fprintf(e.stderr, "k8sexec: %s\n", report.Clean(err.Error()))
 	}

@@ -463,7 +463,16 @@ func produce(ctx context.Context, inputs []Input, opts Options, pool *sync.Pool,
 			continue
 		}
 		end.compression = s.compression
-		end.layout = sniff(s)
+		end.layout, err = sniff(s)
+		if err != nil {
+			end.err = fmt.Errorf("%s: %w", in.Name, err)
+			end.rawBytes = s.raw.n
+			s.close()
+			if !send(end) {
+				return
+			}
+			continue
+		}
 		read := readChunks
 		if end.layout == LayoutJSON {
 			read = readJSONChunks

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -21,58 +19,6 @@ type Input struct {
 	// Name is the path as the user gave it (or found it under a folder), or
 	// "-" for standard input. Findings cite it.
 	Name string
-}
-
-// Expand turns command-line paths into inputs: files as they are, folders
-// walked recursively in lexical order (regular files only), and "-" for
-// standard input. Paths that cannot be read are returned as errors beside
-// the inputs that can, so one bad path does not stop the scan.
-func Expand(paths []string) ([]Input, []error) {
-	var inputs []Input
-	var errs []error
-	for _, p := range paths {
-		if p == Stdin {
-			inputs = append(inputs, Input{Name: Stdin})
-			continue
-		}
-		info, err := os.Stat(p)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if !info.IsDir() {
-			inputs = append(inputs, Input{Name: p})
-			continue
-		}
-		var found []Input
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				errs = append(errs, err)
-				if d != nil && d.IsDir() && path != p {
-					return fs.SkipDir
-				}
-				return nil
-			}
-			if d.Type().IsRegular() {
-				found = append(found, Input{Name: path})
-			} else if d.Type()&fs.ModeSymlink != 0 {
-				// A symlink to a file is scanned; one to a folder is not
-				// followed, which also rules out loops.
-				if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
-					found = append(found, Input{Name: path})
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			errs = append(errs, err)
-		}
-		if len(found) == 0 && err == nil {
-			errs = append(errs, fmt.Errorf("%s: folder holds no files", p))
-		}
-		inputs = append(inputs, found...)
-	}
-	return inputs, errs
 }
 
 // Compression of an input, detected from its first bytes.

@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"archive/tar"
 	"bytes"
 	"compress/gzip"
 	"errors"
@@ -91,9 +92,15 @@ func TestExpandFolder(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	inputs, errs := Expand([]string{root})
+	x := Expand([]string{root}, Filter{})
+	inputs, errs := x.Inputs, x.Errors
 	if len(errs) != 0 {
 		t.Errorf("errors: %v", errs)
+	}
+	// The loop back to root is reported, not followed; the folder symlink
+	// leading out of the tree is followed.
+	if w := x.Warnings; len(w) != 1 || !errors.Is(w[0], ErrSymlinkLoop) || !strings.Contains(w[0].Error(), filepath.Join(root, "a", "loop")) {
+		t.Errorf("warnings: %v, want the loop at a/loop", w)
 	}
 	want := []string{
 		filepath.Join(root, "A.log"),
@@ -101,6 +108,7 @@ func TestExpandFolder(t *testing.T) {
 		filepath.Join(root, "a", "z.log.gz"),
 		filepath.Join(root, "b.log"),
 		filepath.Join(root, "c", ".hidden"),
+		filepath.Join(root, "link-to-dir", "in-linked-dir.log"),
 		filepath.Join(root, "link-to-file.log"),
 	}
 	if got := inputNames(inputs); !slices.Equal(got, want) {
@@ -109,7 +117,8 @@ func TestExpandFolder(t *testing.T) {
 
 	// Files and "-" are kept as given, in the order given, around folders.
 	single := filepath.Join(outside, "linked.log")
-	inputs, errs = Expand([]string{single, Stdin, root, single})
+	x = Expand([]string{single, Stdin, root, single}, Filter{})
+	inputs, errs = x.Inputs, x.Errors
 	if len(errs) != 0 {
 		t.Errorf("errors: %v", errs)
 	}
@@ -117,6 +126,42 @@ func TestExpandFolder(t *testing.T) {
 	if len(got) != len(want)+3 || got[0] != single || got[1] != Stdin || got[len(got)-1] != single ||
 		!slices.Equal(got[2:len(got)-1], want) {
 		t.Errorf("Expand = %q", got)
+	}
+}
+
+func TestExpandFilter(t *testing.T) {
+	root := t.TempDir()
+	for _, name := range []string{"audit.log", "audit-2026-11-20.log.gz", "notes.md", "kube/apiserver/audit.log", "kube/apiserver/README", "pods/web/0.log"} {
+		writeFile(t, filepath.Join(root, name), []byte("{}\n"))
+	}
+	tests := []struct {
+		filter   Filter
+		want     []string
+		excluded int
+	}{
+		{Filter{}, []string{"audit-2026-11-20.log.gz", "audit.log", "kube/apiserver/README", "kube/apiserver/audit.log", "notes.md", "pods/web/0.log"}, 0},
+		{Filter{Include: []string{"*.log", "*.log.gz"}}, []string{"audit-2026-11-20.log.gz", "audit.log", "kube/apiserver/audit.log", "pods/web/0.log"}, 2},
+		{Filter{Exclude: []string{"*.md", "README"}}, []string{"audit-2026-11-20.log.gz", "audit.log", "kube/apiserver/audit.log", "pods/web/0.log"}, 2},
+		{Filter{Include: []string{"kube/**"}}, []string{"kube/apiserver/README", "kube/apiserver/audit.log"}, 4},
+		{Filter{Include: []string{"**/audit*"}}, []string{"audit-2026-11-20.log.gz", "audit.log", "kube/apiserver/audit.log"}, 3},
+		{Filter{Include: []string{"*.log"}, Exclude: []string{"pods/**"}}, []string{"audit.log", "kube/apiserver/audit.log"}, 4},
+		{Filter{Include: []string{"audit-[0-9]*"}}, []string{"audit-2026-11-20.log.gz"}, 5},
+	}
+	for _, tc := range tests {
+		x := Expand([]string{root, filepath.Join(root, "notes.md")}, tc.filter)
+		var got []string
+		for _, in := range x.Inputs {
+			rel, _ := filepath.Rel(root, in.Name)
+			got = append(got, filepath.ToSlash(rel))
+		}
+		// A file named on the command line is read whatever the filter.
+		want := append(slices.Clone(tc.want), "notes.md")
+		if !slices.Equal(got, want) || x.Excluded != tc.excluded || len(x.Errors) != 0 {
+			t.Errorf("%+v: %q excluded %d errors %v; want %q excluded %d", tc.filter, got, x.Excluded, x.Errors, want, tc.excluded)
+		}
+	}
+	if x := Expand([]string{root}, Filter{Include: []string{"[a-"}}); len(x.Errors) != 1 || !strings.Contains(x.Errors[0].Error(), "--include") {
+		t.Errorf("a bad glob: %v", x.Errors)
 	}
 }
 
@@ -129,7 +174,8 @@ func TestExpandErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	inputs, errs := Expand([]string{missing, good, empty})
+	x := Expand([]string{missing, good, empty}, Filter{})
+	inputs, errs := x.Inputs, x.Errors
 	if got := inputNames(inputs); !slices.Equal(got, []string{good}) {
 		t.Errorf("inputs %q, want only %q", got, good)
 	}
@@ -458,6 +504,25 @@ func TestDamageInsideOverlongLine(t *testing.T) {
 		}
 		if st.Lines != 2 || st.Overlong != 1 || re.Offset != st.Bytes || re.Line != 2 {
 			t.Errorf("stats %+v, ReadError %+v", st, re)
+		}
+	}
+}
+
+// TestTarArchive: a tar bundle (here gzip-compressed) is named as such
+// rather than read as a log full of malformed lines.
+func TestTarArchive(t *testing.T) {
+	var tarball bytes.Buffer
+	tw := tar.NewWriter(&tarball)
+	body := []byte(execLine + "\n")
+	if err := tw.WriteHeader(&tar.Header{Name: "audit.log", Mode: 0o644, Size: int64(len(body))}); err != nil {
+		t.Fatal(err)
+	}
+	tw.Write(body)
+	tw.Close()
+	for name, data := range map[string][]byte{"plain": tarball.Bytes(), "gzip": gzipBytes(t, tarball.Bytes())} {
+		res := scanString(t, string(data), Options{Rules: builtinRules(t)})
+		if st := res.Inputs[0]; !errors.Is(st.Err, ErrTarArchive) || st.Malformed != 0 || len(res.Events) != 0 {
+			t.Errorf("%s tar: err %v, malformed %d, events %d", name, st.Err, st.Malformed, len(res.Events))
 		}
 	}
 }

@@ -3,6 +3,7 @@ package scan
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"sync"
 )
@@ -294,12 +295,16 @@ func (s *jsonSplitter) readErr() error {
 // layout.
 const sniffLimit = 64 << 10
 
+// ErrTarArchive is the error for a tar archive (often a .tar.gz bundle of
+// logs): k8sexec reads logs, not archives of them.
+var ErrTarArchive = errors.New("a tar archive, not a log: extract it (tar xzf) and scan the folder")
+
 // sniff reads the start of the stream, decides its layout, and puts the
 // bytes back in front of the stream (with any read error after them).
-func sniff(s *stream) string {
+func sniff(s *stream) (string, error) {
 	head := make([]byte, 0, 4096)
 	var err error
-	for len(head) < sniffLimit && !layoutDecided(head) {
+	for len(head) < sniffLimit && needMore(head) {
 		if len(head) == cap(head) {
 			head = append(head, 0)[:len(head)]
 		}
@@ -310,12 +315,33 @@ func sniff(s *stream) string {
 			break
 		}
 	}
+	if isTar(head) {
+		return "", ErrTarArchive
+	}
 	rest := s.Reader
 	if err != nil {
 		rest = errorReader{err}
 	}
 	s.Reader = io.MultiReader(bytes.NewReader(head), rest)
-	return sniffLayout(head)
+	return sniffLayout(head), nil
+}
+
+// A POSIX tar header holds "ustar" at offset 257.
+const tarMagicEnd = 262
+
+func isTar(head []byte) bool {
+	return len(head) >= tarMagicEnd && string(head[257:262]) == "ustar"
+}
+
+// needMore reports whether the layout, or whether the input is a tar
+// archive, cannot be told from head yet. JSON logs start with a brace, a
+// bracket or blanks; a tar header starts with a file name.
+func needMore(head []byte) bool {
+	if !layoutDecided(head) {
+		return true
+	}
+	mayBeTar := !bytes.ContainsAny(head[:1], "{[ \t\r\n\xef")
+	return mayBeTar && len(head) < tarMagicEnd
 }
 
 // layoutDecided reports whether head holds enough to tell the layout: the

@@ -350,10 +350,10 @@ func TestMaxProblems(t *testing.T) {
 // far less than the line's size.
 func TestOverlongLineMemoryBounded(t *testing.T) {
 	if testing.Short() {
-		t.Skip("reads 50 MiB")
+		t.Skip("reads 100 MiB")
 	}
 	rs := builtinRules(t)
-	const lineSize = 50 << 20
+	const lineSize = 100 << 20
 	for _, tc := range []struct {
 		name     string
 		opts     Options
@@ -397,6 +397,39 @@ func TestOverlongLineMemoryBounded(t *testing.T) {
 				t.Logf("allocated %.1f MiB", float64(alloc)/(1<<20))
 			}
 		})
+	}
+}
+
+// TestOverlongRecordMemoryBounded: in whole-file JSON a 100 MiB value is
+// skipped with memory bounded by the limit, and the values around it are
+// read.
+func TestOverlongRecordMemoryBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reads 100 MiB")
+	}
+	rs := builtinRules(t)
+	const size = 100 << 20
+	in := &lazyLine{
+		prefix: []byte("[\n" + execLine + ",\n" + `{"verb":"create","pad":"`),
+		fill:   'x',
+		n:      size,
+		suffix: []byte(`"},` + "\n" + execLine + "\n]\n"),
+	}
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	res := mustScan(t, []Input{{Name: Stdin}}, Options{Rules: rs, Stdin: in, MaxLineSize: 1 << 20, Workers: 2})
+	runtime.ReadMemStats(&after)
+	checkInvariants(t, res)
+	st := res.Inputs[0]
+	if st.Layout != LayoutJSON || st.Overlong != 1 || st.Events != 2 || st.Lines != 5 {
+		t.Errorf("layout %s overlong %d events %d lines %d, want json 1 2 5", st.Layout, st.Overlong, st.Events, st.Lines)
+	}
+	if got := hits(res, rs, 0); !slices.Equal(got, []string{"2:R1", "4:R1"}) {
+		t.Errorf("matches %v", got)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 24<<20 {
+		t.Errorf("allocated %d MiB for a %d MiB value with a 1 MiB limit", alloc>>20, size>>20)
 	}
 }
 
