@@ -1,7 +1,9 @@
 package scan
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -184,4 +186,52 @@ func TestEKSTruncated(t *testing.T) {
 	if p.Line != 1 || p.Index != 2 || !strings.Contains(p.Reason, "[Truncated...]") || !strings.Contains(p.Reason, auditA) {
 		t.Errorf("problem %+v", p)
 	}
+}
+
+// FuzzUnits: expanding any valid JSON record never fails, every event it
+// yields is valid JSON placed inside the record, indices count up from 1,
+// and every adapter answers field lookups.
+func FuzzUnits(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join(fixtureRoot, "wrapped", "*"))
+	files = append(files, filepath.Join(fixtureRoot, "broken", "eks_truncated.json"))
+	for _, name := range files {
+		data, err := os.ReadFile(name)
+		if err != nil || strings.HasSuffix(name, ".gz") {
+			continue
+		}
+		line, _, _ := strings.Cut(string(data), "\n")
+		if json.Valid([]byte(line)) {
+			f.Add(line, "kubernetes.audit.verb")
+		}
+	}
+	f.Add(`{"records":[{"category":"kube-audit","properties":{"log":"{\"auditID\":\"a\",\"stage\":\"x\"}"}}]}`, "kubernetes.audit.auditID")
+	f.Add(`{"protoPayload":{"serviceName":"k8s.io","methodName":"io.k8s.core.v1.pods.exec.create","resourceName":"core/v1/namespaces/a/pods/b/exec"},"labels":{"x.y/z":"1"}}`, "kubernetes.audit.annotations.x_y/z")
+	f.Add(`[[{"kind":"EventList","items":[{"a":1}]}],{"hits":{"hits":[{"_source":{"a":1}}]}}]`, "a")
+	f.Fuzz(func(t *testing.T, rec, field string) {
+		if !json.Valid([]byte(rec)) || field == "" {
+			return
+		}
+		n := 0
+		Units([]byte(rec), func(u Unit) {
+			n++
+			if u.Index != 0 && u.Index != n {
+				t.Fatalf("unit %d has index %d", n, u.Index)
+			}
+			if u.Offset < 0 || u.Offset > len(rec) {
+				t.Fatalf("unit %d at offset %d of a %d-byte record", n, u.Offset, len(rec))
+			}
+			switch {
+			case u.Doc != nil:
+				if u.Problem != "" || u.Skip != "" || !json.Valid(u.Raw) {
+					t.Fatalf("unit %d: doc with problem %q skip %q raw %q", n, u.Problem, u.Skip, u.Raw)
+				}
+				values(u.Doc, field)
+				values(u.Doc, "kubernetes.audit.annotations.authorization_k8s_io/decision")
+				values(u.Doc, "@timestamp")
+				values(u.Doc, "orchestrator.cluster.name")
+			case u.Problem == "" && u.Skip == "":
+				t.Fatalf("unit %d is neither an event, a problem nor skipped", n)
+			}
+		})
+	})
 }
