@@ -1,0 +1,64 @@
+package scan
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/tidwall/gjson"
+)
+
+// EKS sends the API server's audit log to CloudWatch Logs (log group
+// /aws/eks/<cluster>/cluster, streams kube-apiserver-audit-*), where each
+// event is the message of a log record, as a JSON string. Users bring it
+// as aws logs filter-log-events output ({"events":[{"message":..}]}), Logs
+// Insights exports ({"@message":..}) or subscription and Firehose
+// payloads ({"messageType":..,"logEvents":[..]}); wrapperOf recognises
+// them, and embedded reads the message. AKS's properties.log (aks.go) is
+// read the same way.
+
+// eksTruncated is how CloudWatch Logs ends a message it cut at its size
+// limit (256 KiB).
+const eksTruncated = "[Truncated...]"
+
+// embedded decodes an event carried as a JSON string (EKS messages, AKS
+// log properties) and adapts it. base is where the wrapper starts in its
+// record.
+func embedded(msg gjson.Result, base int, shape Shape) Unit {
+	off := base + msg.Index
+	switch {
+	case !msg.Exists():
+		return Unit{Offset: base, Problem: "record has no message"}
+	case msg.IsObject():
+		raw := []byte(msg.Raw)
+		doc, _ := Adapt(raw) // checks raw for repeated keys
+		return Unit{Raw: raw, Offset: off, Doc: doc, Shape: shape}
+	case msg.Type != gjson.String:
+		return Unit{Offset: off, Problem: "message is not a string or an object"}
+	}
+	text := bytes.TrimSpace([]byte(msg.Str))
+	if len(text) == 0 || text[0] != '{' {
+		// Plain-text lines share the log group with audit events (the
+		// API server's own log, the authenticator): not events.
+		return Unit{Offset: off, Skip: "plain-text message"}
+	}
+	if bytes.HasSuffix(text, []byte(eksTruncated)) {
+		reason := "message cut by CloudWatch Logs (ends in " + eksTruncated + "), not evaluated"
+		if id := gjson.GetBytes(text, "auditID"); id.Type == gjson.String && id.Str != "" {
+			reason += "; auditID " + id.Str
+		}
+		return Unit{Raw: text, Offset: off, Problem: reason}
+	}
+	check := checkJSON(text)
+	switch {
+	case check.deep:
+		return Unit{Raw: text, Offset: off, Problem: fmt.Sprintf("embedded JSON nested deeper than %d levels", maxDepth)}
+	case !check.valid:
+		return Unit{Raw: text, Offset: off, Problem: "embedded event is not valid JSON"}
+	}
+	doc, _ := adapt(text, resolver{lastWins: check.dupKeys})
+	return Unit{Raw: text, Offset: off, Doc: doc, Shape: shape}
+}
+
+func isEKSEvent(v gjson.Result) bool {
+	return v.IsObject() && v.Get("message").Exists() && (v.Get("logStreamName").Exists() || v.Get("timestamp").Exists())
+}
