@@ -262,4 +262,3 @@ func nonEmptyOr(s, alt string) string {
 	}
 	return s
 }
-
