@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 
@@ -27,9 +28,23 @@ const (
 // Selector is a query whose matching events the caller wants back as
 // context, without making them findings (for example every stage of an
 // exec request, to list stages and measure session length).
+//
+// With Key and Limit set, at most Limit events are kept for each value of
+// Key (the first ones in input order) and the rest are only counted in
+// Result.Overflow, so context stays bounded however large the input: for
+// example the commands of each container session.
 type Selector struct {
-	Name string
-	Expr rules.Expr
+	Name  string
+	Expr  rules.Expr
+	Key   *rules.Field
+	Limit int
+}
+
+// Overflow counts the events of one selector and key that were not kept.
+type Overflow struct {
+	Selector int
+	Key      string
+	Dropped  int64
 }
 
 // Options configure a scan.
@@ -137,6 +152,7 @@ type Result struct {
 	Inputs      []InputStats
 	Events      []Event
 	Problems    []Problem // the first MaxProblems, in input order
+	Overflow    []Overflow // by selector, then key
 	Interrupted bool
 }
 
@@ -297,11 +313,19 @@ func Scan(ctx context.Context, inputs []Input, opts Options) (*Result, error) {
 		close(results)
 	}()
 
-	col := collector{res: res, opts: &opts, pool: pool, pending: map[int]chunkResult{}, lines: make([]int64, len(inputs))}
+	col := collector{res: res, opts: &opts, pool: pool, pending: map[int]chunkResult{}, lines: make([]int64, len(inputs)),
+		kept: map[selectorKey]int{}, dropped: map[selectorKey]int64{}}
 	for r := range results {
 		col.add(r)
 	}
 	res.Interrupted = ctx.Err() != nil
+	for k, n := range col.dropped {
+		res.Overflow = append(res.Overflow, Overflow{Selector: k.selector, Key: k.key, Dropped: n})
+	}
+	sort.Slice(res.Overflow, func(i, j int) bool {
+		a, b := res.Overflow[i], res.Overflow[j]
+		return a.Selector < b.Selector || a.Selector == b.Selector && a.Key < b.Key
+	})
 	return res, nil
 }
 
@@ -320,6 +344,46 @@ type collector struct {
 	bytes   int64
 	events  int64
 	ended   int
+	// kept and dropped count, per limited selector and key, the events
+	// kept and those left out.
+	kept    map[selectorKey]int
+	dropped map[selectorKey]int64
+}
+
+type selectorKey struct {
+	selector int
+	key      string
+}
+
+// keep applies the selectors' limits to an event in input order. An event
+// matching a rule is always kept; one matching only limited selectors
+// whose keys are all full is dropped and counted.
+func (c *collector) keep(h *Event) bool {
+	if len(h.Rules) > 0 {
+		return true
+	}
+	kept := false
+	var full []int
+	for _, si := range h.Selectors {
+		sel := c.opts.Selectors[si]
+		if sel.Key == nil || sel.Limit <= 0 {
+			kept = true
+			continue
+		}
+		k := selectorKey{si, rules.First(h.Doc, sel.Key).String()}
+		if c.kept[k] < sel.Limit {
+			c.kept[k]++
+			kept = true
+		} else {
+			c.dropped[k]++
+			full = append(full, si)
+		}
+	}
+	if kept && len(full) > 0 {
+		// Kept for another selector: it stays, but not as one of these.
+		h.Selectors = slices.DeleteFunc(h.Selectors, func(si int) bool { return slices.Contains(full, si) })
+	}
+	return kept
 }
 
 func (c *collector) add(r chunkResult) {
@@ -406,6 +470,9 @@ func (c *collector) fold(r chunkResult) {
 	}
 	for _, h := range r.hits {
 		h.Line += base
+		if !c.keep(&h) {
+			continue
+		}
 		c.res.Events = append(c.res.Events, h)
 		c.matches++
 	}

@@ -508,3 +508,33 @@ func TestProgress(t *testing.T) {
 		t.Errorf("last progress %+v, want %+v", last, want)
 	}
 }
+
+// TestSelectorLimit: a limited selector keeps the first events of each key
+// in input order and counts the rest; rule hits are never dropped.
+func TestSelectorLimit(t *testing.T) {
+	var in []string
+	for i := range 7 {
+		for _, leader := range []string{"L1", "L2"} {
+			in = append(in, fmt.Sprintf(`{"process":{"entry_leader":{"entity_id":%q},"name":"cmd%d"},"n":%d}`, leader, i, i))
+		}
+	}
+	in = append(in, `{"process":{"entry_leader":{"entity_id":"L1"},"name":"bash"},"n":99}`)
+	sels := []Selector{{Name: "commands", Expr: mustExpr(t, `process.entry_leader.entity_id:*`), Key: rules.NewField("process.entry_leader.entity_id"), Limit: 3}}
+	rs := []*rules.Rule{customRule(t, "bash", `process.name:"bash"`)}
+	for _, chunk := range []int{64, 4 << 20} {
+		for _, workers := range []int{1, 4} {
+			res := scanString(t, lines(in...), Options{Rules: rs, Selectors: sels, ChunkSize: chunk, Workers: workers})
+			var got []string
+			for _, ev := range res.Events {
+				got = append(got, fmt.Sprintf("%d:%v", ev.Line, ev.Selectors))
+			}
+			want := []string{"1:[0]", "2:[0]", "3:[0]", "4:[0]", "5:[0]", "6:[0]", "15:[0]"} // the rule hit is kept and uses no room
+			if !slices.Equal(got, want) {
+				t.Errorf("chunk %d workers %d: events %v, want %v", chunk, workers, got, want)
+			}
+			if fmt.Sprint(res.Overflow) != "[{0 L1 4} {0 L2 4}]" {
+				t.Errorf("overflow %v", res.Overflow)
+			}
+		}
+	}
+}
