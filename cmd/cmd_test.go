@@ -100,6 +100,15 @@ type jsonFinding struct {
 		Line  int64
 		Index int
 	}
+	Related  []string
+	Commands []struct {
+		Time string
+		Args []string
+	}
+	Started *struct {
+		PID  int64
+		Args []string
+	} `json:"started_process"`
 	Notes    []string
 	Guidance string
 }
@@ -121,9 +130,11 @@ func parseReport(t *testing.T, out string) jsonReport {
 }
 
 const (
-	rule1 = "14de811c-d60f-11ec-9fd7-f661ea17fbce"
-	rule2 = "420e5bb4-93bf-40a3-8f4a-4cc1af90eca1"
-	rule3 = "1c50f817-b9c2-4669-a629-d365cc2a0802"
+	ruleAttach = "c9961d4e-ba8c-40aa-9985-47d97953404b"
+	ruleDenied = "93f9d6b1-07b8-403f-b61f-f2195d61ea93"
+	rule1      = "14de811c-d60f-11ec-9fd7-f661ea17fbce"
+	rule2      = "420e5bb4-93bf-40a3-8f4a-4cc1af90eca1"
+	rule3      = "1c50f817-b9c2-4669-a629-d365cc2a0802"
 )
 
 func TestScanDemoGolden(t *testing.T) {
@@ -167,6 +178,8 @@ func TestScanDemoFindings(t *testing.T) {
 		{rule1, "alice@example.com", "shop/api-7d9f-x2x4q", "/bin/bash"},
 		{rule1, "system:serviceaccount:ci:deployer", "shop/deploy-check", "ls -la /app"},
 		{rule3, "bob@example.com", "payments/ledger-0", "sh"},
+		{ruleAttach, "erin@example.com", "shop/worker-5c6d-9k2lp", ""},
+		{ruleDenied, "mallory@example.com", "payments/ledger-0", "/bin/sh"},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %d findings %+v, want %d", len(got), got, len(want))
@@ -190,6 +203,23 @@ func TestScanDemoFindings(t *testing.T) {
 	}
 	if !strings.Contains(alice.Guidance, "alice@example.com") || !strings.Contains(alice.Guidance, "kubectl auth can-i create pods/exec -n shop --as alice@example.com") {
 		t.Errorf("guidance not filled in with the finding's values:\n%s", alice.Guidance)
+	}
+	// The story: alice's request started the shell the process finding
+	// reports, and the commands typed in it are on both findings.
+	shell := r.Findings[0]
+	if len(alice.Related) != 1 || alice.Related[0] != shell.ID || len(shell.Related) != 1 || shell.Related[0] != alice.ID {
+		t.Errorf("alice %v and the shell %v should be related to each other", alice.Related, shell.Related)
+	}
+	if len(alice.Commands) != 4 || len(shell.Commands) != 4 || strings.Join(alice.Commands[1].Args, " ") != "cat /var/run/secrets/kubernetes.io/serviceaccount/token" {
+		t.Errorf("session commands: alice %+v shell %+v", alice.Commands, shell.Commands)
+	}
+	if alice.Started == nil || alice.Started.PID != 1958854 {
+		t.Errorf("alice started %+v", alice.Started)
+	}
+	// The CI job's ls is not interactive, so no rule reports the process,
+	// but the request is still linked to it.
+	if ci := r.Findings[3]; ci.Started == nil || strings.Join(ci.Started.Args, " ") != "ls -la /app" || len(ci.Related) != 0 {
+		t.Errorf("ci started %+v related %v", ci.Started, ci.Related)
 	}
 	if r.Summary.Totals.Inputs != 3 || r.Summary.Totals.Lines != 85 || r.Summary.Totals.Malformed != 0 {
 		t.Errorf("totals = %+v", r.Summary.Totals)
@@ -235,8 +265,8 @@ func TestScanStdin(t *testing.T) {
 				t.Fatalf("exit %d; stderr %s", code, errOut)
 			}
 			r := parseReport(t, out)
-			if len(r.Findings) != 3 {
-				t.Fatalf("%d findings, want 3 (alice, ci, bob)", len(r.Findings))
+			if len(r.Findings) != 5 {
+				t.Fatalf("%d findings, want 5 (alice, ci, bob, erin's attach, mallory's refused exec)", len(r.Findings))
 			}
 			for _, f := range r.Findings {
 				for _, ev := range f.Evidence {
@@ -356,8 +386,8 @@ func TestOutputFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := parseReport(t, string(data)); len(r.Findings) != 5 {
-		t.Errorf("%d findings in the file, want 5", len(r.Findings))
+	if r := parseReport(t, string(data)); len(r.Findings) != 7 {
+		t.Errorf("%d findings in the file, want 7", len(r.Findings))
 	}
 	_, _, code = run(t, nil, "scan", "-o", filepath.Join(t.TempDir(), "no", "such", "dir", "r.json"), "../testdata/demo/")
 	if code != ExitError {
@@ -396,7 +426,7 @@ func TestOnlyAndDisableRule(t *testing.T) {
 	if len(r.Findings) != 1 || r.Findings[0].Rule.ID != rule3 {
 		t.Errorf("--only-rule: %+v", r.Findings)
 	}
-	out, _, _ = run(t, nil, "scan", "--format", "json", "--disable-rule", rule1, "--disable-rule", rule2, "../testdata/demo/")
+	out, _, _ = run(t, nil, "scan", "--format", "json", "--disable-rule", rule1, "--disable-rule", rule2, "--disable-rule", ruleAttach, "--disable-rule", ruleDenied, "../testdata/demo/")
 	r = parseReport(t, out)
 	if len(r.Findings) != 1 || r.Findings[0].Rule.ID != rule3 {
 		t.Errorf("--disable-rule: %+v", r.Findings)
@@ -520,7 +550,7 @@ func TestBaseline(t *testing.T) {
 	if len(r.Findings) != 2 {
 		t.Errorf("night 2 shows %d findings, want the 2 new ones (carol's kubectl cp, the process)", len(r.Findings))
 	}
-	if !strings.Contains(errOut, "3 finding(s) already in the baseline") {
+	if !strings.Contains(errOut, "5 finding(s) already in the baseline") {
 		t.Errorf("stderr should count baselined findings:\n%s", errOut)
 	}
 	// Night 3: nothing new.
@@ -543,7 +573,7 @@ func TestMinSeverityNeverHidesTheExitDecision(t *testing.T) {
 	if r := parseReport(t, out); len(r.Findings) != 0 {
 		t.Errorf("%d findings shown, want none at or above high", len(r.Findings))
 	}
-	if !strings.Contains(errOut, "3 finding(s) below --min-severity high not shown (they still count for --fail-on)") {
+	if !strings.Contains(errOut, "5 finding(s) below --min-severity high not shown (they still count for --fail-on)") {
 		t.Errorf("stderr should say what was hidden:\n%s", errOut)
 	}
 }
@@ -578,7 +608,7 @@ func TestSARIFAndCSVFromTheCommandLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	run0 := doc.Runs[0]
-	if doc.Version != "2.1.0" || run0.Tool.Driver.Version != "test" || len(run0.Tool.Driver.Rules) != 3 || len(run0.Results) != 5 {
+	if doc.Version != "2.1.0" || run0.Tool.Driver.Version != "test" || len(run0.Tool.Driver.Rules) != 6 || len(run0.Results) != 7 {
 		t.Fatalf("sarif: version %s driver %+v results %d", doc.Version, run0.Tool.Driver, len(run0.Results))
 	}
 	// Finding IDs are the same in every format.
@@ -594,8 +624,8 @@ func TestSARIFAndCSVFromTheCommandLine(t *testing.T) {
 		}
 	}
 	out, _, _ = run(t, nil, "scan", "--format", "csv", "../testdata/demo/")
-	if lines := strings.Count(out, "\n"); lines != 6 {
-		t.Errorf("csv has %d lines, want header + 5", lines)
+	if lines := strings.Count(out, "\n"); lines != 8 {
+		t.Errorf("csv has %d lines, want header + 7", lines)
 	}
 }
 
@@ -613,7 +643,7 @@ func TestProgress(t *testing.T) {
 
 func TestClosingSummaryOnStderr(t *testing.T) {
 	_, errOut, _ := run(t, nil, "scan", "--format", "ndjson", "../testdata/demo/")
-	if !strings.Contains(errOut, "5 finding(s) (1 high, 4 medium) in 3 input(s), 85 events, 0 malformed") {
+	if !strings.Contains(errOut, "7 finding(s) (1 high, 4 medium, 2 low) in 3 input(s), 85 events, 0 malformed") {
 		t.Errorf("closing summary:\n%s", errOut)
 	}
 	_, errOut, _ = run(t, nil, "scan", "-q", "--format", "ndjson", "../testdata/demo/")
@@ -626,7 +656,7 @@ func TestClosingSummaryOnStderr(t *testing.T) {
 		t.Errorf("table on stdout: stderr should stay empty, got %q", errOut)
 	}
 	_, errOut, _ = run(t, nil, "scan", "--format", "table", "-o", filepath.Join(t.TempDir(), "r.txt"), "../testdata/demo/")
-	if !strings.Contains(errOut, "5 finding(s)") {
+	if !strings.Contains(errOut, "7 finding(s)") {
 		t.Errorf("table to a file: the closing summary belongs on stderr, got %q", errOut)
 	}
 }

@@ -22,6 +22,7 @@ import (
 type scanOptions struct {
 	rules         ruleFlags
 	filter        filterFlags
+	window        timeWindow
 	format        string
 	output        string
 	color         string
@@ -75,6 +76,9 @@ input that could not be read completely (the report is still written), 130 inter
 	f.StringVar(&o.baselineMaybe, "baseline-if-exists", "", "like --baseline, but a missing file is an empty baseline (for a job's first run)")
 	f.StringVar(&o.writeBaseline, "write-baseline", "", "also write every finding to this file as a JSON report, for --baseline next time")
 	f.StringVar(&o.progress, "progress", "auto", "progress on stderr: auto (a terminal, not in CI), always, never")
+	f.StringVar(&o.window.since, "since", "", "report only findings at or after this time: RFC 3339, a date, or a duration back from now (6h, 7d)")
+	f.StringVar(&o.window.until, "until", "", "report only findings before this time (same forms as --since)")
+	f.StringVar(&o.window.now, "now", "", "the time durations in --since/--until count back from, and exceptions expire against (default: the clock)")
 	f.IntVar(&o.workers, "workers", 0, "parallel workers (0: one per CPU)")
 	f.IntVar(&o.maxLineSize, "max-line-size", scan.DefaultMaxLineSize, "skip (and count) lines longer than this many bytes")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "print nothing on stderr except errors")
@@ -145,6 +149,10 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 	if err != nil {
 		return err
 	}
+	since, until, err := o.window.resolve(time.Now())
+	if err != nil {
+		return err
+	}
 	cwd, _ := os.Getwd()
 	writer, err := report.New(o.format, report.Options{Color: o.useColor(e), Guide: o.guide, BaseDir: cwd})
 	if err != nil {
@@ -190,9 +198,10 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 
 	x := o.filter.expand(args, warn)
 	inputs, expandErrs := x.Inputs, x.Errors
+	contexts := triage.ContextQueries()
 	opts := scan.Options{
 		Rules:       set.Rules,
-		Selectors:   []scan.Selector{{Name: "exec stages", Expr: triage.ContextQuery()}},
+		Selectors:   selectors(contexts),
 		Stdin:       e.stdin,
 		Workers:     o.workers,
 		MaxLineSize: o.maxLineSize,
@@ -212,7 +221,8 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 	}
 	elapsed := time.Since(start)
 
-	rep := triage.Build(triageEvents(res, set.Rules), triage.Options{Inputs: args, Guide: o.guide != "none"})
+	rep := triage.Build(triageEvents(res, set.Rules, contexts), triage.Options{
+		Inputs: args, Guide: o.guide != "none", MoreCommands: moreCommands(res, contexts), Since: since, Until: until})
 	result := &report.Result{
 		Tool:     report.Tool{Name: "k8sexec", Version: version()},
 		Findings: rep.Findings,
@@ -223,6 +233,7 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 			RulesSkipped:  skipped,
 			RulesReplaced: set.Replaced,
 			Interrupted:   res.Interrupted,
+			OutsideWindow: rep.OutsideWindow,
 			Elapsed:       elapsed,
 		},
 	}
@@ -326,14 +337,37 @@ func pathOf(err error) string {
 	return ""
 }
 
-func triageEvents(res *scan.Result, rs []*rules.Rule) []triage.Event {
+func triageEvents(res *scan.Result, rs []*rules.Rule, contexts []triage.Context) []triage.Event {
 	out := make([]triage.Event, 0, len(res.Events))
 	for _, ev := range res.Events {
 		te := triage.Event{File: res.Inputs[ev.Input].Name, Line: ev.Line, Index: ev.Index, Raw: ev.Raw, Doc: ev.Doc}
 		for _, i := range ev.Rules {
 			te.Rules = append(te.Rules, rs[i])
 		}
+		for _, i := range ev.Selectors {
+			te.Context = append(te.Context, contexts[i].Name)
+		}
 		out = append(out, te)
+	}
+	return out
+}
+
+// selectors asks the scan for triage's context.
+func selectors(contexts []triage.Context) []scan.Selector {
+	out := make([]scan.Selector, len(contexts))
+	for i, c := range contexts {
+		out[i] = scan.Selector{Name: c.Name, Expr: c.Expr, Key: c.Key, Limit: c.Limit}
+	}
+	return out
+}
+
+// moreCommands is how many commands of each session the scan left out.
+func moreCommands(res *scan.Result, contexts []triage.Context) map[string]int64 {
+	out := map[string]int64{}
+	for _, o := range res.Overflow {
+		if contexts[o.Selector].Name == triage.ContextCommands {
+			out[o.Key] += o.Dropped
+		}
 	}
 	return out
 }
@@ -388,6 +422,9 @@ func printDiagnostics(w io.Writer, r *report.Result, minSeverity string, closing
 	}
 	if s.BelowMinSeverity > 0 {
 		fmt.Fprintf(w, "k8sexec: %d finding(s) below --min-severity %s not shown (they still count for --fail-on)\n", s.BelowMinSeverity, minSeverity)
+	}
+	if s.OutsideWindow > 0 {
+		fmt.Fprintf(w, "k8sexec: %d finding(s) outside --since/--until not shown\n", s.OutsideWindow)
 	}
 	if s.Baselined > 0 {
 		fmt.Fprintf(w, "k8sexec: %d finding(s) already in the baseline not shown\n", s.Baselined)

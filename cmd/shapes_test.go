@@ -70,8 +70,9 @@ func TestGKEFindings(t *testing.T) {
 				t.Fatalf("exit %d\n%s", code, errOut)
 			}
 			r := parseReport(t, out)
-			if len(r.Findings) != 3 {
-				t.Fatalf("%d findings, want 3", len(r.Findings))
+			// A, B and C; D's refused exec is the denied-exec rule's.
+			if len(r.Findings) != 4 {
+				t.Fatalf("%d findings, want 4", len(r.Findings))
 			}
 			byUser := map[string]jsonFinding{}
 			for _, f := range r.Findings {
@@ -90,6 +91,9 @@ func TestGKEFindings(t *testing.T) {
 			}
 			if frank := byUser["frank@example.com"]; frank.Rule.ID != rule3 {
 				t.Errorf("frank's WebSocket exec: rule %s", frank.Rule.ID)
+			}
+			if grace := byUser["grace@example.com"]; grace.Rule.ID != ruleDenied {
+				t.Errorf("grace's refused exec: rule %s", grace.Rule.ID)
 			}
 		})
 	}

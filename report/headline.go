@@ -38,11 +38,26 @@ func Headline(f *triage.Finding) string {
 		if f.User != nil && f.User.Impersonated != nil {
 			b.WriteString(" (as " + f.User.Impersonated.Name + ")")
 		}
-		b.WriteString(" exec'd")
-		if f.Process != nil && len(f.Process.Args) > 0 {
-			b.WriteString(" `" + triage.Command(f.Process.Args) + "`")
+		sub := ""
+		if f.Audit != nil {
+			sub = f.Audit.Subresource
 		}
-		b.WriteString(" into " + orUnknown(place, "a pod"))
+		switch {
+		case sub == "attach":
+			b.WriteString(" attached to " + orUnknown(place, "a pod"))
+		case sub == "ephemeralcontainers":
+			b.WriteString(" added an ephemeral container to " + orUnknown(place, "a pod"))
+		default:
+			if triage.Refused(f) {
+				b.WriteString(" was refused an exec")
+			} else {
+				b.WriteString(" exec'd")
+			}
+			if f.Process != nil && len(f.Process.Args) > 0 {
+				b.WriteString(" `" + triage.Command(f.Process.Args) + "`")
+			}
+			b.WriteString(" into " + orUnknown(place, "a pod"))
+		}
 		if container != "" {
 			b.WriteString(" (container " + container + ")")
 		}

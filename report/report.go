@@ -49,9 +49,11 @@ type Summary struct {
 	Baselined int `json:"baselined"`
 	// BelowMinSeverity counts findings hidden by --min-severity; they still
 	// count for --fail-on.
-	BelowMinSeverity int       `json:"below_min_severity"`
-	Problems         []Problem `json:"problems,omitempty"`
-	RulesLoaded      int       `json:"rules_loaded"`
+	BelowMinSeverity int `json:"below_min_severity"`
+	// OutsideWindow counts findings left out by --since and --until.
+	OutsideWindow int       `json:"outside_time_window,omitempty"`
+	Problems      []Problem `json:"problems,omitempty"`
+	RulesLoaded   int       `json:"rules_loaded"`
 	// RulesSkipped lists rules that were loaded but cannot run, with why.
 	RulesSkipped []string `json:"rules_skipped,omitempty"`
 	// RulesReplaced lists built-in rules replaced by a loaded rule.
@@ -190,12 +192,14 @@ func New(format string, opts Options) (Writer, error) {
 		return SARIF{BaseDir: opts.BaseDir}, nil
 	case "csv":
 		return CSV{}, nil
+	case "timeline":
+		return Timeline{}, nil
 	}
 	return nil, fmt.Errorf("unknown format %q (want %s)", format, strings.Join(Formats, ", "))
 }
 
 // Formats lists the format names New accepts.
-var Formats = []string{"table", "json", "ndjson", "sarif", "csv"}
+var Formats = []string{"table", "json", "ndjson", "sarif", "csv", "timeline"}
 
 // Options configure writers that have choices.
 type Options struct {

@@ -2,6 +2,7 @@ package report_test
 
 import (
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"flag"
 	"os"
@@ -123,6 +124,7 @@ func TestWritersGolden(t *testing.T) {
 		{"sample.table-short.golden", "table", report.Options{Guide: "short"}},
 		{"sample.json.golden", "json", report.Options{}},
 		{"sample.ndjson.golden", "ndjson", report.Options{}},
+		{"sample.timeline.golden", "timeline", report.Options{}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			w, err := report.New(tc.format, tc.opts)
@@ -211,9 +213,49 @@ func TestFormatsAgreeOnFindings(t *testing.T) {
 			gotTable = append(gotTable, strings.Fields(line)[1])
 		}
 	}
-	for name, got := range map[string][]string{"json": gotJSON, "ndjson": gotND, "table": gotTable} {
+	buf.Reset()
+	if err := (report.CSV{}).Write(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gotCSV []string
+	for _, row := range rows[1:] {
+		gotCSV = append(gotCSV, row[0])
+	}
+	buf.Reset()
+	if err := (report.SARIF{}).Write(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	var sarif struct {
+		Runs []struct {
+			Results []struct {
+				PartialFingerprints map[string]string
+			}
+		}
+	}
+	if err := json.Unmarshal(buf.Bytes(), &sarif); err != nil {
+		t.Fatal(err)
+	}
+	var gotSARIF []string
+	for _, res := range sarif.Runs[0].Results {
+		gotSARIF = append(gotSARIF, res.PartialFingerprints["k8sexecFindingId/v1"])
+	}
+	for name, got := range map[string][]string{"json": gotJSON, "ndjson": gotND, "table": gotTable, "csv": gotCSV, "sarif": gotSARIF} {
 		if strings.Join(got, ",") != strings.Join(want, ",") {
 			t.Errorf("%s findings %v, want %v", name, got, want)
+		}
+	}
+	// The timeline names each finding by the start of its ID.
+	buf.Reset()
+	if err := (report.Timeline{}).Write(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range want {
+		if !strings.Contains(buf.String(), "["+id[:8]+" ") {
+			t.Errorf("timeline lacks finding %s:\n%s", id, buf.String())
 		}
 	}
 }

@@ -157,6 +157,10 @@ func (p *tablePrinter) finding(f *triage.Finding, guide string) {
 	for _, id := range f.Related {
 		p.field("linked", p.describe(id))
 	}
+	if f.Started != nil && !p.relatesProcess(f) {
+		p.field("started", startedText(f.Started))
+	}
+	p.commands(f)
 	if len(f.Candidates) > 0 {
 		p.field("maybe", "several findings fit this session equally well, none linked:")
 		for _, id := range f.Candidates {
@@ -186,6 +190,78 @@ func (p *tablePrinter) finding(f *triage.Finding, guide string) {
 	}
 }
 
+// tableCommands is how many session commands the table lists; JSON has
+// every one the scan kept.
+const tableCommands = 20
+
+// commands lists the programs run in the finding's container session.
+func (p *tablePrinter) commands(f *triage.Finding) {
+	label := "commands"
+	for i, c := range f.Commands {
+		if i == tableCommands {
+			break
+		}
+		p.field(label, clock(c.Time)+"  "+Clean(triage.Command(commandArgs(c))))
+		label = ""
+	}
+	more := int64(len(f.Commands)-min(len(f.Commands), tableCommands)) + f.MoreCommands
+	if more > 0 {
+		p.field(label, fmt.Sprintf("... %d more (every one: --format json, or k8sexec search on the session's entry leader)", more))
+	}
+}
+
+func commandArgs(c triage.SessionCommand) []string {
+	if len(c.Args) > 0 {
+		return c.Args
+	}
+	return []string{c.Executable}
+}
+
+// clock renders a log time as hh:mm:ss.mmm (UTC), or as written if it is
+// not RFC 3339.
+func clock(ts string) string {
+	t, err := time.Parse(time.RFC3339Nano, ts)
+	if err != nil {
+		return Clean(ts)
+	}
+	return t.UTC().Format("15:04:05.000")
+}
+
+// relatesProcess reports whether the finding is linked to a process
+// finding (which then describes the started process).
+func (p *tablePrinter) relatesProcess(f *triage.Finding) bool {
+	for _, id := range f.Related {
+		if o := p.byID[id]; o != nil && o.Kind == triage.KindProcess {
+			return true
+		}
+	}
+	return false
+}
+
+func startedText(pr *triage.Process) string {
+	out := processSummary(pr)
+	if pr.Time != "" {
+		out += "  at " + Clean(pr.Time)
+	}
+	return out
+}
+
+// processSummary is a process's command, pid and whether it had a
+// terminal.
+func processSummary(pr *triage.Process) string {
+	out := Clean(triage.Command(pr.Args))
+	if out == "" || out == "''" {
+		out = Clean(pr.Executable)
+	}
+	if pr.PID != 0 {
+		out += "  pid " + strconv.FormatInt(pr.PID, 10)
+	}
+	if pr.Interactive != nil && *pr.Interactive {
+		out += "  [interactive]"
+	}
+	return out
+}
+
 // describe names another finding in a few words: who exec'd for a
 // request, which process for a process finding.
 func (p *tablePrinter) describe(id string) string {
@@ -195,9 +271,18 @@ func (p *tablePrinter) describe(id string) string {
 	}
 	switch o.Kind {
 	case triage.KindAudit:
-		who := "exec request"
+		what := "exec"
+		if o.Audit != nil {
+			switch o.Audit.Subresource {
+			case "attach":
+				what = "attach"
+			case "ephemeralcontainers":
+				what = "ephemeral container"
+			}
+		}
+		who := what + " request"
 		if o.User != nil && o.User.Name != "" {
-			who = "exec by " + Clean(o.User.Name)
+			who = what + " by " + Clean(o.User.Name)
 		}
 		if o.Source != nil && len(o.Source.IP) > 0 {
 			who += " from " + Clean(o.Source.IP[0])

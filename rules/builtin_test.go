@@ -12,6 +12,18 @@ const (
 	ruleExecIntoPod     = "14de811c-d60f-11ec-9fd7-f661ea17fbce" // Elastic: Kubernetes User Exec into Pod
 	ruleInteractiveExec = "420e5bb4-93bf-40a3-8f4a-4cc1af90eca1" // Elastic: Interactive Exec Command Launched Against A Running Container
 	ruleExecWebSocket   = "1c50f817-b9c2-4669-a629-d365cc2a0802" // k8sexec: exec over WebSocket (verb get)
+	ruleExecDenied      = "93f9d6b1-07b8-403f-b61f-f2195d61ea93" // k8sexec: exec refused
+	ruleAttach          = "c9961d4e-ba8c-40aa-9985-47d97953404b" // k8sexec: attach to a running container
+	ruleEphemeral       = "43ed3b31-8bee-479a-a7d2-146165c67a5e" // k8sexec: ephemeral debug container added
+)
+
+// A Kubernetes 1.35 WebSocket exec refused by the second check (create on
+// pods/exec) after authorization logged allow, and kubectl debug's two
+// requests: adding the ephemeral container, then attaching to it.
+const (
+	auditExecWebSocket403 = `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"cb7d5d44-72fb-4856-8977-7c17625d8a26","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/payments/pods/ledger-1/exec?command=bash\u0026container=ledger\u0026stdin=true\u0026stdout=true\u0026tty=true","verb":"get","user":{"username":"erin@example.com","groups":["sre","system:authenticated"]},"sourceIPs":["203.0.113.40"],"userAgent":"kubectl/v1.35.0 (linux/amd64) kubernetes/a1b2c3d","objectRef":{"resource":"pods","namespace":"payments","name":"ledger-1","apiVersion":"v1","subresource":"exec"},"responseStatus":{"metadata":{},"status":"Failure","reason":"Forbidden","code":403},"requestReceivedTimestamp":"2026-11-20T10:33:40.120551Z","stageTimestamp":"2026-11-20T10:33:40.122017Z","annotations":{"authorization.k8s.io/decision":"allow","authorization.k8s.io/reason":"RBAC: allowed by RoleBinding \"sre-read\" of ClusterRole \"view-exec\" to Group \"sre\" in Namespace \"payments\""}}`
+	auditEphemeralPatch   = `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"1d2e3f40-5a6b-4c7d-8e9f-0a1b2c3d4e5f","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/shop/pods/api-5f6b7-x9z2c/ephemeralcontainers?fieldManager=kubectl-debug","verb":"patch","user":{"username":"grace@example.com","groups":["sre","system:authenticated"]},"sourceIPs":["203.0.113.77"],"userAgent":"kubectl/v1.31.3 (linux/amd64) kubernetes/c83a3d1","objectRef":{"resource":"pods","namespace":"shop","name":"api-5f6b7-x9z2c","apiVersion":"v1","subresource":"ephemeralcontainers"},"responseStatus":{"metadata":{},"code":200},"requestReceivedTimestamp":"2026-11-22T11:00:00.100000Z","stageTimestamp":"2026-11-22T11:00:00.130000Z","annotations":{"authorization.k8s.io/decision":"allow","authorization.k8s.io/reason":"RBAC: allowed by ClusterRoleBinding \"sre-admin\" of ClusterRole \"cluster-admin\" to Group \"sre\""}}`
+	auditAttach           = `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"6f7a8b9c-0d1e-4f2a-8b3c-4d5e6f7a8b9c","stage":"ResponseStarted","requestURI":"/api/v1/namespaces/shop/pods/api-5f6b7-x9z2c/attach?container=debugger-h7k2p\u0026stdin=true\u0026stdout=true\u0026tty=true","verb":"create","user":{"username":"grace@example.com","groups":["sre","system:authenticated"]},"sourceIPs":["203.0.113.77"],"userAgent":"kubectl/v1.31.3 (linux/amd64) kubernetes/c83a3d1","objectRef":{"resource":"pods","namespace":"shop","name":"api-5f6b7-x9z2c","apiVersion":"v1","subresource":"attach"},"responseStatus":{"metadata":{},"code":101},"requestReceivedTimestamp":"2026-11-22T11:00:01.600000Z","stageTimestamp":"2026-11-22T11:00:01.650000Z","annotations":{"authorization.k8s.io/decision":"allow","authorization.k8s.io/reason":"RBAC: allowed by ClusterRoleBinding \"sre-admin\" of ClusterRole \"cluster-admin\" to Group \"sre\""}}`
 )
 
 // replace returns s with old replaced by new once, and panics if old is not
@@ -74,7 +86,7 @@ func TestBuiltinRules(t *testing.T) {
 		}
 	}
 	// Sorted by file name.
-	wantIDs := []string{ruleInteractiveExec, ruleExecIntoPod, ruleExecWebSocket}
+	wantIDs := []string{ruleInteractiveExec, ruleExecIntoPod, ruleEphemeral, ruleExecDenied, ruleAttach, ruleExecWebSocket}
 	if !reflect.DeepEqual(ids, wantIDs) {
 		t.Fatalf("built-in rule IDs = %v, want %v", ids, wantIDs)
 	}
@@ -87,6 +99,9 @@ func TestBuiltinRules(t *testing.T) {
 		{ruleExecIntoPod, "medium", "kuery", "query", "elastic", 47, []string{"TA0002", "T1609"}},
 		{ruleInteractiveExec, "high", "eql", "eql", "elastic", 73, []string{"TA0002", "T1059", "T1059.004", "T1609"}},
 		{ruleExecWebSocket, "medium", "kuery", "query", "k8sexec", 47, []string{"TA0002", "T1609"}},
+		{ruleExecDenied, "low", "kuery", "query", "k8sexec", 21, []string{"TA0002", "T1609"}},
+		{ruleAttach, "low", "kuery", "query", "k8sexec", 35, []string{"TA0002", "T1609"}},
+		{ruleEphemeral, "low", "kuery", "query", "k8sexec", 35, []string{"TA0002", "T1609"}},
 	}
 	for _, m := range meta {
 		r := byID[m.id]
@@ -162,9 +177,56 @@ func TestBuiltinRuleExamples(t *testing.T) {
 				{"get pod", auditGetPod},
 				{"get pod log", replace(replace(auditGetPod, `"apiVersion":"v1"}`, `"apiVersion":"v1","subresource":"log"}`), `"requestURI":"/api/v1/namespaces/analytics/pods/pg-0"`, `"requestURI":"/api/v1/namespaces/analytics/pods/pg-0/log"`)},
 				{"forbidden WebSocket exec", replace(auditExecWebSocket, `"authorization.k8s.io/decision":"allow"`, `"authorization.k8s.io/decision":"forbid"`)},
+				{"refused with 403 after allow (Kubernetes 1.35)", auditExecWebSocket403},
 				{"upper-case verb", replace(auditExecWebSocket, `"verb":"get"`, `"verb":"GET"`)},
 				{"no annotations", replace(auditExecWebSocket, `"annotations":{"authorization.k8s.io/decision":"allow",`, `"annotationz":{`)},
 				{"ECS nested create", ecsExecNested},
+			},
+		},
+		{
+			id: ruleExecDenied,
+			match: []example{
+				{"RBAC forbid", auditExecForbidden},
+				{"WebSocket refused with 403 after allow", auditExecWebSocket403},
+				{"forbidden WebSocket exec", replace(auditExecWebSocket, `"authorization.k8s.io/decision":"allow"`, `"authorization.k8s.io/decision":"forbid"`)},
+				{"ECS forbid", replace(ecsExecDotted, `decision":"allow"`, `decision":"forbid"`)},
+			},
+			shouldNotMatch: []example{
+				{"allowed SPDY exec", auditExecSPDYResponseStarted},
+				{"allowed WebSocket exec", auditExecWebSocket},
+				{"request received, no decision yet", replace(auditExecSPDYRequestReceived, `"verb":"create"`, `"verb":"get"`)},
+				// Elastic's rule reports an allowed create refused later
+				// (an admission webhook); it is not reported twice.
+				{"create refused with 403 after allow", replace(auditExecWebSocket403, `"verb":"get"`, `"verb":"create"`)},
+				{"forbidden attach", replace(auditExecForbidden, `"subresource":"exec"`, `"subresource":"attach"`)},
+				{"forbidden pod read", replace(auditExecForbidden, `,"subresource":"exec"`, ``)},
+			},
+		},
+		{
+			id: ruleAttach,
+			match: []example{
+				{"kubectl debug attaching", auditAttach},
+				{"attach over WebSocket", replace(auditAttach, `"verb":"create"`, `"verb":"get"`)},
+			},
+			shouldNotMatch: []example{
+				{"exec", auditExecSPDYResponseStarted},
+				{"forbidden attach", replace(auditAttach, `"authorization.k8s.io/decision":"allow"`, `"authorization.k8s.io/decision":"forbid"`)},
+				{"refused with 403", replace(auditAttach, `"code":101`, `"code":403`)},
+				{"ephemeral container patch", auditEphemeralPatch},
+			},
+		},
+		{
+			id: ruleEphemeral,
+			match: []example{
+				{"kubectl debug patch", auditEphemeralPatch},
+				{"update", replace(auditEphemeralPatch, `"verb":"patch"`, `"verb":"update"`)},
+			},
+			shouldNotMatch: []example{
+				{"reading ephemeral containers", replace(auditEphemeralPatch, `"verb":"patch"`, `"verb":"get"`)},
+				{"refused by admission", replace(auditEphemeralPatch, `"code":200`, `"code":422`)},
+				{"forbidden", replace(auditEphemeralPatch, `"authorization.k8s.io/decision":"allow"`, `"authorization.k8s.io/decision":"forbid"`)},
+				{"attach", auditAttach},
+				{"pod patch", replace(auditEphemeralPatch, `,"subresource":"ephemeralcontainers"`, ``)},
 			},
 		},
 		{

@@ -311,7 +311,7 @@ func TestNewSet(t *testing.T) {
 		ids = append(ids, r.ID)
 	}
 	// The replacement takes the built-in's place; new rules follow.
-	if want := []string{ruleInteractiveExec, ruleExecIntoPod, ruleExecWebSocket, "extra-1"}; !reflect.DeepEqual(ids, want) {
+	if want := []string{ruleInteractiveExec, ruleExecIntoPod, ruleEphemeral, ruleExecDenied, ruleAttach, ruleExecWebSocket, "extra-1"}; !reflect.DeepEqual(ids, want) {
 		t.Fatalf("rule IDs = %v, want %v", ids, want)
 	}
 	if s.ByID(ruleExecIntoPod) != replacement {

@@ -128,12 +128,13 @@ type fixtureDeviation struct {
 	skippedInvalid []int64
 }
 
-// wrappedFixture reports the fixtures that hold several events per record
-// (testdata/wrapped/ and a damaged EKS export): TestWrappedShapes checks
-// them against EXPECTED.md's "Wrapped shapes" section instead of the
-// line-by-line summary table.
+// wrappedFixture reports the fixtures checked against their own sections of
+// EXPECTED.md rather than the line-by-line summary table: those that hold
+// several events per record (testdata/wrapped/, a damaged EKS export;
+// TestWrappedShapes) and the audit and process logs of the triage stories
+// (testdata/sessions/; the triage and cmd tests).
 func wrappedFixture(name string) bool {
-	return strings.HasPrefix(name, "wrapped/") || name == "broken/eks_truncated.json"
+	return strings.HasPrefix(name, "wrapped/") || strings.HasPrefix(name, "sessions/") || name == "broken/eks_truncated.json"
 }
 
 var fixtureDeviations = map[string]fixtureDeviation{

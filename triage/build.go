@@ -17,6 +17,9 @@ type Event struct {
 	File  string // input name as given, "-" for stdin
 	Line  int64  // 1-based, in the decompressed stream
 	Index int    // position inside a record holding several events, or 0
+	// Context names the context queries (ContextQueries) the event
+	// matched.
+	Context []string
 	Raw   []byte
 	Doc   rules.Document
 	// Rules are the rules the event matched (none for pure context).
@@ -30,21 +33,24 @@ type Options struct {
 	Inputs []string
 	// Guide renders each rule's investigation guide into its findings.
 	Guide bool
+	// MoreCommands counts, per session (entry leader entity ID), the
+	// commands the scanner saw but did not keep (ContextCommands' limit).
+	MoreCommands map[string]int64
+	// Since and Until, when set, keep only findings whose time (the
+	// request's start, the process's start) is at or after Since and
+	// before Until. Findings without a time are left out too.
+	Since, Until time.Time
 }
 
 // Report is the outcome of triage.
 type Report struct {
 	Findings []*Finding
+	// OutsideWindow counts findings left out by Since and Until, and
+	// Untimed those among them that had no time at all.
+	OutsideWindow, Untimed int
 	// Notes are observations about the whole scan, such as execs that
 	// Elastic's seed rule would have missed.
 	Notes []string
-}
-
-// ContextQuery selects the events triage wants besides rule hits: every
-// stage of every exec request, whatever its verb or decision, so that a
-// finding can list the stages and measure how long the session lasted.
-func ContextQuery() rules.Expr {
-	return &rules.Pred{Field: fSubresource, Op: rules.OpEqual, Values: []rules.Literal{rules.StringLit("exec")}}
 }
 
 var (
@@ -140,16 +146,11 @@ func Build(events []Event, opts Options) *Report {
 	}
 
 	rep := &Report{}
-	guides := newGuideCache()
-	websocket := 0
 	for _, g := range order {
 		var f *Finding
 		switch g.kind {
 		case KindAudit:
 			f = auditFinding(g, stagesByAudit)
-			if f.Audit != nil && f.Audit.Verb == "get" {
-				websocket++
-			}
 		case KindProcess:
 			f = processFinding(g)
 		default:
@@ -158,22 +159,62 @@ func Build(events []Event, opts Options) *Report {
 		f.ID = fingerprint(g.rule.ID, g.kind, groupID(g))
 		rep.Findings = append(rep.Findings, f)
 	}
-	correlate(rep.Findings)
+
+	// The story: a refused WebSocket exec and kubectl's SPDY retry are one
+	// attempt; an exec request is linked to the session it started and
+	// the commands run in it; kubectl debug's two requests are related.
+	var fallbacks int
+	rep.Findings, fallbacks = mergeFallbacks(rep.Findings)
+	seen := sessions(events, rep.Findings, opts.MoreCommands)
+	correlate(rep.Findings, seen)
+	linkDebugAttach(rep.Findings)
+
 	if opts.Guide {
+		guides := newGuideCache()
 		byID := map[string]*Finding{}
 		for _, f := range rep.Findings {
 			byID[f.ID] = f
 		}
-		for i, f := range rep.Findings {
-			f.Guidance = guides.render(order[i].rule, f, byID, opts.Inputs)
+		for _, f := range rep.Findings {
+			f.Guidance = guides.render(f.Rule.rule, f, byID, opts.Inputs, len(seen) > 0)
 		}
 	}
 	sortFindings(rep.Findings)
+	if !opts.Since.IsZero() || !opts.Until.IsZero() {
+		rep.Findings, rep.OutsideWindow, rep.Untimed = inWindow(rep.Findings, opts.Since, opts.Until)
+	}
+	websocket := 0
+	for _, f := range rep.Findings {
+		if isExec(f) && f.Audit.Verb == "get" && !Refused(f) {
+			websocket++
+		}
+	}
 	if websocket > 0 {
 		rep.Notes = append(rep.Notes, fmt.Sprintf(
 			"%d exec request(s) used WebSocket (logged as verb get). Elastic's seed rule \"Kubernetes User Exec into Pod\" only matches verb create and misses them; k8sexec's WebSocket rule reported them.", websocket))
 	}
+	if fallbacks > 0 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf(
+			"%d refused WebSocket exec(s) were retried by kubectl over SPDY right away; each pair is shown as one attempt, on the retry.", fallbacks))
+	}
 	return rep
+}
+
+// inWindow keeps the findings whose time lies in [since, until).
+func inWindow(findings []*Finding, since, until time.Time) (kept []*Finding, outside, untimed int) {
+	for _, f := range findings {
+		t, ok := parseTime(f.Timestamp)
+		switch {
+		case !ok:
+			outside++
+			untimed++
+		case !since.IsZero() && t.Before(since), !until.IsZero() && !t.Before(until):
+			outside++
+		default:
+			kept = append(kept, f)
+		}
+	}
+	return kept, outside, untimed
 }
 
 // identify says what an event is about: an audit request (by auditID), a
@@ -234,7 +275,7 @@ func evidence(evs []Event, withStage bool) []Evidence {
 	var out []Evidence
 	seen := map[Evidence]bool{}
 	for _, ev := range evs {
-		e := Evidence{File: ev.File, Line: ev.Line, Index: ev.Index}
+		e := Evidence{File: ev.File, Line: ev.Line, Index: ev.Index, Time: normTime(str(ev.Doc, fTimestamp))}
 		if withStage {
 			e.Stage = str(ev.Doc, fStage)
 		}
@@ -418,23 +459,7 @@ func processFinding(g *group) *Finding {
 	first := g.events[0].Doc
 	f := &Finding{Rule: ruleRef(g.rule), Kind: KindProcess}
 	commonFields(f, first)
-	p := &Process{
-		Executable:       str(first, fExecutable),
-		Name:             str(first, fProcName),
-		Args:             strs(first, fArgs),
-		EntityID:         str(first, fEntityID),
-		EntryLeaderID:    str(first, fEntryLeader),
-		WorkingDirectory: str(first, fWorkDir),
-		UserID:           str(first, fProcUserID),
-	}
-	if pid := rules.First(first, fPID); pid.Type == gjson.Number {
-		p.PID = pid.Int()
-	}
-	if v := rules.First(first, fInteractive); v.Exists() {
-		b := v.Type == gjson.True || v.Type == gjson.String && v.Str == "true"
-		p.Interactive = &b
-	}
-	f.Process = p
+	f.Process = processOf(first)
 	// The earliest timestamp among the merged events (fork and exec of the
 	// same process are both "start" events).
 	earliest, haveEarliest := parseTime(f.Timestamp)

@@ -1,8 +1,10 @@
 package triage
 
 import (
+	"fmt"
 	"path"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -19,35 +21,47 @@ const (
 	LinkAfter = 10 * time.Second
 )
 
-// link is one audit-process pairing under consideration.
+// session is one container session that entered from outside: its first
+// process (from a rule finding, or from context when no rule reported it)
+// and the commands run in it.
+type session struct {
+	id       string   // the entry leader's entity ID
+	leader   *Finding // the leader's details, Kind process
+	finding  *Finding // the rule finding about the leader, if any
+	commands []SessionCommand
+	more     int64 // commands seen but not kept
+	linked   *Finding
+}
+
+// link is one audit-session pairing under consideration.
 type link struct {
-	audit, proc *Finding
-	gap         time.Duration
+	audit *Finding
+	s     *session
+	gap   time.Duration
 	// agree counts the details both sides record that agree: the command
 	// (argv[0] against the process name or executable) and interactivity
 	// (a TTY request against process.interactive).
 	agree int
 }
 
-// correlate links audit exec findings to process findings that describe
-// the same session. A process is linked to a request only when that
-// request is its single best explanation; when several requests explain
-// it equally well, all of them are recorded as candidates on both sides
-// and nothing is linked. See docs/triage.md.
-func correlate(findings []*Finding) {
-	var audits, procs []*Finding
+// correlate links audit exec findings to the container sessions they
+// started. A session is linked to a request only when that request is its
+// single best explanation; when several requests explain it equally well,
+// all of them are recorded as candidates and nothing is linked. A linked
+// request gets the session's first process and commands, and the finding
+// about that process, if there is one, is related to it both ways. See
+// docs/triage.md.
+func correlate(findings []*Finding, sessions []*session) {
+	var audits []*Finding
 	for _, f := range findings {
-		switch {
-		case f.Kind == KindAudit && f.Audit != nil && f.Audit.Subresource == "exec":
+		if f.Kind == KindAudit && f.Audit != nil && f.Audit.Subresource == "exec" && !Refused(f) {
 			audits = append(audits, f)
-		case f.Kind == KindProcess:
-			procs = append(procs, f)
 		}
 	}
-	for _, p := range procs {
+	for _, s := range sessions {
 		var cands []link
 		for _, a := range audits {
-			if l, ok := candidate(a, p); ok {
+			if l, ok := candidate(a, s); ok {
 				cands = append(cands, l)
 			}
 		}
@@ -61,24 +75,56 @@ func correlate(findings []*Finding) {
 			return absDur(cands[i].gap) < absDur(cands[j].gap)
 		})
 		best := cands[0]
-		unique := len(cands) == 1 || cands[1].agree < best.agree
-		if unique {
-			addRelated(best.audit, p.ID)
-			addRelated(p, best.audit.ID)
+		if len(cands) == 1 || cands[1].agree < best.agree {
+			attach(best.audit, s)
 			continue
 		}
+		var tied []string
 		for _, c := range cands {
 			if c.agree == best.agree {
-				addCandidate(c.audit, p.ID)
-				addCandidate(p, c.audit.ID)
+				tied = append(tied, c.audit.ID)
+			}
+		}
+		for _, c := range cands {
+			if c.agree != best.agree {
+				continue
+			}
+			if s.finding != nil {
+				addCandidate(c.audit, s.finding.ID)
+				addCandidate(s.finding, c.audit.ID)
+			} else {
+				c.audit.Notes = append(c.audit.Notes, fmt.Sprintf(
+					"Process %s (pid %d) started in this container at %s, but %d exec requests fit it equally well (findings %s): not linked.",
+					processLabel(s.leader.Process), s.leader.Process.PID, s.leader.Timestamp, len(tied), strings.Join(tied, ", ")))
 			}
 		}
 	}
 }
 
-// candidate reports whether process finding p may be the session that
-// audit finding a opened.
-func candidate(a, p *Finding) (link, bool) {
+// attach records that audit finding a started session s.
+func attach(a *Finding, s *session) {
+	if a.Started != nil {
+		// Two sessions fit one request equally uniquely (a retried exec):
+		// keep the first, say there was another.
+		a.Notes = append(a.Notes, fmt.Sprintf("Another process session also fits this request: %s (pid %d) at %s.",
+			processLabel(s.leader.Process), s.leader.Process.PID, s.leader.Timestamp))
+		return
+	}
+	p := *s.leader.Process
+	p.Time = s.leader.Timestamp
+	a.Started = &p
+	a.Commands, a.MoreCommands = s.commands, s.more
+	s.linked = a
+	if s.finding != nil {
+		addRelated(a, s.finding.ID)
+		addRelated(s.finding, a.ID)
+	}
+}
+
+// candidate reports whether session s may be the one that audit finding a
+// started.
+func candidate(a *Finding, s *session) (link, bool) {
+	p := s.leader
 	if a.Orch == nil || p.Orch == nil || a.Orch.Resource == nil || p.Orch.Resource == nil {
 		return link{}, false
 	}
@@ -104,7 +150,7 @@ func candidate(a, p *Finding) (link, bool) {
 			return link{}, false
 		}
 	}
-	l := link{audit: a, proc: p, gap: gap}
+	l := link{audit: a, s: s, gap: gap}
 	if a.Process != nil && len(a.Process.Args) > 0 && p.Process != nil {
 		argv0 := a.Process.Args[0]
 		if argv0 == p.Process.Executable || path.Base(argv0) == p.Process.Name || path.Base(argv0) == path.Base(p.Process.Executable) {
@@ -115,6 +161,24 @@ func candidate(a, p *Finding) (link, bool) {
 		l.agree++
 	}
 	return l, true
+}
+
+// Refused reports whether an audit finding is about a request the API
+// server turned down (authorization forbid, or a 403 response).
+func Refused(f *Finding) bool {
+	return f.Audit != nil && (f.Audit.Decision == "forbid" || f.Audit.ResponseCode == 403)
+}
+
+func processLabel(p *Process) string {
+	switch {
+	case p == nil:
+		return "a process"
+	case len(p.Args) > 0:
+		return Command(p.Args)
+	case p.Executable != "":
+		return p.Executable
+	}
+	return p.Name
 }
 
 func absDur(d time.Duration) time.Duration {

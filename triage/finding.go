@@ -31,8 +31,16 @@ type Finding struct {
 	Exec      *ExecFlags    `json:"exec,omitempty"`
 	Audit     *Audit        `json:"kubernetes,omitempty"`
 	Session   *Session      `json:"session,omitempty"`
-	Evidence  []Evidence    `json:"evidence"`
-	Context   []Evidence    `json:"context,omitempty"`
+	// Started is, for an exec request, the first process of the container
+	// session it started, as the node's process events record it.
+	Started *Process `json:"started_process,omitempty"`
+	// Commands are the programs run in the container session (of a
+	// process finding, or of the session an exec request started), in time
+	// order; MoreCommands counts those seen beyond the ones listed.
+	Commands     []SessionCommand `json:"commands,omitempty"`
+	MoreCommands int64            `json:"more_commands,omitempty"`
+	Evidence     []Evidence       `json:"evidence"`
+	Context      []Evidence       `json:"context,omitempty"`
 	// Related lists the IDs of findings about the same session: the
 	// process an exec request started, or the request that started a
 	// process. Candidates lists possible links that could not be told
@@ -121,6 +129,20 @@ type Process struct {
 	WorkingDirectory string   `json:"working_directory,omitempty"`
 	Interactive      *bool    `json:"interactive,omitempty"`
 	UserID           string   `json:"user_id,omitempty"`
+	// Time is when the process started (set on Finding.Started).
+	Time string `json:"time,omitempty"`
+}
+
+// SessionCommand is one program run inside a container session.
+type SessionCommand struct {
+	Time             string   `json:"time,omitempty"`
+	Args             []string `json:"args,omitempty"`
+	Executable       string   `json:"executable,omitempty"`
+	PID              int64    `json:"pid,omitempty"`
+	EntityID         string   `json:"entity_id,omitempty"`
+	UserID           string   `json:"user_id,omitempty"`
+	WorkingDirectory string   `json:"working_directory,omitempty"`
+	Evidence         Evidence `json:"evidence"`
 }
 
 // ExecFlags are the streams an exec request asked for.
@@ -141,6 +163,9 @@ type Audit struct {
 	Decision     string `json:"decision,omitempty"`
 	Reason       string `json:"reason,omitempty"`
 	ResponseCode int    `json:"response_code,omitempty"`
+	// FallbackFrom is the audit ID of a WebSocket attempt kubectl made
+	// just before this request, refused, before it fell back to SPDY.
+	FallbackFrom string `json:"fallback_from,omitempty"`
 }
 
 // Session is the life of an exec request as its stages tell it.
@@ -164,6 +189,9 @@ type Evidence struct {
 	// the record is the event.
 	Index int    `json:"index,omitempty"`
 	Stage string `json:"stage,omitempty"`
+	// Time is the event's own time (@timestamp; for audit events the
+	// stage's time).
+	Time string `json:"time,omitempty"`
 }
 
 // Place renders the location as file:line, or file:line#index inside a

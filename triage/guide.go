@@ -52,6 +52,12 @@ type GuideData struct {
 	// Ambiguous is set when several findings could be the other side of
 	// this session.
 	Ambiguous bool
+	// CommandCount is how many programs ran in the container session
+	// (listed, and counted beyond the list).
+	CommandCount int64
+	// ProcessEvents is set when the scan held container process events
+	// (sessions were seen), so a missing link means something.
+	ProcessEvents bool
 }
 
 // GuideFuncs are the functions guide templates may call.
@@ -72,7 +78,7 @@ func newGuideCache() guideCache { return guideCache{} }
 // render fills the rule's guide with the finding's values. A rule whose
 // note is not a k8sexec template is shown as written; a template that fails
 // (a user's rule file) falls back to the raw note with the error.
-func (c guideCache) render(r *rules.Rule, f *Finding, byID map[string]*Finding, inputs []string) string {
+func (c guideCache) render(r *rules.Rule, f *Finding, byID map[string]*Finding, inputs []string, processEvents bool) string {
 	if r.Note == "" {
 		return ""
 	}
@@ -92,7 +98,9 @@ func (c guideCache) render(r *rules.Rule, f *Finding, byID map[string]*Finding, 
 		return r.Note
 	}
 	var b bytes.Buffer
-	if err := t.Execute(&b, guideData(f, byID, inputs)); err != nil {
+	d := guideData(f, byID, inputs)
+	d.ProcessEvents = processEvents
+	if err := t.Execute(&b, d); err != nil {
 		return r.Note + "\n\n(k8sexec: the guide template failed: " + err.Error() + ")"
 	}
 	return strings.TrimSpace(b.String())
@@ -114,9 +122,12 @@ func guideData(f *Finding, byID map[string]*Finding, inputs []string) GuideData 
 			d.LinkedFinding = other.ID
 		case other.Kind == KindProcess && other.Process != nil:
 			d.LinkedFinding = other.ID
-			d.LinkedProcess = other.Process.Executable
 		}
 	}
+	if f.Started != nil {
+		d.LinkedProcess = processLabel(f.Started)
+	}
+	d.CommandCount = int64(len(f.Commands)) + f.MoreCommands
 	d.Ambiguous = len(f.Candidates) > 0
 	if f.User != nil {
 		d.User = f.User.Name

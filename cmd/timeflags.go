@@ -1,0 +1,77 @@
+package cmd
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// timeWindow holds --since, --until and --now as given.
+type timeWindow struct {
+	since, until, now string
+}
+
+// resolve turns the flags into times. A value is RFC 3339
+// (2026-11-20T09:00:00Z), a date (2026-11-20, midnight UTC), or a duration
+// back from now (90m, 6h, 7d, 1d12h). now is --now, or the clock.
+func (w timeWindow) resolve(clock time.Time) (since, until time.Time, err error) {
+	now := clock
+	if w.now != "" {
+		if now, err = parseInstant(w.now); err != nil {
+			return since, until, usageError("--now %q: %v", w.now, err)
+		}
+	}
+	if w.since != "" {
+		if since, err = parseWhen(w.since, now); err != nil {
+			return since, until, usageError("--since %q: %v", w.since, err)
+		}
+	}
+	if w.until != "" {
+		if until, err = parseWhen(w.until, now); err != nil {
+			return since, until, usageError("--until %q: %v", w.until, err)
+		}
+	}
+	if !since.IsZero() && !until.IsZero() && !until.After(since) {
+		return since, until, usageError("--until (%s) must be after --since (%s)", until.Format(time.RFC3339), since.Format(time.RFC3339))
+	}
+	return since, until, nil
+}
+
+func parseWhen(s string, now time.Time) (time.Time, error) {
+	if t, err := parseInstant(s); err == nil {
+		return t, nil
+	}
+	d, err := parseAgo(s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("want RFC 3339 (2026-11-20T09:00:00Z), a date (2026-11-20) or a duration back from now (6h, 7d)")
+	}
+	return now.Add(-d), nil
+}
+
+func parseInstant(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	return time.Parse("2006-01-02", s)
+}
+
+// parseAgo reads a Go duration with days allowed: 7d, 1d12h, 90m.
+func parseAgo(s string) (time.Duration, error) {
+	var days time.Duration
+	if i := strings.IndexByte(s, 'd'); i > 0 {
+		n, err := strconv.Atoi(s[:i])
+		if err != nil {
+			return 0, err
+		}
+		days, s = time.Duration(n)*24*time.Hour, s[i+1:]
+		if s == "" {
+			return days, nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("bad duration")
+	}
+	return days + d, nil
+}

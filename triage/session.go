@@ -1,0 +1,113 @@
+package triage
+
+import (
+	"sort"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/k8sexec/k8sexec/rules"
+)
+
+// sessions gathers the container sessions the events describe: one per
+// entry leader seen, as a rule finding about the leader or as context, with
+// the commands run in it. overflow counts, per entry leader ID, commands
+// the scanner saw but did not keep.
+func sessions(events []Event, findings []*Finding, overflow map[string]int64) []*session {
+	byID := map[string]*session{}
+	var order []*session
+	get := func(id string) *session {
+		s := byID[id]
+		if s == nil {
+			s = &session{id: id}
+			byID[id] = s
+			order = append(order, s)
+		}
+		return s
+	}
+	for _, f := range findings {
+		if f.Kind == KindProcess && f.Process != nil && f.Process.EntityID != "" &&
+			(f.Process.EntryLeaderID == "" || f.Process.EntryLeaderID == f.Process.EntityID) {
+			s := get(f.Process.EntityID)
+			s.leader, s.finding = f, f
+		}
+	}
+	for _, ev := range events {
+		switch {
+		case hasContext(ev, ContextLeaders):
+			id := str(ev.Doc, fEntityID)
+			if id == "" {
+				continue
+			}
+			if s := get(id); s.leader == nil {
+				s.leader = leaderOf(ev)
+			}
+		case hasContext(ev, ContextCommands):
+			id := str(ev.Doc, fEntryLeader)
+			if id == "" {
+				continue
+			}
+			s := get(id)
+			s.commands = append(s.commands, commandOf(ev))
+		}
+	}
+	var out []*session
+	for _, s := range order {
+		if s.leader == nil {
+			continue // commands of a session whose start is not in the logs
+		}
+		sort.SliceStable(s.commands, func(i, j int) bool { return timeBefore(s.commands[i].Time, s.commands[j].Time) })
+		s.more = overflow[s.id]
+		if s.finding != nil {
+			s.finding.Commands, s.finding.MoreCommands = s.commands, s.more
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// leaderOf describes a session's first process from its event.
+func leaderOf(ev Event) *Finding {
+	f := &Finding{Kind: KindProcess}
+	commonFields(f, ev.Doc)
+	f.Process = processOf(ev.Doc)
+	return f
+}
+
+func processOf(doc rules.Document) *Process {
+	p := &Process{
+		Executable:       str(doc, fExecutable),
+		Name:             str(doc, fProcName),
+		Args:             strs(doc, fArgs),
+		EntityID:         str(doc, fEntityID),
+		EntryLeaderID:    str(doc, fEntryLeader),
+		WorkingDirectory: str(doc, fWorkDir),
+		UserID:           str(doc, fProcUserID),
+	}
+	if p.UserID == "" {
+		p.UserID = str(doc, fUserID)
+	}
+	if pid := rules.First(doc, fPID); pid.Type == gjson.Number {
+		p.PID = pid.Int()
+	}
+	if v := rules.First(doc, fInteractive); v.Exists() {
+		b := v.Type == gjson.True || v.Type == gjson.String && v.Str == "true"
+		p.Interactive = &b
+	}
+	return p
+}
+
+func commandOf(ev Event) SessionCommand {
+	p := processOf(ev.Doc)
+	return SessionCommand{
+		Time: normTime(str(ev.Doc, fTimestamp)), Args: p.Args, Executable: p.Executable, PID: p.PID,
+		EntityID: p.EntityID, UserID: p.UserID, WorkingDirectory: p.WorkingDirectory,
+		Evidence: Evidence{File: ev.File, Line: ev.Line, Index: ev.Index},
+	}
+}
+
+// timeBefore orders RFC 3339 times; unparsable ones keep their place.
+func timeBefore(a, b string) bool {
+	ta, oka := parseTime(a)
+	tb, okb := parseTime(b)
+	return oka && okb && ta.Before(tb)
+}
