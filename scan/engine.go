@@ -151,7 +151,7 @@ func (s *InputStats) Incomplete() bool { return s.Err != nil }
 type Result struct {
 	Inputs      []InputStats
 	Events      []Event
-	Problems    []Problem // the first MaxProblems, in input order
+	Problems    []Problem  // the first MaxProblems, in input order
 	Overflow    []Overflow // by selector, then key
 	Interrupted bool
 }

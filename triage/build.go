@@ -20,8 +20,8 @@ type Event struct {
 	// Context names the context queries (ContextQueries) the event
 	// matched.
 	Context []string
-	Raw   []byte
-	Doc   rules.Document
+	Raw     []byte
+	Doc     rules.Document
 	// Rules are the rules the event matched (none for pure context).
 	Rules []*rules.Rule
 }
