@@ -407,7 +407,10 @@ func evidenceText(evs []triage.Evidence) string {
 			if evs[j].Index > 0 {
 				l += "#" + strconv.Itoa(evs[j].Index)
 			}
-			if evs[j].Stage != "" {
+			switch {
+			case evs[j].Note != "":
+				l += " (" + evs[j].Note + ")"
+			case evs[j].Stage != "":
 				l += " (" + evs[j].Stage + ")"
 			}
 			lines = append(lines, l)

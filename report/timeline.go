@@ -63,8 +63,12 @@ func (Timeline) Write(w io.Writer, r *Result) error {
 				add(f.Timestamp, "", fmt.Sprintf("%-9s %s  %s  %s  %s", "request", who, where, what, ref))
 			}
 			for _, ev := range stages {
+				stage := stageText(f, ev)
+				if ev.Note != "" {
+					stage = Clean(ev.Note)
+				}
 				add(orUnknown(ev.Time, f.Timestamp), ev.Place(),
-					fmt.Sprintf("%-9s %s  %s  %s  %s  %s", "request", who, where, what, stageText(f, ev), ref))
+					fmt.Sprintf("%-9s %s  %s  %s  %s  %s", "request", who, where, what, stage, ref))
 			}
 			if p := f.Started; p != nil {
 				add(p.Time, "process:"+p.EntityID, fmt.Sprintf("%-9s %s  %s  (started by %s)", "process", where, processSummary(p), short))
@@ -138,14 +142,18 @@ func stageText(f *triage.Finding, ev triage.Evidence) string {
 		}
 		return "response started"
 	case "ResponseComplete":
-		out := "ended"
+		session := f.Audit != nil && (f.Audit.Subresource == "exec" || f.Audit.Subresource == "attach")
+		out := "done"
+		if session {
+			out = "ended"
+		}
 		if triage.Refused(f) {
 			out = "refused"
 			if f.Audit.ResponseCode != 0 {
 				out += " " + strconv.Itoa(f.Audit.ResponseCode)
 			}
 		}
-		if s := f.Session; s != nil && s.DurationMS != nil && !triage.Refused(f) {
+		if s := f.Session; s != nil && s.DurationMS != nil && !triage.Refused(f) && session {
 			out += ", lasted " + triage.FormatDuration(time.Duration(*s.DurationMS)*time.Millisecond)
 		}
 		return out

@@ -192,6 +192,9 @@ type Evidence struct {
 	// Time is the event's own time (@timestamp; for audit events the
 	// stage's time).
 	Time string `json:"time,omitempty"`
+	// Note says what a context event is when it is not a stage of this
+	// request: the refused WebSocket attempt before an SPDY retry.
+	Note string `json:"note,omitempty"`
 }
 
 // Place renders the location as file:line, or file:line#index inside a

@@ -38,6 +38,7 @@ func mergeFallbacks(findings []*Finding) ([]*Finding, int) {
 		}
 		retry.Audit.FallbackFrom = d.Audit.AuditID
 		for _, ev := range append(slices.Clone(d.Evidence), d.Context...) {
+			ev.Note = "refused WebSocket attempt " + d.Audit.AuditID
 			retry.Context = append(retry.Context, ev)
 		}
 		why := "forbid"

@@ -1,0 +1,193 @@
+package cmd
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+var sessionLogs = []string{"../testdata/sessions/audit.log", "../testdata/sessions/process.ndjson"}
+
+// storyFinding is the part of a finding the story tests read.
+type storyFinding struct {
+	ID   string
+	Rule struct{ ID string }
+	User *struct{ Name string }
+	Kind string
+	Orch *struct {
+		Namespace string
+		Resource  *struct{ Name string }
+	} `json:"orchestrator"`
+	Container *struct{ Name string }
+	Process   *struct {
+		Args     []string
+		EntityID string `json:"entity_id"`
+	}
+	Audit *struct {
+		AuditID      string `json:"audit_id"`
+		Subresource  string
+		FallbackFrom string `json:"fallback_from"`
+	} `json:"kubernetes"`
+	Started *struct {
+		Args     []string
+		EntityID string `json:"entity_id"`
+	} `json:"started_process"`
+	Commands []struct {
+		Args []string
+		Time string
+	}
+	Related    []string
+	Candidates []string
+	Context    []struct {
+		Line int64
+		Note string
+	}
+	Notes []string
+}
+
+func storyFindings(t *testing.T, args ...string) []storyFinding {
+	t.Helper()
+	out, errOut, code := run(t, nil, append([]string{"scan", "--format", "json", "--guide", "none"}, args...)...)
+	if code != ExitFindings {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	var doc struct{ Findings []storyFinding }
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc.Findings
+}
+
+func byAuditID(fs []storyFinding, id string) *storyFinding {
+	for i := range fs {
+		if fs[i].Audit != nil && fs[i].Audit.AuditID == id {
+			return &fs[i]
+		}
+	}
+	return nil
+}
+
+func byEntity(fs []storyFinding, id string) *storyFinding {
+	for i := range fs {
+		if fs[i].Process != nil && fs[i].Process.EntityID == id {
+			return &fs[i]
+		}
+	}
+	return nil
+}
+
+func args(ss []string) string { return strings.Join(ss, " ") }
+
+// TestSessionStories reads an audit log and the process events of the same
+// hour (testdata/sessions/, described in EXPECTED.md) and checks the story
+// of every session: who, what started, what was typed, what was refused.
+func TestSessionStories(t *testing.T) {
+	fs := storyFindings(t, sessionLogs...)
+	if len(fs) != 16 {
+		t.Errorf("%d findings, want 16", len(fs))
+	}
+	commands := func(f *storyFinding) []string {
+		var out []string
+		for _, c := range f.Commands {
+			out = append(out, args(c.Args))
+		}
+		return out
+	}
+
+	// S1: alice's interactive bash, linked both ways, 14 commands in order.
+	alice := byAuditID(fs, "fd4f7dd5-096c-490e-87cf-80705d9082c0")
+	shell := byEntity(fs, "DjoHANSA81h/k3AJ/n/GTjNbG1rQiY0i")
+	if alice == nil || shell == nil {
+		t.Fatal("S1: missing findings")
+	}
+	if alice.Rule.ID != rule1 || shell.Rule.ID != rule2 || args(alice.Related) != shell.ID || args(shell.Related) != alice.ID {
+		t.Errorf("S1: alice %s related %v, shell %s related %v", alice.Rule.ID, alice.Related, shell.Rule.ID, shell.Related)
+	}
+	if c := commands(alice); len(c) != 14 || c[0] != "id" || c[4] != "cat /var/run/secrets/kubernetes.io/serviceaccount/token" || c[13] != "rm -f /tmp/x" || args(commands(shell)) != args(c) {
+		t.Errorf("S1: commands %q", c)
+	}
+	for i := 1; i < len(alice.Commands); i++ {
+		if alice.Commands[i].Time < alice.Commands[i-1].Time {
+			t.Errorf("S1: commands out of time order at %d", i)
+		}
+	}
+
+	// S2 and S3: non-interactive execs, no rule about the process, but the
+	// request knows what it started.
+	for id, want := range map[string]string{
+		"40c966f1-bd85-404c-8c2d-b52cbfbde324": "ls -la /usr/share/nginx/html",
+		"a7710bd2-1293-4ce9-af41-20949d2bce81": "tar cf - /var/lib/postgresql/data/pg_hba.conf",
+	} {
+		f := byAuditID(fs, id)
+		if f == nil || f.Started == nil || args(f.Started.Args) != want || len(f.Related) != 0 || len(f.Commands) != 0 {
+			t.Errorf("%s: %+v", id, f)
+		}
+	}
+
+	// S4: two users a minute apart in one pod: each gets their own shell.
+	bob := byAuditID(fs, "82099679-a88e-4c21-80a7-20ba95f08847")
+	dave := byAuditID(fs, "a2badc85-5f81-4dd8-a339-5787d74efec9")
+	if bob == nil || dave == nil || bob.Started == nil || dave.Started == nil ||
+		bob.Started.EntityID != "ZHxhrmEnlicTDgy0smM4uQsXuQbGD9Jk" || dave.Started.EntityID != "bSj+A7UBOeZGKYIk6SpzXmFZz3cbXKbb" ||
+		len(bob.Commands) != 3 || len(dave.Commands) != 2 {
+		t.Errorf("S4: bob %+v dave %+v", bob, dave)
+	}
+
+	// S5: mallory's refused exec: the denied-exec rule, no session.
+	if m := byAuditID(fs, "75054e8d-4788-4e73-9d7c-e1489d48eebb"); m == nil || m.Rule.ID != ruleDenied || m.Started != nil {
+		t.Errorf("S5: %+v", m)
+	}
+
+	// S6: frank's WebSocket exec, the k8sexec rule, linked with 3 commands.
+	if fr := byAuditID(fs, "3ca06bc8-f840-4369-bf88-613e6a682e1a"); fr == nil || fr.Rule.ID != rule3 || len(fr.Related) != 1 || len(fr.Commands) != 3 {
+		t.Errorf("S6: %+v", fr)
+	}
+
+	// S7: erin's refused WebSocket attempt and the SPDY retry are one
+	// finding, on the retry, and the refused request is not reported alone.
+	erin := byAuditID(fs, "d8dc5cec-43e2-45cc-8f5f-9e311e54e03f")
+	if erin == nil || erin.Audit.FallbackFrom != "c792e28e-ffa1-486f-b124-c6a133269a24" || len(erin.Related) != 1 || len(erin.Commands) != 2 {
+		t.Fatalf("S7: %+v", erin)
+	}
+	if len(erin.Context) != 1 || !strings.Contains(erin.Context[0].Note, "refused WebSocket attempt") || !strings.Contains(strings.Join(erin.Notes, " "), "fell back to SPDY") {
+		t.Errorf("S7: context %+v notes %q", erin.Context, erin.Notes)
+	}
+	if byAuditID(fs, "c792e28e-ffa1-486f-b124-c6a133269a24") != nil {
+		t.Error("S7: the refused attempt is reported on its own too")
+	}
+
+	// S8: kubectl debug: the ephemeral container and the attach to it.
+	add := byAuditID(fs, "37151ff9-c71d-4c1a-a906-cd7a4801aaa7")
+	att := byAuditID(fs, "06a25f0f-6f26-434b-a1e8-b4b022225c13")
+	if add == nil || att == nil || args(add.Related) != att.ID || args(att.Related) != add.ID || !strings.Contains(strings.Join(att.Notes, " "), "debugger-h7k2p") {
+		t.Errorf("S8: add %+v attach %+v", add, att)
+	}
+
+	// S9: heidi's attach stands alone.
+	if h := byAuditID(fs, "8d62f231-93d1-4c23-aeb7-e6f90b7412e7"); h == nil || h.Rule.ID != ruleAttach || len(h.Related) != 0 {
+		t.Errorf("S9: %+v", h)
+	}
+}
+
+// TestAmbiguousSessions: two requests and two shells a linker cannot tell
+// apart are listed as candidates on every side, and nothing is linked.
+func TestAmbiguousSessions(t *testing.T) {
+	fs := storyFindings(t, "../testdata/sessions/audit_ambiguous.log", "../testdata/sessions/process_ambiguous.ndjson")
+	if len(fs) != 4 {
+		t.Fatalf("%d findings, want 4", len(fs))
+	}
+	for _, f := range fs {
+		if len(f.Related) != 0 || len(f.Candidates) != 2 || f.Started != nil && f.Kind != "process" {
+			t.Errorf("%s (%s): related %v candidates %v started %+v", f.ID, f.Kind, f.Related, f.Candidates, f.Started)
+		}
+	}
+}
+
+// TestStoryGolden pins the story as people read it: the table and the
+// timeline of the session logs.
+func TestStoryGolden(t *testing.T) {
+	for _, format := range []string{"table", "timeline"} {
+		out, _, _ := run(t, nil, append([]string{"scan", "--format", format, "--color", "never"}, sessionLogs...)...)
+		golden(t, "sessions."+format+".golden", out)
+	}
+}
