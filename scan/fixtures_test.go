@@ -159,6 +159,9 @@ func listFixtures(t *testing.T) []string {
 		if err != nil {
 			return err
 		}
+		if d.IsDir() && d.Name() == "exceptions" {
+			return filepath.SkipDir // exception files, not logs
+		}
 		if d.Type().IsRegular() && d.Name() != "EXPECTED.md" {
 			rel, _ := filepath.Rel(fixtureRoot, path)
 			out = append(out, filepath.ToSlash(rel))
