@@ -11,6 +11,7 @@ require (
 	github.com/spf13/cobra v1.10.2
 	github.com/tidwall/gjson v1.20.1
 	github.com/tidwall/pretty v1.2.0
+	go.yaml.in/yaml/v3 v3.0.6
 )
 
 require (
