@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
@@ -432,13 +433,16 @@ func printDiagnostics(w io.Writer, r *report.Result, minSeverity string, closing
 	if s.Interrupted {
 		defer fmt.Fprintln(w, "k8sexec: interrupted: the report covers only what was read before")
 	}
-	if !closing {
-		return
-	}
 	secs := s.Elapsed.Seconds()
 	rate := ""
 	if secs > 0 {
 		rate = fmt.Sprintf(", %s/s", report.HumanBytes(int64(float64(t.RawBytes)/secs)))
+	}
+	if !closing {
+		// The table on stdout has the summary; only the wall-clock time,
+		// which would make its bytes differ from run to run, is here.
+		fmt.Fprintf(w, "k8sexec: scanned %s in %s%s\n", report.HumanBytes(t.RawBytes), s.Elapsed.Round(time.Millisecond), rate)
+		return
 	}
 	var sev []string
 	for _, sc := range s.BySeverity {
@@ -450,6 +454,55 @@ func printDiagnostics(w io.Writer, r *report.Result, minSeverity string, closing
 	}
 	fmt.Fprintf(w, "k8sexec: %s in %d input(s), %d events, %d malformed; %s in %s%s\n",
 		findings, t.Inputs, t.Events, t.Malformed, report.HumanBytes(t.RawBytes), s.Elapsed.Round(time.Millisecond), rate)
+	var byRule []string
+	for _, rc := range s.ByRule {
+		if rc.Count > 0 {
+			byRule = append(byRule, fmt.Sprintf("%d %s", rc.Count, report.Clean(rc.Name)))
+		}
+	}
+	if len(byRule) > 0 {
+		fmt.Fprintf(w, "k8sexec:   by rule: %s\n", strings.Join(byRule, "; "))
+	}
+	if shapes := shapeTotals(s.Inputs); shapes != "" {
+		fmt.Fprintf(w, "k8sexec:   events by shape: %s\n", shapes)
+	}
+	var hidden []string
+	for _, h := range []struct {
+		n    int
+		what string
+	}{{s.Suppressed, "suppressed by exceptions"}, {s.Baselined, "in the baseline"}, {s.BelowMinSeverity, "below --min-severity"}, {s.OutsideWindow, "outside --since/--until"}} {
+		if h.n > 0 {
+			hidden = append(hidden, fmt.Sprintf("%d %s", h.n, h.what))
+		}
+	}
+	if len(hidden) > 0 {
+		fmt.Fprintf(w, "k8sexec:   not shown: %s\n", strings.Join(hidden, ", "))
+	}
+}
+
+// shapeTotals adds up the events of every input by shape, most first.
+func shapeTotals(inputs []report.InputSummary) string {
+	totals := map[string]int64{}
+	for _, in := range inputs {
+		for k, v := range in.Shapes {
+			totals[k] += v
+		}
+	}
+	keys := make([]string, 0, len(totals))
+	for k := range totals {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if totals[keys[i]] != totals[keys[j]] {
+			return totals[keys[i]] > totals[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s %d", k, totals[k]))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // exitFor maps the outcome to an exit code: interruption first, then an
