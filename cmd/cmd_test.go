@@ -62,7 +62,8 @@ type jsonReport struct {
 	Tool     struct{ Version string }
 	Findings []jsonFinding
 	Summary  struct {
-		Totals struct {
+		Suppressed int
+		Totals     struct {
 			Inputs, Incomplete, Findings int
 			Lines, Events, Malformed     int64
 		}

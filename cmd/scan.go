@@ -21,22 +21,24 @@ import (
 )
 
 type scanOptions struct {
-	rules         ruleFlags
-	filter        filterFlags
-	window        timeWindow
-	format        string
-	output        string
-	color         string
-	guide         string
-	failOn        string
-	minSeverity   string
-	baseline      string
-	baselineMaybe string
-	writeBaseline string
-	progress      string
-	workers       int
-	maxLineSize   int
-	quiet         bool
+	rules          ruleFlags
+	filter         filterFlags
+	window         timeWindow
+	exceptions     []string
+	showSuppressed bool
+	format         string
+	output         string
+	color          string
+	guide          string
+	failOn         string
+	minSeverity    string
+	baseline       string
+	baselineMaybe  string
+	writeBaseline  string
+	progress       string
+	workers        int
+	maxLineSize    int
+	quiet          bool
 }
 
 // shownProblems is how many malformed-line locations go to stderr.
@@ -79,6 +81,8 @@ input that could not be read completely (the report is still written), 130 inter
 	f.StringVar(&o.progress, "progress", "auto", "progress on stderr: auto (a terminal, not in CI), always, never")
 	f.StringVar(&o.window.since, "since", "", "report only findings at or after this time: RFC 3339, a date, or a duration back from now (6h, 7d)")
 	f.StringVar(&o.window.until, "until", "", "report only findings before this time (same forms as --since)")
+	f.StringArrayVar(&o.exceptions, "exceptions", nil, "suppress known-benign findings listed in this TOML file (repeatable; docs/exceptions.md)")
+	f.BoolVar(&o.showSuppressed, "show-suppressed", false, "list the findings exceptions suppressed, with the exception and its reason")
 	f.StringVar(&o.window.now, "now", "", "the time durations in --since/--until count back from, and exceptions expire against (default: the clock)")
 	f.IntVar(&o.workers, "workers", 0, "parallel workers (0: one per CPU)")
 	f.IntVar(&o.maxLineSize, "max-line-size", scan.DefaultMaxLineSize, "skip (and count) lines longer than this many bytes")
@@ -150,9 +154,22 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	since, until, err := o.window.resolve(time.Now())
+	since, until, now, err := o.window.resolve(time.Now())
 	if err != nil {
 		return err
+	}
+	var exceptions []*triage.Exception
+	for _, path := range o.exceptions {
+		exs, err := triage.LoadExceptions(path)
+		if err != nil {
+			return usageError("--exceptions: %v", err)
+		}
+		exceptions = append(exceptions, exs...)
+	}
+	if warn != nil {
+		for _, w := range triage.UnknownRules(exceptions, func(id string) bool { return set.ByID(id) != nil }) {
+			fmt.Fprintln(warn, "k8sexec: warning: "+report.Clean(w))
+		}
 	}
 	cwd, _ := os.Getwd()
 	writer, err := report.New(o.format, report.Options{Color: o.useColor(e), Guide: o.guide, BaseDir: cwd})
@@ -224,9 +241,15 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 
 	rep := triage.Build(triageEvents(res, set.Rules, contexts), triage.Options{
 		Inputs: args, Guide: o.guide != "none", MoreCommands: moreCommands(res, contexts), Since: since, Until: until})
+	kept, suppressed, expired := triage.Apply(rep.Findings, exceptions, now, findingDoc)
+	if warn != nil {
+		for _, ex := range expired {
+			fmt.Fprintf(warn, "k8sexec: warning: %s expired (%s) and no longer suppresses anything\n", report.Clean(ex.String()), report.Clean(ex.ExpiresText()))
+		}
+	}
 	result := &report.Result{
 		Tool:     report.Tool{Name: "k8sexec", Version: version()},
-		Findings: rep.Findings,
+		Findings: kept,
 		Notes:    rep.Notes,
 		Rules:    set.Rules,
 		Summary: report.Summary{
@@ -235,8 +258,16 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 			RulesReplaced: set.Replaced,
 			Interrupted:   res.Interrupted,
 			OutsideWindow: rep.OutsideWindow,
+			Suppressed:    len(suppressed),
 			Elapsed:       elapsed,
 		},
+	}
+	if o.showSuppressed {
+		for _, sp := range suppressed {
+			f := *sp.Finding
+			f.SuppressedBy = &triage.SuppressedBy{Exception: sp.By.Name, Reason: sp.By.Reason, Source: sp.By.String()}
+			result.Suppressed = append(result.Suppressed, &f)
+		}
 	}
 	for _, err := range expandErrs {
 		result.Summary.Inputs = append(result.Summary.Inputs, report.InputSummary{Name: pathOf(err), Error: err.Error()})
@@ -292,6 +323,17 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 		printDiagnostics(e.stderr, result, o.minSeverity, closing)
 	}
 	return exitFor(result.Summary, counted, o.failOn)
+}
+
+// findingDoc is the document an exception's `when` query reads: the
+// finding as it appears in JSON output, with Elasticsearch's field rules.
+func findingDoc(f *triage.Finding) rules.Document {
+	data, err := json.Marshal(f)
+	if err != nil {
+		data = []byte("{}") // not reached: a Finding always marshals
+	}
+	doc, _ := scan.Adapt(data)
+	return doc
 }
 
 func writeReport(w io.Writer, writer report.Writer, r *report.Result) error {

@@ -15,27 +15,27 @@ type timeWindow struct {
 // resolve turns the flags into times. A value is RFC 3339
 // (2026-11-20T09:00:00Z), a date (2026-11-20, midnight UTC), or a duration
 // back from now (90m, 6h, 7d, 1d12h). now is --now, or the clock.
-func (w timeWindow) resolve(clock time.Time) (since, until time.Time, err error) {
-	now := clock
+func (w timeWindow) resolve(clock time.Time) (since, until, now time.Time, err error) {
+	now = clock
 	if w.now != "" {
 		if now, err = parseInstant(w.now); err != nil {
-			return since, until, usageError("--now %q: %v", w.now, err)
+			return since, until, now, usageError("--now %q: %v", w.now, err)
 		}
 	}
 	if w.since != "" {
 		if since, err = parseWhen(w.since, now); err != nil {
-			return since, until, usageError("--since %q: %v", w.since, err)
+			return since, until, now, usageError("--since %q: %v", w.since, err)
 		}
 	}
 	if w.until != "" {
 		if until, err = parseWhen(w.until, now); err != nil {
-			return since, until, usageError("--until %q: %v", w.until, err)
+			return since, until, now, usageError("--until %q: %v", w.until, err)
 		}
 	}
 	if !since.IsZero() && !until.IsZero() && !until.After(since) {
-		return since, until, usageError("--until (%s) must be after --since (%s)", until.Format(time.RFC3339), since.Format(time.RFC3339))
+		return since, until, now, usageError("--until (%s) must be after --since (%s)", until.Format(time.RFC3339), since.Format(time.RFC3339))
 	}
-	return since, until, nil
+	return since, until, now, nil
 }
 
 func parseWhen(s string, now time.Time) (time.Time, error) {

@@ -24,7 +24,7 @@ func TestTimeWindow(t *testing.T) {
 		{timeWindow{since: "1h", until: "2h"}, "", "", true}, // until before since
 	}
 	for _, tc := range tests {
-		since, until, err := tc.w.resolve(clock)
+		since, until, _, err := tc.w.resolve(clock)
 		if (err != nil) != tc.err {
 			t.Errorf("%+v: err %v", tc.w, err)
 			continue

@@ -3,6 +3,7 @@ package report
 import (
 	"encoding/csv"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -24,6 +25,7 @@ var CSVColumns = []string{
 	"verb", "decision", "reason", "response_code", "audit_id",
 	"stages", "duration_ms", "ongoing", "related",
 	"file", "line", "evidence", "message",
+	"suppressed_by",
 }
 
 func (CSV) Write(w io.Writer, r *Result) error {
@@ -31,7 +33,7 @@ func (CSV) Write(w io.Writer, r *Result) error {
 	if err := cw.Write(CSVColumns); err != nil {
 		return err
 	}
-	for _, f := range r.Findings {
+	for _, f := range append(slices.Clone(r.Findings), r.Suppressed...) {
 		if err := cw.Write(csvRow(f)); err != nil {
 			return err
 		}
@@ -45,6 +47,9 @@ func csvRow(f *triage.Finding) []string {
 		"id": f.ID, "severity": f.Rule.Severity, "risk_score": strconv.Itoa(f.Rule.RiskScore),
 		"rule_id": f.Rule.ID, "rule_name": f.Rule.Name, "kind": f.Kind, "timestamp": f.Timestamp,
 		"related": strings.Join(f.Related, " "), "message": Headline(f),
+	}
+	if s := f.SuppressedBy; s != nil {
+		col["suppressed_by"] = s.Exception + ": " + s.Reason
 	}
 	if u := f.User; u != nil {
 		col["user"] = u.Name

@@ -3,6 +3,7 @@ package report
 import (
 	"encoding/json"
 	"io"
+	"slices"
 
 	"github.com/k8sexec/k8sexec/triage"
 )
@@ -28,7 +29,7 @@ type NDJSON struct{}
 func (NDJSON) Write(w io.Writer, r *Result) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	for _, f := range r.Findings {
+	for _, f := range append(slices.Clone(r.Findings), r.Suppressed...) {
 		if err := enc.Encode(f); err != nil {
 			return err
 		}

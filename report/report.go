@@ -24,8 +24,11 @@ type Writer interface {
 type Result struct {
 	Tool     Tool              `json:"tool"`
 	Findings []*triage.Finding `json:"findings"`
-	Notes    []string          `json:"notes,omitempty"`
-	Summary  Summary           `json:"summary"`
+	// Suppressed are findings exceptions suppressed, each with its
+	// SuppressedBy; set only when they are to be shown.
+	Suppressed []*triage.Finding `json:"suppressed,omitempty"`
+	Notes      []string          `json:"notes,omitempty"`
+	Summary    Summary           `json:"summary"`
 	// Rules are the rules the scan ran, in load order.
 	Rules []*rules.Rule `json:"-"`
 }

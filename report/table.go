@@ -41,6 +41,16 @@ func (t *Table) Write(w io.Writer, r *Result) error {
 	if len(r.Findings) == 0 {
 		p.line(p.paint(color.FgGreen, "No findings."))
 	}
+	if len(r.Suppressed) > 0 {
+		p.line("")
+		p.line(p.paint(color.Bold, fmt.Sprintf("Suppressed (%d)", len(r.Suppressed))))
+		for _, f := range r.Suppressed {
+			p.line(fmt.Sprintf("  [%s] %s  %s", strings.ToUpper(f.Rule.Severity), f.ID, Clean(Headline(f))))
+			if s := f.SuppressedBy; s != nil {
+				p.line("    by " + Clean(s.Exception) + ": " + Clean(s.Reason) + " (" + Clean(s.Source) + ")")
+			}
+		}
+	}
 	p.line("")
 	p.summary(r)
 	return bw.Flush()

@@ -49,6 +49,16 @@ type Finding struct {
 	Candidates []string `json:"candidates,omitempty"`
 	Notes      []string `json:"notes,omitempty"`
 	Guidance   string   `json:"guidance,omitempty"`
+	// SuppressedBy is set on findings an exception suppressed, when they
+	// are shown anyway (--show-suppressed).
+	SuppressedBy *SuppressedBy `json:"suppressed_by,omitempty"`
+}
+
+// SuppressedBy names the exception that suppressed a finding, and why.
+type SuppressedBy struct {
+	Exception string `json:"exception"`
+	Reason    string `json:"reason"`
+	Source    string `json:"source"`
 }
 
 // RuleRef identifies the rule behind a finding.
