@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -189,5 +190,42 @@ func TestStoryGolden(t *testing.T) {
 	for _, format := range []string{"table", "timeline"} {
 		out, _, _ := run(t, nil, append([]string{"scan", "--format", format, "--color", "never"}, sessionLogs...)...)
 		golden(t, "sessions."+format+".golden", out)
+	}
+}
+
+// TestLongSessionIsBounded: a session with thousands of commands keeps the
+// first ones and counts the rest, in every output.
+func TestLongSessionIsBounded(t *testing.T) {
+	var b strings.Builder
+	leader := `{"@timestamp":"2026-11-22T10:00:00.000Z","event":{"category":["process"],"type":["start"],"action":"exec"},"container":{"id":"c1","name":"app"},"orchestrator":{"namespace":"ns","resource":{"name":"pod-1"}},"process":{"entity_id":"LEADER","pid":10,"name":"bash","executable":"/bin/bash","args":["bash"],"interactive":true,"entry_leader":{"entity_id":"LEADER","same_as_process":true,"entry_meta":{"type":"container"}}}}`
+	b.WriteString(leader + "\n")
+	const n = 5000
+	for i := range n {
+		fmt.Fprintf(&b, `{"@timestamp":"2026-11-22T10:%02d:%02d.000Z","event":{"category":["process"],"type":["start"],"action":"exec"},"container":{"id":"c1","name":"app"},"orchestrator":{"namespace":"ns","resource":{"name":"pod-1"}},"process":{"entity_id":"C%d","pid":%d,"name":"cat","executable":"/bin/cat","args":["cat","/tmp/f%d"],"entry_leader":{"entity_id":"LEADER","same_as_process":false,"entry_meta":{"type":"container"}}}}`+"\n",
+			i/60%60, i%60, i, 100+i, i)
+	}
+	out, errOut, code := run(t, strings.NewReader(b.String()), "scan", "--format", "json", "-")
+	if code != ExitFindings {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	var doc struct {
+		Findings []struct {
+			Commands     []struct{ Args []string }
+			MoreCommands int64 `json:"more_commands"`
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Findings) != 1 {
+		t.Fatalf("%d findings", len(doc.Findings))
+	}
+	f := doc.Findings[0]
+	if len(f.Commands) != 50 || f.MoreCommands != n-50 || args(f.Commands[0].Args) != "cat /tmp/f0" {
+		t.Errorf("%d commands kept, %d more; want 50 and %d", len(f.Commands), f.MoreCommands, n-50)
+	}
+	table, _, _ := run(t, strings.NewReader(b.String()), "scan", "--guide", "none", "-")
+	if !strings.Contains(table, fmt.Sprintf("... %d more", n-20)) {
+		t.Errorf("the table should say how many more commands there were")
 	}
 }
