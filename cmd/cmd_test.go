@@ -768,3 +768,30 @@ func TestCIDocsCommands(t *testing.T) {
 		}
 	}
 }
+
+// TestFindingIDsStable: finding IDs are fingerprints of the rule and the
+// request or process, so they do not change with the order inputs are
+// given in, and must not change between k8sexec versions (a baseline
+// written by one version is read by the next).
+func TestFindingIDsStable(t *testing.T) {
+	ids := func(paths ...string) []string {
+		out, _, _ := run(t, nil, append([]string{"scan", "--format", "json"}, paths...)...)
+		var got []string
+		for _, f := range parseReport(t, out).Findings {
+			got = append(got, f.ID)
+		}
+		return got
+	}
+	files := []string{"../testdata/demo/cloud-defend-process.ndjson", "../testdata/demo/kube-apiserver-audit-2026-11-20.log.gz", "../testdata/demo/kube-apiserver-audit.log"}
+	forward := ids(files...)
+	backward := ids(files[2], files[1], files[0])
+	if strings.Join(forward, " ") != strings.Join(backward, " ") {
+		t.Errorf("input order changed the findings:\n%v\n%v", forward, backward)
+	}
+	// Pinned: alice's exec, its shell, carol's kubectl cp.
+	for _, id := range []string{"8ec19fd8153af356", "1abd4f8e9b690a75", "4210681c3595380b"} {
+		if !strings.Contains(strings.Join(forward, " "), id) {
+			t.Errorf("finding %s is gone: IDs must stay the same across versions (got %v)", id, forward)
+		}
+	}
+}

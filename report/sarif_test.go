@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -120,6 +121,23 @@ func validateSARIF(t *testing.T, data []byte) map[string]any {
 			t.Errorf("result %d: partialFingerprints = %v", i, fp)
 		}
 	}
+	// The schema allows no JSON null in the properties k8sexec writes.
+	var noNulls func(path string, v any)
+	noNulls = func(path string, v any) {
+		switch x := v.(type) {
+		case nil:
+			t.Errorf("null at %s", path)
+		case map[string]any:
+			for k, e := range x {
+				noNulls(path+"."+k, e)
+			}
+		case []any:
+			for i, e := range x {
+				noNulls(fmt.Sprintf("%s[%d]", path, i), e)
+			}
+		}
+	}
+	noNulls("$", doc)
 	inv, _ := run["invocations"].([]any)
 	if len(inv) != 1 {
 		t.Errorf("want one invocation, got %d", len(inv))
