@@ -8,13 +8,6 @@ import (
 	"unicode/utf8"
 )
 
-// Needle is a literal that must appear in an event's raw JSON text for some
-// condition to hold. Fold needles are lower-case ASCII and match in any case.
-type Needle struct {
-	Text string
-	Fold bool
-}
-
 // Clause is satisfied by a text containing any of its needles.
 type Clause []Needle
 
@@ -32,6 +25,17 @@ type Requirement []Clause
 // prove, never adds one, so filtering lines by it cannot change a result.
 // JSON escapes are handled when a clause is checked (Satisfied), not here.
 func RequirementOf(e Expr, synthesized func(field string) bool) Requirement {
+	return RequirementWithMembers(e, synthesized, nil)
+}
+
+// RequirementWithMembers is RequirementOf with member needles: when
+// memberKeys(field) gives the member names inputs spell the field's last
+// segment with (more than one when an adapter reads the field from a
+// differently named member), a whole-value condition on the field requires
+// one of those names with the value ("subresource":"exec" rather than
+// exec), which few unrelated lines contain. Inputs whose adapter renames
+// fields otherwise must be checked with the needles' Loose forms.
+func RequirementWithMembers(e Expr, synthesized func(field string) bool, memberKeys func(field string) []string) Requirement {
 	var req Requirement
 	var walk func(e Expr)
 	walk = func(e Expr) {
@@ -41,7 +45,7 @@ func RequirementOf(e Expr, synthesized func(field string) bool) Requirement {
 				walk(c)
 			}
 		default:
-			if c, ok := clauseOf(x, synthesized); ok {
+			if c, ok := clauseOf(x, synthesized, memberKeys); ok {
 				req = append(req, c)
 			}
 		}
@@ -52,16 +56,16 @@ func RequirementOf(e Expr, synthesized func(field string) bool) Requirement {
 }
 
 // clauseOf returns one clause that holds whenever e holds, if there is one.
-func clauseOf(e Expr, synthesized func(string) bool) (Clause, bool) {
+func clauseOf(e Expr, synthesized func(string) bool, memberKeys func(string) []string) (Clause, bool) {
 	switch x := e.(type) {
 	case *Pred:
-		return predClause(x, synthesized)
+		return predClause(x, synthesized, memberKeys)
 	case *And:
 		// Any child's clause will do; take the most selective.
 		var best Clause
 		found := false
 		for _, c := range x.X {
-			if cl, ok := clauseOf(c, synthesized); ok && (!found || cl.cost() < best.cost()) {
+			if cl, ok := clauseOf(c, synthesized, memberKeys); ok && (!found || cl.cost() < best.cost()) {
 				best, found = cl, true
 			}
 		}
@@ -69,7 +73,7 @@ func clauseOf(e Expr, synthesized func(string) bool) (Clause, bool) {
 	case *Or:
 		var out Clause
 		for _, c := range x.X {
-			cl, ok := clauseOf(c, synthesized)
+			cl, ok := clauseOf(c, synthesized, memberKeys)
 			if !ok {
 				return nil, false
 			}
@@ -86,17 +90,33 @@ func clauseOf(e Expr, synthesized func(string) bool) (Clause, bool) {
 	return nil, false
 }
 
-func predClause(p *Pred, synthesized func(string) bool) (Clause, bool) {
+func predClause(p *Pred, synthesized func(string) bool, memberKeys func(string) []string) (Clause, bool) {
 	if synthesized != nil && synthesized(p.Field.Name) {
 		return nil, false
 	}
+	var keys []string
+	if memberKeys != nil {
+		keys = memberKeys(p.Field.Name)
+	}
 	var out Clause
-	add := func(text string, fold bool) bool {
+	// add adds a needle for text; whole is set when the condition holds
+	// only if text is the whole value, so member needles can say so.
+	add := func(text string, fold, whole bool) bool {
 		n, ok := makeNeedle(text, fold)
-		if ok {
-			out = append(out, n)
+		if !ok {
+			return false
 		}
-		return ok
+		if !whole || len(keys) == 0 || looksNumeric(n.Text) {
+			out = append(out, n)
+			return true
+		}
+		for _, k := range keys {
+			m := n
+			m.Key = k
+			m.Bool = n.Text == "true" || n.Text == "false"
+			out = append(out, m)
+		}
+		return true
 	}
 	switch p.Op {
 	case OpEqual, OpStartsWith, OpEndsWith, OpContains:
@@ -109,7 +129,7 @@ func predClause(p *Pred, synthesized func(string) bool) (Clause, bool) {
 			if p.Fold && p.Op != OpEqual {
 				text = unicodeFoldSafe(text)
 			}
-			if !add(text, p.Fold) {
+			if !add(text, p.Fold, p.Op == OpEqual) {
 				return nil, false
 			}
 		}
@@ -121,7 +141,7 @@ func predClause(p *Pred, synthesized func(string) bool) (Clause, bool) {
 					best = lit
 				}
 			}
-			if best == "" || !add(best, p.Fold) {
+			if best == "" || !add(best, p.Fold, !pat.HasWildcard()) {
 				return nil, false
 			}
 		}
@@ -198,8 +218,17 @@ var commonWords = map[string]bool{
 func (c Clause) cost() int {
 	total := 0
 	for _, n := range c {
+		common := commonWords[strings.ToLower(n.Text)]
 		score := 1000 / (len(n.Text) + 1)
-		if commonWords[strings.ToLower(n.Text)] {
+		switch {
+		case n.Key != "":
+			// A member needle is far more selective than its value
+			// alone, unless the value is a common word.
+			score = 1000 / (len(n.Text) + len(n.Key) + 1)
+			if common {
+				score += 300
+			}
+		case common:
 			score += 1000
 		}
 		if n.Fold {
@@ -208,6 +237,25 @@ func (c Clause) cost() int {
 		total += score
 	}
 	return total
+}
+
+// Loose returns the clause with member needles replaced by their values.
+func (c Clause) Loose() Clause {
+	out := make(Clause, len(c))
+	for i, n := range c {
+		out[i] = n.Loose()
+	}
+	return out
+}
+
+// HasMembers reports whether the clause holds a member needle.
+func (c Clause) HasMembers() bool {
+	for _, n := range c {
+		if n.Key != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // Satisfied reports whether text can satisfy the clause: it contains one of
@@ -221,61 +269,6 @@ func (c Clause) Satisfied(text []byte) bool {
 		}
 	}
 	return c.EscapeHides(text)
-}
-
-// Index returns the offset of the first occurrence of the needle in text,
-// or -1.
-func (n Needle) Index(text []byte) int {
-	if !n.Fold {
-		return bytes.Index(text, []byte(n.Text))
-	}
-	return indexFold(text, n.Text)
-}
-
-// indexFold finds lower-case ASCII needle in text, ignoring ASCII case. It
-// searches for each case of the first letter with IndexByte, so it runs at
-// memchr speed on text that rarely holds the first letter.
-func indexFold(text []byte, needle string) int {
-	first := needle[0]
-	upper := first
-	if first >= 'a' && first <= 'z' {
-		upper = first - 'a' + 'A'
-	}
-	best := -1
-	for _, c := range []byte{first, upper} {
-		if c == upper && upper == first && best >= 0 {
-			break
-		}
-		for i := 0; ; {
-			j := bytes.IndexByte(text[i:], c)
-			if j < 0 {
-				break
-			}
-			i += j
-			if best >= 0 && i >= best {
-				break
-			}
-			if len(text)-i >= len(needle) && equalFoldASCII(text[i:i+len(needle)], needle) {
-				best = i
-				break
-			}
-			i++
-		}
-	}
-	return best
-}
-
-func equalFoldASCII(b []byte, lower string) bool {
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // EscapeHides reports whether text holds a JSON escape that decodes to a
@@ -330,6 +323,9 @@ func EscapedRunes(b []byte, fn func(rune)) int {
 // either case for folded needles).
 func (c Clause) ContainsRune(r rune) bool {
 	for _, n := range c {
+		if strings.ContainsRune(n.Key, r) {
+			return true
+		}
 		if n.Fold && r < utf8.RuneSelf {
 			b := byte(r)
 			if b >= 'A' && b <= 'Z' {

@@ -3,6 +3,8 @@ package rules
 import (
 	"bytes"
 	"math/rand/v2"
+	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -29,9 +31,9 @@ func TestIndexFold(t *testing.T) {
 		{"ééEXEC", "exec"},
 	}
 	for _, tt := range tests {
-		got, want := indexFold([]byte(tt.text), tt.needle), reference([]byte(tt.text), tt.needle)
+		got, want := indexLiteral([]byte(tt.text), tt.needle, true), reference([]byte(tt.text), tt.needle)
 		if got != want {
-			t.Errorf("indexFold(%q, %q) = %d, want %d", tt.text, tt.needle, got, want)
+			t.Errorf("indexLiteral(%q, %q) = %d, want %d", tt.text, tt.needle, got, want)
 		}
 	}
 
@@ -47,9 +49,9 @@ func TestIndexFold(t *testing.T) {
 	for range 20000 {
 		text := randomText(alphabet, rng.IntN(12))
 		needle := string(bytes.ToLower(randomText("abAB1 ", 1+rng.IntN(3))))
-		got, want := indexFold(text, needle), reference(text, needle)
+		got, want := indexLiteral(text, needle, true), reference(text, needle)
 		if got != want {
-			t.Fatalf("indexFold(%q, %q) = %d, want %d", text, needle, got, want)
+			t.Fatalf("indexLiteral(%q, %q) = %d, want %d", text, needle, got, want)
 		}
 	}
 }
@@ -65,4 +67,100 @@ func asciiOnly(b []byte) []byte {
 		out[i] = c
 	}
 	return out
+}
+
+// TestIndexLiteralPlain: the rare-byte search finds the first occurrence,
+// like bytes.Index, for random texts and needles.
+func TestIndexLiteralPlain(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	const alphabet = "exc\"/ab"
+	for range 50000 {
+		var text, needle []byte
+		for range rng.IntN(20) {
+			text = append(text, alphabet[rng.IntN(len(alphabet))])
+		}
+		for range 1 + rng.IntN(4) {
+			needle = append(needle, alphabet[rng.IntN(len(alphabet))])
+		}
+		if got, want := indexLiteral(text, string(needle), false), bytes.Index(text, needle); got != want {
+			t.Fatalf("indexLiteral(%q, %q) = %d, want %d", text, needle, got, want)
+		}
+	}
+}
+
+// memberReference is what a member needle must find, as a regular
+// expression over the same text.
+func memberReference(n Needle) *regexp.Regexp {
+	key := regexp.QuoteMeta(n.Key)
+	val := regexp.QuoteMeta(n.Text)
+	if n.Fold {
+		val = "(?i:" + val + ")"
+	}
+	v := `\\*"` + val + `\\*"`
+	if n.Bool {
+		v = `(?:` + v + `|` + val + `(?:[^a-zA-Z0-9_]|$))`
+	}
+	return regexp.MustCompile(key + `\\*"[ \t\r]*:[ \t\r]*(?:\[|` + v + `)`)
+}
+
+// TestMemberNeedle: a member needle matches every text a match of the
+// reference pattern is in (it may match more: array elements anywhere),
+// in compact, spaced, dotted, array and embedded (escaped) forms.
+func TestMemberNeedle(t *testing.T) {
+	exec := Needle{Text: "exec", Key: "subresource"}
+	yes := []string{
+		`{"subresource":"exec"}`,
+		`{"objectRef.subresource" : "exec"}`,
+		`{"subresource":["get","exec"]}`,
+		`"{\"subresource\":\"exec\"}"`,
+		`{"message":"{\\\"subresource\\\":\\\"exec\\\"}"}`,
+		`["exec"]`, // an array element: cannot tell its member, so it may match
+	}
+	no := []string{
+		`{"subresource":"exec2"}`,
+		`{"subresource":"attach","verb":"exec"}`,
+		`{"subresource":"execute"}`,
+		`{"command":"exec"}`,
+		`{"subresource":exec}`,
+	}
+	for _, s := range yes {
+		if exec.Index([]byte(s)) < 0 {
+			t.Errorf("%v should match %s", exec, s)
+		}
+	}
+	for _, s := range no {
+		if exec.Index([]byte(s)) >= 0 {
+			t.Errorf("%v should not match %s", exec, s)
+		}
+	}
+	tty := Needle{Text: "true", Key: "interactive", Bool: true}
+	for s, want := range map[string]bool{
+		`{"interactive":true}`: true, `{"interactive": "true"}`: true, `{"process.interactive":true,"x":1}`: true,
+		`{"interactive":false}`: false, `{"interactive":trueish}`: false, `{"interactive":null,"b":true}`: false,
+		`{"interactive":[false,true]}`: true,
+	} {
+		if got := tty.Index([]byte(s)) >= 0; got != want {
+			t.Errorf("%v on %s = %v, want %v", tty, s, got, want)
+		}
+	}
+	fold := Needle{Text: "container", Key: "type", Fold: true}
+	if fold.Index([]byte(`{"entry_meta":{"type":"CONTAINER"}}`)) < 0 || fold.Index([]byte(`{"type":"init","name":"container"}`)) >= 0 {
+		t.Errorf("%v folds the value only", fold)
+	}
+
+	// Random texts: whenever the reference matches, so does the needle.
+	rng := rand.New(rand.NewPCG(9, 9))
+	pieces := []string{`"`, `\`, `:`, ` `, `[`, `,`, `k`, `ey`, `key`, `v`, `val`, `V`, `true`, `x`}
+	for range 100000 {
+		var b strings.Builder
+		for range rng.IntN(14) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		text := b.String()
+		for _, n := range []Needle{{Text: "val", Key: "key"}, {Text: "val", Key: "key", Fold: true}, {Text: "true", Key: "key", Bool: true}} {
+			if memberReference(n).MatchString(text) && n.Index([]byte(text)) < 0 {
+				t.Fatalf("%v misses %q", n, text)
+			}
+		}
+	}
 }

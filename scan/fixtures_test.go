@@ -132,9 +132,11 @@ type fixtureDeviation struct {
 // EXPECTED.md rather than the line-by-line summary table: those that hold
 // several events per record (testdata/wrapped/, a damaged EKS export;
 // TestWrappedShapes) and the audit and process logs of the triage stories
-// (testdata/sessions/; the triage and cmd tests).
+// (testdata/sessions/; the triage and cmd tests), and the rule-family
+// fixtures checked against Elastic's published rules (testdata/families/).
 func wrappedFixture(name string) bool {
-	return strings.HasPrefix(name, "wrapped/") || strings.HasPrefix(name, "sessions/") || name == "broken/eks_truncated.json"
+	return strings.HasPrefix(name, "wrapped/") || strings.HasPrefix(name, "sessions/") || strings.HasPrefix(name, "families/") ||
+		name == "broken/eks_truncated.json"
 }
 
 var fixtureDeviations = map[string]fixtureDeviation{

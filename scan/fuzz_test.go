@@ -102,7 +102,7 @@ func refEvaluate(content []byte, lineNo, offset int64, newlines []int32, rs []*r
 	var units []Unit
 	if json.Valid(line) {
 		Units(line, func(u Unit) { units = append(units, u) })
-	} else {
+	} else if !bytes.HasPrefix(line, rawAuditPrefix) {
 		spans := (&worker{}).splitValues(line)
 		if spans == nil {
 			return nil

@@ -3,7 +3,9 @@ package scan
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/k8sexec/k8sexec/rules"
@@ -23,22 +25,117 @@ type plan struct {
 	reqs      []rules.Requirement
 	nRules    int
 	prefilter bool
-	// primary is, for each matcher, its most selective clause, merged: a
-	// line can only matter if it satisfies this clause. The chunk-wide
-	// search looks for these needles.
-	primary rules.Clause
+	// members is set when some clause names members ("subresource":"exec").
+	// Records of shapes whose adapter renames members (GKE, recognised by
+	// renamedMarker) are then checked against loose, the same
+	// requirements without member names.
+	members bool
+	loose   []rules.Requirement
+	// full is the chunk-wide search for any chunk: for each matcher its
+	// most selective clause, merged, so a line can only matter if it holds
+	// one of its needles. raw is the same for chunks of raw audit lines
+	// only, leaving out matchers no raw audit event can satisfy (process
+	// rules on an audit log); rawOnly marks those matchers.
+	full, raw search
+	rawOnly   []bool
 }
+
+// search finds the lines worth parsing in a chunk: those holding a needle
+// of its clause, or an escape that could hide one of the needles'
+// characters. Needles are grouped by the byte they are looked for by, so
+// the chunk is searched once per group, not once per needle.
+type search struct {
+	clause rules.Clause
+	groups []anchorGroup
+	// runes marks the ASCII characters of the needles, so the escape
+	// check costs a table lookup per backslash.
+	runes [128]bool
+}
+
+type anchorGroup struct {
+	b       byte
+	needles []anchored
+}
+
+type anchored struct {
+	n rules.Needle
+	a rules.Anchor
+}
+
+// hides reports whether an escaped character could be part of a needle.
+func (s *search) hides(r rune) bool {
+	if r < 128 {
+		return s.runes[r]
+	}
+	return s.clause.ContainsRune(r)
+}
+
+// newSearch groups the needles by anchor byte. Each needle takes its
+// rarest byte, or a byte another needle is already searched by when that
+// is at most twice as frequent: one pass over the chunk then serves both.
+func newSearch(c rules.Clause) search {
+	s := search{clause: c}
+	for r := range s.runes {
+		s.runes[r] = c.ContainsRune(rune(r))
+	}
+	byByte := map[byte]int{}
+	sorted := slices.Clone(c)
+	sort.SliceStable(sorted, func(i, j int) bool {
+		return sorted[i].BestAnchor().Freq(sorted[i]) < sorted[j].BestAnchor().Freq(sorted[j])
+	})
+	for _, n := range sorted {
+		best := n.BestAnchor()
+		chosen := best
+		if len(best.Bytes(n)) == 1 {
+			for _, a := range n.Anchors() {
+				if bs := a.Bytes(n); len(bs) == 1 {
+					if _, ok := byByte[bs[0]]; ok && a.Freq(n) <= 2*best.Freq(n) {
+						chosen = a
+						break
+					}
+				}
+			}
+		}
+		for _, b := range chosen.Bytes(n) {
+			g, ok := byByte[b]
+			if !ok {
+				g = len(s.groups)
+				byByte[b] = g
+				s.groups = append(s.groups, anchorGroup{b: b})
+			}
+			s.groups[g].needles = append(s.groups[g].needles, anchored{n, chosen})
+		}
+	}
+	return s
+}
+
+// renamedMarker is in every record of a shape whose adapter exposes
+// fields under names its text does not hold: GKE's Cloud Audit Logs
+// entries, where kubernetes.audit.verb comes from protoPayload.methodName.
+var renamedMarker = rules.Needle{Text: "protoPayload"}
 
 func newPlan(opts Options) (*plan, error) {
 	p := &plan{nRules: len(opts.Rules), prefilter: !opts.NoPrefilter}
+	var full, raw rules.Clause
 	add := func(m rules.Matcher, e rules.Expr) {
 		p.matchers = append(p.matchers, m)
-		req := rules.RequirementOf(e, synthesized)
+		req := rules.RequirementWithMembers(e, synthesized, memberKeys)
+		loose := make(rules.Requirement, len(req))
+		for i, c := range req {
+			loose[i] = c.Loose()
+			p.members = p.members || c.HasMembers()
+		}
 		p.reqs = append(p.reqs, req)
+		p.loose = append(p.loose, loose)
+		possible := rawPossible(e)
+		p.rawOnly = append(p.rawOnly, !possible)
 		if len(req) == 0 {
 			p.prefilter = false
-		} else {
-			p.primary = append(p.primary, req[0]...)
+			return
+		}
+		full = append(full, req[0]...)
+		if possible {
+			raw = append(raw, req[0]...)
 		}
 	}
 	for _, r := range opts.Rules {
@@ -57,7 +154,72 @@ func newPlan(opts Options) (*plan, error) {
 	if len(p.matchers) == 0 {
 		p.prefilter = true // nothing can match; skip every line
 	}
+	full = minimalClause(full)
+	if p.members {
+		full = append(full, renamedMarker)
+	}
+	p.full, p.raw = newSearch(full), newSearch(minimalClause(raw))
 	return p, nil
+}
+
+// rawPossible reports whether e can hold for a raw audit event, which
+// exposes only kubernetes.audit.* and the fields of rawECSFields: a
+// condition on any other field (process.*, container.id) never holds, and
+// so neither does a conjunction that needs one.
+func rawPossible(e rules.Expr) bool {
+	switch x := e.(type) {
+	case *rules.And:
+		for _, c := range x.X {
+			if !rawPossible(c) {
+				return false
+			}
+		}
+		return true
+	case *rules.Or:
+		for _, c := range x.X {
+			if rawPossible(c) {
+				return true
+			}
+		}
+		return false
+	case rules.Const:
+		return bool(x)
+	case *rules.Pred:
+		_, mapped := rawECSFields[x.Field.Name]
+		return mapped || strings.HasPrefix(x.Field.Name, "kubernetes.audit.")
+	}
+	return true // a negation may hold for anything
+}
+
+// minimalClause drops needles that others make redundant: duplicates, and
+// a plain needle holding another plain needle (a line with "exec2" also
+// holds "exec"), so the chunk is searched as few times as possible.
+func minimalClause(c rules.Clause) rules.Clause {
+	var out rules.Clause
+	for i, n := range c {
+		redundant := false
+		for j, m := range c {
+			if i == j {
+				continue
+			}
+			switch {
+			case n == m:
+				redundant = j < i
+			case n.Key == "" && m.Key == "" && (m.Fold || !n.Fold) && len(m.Text) < len(n.Text) && strings.Contains(n.Text, m.Text):
+				redundant = true
+			case n.Key != "" && m.Key == "" && (m.Fold || !n.Fold) && strings.Contains(n.Text, m.Text):
+				// A member needle's value is in the text too.
+				redundant = true
+			}
+			if redundant {
+				break
+			}
+		}
+		if !redundant {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 type lineKind uint8
@@ -76,6 +238,7 @@ type worker struct {
 	starts     []int // byte offset of each line in the chunk
 	ends       []int // offset of each line's newline (or chunk end)
 	kinds      []lineKind
+	raws       []bool // the line starts like a raw audit event
 	cand       []bool
 	which      []int // matchers whose requirements a line satisfies
 }
@@ -88,9 +251,17 @@ var utf8BOM = []byte{0xef, 0xbb, 0xbf}
 // ending, a UTF-8 byte order mark, spaces and tabs, and NUL padding before
 // an object (left by copytruncate log rotation).
 func trimLine(line []byte) []byte {
-	line = bytes.TrimRight(line, " \t\r")
+	// The common line needs no trimming: test the ends before anything else.
+	if n := len(line); n > 0 && line[0] == '{' && line[n-1] == '}' {
+		return line
+	}
+	for n := len(line); n > 0 && (line[n-1] == ' ' || line[n-1] == '\t' || line[n-1] == '\r'); n-- {
+		line = line[:n-1]
+	}
 	line = bytes.TrimPrefix(line, utf8BOM)
-	line = bytes.TrimLeft(line, " \t")
+	for len(line) > 0 && (line[0] == ' ' || line[0] == '\t') {
+		line = line[1:]
+	}
 	if len(line) > 0 && line[0] == 0 {
 		i := 0
 		for i < len(line) && line[i] == 0 {
@@ -109,7 +280,8 @@ func (w *worker) process(c *chunk) chunkResult {
 		return res
 	}
 	data := c.data
-	w.starts, w.ends, w.kinds = w.starts[:0], w.ends[:0], w.kinds[:0]
+	w.starts, w.ends, w.kinds, w.raws = w.starts[:0], w.ends[:0], w.kinds[:0], w.raws[:0]
+	allRaw := true
 	for start := 0; start < len(data); {
 		end := bytes.IndexByte(data[start:], '\n')
 		if end < 0 {
@@ -120,6 +292,7 @@ func (w *worker) process(c *chunk) chunkResult {
 		i := len(w.starts)
 		line := trimLine(data[start:end])
 		kind := lineEvent
+		raw := false
 		switch {
 		case c.recs != nil && c.recs[i].broken != "":
 			kind = lineMalformed
@@ -134,6 +307,8 @@ func (w *worker) process(c *chunk) chunkResult {
 			// line holding an array is a stray.
 			c.recs != nil && line[0] == '[' && line[len(line)-1] == ']':
 			res.events++
+			raw = bytes.HasPrefix(line, rawAuditPrefix)
+			allRaw = allRaw && raw
 		default:
 			kind = lineMalformed
 			res.malformed++
@@ -143,6 +318,7 @@ func (w *worker) process(c *chunk) chunkResult {
 		w.starts = append(w.starts, start)
 		w.ends = append(w.ends, end)
 		w.kinds = append(w.kinds, kind)
+		w.raws = append(w.raws, raw)
 		start = end + 1
 	}
 	res.lines = int64(len(w.starts))
@@ -154,7 +330,11 @@ func (w *worker) process(c *chunk) chunkResult {
 	w.cand = w.cand[:len(w.starts)]
 	if w.plan.prefilter {
 		clear(w.cand)
-		w.markCandidates(data)
+		if allRaw {
+			w.markCandidates(data, &w.plan.raw)
+		} else {
+			w.markCandidates(data, &w.plan.full)
+		}
 		for i := range w.cand {
 			if _, off := c.place(i, w.starts[i]); off >= w.parseFirst {
 				break
@@ -173,17 +353,24 @@ func (w *worker) process(c *chunk) chunkResult {
 		}
 		line := trimLine(data[w.starts[i]:w.ends[i]])
 		if !ok {
-			res.count(unparsedShape(line))
+			res.count(unparsedShape(w.raws[i]))
 			continue
 		}
 		w.which = w.which[:0]
-		for m, req := range w.plan.reqs {
+		reqs := w.plan.reqs
+		if w.plan.members && renamedMarker.Index(line) >= 0 {
+			reqs = w.plan.loose
+		}
+		for m, req := range reqs {
+			if w.raws[i] && w.plan.rawOnly[m] {
+				continue // no raw audit event can satisfy it
+			}
 			if !w.plan.prefilter || satisfiesAll(req, line) {
 				w.which = append(w.which, m)
 			}
 		}
 		if len(w.which) == 0 && !w.sampled(c, i) {
-			res.count(unparsedShape(line))
+			res.count(unparsedShape(w.raws[i]))
 			continue
 		}
 		w.evaluate(c, i, line, &res)
@@ -224,8 +411,8 @@ const ShapeUnparsed Shape = "unparsed"
 // unparsedShape is the shape of a line the prefilter ruled out: raw audit
 // when its first bytes say so (kube-apiserver writes kind and apiVersion
 // first), otherwise unknown.
-func unparsedShape(line []byte) Shape {
-	if bytes.HasPrefix(line, rawAuditPrefix) {
+func unparsedShape(raw bool) Shape {
+	if raw {
 		return ShapeRawAudit
 	}
 	return ShapeUnparsed
@@ -327,7 +514,9 @@ func (w *worker) unitsOf(line []byte) ([]Unit, jsonCheck) {
 		unitsAt(line, 0, resolver{lastWins: check.dupKeys}, func(u Unit) { units = append(units, u) })
 		return units, check
 	}
-	if check.deep {
+	if check.deep || bytes.HasPrefix(line, rawAuditPrefix) {
+		// A line that starts like a raw audit event is one (the search
+		// for lines worth parsing relies on it), or malformed.
 		return nil, check
 	}
 	values := w.splitValues(line)
@@ -434,19 +623,27 @@ func satisfiesAll(req rules.Requirement, line []byte) bool {
 	return true
 }
 
-// markCandidates marks the lines that contain a primary needle, or a JSON
-// escape that could hide one of its characters. Searching the whole chunk
-// is many times faster than testing each line.
-func (w *worker) markCandidates(data []byte) {
-	for _, n := range w.plan.primary {
+// markCandidates marks the lines that hold one of the search's needles,
+// or a JSON escape that could hide one of their characters. Searching the
+// whole chunk, once per anchor byte, is many times faster than testing
+// each line.
+func (w *worker) markCandidates(data []byte, s *search) {
+	for _, g := range s.groups {
 		for pos := 0; pos < len(data); {
-			i := n.Index(data[pos:])
+			i := bytes.IndexByte(data[pos:], g.b)
 			if i < 0 {
 				break
 			}
-			li := w.lineAt(pos + i)
-			w.cand[li] = true
-			pos = w.ends[li] + 1
+			at := pos + i
+			pos = at + 1
+			for _, an := range g.needles {
+				if an.n.MatchAnchor(data, at, an.a) {
+					li := w.lineAt(at)
+					w.cand[li] = true
+					pos = w.ends[li] + 1
+					break
+				}
+			}
 		}
 	}
 	for pos := 0; pos < len(data); {
@@ -455,8 +652,16 @@ func (w *worker) markCandidates(data []byte) {
 			break
 		}
 		pos += i
+		if pos+1 < len(data) {
+			// Fast path: an escaped quote, or a one-letter escape of a
+			// character no needle holds (\" is what log lines hold most).
+			if r := simpleEscape[data[pos+1]]; r != 0 && !s.hides(r) {
+				pos += 2
+				continue
+			}
+		}
 		hides := false
-		size := rules.EscapedRunes(data[pos:], func(r rune) { hides = hides || w.plan.primary.ContainsRune(r) })
+		size := rules.EscapedRunes(data[pos:], func(r rune) { hides = hides || s.hides(r) })
 		if hides {
 			li := w.lineAt(pos)
 			w.cand[li] = true
@@ -466,6 +671,11 @@ func (w *worker) markCandidates(data []byte) {
 		pos += size
 	}
 }
+
+// simpleEscape maps the letter after a backslash to the character it
+// stands for, for the escapes that are not \u or an escaped backslash
+// (which EscapedRunes decodes, seeing through nesting).
+var simpleEscape = [256]rune{'"': '"', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
 
 // lineAt returns the index of the line holding byte offset off.
 func (w *worker) lineAt(off int) int {

@@ -2,6 +2,7 @@ package scan
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 
 	"github.com/k8sexec/k8sexec/rules"
@@ -87,6 +88,37 @@ var ecsTopLevel = map[string]bool{
 	"orchestrator": true, "host": true, "user": true, "source": true, "agent": true, "ecs": true,
 	"data_stream": true, "cloud": true, "related": true, "user_agent": true, "client": true,
 	"destination": true, "file": true, "network": true, "cloud_defend": true, "log": true,
+}
+
+// memberKeys returns the member names that spell a field's last segment
+// in the shapes that hold it, for member needles ("subresource":"exec"):
+// the segment itself, and the last segment of every raw audit member the
+// raw-audit adapter reads the field from (user.name is user.username).
+// Raw events hold kubernetes.audit.* under the same names, with dots in
+// annotation and user.extra names where ECS has underscores, so only what
+// follows the last of either is kept. Fields an adapter computes have none.
+// GKE's adapter renames everything; scan checks its records against loose
+// requirements instead (renamedMarker).
+func memberKeys(field string) []string {
+	if synthesized(field) {
+		return nil
+	}
+	last := field[strings.LastIndexByte(field, '.')+1:]
+	if strings.HasPrefix(field, "kubernetes.audit.annotations.") || strings.HasPrefix(field, "kubernetes.audit.user.extra.") {
+		last = last[strings.LastIndexAny(last, "_.")+1:]
+	}
+	if last == "" {
+		return nil
+	}
+	keys := []string{last}
+	if m, ok := rawECSFields[field]; ok {
+		for _, p := range m.paths {
+			if k := p[len(p)-1]; !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+	}
+	return keys
 }
 
 // synthesized reports fields some adapter fills with values that are not in
