@@ -201,7 +201,7 @@ func TestLongSessionIsBounded(t *testing.T) {
 	b.WriteString(leader + "\n")
 	const n = 5000
 	for i := range n {
-		fmt.Fprintf(&b, `{"@timestamp":"2026-11-22T10:%02d:%02d.000Z","event":{"category":["process"],"type":["start"],"action":"exec"},"container":{"id":"c1","name":"app"},"orchestrator":{"namespace":"ns","resource":{"name":"pod-1"}},"process":{"entity_id":"C%d","pid":%d,"name":"cat","executable":"/bin/cat","args":["cat","/tmp/f%d"],"entry_leader":{"entity_id":"LEADER","same_as_process":false,"entry_meta":{"type":"container"}}}}`+"\n",
+		fmt.Fprintf(&b, `{"@timestamp":"2026-11-22T10:%02d:%02d.000Z","event":{"category":["process"],"type":["start"],"action":"exec"},"container":{"id":"c1","name":"app"},"orchestrator":{"namespace":"ns","resource":{"name":"pod-1"}},"process":{"entity_id":"C%d","pid":%d,"name":"cat","executable":"/bin/cat","args":["cat","/tmp/f%d"],"entry_leader":{"entity_id":"LEADER","interactive":true,"same_as_process":false,"entry_meta":{"type":"container"}}}}`+"\n",
 			i/60%60, i%60, i, 100+i, i)
 	}
 	out, errOut, code := run(t, strings.NewReader(b.String()), "scan", "--format", "json", "-")

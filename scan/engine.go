@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/k8sexec/k8sexec/rules"
@@ -29,14 +30,15 @@ const (
 // context, without making them findings (for example every stage of an
 // exec request, to list stages and measure session length).
 //
-// With Key and Limit set, at most Limit events are kept for each value of
-// Key (the first ones in input order) and the rest are only counted in
-// Result.Overflow, so context stays bounded however large the input: for
-// example the commands of each container session.
+// With Keys and Limit set, at most Limit events are kept for each
+// combination of the Keys' values (the first ones in input order) and the
+// rest are only counted in Result.Overflow, so context stays bounded
+// however large the input: for example the commands of each container
+// session.
 type Selector struct {
 	Name  string
 	Expr  rules.Expr
-	Key   *rules.Field
+	Keys  []*rules.Field
 	Limit int
 }
 
@@ -355,6 +357,25 @@ type selectorKey struct {
 	key      string
 }
 
+// keyOf joins every value of the key fields (a NUL between fields, a tab
+// between the values of one field), so arrays such as process.args key by
+// all their elements.
+func keyOf(doc rules.Document, fields []*rules.Field) string {
+	var b strings.Builder
+	for i, f := range fields {
+		if i > 0 {
+			b.WriteByte(0)
+		}
+		for j, v := range rules.Strings(doc, f) {
+			if j > 0 {
+				b.WriteByte('\t')
+			}
+			b.WriteString(v)
+		}
+	}
+	return b.String()
+}
+
 // keep applies the selectors' limits to an event in input order. An event
 // matching a rule is always kept; one matching only limited selectors
 // whose keys are all full is dropped and counted.
@@ -366,11 +387,11 @@ func (c *collector) keep(h *Event) bool {
 	var full []int
 	for _, si := range h.Selectors {
 		sel := c.opts.Selectors[si]
-		if sel.Key == nil || sel.Limit <= 0 {
+		if len(sel.Keys) == 0 || sel.Limit <= 0 {
 			kept = true
 			continue
 		}
-		k := selectorKey{si, rules.First(h.Doc, sel.Key).String()}
+		k := selectorKey{si, keyOf(h.Doc, sel.Keys)}
 		if c.kept[k] < sel.Limit {
 			c.kept[k]++
 			kept = true

@@ -519,7 +519,7 @@ func TestSelectorLimit(t *testing.T) {
 		}
 	}
 	in = append(in, `{"process":{"entry_leader":{"entity_id":"L1"},"name":"bash"},"n":99}`)
-	sels := []Selector{{Name: "commands", Expr: mustExpr(t, `process.entry_leader.entity_id:*`), Key: rules.NewField("process.entry_leader.entity_id"), Limit: 3}}
+	sels := []Selector{{Name: "commands", Expr: mustExpr(t, `process.entry_leader.entity_id:*`), Keys: []*rules.Field{rules.NewField("process.entry_leader.entity_id")}, Limit: 3}}
 	rs := []*rules.Rule{customRule(t, "bash", `process.name:"bash"`)}
 	for _, chunk := range []int{64, 4 << 20} {
 		for _, workers := range []int{1, 4} {

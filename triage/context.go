@@ -6,13 +6,14 @@ import (
 	"github.com/k8sexec/k8sexec/rules"
 )
 
-// Context is a query for events triage reads besides rule hits. With Key
-// and Limit set, the scanner keeps at most Limit events per value of Key
-// and counts the rest, so context stays bounded on large logs.
+// Context is a query for events triage reads besides rule hits. With Keys
+// and Limit set, the scanner keeps at most Limit events per combination of
+// the Keys' values and counts the rest, so context stays bounded on large
+// logs.
 type Context struct {
 	Name  string
 	Expr  rules.Expr
-	Key   *rules.Field
+	Keys  []*rules.Field
 	Limit int
 }
 
@@ -21,11 +22,14 @@ const (
 	// ContextStages: every stage of every exec and attach request, whatever
 	// its verb or decision, to list the stages and measure the session.
 	ContextStages = "request stages"
-	// ContextLeaders: the first process of every container session that
-	// entered from outside (kubectl exec, crictl exec), interactive or
-	// not: the process an exec request started.
+	// ContextLeaders: the first process of container sessions that
+	// entered from outside without a terminal (kubectl exec -- ls, kubectl
+	// cp): the process such an exec request started. Interactive ones are
+	// what Elastic's rule 2 reports. Exec probes enter the same way and
+	// repeat one command: only the first MaxRepeatedSessions sessions of
+	// each command in each container are kept.
 	ContextLeaders = "session leaders"
-	// ContextCommands: the programs run inside such sessions.
+	// ContextCommands: the programs run inside interactive sessions.
 	ContextCommands = "session commands"
 )
 
@@ -33,14 +37,20 @@ const (
 // are counted.
 const MaxSessionCommands = 50
 
+// MaxRepeatedSessions is how many non-interactive sessions of the same
+// command in the same container are kept for linking.
+const MaxRepeatedSessions = 3
+
 var contextQueries = []struct {
 	name, query string
-	key         *rules.Field
+	keys        []*rules.Field
 	limit       int
 }{
 	{ContextStages, `kubernetes.audit.objectRef.subresource:("exec" or "attach")`, nil, 0},
-	{ContextLeaders, `process.entry_leader.entry_meta.type:"container" and process.entry_leader.same_as_process:true and event.type:"start"`, fEntityID, 4},
-	{ContextCommands, `process.entry_leader.entry_meta.type:"container" and not process.entry_leader.same_as_process:true and event.action:"exec"`, fEntryLeader, MaxSessionCommands},
+	{ContextLeaders, `process.entry_leader.entry_meta.type:"container" and process.entry_leader.same_as_process:true and event.action:"exec" and not process.interactive:true`,
+		[]*rules.Field{fOrchNS, fOrchName, fContName, fArgs}, MaxRepeatedSessions},
+	{ContextCommands, `process.entry_leader.entry_meta.type:"container" and process.entry_leader.interactive:true and not process.entry_leader.same_as_process:true and event.action:"exec"`,
+		[]*rules.Field{fEntryLeader}, MaxSessionCommands},
 }
 
 // ContextQueries returns the context triage needs from the scan.
@@ -51,7 +61,7 @@ func ContextQueries() []Context {
 		if err != nil {
 			panic(fmt.Sprintf("triage: context query %q: %v", q.name, err))
 		}
-		out = append(out, Context{Name: q.name, Expr: e, Key: q.key, Limit: q.limit})
+		out = append(out, Context{Name: q.name, Expr: e, Keys: q.keys, Limit: q.limit})
 	}
 	return out
 }
