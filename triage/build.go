@@ -244,6 +244,7 @@ func fingerprint(ruleID, kind, id string) string {
 
 func ruleRef(r *rules.Rule) RuleRef {
 	ref := RuleRef{ID: r.ID, Name: r.Name, Severity: r.Severity, RiskScore: r.RiskScore, Origin: r.Origin, rule: r}
+	ref.Tags = append([]string(nil), r.Tags...)
 	for _, t := range r.Threat {
 		if t.Tactic.ID != "" && !contains(ref.Tactics, t.Tactic.ID) {
 			ref.Tactics = append(ref.Tactics, t.Tactic.ID)

@@ -71,6 +71,8 @@ type RuleRef struct {
 	Tactics   []string `json:"tactics,omitempty"`
 	// Techniques lists ATT&CK technique and sub-technique IDs.
 	Techniques []string `json:"techniques,omitempty"`
+	// Tags are the rule file's tags, as written.
+	Tags []string `json:"tags,omitempty"`
 
 	rule *rules.Rule
 }
