@@ -795,3 +795,32 @@ func TestFindingIDsStable(t *testing.T) {
 		}
 	}
 }
+
+func TestReplacedBuiltinIsNamedInTheClosingSummary(t *testing.T) {
+	dir := t.TempDir()
+	rule := `[metadata]
+creation_date = "2026/12/01"
+
+[rule]
+rule_id = "14de811c-d60f-11ec-9fd7-f661ea17fbce"
+name = "Exec into Pod, a site's own version"
+description = "Replaces the built-in seed rule."
+risk_score = 21
+severity = "low"
+type = "query"
+language = "kuery"
+query = 'kubernetes.audit.objectRef.subresource:"exec"'
+`
+	path := filepath.Join(dir, "exec.toml")
+	if err := os.WriteFile(path, []byte(rule), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := run(t, nil, "scan", "-f", "ndjson", "--rules", path, "../testdata/demo/")
+	if code != 1 {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	want := "built-in rule replaced: 14de811c-d60f-11ec-9fd7-f661ea17fbce (Kubernetes User Exec into Pod) by " + path
+	if !strings.Contains(stderr, want) {
+		t.Errorf("stderr does not name the replaced rule %q:\n%s", want, stderr)
+	}
+}

@@ -508,6 +508,9 @@ func printDiagnostics(w io.Writer, r *report.Result, minSeverity string, closing
 	if shapes := shapeTotals(s.Inputs); shapes != "" {
 		fmt.Fprintf(w, "k8sexec:   events by shape: %s\n", shapes)
 	}
+	for _, rr := range s.RulesReplaced {
+		fmt.Fprintf(w, "k8sexec:   built-in rule replaced: %s\n", report.Clean(rr))
+	}
 	var hidden []string
 	for _, h := range []struct {
 		n    int
