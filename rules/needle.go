@@ -24,12 +24,21 @@ type Needle struct {
 	// Bool marks a member needle whose value is a boolean, written bare or
 	// as a string; otherwise a member's value is a quoted string.
 	Bool bool
+	// Name marks a needle that is a member name (see Literals.Name), not a
+	// value.
+	Name bool
 }
 
 // Loose returns the needle without its member name: what must appear
 // whatever the document's field names, for inputs whose adapter renames
-// fields (GKE).
-func (n Needle) Loose() Needle { return Needle{Text: n.Text, Fold: n.Fold} }
+// fields (GKE). A name needle's loose form is empty, which every text
+// holds.
+func (n Needle) Loose() Needle {
+	if n.Name {
+		return Needle{}
+	}
+	return Needle{Text: n.Text, Fold: n.Fold}
+}
 
 func (n Needle) String() string {
 	s := n.Text
@@ -83,8 +92,16 @@ func (n Needle) Anchors() []Anchor {
 // BestAnchor is the needle's rarest byte: the one that stops a search
 // least often.
 func (n Needle) BestAnchor() Anchor {
+	// The same order as Anchors, without building the list: this runs for
+	// every candidate line.
 	best, bestScore := Anchor{}, 1<<30
-	for _, a := range n.Anchors() {
+	for i := 0; i < len(n.Key); i++ {
+		if score := int(byteFreq[n.Key[i]]); score < bestScore {
+			best, bestScore = Anchor{InKey: true, Off: i, Byte: n.Key[i]}, score
+		}
+	}
+	for i := 0; i < len(n.Text); i++ {
+		a := Anchor{Off: i, Byte: n.Text[i]}
 		if score := a.Freq(n); score < bestScore {
 			best, bestScore = a, score
 		}
@@ -94,9 +111,9 @@ func (n Needle) BestAnchor() Anchor {
 
 // Freq is how often the anchor's bytes occur in logs (parts per 100,000).
 func (a Anchor) Freq(n Needle) int {
-	f := 0
-	for _, b := range a.Bytes(n) {
-		f += int(byteFreq[b])
+	f := int(byteFreq[a.Byte])
+	if !a.InKey && n.Fold && a.Byte >= 'a' && a.Byte <= 'z' {
+		f += int(byteFreq[a.Byte-'a'+'A'])
 	}
 	return f
 }
@@ -118,7 +135,12 @@ func (n Needle) MatchAnchor(text []byte, i int, a Anchor) bool {
 // indexMember finds a member match by its best anchor.
 func (n Needle) indexMember(text []byte) int {
 	a := n.BestAnchor()
-	bs := a.Bytes(n)
+	var both [2]byte
+	bs := both[:1]
+	both[0] = a.Byte
+	if !a.InKey && n.Fold && a.Byte >= 'a' && a.Byte <= 'z' {
+		both[1], bs = a.Byte-'a'+'A', both[:2]
+	}
 	best := -1
 	for _, b := range bs {
 		for from := 0; from < len(text); {

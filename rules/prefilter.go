@@ -2,6 +2,7 @@ package rules
 
 import (
 	"bytes"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf16"
@@ -25,7 +26,7 @@ type Requirement []Clause
 // prove, never adds one, so filtering lines by it cannot change a result.
 // JSON escapes are handled when a clause is checked (Satisfied), not here.
 func RequirementOf(e Expr, synthesized func(field string) bool) Requirement {
-	return RequirementWithMembers(e, synthesized, nil)
+	return RequirementFor(e, Literals{Synthesized: synthesized})
 }
 
 // RequirementWithMembers is RequirementOf with member needles: when
@@ -36,6 +37,30 @@ func RequirementOf(e Expr, synthesized func(field string) bool) Requirement {
 // exec), which few unrelated lines contain. Inputs whose adapter renames
 // fields otherwise must be checked with the needles' Loose forms.
 func RequirementWithMembers(e Expr, synthesized func(field string) bool, memberKeys func(field string) []string) Requirement {
+	return RequirementFor(e, Literals{Synthesized: synthesized, MemberKeys: memberKeys})
+}
+
+// Literals is what the input adapters tell the prefilter about how fields
+// are spelled in the raw text. Every function may be nil.
+type Literals struct {
+	// Synthesized reports fields an adapter may fill with values that are
+	// not in the text; conditions on them give no literal.
+	Synthesized func(field string) bool
+	// MemberKeys gives the member names the text spells a field's last
+	// segment with (see RequirementWithMembers).
+	MemberKeys func(field string) []string
+	// Name gives a member name every document holding the field spells
+	// verbatim (a segment of its path, say "impersonatedUser" for
+	// kubernetes.audit.impersonatedUser.username), or "". Any condition on
+	// a field needs it to have a value, so the name must be in the text:
+	// conditions that give no value literal (f:*, numbers, regexes) and
+	// long lists of common values then still filter.
+	Name func(field string) string
+}
+
+// RequirementFor derives the literals a query needs, given how the inputs
+// spell fields.
+func RequirementFor(e Expr, lit Literals) Requirement {
 	var req Requirement
 	var walk func(e Expr)
 	walk = func(e Expr) {
@@ -44,28 +69,76 @@ func RequirementWithMembers(e Expr, synthesized func(field string) bool, memberK
 			for _, c := range x.X {
 				walk(c)
 			}
+		case *Pred:
+			// Both the value and the name must be in the text.
+			if c, ok := predClause(x, lit); ok {
+				req = append(req, c)
+			}
+			if c, ok := nameClause(x, lit); ok {
+				req = append(req, c)
+			}
 		default:
-			if c, ok := clauseOf(x, synthesized, memberKeys); ok {
+			if c, ok := clauseOf(x, lit); ok {
 				req = append(req, c)
 			}
 		}
 	}
 	walk(e)
 	sort.SliceStable(req, func(i, j int) bool { return req[i].cost() < req[j].cost() })
-	return req
+	return dedupeRequirement(req)
+}
+
+// dedupeRequirement drops repeated clauses (two conditions on fields with
+// the same name give the same name clause).
+func dedupeRequirement(req Requirement) Requirement {
+	out := req[:0:0]
+	for _, c := range req {
+		dup := false
+		for _, o := range out {
+			if slices.Equal(c, o) {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// nameClause is the clause of the field's verbatim name, when the inputs
+// have one.
+func nameClause(p *Pred, lit Literals) (Clause, bool) {
+	if lit.Name == nil || lit.Synthesized != nil && lit.Synthesized(p.Field.Name) {
+		return nil, false
+	}
+	name := lit.Name(p.Field.Name)
+	n, ok := makeNeedle(name, false)
+	if !ok {
+		return nil, false
+	}
+	n.Name = true
+	return Clause{n}, true
 }
 
 // clauseOf returns one clause that holds whenever e holds, if there is one.
-func clauseOf(e Expr, synthesized func(string) bool, memberKeys func(string) []string) (Clause, bool) {
+func clauseOf(e Expr, lit Literals) (Clause, bool) {
 	switch x := e.(type) {
 	case *Pred:
-		return predClause(x, synthesized, memberKeys)
+		// Either will do; take the more selective.
+		v, vok := predClause(x, lit)
+		n, nok := nameClause(x, lit)
+		if nok && (!vok || n.cost() < v.cost()) {
+			return n, true
+		}
+		return v, vok
 	case *And:
 		// Any child's clause will do; take the most selective.
 		var best Clause
 		found := false
 		for _, c := range x.X {
-			if cl, ok := clauseOf(c, synthesized, memberKeys); ok && (!found || cl.cost() < best.cost()) {
+			if cl, ok := clauseOf(c, lit); ok && (!found || cl.cost() < best.cost()) {
 				best, found = cl, true
 			}
 		}
@@ -73,7 +146,7 @@ func clauseOf(e Expr, synthesized func(string) bool, memberKeys func(string) []s
 	case *Or:
 		var out Clause
 		for _, c := range x.X {
-			cl, ok := clauseOf(c, synthesized, memberKeys)
+			cl, ok := clauseOf(c, lit)
 			if !ok {
 				return nil, false
 			}
@@ -90,13 +163,13 @@ func clauseOf(e Expr, synthesized func(string) bool, memberKeys func(string) []s
 	return nil, false
 }
 
-func predClause(p *Pred, synthesized func(string) bool, memberKeys func(string) []string) (Clause, bool) {
-	if synthesized != nil && synthesized(p.Field.Name) {
+func predClause(p *Pred, lit Literals) (Clause, bool) {
+	if lit.Synthesized != nil && lit.Synthesized(p.Field.Name) {
 		return nil, false
 	}
 	var keys []string
-	if memberKeys != nil {
-		keys = memberKeys(p.Field.Name)
+	if lit.MemberKeys != nil {
+		keys = lit.MemberKeys(p.Field.Name)
 	}
 	var out Clause
 	// add adds a needle for text; whole is set when the condition holds

@@ -633,3 +633,50 @@ func TestNeedleIndex(t *testing.T) {
 		}
 	}
 }
+
+// TestRequirementNames: with Literals.Name, a condition also requires its
+// field's name, which is the only literal of an existence test, a number
+// or a regex, and the better one of a long list of common values. Fields
+// without a name (synthesized, or Name gives "") add nothing.
+func TestRequirementNames(t *testing.T) {
+	lastSegment := func(f string) string {
+		if f == "event.dataset" {
+			return ""
+		}
+		return f[strings.LastIndexByte(f, '.')+1:]
+	}
+	lit := rules.Literals{Name: lastSegment, Synthesized: func(f string) bool { return f == "user.name" }}
+	tests := []struct{ query, want string }{
+		{`a.impersonated:*`, `impersonated`},
+		{`a.code >= 400`, `code`},
+		{`any where a.path regex "/etc/.*"`, `path`},
+		// A list of common words loses to the name.
+		{`a.verb:(get or list or watch) and a.impersonated:*`, `impersonated & verb`},
+		// Inside an or, each branch gives its better clause.
+		{`a.x.impersonated:* or a.y.impersonated:"admin"`, `impersonated`},
+		{`a.code >= 400 or a.verb:get`, `code|verb`},
+		{`a.code >= 400 or a.verb:serviceaccounts`, `code|serviceaccounts`},
+		{`event.dataset:*`, ``},
+		{`user.name:*`, ``},
+		// Negated conditions can hold without the field.
+		{`not a.impersonated:*`, ``},
+	}
+	for _, tt := range tests {
+		e, _ := compileQuery(t, tt.query)
+		if got := formatRequirement(rules.RequirementFor(e, lit)); got != tt.want {
+			t.Errorf("RequirementFor(%s) = %q, want %q", tt.query, got, tt.want)
+		}
+	}
+	// A name needle's loose form is empty: every text satisfies it.
+	e, _ := compileQuery(t, `a.impersonated:*`)
+	req := rules.RequirementFor(e, lit)
+	if len(req) != 1 || len(req[0]) != 1 || !req[0][0].Name {
+		t.Fatalf("requirement %v", req)
+	}
+	if loose := req[0].Loose(); !loose.Satisfied([]byte(`{"protoPayload":{}}`)) {
+		t.Errorf("loose name clause %v not satisfied", loose)
+	}
+	if req[0].Satisfied([]byte(`{"a":{"other":1}}`)) || !req[0].Satisfied([]byte(`{"a":{"imperson\u0061ted":1}}`)) {
+		t.Errorf("name clause: wrong on a text without the name, or with it escaped")
+	}
+}

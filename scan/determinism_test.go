@@ -211,3 +211,90 @@ func TestPrefilterUnicodeCaseFolding(t *testing.T) {
 		}
 	}
 }
+
+// TestPrefilterManyRules runs many rules at once, as `--rules` with a
+// whole rule folder does: the operator rules of rules/testdata, the
+// built-ins, and rules whose best literal is a field's name (existence,
+// numbers, regexes, long lists of common values). Inputs are our fixtures
+// in every shape (GKE's renamed fields included), also with the names the
+// prefilter looks for spelled with JSON escapes. Small chunks make the
+// clause order adapt to the data early; every order must give the same
+// matches as no prefilter at all.
+func TestPrefilterManyRules(t *testing.T) {
+	rs := builtinRules(t)
+	res, err := rules.LoadPath("../rules/testdata/operators")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Err != nil {
+			t.Fatalf("%s: %v", r.Path, r.Err)
+		}
+		rs = append(rs, r.Rule)
+	}
+	rs = append(rs,
+		customRule(t, "name-exists", `kubernetes.audit.impersonatedUser.username:*`),
+		customRule(t, "name-number", `kubernetes.audit.responseStatus.code >= 400 and kubernetes.audit.objectRef.resource:pods`),
+		customRule(t, "name-regex", `any where kubernetes.audit.requestObject.spec.containers.securityContext.privileged != null`),
+		customRule(t, "name-annotation", `kubernetes.audit.annotations.authorization_k8s_io/decision:* and kubernetes.audit.verb:(get or list or watch or create or update or patch or delete)`),
+		customRule(t, "name-process", `process where process.entry_leader.entry_meta.type regex "con.*"`),
+		customRule(t, "name-derived", `user.name:* and source.ip:* and event.action:*`),
+	)
+	var files []string
+	for _, dir := range []string{"../testdata/families", "../testdata/wrapped", "../testdata/audit", "../testdata/process", "../testdata/sessions"} {
+		m, _ := filepath.Glob(filepath.Join(dir, "*"))
+		files = append(files, m...)
+	}
+	if len(files) < 10 {
+		t.Fatalf("only %d fixture files", len(files))
+	}
+	names := []string{"impersonatedUser", "securityContext", "requestObject", "objectRef", "annotations", "responseStatus", "entry_meta", "protoPayload"}
+	dir := t.TempDir()
+	var inputs []Input
+	for i, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, Input{Name: f})
+		if len(data) > 2 && data[0] == 0x1f && data[1] == 0x8b {
+			continue
+		}
+		escaped := string(data)
+		for _, n := range names {
+			escaped = strings.ReplaceAll(escaped, `"`+n+`"`, fmt.Sprintf(`"\u%04x%s"`, n[0], n[1:]))
+		}
+		if escaped == string(data) {
+			continue
+		}
+		p := filepath.Join(dir, fmt.Sprintf("escaped-%d-%s", i, filepath.Base(f)))
+		if err := os.WriteFile(p, []byte(escaped), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, Input{Name: p})
+	}
+	for _, size := range []int{64, 4096, 4 << 20} {
+		t.Run(fmt.Sprint("chunk=", size), func(t *testing.T) {
+			with := mustScan(t, inputs, Options{Rules: rs, ChunkSize: size, Workers: 3})
+			without := mustScan(t, inputs, Options{Rules: rs, ChunkSize: size, Workers: 3, NoPrefilter: true})
+			got, want := canonEvents(with), canonEvents(without)
+			if got != want {
+				t.Errorf("prefilter changed the matches: %s", firstDiff(got, want))
+			}
+			if n := strings.Count(want, "\n"); n < 100 {
+				t.Errorf("only %d matching events: the inputs exercise too little", n)
+			}
+		})
+	}
+	// A log of routine requests: rules whose only literal is a field name
+	// missing from it must not make the prefilter parse it.
+	selective := append(builtinRules(t),
+		customRule(t, "name-exists", `kubernetes.audit.impersonatedUser.username:*`),
+		customRule(t, "name-regex", `any where kubernetes.audit.requestObject.spec.containers.securityContext.privileged != null`),
+		customRule(t, "name-process", `process where process.entry_leader.entry_meta.type regex "con.*"`),
+	)
+	noise := scanString(t, strings.Repeat(noiseLine+"\n", 3000)+execLine+"\n", Options{Rules: selective, ChunkSize: 64 << 10})
+	if in := noise.Inputs[0]; in.Parsed*10 > in.Events {
+		t.Errorf("the prefilter let %d of %d routine events through", in.Parsed, in.Events)
+	}
+}

@@ -256,10 +256,6 @@ type chunkResult struct {
 // Scan itself fails only on invalid options or rules. When ctx is cancelled
 // the scan stops and returns what it has, with Interrupted set.
 func Scan(ctx context.Context, inputs []Input, opts Options) (*Result, error) {
-	plan, err := newPlan(opts)
-	if err != nil {
-		return nil, err
-	}
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
@@ -277,6 +273,10 @@ func Scan(ctx context.Context, inputs []Input, opts Options) (*Result, error) {
 	}
 	if opts.MaxProblems <= 0 {
 		opts.MaxProblems = DefaultMaxProblems
+	}
+	plan, err := newPlan(opts)
+	if err != nil {
+		return nil, err
 	}
 	if opts.ParseFirst == 0 {
 		opts.ParseFirst = DefaultParseFirst

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/k8sexec/k8sexec/rules"
@@ -22,22 +23,133 @@ const maxDepth = 256
 // that decide which lines are worth parsing.
 type plan struct {
 	matchers  []rules.Matcher // rules first, then selectors
-	reqs      []rules.Requirement
 	nRules    int
 	prefilter bool
 	// members is set when some clause names members ("subresource":"exec").
 	// Records of shapes whose adapter renames members (GKE, recognised by
-	// renamedMarker) are then checked against loose, the same
-	// requirements without member names.
+	// renamedMarker) are then checked against the loose requirements, the
+	// same without member names.
 	members bool
-	loose   []rules.Requirement
+	rawOnly []bool
+	// filter is the requirements and searches in use. It starts in the
+	// order the static cost estimate gives and is replaced once, by the
+	// order the clauses' frequency in the first large chunk gives (adapt).
+	// Any order gives the same result; only the speed differs.
+	filter  atomic.Pointer[filter]
+	adapted atomic.Bool
+	adaptAt int // bytes of a chunk adapt needs
+}
+
+// filter decides which lines are parsed and for which matchers.
+type filter struct {
+	// reqs and loose hold each matcher's requirement, most selective
+	// clause first.
+	reqs, loose []rules.Requirement
 	// full is the chunk-wide search for any chunk: for each matcher its
 	// most selective clause, merged, so a line can only matter if it holds
 	// one of its needles. raw is the same for chunks of raw audit lines
 	// only, leaving out matchers no raw audit event can satisfy (process
 	// rules on an audit log); rawOnly marks those matchers.
 	full, raw search
-	rawOnly   []bool
+	// check and checkLoose are reqs and loose compiled for checking lines.
+	check, checkLoose *reqSet
+}
+
+// newFilter builds the chunk searches from the first clause of each
+// requirement.
+func newFilter(reqs, loose []rules.Requirement, rawOnly []bool, members bool) *filter {
+	f := &filter{reqs: reqs, loose: loose, check: newReqSet(reqs), checkLoose: newReqSet(loose)}
+	var full, raw rules.Clause
+	for m, req := range reqs {
+		if len(req) == 0 {
+			continue
+		}
+		full = append(full, req[0]...)
+		if !rawOnly[m] {
+			raw = append(raw, req[0]...)
+		}
+	}
+	full = minimalClause(full)
+	if members {
+		full = append(full, renamedMarker)
+	}
+	f.full, f.raw = newSearch(full), newSearch(minimalClause(raw))
+	return f
+}
+
+// adaptSample is how much of the first large chunk adapt counts in: a
+// thousand raw audit events. Smaller chunks (tests use them) lower it to
+// half a chunk.
+const adaptSample = 1 << 20
+
+// adapt orders every requirement's clauses by how many lines of sample
+// (at least adaptSample bytes of one input) hold them, fewest first, and
+// rebuilds the searches from the new first clauses. The static estimate
+// cannot know that, say, "stage":"ResponseComplete" is on most lines of
+// an audit log while "subresource":"exec" is on few; with many rules one
+// such clause would make every line a candidate.
+func (p *plan) adapt(sample []byte) {
+	cur := p.filter.Load()
+	if i := bytes.LastIndexByte(sample, '\n'); i >= 0 {
+		sample = sample[:i+1]
+	}
+	hits := map[rules.Needle]int{}
+	lines := func(n rules.Needle) int {
+		if c, ok := hits[n]; ok {
+			return c
+		}
+		c := 0
+		for from := 0; from < len(sample); {
+			i := n.Index(sample[from:])
+			if i < 0 {
+				break
+			}
+			c++
+			nl := bytes.IndexByte(sample[from+i:], '\n')
+			if nl < 0 {
+				break
+			}
+			from += i + nl + 1
+		}
+		hits[n] = c
+		return c
+	}
+	clauseLines := func(c rules.Clause) int {
+		t := 0
+		for _, n := range c {
+			t += lines(n)
+		}
+		return t
+	}
+	reorder := func(all []rules.Requirement) []rules.Requirement {
+		out := make([]rules.Requirement, len(all))
+		for m, req := range all {
+			counts := make(map[int]int, len(req))
+			for i, c := range req {
+				counts[i] = clauseLines(c)
+			}
+			order := make([]int, len(req))
+			for i := range order {
+				order[i] = i
+			}
+			// Stable: ties keep the static order.
+			sort.SliceStable(order, func(a, b int) bool { return counts[order[a]] < counts[order[b]] })
+			out[m] = make(rules.Requirement, len(req))
+			for i, j := range order {
+				out[m][i] = req[j]
+			}
+		}
+		return out
+	}
+	p.filter.Store(newFilter(reorder(cur.reqs), reorder(cur.loose), p.rawOnly, p.members))
+}
+
+// maybeAdapt runs adapt on the first chunk large enough to say something.
+func (p *plan) maybeAdapt(data []byte) {
+	if !p.prefilter || len(data) < p.adaptAt || p.adapted.Load() || !p.adapted.CompareAndSwap(false, true) {
+		return
+	}
+	p.adapt(data[:p.adaptAt])
 }
 
 // search finds the lines worth parsing in a chunk: those holding a needle
@@ -114,28 +226,30 @@ func newSearch(c rules.Clause) search {
 // entries, where kubernetes.audit.verb comes from protoPayload.methodName.
 var renamedMarker = rules.Needle{Text: "protoPayload"}
 
+// renamedClause is checked on each candidate line: an escape that could
+// spell the marker counts as the marker.
+var renamedClause = rules.Clause{renamedMarker}
+
 func newPlan(opts Options) (*plan, error) {
-	p := &plan{nRules: len(opts.Rules), prefilter: !opts.NoPrefilter}
-	var full, raw rules.Clause
+	p := &plan{nRules: len(opts.Rules), prefilter: !opts.NoPrefilter, adaptAt: adaptSample}
+	if opts.ChunkSize > 0 && opts.ChunkSize/2 < p.adaptAt {
+		p.adaptAt = max(opts.ChunkSize/2, 1)
+	}
+	var reqs, looses []rules.Requirement
 	add := func(m rules.Matcher, e rules.Expr) {
 		p.matchers = append(p.matchers, m)
-		req := rules.RequirementWithMembers(e, synthesized, memberKeys)
-		loose := make(rules.Requirement, len(req))
-		for i, c := range req {
-			loose[i] = c.Loose()
-			p.members = p.members || c.HasMembers()
-		}
-		p.reqs = append(p.reqs, req)
-		p.loose = append(p.loose, loose)
-		possible := rawPossible(e)
-		p.rawOnly = append(p.rawOnly, !possible)
+		// Strict requirements are for the text of every shape but GKE's,
+		// whose adapter renames members and fills fields from others:
+		// its records get loose requirements, without member or name
+		// needles and without the fields it computes.
+		req := rules.RequirementFor(e, rules.Literals{Synthesized: rawSynthesized, MemberKeys: memberKeys, Name: fieldName})
+		loose := rules.RequirementFor(e, rules.Literals{Synthesized: synthesized})
+		p.members = p.members || !slices.EqualFunc(req, loose, slices.Equal)
+		reqs = append(reqs, req)
+		looses = append(looses, loose)
+		p.rawOnly = append(p.rawOnly, !rawPossible(e))
 		if len(req) == 0 {
 			p.prefilter = false
-			return
-		}
-		full = append(full, req[0]...)
-		if possible {
-			raw = append(raw, req[0]...)
 		}
 	}
 	for _, r := range opts.Rules {
@@ -154,11 +268,7 @@ func newPlan(opts Options) (*plan, error) {
 	if len(p.matchers) == 0 {
 		p.prefilter = true // nothing can match; skip every line
 	}
-	full = minimalClause(full)
-	if p.members {
-		full = append(full, renamedMarker)
-	}
-	p.full, p.raw = newSearch(full), newSearch(minimalClause(raw))
+	p.filter.Store(newFilter(reqs, looses, p.rawOnly, p.members))
 	return p, nil
 }
 
@@ -241,6 +351,7 @@ type worker struct {
 	raws       []bool // the line starts like a raw audit event
 	cand       []bool
 	which      []int // matchers whose requirements a line satisfies
+	lc         lineCheck
 }
 
 func newWorker(p *plan, parseFirst int64) *worker { return &worker{plan: p, parseFirst: parseFirst} }
@@ -328,12 +439,14 @@ func (w *worker) process(c *chunk) chunkResult {
 		w.cand = make([]bool, len(w.starts))
 	}
 	w.cand = w.cand[:len(w.starts)]
+	w.plan.maybeAdapt(data)
+	f := w.plan.filter.Load()
 	if w.plan.prefilter {
 		clear(w.cand)
 		if allRaw {
-			w.markCandidates(data, &w.plan.raw)
+			w.markCandidates(data, &f.raw)
 		} else {
-			w.markCandidates(data, &w.plan.full)
+			w.markCandidates(data, &f.full)
 		}
 		for i := range w.cand {
 			if _, off := c.place(i, w.starts[i]); off >= w.parseFirst {
@@ -357,15 +470,16 @@ func (w *worker) process(c *chunk) chunkResult {
 			continue
 		}
 		w.which = w.which[:0]
-		reqs := w.plan.reqs
-		if w.plan.members && renamedMarker.Index(line) >= 0 {
-			reqs = w.plan.loose
+		set := f.check
+		if w.plan.members && renamedClause.Satisfied(line) {
+			set = f.checkLoose
 		}
-		for m, req := range reqs {
+		w.lc.reset(set, line)
+		for m := range set.reqs {
 			if w.raws[i] && w.plan.rawOnly[m] {
 				continue // no raw audit event can satisfy it
 			}
-			if !w.plan.prefilter || satisfiesAll(req, line) {
+			if !w.plan.prefilter || w.lc.satisfies(m) {
 				w.which = append(w.which, m)
 			}
 		}
@@ -612,15 +726,6 @@ func (w *worker) markNULs(data []byte, res *chunkResult) {
 		ln, off := res.c.place(li, w.starts[li])
 		res.problems = append(res.problems, Problem{Line: ln, Offset: off, Reason: "NUL bytes"})
 	}
-}
-
-func satisfiesAll(req rules.Requirement, line []byte) bool {
-	for _, c := range req {
-		if !c.Satisfied(line) {
-			return false
-		}
-	}
-	return true
 }
 
 // markCandidates marks the lines that hold one of the search's needles,

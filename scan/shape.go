@@ -100,7 +100,7 @@ var ecsTopLevel = map[string]bool{
 // GKE's adapter renames everything; scan checks its records against loose
 // requirements instead (renamedMarker).
 func memberKeys(field string) []string {
-	if synthesized(field) {
+	if rawSynthesized(field) {
 		return nil
 	}
 	last := field[strings.LastIndexByte(field, '.')+1:]
@@ -119,6 +119,36 @@ func memberKeys(field string) []string {
 		}
 	}
 	return keys
+}
+
+// fieldName returns a member name that every shape holding the field
+// spells verbatim, for the prefilter's name needles: the longest segment
+// of its path, or for kubernetes.audit.* of the part raw events share
+// (annotation and user.extra names are spelled differently, so only
+// "annotations" and "extra" count there). Fields the raw-audit adapter
+// reads from other members or computes have none. GKE's adapter renames
+// everything; its records are checked against loose requirements, which
+// have no name needles.
+func fieldName(field string) string {
+	if _, ok := rawECSFields[field]; ok {
+		return ""
+	}
+	rest := field
+	if r, ok := strings.CutPrefix(field, "kubernetes.audit."); ok {
+		rest = r
+		for _, p := range []string{"annotations.", "user.extra."} {
+			if strings.HasPrefix(rest, p) {
+				rest = p[:len(p)-1]
+			}
+		}
+	}
+	best := ""
+	for seg := range strings.SplitSeq(rest, ".") {
+		if len(seg) > len(best) {
+			best = seg
+		}
+	}
+	return best
 }
 
 // synthesized reports fields some adapter fills with values that are not in

@@ -1,0 +1,139 @@
+package scan
+
+import (
+	"bytes"
+	"unicode/utf8"
+
+	"github.com/k8sexec/k8sexec/rules"
+)
+
+// reqSet is every matcher's requirement in a form that checks a line
+// against many rules at once: each distinct needle is looked for in a line
+// at most once, however many clauses hold it, and the line's JSON escapes
+// are decoded once, not once per clause. With Elastic's whole rule set
+// loaded, rules share most of their needles ("resource":"pods",
+// "decision":"allow").
+type reqSet struct {
+	needles []rules.Needle
+	reqs    [][]checkClause // per matcher, in the requirement's order
+}
+
+type checkClause struct {
+	ids []int32 // into reqSet.needles
+	// ascii marks the ASCII characters of the clause's needles; other
+	// characters an escape may stand for are checked against clause.
+	ascii  [2]uint64
+	clause rules.Clause
+}
+
+func newReqSet(all []rules.Requirement) *reqSet {
+	s := &reqSet{reqs: make([][]checkClause, len(all))}
+	index := map[rules.Needle]int32{}
+	for m, req := range all {
+		for _, c := range req {
+			cc := checkClause{clause: c}
+			for _, n := range c {
+				id, ok := index[n]
+				if !ok {
+					id = int32(len(s.needles))
+					index[n] = id
+					s.needles = append(s.needles, n)
+				}
+				cc.ids = append(cc.ids, id)
+			}
+			for r := 0; r < utf8.RuneSelf; r++ {
+				if c.ContainsRune(rune(r)) {
+					cc.ascii[r/64] |= 1 << (r % 64)
+				}
+			}
+			s.reqs[m] = append(s.reqs[m], cc)
+		}
+	}
+	return s
+}
+
+// lineCheck holds what is known about the line being checked.
+type lineCheck struct {
+	set  *reqSet
+	line []byte
+	// found is per needle: 0 not looked for yet, 1 present, 2 absent.
+	found []uint8
+	// Escapes in the line: escASCII marks the ASCII characters they may
+	// stand for, escOther the others; escDone says they were collected.
+	escDone  bool
+	escASCII [2]uint64
+	escOther []rune
+}
+
+func (lc *lineCheck) reset(set *reqSet, line []byte) {
+	lc.set, lc.line = set, line
+	if cap(lc.found) < len(set.needles) {
+		lc.found = make([]uint8, len(set.needles))
+	}
+	lc.found = lc.found[:len(set.needles)]
+	clear(lc.found)
+	lc.escDone = false
+}
+
+// satisfies reports whether the line can satisfy matcher m's requirement.
+func (lc *lineCheck) satisfies(m int) bool {
+	for i := range lc.set.reqs[m] {
+		if !lc.clause(&lc.set.reqs[m][i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func (lc *lineCheck) clause(c *checkClause) bool {
+	for _, id := range c.ids {
+		switch lc.found[id] {
+		case 1:
+			return true
+		case 0:
+			if lc.set.needles[id].Index(lc.line) >= 0 {
+				lc.found[id] = 1
+				return true
+			}
+			lc.found[id] = 2
+		}
+	}
+	return lc.escapeHides(c)
+}
+
+// escapeHides is Clause.EscapeHides with the line's escapes decoded once.
+func (lc *lineCheck) escapeHides(c *checkClause) bool {
+	if !lc.escDone {
+		lc.collectEscapes()
+	}
+	if lc.escASCII[0]&c.ascii[0] != 0 || lc.escASCII[1]&c.ascii[1] != 0 {
+		return true
+	}
+	for _, r := range lc.escOther {
+		if c.clause.ContainsRune(r) {
+			return true
+		}
+	}
+	return false
+}
+
+func (lc *lineCheck) collectEscapes() {
+	lc.escDone = true
+	lc.escASCII = [2]uint64{}
+	lc.escOther = lc.escOther[:0]
+	text := lc.line
+	for i := 0; ; {
+		j := bytes.IndexByte(text[i:], '\\')
+		if j < 0 {
+			return
+		}
+		i += j
+		i += rules.EscapedRunes(text[i:], func(r rune) {
+			if r >= 0 && r < utf8.RuneSelf {
+				lc.escASCII[r/64] |= 1 << (r % 64)
+			} else {
+				lc.escOther = append(lc.escOther, r)
+			}
+		})
+	}
+}
