@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
@@ -288,15 +289,16 @@ func wildcardTest(patterns []*Pattern, fold bool) func(gjson.Result) bool {
 	}
 }
 
-// stringFuncTest runs startsWith, endsWith and stringContains. Elasticsearch
-// evaluates them in scripts that fold case with Java's toLowerCase, which
-// covers all of Unicode, unlike the queries behind `:` and in~.
+// stringFuncTest runs startsWith, endsWith and stringContains. On a field
+// with constant arguments Elasticsearch turns them into prefix and
+// wildcard queries, whose case_insensitive form folds ASCII letters only,
+// like `:` and in~.
 func stringFuncTest(op Op, lits []Literal, fold bool) func(gjson.Result) bool {
 	var needles []string
 	for _, l := range lits {
 		n := l.Text
 		if fold {
-			n = strings.ToLower(n)
+			n = lowerASCII(n)
 		}
 		needles = append(needles, n)
 	}
@@ -306,7 +308,7 @@ func stringFuncTest(op Op, lits []Literal, fold bool) func(gjson.Result) bool {
 			return false
 		}
 		if fold {
-			s = strings.ToLower(s)
+			s = lowerASCII(s)
 		}
 		for _, n := range needles {
 			switch {
@@ -403,8 +405,15 @@ func parseCIDR(s string) (netip.Prefix, error) {
 func compileRegex(src string, fold bool) (*regexp.Regexp, error) {
 	var b strings.Builder
 	b.WriteString(`^(?s:`)
-	if fold {
-		b.WriteString(`(?i)`)
+	// literal writes a character that stands for itself. regex~ folds
+	// ASCII letters only (Lucene's ASCII_CASE_INSENSITIVE flag), which RE2's
+	// (?i) would not do: it also matches the Kelvin sign for k.
+	literal := func(r rune) {
+		if fold && r < utf8.RuneSelf && unicode.IsLetter(r) {
+			fmt.Fprintf(&b, "[%c%c]", unicode.ToLower(r), unicode.ToUpper(r))
+			return
+		}
+		b.WriteString(regexp.QuoteMeta(string(r)))
 	}
 	inClass := false
 	// atom reports whether something precedes that a repetition operator
@@ -431,11 +440,19 @@ func compileRegex(src string, fold bool) (*regexp.Regexp, error) {
 				return nil, unsupported("regex character class \\%c in %q", e, src)
 			}
 			r, size := utf8.DecodeRuneInString(src[i:])
-			b.WriteString(regexp.QuoteMeta(string(r)))
+			if inClass {
+				b.WriteString(regexp.QuoteMeta(string(r)))
+			} else {
+				literal(r)
+			}
 			i += size - 1
 		case inClass:
 			if c == ']' {
 				inClass = false
+				if fold {
+					b.WriteString("])")
+					continue
+				}
 			}
 			if c == '[' {
 				b.WriteString(`\[`)
@@ -444,6 +461,10 @@ func compileRegex(src string, fold bool) (*regexp.Regexp, error) {
 			b.WriteByte(c)
 		case c == '[':
 			inClass = true
+			if fold {
+				// A class keeps RE2's case folding (see docs/rules.md).
+				b.WriteString("(?i:")
+			}
 			b.WriteByte(c)
 			if i+1 < len(src) && src[i+1] == '^' {
 				b.WriteByte('^')
@@ -457,6 +478,8 @@ func compileRegex(src string, fold bool) (*regexp.Regexp, error) {
 			return nil, unsupported("Lucene regex operator %q in %q", string(c), src)
 		case c == '^' || c == '$':
 			b.WriteString(regexp.QuoteMeta(string(c)))
+		case c < utf8.RuneSelf && unicode.IsLetter(rune(c)):
+			literal(rune(c))
 		default:
 			b.WriteByte(c)
 		}

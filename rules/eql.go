@@ -394,43 +394,13 @@ func (p *eqlParser) notExpr() (Expr, error) {
 		if err != nil {
 			return nil, err
 		}
-		// Elasticsearch runs functions as null-safe scripts and folds a
-		// `not` directly above one into the script, so a missing field
-		// makes `not startsWith(f, "x")` false rather than true.
-		if pred, ok := e.(*Pred); ok && isFunctionOp(pred.Op) {
-			return &And{X: []Expr{&Pred{Field: pred.Field, Op: OpExists}, &Not{X: e}}}, nil
-		}
-		// Any chain of nots folds into the script the same way, so `not not
-		// f()` is f() again, still false on a missing field.
-		if fn := negatedFunction(e); fn != nil {
-			return fn, nil
-		}
+		// A function on a field with constant arguments is a query to
+		// Elasticsearch (prefix, wildcard or terms), and `not` over a
+		// query is must_not: it holds where the field is missing, as for
+		// any other condition.
 		return &Not{X: e}, nil
 	}
 	return p.predicate()
-}
-
-// negatedFunction returns the function predicate of e when e is the tree
-// notExpr builds for `not f()`: exists(field) and not f(field), both on the
-// very same *Field.
-func negatedFunction(e Expr) *Pred {
-	and, ok := e.(*And)
-	if !ok || len(and.X) != 2 {
-		return nil
-	}
-	exists, ok := and.X[0].(*Pred)
-	if !ok || exists.Op != OpExists {
-		return nil
-	}
-	not, ok := and.X[1].(*Not)
-	if !ok {
-		return nil
-	}
-	fn, ok := not.X.(*Pred)
-	if !ok || !isFunctionOp(fn.Op) || fn.Field != exists.Field {
-		return nil
-	}
-	return fn
 }
 
 func isFunctionOp(op Op) bool {

@@ -122,9 +122,9 @@ func TestParseEQL(t *testing.T) {
 			`source.ip cidrMatch ("10.0.0.0/8", "::1", "192.168.1.1")`},
 		// A not directly above a function is folded into Elasticsearch's
 		// null-safe script: a missing field makes it false.
-		{"not function", `any where not startsWith(f, "x")`, `(and f exists (not f startsWith "x"))`},
-		{"not parenthesised function", `any where not (endsWith(f, "x"))`, `(and f exists (not f endsWith "x"))`},
-		{"not cidrMatch", `any where not cidrMatch(ip, "10.0.0.0/8")`, `(and ip exists (not ip cidrMatch "10.0.0.0/8"))`},
+		{"not function", `any where not startsWith(f, "x")`, `(not f startsWith "x")`},
+		{"not parenthesised function", `any where not (endsWith(f, "x"))`, `(not f endsWith "x")`},
+		{"not cidrMatch", `any where not cidrMatch(ip, "10.0.0.0/8")`, `(not ip cidrMatch "10.0.0.0/8")`},
 		{"double not function", `any where not not startsWith(f, "x")`, `f startsWith "x"`},
 
 		// Boolean structure.

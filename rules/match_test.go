@@ -96,14 +96,15 @@ func TestMatchArraysAndMissing(t *testing.T) {
 		{"missing eql not colon", `any where not a : "x*"`, `{}`, true},
 		{"missing eql bare field", `any where a`, `{}`, false},
 		{"missing eql not bare field", `any where not a`, `{}`, true},
-		// Functions run as null-safe scripts: a missing field makes the
-		// whole script false, negated or not.
+		// Functions on a field are queries to Elasticsearch; `not` over
+		// one is must_not, which holds where the field is missing.
 		{"missing function", `any where startsWith(a, "x")`, `{}`, false},
-		{"missing not function", `any where not startsWith(a, "x")`, `{}`, false},
-		{"missing not endsWith", `any where not endsWith(a, "x")`, `{}`, false},
-		{"missing not stringContains", `any where not stringContains~(a, "x")`, `{}`, false},
-		{"missing not cidrMatch", `any where not cidrMatch(a, "10.0.0.0/8")`, `{}`, false},
+		{"missing not function", `any where not startsWith(a, "x")`, `{}`, true},
+		{"missing not endsWith", `any where not endsWith(a, "x")`, `{}`, true},
+		{"missing not stringContains", `any where not stringContains~(a, "x")`, `{}`, true},
+		{"missing not cidrMatch", `any where not cidrMatch(a, "10.0.0.0/8")`, `{}`, true},
 		{"missing double not function", `any where not not startsWith(a, "x")`, `{}`, false},
+		{"null not function", `any where not startsWith(a, "x")`, `{"a":null}`, true},
 		{"present not function", `any where not startsWith(a, "x")`, `{"a":"yes"}`, true},
 		{"present not function matching", `any where not startsWith(a, "x")`, `{"a":"xyz"}`, false},
 		{"present double not function", `any where not not startsWith(a, "x")`, `{"a":"xyz"}`, true},
@@ -196,7 +197,12 @@ func TestMatchOperators(t *testing.T) {
 		{"colon kelvin sign is not k", `any where f : "kubectl"`, `{"f":"\u212aubectl"}`, false},
 		{"colon dotted capital i is not i", `any where f : "id"`, `{"f":"\u0130d"}`, false},
 		// The string functions lower-case with Java's toLowerCase.
-		{"startsWith insensitive unicode", `any where startsWith~(f, "ÉC")`, `{"f":"école"}`, true},
+		// The ~ functions fold ASCII letters only, as Elasticsearch's
+		// case-insensitive prefix and wildcard queries do.
+		{"startsWith insensitive unicode", `any where startsWith~(f, "ÉC")`, `{"f":"école"}`, false},
+		{"startsWith insensitive ascii in unicode", `any where startsWith~(f, "ÉCOLE")`, `{"f":"Écolé"}`, false},
+		{"startsWith insensitive ascii letters", `any where startsWith~(f, "ÉCOLE")`, `{"f":"École"}`, true},
+		{"stringContains insensitive kelvin", `any where stringContains~(f, "kubectl")`, "{\"f\":\"\u212aubectl\"}", false},
 
 		// Wildcards.
 		{"star matches all", `f:a*`, `{"f":"a"}`, true},

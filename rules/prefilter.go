@@ -198,11 +198,7 @@ func predClause(p *Pred, lit Literals) (Clause, bool) {
 				// 101 may be written 101.0 or 1.01e2.
 				return nil, false
 			}
-			text := v.Text
-			if p.Fold && p.Op != OpEqual {
-				text = unicodeFoldSafe(text)
-			}
-			if !add(text, p.Fold, p.Op == OpEqual) {
+			if !add(v.Text, p.Fold, p.Op == OpEqual) {
 				return nil, false
 			}
 		}
@@ -222,24 +218,6 @@ func predClause(p *Pred, lit Literals) (Clause, bool) {
 		return nil, false
 	}
 	return dedupeClause(out), len(out) > 0
-}
-
-// unicodeFoldSafe returns the longest run of text without the letters k and
-// i. The string functions fold case over all of Unicode, where the Kelvin
-// sign (U+212A) lowers to k and the dotted capital I (U+0130) to i, so a
-// value can match a folded k or i without holding either letter in any
-// ASCII case; no other non-ASCII character lowers to ASCII.
-func unicodeFoldSafe(text string) string {
-	best, start := "", 0
-	for i := 0; i <= len(text); i++ {
-		if i == len(text) || strings.IndexByte("kiKI", text[i]) >= 0 {
-			if i-start > len(best) {
-				best = text[start:i]
-			}
-			start = i + 1
-		}
-	}
-	return best
 }
 
 // makeNeedle accepts literals that appear verbatim in JSON text when not

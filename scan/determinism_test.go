@@ -179,9 +179,9 @@ func TestPrefilterCustomRules(t *testing.T) {
 // the same result with and without the prefilter, for values spelled with
 // non-ASCII letters that lower-case to ASCII under Unicode rules (U+212A
 // KELVIN SIGN to 'k', U+0130 I WITH DOT ABOVE to 'i'), raw or escaped.
-// EQL `:` folds ASCII only (as Elasticsearch's case_insensitive queries
-// do); stringContains~ folds all of Unicode (Java's toLowerCase in a
-// script), so there the prefilter may not demand the letters k and i.
+// Every folding operator folds ASCII only, as Elasticsearch's
+// case_insensitive queries do, so those spellings never match; the
+// prefilter must neither miss the ASCII ones nor change anything else.
 func TestPrefilterUnicodeCaseFolding(t *testing.T) {
 	for _, query := range []string{
 		`any where user.name : "kim"`,
