@@ -226,3 +226,32 @@ func simplify(e Expr) Expr {
 	}
 	return e
 }
+
+// Fields returns the fields e reads, each *Field once, in the order they
+// first appear. The compiled matcher reads exactly these pointers.
+func Fields(e Expr) []*Field {
+	var out []*Field
+	seen := map[*Field]bool{}
+	var walk func(Expr)
+	walk = func(e Expr) {
+		switch x := e.(type) {
+		case *And:
+			for _, c := range x.X {
+				walk(c)
+			}
+		case *Or:
+			for _, c := range x.X {
+				walk(c)
+			}
+		case *Not:
+			walk(x.X)
+		case *Pred:
+			if !seen[x.Field] {
+				seen[x.Field] = true
+				out = append(out, x.Field)
+			}
+		}
+	}
+	walk(e)
+	return out
+}

@@ -38,6 +38,7 @@ type plan struct {
 	filter  atomic.Pointer[filter]
 	adapted atomic.Bool
 	adaptAt int // bytes of a chunk adapt needs
+	flat    *flatPlan
 }
 
 // filter decides which lines are parsed and for which matchers.
@@ -80,7 +81,7 @@ func newFilter(reqs, loose []rules.Requirement, rawOnly []bool, members bool) *f
 // adaptSample is how much of the first large chunk adapt counts in: a
 // thousand raw audit events. Smaller chunks (tests use them) lower it to
 // half a chunk.
-const adaptSample = 1 << 20
+const adaptSample = 256 << 10
 
 // adapt orders every requirement's clauses by how many lines of sample
 // (at least adaptSample bytes of one input) hold them, fewest first, and
@@ -236,8 +237,10 @@ func newPlan(opts Options) (*plan, error) {
 		p.adaptAt = max(opts.ChunkSize/2, 1)
 	}
 	var reqs, looses []rules.Requirement
+	var fields []*rules.Field
 	add := func(m rules.Matcher, e rules.Expr) {
 		p.matchers = append(p.matchers, m)
+		fields = append(fields, rules.Fields(e)...)
 		// Strict requirements are for the text of every shape but GKE's,
 		// whose adapter renames members and fills fields from others:
 		// its records get loose requirements, without member or name
@@ -269,6 +272,7 @@ func newPlan(opts Options) (*plan, error) {
 		p.prefilter = true // nothing can match; skip every line
 	}
 	p.filter.Store(newFilter(reqs, looses, p.rawOnly, p.members))
+	p.flat = newFlatPlan(fields)
 	return p, nil
 }
 
@@ -352,6 +356,31 @@ type worker struct {
 	cand       []bool
 	which      []int // matchers whose requirements a line satisfies
 	lc         lineCheck
+	fw         flatWalker
+	fdoc       flatDoc
+}
+
+// flatten returns the document to match u with: its values extracted in
+// one pass when its shape allows (see flat.go), else the adapter's.
+func (w *worker) flatten(u Unit) rules.Document {
+	if len(w.which) < 2 {
+		return u.Doc // one rule reads the fields once anyway
+	}
+	switch d := u.Doc.(type) {
+	case *rawAuditDoc:
+		if !d.lastWins && d.root.Raw == unsafeString(u.Raw) {
+			fp := w.plan.flat
+			w.fdoc.reset(fp.rawSlot, len(fp.rawSlot), w.fw.extract(u.Raw, fp.raw, true), d)
+			return &w.fdoc
+		}
+	case *ecsDoc:
+		if !d.lastWins && d.root.Raw == unsafeString(u.Raw) {
+			fp := w.plan.flat
+			w.fdoc.reset(fp.ecsSlot, len(fp.ecsSlot), w.fw.extract(u.Raw, fp.ecs, false), d)
+			return &w.fdoc
+		}
+	}
+	return u.Doc
 }
 
 func newWorker(p *plan, parseFirst int64) *worker { return &worker{plan: p, parseFirst: parseFirst} }
@@ -577,8 +606,9 @@ func (w *worker) evaluate(c *chunk, i int, line []byte, res *chunkResult) {
 		res.parsed++
 		res.count(u.Shape)
 		var ev *Event
+		doc := w.flatten(u)
 		for _, m := range w.which {
-			if !w.plan.matchers[m].Match(u.Doc) {
+			if !w.plan.matchers[m].Match(doc) {
 				continue
 			}
 			if ev == nil {

@@ -35,9 +35,15 @@ type rawAuditDoc struct {
 const auditDataset = "kubernetes.audit_logs"
 
 type rawMapping struct {
-	constant string     // a fixed value
-	paths    [][]string // raw paths whose values the field takes, in order
+	constant string       // a fixed value
+	value    gjson.Result // constant as a JSON string
+	paths    [][]string   // raw paths whose values the field takes, in order
 	derive   func(d *rawAuditDoc) (string, bool)
+}
+
+// constant is the mapping of a field with a fixed value.
+func constant(s string) rawMapping {
+	return rawMapping{constant: s, value: gjson.Result{Type: gjson.String, Str: s, Raw: quoteJSON(s)}}
 }
 
 func rawPaths(paths ...string) rawMapping {
@@ -50,11 +56,11 @@ func rawPaths(paths ...string) rawMapping {
 
 // rawECSFields maps agent-added ECS fields to their source in a raw event.
 var rawECSFields = map[string]rawMapping{
-	"event.dataset":              {constant: auditDataset},
-	"data_stream.dataset":        {constant: auditDataset},
-	"data_stream.type":           {constant: "logs"},
-	"event.kind":                 {constant: "event"},
-	"orchestrator.type":          {constant: "kubernetes"},
+	"event.dataset":              constant(auditDataset),
+	"data_stream.dataset":        constant(auditDataset),
+	"data_stream.type":           constant("logs"),
+	"event.kind":                 constant("event"),
+	"orchestrator.type":          constant("kubernetes"),
 	"event.action":               rawPaths("verb"),
 	"event.outcome":              {derive: auditOutcome},
 	"user.name":                  rawPaths("user.username"),
@@ -154,7 +160,7 @@ func (d *rawAuditDoc) Any(f *rules.Field, test func(gjson.Result) bool) bool {
 	}
 	switch {
 	case m.constant != "":
-		return test(gjson.Result{Type: gjson.String, Str: m.constant, Raw: `"` + m.constant + `"`})
+		return test(m.value)
 	case m.derive != nil:
 		s, ok := m.derive(d)
 		return ok && test(gjson.Result{Type: gjson.String, Str: s, Raw: quoteJSON(s)})

@@ -1,0 +1,373 @@
+package scan
+
+import (
+	"strings"
+	"unsafe"
+
+	"github.com/k8sexec/k8sexec/rules"
+	"github.com/tidwall/gjson"
+)
+
+// One-pass field extraction. Matching a line against many rules through
+// the adapters' documents looks every field up from the top of the event,
+// once per condition: with Elastic's rule set loaded that is dozens of
+// walks over the same line. A flatPlan lists the fields the matchers read
+// as a tree of member names; one walk over the line collects the values
+// of all of them, and the matchers then read those (flatDoc). The values
+// are exactly the ones the adapter's document gives, in the same order,
+// so a rule matches a flat document exactly when it matches the adapter's
+// (a fuzz test holds the two to it). Documents that need more than names
+// (repeated keys, wrappers, search hits, GKE) keep the adapter's document.
+
+// flatPlan is the extraction tree for the two shapes it serves: raw audit
+// events, read the way rawAuditDoc reads them, and ECS documents, read the
+// way ecsDoc does.
+type flatPlan struct {
+	raw, ecs         *flatNode
+	rawSlot, ecsSlot map[*rules.Field]int32
+}
+
+// flatNode is a member name along the fields' paths.
+type flatNode struct {
+	children map[string]*flatNode
+	// slots are the fields whose value this member is.
+	slots []int32
+	// members, on the raw annotations object, maps each member name with
+	// its dots replaced by underscores to the node of its fields.
+	members map[string]*flatNode
+}
+
+func (n *flatNode) child(name string) *flatNode {
+	if n.children == nil {
+		n.children = map[string]*flatNode{}
+	}
+	c := n.children[name]
+	if c == nil {
+		c = &flatNode{}
+		n.children[name] = c
+	}
+	return c
+}
+
+func (n *flatNode) path(segs []string) *flatNode {
+	for _, s := range segs {
+		n = n.child(s)
+	}
+	return n
+}
+
+// newFlatPlan builds the tree for the fields the matchers read. A field
+// the raw-audit adapter computes or fills with a constant gets no slot;
+// flatDoc asks the adapter's document for it.
+func newFlatPlan(fields []*rules.Field) *flatPlan {
+	p := &flatPlan{raw: &flatNode{}, ecs: &flatNode{}, rawSlot: map[*rules.Field]int32{}, ecsSlot: map[*rules.Field]int32{}}
+	for _, f := range fields {
+		slot := int32(len(p.ecsSlot))
+		p.ecsSlot[f] = slot
+		n := p.ecs.path(f.Segments)
+		n.slots = append(n.slots, slot)
+
+		segs := f.Segments
+		if len(segs) > 2 && segs[0] == "kubernetes" && segs[1] == "audit" {
+			rest := segs[2:]
+			slot := int32(len(p.rawSlot))
+			p.rawSlot[f] = slot
+			switch {
+			case rest[0] == "annotations" && len(rest) == 2:
+				a := p.raw.child("annotations")
+				if a.members == nil {
+					a.members = map[string]*flatNode{}
+				}
+				m := a.members[rest[1]]
+				if m == nil {
+					m = &flatNode{}
+					a.members[rest[1]] = m
+				}
+				m.slots = append(m.slots, slot)
+			case rest[0] == "annotations" && len(rest) > 2:
+				// Dedotted annotation names hold no dots: no value.
+			default:
+				n := p.raw.path(rest)
+				n.slots = append(n.slots, slot)
+			}
+			continue
+		}
+		m, ok := rawECSFields[f.Name]
+		if ok && (m.constant != "" || m.derive != nil) {
+			continue
+		}
+		slot = int32(len(p.rawSlot))
+		p.rawSlot[f] = slot
+		for _, path := range m.paths {
+			n := p.raw.path(path)
+			n.slots = append(n.slots, slot)
+		}
+	}
+	return p
+}
+
+// flatVal is one value of the field in slot.
+type flatVal struct {
+	slot int32
+	v    gjson.Result
+}
+
+// flatDoc serves the extracted values, and the adapter's document for
+// fields without a slot. head and next chain each slot's values in
+// document order (-1 ends a chain).
+type flatDoc struct {
+	slots    map[*rules.Field]int32
+	vals     []flatVal
+	head     []int32
+	next     []int32
+	fallback rules.Document
+}
+
+// reset makes d the document of vals, for a plan of nslots slots.
+func (d *flatDoc) reset(slots map[*rules.Field]int32, nslots int, vals []flatVal, fallback rules.Document) {
+	d.slots, d.vals, d.fallback = slots, vals, fallback
+	if cap(d.head) < nslots {
+		d.head = make([]int32, nslots)
+	}
+	d.head = d.head[:nslots]
+	for i := range d.head {
+		d.head[i] = -1
+	}
+	if cap(d.next) < len(vals) {
+		d.next = make([]int32, len(vals))
+	}
+	d.next = d.next[:len(vals)]
+	// Chain from the back so each chain runs front to back.
+	for i := len(vals) - 1; i >= 0; i-- {
+		s := vals[i].slot
+		d.next[i], d.head[s] = d.head[s], int32(i)
+	}
+}
+
+func (d *flatDoc) Any(f *rules.Field, test func(gjson.Result) bool) bool {
+	slot, ok := d.slots[f]
+	if !ok {
+		return d.fallback.Any(f, test)
+	}
+	for i := d.head[slot]; i >= 0; i = d.next[i] {
+		if test(d.vals[i].v) {
+			return true
+		}
+	}
+	return false
+}
+
+// flatWalker collects the values of one record. The record must be valid
+// JSON (the checker has seen it) without repeated keys.
+type flatWalker struct {
+	data     []byte
+	vals     []flatVal
+	nonEmpty bool // raw audit: "" and {} are no values (nonEmpty)
+}
+
+// extract walks rec from the tree root and returns the values found. They
+// point into rec, which must not change while they are used.
+func (w *flatWalker) extract(rec []byte, root *flatNode, nonEmpty bool) []flatVal {
+	w.data, w.vals, w.nonEmpty = rec, w.vals[:0], nonEmpty
+	i := skipBlank(rec, 0)
+	if i < len(rec) && rec[i] == '{' {
+		w.object(i, root)
+	}
+	return w.vals
+}
+
+func skipBlank(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// object walks the object at i with node n and returns the offset after
+// it.
+func (w *flatWalker) object(i int, n *flatNode) int {
+	b := w.data
+	i = skipBlank(b, i+1)
+	if b[i] == '}' {
+		return i + 1
+	}
+	for {
+		ks := i
+		ke, escaped := stringEnd(b, i)
+		i = skipBlank(b, ke)
+		i = skipBlank(b, i+1) // the colon
+		key := w.text(b[ks+1:ke-1], b[ks:ke], escaped)
+		switch {
+		case n.members != nil:
+			if m := n.members[dedot(key)]; m != nil {
+				i = w.value(i, m)
+			} else {
+				i = skipValue(b, i)
+			}
+		default:
+			c := n.lookup(key)
+			if c == nil {
+				i = skipValue(b, i)
+			} else {
+				i = w.value(i, c)
+			}
+		}
+		i = skipBlank(b, i)
+		if b[i] == '}' {
+			return i + 1
+		}
+		i = skipBlank(b, i+1) // the comma
+	}
+}
+
+// lookup follows a key, dotted or not, from n: "a.b" is a then b, as
+// prefixSegments reads it.
+func (n *flatNode) lookup(key string) *flatNode {
+	for n != nil {
+		dot := strings.IndexByte(key, '.')
+		if dot < 0 {
+			return n.children[key]
+		}
+		n, key = n.children[key[:dot]], key[dot+1:]
+	}
+	return nil
+}
+
+// value walks the value at i for node n: it records it for n's fields
+// (every element of an array, at any depth; objects too, which only
+// existence tests look into) and descends into objects, and objects in
+// arrays, for n's children.
+func (w *flatWalker) value(i int, n *flatNode) int {
+	b := w.data
+	switch b[i] {
+	case '{':
+		var end int
+		if n.children == nil && n.members == nil {
+			end = skipValue(b, i)
+		} else {
+			end = w.object(i, n)
+		}
+		if len(n.slots) > 0 {
+			raw := unsafeString(b[i:end])
+			if !(w.nonEmpty && raw == "{}") {
+				w.record(n.slots, gjson.Result{Type: gjson.JSON, Raw: raw})
+			}
+		}
+		return end
+	case '[':
+		i = skipBlank(b, i+1)
+		if b[i] == ']' {
+			return i + 1
+		}
+		for {
+			i = skipBlank(b, w.value(i, n))
+			if b[i] == ']' {
+				return i + 1
+			}
+			i = skipBlank(b, i+1)
+		}
+	case '"':
+		end, escaped := stringEnd(b, i)
+		if len(n.slots) > 0 {
+			raw := unsafeString(b[i:end])
+			s := w.text(b[i+1:end-1], b[i:end], escaped)
+			if !(w.nonEmpty && s == "") {
+				w.record(n.slots, gjson.Result{Type: gjson.String, Raw: raw, Str: s})
+			}
+		}
+		return end
+	}
+	end := scalarEnd(b, i)
+	if len(n.slots) > 0 {
+		switch raw := unsafeString(b[i:end]); raw[0] {
+		case 'n': // null is no value
+		case 't':
+			w.record(n.slots, gjson.Result{Type: gjson.True, Raw: raw})
+		case 'f':
+			w.record(n.slots, gjson.Result{Type: gjson.False, Raw: raw})
+		default:
+			w.record(n.slots, gjson.Parse(raw))
+		}
+	}
+	return end
+}
+
+func (w *flatWalker) record(slots []int32, v gjson.Result) {
+	for _, s := range slots {
+		w.vals = append(w.vals, flatVal{slot: s, v: v})
+	}
+}
+
+// text is a JSON string's content: inner itself when it holds no escape,
+// or the decoded string of raw (quotes included).
+func (w *flatWalker) text(inner, raw []byte, escaped bool) string {
+	if !escaped {
+		return unsafeString(inner)
+	}
+	return gjson.Parse(unsafeString(raw)).Str
+}
+
+// stringEnd returns the offset after the string starting at i (a quote),
+// and whether it holds an escape.
+func stringEnd(b []byte, i int) (int, bool) {
+	escaped := false
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '"':
+			return j + 1, escaped
+		case '\\':
+			escaped = true
+			j++
+		}
+	}
+	return len(b), escaped
+}
+
+// scalarEnd returns the offset after the number, true, false or null at i.
+func scalarEnd(b []byte, i int) int {
+	for i < len(b) {
+		switch b[i] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return i
+		}
+		i++
+	}
+	return i
+}
+
+// skipValue returns the offset after the value at i.
+func skipValue(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		end, _ := stringEnd(b, i)
+		return end
+	case '{', '[':
+	default:
+		return scalarEnd(b, i)
+	}
+	depth := 0
+	for j := i; j < len(b); j++ {
+		switch b[j] {
+		case '"':
+			end, _ := stringEnd(b, j)
+			j = end - 1
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				return j + 1
+			}
+		}
+	}
+	return len(b)
+}
+
+// unsafeString views b as a string without copying. The flat values live
+// no longer than the chunk they point into.
+func unsafeString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}

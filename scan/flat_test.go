@@ -1,0 +1,167 @@
+package scan
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/k8sexec/k8sexec/rules"
+	"github.com/tidwall/gjson"
+)
+
+// flatFieldNames are the fields the flat tests extract: what the built-in
+// and operator rules read, and names that stress the path rules (dotted
+// keys, arrays of objects, annotations, agent-added fields).
+var flatFieldNames = []string{
+	"kubernetes.audit.verb", "kubernetes.audit.objectRef.resource", "kubernetes.audit.objectRef.subresource",
+	"kubernetes.audit.annotations.authorization_k8s_io/decision", "kubernetes.audit.annotations",
+	"kubernetes.audit.annotations.a_b.c", "kubernetes.audit.user.username", "kubernetes.audit.user.groups",
+	"kubernetes.audit.user.extra.authentication.kubernetes.io/pod-name", "kubernetes.audit.impersonatedUser.username",
+	"kubernetes.audit.requestObject.spec.containers.securityContext.privileged",
+	"kubernetes.audit.requestObject.spec.volumes.hostPath.path", "kubernetes.audit.responseStatus.code",
+	"kubernetes.audit.requestURI", "kubernetes.audit", "kubernetes",
+	"event.dataset", "data_stream.dataset", "event.action", "event.outcome", "@timestamp", "user.name",
+	"source.ip", "related.user", "user_agent.original", "orchestrator.namespace",
+	"process.args", "process.name", "process.interactive", "process.entry_leader.entry_meta.type",
+	"event.category", "event.type", "container.id", "host.os.type",
+	"a", "a.b", "a.b.c", "a.b.c.d", "x.y",
+}
+
+func flatFields() []*rules.Field {
+	var out []*rules.Field
+	for _, n := range flatFieldNames {
+		out = append(out, rules.NewField(n))
+	}
+	return out
+}
+
+// allValues lists every value doc gives for f, as type and raw text, sorted
+// (a field read from several raw members lists them member by member,
+// the flat walk in document order).
+func allValues(doc rules.Document, f *rules.Field) []string {
+	var out []string
+	doc.Any(f, func(v gjson.Result) bool {
+		out = append(out, fmt.Sprintf("%v %s %q", v.Type, v.Raw, v.Str))
+		return false
+	})
+	sort.Strings(out)
+	return out
+}
+
+// flatOf returns the flat document of rec, or nil where the scanner would
+// keep the adapter's.
+func flatOf(p *flatPlan, rec []byte) (rules.Document, rules.Document) {
+	check := checkJSON(rec)
+	if !check.valid || check.dupKeys {
+		return nil, nil
+	}
+	doc, _ := adapt(rec, resolver{})
+	var w flatWalker
+	fd := &flatDoc{}
+	switch d := doc.(type) {
+	case *rawAuditDoc:
+		fd.reset(p.rawSlot, len(p.rawSlot), w.extract(rec, p.raw, true), d)
+	case *ecsDoc:
+		if d.root.Raw != string(rec) {
+			return doc, nil
+		}
+		fd.reset(p.ecsSlot, len(p.ecsSlot), w.extract(rec, p.ecs, false), d)
+	default:
+		return doc, nil
+	}
+	return doc, fd
+}
+
+func checkFlat(t *testing.T, p *flatPlan, fields []*rules.Field, rec []byte) {
+	t.Helper()
+	doc, fd := flatOf(p, rec)
+	if fd == nil {
+		return
+	}
+	for _, f := range fields {
+		if got, want := allValues(fd, f), allValues(doc, f); !equalStrings(got, want) {
+			t.Errorf("%s in %s:\n flat    %q\n adapter %q", f.Name, rec, got, want)
+		}
+	}
+}
+
+func equalStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// flatCases are documents where flat extraction could go wrong.
+var flatCases = []string{
+	execLine, wsExecLine, noiseLine, procLine,
+	`{"a":{"b":1},"a.b":2,"a":{"b":{"c":3}}}`,
+	`{"a.b.c":"dotted","a":{"b.c":"mixed","b":{"c":["n1",["n2",null]],"c.d":true}}}`,
+	`{"a":[{"b":1},{"b":[2,{"c":"deep"}]},[{"b":3}],null,"scalar"]}`,
+	`{"a":{"b":{}},"x":{"y":""}}`,
+	`{"a\u002eb":"escaped dot","\u0061":{"b":"escaped key"}}`,
+	`{"a":{"b":"t\"q\\u0026\u00e9"},"x.y":-1.5e3}`,
+	`{"a":{"b":false,"b.c":null},"a.":"x",".a":"y","":"z"}`,
+	`{ "a" : { "b" : [ 1 , 2 ] } , "x" : { "y" : { } } }`,
+	`{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"1","stage":"ResponseComplete","verb":"","user":{"username":"","groups":["a",""],"extra":{"authentication.kubernetes.io/pod-name":["p1"]}},"annotations":{"authorization.k8s.io/decision":"allow","a.b.c":"dedot","a_b.c":"twice"},"annotations.authorization.k8s.io/decision":"dotted","sourceIPs":["10.0.0.1","::1"],"objectRef":{}, "requestObject":{"spec":{"containers":[{"securityContext":{"privileged":true}},{"securityContext":{}}],"volumes":[{"hostPath":{"path":"/"}},{"emptyDir":{}}]}}}`,
+	`{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"2","stage":"ResponseComplete","user.username":"dotted-user","objectRef.resource":"pods","responseStatus":{"code":403,"metadata":{}}}`,
+}
+
+func TestFlatDocMatchesAdapter(t *testing.T) {
+	fields := flatFields()
+	p := newFlatPlan(fields)
+	for _, c := range flatCases {
+		checkFlat(t, p, fields, []byte(c))
+	}
+	// And every line of our fixtures.
+	for _, dir := range []string{"../testdata/families", "../testdata/audit", "../testdata/process", "../testdata/sessions", "../testdata/wrapped"} {
+		files, _ := filepath.Glob(filepath.Join(dir, "*"))
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sc := bufio.NewScanner(bytes.NewReader(data))
+			sc.Buffer(nil, 1<<20)
+			for sc.Scan() {
+				checkFlat(t, p, fields, bytes.TrimSpace(sc.Bytes()))
+			}
+		}
+	}
+}
+
+// TestFlatExtractsOnlyWhatIsAsked: members no field reads are skipped, not
+// collected.
+func TestFlatExtractsOnlyWhatIsAsked(t *testing.T) {
+	fields := []*rules.Field{rules.NewField("kubernetes.audit.verb")}
+	p := newFlatPlan(fields)
+	var w flatWalker
+	vals := w.extract([]byte(execLine), p.raw, true)
+	if len(vals) != 1 || vals[0].v.Str != "create" {
+		t.Errorf("extracted %+v, want only the verb", vals)
+	}
+}
+
+func FuzzFlatDocMatchesAdapter(f *testing.F) {
+	for _, c := range flatCases {
+		f.Add([]byte(c))
+	}
+	fields := flatFields()
+	p := newFlatPlan(fields)
+	f.Fuzz(func(t *testing.T, rec []byte) {
+		if len(rec) > 1<<16 || !strings.HasPrefix(strings.TrimSpace(string(rec)), "{") {
+			return
+		}
+		checkFlat(t, p, fields, rec)
+	})
+}
