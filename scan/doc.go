@@ -9,10 +9,11 @@
 //	results ──ordered merge (input, chunk)──▶ Result: matched events with
 //	        file and line, per-input statistics, malformed-line locations
 //
-// A single producer goroutine reads and decompresses, so decoding overlaps
-// with matching. Chunks carry sequence numbers and the collector puts their
-// results back in input order, so the Result is byte-for-byte the same for
-// any number of workers or chunk size.
+// Inputs are read and decompressed by up to one goroutine per worker, so
+// decoding overlaps with matching and several gzip inputs decode in
+// parallel. Chunks carry their input and a sequence number within it, and
+// the collector puts their results back in input order, so the Result is
+// byte-for-byte the same for any number of workers or chunk size.
 //
 // Adapters (raw.go, ecs.go) recognise each line's shape and expose it under
 // ECS field names. A new input shape is a new adapter; rules do not change.

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/k8sexec/k8sexec/rules"
 )
@@ -178,8 +179,11 @@ func (e *ReadError) Error() string {
 func (e *ReadError) Unwrap() error { return e.Err }
 
 // chunk is a line-aligned piece of one input.
+// chunkKey orders chunks: by input, then by seq within it.
+type chunkKey struct{ input, seq int }
+
 type chunk struct {
-	seq    int
+	seq    int // within its input; the input's end chunk comes last
 	input  int
 	offset int64 // decompressed offset of data[0]
 	data   []byte
@@ -306,7 +310,14 @@ func Scan(ctx context.Context, inputs []Input, opts Options) (*Result, error) {
 			defer wg.Done()
 			w := newWorker(plan, opts.ParseFirst)
 			for c := range work {
-				results <- w.process(c)
+				r := w.process(c)
+				// Results copy what they keep: the buffer can be
+				// reused at once.
+				if c.buf != nil && cap(*c.buf) == opts.ChunkSize {
+					pool.Put(c.buf)
+				}
+				c.data, c.buf = nil, nil
+				results <- r
 			}
 		}()
 	}
@@ -315,7 +326,7 @@ func Scan(ctx context.Context, inputs []Input, opts Options) (*Result, error) {
 		close(results)
 	}()
 
-	col := collector{res: res, opts: &opts, pool: pool, pending: map[int]chunkResult{}, lines: make([]int64, len(inputs)),
+	col := collector{res: res, opts: &opts, pending: map[chunkKey]chunkResult{}, lines: make([]int64, len(inputs)),
 		kept: map[selectorKey]int{}, dropped: map[selectorKey]int64{}}
 	for r := range results {
 		col.add(r)
@@ -331,14 +342,16 @@ func Scan(ctx context.Context, inputs []Input, opts Options) (*Result, error) {
 	return res, nil
 }
 
-// collector puts chunk results back in sequence order and folds them into
-// the Result.
+// collector puts chunk results back in input order, and in each input in
+// chunk order, and folds them into the Result. Inputs are read
+// concurrently: results of later inputs wait here (they are small; the
+// chunks' buffers are already reused).
 type collector struct {
 	res     *Result
 	opts    *Options
-	pool    *sync.Pool
-	pending map[int]chunkResult
-	next    int
+	pending map[chunkKey]chunkResult
+	input   int     // the input being folded
+	next    int     // its next chunk
 	lines   []int64 // lines seen so far per input
 	matches int64
 	raw     int64 // raw bytes of finished inputs
@@ -408,14 +421,18 @@ func (c *collector) keep(h *Event) bool {
 }
 
 func (c *collector) add(r chunkResult) {
-	c.pending[r.c.seq] = r
+	c.pending[chunkKey{r.c.input, r.c.seq}] = r
 	for {
-		r, ok := c.pending[c.next]
+		k := chunkKey{c.input, c.next}
+		r, ok := c.pending[k]
 		if !ok {
 			return
 		}
-		delete(c.pending, c.next)
+		delete(c.pending, k)
 		c.next++
+		if r.c.end {
+			c.input, c.next = c.input+1, 0
+		}
 		c.fold(r)
 	}
 }
@@ -499,9 +516,6 @@ func (c *collector) fold(r chunkResult) {
 	}
 	c.rawDone = ch.rawPos
 	c.events += r.events
-	if ch.buf != nil && cap(*ch.buf) == c.opts.ChunkSize {
-		c.pool.Put(ch.buf)
-	}
 	c.report(ch.input)
 }
 
@@ -527,8 +541,65 @@ func (c *collector) report(input int) {
 
 // produce reads the inputs one after the other and cuts them into
 // line-aligned chunks. It is the only goroutine doing I/O and decompression.
+// produce reads the inputs, several at once (one per worker, so several
+// gzip inputs are decompressed in parallel), and sends their chunks to
+// the workers. Each input's chunks are numbered from 0, its end chunk
+// last; the collector restores input order.
 func produce(ctx context.Context, inputs []Input, opts Options, pool *sync.Pool, work chan<- *chunk) {
 	defer close(work)
+	// Standard input may be listed more than once: the first listing reads
+	// it to the end, and each later one waits for the one before.
+	turn := make([]chan struct{}, len(inputs))
+	for i, in := range inputs {
+		if in.Name == Stdin {
+			turn[i] = make(chan struct{})
+		}
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(max(opts.Workers, 1), len(inputs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(inputs) {
+					return
+				}
+				if !stdinTurn(ctx, turn, i) || !readInput(ctx, i, inputs[i], opts, pool, work) {
+					return
+				}
+				if turn[i] != nil {
+					close(turn[i])
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// stdinTurn waits, for a listing of standard input, until the listing
+// before it is read. It reports false when the scan was cancelled.
+func stdinTurn(ctx context.Context, turn []chan struct{}, i int) bool {
+	if turn[i] == nil {
+		return true
+	}
+	for j := i - 1; j >= 0; j-- {
+		if turn[j] != nil {
+			select {
+			case <-turn[j]:
+			case <-ctx.Done():
+				return false
+			}
+			break
+		}
+	}
+	return true
+}
+
+// readInput sends the chunks of one input, then its end chunk. It reports
+// false when the scan was cancelled.
+func readInput(ctx context.Context, i int, in Input, opts Options, pool *sync.Pool, work chan<- *chunk) bool {
 	seq := 0
 	send := func(c *chunk) bool {
 		c.seq = seq
@@ -540,38 +611,28 @@ func produce(ctx context.Context, inputs []Input, opts Options, pool *sync.Pool,
 			return false
 		}
 	}
-	for i, in := range inputs {
-		end := &chunk{input: i, end: true}
-		s, err := open(in, opts.Stdin)
-		if err != nil {
-			end.err = fmt.Errorf("%s: %w", in.Name, err)
-			if !send(end) {
-				return
-			}
-			continue
-		}
-		end.compression = s.compression
-		end.layout, err = sniff(s)
-		if err != nil {
-			end.err = fmt.Errorf("%s: %w", in.Name, err)
-			end.rawBytes = s.raw.n
-			s.close()
-			if !send(end) {
-				return
-			}
-			continue
-		}
-		read := readChunks
-		if end.layout == LayoutJSON {
-			read = readJSONChunks
-		}
-		ok := read(ctx, in.Name, i, s, opts, pool, send, end)
+	end := &chunk{input: i, end: true}
+	s, err := open(in, opts.Stdin)
+	if err != nil {
+		end.err = fmt.Errorf("%s: %w", in.Name, err)
+		return send(end)
+	}
+	end.compression = s.compression
+	end.layout, err = sniff(s)
+	if err != nil {
+		end.err = fmt.Errorf("%s: %w", in.Name, err)
 		end.rawBytes = s.raw.n
 		s.close()
-		if !ok || !send(end) {
-			return
-		}
+		return send(end)
 	}
+	read := readChunks
+	if end.layout == LayoutJSON {
+		read = readJSONChunks
+	}
+	ok := read(ctx, in.Name, i, s, opts, pool, send, end)
+	end.rawBytes = s.raw.n
+	s.close()
+	return ok && send(end)
 }
 
 // readChunks cuts one stream into chunks that end at a newline. A line
