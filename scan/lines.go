@@ -54,11 +54,15 @@ type filter struct {
 	full, raw search
 	// check and checkLoose are reqs and loose compiled for checking lines.
 	check, checkLoose *reqSet
+	// rawKnown and fullKnown mark the needles of check that the raw and
+	// full searches look for on every line: a line the search found none
+	// of them on holds none of them.
+	rawKnown, fullKnown []uint8
 }
 
 // newFilter builds the chunk searches from the first clause of each
 // requirement.
-func newFilter(reqs, loose []rules.Requirement, rawOnly []bool, members bool) *filter {
+func newFilter(reqs, loose []rules.Requirement, rawOnly []bool, members bool, freq *sampledFreq) *filter {
 	f := &filter{reqs: reqs, loose: loose, check: newReqSet(reqs), checkLoose: newReqSet(loose)}
 	var full, raw rules.Clause
 	for m, req := range reqs {
@@ -74,7 +78,18 @@ func newFilter(reqs, loose []rules.Requirement, rawOnly []bool, members bool) *f
 	if members {
 		full = append(full, renamedMarker)
 	}
-	f.full, f.raw = newSearch(full), newSearch(minimalClause(raw))
+	f.full, f.raw = newSearch(full, freq), newSearch(minimalClause(raw), freq)
+	// What the searches find tells the line check which of its needles a
+	// line holds, and which it does not.
+	for _, s := range []*search{&f.full, &f.raw} {
+		s.each(func(an *anchored) {
+			if id, ok := f.check.index[an.n]; ok {
+				an.id = id
+			}
+		})
+	}
+	f.rawKnown = f.check.absentTemplate(&f.raw)
+	f.fullKnown = f.check.absentTemplate(&f.full)
 	return f
 }
 
@@ -142,7 +157,7 @@ func (p *plan) adapt(sample []byte) {
 		}
 		return out
 	}
-	p.filter.Store(newFilter(reorder(cur.reqs), reorder(cur.loose), p.rawOnly, p.members))
+	p.filter.Store(newFilter(reorder(cur.reqs), reorder(cur.loose), p.rawOnly, p.members, newSampledFreq(sample)))
 }
 
 // maybeAdapt runs adapt on the first chunk large enough to say something.
@@ -160,6 +175,9 @@ func (p *plan) maybeAdapt(data []byte) {
 type search struct {
 	clause rules.Clause
 	groups []anchorGroup
+	// pairs, when set, replaces groups: one pass over byte pairs is
+	// cheaper than a pass per group (pairs.go).
+	pairs *pairSearch
 	// runes marks the ASCII characters of the needles, so the escape
 	// check costs a table lookup per backslash.
 	runes [128]bool
@@ -171,8 +189,9 @@ type anchorGroup struct {
 }
 
 type anchored struct {
-	n rules.Needle
-	a rules.Anchor
+	n  rules.Needle
+	a  rules.Anchor
+	id int32 // the needle's index in the filter's check set, or -1
 }
 
 // hides reports whether an escaped character could be part of a needle.
@@ -186,7 +205,7 @@ func (s *search) hides(r rune) bool {
 // newSearch groups the needles by anchor byte. Each needle takes its
 // rarest byte, or a byte another needle is already searched by when that
 // is at most twice as frequent: one pass over the chunk then serves both.
-func newSearch(c rules.Clause) search {
+func newSearch(c rules.Clause, freq *sampledFreq) search {
 	s := search{clause: c}
 	for r := range s.runes {
 		s.runes[r] = c.ContainsRune(rune(r))
@@ -216,10 +235,78 @@ func newSearch(c rules.Clause) search {
 				byByte[b] = g
 				s.groups = append(s.groups, anchorGroup{b: b})
 			}
-			s.groups[g].needles = append(s.groups[g].needles, anchored{n, chosen})
+			s.groups[g].needles = append(s.groups[g].needles, anchored{n, chosen, -1})
 		}
 	}
+	s.choosePairs(freq)
 	return s
+}
+
+// Costs of the two ways to search a chunk, in nanoseconds: per byte of a
+// pass, per stop at an anchor, and per needle checked there. Measured
+// roughly on this project's corpora; they only steer the choice.
+const (
+	costPass      = 0.1
+	costPairPass  = 0.8
+	costStop      = 4
+	costPerNeedle = 3
+)
+
+// choosePairs switches s to a pair search when that is estimated to cost
+// less per byte than its anchor groups.
+func (s *search) choosePairs(freq *sampledFreq) {
+	if len(s.groups) < 3 {
+		return // a few memchr passes always win
+	}
+	byteOf := func(c byte) float64 { return float64(byteFreq(c)) }
+	pairOf := pairFreq(staticPairFreq)
+	if freq != nil {
+		byteOf, pairOf = freq.byteOf, freq.pair
+	}
+	groups := 0.0
+	var all []anchored
+	for _, g := range s.groups {
+		groups += costPass + byteOf(g.b)/1e5*(costStop+costPerNeedle*float64(len(g.needles)))
+		all = append(all, g.needles...)
+	}
+	ps, hits := newPairSearch(dedupeAnchored(all), pairOf)
+	if ps == nil {
+		return
+	}
+	pairs := costPairPass + hits/1e10*(costStop+costPerNeedle)
+	if pairs < groups {
+		s.pairs, s.groups = ps, nil
+	}
+}
+
+// dedupeAnchored keeps one entry per needle (a folded needle is in the
+// group of each case of its anchor).
+func dedupeAnchored(all []anchored) []anchored {
+	seen := map[rules.Needle]bool{}
+	var out []anchored
+	for _, an := range all {
+		if !seen[an.n] {
+			seen[an.n] = true
+			out = append(out, an)
+		}
+	}
+	return out
+}
+
+// each calls fn for every needle entry of the search.
+func (s *search) each(fn func(*anchored)) {
+	for g := range s.groups {
+		for k := range s.groups[g].needles {
+			fn(&s.groups[g].needles[k])
+		}
+	}
+	if s.pairs != nil {
+		for p, list := range s.pairs.pairs {
+			for k := range list {
+				fn(&s.pairs.pairs[p][k])
+			}
+		}
+	}
 }
 
 // renamedMarker is in every record of a shape whose adapter exposes
@@ -271,7 +358,7 @@ func newPlan(opts Options) (*plan, error) {
 	if len(p.matchers) == 0 {
 		p.prefilter = true // nothing can match; skip every line
 	}
-	p.filter.Store(newFilter(reqs, looses, p.rawOnly, p.members))
+	p.filter.Store(newFilter(reqs, looses, p.rawOnly, p.members, nil))
 	p.flat = newFlatPlan(fields)
 	return p, nil
 }
@@ -356,8 +443,11 @@ type worker struct {
 	cand       []bool
 	which      []int // matchers whose requirements a line satisfies
 	lc         lineCheck
-	fw         flatWalker
-	fdoc       flatDoc
+	// Needles the chunk search found: hitLine and hitNeedle as found,
+	// hitSorted by line from hitStart[line] to hitStart[line+1].
+	hitLine, hitNeedle, hitSorted, hitStart, hitCursor []int32
+	fw                                                 flatWalker
+	fdoc                                               flatDoc
 }
 
 // flatten returns the document to match u with: its values extracted in
@@ -499,11 +589,19 @@ func (w *worker) process(c *chunk) chunkResult {
 			continue
 		}
 		w.which = w.which[:0]
-		set := f.check
-		if w.plan.members && renamedClause.Satisfied(line) {
-			set = f.checkLoose
+		switch {
+		case w.plan.members && renamedClause.Satisfied(line):
+			w.lc.reset(f.checkLoose, line, nil, nil)
+		case !w.plan.prefilter:
+			w.lc.reset(f.check, line, nil, nil)
+		default:
+			known := f.fullKnown
+			if allRaw {
+				known = f.rawKnown
+			}
+			w.lc.reset(f.check, line, known, w.hitSorted[w.hitStart[i]:w.hitStart[i+1]])
 		}
-		w.lc.reset(set, line)
+		set := w.lc.set
 		for m := range set.reqs {
 			if w.raws[i] && w.plan.rawOnly[m] {
 				continue // no raw audit event can satisfy it
@@ -763,22 +861,35 @@ func (w *worker) markNULs(data []byte, res *chunkResult) {
 // whole chunk, once per anchor byte, is many times faster than testing
 // each line.
 func (w *worker) markCandidates(data []byte, s *search) {
+	w.hitLine, w.hitNeedle = w.hitLine[:0], w.hitNeedle[:0]
+	// hit checks the needles anchored at data[at] and returns where to
+	// search on.
+	hit := func(at int, needles []anchored) int {
+		for _, an := range needles {
+			if an.n.MatchAnchor(data, at, an.a) {
+				li := w.lineAt(at)
+				w.cand[li] = true
+				if an.id < 0 {
+					// Nothing more to learn from this line.
+					return w.ends[li] + 1
+				}
+				// Go on: the line check wants every needle found.
+				w.hitLine = append(w.hitLine, int32(li))
+				w.hitNeedle = append(w.hitNeedle, an.id)
+			}
+		}
+		return at + 1
+	}
+	if s.pairs != nil {
+		s.pairs.scan(data, 0, hit)
+	}
 	for _, g := range s.groups {
 		for pos := 0; pos < len(data); {
 			i := bytes.IndexByte(data[pos:], g.b)
 			if i < 0 {
 				break
 			}
-			at := pos + i
-			pos = at + 1
-			for _, an := range g.needles {
-				if an.n.MatchAnchor(data, at, an.a) {
-					li := w.lineAt(at)
-					w.cand[li] = true
-					pos = w.ends[li] + 1
-					break
-				}
-			}
+			pos = hit(pos+i, g.needles)
 		}
 	}
 	for pos := 0; pos < len(data); {
@@ -804,6 +915,33 @@ func (w *worker) markCandidates(data []byte, s *search) {
 			continue
 		}
 		pos += size
+	}
+	w.sortHits()
+}
+
+// sortHits orders the needles markCandidates found by line, so the line
+// check can read each line's: hitStart[li] to hitStart[li+1] in hitSorted.
+func (w *worker) sortHits() {
+	n := len(w.starts)
+	if cap(w.hitStart) < n+1 {
+		w.hitStart = make([]int32, n+1)
+	}
+	w.hitStart = w.hitStart[:n+1]
+	clear(w.hitStart)
+	for _, li := range w.hitLine {
+		w.hitStart[li+1]++
+	}
+	for i := 1; i <= n; i++ {
+		w.hitStart[i] += w.hitStart[i-1]
+	}
+	if cap(w.hitSorted) < len(w.hitLine) {
+		w.hitSorted = make([]int32, len(w.hitLine))
+	}
+	w.hitSorted = w.hitSorted[:len(w.hitLine)]
+	w.hitCursor = append(w.hitCursor[:0], w.hitStart[:n]...)
+	for k, li := range w.hitLine {
+		w.hitSorted[w.hitCursor[li]] = w.hitNeedle[k]
+		w.hitCursor[li]++
 	}
 }
 

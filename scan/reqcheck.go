@@ -15,7 +15,8 @@ import (
 // "decision":"allow").
 type reqSet struct {
 	needles []rules.Needle
-	reqs    [][]checkClause // per matcher, in the requirement's order
+	index   map[rules.Needle]int32 // into needles
+	reqs    [][]checkClause        // per matcher, in the requirement's order
 }
 
 type checkClause struct {
@@ -27,8 +28,8 @@ type checkClause struct {
 }
 
 func newReqSet(all []rules.Requirement) *reqSet {
-	s := &reqSet{reqs: make([][]checkClause, len(all))}
-	index := map[rules.Needle]int32{}
+	s := &reqSet{reqs: make([][]checkClause, len(all)), index: map[rules.Needle]int32{}}
+	index := s.index
 	for m, req := range all {
 		for _, c := range req {
 			cc := checkClause{clause: c}
@@ -65,13 +66,36 @@ type lineCheck struct {
 	escOther []rune
 }
 
-func (lc *lineCheck) reset(set *reqSet, line []byte) {
+// absentTemplate is the state of a line's needles before it is checked,
+// for lines of chunks s searched: the needles s looks for are absent
+// unless s found them on the line.
+func (s *reqSet) absentTemplate(sr *search) []uint8 {
+	t := make([]uint8, len(s.needles))
+	sr.each(func(an *anchored) {
+		if an.id >= 0 {
+			t[an.id] = 2
+		}
+	})
+	return t
+}
+
+// reset starts checking line against set. known, if set, gives needles
+// already known to be absent, and found lists those the chunk search
+// found on the line.
+func (lc *lineCheck) reset(set *reqSet, line []byte, known []uint8, found []int32) {
 	lc.set, lc.line = set, line
 	if cap(lc.found) < len(set.needles) {
 		lc.found = make([]uint8, len(set.needles))
 	}
 	lc.found = lc.found[:len(set.needles)]
-	clear(lc.found)
+	if known != nil {
+		copy(lc.found, known)
+		for _, id := range found {
+			lc.found[id] = 1
+		}
+	} else {
+		clear(lc.found)
+	}
 	lc.escDone = false
 }
 

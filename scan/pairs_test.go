@@ -1,0 +1,89 @@
+package scan
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/k8sexec/k8sexec/rules"
+)
+
+// TestPairSearchFindsWhatIndexFinds: for every needle, the positions the
+// pair search stops at and confirms are exactly the lines where
+// Needle.Index finds it, folded needles and member needles included.
+func TestPairSearchFindsWhatIndexFinds(t *testing.T) {
+	needles := []rules.Needle{
+		{Text: "exec", Key: "subresource"},
+		{Text: "true", Key: "interactive", Bool: true},
+		{Text: "kubectl", Fold: true},
+		{Text: "impersonatedUser", Name: true},
+		{Text: "/api/v1/secrets?limit"},
+		{Text: "pods", Key: "resource"},
+		{Text: "ab", Fold: true},
+	}
+	lines := []string{
+		execLine, wsExecLine, noiseLine, procLine,
+		`{"x":"KUBECTL get pods","resource":"pods"}`,
+		`{"objectRef":{"resource" : "pods"},"impersonatedUser":{}}`,
+		`{"a":"/api/v1/secrets?limit=500","process":{"interactive":"true"}}`,
+		`{"subresource":["exec"],"b":"AB"}`,
+		`{"embedded":"{\"subresource\":\"exec\"}"}`,
+		`{"x":"aB","y":"kUbEcTl"}`,
+		`{"none":"of them"}`,
+	}
+	data := []byte(strings.Join(lines, "\n"))
+	var all []anchored
+	for _, n := range needles {
+		all = append(all, anchored{n: n, id: -1})
+	}
+	for _, freq := range []pairFreq{staticPairFreq, newSampledFreq(data).pair} {
+		ps, _ := newPairSearch(all, freq)
+		if ps == nil {
+			t.Fatal("no pair search")
+		}
+		found := map[rules.Needle]map[int]bool{}
+		ps.scan(data, 0, func(at int, list []anchored) int {
+			for _, an := range list {
+				if an.n.MatchAnchor(data, at, an.a) {
+					if found[an.n] == nil {
+						found[an.n] = map[int]bool{}
+					}
+					found[an.n][bytes.Count(data[:at], []byte("\n"))] = true
+				}
+			}
+			return at + 1
+		})
+		for _, n := range needles {
+			for i, l := range lines {
+				want := n.Index([]byte(l)) >= 0
+				if !found[n][i] && want && n.Key != "" && strings.Contains(l, n.Key+`":[`) {
+					// Index anchored in the member name lets any array
+					// through; anchored in the value, the search needs
+					// the value itself (escapes are the escape check's).
+					continue
+				}
+				if found[n][i] != want {
+					t.Errorf("%v on line %d (%s): pair search %v, Index %v", n, i, l, found[n][i], want)
+				}
+			}
+		}
+	}
+}
+
+// TestChunkSearchChoosesPairsForManyNeedles: many rules make the chunk
+// search one pass over byte pairs; a few keep the memchr passes.
+func TestChunkSearchChoosesPairsForManyNeedles(t *testing.T) {
+	few := newSearch(rules.Clause{{Text: "exec", Key: "subresource"}, {Text: "true", Key: "interactive", Bool: true}}, nil)
+	if few.pairs != nil {
+		t.Error("two needles use a pair search")
+	}
+	var many rules.Clause
+	for _, k := range []string{"resource", "verb", "namespace", "name", "username", "stage", "level", "code"} {
+		for _, v := range []string{"alpha", "bravo", "charlie", "delta"} {
+			many = append(many, rules.Needle{Key: k, Text: v})
+		}
+	}
+	if s := newSearch(many, nil); s.pairs == nil {
+		t.Errorf("%d needles in %d groups keep the memchr passes", len(many), len(s.groups))
+	}
+}
