@@ -371,3 +371,113 @@ func unsafeString(b []byte) string {
 	}
 	return unsafe.String(&b[0], len(b))
 }
+
+// leafDoc is a matched event's document for triage, which reads dozens of
+// fields of each finding: every value of the event is indexed once by its
+// Elasticsearch path (dotted and nested keys joined alike), so each read
+// is a map lookup instead of a walk. Raw audit events are indexed by their
+// own paths and read through the raw adapter's mapping; fields the
+// mapping computes, and annotations, come from the adapter's document.
+type leafDoc struct {
+	vals     map[string][]gjson.Result
+	raw      bool
+	fallback rules.Document
+}
+
+// newLeafDoc indexes rec, which must be valid JSON without repeated keys
+// and must not change while the document is used.
+func newLeafDoc(rec []byte, raw bool, fallback rules.Document) *leafDoc {
+	d := &leafDoc{vals: map[string][]gjson.Result{}, raw: raw, fallback: fallback}
+	var path []byte
+	var walk func(i int) int
+	add := func(v gjson.Result) {
+		if raw && (v.Type == gjson.String && v.Str == "" || v.Raw == "{}") {
+			return // the ingest pipeline drops empty values (nonEmpty)
+		}
+		d.vals[string(path)] = append(d.vals[string(path)], v)
+	}
+	walk = func(i int) int {
+		b := rec
+		switch b[i] {
+		case '{':
+			start, n := i, len(path)
+			i = skipBlank(b, i+1)
+			for b[i] != '}' {
+				ke, escaped := stringEnd(b, i)
+				key := unsafeString(b[i+1 : ke-1])
+				if escaped {
+					key = gjson.Parse(unsafeString(b[i:ke])).Str
+				}
+				if n > 0 {
+					path = append(path, '.')
+				}
+				path = append(path, key...)
+				i = skipBlank(b, skipBlank(b, ke)+1)
+				i = skipBlank(b, walk(i))
+				path = path[:n]
+				if b[i] == ',' {
+					i = skipBlank(b, i+1)
+				}
+			}
+			if n > 0 {
+				add(gjson.Result{Type: gjson.JSON, Raw: unsafeString(b[start : i+1])})
+			}
+			return i + 1
+		case '[':
+			i = skipBlank(b, i+1)
+			for b[i] != ']' {
+				i = skipBlank(b, walk(i))
+				if b[i] == ',' {
+					i = skipBlank(b, i+1)
+				}
+			}
+			return i + 1
+		case '"':
+			end, escaped := stringEnd(b, i)
+			s := unsafeString(b[i+1 : end-1])
+			if escaped {
+				s = gjson.Parse(unsafeString(b[i:end])).Str
+			}
+			add(gjson.Result{Type: gjson.String, Raw: unsafeString(b[i:end]), Str: s})
+			return end
+		}
+		end := scalarEnd(b, i)
+		switch raw := unsafeString(b[i:end]); raw[0] {
+		case 'n':
+		case 't':
+			add(gjson.Result{Type: gjson.True, Raw: raw})
+		case 'f':
+			add(gjson.Result{Type: gjson.False, Raw: raw})
+		default:
+			add(gjson.Parse(raw))
+		}
+		return end
+	}
+	if i := skipBlank(rec, 0); i < len(rec) && rec[i] == '{' {
+		walk(i)
+	}
+	return d
+}
+
+func (d *leafDoc) Any(f *rules.Field, test func(gjson.Result) bool) bool {
+	var paths []string
+	if !d.raw {
+		paths = []string{f.Name}
+	} else if rest, ok := strings.CutPrefix(f.Name, "kubernetes.audit."); ok && !strings.HasPrefix(rest, "annotations.") {
+		paths = []string{rest}
+	} else if m, ok := rawECSFields[f.Name]; ok && m.constant == "" && m.derive == nil {
+		for _, p := range m.paths {
+			paths = append(paths, strings.Join(p, "."))
+		}
+	} else {
+		return d.fallback.Any(f, test)
+	}
+	for _, p := range paths {
+		for _, v := range d.vals[p] {
+			if test(v) {
+				return true
+			}
+		}
+	}
+	return false
+}

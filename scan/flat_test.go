@@ -83,9 +83,19 @@ func checkFlat(t *testing.T, p *flatPlan, fields []*rules.Field, rec []byte) {
 	if fd == nil {
 		return
 	}
+	_, isRaw := doc.(*rawAuditDoc)
+	ld := newLeafDoc(rec, isRaw, doc)
 	for _, f := range fields {
-		if got, want := allValues(fd, f), allValues(doc, f); !equalStrings(got, want) {
+		want := allValues(doc, f)
+		if got := allValues(fd, f); !equalStrings(got, want) {
 			t.Errorf("%s in %s:\n flat    %q\n adapter %q", f.Name, rec, got, want)
+		}
+		if got := allValues(ld, f); !equalStrings(got, want) {
+			t.Errorf("%s in %s:\n leaf    %q\n adapter %q", f.Name, rec, got, want)
+		}
+		// Triage reads the first value: the same one.
+		if got, want := rules.First(ld, f), rules.First(doc, f); got.Raw != want.Raw {
+			t.Errorf("%s in %s: first value %s, adapter %s", f.Name, rec, got.Raw, want.Raw)
 		}
 	}
 }

@@ -741,6 +741,16 @@ func readapt(raw []byte, shape Shape) rules.Document {
 		return &ecsDoc{root: gjson.ParseBytes(raw)}
 	}
 	doc, _ := Adapt(raw)
+	switch d := doc.(type) {
+	case *rawAuditDoc:
+		if !d.lastWins && d.root.Raw == unsafeString(raw) {
+			return newLeafDoc(raw, true, d)
+		}
+	case *ecsDoc:
+		if !d.lastWins && d.root.Raw == unsafeString(raw) {
+			return newLeafDoc(raw, false, d)
+		}
+	}
 	return doc
 }
 
