@@ -94,11 +94,16 @@ type Event struct {
 	Index int
 	Shape Shape
 	Raw   []byte // the event's JSON, on one line
-	Doc   rules.Document
+	// Doc reads Raw's fields. It may index Raw on first use, so one
+	// goroutine at a time reads it.
+	Doc rules.Document
 	// Rules holds the indices (into Options.Rules) of the rules the event
 	// matched; Selectors the indices of the selectors.
 	Rules     []int
 	Selectors []int
+	// keys holds, for each of Selectors that has Keys, the event's key
+	// (keyOf), computed by the worker that matched it.
+	keys []string
 }
 
 // Problem locates a line, record or wrapped event that could not be
@@ -404,7 +409,7 @@ func (c *collector) keep(h *Event) bool {
 			kept = true
 			continue
 		}
-		k := selectorKey{si, keyOf(h.Doc, sel.Keys)}
+		k := selectorKey{si, h.keys[slices.Index(h.Selectors, si)]}
 		if c.kept[k] < sel.Limit {
 			c.kept[k]++
 			kept = true
@@ -415,7 +420,14 @@ func (c *collector) keep(h *Event) bool {
 	}
 	if kept && len(full) > 0 {
 		// Kept for another selector: it stays, but not as one of these.
-		h.Selectors = slices.DeleteFunc(h.Selectors, func(si int) bool { return slices.Contains(full, si) })
+		var sels []int
+		var keys []string
+		for i, si := range h.Selectors {
+			if !slices.Contains(full, si) {
+				sels, keys = append(sels, si), append(keys, h.keys[i])
+			}
+		}
+		h.Selectors, h.keys = sels, keys
 	}
 	return kept
 }

@@ -378,16 +378,24 @@ func unsafeString(b []byte) string {
 // is a map lookup instead of a walk. Raw audit events are indexed by their
 // own paths and read through the raw adapter's mapping; fields the
 // mapping computes, and annotations, come from the adapter's document.
+//
+// The index is built on the document's leafReads+1st read: events only
+// looked at briefly (context events a selector's limit drops) never pay
+// for it.
 type leafDoc struct {
-	vals     map[string][]gjson.Result
+	rec      []byte // valid JSON without repeated keys, never changed
 	raw      bool
 	fallback rules.Document
+	reads    int
+	vals     map[string][]gjson.Result
 }
 
-// newLeafDoc indexes rec, which must be valid JSON without repeated keys
-// and must not change while the document is used.
-func newLeafDoc(rec []byte, raw bool, fallback rules.Document) *leafDoc {
-	d := &leafDoc{vals: map[string][]gjson.Result{}, raw: raw, fallback: fallback}
+const leafReads = 8
+
+// index builds the value index of rec.
+func (d *leafDoc) index() {
+	rec, raw := d.rec, d.raw
+	d.vals = map[string][]gjson.Result{}
 	var path []byte
 	var walk func(i int) int
 	add := func(v gjson.Result) {
@@ -456,10 +464,16 @@ func newLeafDoc(rec []byte, raw bool, fallback rules.Document) *leafDoc {
 	if i := skipBlank(rec, 0); i < len(rec) && rec[i] == '{' {
 		walk(i)
 	}
-	return d
 }
 
 func (d *leafDoc) Any(f *rules.Field, test func(gjson.Result) bool) bool {
+	if d.vals == nil {
+		if d.reads < leafReads {
+			d.reads++
+			return d.fallback.Any(f, test)
+		}
+		d.index()
+	}
 	var paths []string
 	if !d.raw {
 		paths = []string{f.Name}

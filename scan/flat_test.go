@@ -84,7 +84,8 @@ func checkFlat(t *testing.T, p *flatPlan, fields []*rules.Field, rec []byte) {
 		return
 	}
 	_, isRaw := doc.(*rawAuditDoc)
-	ld := newLeafDoc(rec, isRaw, doc)
+	ld := &leafDoc{rec: rec, raw: isRaw, fallback: doc}
+	ld.index()
 	for _, f := range fields {
 		want := allValues(doc, f)
 		if got := allValues(fd, f); !equalStrings(got, want) {

@@ -35,10 +35,11 @@ type plan struct {
 	// order the static cost estimate gives and is replaced once, by the
 	// order the clauses' frequency in the first large chunk gives (adapt).
 	// Any order gives the same result; only the speed differs.
-	filter  atomic.Pointer[filter]
-	adapted atomic.Bool
-	adaptAt int // bytes of a chunk adapt needs
-	flat    *flatPlan
+	filter    atomic.Pointer[filter]
+	adapted   atomic.Bool
+	adaptAt   int // bytes of a chunk adapt needs
+	flat      *flatPlan
+	selectors []Selector
 }
 
 // filter decides which lines are parsed and for which matchers.
@@ -354,6 +355,8 @@ func newPlan(opts Options) (*plan, error) {
 			return nil, fmt.Errorf("selector %s: %w", s.Name, err)
 		}
 		add(m, s.Expr)
+		fields = append(fields, s.Keys...)
+		p.selectors = append(p.selectors, s)
 	}
 	if len(p.matchers) == 0 {
 		p.prefilter = true // nothing can match; skip every line
@@ -453,9 +456,6 @@ type worker struct {
 // flatten returns the document to match u with: its values extracted in
 // one pass when its shape allows (see flat.go), else the adapter's.
 func (w *worker) flatten(u Unit) rules.Document {
-	if len(w.which) < 2 {
-		return u.Doc // one rule reads the fields once anyway
-	}
 	switch d := u.Doc.(type) {
 	case *rawAuditDoc:
 		if !d.lastWins && d.root.Raw == unsafeString(u.Raw) {
@@ -715,12 +715,18 @@ func (w *worker) evaluate(c *chunk, i int, line []byte, res *chunkResult) {
 			if m < w.plan.nRules {
 				ev.Rules = append(ev.Rules, m)
 			} else {
-				ev.Selectors = append(ev.Selectors, m-w.plan.nRules)
+				si := m - w.plan.nRules
+				ev.Selectors = append(ev.Selectors, si)
+				key := ""
+				if sel := w.plan.selectors[si]; len(sel.Keys) > 0 {
+					key = keyOf(doc, sel.Keys)
+				}
+				ev.keys = append(ev.keys, key)
 			}
 		}
 		if ev != nil {
 			ev.Raw = compact(u.Raw)
-			ev.Doc = readapt(ev.Raw, u.Shape)
+			ev.Doc = hitDoc(ev.Raw, u)
 			res.hits = append(res.hits, *ev)
 		}
 	}
@@ -741,17 +747,24 @@ func readapt(raw []byte, shape Shape) rules.Document {
 		return &ecsDoc{root: gjson.ParseBytes(raw)}
 	}
 	doc, _ := Adapt(raw)
-	switch d := doc.(type) {
+	return doc
+}
+
+// hitDoc is the document of a matched event, raw its copy of u.Raw: for
+// the shapes flat extraction serves, a leafDoc (built only if the event
+// is read at length, as triage reads findings), else the adapter's.
+func hitDoc(raw []byte, u Unit) rules.Document {
+	switch d := u.Doc.(type) {
 	case *rawAuditDoc:
-		if !d.lastWins && d.root.Raw == unsafeString(raw) {
-			return newLeafDoc(raw, true, d)
+		if !d.lastWins && d.root.Raw == unsafeString(u.Raw) {
+			return &leafDoc{rec: raw, raw: true, fallback: &rawAuditDoc{root: gjson.Parse(unsafeString(raw))}}
 		}
 	case *ecsDoc:
-		if !d.lastWins && d.root.Raw == unsafeString(raw) {
-			return newLeafDoc(raw, false, d)
+		if !d.lastWins && d.root.Raw == unsafeString(u.Raw) {
+			return &leafDoc{rec: raw, fallback: &ecsDoc{root: gjson.Parse(unsafeString(raw))}}
 		}
 	}
-	return doc
+	return readapt(raw, u.Shape)
 }
 
 // unitsOf validates a record and expands it into its events. A record
