@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/k8sexec/k8sexec/internal/corpus"
 	"github.com/k8sexec/k8sexec/rules"
 )
 
@@ -296,5 +297,46 @@ func TestPrefilterManyRules(t *testing.T) {
 	noise := scanString(t, strings.Repeat(noiseLine+"\n", 3000)+execLine+"\n", Options{Rules: selective, ChunkSize: 64 << 10})
 	if in := noise.Inputs[0]; in.Parsed*10 > in.Events {
 		t.Errorf("the prefilter let %d of %d routine events through", in.Parsed, in.Events)
+	}
+}
+
+// TestStatisticsDoNotDependOnWorkers: the line filter an input gets (its
+// clause order, adapted to its first chunk) must not depend on which
+// worker saw which chunk first, or the count of parsed events would change
+// from run to run. Many rules, several large inputs, any worker count:
+// the whole Result is the same every time.
+func TestStatisticsDoNotDependOnWorkers(t *testing.T) {
+	rs := builtinRules(t)
+	res, err := rules.LoadPath("../rules/testdata/operators")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		rs = append(rs, r.Rule)
+	}
+	dir := t.TempDir()
+	var inputs []Input
+	for i, shape := range []corpus.Shape{corpus.Audit, corpus.ECS, corpus.Process, corpus.Audit} {
+		var b bytes.Buffer
+		if _, err := corpus.Write(&b, corpus.Config{Shape: shape, Layout: corpus.Mixed, Size: 3 << 20, Seed: uint64(i + 1), Escaped: true, FindingEvery: 300}); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, fmt.Sprintf("%d-%s.log", i, shape))
+		if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, Input{Name: p})
+	}
+	var want string
+	for run := range 6 {
+		workers := []int{1, 2, 8}[run%3]
+		got := canon(mustScan(t, inputs, Options{Rules: rs, Workers: workers, ChunkSize: 512 << 10}))
+		if run == 0 {
+			want = got
+			continue
+		}
+		if got != want {
+			t.Fatalf("run %d with %d workers differs: %s", run, workers, firstDiff(got, want))
+		}
 	}
 }

@@ -94,8 +94,7 @@ type Event struct {
 	Index int
 	Shape Shape
 	Raw   []byte // the event's JSON, on one line
-	// Doc reads Raw's fields. It may index Raw on first use, so one
-	// goroutine at a time reads it.
+	// Doc reads Raw's fields; goroutines may share it.
 	Doc rules.Document
 	// Rules holds the indices (into Options.Rules) of the rules the event
 	// matched; Selectors the indices of the selectors.
@@ -188,8 +187,11 @@ func (e *ReadError) Unwrap() error { return e.Err }
 type chunkKey struct{ input, seq int }
 
 type chunk struct {
-	seq    int // within its input; the input's end chunk comes last
-	input  int
+	seq   int // within its input; the input's end chunk comes last
+	input int
+	// filter is the input's line filter (nil: the plan's static one),
+	// chosen from its first chunk.
+	filter *filter
 	offset int64 // decompressed offset of data[0]
 	data   []byte
 	buf    *[]byte // pooled buffer backing data, or nil
@@ -306,7 +308,7 @@ func Scan(ctx context.Context, inputs []Input, opts Options) (*Result, error) {
 	work := make(chan *chunk, opts.Workers*2)
 	results := make(chan chunkResult, opts.Workers*2)
 
-	go produce(ctx, inputs, opts, pool, work)
+	go produce(ctx, inputs, opts, plan, pool, work)
 
 	var wg sync.WaitGroup
 	for range opts.Workers {
@@ -557,7 +559,7 @@ func (c *collector) report(input int) {
 // gzip inputs are decompressed in parallel), and sends their chunks to
 // the workers. Each input's chunks are numbered from 0, its end chunk
 // last; the collector restores input order.
-func produce(ctx context.Context, inputs []Input, opts Options, pool *sync.Pool, work chan<- *chunk) {
+func produce(ctx context.Context, inputs []Input, opts Options, plan *plan, pool *sync.Pool, work chan<- *chunk) {
 	defer close(work)
 	// Standard input may be listed more than once: the first listing reads
 	// it to the end, and each later one waits for the one before.
@@ -578,7 +580,7 @@ func produce(ctx context.Context, inputs []Input, opts Options, pool *sync.Pool,
 				if i >= len(inputs) {
 					return
 				}
-				if !stdinTurn(ctx, turn, i) || !readInput(ctx, i, inputs[i], opts, pool, work) {
+				if !stdinTurn(ctx, turn, i) || !readInput(ctx, i, inputs[i], opts, plan, pool, work) {
 					return
 				}
 				if turn[i] != nil {
@@ -611,10 +613,14 @@ func stdinTurn(ctx context.Context, turn []chan struct{}, i int) bool {
 
 // readInput sends the chunks of one input, then its end chunk. It reports
 // false when the scan was cancelled.
-func readInput(ctx context.Context, i int, in Input, opts Options, pool *sync.Pool, work chan<- *chunk) bool {
+func readInput(ctx context.Context, i int, in Input, opts Options, plan *plan, pool *sync.Pool, work chan<- *chunk) bool {
 	seq := 0
+	var f *filter
 	send := func(c *chunk) bool {
-		c.seq = seq
+		if seq == 0 && !c.end {
+			f = plan.filterFor(c.data)
+		}
+		c.seq, c.filter = seq, f
 		seq++
 		select {
 		case work <- c:

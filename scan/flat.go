@@ -2,6 +2,8 @@ package scan
 
 import (
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/k8sexec/k8sexec/rules"
@@ -382,12 +384,17 @@ func unsafeString(b []byte) string {
 // The index is built on the document's leafReads+1st read: events only
 // looked at briefly (context events a selector's limit drops) never pay
 // for it.
+//
+// Several goroutines may read one leafDoc (triage builds findings in
+// parallel, and one event can be in several findings).
 type leafDoc struct {
 	rec      []byte // valid JSON without repeated keys, never changed
 	raw      bool
-	fallback rules.Document
-	reads    int
-	vals     map[string][]gjson.Result
+	fallback rules.Document // safe for concurrent reads
+	reads    atomic.Int32
+	once     sync.Once
+	built    atomic.Bool
+	vals     map[string][]gjson.Result // set once, by index
 }
 
 const leafReads = 8
@@ -467,12 +474,14 @@ func (d *leafDoc) index() {
 }
 
 func (d *leafDoc) Any(f *rules.Field, test func(gjson.Result) bool) bool {
-	if d.vals == nil {
-		if d.reads < leafReads {
-			d.reads++
+	if !d.built.Load() {
+		if d.reads.Add(1) <= leafReads {
 			return d.fallback.Any(f, test)
 		}
-		d.index()
+		d.once.Do(func() {
+			d.index()
+			d.built.Store(true)
+		})
 	}
 	var paths []string
 	if !d.raw {

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/k8sexec/k8sexec/rules"
@@ -31,13 +30,14 @@ type plan struct {
 	// same without member names.
 	members bool
 	rawOnly []bool
-	// filter is the requirements and searches in use. It starts in the
-	// order the static cost estimate gives and is replaced once, by the
-	// order the clauses' frequency in the first large chunk gives (adapt).
-	// Any order gives the same result; only the speed differs.
-	filter    atomic.Pointer[filter]
-	adapted   atomic.Bool
-	adaptAt   int // bytes of a chunk adapt needs
+	// static is the filter in the order the static cost estimate gives.
+	// An input whose first chunk is large gets its own, in the order the
+	// clauses' frequency in that chunk gives (adapt). Any order gives the
+	// same matches; only the speed differs, and since the choice depends
+	// only on the input, so do the statistics (how many events were
+	// parsed).
+	static    *filter
+	adaptAt   int // bytes of a first chunk adapt needs
 	flat      *flatPlan
 	selectors []Selector
 }
@@ -105,8 +105,8 @@ const adaptSample = 256 << 10
 // cannot know that, say, "stage":"ResponseComplete" is on most lines of
 // an audit log while "subresource":"exec" is on few; with many rules one
 // such clause would make every line a candidate.
-func (p *plan) adapt(sample []byte) {
-	cur := p.filter.Load()
+func (p *plan) adapt(sample []byte) *filter {
+	cur := p.static
 	if i := bytes.LastIndexByte(sample, '\n'); i >= 0 {
 		sample = sample[:i+1]
 	}
@@ -158,15 +158,16 @@ func (p *plan) adapt(sample []byte) {
 		}
 		return out
 	}
-	p.filter.Store(newFilter(reorder(cur.reqs), reorder(cur.loose), p.rawOnly, p.members, newSampledFreq(sample)))
+	return newFilter(reorder(cur.reqs), reorder(cur.loose), p.rawOnly, p.members, newSampledFreq(sample))
 }
 
-// maybeAdapt runs adapt on the first chunk large enough to say something.
-func (p *plan) maybeAdapt(data []byte) {
-	if !p.prefilter || len(data) < p.adaptAt || p.adapted.Load() || !p.adapted.CompareAndSwap(false, true) {
-		return
+// filterFor returns the filter for an input whose first chunk holds data:
+// adapted to it when it is large enough to say something.
+func (p *plan) filterFor(data []byte) *filter {
+	if !p.prefilter || len(data) < p.adaptAt {
+		return p.static
 	}
-	p.adapt(data[:p.adaptAt])
+	return p.adapt(data[:p.adaptAt])
 }
 
 // search finds the lines worth parsing in a chunk: those holding a needle
@@ -361,7 +362,7 @@ func newPlan(opts Options) (*plan, error) {
 	if len(p.matchers) == 0 {
 		p.prefilter = true // nothing can match; skip every line
 	}
-	p.filter.Store(newFilter(reqs, looses, p.rawOnly, p.members, nil))
+	p.static = newFilter(reqs, looses, p.rawOnly, p.members, nil)
 	p.flat = newFlatPlan(fields)
 	return p, nil
 }
@@ -558,8 +559,10 @@ func (w *worker) process(c *chunk) chunkResult {
 		w.cand = make([]bool, len(w.starts))
 	}
 	w.cand = w.cand[:len(w.starts)]
-	w.plan.maybeAdapt(data)
-	f := w.plan.filter.Load()
+	f := c.filter
+	if f == nil {
+		f = w.plan.static
+	}
 	if w.plan.prefilter {
 		clear(w.cand)
 		if allRaw {

@@ -4,8 +4,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/k8sexec/k8sexec/rules"
@@ -145,8 +148,10 @@ func Build(events []Event, opts Options) *Report {
 		}
 	}
 
-	rep := &Report{}
-	for _, g := range order {
+	// Each finding reads only its own events: build them in parallel.
+	rep := &Report{Findings: make([]*Finding, len(order))}
+	parallel(len(order), func(i int) {
+		g := order[i]
 		var f *Finding
 		switch g.kind {
 		case KindAudit:
@@ -157,8 +162,8 @@ func Build(events []Event, opts Options) *Report {
 			f = eventFinding(g)
 		}
 		f.ID = fingerprint(g.rule.ID, g.kind, groupID(g))
-		rep.Findings = append(rep.Findings, f)
-	}
+		rep.Findings[i] = f
+	})
 
 	// The story: a refused WebSocket exec and kubectl's SPDY retry are one
 	// attempt; an exec request is linked to the session it started and
@@ -261,6 +266,34 @@ func ruleRef(r *rules.Rule) RuleRef {
 		}
 	}
 	return ref
+}
+
+// parallel calls fn(i) for every i below n, on one goroutine per CPU
+// when n is large enough to be worth it.
+func parallel(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n/64)
+	if workers < 2 {
+		for i := range n {
+			fn(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 func contains(list []string, s string) bool {
