@@ -151,7 +151,7 @@ func wrapperOf(rec []byte, r resolver) wrapper {
 	if bytes.HasPrefix(rec, rawAuditPrefix) {
 		return wrapper{}
 	}
-	root := gjson.ParseBytes(rec)
+	root := gjson.Parse(unsafeString(rec))
 	if !root.IsObject() {
 		return wrapper{}
 	}

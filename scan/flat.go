@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"bytes"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -312,17 +313,22 @@ func (w *flatWalker) text(inner, raw []byte, escaped bool) string {
 // stringEnd returns the offset after the string starting at i (a quote),
 // and whether it holds an escape.
 func stringEnd(b []byte, i int) (int, bool) {
-	escaped := false
+	q := bytes.IndexByte(b[i+1:], '"')
+	if q < 0 {
+		return len(b), false
+	}
+	if bytes.IndexByte(b[i+1:i+1+q], '\\') < 0 {
+		return i + q + 2, false // the common string: no escape before the quote
+	}
 	for j := i + 1; j < len(b); j++ {
 		switch b[j] {
 		case '"':
-			return j + 1, escaped
+			return j + 1, true
 		case '\\':
-			escaped = true
 			j++
 		}
 	}
-	return len(b), escaped
+	return len(b), true
 }
 
 // scalarEnd returns the offset after the number, true, false or null at i.
@@ -404,6 +410,7 @@ func (d *leafDoc) index() {
 	rec, raw := d.rec, d.raw
 	d.vals = map[string][]gjson.Result{}
 	var path []byte
+	depth := 0 // objects entered; the root's keys start the path
 	var walk func(i int) int
 	add := func(v gjson.Result) {
 		if raw && (v.Type == gjson.String && v.Str == "" || v.Raw == "{}") {
@@ -415,7 +422,8 @@ func (d *leafDoc) index() {
 		b := rec
 		switch b[i] {
 		case '{':
-			start, n := i, len(path)
+			start, n, nested := i, len(path), depth > 0
+			depth++
 			i = skipBlank(b, i+1)
 			for b[i] != '}' {
 				ke, escaped := stringEnd(b, i)
@@ -423,7 +431,7 @@ func (d *leafDoc) index() {
 				if escaped {
 					key = gjson.Parse(unsafeString(b[i:ke])).Str
 				}
-				if n > 0 {
+				if nested {
 					path = append(path, '.')
 				}
 				path = append(path, key...)
@@ -434,7 +442,8 @@ func (d *leafDoc) index() {
 					i = skipBlank(b, i+1)
 				}
 			}
-			if n > 0 {
+			depth--
+			if nested {
 				add(gjson.Result{Type: gjson.JSON, Raw: unsafeString(b[start : i+1])})
 			}
 			return i + 1

@@ -749,7 +749,7 @@ func readapt(raw []byte, shape Shape) rules.Document {
 	if shape == ShapeSearchResponse {
 		return &ecsDoc{root: gjson.ParseBytes(raw)}
 	}
-	doc, _ := Adapt(raw)
+	doc, _ := adapt(raw, resolver{lastWins: checkJSON(raw).dupKeys})
 	return doc
 }
 

@@ -30,13 +30,15 @@ var rawAuditPrefix = []byte(`{"kind":"Event","apiVersion":"audit.k8s.io/`)
 // Adapt recognises the shape of a valid JSON object and returns the
 // document that exposes it under ECS names.
 func Adapt(line []byte) (rules.Document, Shape) {
+	line = bytes.Clone(line) // the document reads it in place
 	return adapt(line, resolver{lastWins: checkJSON(line).dupKeys})
 }
 
 // adapt is Adapt for a record already checked: r says how to read keys the
-// record repeats.
+// record repeats. The document reads line in place: line must not change
+// while it is used (a chunk's lines do not until the chunk is done).
 func adapt(line []byte, r resolver) (rules.Document, Shape) {
-	root := gjson.ParseBytes(line)
+	root := gjson.Parse(unsafeString(line))
 	if bytes.HasPrefix(line, rawAuditPrefix) {
 		return &rawAuditDoc{root: root, resolver: r}, ShapeRawAudit
 	}

@@ -15,8 +15,8 @@
 # time, with the peak RSS of that run. MB/s is input bytes (decompressed for
 # gzip) / 1e6 / wall seconds. A ratio a/b above 1 means a took longer.
 #
-# Not measured: the worst case without the prefilter, since the CLI has no
-# flag to turn it off (go test ./scan -bench WorstCase measures the engine).
+# The worst case adds scripts/worst-case.toml, a rule whose only
+# literal is on every line, so every event is parsed and matched.
 set -euo pipefail
 
 SIZE=${1:-1GiB}
@@ -258,6 +258,12 @@ bench_jq() {
 	row "audit slice" "jq select" "$bytes" "jq/k8sexec $(ratio "$WALL" "$k8sexec_wall")"
 }
 
+bench_worst_case() {
+	warm "$AUDIT"
+	measure "0 1" "$BENCH_DIR/k8sexec" "${K8SEXEC[@]}" --rules scripts/worst-case.toml "$AUDIT"
+	row "worst case: every line parsed" "k8sexec --rules worst-case.toml" "$(bytes_of "$AUDIT")" "$(findings)"
+}
+
 bench_all_rules() {
 	[[ -e $ALL_RULES ]] || die "ALL_RULES=$ALL_RULES does not exist"
 	warm "$AUDIT"
@@ -287,6 +293,7 @@ main() {
 	bench_gzip_parts
 	bench_layouts "ECS, all layouts" "$ECS" 'subresource":"exec"'
 	bench_layouts "process, all layouts" "$PROCESS" 'interactive":true'
+	bench_worst_case
 	bench_dense
 	bench_jq
 	if [[ -n ${ALL_RULES:-} ]]; then
