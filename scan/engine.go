@@ -18,7 +18,10 @@ import (
 
 // Defaults for Options.
 const (
-	DefaultChunkSize   = 4 << 20
+	// DefaultChunkSize is small enough that a chunk stays in a core's
+	// cache between the read that fills it and the searches over it (1 MiB
+	// scanned raw audit faster than 4 MiB, in a third of the memory).
+	DefaultChunkSize   = 1 << 20
 	DefaultMaxLineSize = 16 << 20
 	// DefaultMaxProblems bounds how many malformed-line locations a Result
 	// keeps; the counts are always complete.
