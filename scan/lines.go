@@ -131,6 +131,7 @@ func (p *plan) adapt(sample []byte) *filter {
 		hits[n] = c
 		return c
 	}
+	freq := newSampledFreq(sample)
 	clauseLines := func(c rules.Clause) int {
 		t := 0
 		for _, n := range c {
@@ -138,19 +139,45 @@ func (p *plan) adapt(sample []byte) *filter {
 		}
 		return t
 	}
+	// searchCost is how often the chunk search would stop for the clause:
+	// for each needle its rarest byte in the sample. Among clauses on
+	// equally few lines (often none: process rules on an audit log), the
+	// cheapest to search for comes first.
+	searchCost := func(c rules.Clause) float64 {
+		t := 0.0
+		for _, n := range c {
+			best := -1.0
+			for _, a := range n.Anchors() {
+				f := 0.0
+				for _, b := range a.Bytes(n) {
+					f += freq.byteOf(b)
+				}
+				if best < 0 || f < best {
+					best = f
+				}
+			}
+			t += best
+		}
+		return t
+	}
 	reorder := func(all []rules.Requirement) []rules.Requirement {
 		out := make([]rules.Requirement, len(all))
 		for m, req := range all {
-			counts := make(map[int]int, len(req))
+			counts := make([]int, len(req))
+			costs := make([]float64, len(req))
 			for i, c := range req {
-				counts[i] = clauseLines(c)
+				counts[i], costs[i] = clauseLines(c), searchCost(c)
 			}
 			order := make([]int, len(req))
 			for i := range order {
 				order[i] = i
 			}
-			// Stable: ties keep the static order.
-			sort.SliceStable(order, func(a, b int) bool { return counts[order[a]] < counts[order[b]] })
+			sort.SliceStable(order, func(a, b int) bool {
+				if ca, cb := counts[order[a]], counts[order[b]]; ca != cb {
+					return ca < cb
+				}
+				return costs[order[a]] < costs[order[b]]
+			})
 			out[m] = make(rules.Requirement, len(req))
 			for i, j := range order {
 				out[m][i] = req[j]
@@ -158,7 +185,7 @@ func (p *plan) adapt(sample []byte) *filter {
 		}
 		return out
 	}
-	return newFilter(reorder(cur.reqs), reorder(cur.loose), p.rawOnly, p.members, newSampledFreq(sample))
+	return newFilter(reorder(cur.reqs), reorder(cur.loose), p.rawOnly, p.members, freq)
 }
 
 // filterFor returns the filter for an input whose first chunk holds data:
