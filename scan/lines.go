@@ -958,11 +958,13 @@ func (w *worker) markCandidates(data []byte, s *search) {
 				pos += 2
 				continue
 			}
-			// And \uXXXX outside the surrogates (kube-apiserver writes & as
-			// \u0026), as rules.EscapedRunes decodes a lone backslash.
-			if r, ok := hexEscape(data[pos:]); ok && !s.hides(r) {
-				pos += 6
-				continue
+			// And \uXXXX (kube-apiserver writes & as \u0026), decoded as
+			// rules.EscapedRunes decodes an escape after a lone backslash.
+			if data[pos+1] == 'u' {
+				if r, size := rules.DecodeEscape(data[pos:]); size > 0 && !s.hides(r) {
+					pos += size
+					continue
+				}
 			}
 		}
 		hides := false
@@ -1007,28 +1009,6 @@ func (w *worker) sortHits() {
 // simpleEscape maps the letter after a backslash to the character it
 // stands for, for the escapes that are not \u or an escaped backslash
 // (which EscapedRunes decodes, seeing through nesting).
-// hexEscape decodes a \uXXXX escape at the start of b that is not half of
-// a surrogate pair.
-func hexEscape(b []byte) (rune, bool) {
-	if len(b) < 6 || b[1] != 'u' {
-		return 0, false
-	}
-	var r rune
-	for _, c := range b[2:6] {
-		switch {
-		case c >= '0' && c <= '9':
-			r = r<<4 | rune(c-'0')
-		case c >= 'a' && c <= 'f':
-			r = r<<4 | rune(c-'a'+10)
-		case c >= 'A' && c <= 'F':
-			r = r<<4 | rune(c-'A'+10)
-		default:
-			return 0, false
-		}
-	}
-	return r, r < 0xd800 || r > 0xdfff
-}
-
 var simpleEscape = [256]rune{'"': '"', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
 
 // lineAt returns the index of the line holding byte offset off.
