@@ -199,7 +199,7 @@ func (w *flatWalker) object(i int, n *flatNode) int {
 		ke, escaped := stringEnd(b, i)
 		i = skipBlank(b, ke)
 		i = skipBlank(b, i+1) // the colon
-		key := w.text(b[ks+1:ke-1], b[ks:ke], escaped)
+		key := text(b[ks:ke], escaped)
 		switch {
 		case n.members != nil:
 			if m := n.members[dedot(key)]; m != nil {
@@ -272,24 +272,16 @@ func (w *flatWalker) value(i int, n *flatNode) int {
 	case '"':
 		end, escaped := stringEnd(b, i)
 		if len(n.slots) > 0 {
-			raw := unsafeString(b[i:end])
-			s := w.text(b[i+1:end-1], b[i:end], escaped)
-			if !(w.nonEmpty && s == "") {
-				w.record(n.slots, gjson.Result{Type: gjson.String, Raw: raw, Str: s})
+			if v := stringValue(b[i:end], escaped); !(w.nonEmpty && v.Str == "") {
+				w.record(n.slots, v)
 			}
 		}
 		return end
 	}
 	end := scalarEnd(b, i)
 	if len(n.slots) > 0 {
-		switch raw := unsafeString(b[i:end]); raw[0] {
-		case 'n': // null is no value
-		case 't':
-			w.record(n.slots, gjson.Result{Type: gjson.True, Raw: raw})
-		case 'f':
-			w.record(n.slots, gjson.Result{Type: gjson.False, Raw: raw})
-		default:
-			w.record(n.slots, gjson.Parse(raw))
+		if v, ok := scalarValue(b[i:end]); ok {
+			w.record(n.slots, v)
 		}
 	}
 	return end
@@ -301,13 +293,32 @@ func (w *flatWalker) record(slots []int32, v gjson.Result) {
 	}
 }
 
-// text is a JSON string's content: inner itself when it holds no escape,
-// or the decoded string of raw (quotes included).
-func (w *flatWalker) text(inner, raw []byte, escaped bool) string {
+// text is the content of the JSON string raw (quotes included): viewed in
+// place when it holds no escape, else decoded.
+func text(raw []byte, escaped bool) string {
 	if !escaped {
-		return unsafeString(inner)
+		return unsafeString(raw[1 : len(raw)-1])
 	}
 	return gjson.Parse(unsafeString(raw)).Str
+}
+
+// stringValue is the value of the JSON string raw.
+func stringValue(raw []byte, escaped bool) gjson.Result {
+	return gjson.Result{Type: gjson.String, Raw: unsafeString(raw), Str: text(raw, escaped)}
+}
+
+// scalarValue is the value of a number, true or false; null is no value.
+func scalarValue(b []byte) (gjson.Result, bool) {
+	switch raw := unsafeString(b); raw[0] {
+	case 'n':
+		return gjson.Result{}, false
+	case 't':
+		return gjson.Result{Type: gjson.True, Raw: raw}, true
+	case 'f':
+		return gjson.Result{Type: gjson.False, Raw: raw}, true
+	default:
+		return gjson.Parse(raw), true
+	}
 }
 
 // stringEnd returns the offset after the string starting at i (a quote),
@@ -427,10 +438,7 @@ func (d *leafDoc) index() {
 			i = skipBlank(b, i+1)
 			for b[i] != '}' {
 				ke, escaped := stringEnd(b, i)
-				key := unsafeString(b[i+1 : ke-1])
-				if escaped {
-					key = gjson.Parse(unsafeString(b[i:ke])).Str
-				}
+				key := text(b[i:ke], escaped)
 				if nested {
 					path = append(path, '.')
 				}
@@ -458,22 +466,12 @@ func (d *leafDoc) index() {
 			return i + 1
 		case '"':
 			end, escaped := stringEnd(b, i)
-			s := unsafeString(b[i+1 : end-1])
-			if escaped {
-				s = gjson.Parse(unsafeString(b[i:end])).Str
-			}
-			add(gjson.Result{Type: gjson.String, Raw: unsafeString(b[i:end]), Str: s})
+			add(stringValue(b[i:end], escaped))
 			return end
 		}
 		end := scalarEnd(b, i)
-		switch raw := unsafeString(b[i:end]); raw[0] {
-		case 'n':
-		case 't':
-			add(gjson.Result{Type: gjson.True, Raw: raw})
-		case 'f':
-			add(gjson.Result{Type: gjson.False, Raw: raw})
-		default:
-			add(gjson.Parse(raw))
+		if v, ok := scalarValue(b[i:end]); ok {
+			add(v)
 		}
 		return end
 	}
