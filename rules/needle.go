@@ -29,17 +29,6 @@ type Needle struct {
 	Name bool
 }
 
-// Loose returns the needle without its member name: what must appear
-// whatever the document's field names, for inputs whose adapter renames
-// fields (GKE). A name needle's loose form is empty, which every text
-// holds.
-func (n Needle) Loose() Needle {
-	if n.Name {
-		return Needle{}
-	}
-	return Needle{Text: n.Text, Fold: n.Fold}
-}
-
 func (n Needle) String() string {
 	s := n.Text
 	if n.Key != "" {

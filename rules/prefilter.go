@@ -29,17 +29,6 @@ func RequirementOf(e Expr, synthesized func(field string) bool) Requirement {
 	return RequirementFor(e, Literals{Synthesized: synthesized})
 }
 
-// RequirementWithMembers is RequirementOf with member needles: when
-// memberKeys(field) gives the member names inputs spell the field's last
-// segment with (more than one when an adapter reads the field from a
-// differently named member), a whole-value condition on the field requires
-// one of those names with the value ("subresource":"exec" rather than
-// exec), which few unrelated lines contain. Inputs whose adapter renames
-// fields otherwise must be checked with the needles' Loose forms.
-func RequirementWithMembers(e Expr, synthesized func(field string) bool, memberKeys func(field string) []string) Requirement {
-	return RequirementFor(e, Literals{Synthesized: synthesized, MemberKeys: memberKeys})
-}
-
 // Literals is what the input adapters tell the prefilter about how fields
 // are spelled in the raw text. Every function may be nil.
 type Literals struct {
@@ -47,7 +36,10 @@ type Literals struct {
 	// not in the text; conditions on them give no literal.
 	Synthesized func(field string) bool
 	// MemberKeys gives the member names the text spells a field's last
-	// segment with (see RequirementWithMembers).
+	// segment with (more than one when an adapter reads the field from a
+	// differently named member). A whole-value condition on the field then
+	// requires one of those names with the value ("subresource":"exec"
+	// rather than exec), which few unrelated lines contain.
 	MemberKeys func(field string) []string
 	// Name gives a member name every document holding the field spells
 	// verbatim (a segment of its path, say "impersonatedUser" for
@@ -288,25 +280,6 @@ func (c Clause) cost() int {
 		total += score
 	}
 	return total
-}
-
-// Loose returns the clause with member needles replaced by their values.
-func (c Clause) Loose() Clause {
-	out := make(Clause, len(c))
-	for i, n := range c {
-		out[i] = n.Loose()
-	}
-	return out
-}
-
-// HasMembers reports whether the clause holds a member needle.
-func (c Clause) HasMembers() bool {
-	for _, n := range c {
-		if n.Key != "" {
-			return true
-		}
-	}
-	return false
 }
 
 // Satisfied reports whether text can satisfy the clause: it contains one of
