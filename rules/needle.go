@@ -107,6 +107,42 @@ func (a Anchor) Freq(n Needle) int {
 	return f
 }
 
+// Guard is a second byte of a needle a search can test where it stops at
+// an anchor, before MatchAnchor: the rarest other byte of the part the
+// anchor is in (member name or value), Off bytes from the anchor. Where
+// text[i+Off]|Mask != Byte the needle does not match with its anchor at i.
+// Mask is 0x20 for a letter of a folded value, which matches in either case.
+type Guard struct {
+	Off  int
+	Byte byte
+	Mask byte
+}
+
+// Guard returns the guard for anchor a, and false for a one-byte part.
+func (n Needle) Guard(a Anchor) (Guard, bool) {
+	part, fold := n.Text, n.Fold
+	if a.InKey {
+		part, fold = n.Key, false
+	}
+	best, bestScore := -1, 1<<30
+	for i := 0; i < len(part); i++ {
+		if i == a.Off {
+			continue
+		}
+		if score := (Anchor{Off: i, Byte: part[i]}).Freq(Needle{Fold: fold}); score < bestScore {
+			best, bestScore = i, score
+		}
+	}
+	if best < 0 {
+		return Guard{}, false
+	}
+	g := Guard{Off: best - a.Off, Byte: part[best]}
+	if fold && g.Byte >= 'a' && g.Byte <= 'z' {
+		g.Mask = 0x20
+	}
+	return g, true
+}
+
 // MatchAnchor reports whether the needle matches text with its anchor a at
 // i (text[i] is one of a's bytes).
 func (n Needle) MatchAnchor(text []byte, i int, a Anchor) bool {

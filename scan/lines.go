@@ -221,6 +221,15 @@ type anchored struct {
 	n  rules.Needle
 	a  rules.Anchor
 	id int32 // the needle's index in the filter's check set, or -1
+	// g, when guarded, is a second byte tested before MatchAnchor: most
+	// stops at a common anchor end there.
+	g       rules.Guard
+	guarded bool
+}
+
+func newAnchored(n rules.Needle, a rules.Anchor) anchored {
+	g, ok := n.Guard(a)
+	return anchored{n: n, a: a, id: -1, g: g, guarded: ok}
 }
 
 // hides reports whether an escaped character could be part of a needle.
@@ -264,7 +273,7 @@ func newSearch(c rules.Clause, freq *sampledFreq) search {
 				byByte[b] = g
 				s.groups = append(s.groups, anchorGroup{b: b})
 			}
-			s.groups[g].needles = append(s.groups[g].needles, anchored{n, chosen, -1})
+			s.groups[g].needles = append(s.groups[g].needles, newAnchored(n, chosen))
 		}
 	}
 	s.choosePairs(freq)
@@ -918,7 +927,13 @@ func (w *worker) markCandidates(data []byte, s *search) {
 	// hit checks the needles anchored at data[at] and returns where to
 	// search on.
 	hit := func(at int, needles []anchored) int {
-		for _, an := range needles {
+		for k := range needles {
+			an := &needles[k]
+			if an.guarded {
+				if j := at + an.g.Off; uint(j) >= uint(len(data)) || data[j]|an.g.Mask != an.g.Byte {
+					continue
+				}
+			}
 			if an.n.MatchAnchor(data, at, an.a) {
 				li := w.lineAt(at)
 				w.cand[li] = true

@@ -114,7 +114,9 @@ func newPairSearch(needles []anchored, freq pairFreq) (*pairSearch, float64) {
 		if !ok {
 			return nil, 0
 		}
-		an.a = pa.a
+		id := an.id
+		an = newAnchored(an.n, pa.a)
+		an.id = id
 		for _, p := range pa.pairs {
 			ps.bits[p>>6] |= 1 << (p & 63)
 			ps.pairs[p] = append(ps.pairs[p], an)
