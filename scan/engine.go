@@ -198,7 +198,9 @@ type chunk struct {
 	offset int64 // decompressed offset of data[0]
 	data   []byte
 	buf    *[]byte // pooled buffer backing data, or nil
-	rawPos int64   // raw (compressed) bytes consumed when the chunk was cut
+	// release, when set, unmaps the file window data is (mapped.go).
+	release func()
+	rawPos  int64 // raw (compressed) bytes consumed when the chunk was cut
 	// span is how many decompressed bytes of the input the chunk stands
 	// for: len(data) for lines, more for whole-file JSON (whitespace and
 	// separators between records) or an overlong record.
@@ -263,6 +265,9 @@ type chunkResult struct {
 	// or the input line for whole-file JSON chunks.
 	hits     []Event
 	problems []Problem
+	// fault is set, and nothing else, when the chunk's mapped pages went
+	// away while it was processed.
+	fault error
 }
 
 // Scan reads every input and evaluates the rules on every line. Inputs that
@@ -320,13 +325,19 @@ func Scan(ctx context.Context, inputs []Input, opts Options) (*Result, error) {
 			defer wg.Done()
 			w := newWorker(plan, opts.ParseFirst)
 			for c := range work {
-				r := w.process(c)
+				var r chunkResult
+				if c.release != nil {
+					r = w.processMapped(c)
+					c.release()
+				} else {
+					r = w.process(c)
+				}
 				// Results copy what they keep: the buffer can be
 				// reused at once.
 				if c.buf != nil && cap(*c.buf) == opts.ChunkSize {
 					pool.Put(c.buf)
 				}
-				c.data, c.buf = nil, nil
+				c.data, c.buf, c.release = nil, nil, nil
 				results <- r
 			}
 		}()
@@ -336,7 +347,7 @@ func Scan(ctx context.Context, inputs []Input, opts Options) (*Result, error) {
 		close(results)
 	}()
 
-	col := collector{res: res, opts: &opts, pending: map[chunkKey]chunkResult{}, lines: make([]int64, len(inputs)),
+	col := collector{res: res, opts: &opts, pending: map[chunkKey]chunkResult{}, lines: make([]int64, len(inputs)), faulted: make([]bool, len(inputs)),
 		kept: map[selectorKey]int{}, dropped: map[selectorKey]int64{}}
 	for r := range results {
 		col.add(r)
@@ -363,6 +374,8 @@ type collector struct {
 	input   int     // the input being folded
 	next    int     // its next chunk
 	lines   []int64 // lines seen so far per input
+	// faulted marks the inputs a chunk of which faulted (mapped.go).
+	faulted []bool
 	matches int64
 	raw     int64 // raw bytes of finished inputs
 	rawDone int64 // raw bytes of the current input so far
@@ -468,7 +481,7 @@ func (c *collector) fold(r chunkResult) {
 		st.Lines += ch.lines
 		st.Bytes += ch.span
 		c.bytes += ch.span
-		if ch.err != nil {
+		if ch.err != nil && st.Err == nil {
 			var re *ReadError
 			if errors.As(ch.err, &re) {
 				re.Line = st.Lines
@@ -478,6 +491,16 @@ func (c *collector) fold(r chunkResult) {
 		c.raw += ch.rawBytes
 		c.rawDone = 0
 		c.report(ch.input)
+		return
+	}
+	if r.fault != nil || c.faulted[ch.input] {
+		// The file lost pages under a chunk: what follows that chunk is
+		// not what was there when the scan started, so the input stops
+		// where the damage starts.
+		if !c.faulted[ch.input] {
+			c.faulted[ch.input] = true
+			st.Err = &ReadError{Input: st.Name, RawOffset: ch.offset, Offset: ch.offset, Line: st.Lines, Err: r.fault}
+		}
 		return
 	}
 	st.Bytes += ch.span
@@ -646,12 +669,17 @@ func readInput(ctx context.Context, i int, in Input, opts Options, plan *plan, p
 		s.close()
 		return send(end)
 	}
-	read := readChunks
-	if end.layout == LayoutJSON {
-		read = readJSONChunks
+	var ok bool
+	switch {
+	case mappable(s, end.layout):
+		ok = readMapped(ctx, in.Name, i, s.file, s.size, opts, send, end)
+	case end.layout == LayoutJSON:
+		ok = readJSONChunks(ctx, in.Name, i, s, opts, pool, send, end)
+		end.rawBytes = s.raw.n
+	default:
+		ok = readChunks(ctx, in.Name, i, s, opts, pool, send, end)
+		end.rawBytes = s.raw.n
 	}
-	ok := read(ctx, in.Name, i, s, opts, pool, send, end)
-	end.rawBytes = s.raw.n
 	s.close()
 	return ok && send(end)
 }

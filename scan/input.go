@@ -40,6 +40,10 @@ type stream struct {
 	compression string
 	raw         *countingReader
 	closers     []func()
+	// file and size are set for a regular file: it may be read by
+	// mapping (mapped.go) instead of through Reader.
+	file *os.File
+	size int64
 }
 
 func (s *stream) close() {
@@ -87,6 +91,9 @@ func open(in Input, stdin io.Reader) (*stream, error) {
 		}
 		s.closers = append(s.closers, func() { f.Close() })
 		src = f
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			s.file, s.size = f, fi.Size()
+		}
 	}
 	br := bufio.NewReaderSize(src, 256<<10)
 	s.raw = &countingReader{r: br}

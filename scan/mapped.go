@@ -1,0 +1,158 @@
+package scan
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"runtime/debug"
+)
+
+// Regular files of NDJSON are not copied into buffers: each chunk is a
+// window of the file mapped from the page cache, unmapped once its worker
+// is done. On a warm cache that saves the copy read(2) makes, which was a
+// fifth of the scan's CPU time on raw audit logs, and memory stays at a few
+// windows whatever the file's size.
+//
+// A file that shrinks while it is mapped (a log rotated by copytruncate)
+// makes reads of its lost pages fault. The reader and the workers turn
+// such a fault into an input error (errFileShrank) instead of a crash; the
+// input's chunks from the damaged one on are left out, so what is reported
+// stops where the file did.
+
+// mapFiles turns mapping off for tests that compare both ways of reading.
+var mapFiles = mapSupported
+
+// mappedHook, when set (by tests), runs after each chunk is handed over.
+var mappedHook func(f *os.File, end int64)
+
+// errFileShrank is the error of an input whose mapped pages went away.
+var errFileShrank = errors.New("the file shrank while it was read (rotated or truncated?)")
+
+// mappable reports whether the input can be read by mapping: a regular
+// file, not compressed, of lines.
+func mappable(s *stream, layout string) bool {
+	return mapFiles && s.file != nil && s.size > 0 && s.compression == "" && layout == LayoutLines
+}
+
+// faultError returns errFileShrank when v, a recovered panic value, is a
+// memory fault (which SetPanicOnFault makes of a fault on a mapped page),
+// nil when v is nil, and panics again with anything else.
+func faultError(v any) error {
+	if v == nil {
+		return nil
+	}
+	if _, ok := v.(interface{ Addr() uintptr }); ok {
+		return errFileShrank
+	}
+	panic(v)
+}
+
+// readMapped cuts a regular file into mapped chunks that end at a newline,
+// as readChunks does with buffers: a line longer than a chunk widens the
+// window up to MaxLineSize plus its newline; a longer line is sent as an
+// overlong marker. The file is read up to the size it had when opened.
+// It reports false when the scan was cancelled.
+func readMapped(ctx context.Context, name string, input int, f *os.File, size int64, opts Options,
+	send func(*chunk) bool, end *chunk) (ok bool) {
+	var off int64
+	var unmap func() // the window not yet handed to a worker
+	defer func() {
+		if err := faultError(recover()); err != nil {
+			if unmap != nil {
+				unmap()
+			}
+			end.err = &ReadError{Input: name, RawOffset: off, Offset: off, Err: err}
+			ok = true
+		}
+		end.rawBytes = off
+	}()
+	old := debug.SetPanicOnFault(true)
+	defer debug.SetPanicOnFault(old)
+
+	want := int64(opts.ChunkSize)
+	for off < size {
+		if ctx.Err() != nil {
+			return false
+		}
+		n := min(want, size-off)
+		data, release, err := mapRange(f, off, n)
+		if err != nil {
+			end.err = &ReadError{Input: name, RawOffset: off, Offset: off, Err: err}
+			return true
+		}
+		unmap = release
+		cut := int64(len(data))
+		if n == want {
+			// The window may end inside a line: keep whole lines.
+			cut = int64(bytes.LastIndexByte(data, '\n') + 1)
+		}
+		if cut == 0 {
+			// A line longer than the window.
+			unmap = nil
+			release()
+			if want > int64(opts.MaxLineSize) {
+				span, err := lineSpan(f, off, size, int64(opts.ChunkSize))
+				if err != nil {
+					end.err = &ReadError{Input: name, RawOffset: off, Offset: off, Err: err}
+					return true
+				}
+				if !send(&chunk{input: input, offset: off, overlong: true, span: span}) {
+					return false
+				}
+				off += span
+				want = int64(opts.ChunkSize)
+				continue
+			}
+			// Doubling plus one reaches MaxLineSize+1, as in readChunks.
+			want = min(2*want+1, int64(opts.MaxLineSize)+1)
+			continue
+		}
+		c := &chunk{input: input, offset: off, data: data[:cut], release: release, rawPos: off + cut, span: cut}
+		unmap = nil
+		if !send(c) {
+			release()
+			return false
+		}
+		off += cut
+		want = int64(opts.ChunkSize)
+		if mappedHook != nil {
+			mappedHook(f, off)
+		}
+	}
+	return true
+}
+
+// lineSpan returns the length of the line at off, its newline included,
+// mapping one window at a time.
+func lineSpan(f *os.File, off, size, window int64) (int64, error) {
+	for pos := off; pos < size; {
+		n := min(window, size-pos)
+		data, release, err := mapRange(f, pos, n)
+		if err != nil {
+			return 0, err
+		}
+		i := bytes.IndexByte(data, '\n')
+		release()
+		if i >= 0 {
+			return pos + int64(i) + 1 - off, nil
+		}
+		pos += n
+	}
+	return size - off, nil
+}
+
+// processMapped processes a mapped chunk, turning a fault on its pages into
+// a result that only carries the fault. The worker's scratch state may be
+// half-updated by then, so it starts afresh.
+func (w *worker) processMapped(c *chunk) (r chunkResult) {
+	defer func() {
+		if err := faultError(recover()); err != nil {
+			*w = *newWorker(w.plan, w.parseFirst)
+			r = chunkResult{c: c, fault: err}
+		}
+	}()
+	old := debug.SetPanicOnFault(true)
+	defer debug.SetPanicOnFault(old)
+	return w.process(c)
+}

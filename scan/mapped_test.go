@@ -1,0 +1,102 @@
+package scan
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// withoutMapping runs fn with every input read through buffers.
+func withoutMapping(t *testing.T, fn func()) {
+	t.Helper()
+	defer func(old bool) { mapFiles = old }(mapFiles)
+	mapFiles = false
+	fn()
+}
+
+// TestMappedMatchesRead: reading a file by mapping it finds, counts and
+// places exactly what reading it into buffers does, for chunk and line
+// limits that cut lines everywhere (overlong lines, a last line without a
+// newline, blank and broken lines, CRLF, NUL bytes).
+func TestMappedMatchesRead(t *testing.T) {
+	if !mapSupported {
+		t.Skip("files are not mapped on this system")
+	}
+	rs := builtinRules(t)
+	var inputs []Input
+	for _, dir := range []string{"../testdata/demo", "../testdata/broken", "../testdata/sessions", "../testdata/audit"} {
+		files, err := filepath.Glob(filepath.Join(dir, "*"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			inputs = append(inputs, Input{Name: f})
+		}
+	}
+	long := filepath.Join(t.TempDir(), "long.log")
+	exec := `{"kind":"Event","apiVersion":"audit.k8s.io/v1","verb":"create","objectRef":{"resource":"pods","subresource":"exec","namespace":"default","name":"web"},"annotations":{"authorization.k8s.io/decision":"allow"}}`
+	writeFile(t, long, []byte(exec+"\n"+`{"pad":"`+strings.Repeat("x", 9000)+`"}`+"\n\n"+exec+"\r\n"+exec))
+	inputs = append(inputs, Input{Name: long})
+	for _, size := range []int{64, 1000, 4096, 1 << 20} {
+		for _, maxLine := range []int{0, 300, 5000} {
+			opts := Options{Rules: rs, ChunkSize: size, MaxLineSize: maxLine, Workers: 3}
+			mapped := canon(mustScan(t, inputs, opts))
+			var read string
+			withoutMapping(t, func() { read = canon(mustScan(t, inputs, opts)) })
+			if mapped != read {
+				t.Fatalf("chunk %d, max line %d: mapped and read scans differ: %s", size, maxLine, firstDiff(mapped, read))
+			}
+		}
+	}
+}
+
+// TestMappedFileShrinks: a file cut short while it is mapped (copytruncate
+// rotation) is reported as an input error at the damage; the scan neither
+// crashes nor reports lines from after it, and goes on with the next input.
+func TestMappedFileShrinks(t *testing.T) {
+	if !mapSupported {
+		t.Skip("files are not mapped on this system")
+	}
+	rs := builtinRules(t)
+	dir := t.TempDir()
+	var b strings.Builder
+	for i := range 2000 {
+		fmt.Fprintf(&b, `{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"%d","verb":"create","objectRef":{"resource":"pods","subresource":"exec","namespace":"default","name":"web"},"annotations":{"authorization.k8s.io/decision":"allow"}}`+"\n", i)
+	}
+	path := writeFile(t, filepath.Join(dir, "audit.log"), []byte(b.String()))
+	next := writeFile(t, filepath.Join(dir, "next.log"), []byte(strings.SplitAfter(b.String(), "\n")[0]))
+	size := int64(b.Len())
+	defer func() { mappedHook = nil }()
+	mappedHook = func(f *os.File, end int64) {
+		if f.Name() == path && end > size/4 && end < size/2 {
+			if err := os.Truncate(path, 100); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	for _, workers := range []int{1, 4} {
+		writeFile(t, path, []byte(b.String()))
+		res := mustScan(t, []Input{{Name: path}, {Name: next}}, Options{Rules: rs, ChunkSize: 4096, Workers: workers})
+		st := res.Inputs[0]
+		if !errors.Is(st.Err, errFileShrank) {
+			t.Fatalf("workers %d: input error %v, want %v", workers, st.Err, errFileShrank)
+		}
+		t.Logf("workers %d: %v", workers, st.Err)
+		var re *ReadError
+		if !errors.As(st.Err, &re) || re.Line != st.Lines || re.Offset >= size/2 {
+			t.Errorf("workers %d: %v does not say where the damage starts (%d lines read)", workers, st.Err, st.Lines)
+		}
+		for _, ev := range res.Events {
+			if ev.Input == 0 && ev.Line > st.Lines {
+				t.Errorf("workers %d: event on line %d, after the %d lines read", workers, ev.Line, st.Lines)
+			}
+		}
+		if res.Inputs[1].Err != nil || res.Inputs[1].Events != 1 {
+			t.Errorf("workers %d: the next input was not read: %+v", workers, res.Inputs[1])
+		}
+		checkInvariants(t, res)
+	}
+}
