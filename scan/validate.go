@@ -310,18 +310,28 @@ func unquoteKey(raw []byte) string {
 // keySets remembers the keys of every open object. A hash collision only
 // makes a document take the slower last-key-wins path, whose lookups
 // compare the keys themselves.
+//
+// Each open object has a 256-bit filter of the keys it holds, indexed by
+// a hash's top byte: a key whose bit is clear is new without looking at
+// the others, so the objects with dozens of keys of dotted ECS exports
+// cost little more per key than small ones. Past keySetLinear keys an
+// object's keys go in a map, so no object costs quadratic time.
 type keySets struct {
-	hashes []uint64
-	starts []int
-	big    map[int]map[uint64]bool // objects with many keys, by level
+	hashes  []uint64
+	starts  []int
+	filters [][4]uint64
+	big     map[int]map[uint64]bool // objects with many keys, by level
 }
 
-const keySetLinear = 32
+const keySetLinear = 128
 
-func (k *keySets) push() { k.starts = append(k.starts, len(k.hashes)) }
+func (k *keySets) push() {
+	k.starts = append(k.starts, len(k.hashes))
+	k.filters = append(k.filters, [4]uint64{})
+}
 
 func (k *keySets) reset() {
-	k.hashes, k.starts = k.hashes[:0], k.starts[:0]
+	k.hashes, k.starts, k.filters = k.hashes[:0], k.starts[:0], k.filters[:0]
 	clear(k.big)
 }
 
@@ -329,6 +339,7 @@ func (k *keySets) pop() {
 	level := len(k.starts) - 1
 	k.hashes = k.hashes[:k.starts[level]]
 	k.starts = k.starts[:level]
+	k.filters = k.filters[:level]
 	delete(k.big, level)
 }
 
@@ -342,11 +353,16 @@ func (k *keySets) add(h uint64) bool {
 		return dup
 	}
 	mine := k.hashes[k.starts[level]:]
-	for _, x := range mine {
-		if x == h {
-			return true
+	f := &k.filters[level]
+	word, bit := h>>62, uint64(1)<<(h>>56&63)
+	if f[word]&bit != 0 {
+		for _, x := range mine {
+			if x == h {
+				return true
+			}
 		}
 	}
+	f[word] |= bit
 	if len(mine) < keySetLinear {
 		k.hashes = append(k.hashes, h)
 		return false
