@@ -44,6 +44,11 @@ type Selector struct {
 	Expr  rules.Expr
 	Keys  []*rules.Field
 	Limit int
+	// OnlyFor, when set, says the selector's events are only wanted if
+	// some rule hit h has OnlyFor(h.Doc). Where every input is a regular
+	// file the scan then leaves the selector out, and looks for its events
+	// in a second pass only when a hit wants them (deferred.go).
+	OnlyFor func(hit rules.Document) bool
 }
 
 // Overflow counts the events of one selector and key that were not kept.
@@ -275,6 +280,14 @@ type chunkResult struct {
 // Scan itself fails only on invalid options or rules. When ctx is cancelled
 // the scan stops and returns what it has, with Interrupted set.
 func Scan(ctx context.Context, inputs []Input, opts Options) (*Result, error) {
+	if deferred := deferrable(inputs, opts.Selectors); len(deferred) > 0 {
+		return scanDeferring(ctx, inputs, opts, deferred)
+	}
+	return scanOnce(ctx, inputs, opts)
+}
+
+// scanOnce is Scan in one pass over the inputs.
+func scanOnce(ctx context.Context, inputs []Input, opts Options) (*Result, error) {
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}

@@ -15,6 +15,10 @@ type Context struct {
 	Expr  rules.Expr
 	Keys  []*rules.Field
 	Limit int
+	// OnlyFor, when set, says the context is only needed if some rule hit
+	// h has OnlyFor(h): the scanner may then look for it only afterwards,
+	// and only if such a hit was found.
+	OnlyFor func(hit rules.Document) bool
 }
 
 // Names of the context queries.
@@ -45,13 +49,21 @@ var contextQueries = []struct {
 	name, query string
 	keys        []*rules.Field
 	limit       int
+	onlyFor     func(rules.Document) bool
 }{
-	{ContextStages, `kubernetes.audit.objectRef.subresource:("exec" or "attach")`, nil, 0},
+	{ContextStages, `kubernetes.audit.objectRef.subresource:("exec" or "attach")`, nil, 0, nil},
+	// Leaders are only linked to exec requests (correlate), and every
+	// exec probe starts one: they are not worth reading without an exec
+	// finding.
 	{ContextLeaders, `process.entry_leader.entry_meta.type:"container" and process.entry_leader.same_as_process:true and event.action:"exec" and not process.interactive:true`,
-		[]*rules.Field{fOrchNS, fOrchName, fContName, fArgs}, MaxRepeatedSessions},
+		[]*rules.Field{fOrchNS, fOrchName, fContName, fArgs}, MaxRepeatedSessions, isExecRequest},
 	{ContextCommands, `process.entry_leader.entry_meta.type:"container" and process.entry_leader.interactive:true and not process.entry_leader.same_as_process:true and event.action:"exec"`,
-		[]*rules.Field{fEntryLeader}, MaxSessionCommands},
+		[]*rules.Field{fEntryLeader}, MaxSessionCommands, nil},
 }
+
+// isExecRequest reports whether a hit is an exec request, which correlate
+// links to the session it started.
+func isExecRequest(doc rules.Document) bool { return str(doc, fSubresource) == "exec" }
 
 // ContextQueries returns the context triage needs from the scan.
 func ContextQueries() []Context {
@@ -61,7 +73,7 @@ func ContextQueries() []Context {
 		if err != nil {
 			panic(fmt.Sprintf("triage: context query %q: %v", q.name, err))
 		}
-		out = append(out, Context{Name: q.name, Expr: e, Keys: q.keys, Limit: q.limit})
+		out = append(out, Context{Name: q.name, Expr: e, Keys: q.keys, Limit: q.limit, OnlyFor: q.onlyFor})
 	}
 	return out
 }
