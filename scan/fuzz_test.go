@@ -192,14 +192,20 @@ func refDepth(b []byte) int {
 
 // fuzzRules are the built-ins plus rules that use the prefilter in other
 // ways: case-folded EQL, string functions, wildcards, synthesized fields.
+// fuzzCustomRules are added to the built-in rules: folding, wildcards,
+// synthesized fields, short literals.
+var fuzzCustomRules = [][2]string{
+	{"fold", `any where process.name : "bash"`},
+	{"wild", `kubernetes.audit.requestURI:*exec* and user.name:*@example.com`},
+	{"synth", `event.outcome:failure and event.action:create`},
+	{"kim", `any where user.name : "kim*" or stringContains~(user.name, "ki")`},
+}
+
 func fuzzRules(tb testing.TB) ([]*rules.Rule, []Selector, []rules.Matcher) {
 	rs := slices.Clone(builtinRules(tb))
-	rs = append(rs,
-		customRule(tb, "fold", `any where process.name : "bash"`),
-		customRule(tb, "wild", `kubernetes.audit.requestURI:*exec* and user.name:*@example.com`),
-		customRule(tb, "synth", `event.outcome:failure and event.action:create`),
-		customRule(tb, "kim", `any where user.name : "kim*" or stringContains~(user.name, "ki")`),
-	)
+	for _, c := range fuzzCustomRules {
+		rs = append(rs, customRule(tb, c[0], c[1]))
+	}
 	sel := []Selector{{Name: "stage", Expr: mustExpr(tb, `kubernetes.audit.stage:"ResponseComplete"`)}}
 	var ms []rules.Matcher
 	for _, s := range sel {
@@ -287,6 +293,24 @@ func checkScanMatchesReference(t *testing.T, rs []*rules.Rule, sels []Selector, 
 		nopre := mustScan(t, []Input{{Name: Stdin}}, opts)
 		if got, want := canonEvents(res), canonEvents(nopre); got != want {
 			t.Fatalf("the prefilter changed the matches: %s", firstDiff(got, want))
+		}
+		// Each way of searching chunks, where it applies: a block search
+		// needs needles of five bytes or more, which the built-in rules
+		// have and the custom ones do not.
+		for _, way := range []string{"groups", "pairs", "blocks"} {
+			o := opts
+			if way == "blocks" {
+				o.Rules = o.Rules[:len(o.Rules)-len(fuzzCustomRules)]
+			}
+			o.Stdin, o.NoPrefilter = bytes.NewReader(stream), true
+			want := canonEvents(mustScan(t, []Input{{Name: Stdin}}, o))
+			forceSearch = way
+			o.Stdin, o.NoPrefilter = bytes.NewReader(stream), false
+			forced := mustScan(t, []Input{{Name: Stdin}}, o)
+			forceSearch = ""
+			if got := canonEvents(forced); got != want {
+				t.Fatalf("the prefilter searching by %s changed the matches: %s", way, firstDiff(got, want))
+			}
 		}
 		if compress%3 == 0 && mapFiles {
 			// The same bytes in a file are read by mapping it.

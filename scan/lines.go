@@ -21,8 +21,9 @@ const maxDepth = 256
 // plan is what every worker shares: the compiled matchers and the literals
 // that decide which lines are worth parsing.
 type plan struct {
-	matchers  []rules.Matcher // rules first, then selectors
+	matchers  []rules.Matcher // rules first, then selectors, then probes
 	nRules    int
+	probeFrom int // the index of the first probe
 	prefilter bool
 	// members is set when some clause names members ("subresource":"exec").
 	// Records of shapes whose adapter renames members (GKE, recognised by
@@ -59,12 +60,27 @@ type filter struct {
 	// full searches look for on every line: a line the search found none
 	// of them on holds none of them.
 	rawKnown, fullKnown []uint8
+	// unprobed is the filter without the probes' needles, for the chunks
+	// of an input a probe already found a line in (nil without probes).
+	unprobed *filter
 }
 
 // newFilter builds the chunk searches from the first clause of each
 // requirement.
-func newFilter(reqs, loose []rules.Requirement, rawOnly []bool, members bool, freq *sampledFreq) *filter {
+func newFilter(reqs, loose []rules.Requirement, rawOnly []bool, members bool, freq *sampledFreq, probeFrom int) *filter {
 	f := &filter{reqs: reqs, loose: loose, check: newReqSet(reqs), checkLoose: newReqSet(loose)}
+	if probeFrom < len(reqs) {
+		// The probes keep their requirements, for the line check to skip,
+		// but give the search no needles.
+		cut := func(rs []rules.Requirement) []rules.Requirement {
+			out := slices.Clone(rs)
+			for m := probeFrom; m < len(out); m++ {
+				out[m] = nil
+			}
+			return out
+		}
+		f.unprobed = newFilter(cut(reqs), cut(loose), rawOnly, members, freq, len(reqs))
+	}
 	var full, raw rules.Clause
 	for m, req := range reqs {
 		if len(req) == 0 {
@@ -185,7 +201,7 @@ func (p *plan) adapt(sample []byte) *filter {
 		}
 		return out
 	}
-	return newFilter(reorder(cur.reqs), reorder(cur.loose), p.rawOnly, p.members, freq)
+	return newFilter(reorder(cur.reqs), reorder(cur.loose), p.rawOnly, p.members, freq, p.probeFrom)
 }
 
 // filterFor returns the filter for an input whose first chunk holds data:
@@ -204,9 +220,11 @@ func (p *plan) filterFor(data []byte) *filter {
 type search struct {
 	clause rules.Clause
 	groups []anchorGroup
-	// pairs, when set, replaces groups: one pass over byte pairs is
-	// cheaper than a pass per group (pairs.go).
-	pairs *pairSearch
+	// pairs or blocks, when set, replace groups: one pass over byte pairs
+	// (pairs.go), or one that skips most bytes (blocks.go), is cheaper
+	// than a pass per group.
+	pairs  *pairSearch
+	blocks *blockSearch
 	// runes marks the ASCII characters of the needles, so the escape
 	// check costs a table lookup per backslash.
 	runes [128]bool
@@ -280,21 +298,29 @@ func newSearch(c rules.Clause, freq *sampledFreq) search {
 	return s
 }
 
-// Costs of the two ways to search a chunk, in nanoseconds: per byte of a
-// pass, per stop at an anchor, and per needle checked there. Measured
-// roughly on this project's corpora; they only steer the choice.
+// Costs of the ways to search a chunk, in nanoseconds: per byte of a
+// memchr pass or of a pair pass, per step of a block search, per stop at
+// an anchor, and per needle checked there (a guard byte, mostly). Measured
+// roughly on this project's corpora on a warm cache; they only steer the
+// choice.
 const (
-	costPass      = 0.1
-	costPairPass  = 0.8
-	costStop      = 4
-	costPerNeedle = 3
+	costPass      = 0.04
+	costPairPass  = 1.3
+	costBlockStep = 2.4
+	costStop      = 7
+	costPerNeedle = 1
 )
 
-// choosePairs switches s to a pair search when that is estimated to cost
-// less per byte than its anchor groups.
+// forceSearch, set by tests, makes every search with at least two needles
+// use one way ("groups", "pairs" or "blocks") where it can.
+var forceSearch string
+
+// choosePairs switches s to a pair or block search when that is estimated
+// to cost less per byte than its anchor groups.
 func (s *search) choosePairs(freq *sampledFreq) {
-	if len(s.groups) < 3 {
-		return // a few memchr passes always win
+	nGroups := len(s.groups)
+	if nGroups < 2 && forceSearch == "" {
+		return // one memchr pass always wins
 	}
 	byteOf := func(c byte) float64 { return float64(byteFreq(c)) }
 	pairOf := pairFreq(staticPairFreq)
@@ -307,13 +333,37 @@ func (s *search) choosePairs(freq *sampledFreq) {
 		groups += costPass + byteOf(g.b)/1e5*(costStop+costPerNeedle*float64(len(g.needles)))
 		all = append(all, g.needles...)
 	}
-	ps, hits := newPairSearch(dedupeAnchored(all), pairOf)
-	if ps == nil {
+	all = dedupeAnchored(all)
+	if len(all) < 2 {
 		return
 	}
-	pairs := costPairPass + hits/1e10*(costStop+costPerNeedle)
-	if pairs < groups {
-		s.pairs, s.groups = ps, nil
+	bs := newBlockSearch(all)
+	ps, hits := newPairSearch(all, pairOf)
+	switch forceSearch {
+	case "groups":
+		return
+	case "blocks":
+		if bs != nil {
+			s.blocks, s.groups = bs, nil
+		}
+		return
+	case "pairs":
+		if ps != nil {
+			s.pairs, s.groups = ps, nil
+		}
+		return
+	}
+	best := groups
+	if bs != nil {
+		if cost := costBlockStep/bs.expectedShift(pairOf) + bs.stopRate(pairOf)*(costStop+costPerNeedle); cost < best {
+			best, s.blocks, s.groups = cost, bs, nil
+		}
+	}
+	if ps == nil || nGroups < 3 {
+		return // a few memchr passes beat a pass over every byte
+	}
+	if cost := costPairPass + hits/1e10*(costStop+costPerNeedle); cost < best {
+		s.pairs, s.blocks, s.groups = ps, nil, nil
 	}
 }
 
@@ -342,6 +392,13 @@ func (s *search) each(fn func(*anchored)) {
 		for p, list := range s.pairs.pairs {
 			for k := range list {
 				fn(&s.pairs.pairs[p][k])
+			}
+		}
+	}
+	if s.blocks != nil {
+		for b, list := range s.blocks.cands {
+			for k := range list {
+				fn(&s.blocks.cands[b][k])
 			}
 		}
 	}
@@ -395,10 +452,18 @@ func newPlan(opts Options) (*plan, error) {
 		fields = append(fields, s.Keys...)
 		p.selectors = append(p.selectors, s)
 	}
+	p.probeFrom = len(p.matchers)
+	for _, s := range opts.probes {
+		m, err := rules.Compile(s.Expr)
+		if err != nil {
+			return nil, fmt.Errorf("selector %s: %w", s.Name, err)
+		}
+		add(m, s.Expr)
+	}
 	if len(p.matchers) == 0 {
 		p.prefilter = true // nothing can match; skip every line
 	}
-	p.static = newFilter(reqs, looses, p.rawOnly, p.members, nil)
+	p.static = newFilter(reqs, looses, p.rawOnly, p.members, nil, p.probeFrom)
 	p.flat = newFlatPlan(fields)
 	return p, nil
 }
@@ -599,6 +664,12 @@ func (w *worker) process(c *chunk) chunkResult {
 	if f == nil {
 		f = w.plan.static
 	}
+	// Once a probe found a line in the input, whether later lines hold
+	// one is not worth a search.
+	probing := f.unprobed != nil && (c.probed == nil || !c.probed.Load())
+	if f.unprobed != nil && !probing {
+		f = f.unprobed
+	}
 	if w.plan.prefilter {
 		clear(w.cand)
 		if allRaw {
@@ -641,19 +712,30 @@ func (w *worker) process(c *chunk) chunkResult {
 			w.lc.reset(f.check, line, known, w.hitSorted[w.hitStart[i]:w.hitStart[i+1]])
 		}
 		set := w.lc.set
+		probed := false
 		for m := range set.reqs {
 			if w.raws[i] && w.plan.rawOnly[m] {
 				continue // no raw audit event can satisfy it
 			}
+			if m >= w.plan.probeFrom {
+				probed = probed || probing && (!w.plan.prefilter || w.lc.satisfies(m))
+				continue
+			}
 			if !w.plan.prefilter || w.lc.satisfies(m) {
 				w.which = append(w.which, m)
 			}
+		}
+		if probed {
+			res.probed++
 		}
 		if len(w.which) == 0 && !w.sampled(c, i) {
 			res.count(unparsedShape(w.raws[i]))
 			continue
 		}
 		w.evaluate(c, i, line, &res)
+	}
+	if res.probed > 0 && c.probed != nil {
+		c.probed.Store(true)
 	}
 	// Problems were found in several passes; report them in line order.
 	sort.SliceStable(res.problems, func(i, j int) bool {
@@ -950,6 +1032,9 @@ func (w *worker) markCandidates(data []byte, s *search) {
 	}
 	if s.pairs != nil {
 		s.pairs.scan(data, 0, hit)
+	}
+	if s.blocks != nil {
+		s.blocks.scan(data, 0, hit)
 	}
 	for _, g := range s.groups {
 		for pos := 0; pos < len(data); {

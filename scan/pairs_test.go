@@ -9,7 +9,7 @@ import (
 )
 
 // TestPairSearchFindsWhatIndexFinds: for every needle, the positions the
-// pair search stops at and confirms are exactly the lines where
+// pair and block searches stop at and confirm are exactly the lines where
 // Needle.Index finds it, folded needles and member needles included.
 func TestPairSearchFindsWhatIndexFinds(t *testing.T) {
 	needles := []rules.Needle{
@@ -36,13 +36,26 @@ func TestPairSearchFindsWhatIndexFinds(t *testing.T) {
 	for _, n := range needles {
 		all = append(all, anchored{n: n, id: -1})
 	}
+	type scanner func(data []byte, from int, hit func(at int, needles []anchored) int)
+	var searches []scanner
 	for _, freq := range []pairFreq{staticPairFreq, newSampledFreq(data).pair} {
 		ps, _ := newPairSearch(all, freq)
 		if ps == nil {
 			t.Fatal("no pair search")
 		}
+		searches = append(searches, ps.scan)
+	}
+	if newBlockSearch(all) != nil {
+		t.Fatal("a block search for a two-byte needle")
+	}
+	bs := newBlockSearch(all[:len(all)-1])
+	if bs == nil || bs.m != 7 {
+		t.Fatalf("block search %+v, want prefixes of 7 bytes", bs)
+	}
+	searches = append(searches, bs.scan)
+	for si, scan := range searches {
 		found := map[rules.Needle]map[int]bool{}
-		ps.scan(data, 0, func(at int, list []anchored) int {
+		scan(data, 0, func(at int, list []anchored) int {
 			for _, an := range list {
 				if an.n.MatchAnchor(data, at, an.a) {
 					if found[an.n] == nil {
@@ -54,6 +67,9 @@ func TestPairSearchFindsWhatIndexFinds(t *testing.T) {
 			return at + 1
 		})
 		for _, n := range needles {
+			if si == len(searches)-1 && n.Text == "ab" {
+				continue
+			}
 			for i, l := range lines {
 				want := n.Index([]byte(l)) >= 0
 				if !found[n][i] && want && n.Key != "" && strings.Contains(l, n.Key+`":[`) {
@@ -63,7 +79,7 @@ func TestPairSearchFindsWhatIndexFinds(t *testing.T) {
 					continue
 				}
 				if found[n][i] != want {
-					t.Errorf("%v on line %d (%s): pair search %v, Index %v", n, i, l, found[n][i], want)
+					t.Errorf("search %d: %v on line %d (%s): found %v, Index %v", si, n, i, l, found[n][i], want)
 				}
 			}
 		}
@@ -71,11 +87,12 @@ func TestPairSearchFindsWhatIndexFinds(t *testing.T) {
 }
 
 // TestChunkSearchChoosesPairsForManyNeedles: many rules make the chunk
-// search one pass over byte pairs; a few keep the memchr passes.
+// search one pass (over byte pairs, or skipping by blocks); a few keep
+// the memchr passes.
 func TestChunkSearchChoosesPairsForManyNeedles(t *testing.T) {
 	few := newSearch(rules.Clause{{Text: "exec", Key: "subresource"}, {Text: "true", Key: "interactive", Bool: true}}, nil)
-	if few.pairs != nil {
-		t.Error("two needles use a pair search")
+	if few.pairs != nil || few.blocks != nil {
+		t.Error("two needles with rare anchors do not use the memchr passes")
 	}
 	var many rules.Clause
 	for _, k := range []string{"resource", "verb", "namespace", "name", "username", "stage", "level", "code"} {
@@ -83,7 +100,7 @@ func TestChunkSearchChoosesPairsForManyNeedles(t *testing.T) {
 			many = append(many, rules.Needle{Key: k, Text: v})
 		}
 	}
-	if s := newSearch(many, nil); s.pairs == nil {
+	if s := newSearch(many, nil); s.pairs == nil && s.blocks == nil {
 		t.Errorf("%d needles in %d groups keep the memchr passes", len(many), len(s.groups))
 	}
 }

@@ -1,0 +1,150 @@
+package scan
+
+import (
+	"slices"
+
+	"github.com/k8sexec/k8sexec/rules"
+)
+
+// A block search finds many needles in one pass that skips most of the
+// chunk (the Wu-Manber algorithm): every needle is looked for by the first
+// m bytes of one of its parts (its member name or its value, whichever is
+// longer; m is the shortest such part), and a table of the two-byte blocks
+// those prefixes hold says how far a window of m bytes can move on when
+// its last two bytes are not the end of any prefix. With parts of ten
+// bytes or so, most steps skip eight, where the pair search looks at
+// every byte and an anchor search stops at every common byte.
+
+type blockSearch struct {
+	m int
+	// shift is indexed by a hash of the block (blockSlot): 4 KiB stay in
+	// the first-level cache, where 64 Ki entries, one per block, made
+	// every step wait for the second. Blocks that share a slot share the
+	// smallest shift, which only makes the search stop more often.
+	shift [blockSlots]uint8
+	// cands holds, for the slots of blocks that end a prefix, the needles
+	// to check with the window starting at the prefix's first byte.
+	cands [][]anchored
+}
+
+const blockSlots = 1 << 12
+
+// blockSlot hashes the two-byte block a, b.
+func blockSlot(a, b byte) uint16 { return (uint16(a)<<5 ^ uint16(b)) & (blockSlots - 1) }
+
+// minBlockPrefix is the shortest prefix worth a block search: below it,
+// skips are too short to beat the other searches.
+const minBlockPrefix = 5
+
+// blockPart returns the part of a needle a block search looks for, and its
+// anchor (its first byte).
+func blockPart(n rules.Needle) (string, bool, rules.Anchor) {
+	if n.Key != "" && len(n.Key) >= len(n.Text) {
+		return n.Key, false, rules.Anchor{InKey: true, Off: 0, Byte: n.Key[0]}
+	}
+	return n.Text, n.Fold, rules.Anchor{Off: 0, Byte: n.Text[0]}
+}
+
+// newBlockSearch builds the block search of needles, or returns nil when
+// a needle's parts are too short.
+func newBlockSearch(needles []anchored) *blockSearch {
+	m := 1 << 30
+	for _, an := range needles {
+		part, _, _ := blockPart(an.n)
+		m = min(m, len(part))
+	}
+	if m < minBlockPrefix || m > 255 {
+		return nil
+	}
+	bs := &blockSearch{m: m, cands: make([][]anchored, blockSlots)}
+	for i := range bs.shift {
+		bs.shift[i] = uint8(m - 1)
+	}
+	for _, an := range needles {
+		part, fold, a := blockPart(an.n)
+		id := an.id
+		an = newAnchored(an.n, a)
+		an.id = id
+		for q := 1; q < m; q++ {
+			for _, x := range caseVariants(part[q-1], fold) {
+				for _, y := range caseVariants(part[q], fold) {
+					b := blockSlot(x, y)
+					bs.shift[b] = min(bs.shift[b], uint8(m-1-q))
+					if q == m-1 && !slices.ContainsFunc(bs.cands[b], func(c anchored) bool { return c.n == an.n }) {
+						bs.cands[b] = append(bs.cands[b], an)
+					}
+				}
+			}
+		}
+	}
+	return bs
+}
+
+// scan calls hit for every window whose prefix may be a needle's, with the
+// needles to check there. Each step waits for the one before (its table
+// lookup says where the next is), so the chunk is cut in blockChains
+// parts searched in step: the processor overlaps their lookups.
+func (bs *blockSearch) scan(data []byte, from int, hit func(at int, needles []anchored) (next int)) {
+	m := bs.m
+	lo := from + m - 1 // the last byte of the first window
+	var pos, end [blockChains]int
+	part := (len(data) - lo) / blockChains
+	for k := range blockChains {
+		pos[k], end[k] = lo+k*part, lo+(k+1)*part
+	}
+	end[blockChains-1] = len(data)
+	if part < 4*m {
+		pos[0], end[0] = lo, len(data)
+		for k := 1; k < blockChains; k++ {
+			pos[k], end[k] = 0, 0
+		}
+	}
+	shift := &bs.shift
+	for {
+		active := false
+		for k := range blockChains {
+			p := pos[k]
+			if p >= end[k] {
+				continue
+			}
+			active = true
+			slot := blockSlot(data[p-1], data[p])
+			if s := shift[slot]; s != 0 {
+				pos[k] = p + int(s)
+				continue
+			}
+			next := hit(p-m+1, bs.cands[slot])
+			pos[k] = max(p+1, next+m-1)
+		}
+		if !active {
+			return
+		}
+	}
+}
+
+const blockChains = 8
+
+// expectedShift estimates the average step of the search over text whose
+// byte pairs occur as freq says (parts per 10^10).
+func (bs *blockSearch) expectedShift(freq pairFreq) float64 {
+	weighted := 0.0
+	for a := range 256 {
+		for b := range 256 {
+			weighted += freq(byte(a), byte(b)) * float64(bs.shift[blockSlot(byte(a), byte(b))])
+		}
+	}
+	return max(weighted/1e10, 1)
+}
+
+// stopRate is how often, per byte, the search checks needles.
+func (bs *blockSearch) stopRate(freq pairFreq) float64 {
+	rate := 0.0
+	for a := range 256 {
+		for b := range 256 {
+			if bs.shift[blockSlot(byte(a), byte(b))] == 0 {
+				rate += freq(byte(a), byte(b)) / 1e10
+			}
+		}
+	}
+	return rate
+}
