@@ -12,8 +12,10 @@ import (
 // they only matter when an exec request in the audit logs may have started
 // one of them. A selector with OnlyFor set is therefore deferred when
 // every input can be read again: the first pass runs the rules and the
-// other selectors; only if a rule hit wants the deferred selectors does a
-// second pass run them, over the inputs that may hold their events. The
+// other selectors, and only counts the lines that may hold the deferred
+// selectors' events (their literals are there; Options.probes); only if
+// a rule hit wants the deferred selectors does a second pass run them,
+// over the inputs that had such lines. The
 // result is the one a single pass with every selector would give, except
 // that the inputs' statistics describe the first pass.
 
@@ -54,7 +56,9 @@ func scanDeferring(ctx context.Context, inputs []Input, opts Options, deferred [
 	first.Selectors = nil
 	var firstIdx []int
 	for i, s := range opts.Selectors {
-		if !isDeferred[i] {
+		if isDeferred[i] {
+			first.probes = append(first.probes, s)
+		} else {
 			first.Selectors = append(first.Selectors, s)
 			firstIdx = append(firstIdx, i)
 		}
@@ -81,7 +85,7 @@ func scanDeferring(ctx context.Context, inputs []Input, opts Options, deferred [
 	var again []Input
 	var againIdx []int
 	for i, in := range inputs {
-		if mayHold(res.Inputs[i], second.Selectors) {
+		if res.Inputs[i].probed > 0 {
 			again = append(again, in)
 			againIdx = append(againIdx, i)
 		}
@@ -105,23 +109,6 @@ func scanDeferring(ctx context.Context, inputs []Input, opts Options, deferred [
 func wanted(res *Result, s Selector) bool {
 	for _, ev := range res.Events {
 		if len(ev.Rules) > 0 && s.OnlyFor(ev.Doc) {
-			return true
-		}
-	}
-	return false
-}
-
-// mayHold reports whether an input the first pass read may hold events of
-// the selectors: not when all it held was raw audit events and no selector
-// can match one.
-func mayHold(st InputStats, sels []Selector) bool {
-	for shape := range st.Shapes {
-		if shape != ShapeRawAudit {
-			return true
-		}
-	}
-	for _, s := range sels {
-		if rawPossible(s.Expr) {
 			return true
 		}
 	}

@@ -122,49 +122,52 @@ func TestDeferredSelectorsOnStdin(t *testing.T) {
 	}
 }
 
-// TestDeferredSelectorsSkipRawAudit: an input that held only raw audit
-// events is not read again for selectors no raw audit event can match.
-func TestDeferredSelectorsSkipRawAudit(t *testing.T) {
-	sels := sessionSelectors(t, true)
-	if mayHold(InputStats{Shapes: map[Shape]int64{ShapeRawAudit: 10}}, sels[1:2]) {
-		t.Error("a raw audit log would be read again for process events")
-	}
-	for _, shape := range []Shape{ShapeECS, ShapeUnparsed, ShapeEKSCloudWatch} {
-		if !mayHold(InputStats{Shapes: map[Shape]int64{ShapeRawAudit: 10, shape: 1}}, sels[1:2]) {
-			t.Errorf("an input with %s events would not be read again", shape)
-		}
-	}
-	if !mayHold(InputStats{Shapes: map[Shape]int64{ShapeRawAudit: 10}}, sels[0:1]) {
-		t.Error("a raw audit log would not be read again for a selector of audit fields")
-	}
-	// End to end: the raw audit log of the sessions is not read again
-	// (it is gone by then), and the scan still finds the leaders.
+// TestDeferredSelectorsReadAgainOnlyWhatMayHoldThem: the second pass reads
+// only the inputs where the first found lines that may hold the deferred
+// selectors' events: not a raw audit log, not an ECS audit export.
+func TestDeferredSelectorsReadAgainOnlyWhatMayHoldThem(t *testing.T) {
 	dir := t.TempDir()
-	audit := filepath.Join(dir, "audit.log")
-	data, err := os.ReadFile("../testdata/sessions/audit.log")
-	if err != nil {
-		t.Fatal(err)
+	var gone []string
+	var inputs []Input
+	for _, f := range []string{"../testdata/sessions/audit.log", "../testdata/ecs/nested.ndjson", "../testdata/ecs/dotted.ndjson"} {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := writeFile(t, filepath.Join(dir, filepath.Base(f)), data)
+		gone = append(gone, path)
+		inputs = append(inputs, Input{Name: path})
 	}
-	writeFile(t, audit, data)
-	inputs := []Input{{Name: audit}, {Name: "../testdata/sessions/process.ndjson"}}
-	opts := Options{Rules: builtinRules(t), Selectors: sels}
-	once := mustScan(t, inputs, Options{Rules: opts.Rules, Selectors: sessionSelectors(t, false)})
+	process := "../testdata/sessions/process.ndjson"
+	inputs = append(inputs, Input{Name: process})
+	rs := builtinRules(t)
+	once := mustScan(t, inputs, Options{Rules: rs, Selectors: sessionSelectors(t, false)})
 	defer func() { mappedHook = nil }()
 	mappedHook = func(f *os.File, end int64) {
-		if f.Name() == "../testdata/sessions/process.ndjson" {
-			os.Remove(audit) // the first pass is reading the last input
+		if f.Name() == process {
+			// The first pass, reading one input at a time, is at the
+			// last: the others cannot be read again.
+			for _, p := range gone {
+				os.Remove(p)
+			}
 		}
 	}
-	res := mustScan(t, inputs, opts)
-	if _, err := os.Stat(audit); err == nil {
+	res := mustScan(t, inputs, Options{Rules: rs, Selectors: sessionSelectors(t, true), Workers: 1})
+	if _, err := os.Stat(gone[0]); err == nil {
 		t.Fatal("the hook did not run: the test checks nothing")
 	}
 	if got, want := eventsAndOverflow(res), eventsAndOverflow(once); got != want {
 		t.Errorf("%s", firstDiff(got, want))
 	}
+	if countSelector(res, 1) == 0 {
+		t.Error("no leader found: the test checks nothing")
+	}
 	for _, st := range res.Inputs {
 		if st.Err != nil {
 			t.Errorf("%s: %v", st.Name, st.Err)
 		}
+	}
+	if res.Inputs[3].probed == 0 || res.Inputs[0].probed+res.Inputs[1].probed+res.Inputs[2].probed != 0 {
+		t.Errorf("lines that may hold leaders: %d %d %d %d", res.Inputs[0].probed, res.Inputs[1].probed, res.Inputs[2].probed, res.Inputs[3].probed)
 	}
 }

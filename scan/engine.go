@@ -79,6 +79,11 @@ type Options struct {
 
 	// Progress, if set, is called from one goroutine after each chunk.
 	Progress func(Progress)
+
+	// probes are selectors that are only looked for: lines that may hold
+	// their events are counted (InputStats.probed), never parsed for them
+	// (deferred.go).
+	probes []Selector
 }
 
 // Progress is a snapshot of a running scan.
@@ -157,6 +162,10 @@ type InputStats struct {
 	// Err is set when the input could not be read completely; everything
 	// read before the error was scanned.
 	Err error
+	// probed counts lines that may hold events of Options.probes; once
+	// one is found in an input, its later chunks are not searched for
+	// more, so only whether it is 0 is meaningful.
+	probed int64
 }
 
 // Incomplete reports whether the input was not read to its end.
@@ -205,7 +214,10 @@ type chunk struct {
 	buf    *[]byte // pooled buffer backing data, or nil
 	// release, when set, unmaps the file window data is (mapped.go).
 	release func()
-	rawPos  int64 // raw (compressed) bytes consumed when the chunk was cut
+	// probed is shared by the chunks of an input: set once a probe found
+	// a line in one of them.
+	probed *atomic.Bool
+	rawPos int64 // raw (compressed) bytes consumed when the chunk was cut
 	// span is how many decompressed bytes of the input the chunk stands
 	// for: len(data) for lines, more for whole-file JSON (whitespace and
 	// separators between records) or an overlong record.
@@ -270,6 +282,7 @@ type chunkResult struct {
 	// or the input line for whole-file JSON chunks.
 	hits     []Event
 	problems []Problem
+	probed   int64
 	// fault is set, and nothing else, when the chunk's mapped pages went
 	// away while it was processed.
 	fault error
@@ -548,6 +561,7 @@ func (c *collector) fold(r chunkResult) {
 	st.Skipped += r.skipped
 	st.Envelopes += r.envelopes
 	st.Unwrapped += r.unwrapped
+	st.probed += r.probed
 	for k, v := range r.shapes {
 		st.Shapes[k] += v
 	}
@@ -655,11 +669,12 @@ func stdinTurn(ctx context.Context, turn []chan struct{}, i int) bool {
 func readInput(ctx context.Context, i int, in Input, opts Options, plan *plan, pool *sync.Pool, work chan<- *chunk) bool {
 	seq := 0
 	var f *filter
+	probed := &atomic.Bool{}
 	send := func(c *chunk) bool {
 		if seq == 0 && !c.end {
 			f = plan.filterFor(c.data)
 		}
-		c.seq, c.filter = seq, f
+		c.seq, c.filter, c.probed = seq, f, probed
 		seq++
 		select {
 		case work <- c:
