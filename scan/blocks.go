@@ -27,7 +27,7 @@ type blockSearch struct {
 	cands [][]anchored
 }
 
-const blockSlots = 1 << 12
+const blockSlots = 1 << 13
 
 // blockSlot hashes the two-byte block a, b.
 func blockSlot(a, b byte) uint16 { return (uint16(a)<<5 ^ uint16(b)) & (blockSlots - 1) }
@@ -36,18 +36,37 @@ func blockSlot(a, b byte) uint16 { return (uint16(a)<<5 ^ uint16(b)) & (blockSlo
 // skips are too short to beat the other searches.
 const minBlockPrefix = 5
 
-// blockPart returns the part of a needle a block search looks for, and its
-// anchor (its first byte).
-func blockPart(n rules.Needle) (string, bool, rules.Anchor) {
+// blockPart returns the part of a needle a block search looks for (its
+// member name or its value, whichever is longer), and whether it matches
+// in any case.
+func blockPart(n rules.Needle) (part string, fold, inKey bool) {
 	if n.Key != "" && len(n.Key) >= len(n.Text) {
-		return n.Key, false, rules.Anchor{InKey: true, Off: 0, Byte: n.Key[0]}
+		return n.Key, false, true
 	}
-	return n.Text, n.Fold, rules.Anchor{Off: 0, Byte: n.Text[0]}
+	return n.Text, n.Fold, false
+}
+
+// blockWindow picks the m bytes of part a block search looks for: those
+// whose last block, where the search stops to check, is rarest.
+func blockWindow(part string, fold bool, m int, freq pairFreq) int {
+	best, bestFreq := 0, -1.0
+	for o := 0; o+m <= len(part); o++ {
+		f := 0.0
+		for _, x := range caseVariants(part[o+m-2], fold) {
+			for _, y := range caseVariants(part[o+m-1], fold) {
+				f += freq(x, y)
+			}
+		}
+		if bestFreq < 0 || f < bestFreq {
+			best, bestFreq = o, f
+		}
+	}
+	return best
 }
 
 // newBlockSearch builds the block search of needles, or returns nil when
 // a needle's parts are too short.
-func newBlockSearch(needles []anchored) *blockSearch {
+func newBlockSearch(needles []anchored, freq pairFreq) *blockSearch {
 	m := 1 << 30
 	for _, an := range needles {
 		part, _, _ := blockPart(an.n)
@@ -61,10 +80,12 @@ func newBlockSearch(needles []anchored) *blockSearch {
 		bs.shift[i] = uint8(m - 1)
 	}
 	for _, an := range needles {
-		part, fold, a := blockPart(an.n)
+		part, fold, inKey := blockPart(an.n)
+		o := blockWindow(part, fold, m, freq)
 		id := an.id
-		an = newAnchored(an.n, a)
+		an = newAnchored(an.n, rules.Anchor{InKey: inKey, Off: o, Byte: part[o]})
 		an.id = id
+		part = part[o : o+m]
 		for q := 1; q < m; q++ {
 			for _, x := range caseVariants(part[q-1], fold) {
 				for _, y := range caseVariants(part[q], fold) {

@@ -337,7 +337,7 @@ func (s *search) choosePairs(freq *sampledFreq) {
 	if len(all) < 2 {
 		return
 	}
-	bs := newBlockSearch(all)
+	bs := newBlockSearch(all, pairOf)
 	ps, hits := newPairSearch(all, pairOf)
 	switch forceSearch {
 	case "groups":
@@ -847,7 +847,7 @@ func (w *worker) evaluate(c *chunk, i int, line []byte, res *chunkResult) {
 		}
 		if ev != nil {
 			ev.Raw = compact(u.Raw)
-			ev.Doc = hitDoc(ev.Raw, u)
+			ev.Doc = hitDoc(ev.Raw, u, len(ev.Rules) > 0)
 			res.hits = append(res.hits, *ev)
 		}
 	}
@@ -872,20 +872,29 @@ func readapt(raw []byte, shape Shape) rules.Document {
 }
 
 // hitDoc is the document of a matched event, raw its copy of u.Raw: for
-// the shapes flat extraction serves, a leafDoc (built only if the event
-// is read at length, as triage reads findings), else the adapter's.
-func hitDoc(raw []byte, u Unit) rules.Document {
+// the shapes flat extraction serves, a leafDoc, else the adapter's. The
+// leafDoc of a rule hit is indexed on its first read (triage reads dozens
+// of fields of every finding); that of a context event only if it is read
+// at length.
+func hitDoc(raw []byte, u Unit, finding bool) rules.Document {
+	var ld *leafDoc
 	switch d := u.Doc.(type) {
 	case *rawAuditDoc:
 		if !d.lastWins && d.root.Raw == unsafeString(u.Raw) {
-			return &leafDoc{rec: raw, raw: true, fallback: &rawAuditDoc{root: gjson.Parse(unsafeString(raw))}}
+			ld = &leafDoc{rec: raw, raw: true, fallback: &rawAuditDoc{root: gjson.Parse(unsafeString(raw))}}
 		}
 	case *ecsDoc:
 		if !d.lastWins && d.root.Raw == unsafeString(u.Raw) {
-			return &leafDoc{rec: raw, fallback: &ecsDoc{root: gjson.Parse(unsafeString(raw))}}
+			ld = &leafDoc{rec: raw, fallback: &ecsDoc{root: gjson.Parse(unsafeString(raw))}}
 		}
 	}
-	return readapt(raw, u.Shape)
+	if ld == nil {
+		return readapt(raw, u.Shape)
+	}
+	if finding {
+		ld.reads.Store(leafReads)
+	}
+	return ld
 }
 
 // unitsOf validates a record and expands it into its events. A record

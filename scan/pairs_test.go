@@ -45,10 +45,10 @@ func TestPairSearchFindsWhatIndexFinds(t *testing.T) {
 		}
 		searches = append(searches, ps.scan)
 	}
-	if newBlockSearch(all) != nil {
+	if newBlockSearch(all, staticPairFreq) != nil {
 		t.Fatal("a block search for a two-byte needle")
 	}
-	bs := newBlockSearch(all[:len(all)-1])
+	bs := newBlockSearch(all[:len(all)-1], newSampledFreq(data).pair)
 	if bs == nil || bs.m != 7 {
 		t.Fatalf("block search %+v, want prefixes of 7 bytes", bs)
 	}

@@ -131,8 +131,12 @@ func Build(events []Event, opts Options) *Report {
 	groups := map[string]*group{}
 	var order []*group
 	stagesByAudit := map[string][]Event{}
-	for _, ev := range events {
-		kind, id := identify(ev)
+	// identify reads each event (and makes its document index itself):
+	// in parallel, before the grouping.
+	kinds, ids := make([]string, len(events)), make([]string, len(events))
+	parallel(len(events), func(i int) { kinds[i], ids[i] = identify(events[i]) })
+	for i, ev := range events {
+		kind, id := kinds[i], ids[i]
 		if kind == KindAudit {
 			stagesByAudit[id] = append(stagesByAudit[id], ev)
 		}
