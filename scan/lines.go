@@ -266,18 +266,44 @@ func newSearch(c rules.Clause, freq *sampledFreq) search {
 	for r := range s.runes {
 		s.runes[r] = c.ContainsRune(rune(r))
 	}
+	// How often an anchor's bytes occur: in the input's sample when there
+	// is one (a process log's base64 IDs hold every letter), else by the
+	// static estimate.
+	cost := func(n rules.Needle, a rules.Anchor) float64 {
+		if freq == nil {
+			return float64(a.Freq(n))
+		}
+		f := 0.0
+		for _, b := range a.Bytes(n) {
+			f += freq.byteOf(b)
+		}
+		return f
+	}
+	bestOf := func(n rules.Needle) rules.Anchor {
+		if freq == nil {
+			return n.BestAnchor()
+		}
+		all := n.Anchors()
+		best := all[0]
+		for _, a := range all[1:] {
+			if cost(n, a) < cost(n, best) {
+				best = a
+			}
+		}
+		return best
+	}
 	byByte := map[byte]int{}
 	sorted := slices.Clone(c)
 	sort.SliceStable(sorted, func(i, j int) bool {
-		return sorted[i].BestAnchor().Freq(sorted[i]) < sorted[j].BestAnchor().Freq(sorted[j])
+		return cost(sorted[i], bestOf(sorted[i])) < cost(sorted[j], bestOf(sorted[j]))
 	})
 	for _, n := range sorted {
-		best := n.BestAnchor()
+		best := bestOf(n)
 		chosen := best
 		if len(best.Bytes(n)) == 1 {
 			for _, a := range n.Anchors() {
 				if bs := a.Bytes(n); len(bs) == 1 {
-					if _, ok := byByte[bs[0]]; ok && a.Freq(n) <= 2*best.Freq(n) {
+					if _, ok := byByte[bs[0]]; ok && cost(n, a) <= 2*cost(n, best) {
 						chosen = a
 						break
 					}
