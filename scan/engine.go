@@ -693,7 +693,7 @@ func readInput(ctx context.Context, i int, in Input, opts Options, plan *plan, p
 	end.layout, err = sniff(s)
 	if err != nil {
 		end.err = fmt.Errorf("%s: %w", in.Name, err)
-		end.rawBytes = s.raw.n
+		end.rawBytes = s.raw.n()
 		s.close()
 		return send(end)
 	}
@@ -703,10 +703,10 @@ func readInput(ctx context.Context, i int, in Input, opts Options, plan *plan, p
 		ok = readMapped(ctx, in.Name, i, s.file, s.size, opts, send, end)
 	case end.layout == LayoutJSON:
 		ok = readJSONChunks(ctx, in.Name, i, s, opts, pool, send, end)
-		end.rawBytes = s.raw.n
+		end.rawBytes = s.raw.n()
 	default:
 		ok = readChunks(ctx, in.Name, i, s, opts, pool, send, end)
-		end.rawBytes = s.raw.n
+		end.rawBytes = s.raw.n()
 	}
 	s.close()
 	return ok && send(end)
@@ -773,7 +773,7 @@ func readChunks(ctx context.Context, name string, input int, s *stream, opts Opt
 			data = data[:cut]
 		}
 		if len(data) > 0 {
-			if !send(&chunk{input: input, offset: offset, data: data, buf: bufp, rawPos: s.raw.n, span: int64(len(data))}) {
+			if !send(&chunk{input: input, offset: offset, data: data, buf: bufp, rawPos: s.raw.n(), span: int64(len(data))}) {
 				return false
 			}
 			offset += int64(len(data))
@@ -782,7 +782,7 @@ func readChunks(ctx context.Context, name string, input int, s *stream, opts Opt
 		}
 		if readErr != nil {
 			if readErr != io.EOF {
-				end.err = &ReadError{Input: name, RawOffset: s.raw.n, Offset: offset, Err: readErr}
+				end.err = &ReadError{Input: name, RawOffset: s.raw.n(), Offset: offset, Err: readErr}
 			}
 			return true
 		}

@@ -394,7 +394,7 @@ func readJSONChunks(ctx context.Context, name string, input int, s *stream, opts
 		cur.lines, linesSent = lines-linesSent, lines
 		cur.span, spanStart = sp.offset-spanStart, sp.offset
 		cur.offset = cur.recs[0].offset
-		cur.rawPos = s.raw.n
+		cur.rawPos = s.raw.n()
 		c := cur
 		cur = nil
 		return send(c)
@@ -458,7 +458,7 @@ func readJSONChunks(ctx context.Context, name string, input int, s *stream, opts
 	end.lines = sp.lines() - linesSent
 	end.span = sp.offset - spanStart
 	if err := sp.readErr(); err != nil {
-		end.err = &ReadError{Input: name, RawOffset: s.raw.n, Offset: sp.offset, Err: err}
+		end.err = &ReadError{Input: name, RawOffset: s.raw.n(), Offset: sp.offset, Err: err}
 	}
 	return true
 }
