@@ -873,7 +873,7 @@ func (w *worker) evaluate(c *chunk, i int, line []byte, res *chunkResult) {
 		}
 		if ev != nil {
 			ev.Raw = compact(u.Raw)
-			ev.Doc = hitDoc(ev.Raw, u, len(ev.Rules) > 0)
+			ev.Doc = hitDoc(ev.Raw, u)
 			res.hits = append(res.hits, *ev)
 		}
 	}
@@ -898,11 +898,9 @@ func readapt(raw []byte, shape Shape) rules.Document {
 }
 
 // hitDoc is the document of a matched event, raw its copy of u.Raw: for
-// the shapes flat extraction serves, a leafDoc, else the adapter's. The
-// leafDoc of a rule hit is indexed on its first read (triage reads dozens
-// of fields of every finding); that of a context event only if it is read
-// at length.
-func hitDoc(raw []byte, u Unit, finding bool) rules.Document {
+// the shapes flat extraction serves, a leafDoc (indexed only if the event
+// is read at length, as triage reads findings), else the adapter's.
+func hitDoc(raw []byte, u Unit) rules.Document {
 	var ld *leafDoc
 	switch d := u.Doc.(type) {
 	case *rawAuditDoc:
@@ -916,9 +914,6 @@ func hitDoc(raw []byte, u Unit, finding bool) rules.Document {
 	}
 	if ld == nil {
 		return readapt(raw, u.Shape)
-	}
-	if finding {
-		ld.reads.Store(leafReads)
 	}
 	return ld
 }

@@ -151,17 +151,22 @@ measure() {
 	local ok_codes=$1
 	shift
 	local times=$BENCH_DIR/time.out errors=$BENCH_DIR/stderr.out out=${STDOUT:-/dev/null}
-	local run code wall rss
+	local run code wall rss start end
 	WALL="" RSS="" COUNT=""
 	for ((run = 1; run <= RUNS; run++)); do
 		code=0
-		/usr/bin/time -f '%e %M' -o "$times" "$@" >"$out" 2>"$errors" || code=$?
+		start=$(date +%s%N)
+		/usr/bin/time -f '%M' -o "$times" "$@" >"$out" 2>"$errors" || code=$?
+		end=$(date +%s%N)
 		if [[ " $ok_codes " != *" $code "* ]]; then
 			cat "$errors" >&2
 			die "failed with exit code $code: $*"
 		fi
-		# After a non-zero exit, time writes a line saying so before ours.
-		read -r wall rss < <(tail -n 1 "$times")
+		# time's %e has 10 ms steps, too coarse for the jq slice: the wall
+		# time is taken around it, in milliseconds. After a non-zero exit,
+		# time writes a line saying so before the RSS.
+		wall=$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.3f", (e - s) / 1e9 }')
+		rss=$(tail -n 1 "$times")
 		if [[ -z $WALL ]] || awk -v a="$wall" -v b="$WALL" 'BEGIN { exit !(a < b) }'; then
 			WALL=$wall RSS=$rss
 		fi
