@@ -453,7 +453,13 @@ func newPlan(opts Options) (*plan, error) {
 		// whose adapter renames members and fills fields from others:
 		// its records get loose requirements, without member or name
 		// needles and without the fields it computes.
-		req := rules.RequirementFor(e, rules.Literals{Synthesized: rawSynthesized, MemberKeys: memberKeys, Name: fieldName})
+		// A query no raw audit event can satisfy needs its members only
+		// under their ECS names ("action", not raw audit's "verb" too).
+		keys := memberKeys
+		if !rawPossible(e) {
+			keys = ecsMemberKeys
+		}
+		req := rules.RequirementFor(e, rules.Literals{Synthesized: rawSynthesized, MemberKeys: keys, Name: fieldName})
 		loose := rules.RequirementFor(e, rules.Literals{Synthesized: synthesized})
 		p.members = p.members || !slices.EqualFunc(req, loose, slices.Equal)
 		reqs = append(reqs, req)

@@ -123,6 +123,16 @@ func memberKeys(field string) []string {
 	return keys
 }
 
+// ecsMemberKeys is memberKeys for documents other than raw audit events:
+// the field's own last segment only.
+func ecsMemberKeys(field string) []string {
+	keys := memberKeys(field)
+	if len(keys) > 1 {
+		keys = keys[:1]
+	}
+	return keys
+}
+
 // fieldName returns a member name that every shape holding the field
 // spells verbatim, for the prefilter's name needles: the longest segment
 // of its path, or for kubernetes.audit.* of the part raw events share
