@@ -1,7 +1,8 @@
 package scan
 
 import (
-	"bytes"
+	"encoding/binary"
+	"math/bits"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -324,14 +325,32 @@ func scalarValue(b []byte) (gjson.Result, bool) {
 // stringEnd returns the offset after the string starting at i (a quote),
 // and whether it holds an escape.
 func stringEnd(b []byte, i int) (int, bool) {
-	q := bytes.IndexByte(b[i+1:], '"')
-	if q < 0 {
-		return len(b), false
+	// Eight bytes at a time: the first quote or backslash is the lowest
+	// flagged byte (see specialBytes).
+	j := i + 1
+	for ; j+8 <= len(b); j += 8 {
+		if m := quoteOrBackslash(binary.LittleEndian.Uint64(b[j:])); m != 0 {
+			j += bits.TrailingZeros64(m) / 8
+			if b[j] == '"' {
+				return j + 1, false // the common string: no escape before the quote
+			}
+			return escapedStringEnd(b, j)
+		}
 	}
-	if bytes.IndexByte(b[i+1:i+1+q], '\\') < 0 {
-		return i + q + 2, false // the common string: no escape before the quote
+	for ; j < len(b); j++ {
+		switch b[j] {
+		case '"':
+			return j + 1, false
+		case '\\':
+			return escapedStringEnd(b, j)
+		}
 	}
-	for j := i + 1; j < len(b); j++ {
+	return len(b), false
+}
+
+// escapedStringEnd is stringEnd from the string's first backslash, at j.
+func escapedStringEnd(b []byte, j int) (int, bool) {
+	for ; j < len(b); j++ {
 		switch b[j] {
 		case '"':
 			return j + 1, true
@@ -340,6 +359,15 @@ func stringEnd(b []byte, i int) (int, bool) {
 		}
 	}
 	return len(b), true
+}
+
+// quoteOrBackslash flags, in the high bit of each byte, the quotes and
+// backslashes among eight bytes; the lowest flag is always a true one.
+func quoteOrBackslash(x uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	q := x ^ ones*'"'
+	s := x ^ ones*'\\'
+	return ((q-ones)&^q | (s-ones)&^s) & highs
 }
 
 // scalarEnd returns the offset after the number, true, false or null at i.

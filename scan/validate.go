@@ -2,6 +2,7 @@ package scan
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"unicode/utf8"
 
 	"github.com/k8sexec/k8sexec/rules"
@@ -169,15 +170,26 @@ func hasWord(b []byte, i int, w string) bool {
 }
 
 // scanJSONString checks the string starting at the quote b[i] and returns the
-// offset after its closing quote, and whether it holds escapes.
+// offset after its closing quote, and whether it holds escapes or bytes
+// outside ASCII (what a decoder changes).
 func scanJSONString(b []byte, i int) (end int, escaped, ok bool) {
+	var high uint64 // bytes outside ASCII, in the high bits
 	for j := i + 1; j < len(b); j++ {
 		// Most bytes of a string are ordinary: skip them eight at a time,
 		// then one by one.
-		for j+8 <= len(b) && !specialInWord(binary.LittleEndian.Uint64(b[j:])) {
+		for j+8 <= len(b) {
+			x := binary.LittleEndian.Uint64(b[j:])
+			if m := specialBytes(x); m != 0 {
+				n := bits.TrailingZeros64(m) / 8
+				high |= x & (1<<(8*n) - 1)
+				j += n
+				break
+			}
+			high |= x
 			j += 8
 		}
 		for j < len(b) && plainStringByte[b[j]] {
+			high |= uint64(b[j])
 			j++
 		}
 		if j >= len(b) {
@@ -185,7 +197,7 @@ func scanJSONString(b []byte, i int) (end int, escaped, ok bool) {
 		}
 		switch c := b[j]; {
 		case c == '"':
-			return j + 1, escaped, true
+			return j + 1, escaped || high&0x8080808080808080 != 0, true
 		case c == '\\':
 			escaped = true
 			j++
@@ -209,14 +221,16 @@ func scanJSONString(b []byte, i int) (end int, escaped, ok bool) {
 	return 0, false, false
 }
 
-// specialInWord reports whether one of eight bytes is a quote, a backslash
-// or a control character (the SWAR tests from "Bit Twiddling Hacks").
-func specialInWord(x uint64) bool {
+// specialBytes flags, in the high bit of each byte, the quotes, backslashes
+// and control characters among eight bytes (the SWAR tests from "Bit
+// Twiddling Hacks"). A borrow only carries into the byte above a flagged
+// one, so the lowest flag is always a true one.
+func specialBytes(x uint64) uint64 {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	less := (x - ones*0x20) &^ x & highs
 	quote := (x ^ ones*'"' - ones) &^ (x ^ ones*'"') & highs
 	backslash := (x ^ ones*'\\' - ones) &^ (x ^ ones*'\\') & highs
-	return less|quote|backslash != 0
+	return less | quote | backslash
 }
 
 // plainStringByte marks the bytes that need no attention inside a string.
@@ -267,7 +281,9 @@ func scanNumber(b []byte, i int) (int, bool) {
 	return i, true
 }
 
-// keyHash hashes an object key as decoders see it: "\u0076erb" is "verb".
+// keyHash hashes an object key as decoders see it: "\u0076erb" is "verb",
+// and invalid UTF-8 is U+FFFD ("\xac" and "\x8d" are one key). escaped says
+// the key needs decoding: it holds escapes or bytes outside ASCII.
 // It reads only the length and the first and last eight bytes: a collision
 // merely sends the document down the slower last-key-wins path.
 func keyHash(raw []byte, escaped bool) uint64 {
