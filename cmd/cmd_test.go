@@ -11,6 +11,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/k8sexec/k8sexec/scan"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -639,6 +642,28 @@ func TestProgress(t *testing.T) {
 	_, errOut, _ = runEnv(t, &env{stderrTTY: true}, "scan", "--format", "json", "../testdata/demo/")
 	if strings.Contains(errOut, "\r") {
 		t.Errorf("--progress auto must stay silent in CI: %q", errOut)
+	}
+}
+
+// TestProgressLine: the status line gives percent and ETA when the total is
+// known, and says so when a second pass reads process events again (its
+// bytes count from zero, with no percentage); names are cleaned.
+func TestProgressLine(t *testing.T) {
+	p := &progress{total: 4 << 20, start: time.Now().Add(-time.Second)}
+	first := p.line(scan.Progress{Input: "audit\x1b[31m.log", RawBytes: 1 << 20, Events: 10, Matches: 2})
+	for _, want := range []string{"of 4.0 MiB (25%)", "10 events, 2 matched", "ETA", "audit[31m.log"} {
+		if !strings.Contains(first, want) {
+			t.Errorf("first pass line %q lacks %q", first, want)
+		}
+	}
+	again := p.line(scan.Progress{Input: "process.ndjson", RawBytes: 3 << 20, Again: true})
+	for _, want := range []string{"again", "3.0 MiB", "process.ndjson"} {
+		if !strings.Contains(again, want) {
+			t.Errorf("second pass line %q lacks %q", again, want)
+		}
+	}
+	if strings.Contains(again, "%") || strings.Contains(again, "ETA") {
+		t.Errorf("second pass line %q gives a percentage of the first pass's total", again)
 	}
 }
 

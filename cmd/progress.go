@@ -20,9 +20,12 @@ type progress struct {
 	w     io.Writer
 	total int64 // raw bytes of all inputs, 0 when unknown (stdin)
 	start time.Time
-	last  atomic.Pointer[scan.Progress]
-	stop  chan struct{}
-	done  sync.WaitGroup
+	// againStart is when the second pass began (only the drawing
+	// goroutine reads and sets it).
+	againStart time.Time
+	last       atomic.Pointer[scan.Progress]
+	stop       chan struct{}
+	done       sync.WaitGroup
 }
 
 // progressWanted decides --progress auto: only when stderr is a terminal
@@ -77,6 +80,19 @@ func (p *progress) loop() {
 }
 
 func (p *progress) line(s scan.Progress) string {
+	if s.Again {
+		// The second pass, for session context: its own bytes and speed,
+		// no percentage (it reads only some inputs).
+		if p.againStart.IsZero() {
+			p.againStart = time.Now()
+		}
+		rate := 0.0
+		if elapsed := time.Since(p.againStart).Seconds(); elapsed > 0 {
+			rate = float64(s.RawBytes) / elapsed
+		}
+		return fmt.Sprintf("k8sexec: reading process events again for the sessions of exec requests: %s, %s/s  %s",
+			report.HumanBytes(s.RawBytes), report.HumanBytes(int64(rate)), shortName(s.Input))
+	}
 	elapsed := time.Since(p.start).Seconds()
 	rate := 0.0
 	if elapsed > 0 {
@@ -92,11 +108,17 @@ func (p *progress) line(s scan.Progress) string {
 		eta := time.Duration(float64(p.total-s.RawBytes) / rate * float64(time.Second))
 		line += ", ETA " + eta.Round(time.Second).String()
 	}
-	name := report.Clean(s.Input)
+	return line + "  " + shortName(s.Input)
+}
+
+// shortName is an input's name for the status line: cleaned of control
+// characters, and its last 40 bytes at most.
+func shortName(input string) string {
+	name := report.Clean(input)
 	if len(name) > 40 {
 		name = "..." + name[len(name)-37:]
 	}
-	return line + "  " + name
+	return name
 }
 
 func (p *progress) finish() {

@@ -95,6 +95,12 @@ func scanDeferring(ctx context.Context, inputs []Input, opts Options, deferred [
 	}
 	second.Workers, second.ChunkSize, second.MaxLineSize = opts.Workers, opts.ChunkSize, opts.MaxLineSize
 	second.NoPrefilter, second.ParseFirst = opts.NoPrefilter, -1
+	if opts.Progress != nil {
+		second.Progress = func(p Progress) {
+			p.InputIndex, p.Again = againIdx[p.InputIndex], true
+			opts.Progress(p)
+		}
+	}
 	more, err := scanOnce(ctx, again, second)
 	if err != nil {
 		return nil, err

@@ -64,7 +64,22 @@ func TestDeferredSelectorsMatchOnePass(t *testing.T) {
 			opts.Selectors = sessionSelectors(t, false)
 			once := mustScan(t, tc.inputs, opts)
 			opts.Selectors = sessionSelectors(t, true)
+			var again []Progress
+			opts.Progress = func(p Progress) {
+				if p.Again {
+					again = append(again, p)
+				}
+			}
 			deferring := mustScan(t, tc.inputs, opts)
+			opts.Progress = nil
+			for _, p := range again {
+				if p.Input != tc.inputs[p.InputIndex].Name || p.Input == audit {
+					t.Errorf("%s: second pass progress names input %d %q", tc.name, p.InputIndex, p.Input)
+				}
+			}
+			if tc.leaders == 1 && len(again) == 0 {
+				t.Errorf("%s: no progress from the second pass", tc.name)
+			}
 			checkInvariants(t, deferring)
 			leaders := countSelector(deferring, 1)
 			if tc.leaders == 0 {

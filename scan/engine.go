@@ -90,10 +90,13 @@ type Options struct {
 type Progress struct {
 	Input      string
 	InputIndex int
-	RawBytes   int64 // bytes read from disk or stdin so far, all inputs
-	Bytes      int64 // decompressed bytes scanned so far
+	RawBytes   int64 // bytes read from disk or stdin so far, all inputs (of this pass)
+	Bytes      int64 // decompressed bytes scanned so far (of this pass)
 	Events     int64
 	Matches    int64
+	// Again is set during the second pass over some inputs for deferred
+	// selectors (deferred.go); the counts then start from zero.
+	Again bool
 }
 
 // Event is an event that matched a rule or a selector.
