@@ -167,12 +167,16 @@ type flatWalker struct {
 	data     []byte
 	vals     []flatVal
 	nonEmpty bool // raw audit: "" and {} are no values (nonEmpty)
+	// tape, when set, is the checker's tape of data: where each string
+	// and container ends, read instead of scanning for it.
+	tape []int32
 }
 
 // extract walks rec from the tree root and returns the values found. They
-// point into rec, which must not change while they are used.
-func (w *flatWalker) extract(rec []byte, root *flatNode, nonEmpty bool) []flatVal {
-	w.data, w.vals, w.nonEmpty = rec, w.vals[:0], nonEmpty
+// point into rec, which must not change while they are used. tape is the
+// checker's tape of rec, or nil.
+func (w *flatWalker) extract(rec []byte, root *flatNode, nonEmpty bool, tape []int32) []flatVal {
+	w.data, w.vals, w.nonEmpty, w.tape = rec, w.vals[:0], nonEmpty, tape
 	i := skipBlank(rec, 0)
 	if i < len(rec) && rec[i] == '{' {
 		w.object(i, root)
@@ -197,7 +201,7 @@ func (w *flatWalker) object(i int, n *flatNode) int {
 	}
 	for {
 		ks := i
-		ke, escaped := stringEnd(b, i)
+		ke, escaped := w.stringEnd(i)
 		i = skipBlank(b, ke)
 		i = skipBlank(b, i+1) // the colon
 		key := text(b[ks:ke], escaped)
@@ -206,12 +210,12 @@ func (w *flatWalker) object(i int, n *flatNode) int {
 			if m := n.members[dedot(key)]; m != nil {
 				i = w.value(i, m)
 			} else {
-				i = skipValue(b, i)
+				i = w.skipValue(i)
 			}
 		default:
 			c := n.lookup(key)
 			if c == nil {
-				i = skipValue(b, i)
+				i = w.skipValue(i)
 			} else {
 				i = w.value(i, c)
 			}
@@ -247,7 +251,7 @@ func (w *flatWalker) value(i int, n *flatNode) int {
 	case '{':
 		var end int
 		if n.children == nil && n.members == nil {
-			end = skipValue(b, i)
+			end = w.skipValue(i)
 		} else {
 			end = w.object(i, n)
 		}
@@ -271,7 +275,7 @@ func (w *flatWalker) value(i int, n *flatNode) int {
 			i = skipBlank(b, i+1)
 		}
 	case '"':
-		end, escaped := stringEnd(b, i)
+		end, escaped := w.stringEnd(i)
 		if len(n.slots) > 0 {
 			if v := stringValue(b[i:end], escaped); !(w.nonEmpty && v.Str == "") {
 				w.record(n.slots, v)
@@ -286,6 +290,28 @@ func (w *flatWalker) value(i int, n *flatNode) int {
 		}
 	}
 	return end
+}
+
+// stringEnd is stringEnd of the walked record, from the tape if there is one.
+func (w *flatWalker) stringEnd(i int) (int, bool) {
+	if w.tape != nil {
+		e := w.tape[i]
+		return int(e &^ tapeEscaped), e < 0
+	}
+	return stringEnd(w.data, i)
+}
+
+// skipValue is skipValue of the walked record, from the tape if there is
+// one.
+func (w *flatWalker) skipValue(i int) int {
+	if w.tape != nil {
+		switch w.data[i] {
+		case '"', '{', '[':
+			return int(w.tape[i] &^ tapeEscaped)
+		}
+		return scalarEnd(w.data, i)
+	}
+	return skipValue(w.data, i)
 }
 
 func (w *flatWalker) record(slots []int32, v gjson.Result) {

@@ -54,23 +54,29 @@ func allValues(doc rules.Document, f *rules.Field) []string {
 }
 
 // flatOf returns the flat document of rec, or nil where the scanner would
-// keep the adapter's.
-func flatOf(p *flatPlan, rec []byte) (rules.Document, rules.Document) {
-	check := checkJSON(rec)
+// keep the adapter's; withTape walks rec with the checker's tape, as the
+// scanner does.
+func flatOf(p *flatPlan, rec []byte, withTape bool) (rules.Document, rules.Document) {
+	jc := jsonChecker{tapeOn: withTape}
+	check := jc.check(rec)
 	if !check.valid || check.dupKeys {
 		return nil, nil
+	}
+	var tape []int32
+	if withTape {
+		tape = jc.tape
 	}
 	doc, _ := adapt(rec, resolver{})
 	var w flatWalker
 	fd := &flatDoc{}
 	switch d := doc.(type) {
 	case *rawAuditDoc:
-		fd.reset(p.rawSlot, len(p.rawSlot), w.extract(rec, p.raw, true), d)
+		fd.reset(p.rawSlot, len(p.rawSlot), w.extract(rec, p.raw, true, tape), d)
 	case *ecsDoc:
 		if d.root.Raw != string(rec) {
 			return doc, nil
 		}
-		fd.reset(p.ecsSlot, len(p.ecsSlot), w.extract(rec, p.ecs, false), d)
+		fd.reset(p.ecsSlot, len(p.ecsSlot), w.extract(rec, p.ecs, false, tape), d)
 	default:
 		return doc, nil
 	}
@@ -79,7 +85,13 @@ func flatOf(p *flatPlan, rec []byte) (rules.Document, rules.Document) {
 
 func checkFlat(t *testing.T, p *flatPlan, fields []*rules.Field, rec []byte) {
 	t.Helper()
-	doc, fd := flatOf(p, rec)
+	checkFlatWalk(t, p, fields, rec, false)
+	checkFlatWalk(t, p, fields, rec, true)
+}
+
+func checkFlatWalk(t *testing.T, p *flatPlan, fields []*rules.Field, rec []byte, withTape bool) {
+	t.Helper()
+	doc, fd := flatOf(p, rec, withTape)
 	if fd == nil {
 		return
 	}
@@ -89,7 +101,7 @@ func checkFlat(t *testing.T, p *flatPlan, fields []*rules.Field, rec []byte) {
 	for _, f := range fields {
 		want := allValues(doc, f)
 		if got := allValues(fd, f); !equalStrings(got, want) {
-			t.Errorf("%s in %s:\n flat    %q\n adapter %q", f.Name, rec, got, want)
+			t.Errorf("%s in %s (tape %v):\n flat    %q\n adapter %q", f.Name, rec, withTape, got, want)
 		}
 		if got := allValues(ld, f); !equalStrings(got, want) {
 			t.Errorf("%s in %s:\n leaf    %q\n adapter %q", f.Name, rec, got, want)
@@ -157,7 +169,7 @@ func TestFlatExtractsOnlyWhatIsAsked(t *testing.T) {
 	fields := []*rules.Field{rules.NewField("kubernetes.audit.verb")}
 	p := newFlatPlan(fields)
 	var w flatWalker
-	vals := w.extract([]byte(execLine), p.raw, true)
+	vals := w.extract([]byte(execLine), p.raw, true, nil)
 	if len(vals) != 1 || vals[0].v.Str != "create" {
 		t.Errorf("extracted %+v, want only the verb", vals)
 	}

@@ -590,24 +590,34 @@ type worker struct {
 // flatten returns the document to match u with: its values extracted in
 // one pass when its shape allows (see flat.go), else the adapter's.
 func (w *worker) flatten(u Unit) rules.Document {
+	// The checker's tape serves the walk when it was written for exactly
+	// this text (a record that is one event).
+	var tape []int32
+	if t := w.checker.taped; len(t) > 0 && len(t) == len(u.Raw) && &t[0] == &u.Raw[0] {
+		tape = w.checker.tape
+	}
 	switch d := u.Doc.(type) {
 	case *rawAuditDoc:
 		if !d.lastWins && d.root.Raw == unsafeString(u.Raw) {
 			fp := w.plan.flat
-			w.fdoc.reset(fp.rawSlot, len(fp.rawSlot), w.fw.extract(u.Raw, fp.raw, true), d)
+			w.fdoc.reset(fp.rawSlot, len(fp.rawSlot), w.fw.extract(u.Raw, fp.raw, true, tape), d)
 			return &w.fdoc
 		}
 	case *ecsDoc:
 		if !d.lastWins && d.root.Raw == unsafeString(u.Raw) {
 			fp := w.plan.flat
-			w.fdoc.reset(fp.ecsSlot, len(fp.ecsSlot), w.fw.extract(u.Raw, fp.ecs, false), d)
+			w.fdoc.reset(fp.ecsSlot, len(fp.ecsSlot), w.fw.extract(u.Raw, fp.ecs, false, tape), d)
 			return &w.fdoc
 		}
 	}
 	return u.Doc
 }
 
-func newWorker(p *plan, parseFirst int64) *worker { return &worker{plan: p, parseFirst: parseFirst} }
+func newWorker(p *plan, parseFirst int64) *worker {
+	w := &worker{plan: p, parseFirst: parseFirst}
+	w.checker.tapeOn = true
+	return w
+}
 
 var utf8BOM = []byte{0xef, 0xbb, 0xbf}
 

@@ -31,14 +31,51 @@ func checkJSON(b []byte) jsonCheck {
 type jsonChecker struct {
 	stack []byte // '{' or '[' per open container
 	keys  keySets
+	// With tapeOn, a check also writes where each string, object and
+	// array of the text ends: tape[i] is the offset after the value that
+	// starts at i, with tapeEscaped set for a string holding a backslash.
+	// The field walk of the same text then jumps instead of scanning
+	// (flatWalker). taped is the text the tape is for, nil when the last
+	// check failed or wrote none.
+	tapeOn bool
+	tape   []int32
+	opens  []int32 // offsets of the open containers
+	taped  []byte
 }
 
-func (jc *jsonChecker) check(b []byte) jsonCheck {
-	var res jsonCheck
+// tapeEscaped marks, in a tape entry, a string holding a backslash.
+const tapeEscaped = -1 << 31
+
+// maxTaped is the longest text a tape is written for: offsets are int32.
+const maxTaped = 1 << 30
+
+func (jc *jsonChecker) check(b []byte) (res jsonCheck) {
 	stack := jc.stack[:0]
 	keys := &jc.keys
 	keys.reset()
-	defer func() { jc.stack = stack[:0] }()
+	taping := jc.tapeOn && len(b) <= maxTaped
+	jc.taped = nil
+	if taping {
+		if cap(jc.tape) < len(b) {
+			jc.tape = make([]int32, len(b))
+		}
+		jc.tape = jc.tape[:len(b)]
+		jc.opens = jc.opens[:0]
+	}
+	tape := jc.tape
+	defer func() {
+		jc.stack = stack[:0]
+		if taping && res.valid {
+			jc.taped = b
+		}
+	}()
+	// closes records the end of the container just closed at i.
+	closes := func(i int) {
+		if taping {
+			tape[jc.opens[len(jc.opens)-1]] = int32(i + 1)
+			jc.opens = jc.opens[:len(jc.opens)-1]
+		}
+	}
 	const (
 		stValue = iota
 		stAfterValue
@@ -60,20 +97,30 @@ func (jc *jsonChecker) check(b []byte) jsonCheck {
 					return res
 				}
 				stack = append(stack, c)
+				if taping {
+					jc.opens = append(jc.opens, int32(i))
+				}
 				i = skipSpace(b, i+1)
 				if c == '{' {
 					keys.push()
 					state = stKeyOrEnd
 				} else if i < len(b) && b[i] == ']' {
 					stack = stack[:len(stack)-1]
+					closes(i)
 					i++
 					state = stAfterValue
 				}
 				continue
 			case c == '"':
-				end, _, ok := scanJSONString(b, i)
+				end, escaped, _, ok := scanJSONString(b, i)
 				if !ok {
 					return res
+				}
+				if taping {
+					tape[i] = int32(end)
+					if escaped {
+						tape[i] |= tapeEscaped
+					}
 				}
 				i = end
 			case c == 't':
@@ -124,6 +171,7 @@ func (jc *jsonChecker) check(b []byte) jsonCheck {
 					keys.pop()
 				}
 				stack = stack[:len(stack)-1]
+				closes(i)
 				i++
 			default:
 				return res
@@ -132,6 +180,7 @@ func (jc *jsonChecker) check(b []byte) jsonCheck {
 			if i < len(b) && b[i] == '}' {
 				keys.pop()
 				stack = stack[:len(stack)-1]
+				closes(i)
 				i++
 				state = stAfterValue
 				continue
@@ -141,12 +190,18 @@ func (jc *jsonChecker) check(b []byte) jsonCheck {
 			if i >= len(b) || b[i] != '"' {
 				return res
 			}
-			end, escaped, ok := scanJSONString(b, i)
+			end, escaped, nonASCII, ok := scanJSONString(b, i)
 			if !ok {
 				return res
 			}
-			if keys.add(keyHash(b[i+1:end-1], escaped)) {
+			if keys.add(keyHash(b[i+1:end-1], escaped || nonASCII)) {
 				res.dupKeys = true
+			}
+			if taping {
+				tape[i] = int32(end)
+				if escaped {
+					tape[i] |= tapeEscaped
+				}
 			}
 			i = skipSpace(b, end)
 			if i >= len(b) || b[i] != ':' {
@@ -170,9 +225,9 @@ func hasWord(b []byte, i int, w string) bool {
 }
 
 // scanJSONString checks the string starting at the quote b[i] and returns the
-// offset after its closing quote, and whether it holds escapes or bytes
-// outside ASCII (what a decoder changes).
-func scanJSONString(b []byte, i int) (end int, escaped, ok bool) {
+// offset after its closing quote, and whether it holds escapes and bytes
+// outside ASCII (what a decoder may change).
+func scanJSONString(b []byte, i int) (end int, escaped, nonASCII, ok bool) {
 	var high uint64 // bytes outside ASCII, in the high bits
 	for j := i + 1; j < len(b); j++ {
 		// Most bytes of a string are ordinary: skip them eight at a time,
@@ -197,28 +252,28 @@ func scanJSONString(b []byte, i int) (end int, escaped, ok bool) {
 		}
 		switch c := b[j]; {
 		case c == '"':
-			return j + 1, escaped || high&0x8080808080808080 != 0, true
+			return j + 1, escaped, high&0x8080808080808080 != 0, true
 		case c == '\\':
 			escaped = true
 			j++
 			if j >= len(b) {
-				return 0, false, false
+				return 0, false, false, false
 			}
 			switch b[j] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 			case 'u':
 				if len(b)-j < 5 || !isHex(b[j+1]) || !isHex(b[j+2]) || !isHex(b[j+3]) || !isHex(b[j+4]) {
-					return 0, false, false
+					return 0, false, false, false
 				}
 				j += 4
 			default:
-				return 0, false, false
+				return 0, false, false, false
 			}
 		case c < 0x20:
-			return 0, false, false
+			return 0, false, false, false
 		}
 	}
-	return 0, false, false
+	return 0, false, false, false
 }
 
 // specialBytes flags, in the high bit of each byte, the quotes, backslashes
