@@ -183,10 +183,13 @@ func Build(events []Event, opts Options) *Report {
 		byID := map[string]*Finding{}
 		for _, f := range rep.Findings {
 			byID[f.ID] = f
+			guides.prepare(f.Rule.rule)
 		}
-		for _, f := range rep.Findings {
+		// Rendering reads only its finding and those it names: in parallel.
+		parallel(len(rep.Findings), func(i int) {
+			f := rep.Findings[i]
 			f.Guidance = guides.render(f.Rule.rule, f, byID, opts.Inputs, len(seen) > 0)
-		}
+		})
 	}
 	sortFindings(rep.Findings)
 	if !opts.Since.IsZero() || !opts.Until.IsZero() {

@@ -75,6 +75,25 @@ type guideCache map[*rules.Rule]*template.Template
 
 func newGuideCache() guideCache { return guideCache{} }
 
+// prepare parses the rule's guide template once (nil if it has none or it
+// does not parse). After every rule is prepared, render only reads the
+// cache, and may run in parallel.
+func (c guideCache) prepare(r *rules.Rule) *template.Template {
+	if t, ok := c[r]; ok {
+		return t
+	}
+	var t *template.Template
+	if r.Note != "" && r.NoteTemplate {
+		var err error
+		t, err = template.New(r.ID).Funcs(GuideFuncs).Option("missingkey=error").Parse(r.Note)
+		if err != nil {
+			t = nil
+		}
+	}
+	c[r] = t
+	return t
+}
+
 // render fills the rule's guide with the finding's values. A rule whose
 // note is not a k8sexec template is shown as written; a template that fails
 // (a user's rule file) falls back to the raw note with the error.
@@ -87,12 +106,7 @@ func (c guideCache) render(r *rules.Rule, f *Finding, byID map[string]*Finding, 
 	}
 	t, ok := c[r]
 	if !ok {
-		var err error
-		t, err = template.New(r.ID).Funcs(GuideFuncs).Option("missingkey=error").Parse(r.Note)
-		if err != nil {
-			t = nil
-		}
-		c[r] = t
+		t = c.prepare(r)
 	}
 	if t == nil {
 		return r.Note

@@ -18,14 +18,35 @@ const DebugAttachWindow = time.Minute
 // over SPDY into the retry: one command, one attempt. It returns the
 // findings left and how many were folded.
 func mergeFallbacks(findings []*Finding) ([]*Finding, int) {
-	var merged []*Finding
+	// The allowed SPDY execs, by user and pod (sameRequester needs both
+	// alike), in findings order: each refused exec looks only at its own.
+	type requester struct{ user, namespace, pod string }
+	keyOf := func(f *Finding) (requester, bool) {
+		if f.User == nil || f.Orch == nil || f.Orch.Resource == nil {
+			return requester{}, false
+		}
+		return requester{f.User.Name, f.Orch.Namespace, f.Orch.Resource.Name}, true
+	}
+	retries := map[requester][]*Finding{}
+	for _, e := range findings {
+		if isExec(e) && e.Audit.Verb == "create" && !Refused(e) {
+			if k, ok := keyOf(e); ok {
+				retries[k] = append(retries[k], e)
+			}
+		}
+	}
+	merged := map[*Finding]bool{}
 	for _, d := range findings {
 		if !isExec(d) || d.Audit.Verb != "get" || !Refused(d) {
 			continue
 		}
+		k, ok := keyOf(d)
+		if !ok {
+			continue
+		}
 		var retry *Finding
-		for _, e := range findings {
-			if isExec(e) && e.Audit.Verb == "create" && !Refused(e) && sameRequester(d, e) && within(d.Timestamp, e.Timestamp, FallbackWindow) {
+		for _, e := range retries[k] {
+			if sameRequester(d, e) && within(d.Timestamp, e.Timestamp, FallbackWindow) {
 				if retry != nil {
 					retry = nil // two retries fit: leave both alone
 					break
@@ -48,14 +69,14 @@ func mergeFallbacks(findings []*Finding) ([]*Finding, int) {
 		retry.Notes = append(retry.Notes, fmt.Sprintf(
 			"kubectl tried WebSocket first (request %s at %s, refused: %s) and fell back to SPDY: one attempt, shown once.",
 			d.Audit.AuditID, d.Timestamp, why))
-		merged = append(merged, d)
+		merged[d] = true
 	}
 	if len(merged) == 0 {
 		return findings, 0
 	}
 	out := findings[:0:0]
 	for _, f := range findings {
-		if !slices.Contains(merged, f) {
+		if !merged[f] {
 			out = append(out, f)
 		}
 	}
