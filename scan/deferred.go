@@ -10,14 +10,14 @@ import (
 // Some context is costly and rarely needed: triage's session leaders are
 // a fifth of a container process log (every exec probe starts one), and
 // they only matter when an exec request in the audit logs may have started
-// one of them. A selector with OnlyFor set is therefore deferred when
-// every input can be read again: the first pass runs the rules and the
-// other selectors, and only counts the lines that may hold the deferred
-// selectors' events (their literals are there; Options.probes); only if
-// a rule hit wants the deferred selectors does a second pass run them,
-// over the inputs that had such lines. The
-// result is the one a single pass with every selector would give, except
-// that the inputs' statistics describe the first pass.
+// one of them. A selector with OnlyFor set is therefore deferred when every
+// input can be read again: the first pass runs the rules and the other
+// selectors, and only counts the lines that may hold the deferred
+// selectors' events (their literals are there; Options.probes). Only if a
+// rule hit wants the deferred selectors does a second pass run them, over
+// the inputs that had such lines. The result is the one a single pass with
+// every selector would give, except that the inputs' statistics describe
+// the first pass.
 
 // deferrable returns the indices of the selectors to defer: those with
 // OnlyFor, when every input is a regular file (standard input and pipes
