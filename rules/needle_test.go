@@ -55,3 +55,24 @@ func TestGuardHoldsWhereTheNeedleMatches(t *testing.T) {
 		t.Error("a one-byte needle has no other byte to guard with")
 	}
 }
+
+// TestASCIISetIsContainsRune: the one-pass set answers as ContainsRune does
+// for every ASCII character: member names, folded and exact values, an
+// upper-case byte in a folded value, bytes outside ASCII.
+func TestASCIISetIsContainsRune(t *testing.T) {
+	clauses := []Clause{
+		{{Text: "exec", Key: "subresource"}},
+		{{Text: "kubectl", Fold: true}, {Text: "/api/v1/Secrets?x=1"}},
+		{{Text: "MiXed", Fold: true}, {Text: "héllo\\\"", Key: "n.a_me"}},
+		{{Text: "true", Key: "interactive", Bool: true}, {Text: "impersonatedUser", Name: true}},
+		{},
+	}
+	for _, c := range clauses {
+		set := c.ASCIISet()
+		for r := rune(0); r < 128; r++ {
+			if got, want := set[r/64]&(1<<(r%64)) != 0, c.ContainsRune(r); got != want {
+				t.Errorf("%v: %q in the set %v, ContainsRune %v", c, r, got, want)
+			}
+		}
+	}
+}

@@ -343,6 +343,37 @@ func EscapedRunes(b []byte, fn func(rune)) int {
 	return n - 1 + size
 }
 
+// ASCIISet is the set of ASCII characters r for which ContainsRune(r)
+// holds, bit r%64 of word r/64, computed in one pass over the needles.
+func (c Clause) ASCIISet() [2]uint64 {
+	var set [2]uint64
+	mark := func(b byte) { set[b/64] |= 1 << (b % 64) }
+	for _, n := range c {
+		for i := 0; i < len(n.Key); i++ {
+			if b := n.Key[i]; b < utf8.RuneSelf {
+				mark(b)
+			}
+		}
+		for i := 0; i < len(n.Text); i++ {
+			b := n.Text[i]
+			switch {
+			case b >= utf8.RuneSelf:
+			case !n.Fold:
+				mark(b)
+			case b >= 'A' && b <= 'Z':
+				// Folding looks for the lower case: an upper-case byte of
+				// the text stands for nothing.
+			case b >= 'a' && b <= 'z':
+				mark(b)
+				mark(b - 'a' + 'A')
+			default:
+				mark(b)
+			}
+		}
+	}
+	return set
+}
+
 // ContainsRune reports whether r occurs in one of the clause's needles (in
 // either case for folded needles).
 func (c Clause) ContainsRune(r rune) bool {

@@ -145,27 +145,20 @@ func (bs *blockSearch) scan(data []byte, from int, hit func(at int, needles []an
 
 const blockChains = 8
 
-// expectedShift estimates the average step of the search over text whose
-// byte pairs occur as freq says (parts per 10^10).
-func (bs *blockSearch) expectedShift(freq pairFreq) float64 {
+// estimate returns the search's average step and how often, per byte, it
+// checks needles, over text whose byte pairs occur as freq says (parts per
+// 10^10).
+func (bs *blockSearch) estimate(freq pairFreq) (shift, stops float64) {
 	weighted := 0.0
 	for a := range 256 {
 		for b := range 256 {
-			weighted += freq(byte(a), byte(b)) * float64(bs.shift[blockSlot(byte(a), byte(b))])
-		}
-	}
-	return max(weighted/1e10, 1)
-}
-
-// stopRate is how often, per byte, the search checks needles.
-func (bs *blockSearch) stopRate(freq pairFreq) float64 {
-	rate := 0.0
-	for a := range 256 {
-		for b := range 256 {
-			if bs.shift[blockSlot(byte(a), byte(b))] == 0 {
-				rate += freq(byte(a), byte(b)) / 1e10
+			f := freq(byte(a), byte(b))
+			s := bs.shift[blockSlot(byte(a), byte(b))]
+			weighted += f * float64(s)
+			if s == 0 {
+				stops += f / 1e10
 			}
 		}
 	}
-	return rate
+	return max(weighted/1e10, 1), stops
 }

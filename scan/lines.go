@@ -263,8 +263,9 @@ func (s *search) hides(r rune) bool {
 // is at most twice as frequent: one pass over the chunk then serves both.
 func newSearch(c rules.Clause, freq *sampledFreq) search {
 	s := search{clause: c}
+	set := c.ASCIISet()
 	for r := range s.runes {
-		s.runes[r] = c.ContainsRune(rune(r))
+		s.runes[r] = set[r/64]&(1<<(r%64)) != 0
 	}
 	// How often an anchor's bytes occur: in the input's sample when there
 	// is one (a process log's base64 IDs hold every letter), else by the
@@ -380,8 +381,11 @@ func (s *search) choosePairs(freq *sampledFreq) {
 		return
 	}
 	best := groups
-	if bs != nil {
-		if cost := costBlockStep/bs.expectedShift(pairOf) + bs.stopRate(pairOf)*(costStop+costPerNeedle); cost < best {
+	// A block search steps at most m-1 bytes: when even that loses, its
+	// estimate (a sum over every byte pair) is not worth computing.
+	if bs != nil && costBlockStep/float64(bs.m-1) < best {
+		shift, stops := bs.estimate(pairOf)
+		if cost := costBlockStep/shift + stops*(costStop+costPerNeedle); cost < best {
 			best, s.blocks, s.groups = cost, bs, nil
 		}
 	}

@@ -42,11 +42,7 @@ func newReqSet(all []rules.Requirement) *reqSet {
 				}
 				cc.ids = append(cc.ids, id)
 			}
-			for r := 0; r < utf8.RuneSelf; r++ {
-				if c.ContainsRune(rune(r)) {
-					cc.ascii[r/64] |= 1 << (r % 64)
-				}
-			}
+			cc.ascii = c.ASCIISet()
 			s.reqs[m] = append(s.reqs[m], cc)
 		}
 	}
