@@ -387,14 +387,9 @@ func escapedStringEnd(b []byte, j int) (int, bool) {
 	return len(b), true
 }
 
-// quoteOrBackslash flags, in the high bit of each byte, the quotes and
-// backslashes among eight bytes; the lowest flag is always a true one.
-func quoteOrBackslash(x uint64) uint64 {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	q := x ^ ones*'"'
-	s := x ^ ones*'\\'
-	return ((q-ones)&^q | (s-ones)&^s) & highs
-}
+// quoteOrBackslash flags the quotes and backslashes among eight bytes (see
+// specialBytes).
+func quoteOrBackslash(x uint64) uint64 { return bytesEqual(x, '"') | bytesEqual(x, '\\') }
 
 // scalarEnd returns the offset after the number, true, false or null at i.
 func scalarEnd(b []byte, i int) int {

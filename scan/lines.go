@@ -365,7 +365,6 @@ func (s *search) choosePairs(freq *sampledFreq) {
 		return
 	}
 	bs := newBlockSearch(all, pairOf)
-	ps, hits := newPairSearch(all, pairOf)
 	switch forceSearch {
 	case "groups":
 		return
@@ -375,7 +374,7 @@ func (s *search) choosePairs(freq *sampledFreq) {
 		}
 		return
 	case "pairs":
-		if ps != nil {
+		if ps, _ := newPairSearch(all, pairOf); ps != nil {
 			s.pairs, s.groups = ps, nil
 		}
 		return
@@ -389,8 +388,12 @@ func (s *search) choosePairs(freq *sampledFreq) {
 			best, s.blocks, s.groups = cost, bs, nil
 		}
 	}
-	if ps == nil || nGroups < 3 {
+	if nGroups < 3 {
 		return // a few memchr passes beat a pass over every byte
+	}
+	ps, hits := newPairSearch(all, pairOf)
+	if ps == nil {
+		return
 	}
 	if cost := costPairPass + hits/1e10*(costStop+costPerNeedle); cost < best {
 		s.pairs, s.blocks, s.groups = ps, nil, nil

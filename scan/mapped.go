@@ -57,13 +57,17 @@ func readMapped(ctx context.Context, name string, input int, f *os.File, size in
 	send func(*chunk) bool, end *chunk) (ok bool) {
 	var off int64
 	var unmap func() // the window not yet handed to a worker
+	// failed ends the input with err at off; the scan goes on.
+	failed := func(err error) bool {
+		end.err = &ReadError{Input: name, RawOffset: off, Offset: off, Err: err}
+		return true
+	}
 	defer func() {
 		if err := faultError(recover()); err != nil {
 			if unmap != nil {
 				unmap()
 			}
-			end.err = &ReadError{Input: name, RawOffset: off, Offset: off, Err: err}
-			ok = true
+			ok = failed(err)
 		}
 		end.rawBytes = off
 	}()
@@ -78,8 +82,7 @@ func readMapped(ctx context.Context, name string, input int, f *os.File, size in
 		n := min(want, size-off)
 		data, release, err := mapRange(f, off, n)
 		if err != nil {
-			end.err = &ReadError{Input: name, RawOffset: off, Offset: off, Err: err}
-			return true
+			return failed(err)
 		}
 		unmap = release
 		cut := int64(len(data))
@@ -94,8 +97,7 @@ func readMapped(ctx context.Context, name string, input int, f *os.File, size in
 			if want > int64(opts.MaxLineSize) {
 				span, err := lineSpan(f, off, size, int64(opts.ChunkSize))
 				if err != nil {
-					end.err = &ReadError{Input: name, RawOffset: off, Offset: off, Err: err}
-					return true
+					return failed(err)
 				}
 				if !send(&chunk{input: input, offset: off, overlong: true, span: span}) {
 					return false

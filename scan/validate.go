@@ -252,7 +252,7 @@ func scanJSONString(b []byte, i int) (end int, escaped, nonASCII, ok bool) {
 		}
 		switch c := b[j]; {
 		case c == '"':
-			return j + 1, escaped, high&0x8080808080808080 != 0, true
+			return j + 1, escaped, high&swarHighs != 0, true
 		case c == '\\':
 			escaped = true
 			j++
@@ -276,16 +276,21 @@ func scanJSONString(b []byte, i int) (end int, escaped, nonASCII, ok bool) {
 	return 0, false, false, false
 }
 
-// specialBytes flags, in the high bit of each byte, the quotes, backslashes
-// and control characters among eight bytes (the SWAR tests from "Bit
-// Twiddling Hacks"). A borrow only carries into the byte above a flagged
-// one, so the lowest flag is always a true one.
+// The SWAR tests ("Bit Twiddling Hacks") look at eight bytes at once and
+// flag matching bytes in their high bit. A borrow only carries into the
+// byte above a flagged one, so the lowest flag is always a true one.
+const swarOnes, swarHighs = 0x0101010101010101, 0x8080808080808080
+
+// bytesEqual flags the bytes of x equal to c.
+func bytesEqual(x uint64, c byte) uint64 {
+	y := x ^ swarOnes*uint64(c)
+	return (y - swarOnes) &^ y & swarHighs
+}
+
+// specialBytes flags the quotes, backslashes and control characters among
+// eight bytes.
 func specialBytes(x uint64) uint64 {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	less := (x - ones*0x20) &^ x & highs
-	quote := (x ^ ones*'"' - ones) &^ (x ^ ones*'"') & highs
-	backslash := (x ^ ones*'\\' - ones) &^ (x ^ ones*'\\') & highs
-	return less | quote | backslash
+	return (x-swarOnes*0x20)&^x&swarHighs | bytesEqual(x, '"') | bytesEqual(x, '\\')
 }
 
 // plainStringByte marks the bytes that need no attention inside a string.
