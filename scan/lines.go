@@ -281,9 +281,6 @@ func newSearch(c rules.Clause, freq *sampledFreq) search {
 		return f
 	}
 	bestOf := func(n rules.Needle) rules.Anchor {
-		if freq == nil {
-			return n.BestAnchor()
-		}
 		all := n.Anchors()
 		best := all[0]
 		for _, a := range all[1:] {
@@ -924,21 +921,17 @@ func readapt(raw []byte, shape Shape) rules.Document {
 // the shapes flat extraction serves, a leafDoc (indexed only if the event
 // is read at length, as triage reads findings), else the adapter's.
 func hitDoc(raw []byte, u Unit) rules.Document {
-	var ld *leafDoc
 	switch d := u.Doc.(type) {
 	case *rawAuditDoc:
 		if !d.lastWins && d.root.Raw == unsafeString(u.Raw) {
-			ld = &leafDoc{rec: raw, raw: true, fallback: &rawAuditDoc{root: gjson.Parse(unsafeString(raw))}}
+			return &leafDoc{rec: raw, raw: true, fallback: &rawAuditDoc{root: gjson.Parse(unsafeString(raw))}}
 		}
 	case *ecsDoc:
 		if !d.lastWins && d.root.Raw == unsafeString(u.Raw) {
-			ld = &leafDoc{rec: raw, fallback: &ecsDoc{root: gjson.Parse(unsafeString(raw))}}
+			return &leafDoc{rec: raw, fallback: &ecsDoc{root: gjson.Parse(unsafeString(raw))}}
 		}
 	}
-	if ld == nil {
-		return readapt(raw, u.Shape)
-	}
-	return ld
+	return readapt(raw, u.Shape)
 }
 
 // unitsOf validates a record and expands it into its events. A record
