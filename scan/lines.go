@@ -3,6 +3,7 @@ package scan
 import (
 	"bytes"
 	"fmt"
+	"math/bits"
 	"slices"
 	"sort"
 	"strings"
@@ -126,32 +127,12 @@ func (p *plan) adapt(sample []byte) *filter {
 	if i := bytes.LastIndexByte(sample, '\n'); i >= 0 {
 		sample = sample[:i+1]
 	}
-	hits := map[rules.Needle]int{}
-	lines := func(n rules.Needle) int {
-		if c, ok := hits[n]; ok {
-			return c
-		}
-		c := 0
-		for from := 0; from < len(sample); {
-			i := n.Index(sample[from:])
-			if i < 0 {
-				break
-			}
-			c++
-			nl := bytes.IndexByte(sample[from+i:], '\n')
-			if nl < 0 {
-				break
-			}
-			from += i + nl + 1
-		}
-		hits[n] = c
-		return c
-	}
 	freq := newSampledFreq(sample)
+	hits := sampleLines(sample, append(neededIn(cur.reqs), neededIn(cur.loose)...), freq)
 	clauseLines := func(c rules.Clause) int {
 		t := 0
 		for _, n := range c {
-			t += lines(n)
+			t += hits[n]
 		}
 		return t
 	}
@@ -204,6 +185,97 @@ func (p *plan) adapt(sample []byte) *filter {
 	return newFilter(reorder(cur.reqs), reorder(cur.loose), p.rawOnly, p.members, freq, p.probeFrom)
 }
 
+// countNeedles is how many needles sampleLines counts in a whole sample.
+const countNeedles = 128
+
+// neededIn lists the needles of all's clauses.
+func neededIn(all []rules.Requirement) rules.Clause {
+	var c rules.Clause
+	for _, req := range all {
+		for _, cl := range req {
+			c = append(c, cl...)
+		}
+	}
+	return c
+}
+
+// sampleLines counts the lines of sample (whole lines) that hold each
+// needle of c. The needles are looked for as the chunk search looks for
+// them, one pass per anchor byte: with Elastic's rules loaded there are
+// hundreds of needles but a few dozen anchor bytes. With more than
+// countNeedles needles, only a part of the sample is counted in, smaller
+// the more needles there are, so that adapting to an input costs a few
+// milliseconds however many rules are loaded: the counts only order
+// clauses, and a few dozen events tell a clause on most lines from one
+// on few.
+func sampleLines(sample []byte, c rules.Clause, freq *sampledFreq) map[rules.Needle]int {
+	ids := map[rules.Needle]int{}
+	var distinct rules.Clause
+	for _, n := range c {
+		if _, ok := ids[n]; !ok {
+			ids[n] = len(distinct)
+			distinct = append(distinct, n)
+		}
+	}
+	if len(distinct) > countNeedles {
+		sample = sample[:len(sample)*countNeedles/len(distinct)]
+		if i := bytes.LastIndexByte(sample, '\n'); i >= 0 {
+			sample = sample[:i+1]
+		}
+	}
+	var starts []int
+	for i := 0; i < len(sample); {
+		starts = append(starts, i)
+		j := bytes.IndexByte(sample[i:], '\n')
+		if j < 0 {
+			break
+		}
+		i += j + 1
+	}
+	// held[id*words+w] marks the lines holding needle id; a needle with
+	// several anchor bytes (a case-insensitive one) is found in several
+	// passes, on the same lines.
+	words := (len(starts) + 63) / 64
+	held := make([]uint64, len(distinct)*words)
+	s := groupSearch(distinct, freq)
+	for _, g := range s.groups {
+		for pos := 0; pos < len(sample); pos++ {
+			i := bytes.IndexByte(sample[pos:], g.b)
+			if i < 0 {
+				break
+			}
+			pos += i
+			li := -1
+			for k := range g.needles {
+				an := &g.needles[k]
+				if !an.guard(sample, pos) {
+					continue
+				}
+				if li < 0 {
+					li = sort.SearchInts(starts, pos+1) - 1
+				}
+				// Matched within its line, as the line check would.
+				end := len(sample)
+				if li+1 < len(starts) {
+					end = starts[li+1]
+				}
+				if an.n.MatchAnchor(sample[starts[li]:end], pos-starts[li], an.a) {
+					held[ids[an.n]*words+li/64] |= 1 << (li % 64)
+				}
+			}
+		}
+	}
+	counts := make(map[rules.Needle]int, len(distinct))
+	for id, n := range distinct {
+		t := 0
+		for _, w := range held[id*words : (id+1)*words] {
+			t += bits.OnesCount64(w)
+		}
+		counts[n] = t
+	}
+	return counts
+}
+
 // filterFor returns the filter for an input whose first chunk holds data:
 // adapted to it when it is large enough to say something.
 func (p *plan) filterFor(data []byte) *filter {
@@ -250,6 +322,19 @@ func newAnchored(n rules.Needle, a rules.Anchor) anchored {
 	return anchored{n: n, a: a, id: -1, g: g, guarded: ok}
 }
 
+// at reports whether the needle is in data with its anchor at data[i]:
+// the guard byte first, which most stops at a common anchor fail.
+func (an *anchored) at(data []byte, i int) bool {
+	return an.guard(data, i) && an.n.MatchAnchor(data, i, an.a)
+}
+
+// guard reports whether the guard byte, if any, allows a match with the
+// anchor at data[i].
+func (an *anchored) guard(data []byte, i int) bool {
+	j := i + an.g.Off
+	return !an.guarded || uint(j) < uint(len(data)) && data[j]|an.g.Mask == an.g.Byte
+}
+
 // hides reports whether an escaped character could be part of a needle.
 func (s *search) hides(r rune) bool {
 	if r < 128 {
@@ -258,10 +343,18 @@ func (s *search) hides(r rune) bool {
 	return s.clause.ContainsRune(r)
 }
 
-// newSearch groups the needles by anchor byte. Each needle takes its
+// newSearch returns the cheapest search for c's needles it estimates: by
+// anchor groups, or by a pair or block search.
+func newSearch(c rules.Clause, freq *sampledFreq) search {
+	s := groupSearch(c, freq)
+	s.choosePairs(freq)
+	return s
+}
+
+// groupSearch groups the needles by anchor byte. Each needle takes its
 // rarest byte, or a byte another needle is already searched by when that
 // is at most twice as frequent: one pass over the chunk then serves both.
-func newSearch(c rules.Clause, freq *sampledFreq) search {
+func groupSearch(c rules.Clause, freq *sampledFreq) search {
 	s := search{clause: c}
 	set := c.ASCIISet()
 	for r := range s.runes {
@@ -280,28 +373,32 @@ func newSearch(c rules.Clause, freq *sampledFreq) search {
 		}
 		return f
 	}
-	bestOf := func(n rules.Needle) rules.Anchor {
+	type candidate struct {
+		n       rules.Needle
+		anchors []rules.Anchor
+		best    rules.Anchor
+		cost    float64
+	}
+	cands := make([]candidate, len(c))
+	for i, n := range c {
 		all := n.Anchors()
-		best := all[0]
+		cd := candidate{n: n, anchors: all, best: all[0], cost: cost(n, all[0])}
 		for _, a := range all[1:] {
-			if cost(n, a) < cost(n, best) {
-				best = a
+			if f := cost(n, a); f < cd.cost {
+				cd.best, cd.cost = a, f
 			}
 		}
-		return best
+		cands[i] = cd
 	}
+	sort.SliceStable(cands, func(i, j int) bool { return cands[i].cost < cands[j].cost })
 	byByte := map[byte]int{}
-	sorted := slices.Clone(c)
-	sort.SliceStable(sorted, func(i, j int) bool {
-		return cost(sorted[i], bestOf(sorted[i])) < cost(sorted[j], bestOf(sorted[j]))
-	})
-	for _, n := range sorted {
-		best := bestOf(n)
+	for _, cd := range cands {
+		n, best := cd.n, cd.best
 		chosen := best
 		if len(best.Bytes(n)) == 1 {
-			for _, a := range n.Anchors() {
+			for _, a := range cd.anchors {
 				if bs := a.Bytes(n); len(bs) == 1 {
-					if _, ok := byByte[bs[0]]; ok && cost(n, a) <= 2*cost(n, best) {
+					if _, ok := byByte[bs[0]]; ok && cost(n, a) <= 2*cd.cost {
 						chosen = a
 						break
 					}
@@ -318,7 +415,6 @@ func newSearch(c rules.Clause, freq *sampledFreq) search {
 			s.groups[g].needles = append(s.groups[g].needles, newAnchored(n, chosen))
 		}
 	}
-	s.choosePairs(freq)
 	return s
 }
 
@@ -1057,12 +1153,7 @@ func (w *worker) markCandidates(data []byte, s *search) {
 	hit := func(at int, needles []anchored) int {
 		for k := range needles {
 			an := &needles[k]
-			if an.guarded {
-				if j := at + an.g.Off; uint(j) >= uint(len(data)) || data[j]|an.g.Mask != an.g.Byte {
-					continue
-				}
-			}
-			if an.n.MatchAnchor(data, at, an.a) {
+			if an.at(data, at) {
 				li := w.lineAt(at)
 				w.cand[li] = true
 				if an.id < 0 {

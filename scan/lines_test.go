@@ -1,8 +1,11 @@
 package scan
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -535,6 +538,94 @@ func TestSelectorLimit(t *testing.T) {
 			if fmt.Sprint(res.Overflow) != "[{0 L1 4} {0 L2 4}]" {
 				t.Errorf("overflow %v", res.Overflow)
 			}
+		}
+	}
+}
+
+// TestSampleLinesCountsEveryNeedle checks the one-pass count adapt orders
+// clauses by against a search per needle, line by line: on our fixtures of
+// every shape, for the needles of the operator rules and the built-ins
+// (case-insensitive ones, with two anchor bytes, among them), and with
+// more needles than are counted in a whole sample.
+func TestSampleLinesCountsEveryNeedle(t *testing.T) {
+	rs := builtinRules(t)
+	res, err := rules.LoadPath("../rules/testdata/operators")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Err != nil {
+			t.Fatalf("%s: %v", r.Path, r.Err)
+		}
+		rs = append(rs, r.Rule)
+	}
+	p, err := newPlan(Options{Rules: rs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	needles := append(neededIn(p.static.reqs), neededIn(p.static.loose)...)
+	var sample []byte
+	for _, dir := range []string{"../testdata/families", "../testdata/audit", "../testdata/process", "../testdata/wrapped"} {
+		files, _ := filepath.Glob(filepath.Join(dir, "*"))
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sample = append(sample, b...)
+			if len(b) > 0 && b[len(b)-1] != '\n' {
+				sample = append(sample, '\n')
+			}
+		}
+	}
+	// want counts the lines on which the needle matches with the anchor
+	// the chunk search would look for it by.
+	freq := newSampledFreq(sample)
+	want := func(sample []byte, n rules.Needle) int {
+		s := groupSearch(rules.Clause{n}, freq)
+		c := 0
+		for line := range bytes.Lines(sample) {
+			held := false
+			for _, g := range s.groups {
+				for j := range line {
+					held = held || line[j] == g.b && g.needles[0].at(line, j)
+				}
+			}
+			if held {
+				c++
+			}
+		}
+		return c
+	}
+	for _, tc := range []struct {
+		name    string
+		needles rules.Clause
+	}{
+		{"few", needles[:min(len(needles), countNeedles)]},
+		{"many", append(slices.Clone(needles), needles...)},
+	} {
+		distinct := map[rules.Needle]bool{}
+		for _, n := range tc.needles {
+			distinct[n] = true
+		}
+		counted := sample
+		if len(distinct) > countNeedles {
+			counted = sample[:len(sample)*countNeedles/len(distinct)]
+			counted = counted[:bytes.LastIndexByte(counted, '\n')+1]
+		}
+		got := sampleLines(sample, tc.needles, freq)
+		held := 0
+		for n := range distinct {
+			w := want(counted, n)
+			if got[n] != w {
+				t.Errorf("%s: needle %v: %d lines, want %d", tc.name, n, got[n], w)
+			}
+			if w > 0 {
+				held++
+			}
+		}
+		if len(got) != len(distinct) || held < len(distinct)/4 {
+			t.Errorf("%s: %d needles counted of %d, %d on some line", tc.name, len(got), len(distinct), held)
 		}
 	}
 }
