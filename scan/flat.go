@@ -37,8 +37,12 @@ type flatNode struct {
 	// slots are the fields whose value this member is.
 	slots []int32
 	// members, on the raw annotations object, maps each member name with
-	// its dots replaced by underscores to the node of its fields.
+	// its dots replaced by underscores to the node of its fields; elems
+	// then walks the elements of an array there, for the node's own
+	// fields only (the adapter reads annotations from an object, not from
+	// objects in an array).
 	members map[string]*flatNode
+	elems   *flatNode
 }
 
 func (n *flatNode) child(name string) *flatNode {
@@ -106,6 +110,9 @@ func newFlatPlan(fields []*rules.Field) *flatPlan {
 			n := p.raw.path(path)
 			n.slots = append(n.slots, slot)
 		}
+	}
+	if a := p.raw.children["annotations"]; a != nil && a.members != nil {
+		a.elems = &flatNode{slots: a.slots}
 	}
 	return p
 }
@@ -266,6 +273,9 @@ func (w *flatWalker) value(i int, n *flatNode) int {
 		i = skipBlank(b, i+1)
 		if b[i] == ']' {
 			return i + 1
+		}
+		if n.elems != nil {
+			n = n.elems
 		}
 		for {
 			i = skipBlank(b, w.value(i, n))
@@ -443,9 +453,10 @@ func unsafeString(b []byte) string {
 // leafDoc is a matched event's document for triage, which reads dozens of
 // fields of each finding: every value of the event is indexed once by its
 // Elasticsearch path (dotted and nested keys joined alike), so each read
-// is a map lookup instead of a walk. Raw audit events are indexed by their
-// own paths and read through the raw adapter's mapping; fields the
-// mapping computes, and annotations, come from the adapter's document.
+// is a scan of a small table instead of a walk. Raw audit events are
+// indexed by their own paths and read through the raw adapter's mapping;
+// fields the mapping computes, and annotations, come from the adapter's
+// document.
 //
 // The index is built on the document's leafReads+1st read: events only
 // looked at briefly (context events a selector's limit drops) never pay
@@ -460,23 +471,109 @@ type leafDoc struct {
 	reads    atomic.Int32
 	once     sync.Once
 	built    atomic.Bool
-	vals     map[string][]gjson.Result // set once, by index
+	// Set once, by index: a value per leaf (and per object below the
+	// root), in document order, and the paths they are at; for raw audit,
+	// the root's members and its annotations (keys dedotted), which the
+	// raw mapping's computed fields read.
+	leaves []leaf
+	paths  []byte
+	roots  []member
+	annots []member
+	// heads[h&(len(heads)-1)] is 1 + the first leaf whose path hashes to
+	// a bucket, next[i] 1 + the leaf after leaf i in it (0 ends), in
+	// document order.
+	heads, next []int32
 }
 
-const leafReads = 8
+// member is a member of an object in a leafDoc: its value is
+// rec[start:end].
+type member struct {
+	key        string
+	start, end uint32
+}
+
+func (d *leafDoc) memberValue(m member) gjson.Result {
+	return gjson.Parse(unsafeString(d.rec[m.start:m.end]))
+}
+
+// member and annotation serve the raw mapping's computed fields
+// (rawMembers) from the index, as rawAuditDoc's do from the text.
+func (d *leafDoc) member(key string) gjson.Result {
+	for _, m := range d.roots {
+		if m.key == key {
+			return d.memberValue(m)
+		}
+	}
+	return gjson.Result{}
+}
+
+func (d *leafDoc) annotation(key string) gjson.Result {
+	for _, m := range d.annots {
+		if m.key == key {
+			return d.memberValue(m)
+		}
+	}
+	return gjson.Result{}
+}
+
+// leaf is one value of a leafDoc: its path is paths[path:path+plen], its
+// text rec[start:end].
+type leaf struct {
+	hash       uint64
+	path       uint32
+	plen       uint32
+	start, end uint32
+	kind       leafKind
+}
+
+type leafKind uint8
+
+const (
+	leafString leafKind = iota
+	leafEscaped
+	leafScalar
+	leafObject
+)
+
+// value is the leaf's value as gjson would give it.
+func (d *leafDoc) value(l *leaf) gjson.Result {
+	b := d.rec[l.start:l.end]
+	switch l.kind {
+	case leafString, leafEscaped:
+		return stringValue(b, l.kind == leafEscaped)
+	case leafObject:
+		return gjson.Result{Type: gjson.JSON, Raw: unsafeString(b)}
+	}
+	v, _ := scalarValue(b)
+	return v
+}
+
+// pathHash is FNV-1a.
+func pathHash[T string | []byte](p T) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(p); i++ {
+		h = (h ^ uint64(p[i])) * 1099511628211
+	}
+	return h
+}
+
+const leafReads = 2
 
 // index builds the value index of rec.
 func (d *leafDoc) index() {
 	rec, raw := d.rec, d.raw
-	d.vals = map[string][]gjson.Result{}
+	d.leaves = make([]leaf, 0, len(rec)/24)
+	d.paths = make([]byte, 0, len(rec))
 	var path []byte
 	depth := 0 // objects entered; the root's keys start the path
 	var walk func(i int) int
-	add := func(v gjson.Result) {
-		if raw && (v.Type == gjson.String && v.Str == "" || v.Raw == "{}") {
+	add := func(start, end int, kind leafKind) {
+		if raw && (kind == leafString && end-start == 2 || kind == leafObject && string(rec[start:end]) == "{}") {
 			return // the ingest pipeline drops empty values (nonEmpty)
 		}
-		d.vals[string(path)] = append(d.vals[string(path)], v)
+		d.leaves = append(d.leaves, leaf{hash: pathHash(path), path: uint32(len(d.paths)), plen: uint32(len(path)),
+			start: uint32(start), end: uint32(end), kind: kind})
+		d.paths = append(d.paths, path...)
 	}
 	walk = func(i int) int {
 		b := rec
@@ -493,7 +590,11 @@ func (d *leafDoc) index() {
 				}
 				path = append(path, key...)
 				i = skipBlank(b, skipBlank(b, ke)+1)
-				i = skipBlank(b, walk(i))
+				end := walk(i)
+				if raw && !nested {
+					d.roots = append(d.roots, member{key: key, start: uint32(i), end: uint32(end)})
+				}
+				i = skipBlank(b, end)
 				path = path[:n]
 				if b[i] == ',' {
 					i = skipBlank(b, i+1)
@@ -501,7 +602,7 @@ func (d *leafDoc) index() {
 			}
 			depth--
 			if nested {
-				add(gjson.Result{Type: gjson.JSON, Raw: unsafeString(b[start : i+1])})
+				add(start, i+1, leafObject)
 			}
 			return i + 1
 		case '[':
@@ -515,17 +616,45 @@ func (d *leafDoc) index() {
 			return i + 1
 		case '"':
 			end, escaped := stringEnd(b, i)
-			add(stringValue(b[i:end], escaped))
+			kind := leafString
+			if escaped {
+				kind = leafEscaped
+			}
+			add(i, end, kind)
 			return end
 		}
 		end := scalarEnd(b, i)
-		if v, ok := scalarValue(b[i:end]); ok {
-			add(v)
+		if _, ok := scalarValue(b[i:end]); ok {
+			add(i, end, leafScalar)
 		}
 		return end
 	}
 	if i := skipBlank(rec, 0); i < len(rec) && rec[i] == '{' {
 		walk(i)
+	}
+	size := 1
+	for size < 2*len(d.leaves) {
+		size *= 2
+	}
+	d.heads, d.next = make([]int32, size), make([]int32, len(d.leaves))
+	for i := len(d.leaves) - 1; i >= 0; i-- {
+		b := d.leaves[i].hash & uint64(size-1)
+		d.next[i], d.heads[b] = d.heads[b], int32(i+1)
+	}
+	for _, m := range d.roots {
+		if m.key == "annotations" && rec[m.start] == '{' {
+			b := rec
+			for i := skipBlank(b, int(m.start)+1); b[i] != '}'; {
+				ke, escaped := stringEnd(b, i)
+				key := dedot(text(b[i:ke], escaped))
+				i = skipBlank(b, skipBlank(b, ke)+1)
+				end := skipValue(b, i)
+				d.annots = append(d.annots, member{key: key, start: uint32(i), end: uint32(end)})
+				if i = skipBlank(b, end); b[i] == ',' {
+					i = skipBlank(b, i+1)
+				}
+			}
+		}
 	}
 }
 
@@ -539,23 +668,50 @@ func (d *leafDoc) Any(f *rules.Field, test func(gjson.Result) bool) bool {
 			d.built.Store(true)
 		})
 	}
-	var paths []string
 	if !d.raw {
-		paths = []string{f.Name}
-	} else if rest, ok := strings.CutPrefix(f.Name, "kubernetes.audit."); ok && !strings.HasPrefix(rest, "annotations.") {
-		paths = []string{rest}
-	} else if m, ok := rawECSFields[f.Name]; ok && m.constant == "" && m.derive == nil {
-		for _, p := range m.paths {
-			paths = append(paths, strings.Join(p, "."))
-		}
-	} else {
-		return d.fallback.Any(f, test)
+		return d.anyAt(f.Name, test)
 	}
-	for _, p := range paths {
-		for _, v := range d.vals[p] {
-			if test(v) {
+	if rest, ok := strings.CutPrefix(f.Name, "kubernetes.audit."); ok {
+		key, ok := strings.CutPrefix(rest, "annotations.")
+		if !ok {
+			return d.anyAt(rest, test)
+		}
+		// As rawAuditDoc reads them: a dedotted key holds no dots.
+		if strings.Contains(key, ".") {
+			return false
+		}
+		for _, m := range d.annots {
+			if m.key == key && anyValue(d.memberValue(m), nonEmpty(test)) {
 				return true
 			}
+		}
+		return false
+	}
+	m, ok := rawECSFields[f.Name]
+	switch {
+	case !ok:
+		return false
+	case m.constant != "":
+		return test(m.value)
+	case m.derive != nil:
+		s, ok := m.derive(d)
+		return ok && test(gjson.Result{Type: gjson.String, Str: s, Raw: quoteJSON(s)})
+	}
+	for _, p := range m.dotted {
+		if d.anyAt(p, test) {
+			return true
+		}
+	}
+	return false
+}
+
+// anyAt tests the values indexed at path p, in document order.
+func (d *leafDoc) anyAt(p string, test func(gjson.Result) bool) bool {
+	h := pathHash(p)
+	for i := d.heads[h&uint64(len(d.heads)-1)]; i != 0; i = d.next[i-1] {
+		l := &d.leaves[i-1]
+		if l.hash == h && string(d.paths[l.path:l.path+l.plen]) == p && test(d.value(l)) {
+			return true
 		}
 	}
 	return false

@@ -20,7 +20,8 @@ import (
 var flatFieldNames = []string{
 	"kubernetes.audit.verb", "kubernetes.audit.objectRef.resource", "kubernetes.audit.objectRef.subresource",
 	"kubernetes.audit.annotations.authorization_k8s_io/decision", "kubernetes.audit.annotations",
-	"kubernetes.audit.annotations.a_b.c", "kubernetes.audit.user.username", "kubernetes.audit.user.groups",
+	"kubernetes.audit.annotations.a_b.c", "kubernetes.audit.annotations.authorization_k8s_io/reason",
+	"kubernetes.audit.annotations.a_b_c", "kubernetes.audit.user.username", "kubernetes.audit.user.groups",
 	"kubernetes.audit.user.extra.authentication.kubernetes.io/pod-name", "kubernetes.audit.impersonatedUser.username",
 	"kubernetes.audit.requestObject.spec.containers.securityContext.privileged",
 	"kubernetes.audit.requestObject.spec.volumes.hostPath.path", "kubernetes.audit.responseStatus.code",
@@ -138,6 +139,11 @@ var flatCases = []string{
 	`{ "a" : { "b" : [ 1 , 2 ] } , "x" : { "y" : { } } }`,
 	`{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"1","stage":"ResponseComplete","verb":"","user":{"username":"","groups":["a",""],"extra":{"authentication.kubernetes.io/pod-name":["p1"]}},"annotations":{"authorization.k8s.io/decision":"allow","a.b.c":"dedot","a_b.c":"twice"},"annotations.authorization.k8s.io/decision":"dotted","sourceIPs":["10.0.0.1","::1"],"objectRef":{}, "requestObject":{"spec":{"containers":[{"securityContext":{"privileged":true}},{"securityContext":{}}],"volumes":[{"hostPath":{"path":"/"}},{"emptyDir":{}}]}}}`,
 	`{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"2","stage":"ResponseComplete","user.username":"dotted-user","objectRef.resource":"pods","responseStatus":{"code":403,"metadata":{}}}`,
+	// Computed fields from odd members: a timestamp that is an array, one
+	// that is empty, annotations that are not strings or have escaped keys.
+	`{"kind":"Event","apiVersion":"audit.k8s.io/v1","stageTimestamp":["2026-01-01T00:00:01Z"],"requestReceivedTimestamp":"","timestamp":"2026-01-01T00:00:02Z","annotations":{"authorization.k8s.io/decision":["allow"],"auth\u006frization.k8s.io/reason":{"a":1},"a.b.c":"","a_b.c":"second"}}`,
+	`{"kind":"Event","apiVersion":"audit.k8s.io/v1","st\u0061geTimestamp":"2026-01-01T00:00:03Z","annotations":{"authorization.k8s.io/decision":"forbid","authorization.k8s.io/reason":"RBAC: denied"}}`,
+	`{"kind":"Event","apiVersion":"audit.k8s.io/v1","annotations":[{"authorization.k8s.io/decision":"allow"}],"requestReceivedTimestamp":"2026-01-01T00:00:04Z"}`,
 }
 
 func TestFlatDocMatchesAdapter(t *testing.T) {

@@ -38,7 +38,15 @@ type rawMapping struct {
 	constant string       // a fixed value
 	value    gjson.Result // constant as a JSON string
 	paths    [][]string   // raw paths whose values the field takes, in order
-	derive   func(d *rawAuditDoc) (string, bool)
+	dotted   []string     // the same, as dotted names
+	derive   func(d rawMembers) (string, bool)
+}
+
+// rawMembers is what the computed fields of a raw event read: a member of
+// the event's root object, and an annotation by its dedotted key.
+type rawMembers interface {
+	member(key string) gjson.Result
+	annotation(key string) gjson.Result
 }
 
 // constant is the mapping of a field with a fixed value.
@@ -50,6 +58,7 @@ func rawPaths(paths ...string) rawMapping {
 	var m rawMapping
 	for _, p := range paths {
 		m.paths = append(m.paths, strings.Split(p, "."))
+		m.dotted = append(m.dotted, p)
 	}
 	return m
 }
@@ -84,7 +93,7 @@ func rawSynthesized(field string) bool {
 	return ok && (m.constant != "" || m.derive != nil)
 }
 
-func auditOutcome(d *rawAuditDoc) (string, bool) {
+func auditOutcome(d rawMembers) (string, bool) {
 	switch d.annotation("authorization_k8s_io/decision").Str {
 	case "allow":
 		return "success", true
@@ -94,14 +103,19 @@ func auditOutcome(d *rawAuditDoc) (string, bool) {
 	return "", false
 }
 
-func auditTimestamp(d *rawAuditDoc) (string, bool) {
-	for _, k := range []string{"stageTimestamp", "requestReceivedTimestamp", "timestamp"} {
-		if v := d.get(d.root, k); v.Type == gjson.String && v.Str != "" {
+// timestampKeys are the members @timestamp comes from, first present first.
+var timestampKeys = []string{"stageTimestamp", "requestReceivedTimestamp", "timestamp"}
+
+func auditTimestamp(d rawMembers) (string, bool) {
+	for _, k := range timestampKeys {
+		if v := d.member(k); v.Type == gjson.String && v.Str != "" {
 			return v.Str, true
 		}
 	}
 	return "", false
 }
+
+func (d *rawAuditDoc) member(key string) gjson.Result { return d.get(d.root, key) }
 
 // annotation returns the annotation whose key, dedotted, equals key.
 func (d *rawAuditDoc) annotation(key string) gjson.Result {
