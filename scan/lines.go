@@ -831,13 +831,15 @@ func (w *worker) process(c *chunk) chunkResult {
 		}
 	}
 
+	// Lines ruled out, raw audit or not: counted by shape once, at the end.
+	var unparsed [2]int64
 	for i, ok := range w.cand {
 		if w.kinds[i] != lineEvent {
 			continue
 		}
 		line := trimLine(data[w.starts[i]:w.ends[i]])
 		if !ok {
-			res.count(unparsedShape(w.raws[i]))
+			unparsed[b2i(w.raws[i])]++
 			continue
 		}
 		w.which = w.which[:0]
@@ -871,10 +873,15 @@ func (w *worker) process(c *chunk) chunkResult {
 			res.probed++
 		}
 		if len(w.which) == 0 && !w.sampled(c, i) {
-			res.count(unparsedShape(w.raws[i]))
+			unparsed[b2i(w.raws[i])]++
 			continue
 		}
 		w.evaluate(c, i, line, &res)
+	}
+	for raw, n := range unparsed {
+		if n > 0 {
+			res.countN(unparsedShape(raw == 1), n)
+		}
 	}
 	if res.probed > 0 && c.probed != nil {
 		c.probed.Store(true)
@@ -901,11 +908,20 @@ func (w *worker) sampled(c *chunk, i int) bool {
 }
 
 // count adds one event of a shape to the chunk's tally.
-func (r *chunkResult) count(shape Shape) {
+func (r *chunkResult) count(shape Shape) { r.countN(shape, 1) }
+
+func (r *chunkResult) countN(shape Shape, n int64) {
 	if r.shapes == nil {
 		r.shapes = map[Shape]int64{}
 	}
-	r.shapes[shape]++
+	r.shapes[shape] += n
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // ShapeUnparsed counts events the prefilter ruled out without parsing
