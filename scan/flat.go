@@ -27,8 +27,9 @@ import (
 // events, read the way rawAuditDoc reads them, and ECS documents, read the
 // way ecsDoc does.
 type flatPlan struct {
-	raw, ecs         *flatNode
-	rawSlot, ecsSlot map[*rules.Field]int32
+	raw, ecs           *flatNode
+	rawSlot, ecsSlot   map[*rules.Field]int32
+	rawSlots, ecsSlots int // how many slots each has
 }
 
 // flatNode is a member name along the fields' paths.
@@ -69,17 +70,35 @@ func (n *flatNode) path(segs []string) *flatNode {
 // flatDoc asks the adapter's document for it.
 func newFlatPlan(fields []*rules.Field) *flatPlan {
 	p := &flatPlan{raw: &flatNode{}, ecs: &flatNode{}, rawSlot: map[*rules.Field]int32{}, ecsSlot: map[*rules.Field]int32{}}
+	// Fields of one name share a slot: each rule compiles its own, and a
+	// value read by forty rules is recorded once, not forty times.
+	ecsByName, rawByName := map[string]int32{}, map[string]int32{}
 	for _, f := range fields {
-		slot := int32(len(p.ecsSlot))
+		if slot, ok := ecsByName[f.Name]; ok {
+			p.ecsSlot[f] = slot
+			if slot, ok := rawByName[f.Name]; ok {
+				p.rawSlot[f] = slot
+			}
+			continue
+		}
+		slot := int32(p.ecsSlots)
+		p.ecsSlots++
+		ecsByName[f.Name] = slot
 		p.ecsSlot[f] = slot
 		n := p.ecs.path(f.Segments)
 		n.slots = append(n.slots, slot)
 
+		newRawSlot := func() int32 {
+			slot := int32(p.rawSlots)
+			p.rawSlots++
+			rawByName[f.Name] = slot
+			p.rawSlot[f] = slot
+			return slot
+		}
 		segs := f.Segments
 		if len(segs) > 2 && segs[0] == "kubernetes" && segs[1] == "audit" {
 			rest := segs[2:]
-			slot := int32(len(p.rawSlot))
-			p.rawSlot[f] = slot
+			slot := newRawSlot()
 			switch {
 			case rest[0] == "annotations" && len(rest) == 2:
 				a := p.raw.child("annotations")
@@ -104,8 +123,7 @@ func newFlatPlan(fields []*rules.Field) *flatPlan {
 		if ok && (m.constant != "" || m.derive != nil) {
 			continue
 		}
-		slot = int32(len(p.rawSlot))
-		p.rawSlot[f] = slot
+		slot = newRawSlot()
 		for _, path := range m.paths {
 			n := p.raw.path(path)
 			n.slots = append(n.slots, slot)

@@ -38,6 +38,12 @@ func flatFields() []*rules.Field {
 	for _, n := range flatFieldNames {
 		out = append(out, rules.NewField(n))
 	}
+	// Each rule compiles its own fields: several of one name share a slot,
+	// and each must read what the adapter reads.
+	for _, n := range flatFieldNames[:8] {
+		out = append(out, rules.NewField(n))
+	}
+	out = append(out, rules.NewField("@timestamp"), rules.NewField("user.name"), rules.NewField("event.outcome"))
 	return out
 }
 
@@ -72,12 +78,12 @@ func flatOf(p *flatPlan, rec []byte, withTape bool) (rules.Document, rules.Docum
 	fd := &flatDoc{}
 	switch d := doc.(type) {
 	case *rawAuditDoc:
-		fd.reset(p.rawSlot, len(p.rawSlot), w.extract(rec, p.raw, true, tape), d)
+		fd.reset(p.rawSlot, p.rawSlots, w.extract(rec, p.raw, true, tape), d)
 	case *ecsDoc:
 		if d.root.Raw != string(rec) {
 			return doc, nil
 		}
-		fd.reset(p.ecsSlot, len(p.ecsSlot), w.extract(rec, p.ecs, false, tape), d)
+		fd.reset(p.ecsSlot, p.ecsSlots, w.extract(rec, p.ecs, false, tape), d)
 	default:
 		return doc, nil
 	}

@@ -700,13 +700,13 @@ func (w *worker) flatten(u Unit) rules.Document {
 	case *rawAuditDoc:
 		if !d.lastWins && d.root.Raw == unsafeString(u.Raw) {
 			fp := w.plan.flat
-			w.fdoc.reset(fp.rawSlot, len(fp.rawSlot), w.fw.extract(u.Raw, fp.raw, true, tape), d)
+			w.fdoc.reset(fp.rawSlot, fp.rawSlots, w.fw.extract(u.Raw, fp.raw, true, tape), d)
 			return &w.fdoc
 		}
 	case *ecsDoc:
 		if !d.lastWins && d.root.Raw == unsafeString(u.Raw) {
 			fp := w.plan.flat
-			w.fdoc.reset(fp.ecsSlot, len(fp.ecsSlot), w.fw.extract(u.Raw, fp.ecs, false, tape), d)
+			w.fdoc.reset(fp.ecsSlot, fp.ecsSlots, w.fw.extract(u.Raw, fp.ecs, false, tape), d)
 			return &w.fdoc
 		}
 	}
