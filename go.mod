@@ -12,6 +12,7 @@ require (
 	github.com/tidwall/gjson v1.20.1
 	github.com/tidwall/pretty v1.2.0
 	go.yaml.in/yaml/v3 v3.0.6
+	golang.org/x/sys v0.42.0
 )
 
 require (
@@ -19,5 +20,4 @@ require (
 	github.com/mattn/go-colorable v0.1.14 // indirect
 	github.com/spf13/pflag v1.0.9 // indirect
 	github.com/tidwall/match v1.1.1 // indirect
-	golang.org/x/sys v0.42.0 // indirect
 )

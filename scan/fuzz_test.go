@@ -296,8 +296,9 @@ func checkScanMatchesReference(t *testing.T, rs []*rules.Rule, sels []Selector, 
 		}
 		// Each way of searching chunks, where it applies: a block search
 		// needs needles of five bytes or more, which the built-in rules
-		// have and the custom ones do not.
-		for _, way := range []string{"groups", "pairs", "blocks"} {
+		// have and the custom ones do not. Groups look for needles by one
+		// byte ("bytes"), or by two where they can ("twobytes").
+		for _, way := range []string{"groups", "bytes", "twobytes", "pairs", "blocks"} {
 			o := opts
 			if way == "blocks" {
 				o.Rules = o.Rules[:len(o.Rules)-len(fuzzCustomRules)]

@@ -305,6 +305,15 @@ type search struct {
 type anchorGroup struct {
 	b       byte
 	needles []anchored
+	// two, when set, has the group looked for by b and a second byte at
+	// once (indexTwoBytes): every needle of it holds b at its anchor and
+	// hi (under mask) d bytes on, its guard. p is how often that pair
+	// occurs, per byte.
+	two  bool
+	hi   byte
+	mask byte
+	d    int
+	p    float64
 }
 
 type anchored struct {
@@ -391,6 +400,11 @@ func groupSearch(c rules.Clause, freq *sampledFreq) search {
 		cands[i] = cd
 	}
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].cost < cands[j].cost })
+	if searchTwoBytes() && len(c) <= maxTwoByteNeedles {
+		var rest []rules.Needle
+		s.groups, rest = twoByteGroups(c, freq)
+		cands = slices.DeleteFunc(cands, func(cd candidate) bool { return !slices.Contains(rest, cd.n) })
+	}
 	byByte := map[byte]int{}
 	for _, cd := range cands {
 		n, best := cd.n, cd.best
@@ -410,12 +424,151 @@ func groupSearch(c rules.Clause, freq *sampledFreq) search {
 			if !ok {
 				g = len(s.groups)
 				byByte[b] = g
-				s.groups = append(s.groups, anchorGroup{b: b})
+				s.groups = append(s.groups, anchorGroup{b: b, p: byteShare(b, freq)})
 			}
 			s.groups[g].needles = append(s.groups[g].needles, newAnchored(n, chosen))
 		}
 	}
 	return s
+}
+
+// maxTwoByteNeedles bounds the needles twoByteGroups covers: with more, a
+// block search wins anyway, and the cover costs more to compute.
+const maxTwoByteNeedles = 64
+
+// maxTwoByteShare is the most often a pair may occur (per byte) for
+// twoByteGroups to look for needles by it: stopping costs about two
+// hundred times what searching a byte does.
+const maxTwoByteShare = 1e-3
+
+// searchTwoBytes says whether groups look for needles by two bytes.
+func searchTwoBytes() bool {
+	switch forceSearch {
+	case "twobytes":
+		return true
+	case "bytes":
+		return false
+	}
+	return twoByteSIMD
+}
+
+// byteShare is how often b occurs, per byte.
+func byteShare(b byte, freq *sampledFreq) float64 {
+	if freq == nil {
+		return float64(byteFreq(b)) / 1e5
+	}
+	return freq.byteOf(b) / 1e5
+}
+
+// twoByteGroups covers the needles with groups looked for by two bytes of
+// one part (member name or value) of each: greedily, the pair most
+// needles hold first ("subresource": serves exec, attach and
+// ephemeralcontainers at once), among pairs rare enough. The first byte
+// is taken exactly, so a letter of a case-insensitive value is never it;
+// the second may be one, in either case. Needles with no such pair are
+// returned in rest.
+func twoByteGroups(c rules.Clause, freq *sampledFreq) (groups []anchorGroup, rest []rules.Needle) {
+	type pairKey struct {
+		lo, hi, mask byte
+		d            int
+	}
+	type option struct {
+		a rules.Anchor
+		p float64
+	}
+	share := func(lo, hi, mask byte, d int) float64 {
+		if d == 1 && freq != nil {
+			p := freq.pair(lo, hi)
+			if mask != 0 {
+				p += freq.pair(lo, hi&^mask)
+			}
+			return p / 1e10
+		}
+		p := byteShare(hi, freq)
+		if mask != 0 {
+			p += byteShare(hi&^mask, freq)
+		}
+		return byteShare(lo, freq) * p
+	}
+	isLetter := func(b byte) bool { return b|0x20 >= 'a' && b|0x20 <= 'z' }
+	options := make([]map[pairKey]option, len(c))
+	for k, n := range c {
+		options[k] = map[pairKey]option{}
+		for _, part := range []struct {
+			text        string
+			inKey, fold bool
+		}{{n.Key, true, false}, {n.Text, false, n.Fold}} {
+			t := part.text
+			for i := 0; i < len(t); i++ {
+				if part.fold && isLetter(t[i]) {
+					continue
+				}
+				for j := i + 1; j < len(t) && j-i <= 32; j++ {
+					hi, mask := t[j], byte(0)
+					if part.fold && isLetter(hi) {
+						hi, mask = hi|0x20, 0x20
+					}
+					key := pairKey{t[i], hi, mask, j - i}
+					p := share(key.lo, key.hi, key.mask, key.d)
+					if _, seen := options[k][key]; !seen && p <= maxTwoByteShare {
+						options[k][key] = option{rules.Anchor{InKey: part.inKey, Off: i, Byte: t[i]}, p}
+					}
+				}
+			}
+		}
+	}
+	covered := make([]bool, len(c))
+	for {
+		count := map[pairKey]int{}
+		for k := range c {
+			if !covered[k] {
+				for key := range options[k] {
+					count[key]++
+				}
+			}
+		}
+		var best pairKey
+		bestN, bestP := 0, 0.0
+		for key, n := range count {
+			p := share(key.lo, key.hi, key.mask, key.d)
+			if n > bestN || n == bestN && (p < bestP || p == bestP && pairLess(key.lo, key.hi, key.mask, key.d, best.lo, best.hi, best.mask, best.d)) {
+				best, bestN, bestP = key, n, p
+			}
+		}
+		if bestN == 0 {
+			break
+		}
+		g := anchorGroup{b: best.lo, two: true, hi: best.hi, mask: best.mask, d: best.d, p: bestP}
+		for k, n := range c {
+			if o, ok := options[k][best]; ok && !covered[k] {
+				covered[k] = true
+				g.needles = append(g.needles, anchored{n: n, a: o.a, id: -1,
+					g: rules.Guard{Off: best.d, Byte: best.hi, Mask: best.mask}, guarded: true})
+			}
+		}
+		groups = append(groups, g)
+	}
+	for k, n := range c {
+		if !covered[k] {
+			rest = append(rest, n)
+		}
+	}
+	return groups, rest
+}
+
+// pairLess orders pairs of equal merit, so the choice does not depend on
+// map order.
+func pairLess(lo, hi, mask byte, d int, lo2, hi2, mask2 byte, d2 int) bool {
+	if lo != lo2 {
+		return lo < lo2
+	}
+	if hi != hi2 {
+		return hi < hi2
+	}
+	if mask != mask2 {
+		return mask < mask2
+	}
+	return d < d2
 }
 
 // Costs of the ways to search a chunk, in nanoseconds: per byte of a
@@ -425,6 +578,7 @@ func groupSearch(c rules.Clause, freq *sampledFreq) search {
 // choice.
 const (
 	costPass      = 0.04
+	costTwoBytes  = 0.07
 	costPairPass  = 1.3
 	costBlockStep = 2.4
 	costStop      = 7
@@ -442,15 +596,18 @@ func (s *search) choosePairs(freq *sampledFreq) {
 	if nGroups < 2 && forceSearch == "" {
 		return // one memchr pass always wins
 	}
-	byteOf := func(c byte) float64 { return float64(byteFreq(c)) }
 	pairOf := pairFreq(staticPairFreq)
 	if freq != nil {
-		byteOf, pairOf = freq.byteOf, freq.pair
+		pairOf = freq.pair
 	}
 	groups := 0.0
 	var all []anchored
 	for _, g := range s.groups {
-		groups += costPass + byteOf(g.b)/1e5*(costStop+costPerNeedle*float64(len(g.needles)))
+		pass := costPass
+		if g.two {
+			pass = costTwoBytes
+		}
+		groups += pass + g.p*(costStop+costPerNeedle*float64(len(g.needles)))
 		all = append(all, g.needles...)
 	}
 	all = dedupeAnchored(all)
@@ -459,7 +616,7 @@ func (s *search) choosePairs(freq *sampledFreq) {
 	}
 	bs := newBlockSearch(all, pairOf)
 	switch forceSearch {
-	case "groups":
+	case "groups", "bytes", "twobytes":
 		return
 	case "blocks":
 		if bs != nil {
@@ -1191,7 +1348,12 @@ func (w *worker) markCandidates(data []byte, s *search) {
 	}
 	for _, g := range s.groups {
 		for pos := 0; pos < len(data); {
-			i := bytes.IndexByte(data[pos:], g.b)
+			var i int
+			if g.two {
+				i = indexTwoBytes(data[pos:], g.b, g.hi, g.mask, g.d)
+			} else {
+				i = bytes.IndexByte(data[pos:], g.b)
+			}
 			if i < 0 {
 				break
 			}

@@ -578,17 +578,21 @@ func TestSampleLinesCountsEveryNeedle(t *testing.T) {
 			}
 		}
 	}
-	// want counts the lines on which the needle matches with the anchor
-	// the chunk search would look for it by.
+	// want counts the lines on which the needle matches with the anchors
+	// the search for all of them looks for it by (a pair of bytes may
+	// serve several needles).
 	freq := newSampledFreq(sample)
-	want := func(sample []byte, n rules.Needle) int {
-		s := groupSearch(rules.Clause{n}, freq)
+	want := func(sample []byte, s *search, n rules.Needle) int {
 		c := 0
 		for line := range bytes.Lines(sample) {
 			held := false
 			for _, g := range s.groups {
-				for j := range line {
-					held = held || line[j] == g.b && g.needles[0].at(line, j)
+				for k := range g.needles {
+					if an := &g.needles[k]; an.n == n {
+						for j := range line {
+							held = held || line[j] == g.b && an.at(line, j)
+						}
+					}
 				}
 			}
 			if held {
@@ -605,9 +609,14 @@ func TestSampleLinesCountsEveryNeedle(t *testing.T) {
 		{"many", append(slices.Clone(needles), needles...)},
 	} {
 		distinct := map[rules.Needle]bool{}
+		var list rules.Clause
 		for _, n := range tc.needles {
+			if !distinct[n] {
+				list = append(list, n)
+			}
 			distinct[n] = true
 		}
+		s := groupSearch(list, freq)
 		counted := sample
 		if len(distinct) > countNeedles {
 			counted = sample[:len(sample)*countNeedles/len(distinct)]
@@ -616,7 +625,7 @@ func TestSampleLinesCountsEveryNeedle(t *testing.T) {
 		got := sampleLines(sample, tc.needles, freq)
 		held := 0
 		for n := range distinct {
-			w := want(counted, n)
+			w := want(counted, &s, n)
 			if got[n] != w {
 				t.Errorf("%s: needle %v: %d lines, want %d", tc.name, n, got[n], w)
 			}

@@ -87,9 +87,12 @@ func TestPairSearchFindsWhatIndexFinds(t *testing.T) {
 }
 
 // TestChunkSearchChoosesPairsForManyNeedles: many rules make the chunk
-// search one pass (over byte pairs, or skipping by blocks); a few keep
-// the memchr passes.
+// search one pass (over byte pairs, or skipping by blocks) where needles
+// are looked for by one byte; by two bytes at once, needles that share a
+// pair share a pass. A few needles keep the memchr passes.
 func TestChunkSearchChoosesPairsForManyNeedles(t *testing.T) {
+	defer func(simd bool) { twoByteSIMD = simd }(twoByteSIMD)
+	twoByteSIMD = false
 	few := newSearch(rules.Clause{{Text: "exec", Key: "subresource"}, {Text: "true", Key: "interactive", Bool: true}}, nil)
 	if few.pairs != nil || few.blocks != nil {
 		t.Error("two needles with rare anchors do not use the memchr passes")
@@ -102,5 +105,22 @@ func TestChunkSearchChoosesPairsForManyNeedles(t *testing.T) {
 	}
 	if s := newSearch(many, nil); s.pairs == nil && s.blocks == nil {
 		t.Errorf("%d needles in %d groups keep the memchr passes", len(many), len(s.groups))
+	}
+	twoByteSIMD = true
+	s := newSearch(many, nil)
+	if s.pairs == nil && s.blocks == nil {
+		for _, g := range s.groups {
+			if !g.two {
+				t.Errorf("group %q of one byte among needles of two-byte parts", g.b)
+			}
+		}
+		// A pair in each value: alpha, bravo, charlie and delta.
+		if len(s.groups) > 4 {
+			t.Errorf("%d needles in %d two-byte groups, want at most 4", len(many), len(s.groups))
+		}
+	}
+	sub := newSearch(rules.Clause{{Text: "exec", Key: "subresource"}, {Text: "attach", Key: "subresource"}, {Text: "ephemeralcontainers", Key: "subresource"}}, nil)
+	if len(sub.groups) != 1 || !sub.groups[0].two || !sub.groups[0].needles[0].a.InKey {
+		t.Errorf("three values of one member: groups %+v, want one pass by two bytes of the name", sub.groups)
 	}
 }

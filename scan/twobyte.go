@@ -1,0 +1,43 @@
+package scan
+
+import "bytes"
+
+// indexTwoBytes returns the first i with s[i] == lo and s[i+d]|mask == hi
+// (d > 0), or -1: a needle looked for by two of its bytes at once stops
+// where both are, which is rare even where each byte alone is common
+// ("subresource": every byte of it is frequent in an audit log, the pair
+// of 'b' and the colon ten bytes on is not). mask is 0x20 to take a letter
+// hi in either case, else 0.
+func indexTwoBytes(s []byte, lo, hi, mask byte, d int) int {
+	n := len(s) - d // positions that can start a match
+	if n <= 0 {
+		return -1
+	}
+	start := 0
+	if twoByteSIMD {
+		// Whole blocks of 32 positions whose second bytes are in s too.
+		if blocks := n / 32; blocks > 0 {
+			if i := twoByteAVX2(&s[0], blocks, lo, hi, mask, d); i >= 0 {
+				return i
+			}
+			start = blocks * 32
+		}
+	}
+	return indexTwoBytesFrom(s, start, n, lo, hi, mask, d)
+}
+
+// indexTwoBytesFrom is indexTwoBytes over positions [from, n), one
+// memchr for lo at a time.
+func indexTwoBytesFrom(s []byte, from, n int, lo, hi, mask byte, d int) int {
+	for i := from; i < n; i++ {
+		j := bytes.IndexByte(s[i:n], lo)
+		if j < 0 {
+			return -1
+		}
+		i += j
+		if s[i+d]|mask == hi {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,9 @@
+package scan
+
+import "golang.org/x/sys/cpu"
+
+// twoByteSIMD says whether indexTwoBytes searches 32 positions at a time.
+var twoByteSIMD = cpu.X86.HasAVX2
+
+//go:noescape
+func twoByteAVX2(p *byte, blocks int, lo, hi, mask byte, d int) int

@@ -1,0 +1,73 @@
+#include "textflag.h"
+
+// func twoByteAVX2(p *byte, blocks int, lo, hi, mask byte, d int) int
+//
+// Looks, 32 positions at a time, for the first i < blocks*32 where
+// p[i] == lo and p[i+d]|mask == hi; returns it, or -1. The caller makes
+// sure p[0 : blocks*32+d] is readable.
+TEXT ·twoByteAVX2(SB), NOSPLIT, $0-40
+	MOVQ p+0(FP), SI
+	MOVQ blocks+8(FP), CX
+	MOVBLZX lo+16(FP), AX
+	MOVBLZX hi+17(FP), BX
+	MOVBLZX mask+18(FP), DX
+	MOVQ d+24(FP), R8
+	// VEX-encoded moves: a legacy SSE instruction here, after the
+	// runtime's AVX code, costs a state transition of about a microsecond.
+	VMOVD AX, X1
+	VPBROADCASTB X1, Y1
+	VMOVD BX, X2
+	VPBROADCASTB X2, Y2
+	VMOVD DX, X3
+	VPBROADCASTB X3, Y3
+	XORQ DI, DI
+	LEAQ (SI)(R8*1), R9
+	CMPQ CX, $2
+	JB single
+
+double:
+	VPCMPEQB (SI)(DI*1), Y1, Y4
+	VPOR (R9)(DI*1), Y3, Y5
+	VPCMPEQB Y2, Y5, Y5
+	VPAND Y4, Y5, Y5
+	VPCMPEQB 32(SI)(DI*1), Y1, Y6
+	VPOR 32(R9)(DI*1), Y3, Y7
+	VPCMPEQB Y2, Y7, Y7
+	VPAND Y6, Y7, Y7
+	VPOR Y5, Y7, Y8
+	VPTEST Y8, Y8
+	JNZ found2
+	ADDQ $64, DI
+	SUBQ $2, CX
+	CMPQ CX, $2
+	JAE double
+
+single:
+	TESTQ CX, CX
+	JZ notfound
+	VPCMPEQB (SI)(DI*1), Y1, Y4
+	VPOR (R9)(DI*1), Y3, Y5
+	VPCMPEQB Y2, Y5, Y5
+	VPAND Y4, Y5, Y5
+	VPMOVMSKB Y5, AX
+	TESTL AX, AX
+	JNZ found
+
+notfound:
+	VZEROUPPER
+	MOVQ $-1, ret+32(FP)
+	RET
+
+found2:
+	VPMOVMSKB Y5, AX
+	TESTL AX, AX
+	JNZ found
+	VPMOVMSKB Y7, AX
+	ADDQ $32, DI
+
+found:
+	BSFL AX, AX
+	ADDQ AX, DI
+	VZEROUPPER
+	MOVQ DI, ret+32(FP)
+	RET

@@ -1,0 +1,48 @@
+package scan
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// TestIndexTwoBytes compares the 32-at-a-time search with the byte loop
+// on short random texts over a small alphabet (so matches, near misses
+// and case variants are everywhere), at every length around the block
+// edges, with both masks.
+func TestIndexTwoBytes(t *testing.T) {
+	naive := func(s []byte, lo, hi, mask byte, d int) int {
+		for i := 0; i+d < len(s); i++ {
+			if s[i] == lo && s[i+d]|mask == hi {
+				return i
+			}
+		}
+		return -1
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for k := 0; k < 50000; k++ {
+		s := make([]byte, r.IntN(300))
+		for i := range s {
+			s[i] = "abAB:"[r.IntN(5)]
+		}
+		if r.IntN(4) == 0 {
+			// Sparse: most blocks hold no match.
+			for i := range s {
+				if r.IntN(20) != 0 {
+					s[i] = 'z'
+				}
+			}
+		}
+		d := 1 + r.IntN(40)
+		mask := byte(0)
+		if r.IntN(2) == 0 {
+			mask = 0x20
+		}
+		want := naive(s, 'a', 'b', mask, d)
+		if got := indexTwoBytes(s, 'a', 'b', mask, d); got != want {
+			t.Fatalf("%q d=%d mask=%#x: %d, want %d (SIMD %v)", s, d, mask, got, want, twoByteSIMD)
+		}
+		if got := indexTwoBytesFrom(s, 0, max(len(s)-d, 0), 'a', 'b', mask, d); got != want {
+			t.Fatalf("%q d=%d mask=%#x: byte loop %d, want %d", s, d, mask, got, want)
+		}
+	}
+}
