@@ -953,7 +953,6 @@ func (w *worker) process(c *chunk) chunkResult {
 		start = end + 1
 	}
 	res.lines = int64(len(w.starts))
-	w.markNULs(data, &res)
 
 	if cap(w.cand) < len(w.starts) {
 		w.cand = make([]bool, len(w.starts))
@@ -969,13 +968,17 @@ func (w *worker) process(c *chunk) chunkResult {
 	if f.unprobed != nil && !probing {
 		f = f.unprobed
 	}
+	search := &f.full
+	if allRaw {
+		search = &f.raw
+	}
+	// The escape search finds NUL bytes too where it can (fusedNULs).
+	if !w.plan.prefilter || !search.fusedNULs() {
+		w.markNULs(data, &res)
+	}
 	if w.plan.prefilter {
 		clear(w.cand)
-		if allRaw {
-			w.markCandidates(data, &f.raw)
-		} else {
-			w.markCandidates(data, &f.full)
-		}
+		w.markCandidates(data, search, &res)
 		for i := range w.cand {
 			if _, off := c.place(i, w.starts[i]); off >= w.parseFirst {
 				break
@@ -1299,27 +1302,53 @@ func (w *worker) markNULs(data []byte, res *chunkResult) {
 			break
 		}
 		li := w.lineAt(pos + i)
+		w.nulLine(data, li, res)
 		pos = w.ends[li] + 1
-		if w.kinds[li] != lineEvent {
-			continue
-		}
-		if bytes.IndexByte(trimLine(data[w.starts[li]:w.ends[li]]), 0) < 0 {
-			// Only NUL padding before the object, which trimLine strips.
-			continue
-		}
-		w.kinds[li] = lineMalformed
-		res.events--
-		res.malformed++
-		ln, off := res.c.place(li, w.starts[li])
-		res.problems = append(res.problems, Problem{Line: ln, Offset: off, Reason: "NUL bytes"})
 	}
 }
+
+// markNUL is markNULs for the NUL at data[pos], found by the escape
+// search; it returns where that search goes on.
+func (w *worker) markNUL(data []byte, pos int, res *chunkResult) int {
+	li := w.lineAt(pos)
+	if w.nulLine(data, li, res) {
+		return w.ends[li] + 1
+	}
+	for pos < len(data) && data[pos] == 0 {
+		pos++
+	}
+	return pos
+}
+
+// nulLine makes line li, which holds a NUL byte, malformed if it is an
+// event line with a NUL past the padding trimLine strips. It reports
+// whether the rest of the line needs no search: it is not (or no longer)
+// an event line.
+func (w *worker) nulLine(data []byte, li int, res *chunkResult) bool {
+	if w.kinds[li] != lineEvent {
+		return true
+	}
+	if bytes.IndexByte(trimLine(data[w.starts[li]:w.ends[li]]), 0) < 0 {
+		return false // only NUL padding before the object
+	}
+	w.kinds[li] = lineMalformed
+	res.events--
+	res.malformed++
+	ln, off := res.c.place(li, w.starts[li])
+	res.problems = append(res.problems, Problem{Line: ln, Offset: off, Reason: "NUL bytes"})
+	return true
+}
+
+// fusedNULs says whether markCandidates looks for escapes and NUL bytes
+// in one pass, skipping escaped quotes: with AVX2, and where no needle
+// holds a quote an escape could spell.
+func (s *search) fusedNULs() bool { return twoByteSIMD && !s.hides('"') }
 
 // markCandidates marks the lines that hold one of the search's needles,
 // or a JSON escape that could hide one of their characters. Searching the
 // whole chunk, once per anchor byte, is many times faster than testing
 // each line.
-func (w *worker) markCandidates(data []byte, s *search) {
+func (w *worker) markCandidates(data []byte, s *search, res *chunkResult) {
 	w.hitLine, w.hitNeedle = w.hitLine[:0], w.hitNeedle[:0]
 	// hit checks the needles anchored at data[at] and returns where to
 	// search on.
@@ -1360,12 +1389,22 @@ func (w *worker) markCandidates(data []byte, s *search) {
 			pos = hit(pos+i, g.needles)
 		}
 	}
+	fused := s.fusedNULs()
 	for pos := 0; pos < len(data); {
-		i := bytes.IndexByte(data[pos:], '\\')
+		var i int
+		if fused {
+			i = indexEscapeOrNUL(data[pos:])
+		} else {
+			i = bytes.IndexByte(data[pos:], '\\')
+		}
 		if i < 0 {
 			break
 		}
 		pos += i
+		if data[pos] == 0 {
+			pos = w.markNUL(data, pos, res)
+			continue
+		}
 		if pos+1 < len(data) {
 			// Fast path: an escaped quote, or a one-letter escape of a
 			// character no needle holds (\" is what log lines hold most).

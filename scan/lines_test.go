@@ -85,6 +85,12 @@ func TestLines(t *testing.T) {
 			lines: 3, events: 3, hits: []string{"2:R1", "3:R1"},
 		},
 		{
+			// The escape search finds NUL bytes too: after the padding it
+			// must go on to the escape that spells the needle.
+			name: "NUL padding before an escaped needle", input: strings.Repeat("\x00", 300) + strings.Replace(execLine, `"exec"`, `"\u0065xec"`, 1) + "\n" + strings.Replace(execLine, `"exec"`, `"\"\u0065xec"`, 1) + "\x00\n",
+			lines: 2, events: 1, malformed: 1, hits: []string{"1:R1"}, problems: []string{"2:NUL"},
+		},
+		{
 			name: "spaces then NUL padding", input: "  \x00\x00" + execLine + "\n",
 			lines: 1, events: 1, hits: []string{"1:R1"},
 		},

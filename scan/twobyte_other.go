@@ -5,3 +5,5 @@ package scan
 var twoByteSIMD = false
 
 func twoByteAVX2(p *byte, blocks int, lo, hi, mask byte, d int) int { panic("no AVX2") }
+
+func escapeOrNULAVX2(p *byte, blocks int) int { panic("no AVX2") }

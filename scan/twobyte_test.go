@@ -46,3 +46,30 @@ func TestIndexTwoBytes(t *testing.T) {
 		}
 	}
 }
+
+func TestIndexEscapeOrNUL(t *testing.T) {
+	if !twoByteSIMD {
+		t.Skip("no AVX2")
+	}
+	naive := func(s []byte) int {
+		for i := range s {
+			if s[i] == 0 || s[i] == '\\' && (i+1 == len(s) || s[i+1] != '"') {
+				return i
+			}
+		}
+		return -1
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for k := 0; k < 50000; k++ {
+		s := make([]byte, r.IntN(300))
+		for i := range s {
+			s[i] = "ab\\\"\x00"[r.IntN(5)]
+			if r.IntN(3) != 0 {
+				s[i] = 'z'
+			}
+		}
+		if got, want := indexEscapeOrNUL(s), naive(s); got != want {
+			t.Fatalf("%q: %d, want %d", s, got, want)
+		}
+	}
+}
