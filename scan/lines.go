@@ -840,8 +840,13 @@ type worker struct {
 	// Needles the chunk search found: hitLine and hitNeedle as found,
 	// hitSorted by line from hitStart[line] to hitStart[line+1].
 	hitLine, hitNeedle, hitSorted, hitStart, hitCursor []int32
-	fw                                                 flatWalker
-	fdoc                                               flatDoc
+	// specials, when noted (the line pass found them), are the offsets
+	// of the chunk the escape search stops at: NUL bytes and backslashes
+	// not before a quote.
+	specials []int32
+	noted    bool
+	fw       flatWalker
+	fdoc     flatDoc
 }
 
 // flatten returns the document to match u with: its values extracted in
@@ -911,11 +916,27 @@ func (w *worker) process(c *chunk) chunkResult {
 		return res
 	}
 	data := c.data
+	f := c.filter
+	if f == nil {
+		f = w.plan.static
+	}
+	// Once a probe found a line in the input, whether later lines hold
+	// one is not worth a search.
+	probing := f.unprobed != nil && (c.probed == nil || !c.probed.Load())
+	if f.unprobed != nil && !probing {
+		f = f.unprobed
+	}
+	// Where the escape search finds NUL bytes too, the line pass notes
+	// its stops on the way: one pass over the chunk fewer.
+	w.noted = w.plan.prefilter && f.raw.fusedNULs() && f.full.fusedNULs()
+	w.specials = w.specials[:0]
 	w.starts, w.ends, w.kinds, w.raws = w.starts[:0], w.ends[:0], w.kinds[:0], w.raws[:0]
 	allRaw := true
 	for start := 0; start < len(data); {
-		end := bytes.IndexByte(data[start:], '\n')
-		if end < 0 {
+		var end int
+		if w.noted {
+			end = w.lineEnd(data, start)
+		} else if end = bytes.IndexByte(data[start:], '\n'); end < 0 {
 			end = len(data)
 		} else {
 			end += start
@@ -958,16 +979,6 @@ func (w *worker) process(c *chunk) chunkResult {
 		w.cand = make([]bool, len(w.starts))
 	}
 	w.cand = w.cand[:len(w.starts)]
-	f := c.filter
-	if f == nil {
-		f = w.plan.static
-	}
-	// Once a probe found a line in the input, whether later lines hold
-	// one is not worth a search.
-	probing := f.unprobed != nil && (c.probed == nil || !c.probed.Load())
-	if f.unprobed != nil && !probing {
-		f = f.unprobed
-	}
 	search := &f.full
 	if allRaw {
 		search = &f.raw
@@ -1307,6 +1318,21 @@ func (w *worker) markNULs(data []byte, res *chunkResult) {
 	}
 }
 
+// lineEnd returns where the line at start ends (its newline, or the end
+// of data), noting the escape search's stops on the way in w.specials.
+func (w *worker) lineEnd(data []byte, start int) int {
+	for pos := start; ; pos++ {
+		i := indexLineOrSpecial(data[pos:])
+		if i < 0 {
+			return len(data)
+		}
+		if pos += i; data[pos] == '\n' {
+			return pos
+		}
+		w.specials = append(w.specials, int32(pos))
+	}
+}
+
 // markNUL is markNULs for the NUL at data[pos], found by the escape
 // search; it returns where that search goes on.
 func (w *worker) markNUL(data []byte, pos int, res *chunkResult) int {
@@ -1389,18 +1415,36 @@ func (w *worker) markCandidates(data []byte, s *search, res *chunkResult) {
 			pos = hit(pos+i, g.needles)
 		}
 	}
-	fused := s.fusedNULs()
-	for pos := 0; pos < len(data); {
-		var i int
-		if fused {
-			i = indexEscapeOrNUL(data[pos:])
-		} else {
-			i = bytes.IndexByte(data[pos:], '\\')
+	// next returns the escape search's next stop from pos, or -1.
+	next := func(pos int) int {
+		if i := bytes.IndexByte(data[pos:], '\\'); i >= 0 {
+			return pos + i
 		}
-		if i < 0 {
+		return -1
+	}
+	switch k := 0; {
+	case w.noted:
+		next = func(pos int) int {
+			for k < len(w.specials) && int(w.specials[k]) < pos {
+				k++
+			}
+			if k == len(w.specials) {
+				return -1
+			}
+			return int(w.specials[k])
+		}
+	case s.fusedNULs():
+		next = func(pos int) int {
+			if i := indexEscapeOrNUL(data[pos:]); i >= 0 {
+				return pos + i
+			}
+			return -1
+		}
+	}
+	for pos := 0; pos < len(data); {
+		if pos = next(pos); pos < 0 {
 			break
 		}
-		pos += i
 		if data[pos] == 0 {
 			pos = w.markNUL(data, pos, res)
 			continue

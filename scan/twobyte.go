@@ -61,3 +61,20 @@ func indexEscapeOrNUL(s []byte) int {
 	}
 	return -1
 }
+
+// indexLineOrSpecial is indexEscapeOrNUL that also stops at a newline.
+func indexLineOrSpecial(s []byte) int {
+	start := 0
+	if blocks := (len(s) - 1) / 32; blocks > 0 {
+		if i := lineOrSpecialAVX2(&s[0], blocks); i >= 0 {
+			return i
+		}
+		start = blocks * 32
+	}
+	for i := start; i < len(s); i++ {
+		if s[i] == '\n' || s[i] == 0 || s[i] == '\\' && (i+1 == len(s) || s[i+1] != '"') {
+			return i
+		}
+	}
+	return -1
+}

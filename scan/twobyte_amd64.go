@@ -10,3 +10,6 @@ func twoByteAVX2(p *byte, blocks int, lo, hi, mask byte, d int) int
 
 //go:noescape
 func escapeOrNULAVX2(p *byte, blocks int) int
+
+//go:noescape
+func lineOrSpecialAVX2(p *byte, blocks int) int

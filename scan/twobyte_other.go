@@ -7,3 +7,5 @@ var twoByteSIMD = false
 func twoByteAVX2(p *byte, blocks int, lo, hi, mask byte, d int) int { panic("no AVX2") }
 
 func escapeOrNULAVX2(p *byte, blocks int) int { panic("no AVX2") }
+
+func lineOrSpecialAVX2(p *byte, blocks int) int { panic("no AVX2") }

@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"bytes"
 	"math/rand/v2"
 	"testing"
 )
@@ -63,13 +64,20 @@ func TestIndexEscapeOrNUL(t *testing.T) {
 	for k := 0; k < 50000; k++ {
 		s := make([]byte, r.IntN(300))
 		for i := range s {
-			s[i] = "ab\\\"\x00"[r.IntN(5)]
+			s[i] = "ab\\\"\x00\n"[r.IntN(6)]
 			if r.IntN(3) != 0 {
 				s[i] = 'z'
 			}
 		}
 		if got, want := indexEscapeOrNUL(s), naive(s); got != want {
 			t.Fatalf("%q: %d, want %d", s, got, want)
+		}
+		want := naive(s)
+		if nl := bytes.IndexByte(s, '\n'); nl >= 0 && (want < 0 || nl < want) {
+			want = nl
+		}
+		if got := indexLineOrSpecial(s); got != want {
+			t.Fatalf("%q: line or special at %d, want %d", s, got, want)
 		}
 	}
 }
