@@ -1333,6 +1333,17 @@ func (w *worker) lineEnd(data []byte, start int) int {
 	}
 }
 
+// fourSpecs are the pairs of s's groups in set (one to four; a spare slot
+// repeats one), and their largest d.
+func fourSpecs(s *search, set []int) (specs [4]twoByteSpec, maxD int) {
+	for j := range specs {
+		g := &s.groups[set[min(j, len(set)-1)]]
+		specs[j] = twoByteSpec{lo: g.b, hi: g.hi, mask: g.mask, d: g.d}
+		maxD = max(maxD, g.d)
+	}
+	return specs, maxD
+}
+
 // markNUL is markNULs for the NUL at data[pos], found by the escape
 // search; it returns where that search goes on.
 func (w *worker) markNUL(data []byte, pos int, res *chunkResult) int {
@@ -1401,7 +1412,26 @@ func (w *worker) markCandidates(data []byte, s *search, res *chunkResult) {
 	if s.blocks != nil {
 		s.blocks.scan(data, 0, hit)
 	}
+	// With AVX2, two-byte groups are searched four at a time.
+	multi := twoByteSIMD && s.twoGroups() >= 2
+	if multi {
+		var set []int
+		for k := range s.groups {
+			if s.groups[k].two {
+				if set = append(set, k); len(set) == 4 {
+					w.markFour(data, s, set, hit)
+					set = set[:0]
+				}
+			}
+		}
+		if len(set) > 0 {
+			w.markFour(data, s, set, hit)
+		}
+	}
 	for _, g := range s.groups {
+		if multi && g.two {
+			continue
+		}
 		for pos := 0; pos < len(data); {
 			var i int
 			if g.two {
@@ -1476,6 +1506,36 @@ func (w *worker) markCandidates(data []byte, s *search, res *chunkResult) {
 		pos += size
 	}
 	w.sortHits()
+}
+
+// twoGroups counts the groups searched by two bytes.
+func (s *search) twoGroups() int {
+	n := 0
+	for _, g := range s.groups {
+		if g.two {
+			n++
+		}
+	}
+	return n
+}
+
+// markFour searches data for up to four two-byte groups of s at once
+// (set indexes them) and calls hit where one is. Where to go on is the
+// group's own business: the pass goes on from the next byte.
+func (w *worker) markFour(data []byte, s *search, set []int, hit func(at int, needles []anchored) int) {
+	specs, maxD := fourSpecs(s, set)
+	for pos := 0; pos < len(data); pos++ {
+		i := indexTwoBytes4(data[pos:], &specs, maxD)
+		if i < 0 {
+			return
+		}
+		pos += i
+		for _, k := range set {
+			if g := &s.groups[k]; data[pos] == g.b && pos+g.d < len(data) && data[pos+g.d]|g.mask == g.hi {
+				hit(pos, g.needles)
+			}
+		}
+	}
 }
 
 // sortHits orders the needles markCandidates found by line, so the line

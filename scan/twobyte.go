@@ -78,3 +78,41 @@ func indexLineOrSpecial(s []byte) int {
 	}
 	return -1
 }
+
+// twoByteSpec is one pair for indexTwoBytes4, laid out as the assembly
+// reads it.
+type twoByteSpec struct {
+	lo, hi, mask byte
+	_            [5]byte
+	d            int
+}
+
+// indexTwoBytes4 returns the first i where one of the four pairs is (see
+// indexTwoBytes), or -1: one pass for four needle groups. maxD is the
+// largest d of specs; AVX2 only.
+func indexTwoBytes4(s []byte, specs *[4]twoByteSpec, maxD int) int {
+	n := len(s) - maxD // positions whose every second byte is in s
+	start := 0
+	if blocks := n / 32; blocks > 0 {
+		if i := twoBytes4AVX2(&s[0], blocks, specs); i >= 0 {
+			return i
+		}
+		start = blocks * 32
+	}
+	for i := start; i < len(s); i++ {
+		if pairsAt(specs, s, i) {
+			return i
+		}
+	}
+	return -1
+}
+
+// pairsAt reports whether one of the pairs is at s[i].
+func pairsAt(specs *[4]twoByteSpec, s []byte, i int) bool {
+	for k := range specs {
+		if sp := &specs[k]; s[i] == sp.lo && i+sp.d < len(s) && s[i+sp.d]|sp.mask == sp.hi {
+			return true
+		}
+	}
+	return false
+}

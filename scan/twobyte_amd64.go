@@ -13,3 +13,6 @@ func escapeOrNULAVX2(p *byte, blocks int) int
 
 //go:noescape
 func lineOrSpecialAVX2(p *byte, blocks int) int
+
+//go:noescape
+func twoBytes4AVX2(p *byte, blocks int, specs *[4]twoByteSpec) int

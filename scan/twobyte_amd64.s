@@ -165,3 +165,68 @@ hit:
 	VZEROUPPER
 	MOVQ DI, ret+16(FP)
 	RET
+
+// func twoBytes4AVX2(p *byte, blocks int, specs *[4]twoByteSpec) int
+//
+// twoByteAVX2 for four pairs at once: the first i < blocks*32 where any
+// spec's lo is at p[i] and its hi (under its mask) at p[i+d]. The caller
+// makes sure p[0 : blocks*32+max d] is readable.
+TEXT ·twoBytes4AVX2(SB), NOSPLIT, $0-32
+	MOVQ p+0(FP), SI
+	MOVQ blocks+8(FP), CX
+	MOVQ specs+16(FP), BX
+
+#define SPEC(off, ylo, yhi, ymask, reg) \
+	MOVBLZX (off+0)(BX), AX \
+	VMOVD AX, X15 \
+	VPBROADCASTB X15, ylo \
+	MOVBLZX (off+1)(BX), AX \
+	VMOVD AX, X15 \
+	VPBROADCASTB X15, yhi \
+	MOVBLZX (off+2)(BX), AX \
+	VMOVD AX, X15 \
+	VPBROADCASTB X15, ymask \
+	MOVQ (off+8)(BX), reg \
+	ADDQ SI, reg
+
+	SPEC(0, Y0, Y1, Y2, R8)
+	SPEC(16, Y3, Y4, Y5, R9)
+	SPEC(32, Y6, Y7, Y8, R10)
+	SPEC(48, Y9, Y10, Y11, R11)
+
+#define PAIR(ylo, yhi, ymask, reg) \
+	VPCMPEQB ylo, Y12, Y13 \
+	VPOR (reg)(DI*1), ymask, Y15 \
+	VPCMPEQB yhi, Y15, Y15 \
+	VPAND Y13, Y15, Y15 \
+	VPOR Y15, Y14, Y14
+
+	XORQ DI, DI
+	TESTQ CX, CX
+	JZ none4
+
+loop4:
+	VMOVDQU (SI)(DI*1), Y12
+	VPXOR Y14, Y14, Y14
+	PAIR(Y0, Y1, Y2, R8)
+	PAIR(Y3, Y4, Y5, R9)
+	PAIR(Y6, Y7, Y8, R10)
+	PAIR(Y9, Y10, Y11, R11)
+	VPMOVMSKB Y14, AX
+	TESTL AX, AX
+	JNZ hit4
+	ADDQ $32, DI
+	DECQ CX
+	JNZ loop4
+
+none4:
+	VZEROUPPER
+	MOVQ $-1, ret+24(FP)
+	RET
+
+hit4:
+	BSFL AX, AX
+	ADDQ AX, DI
+	VZEROUPPER
+	MOVQ DI, ret+24(FP)
+	RET

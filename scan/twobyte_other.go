@@ -9,3 +9,5 @@ func twoByteAVX2(p *byte, blocks int, lo, hi, mask byte, d int) int { panic("no 
 func escapeOrNULAVX2(p *byte, blocks int) int { panic("no AVX2") }
 
 func lineOrSpecialAVX2(p *byte, blocks int) int { panic("no AVX2") }
+
+func twoBytes4AVX2(p *byte, blocks int, specs *[4]twoByteSpec) int { panic("no AVX2") }

@@ -81,3 +81,42 @@ func TestIndexEscapeOrNUL(t *testing.T) {
 		}
 	}
 }
+
+func TestIndexTwoBytes4(t *testing.T) {
+	if !twoByteSIMD {
+		t.Skip("no AVX2")
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	for k := 0; k < 30000; k++ {
+		s := make([]byte, r.IntN(300))
+		for i := range s {
+			s[i] = "abcdABCD"[r.IntN(8)]
+			if r.IntN(4) != 0 {
+				s[i] = 'z'
+			}
+		}
+		var specs [4]twoByteSpec
+		maxD := 0
+		for j := range specs {
+			lo := "abcd"[r.IntN(4)]
+			hi := "abcd"[r.IntN(4)]
+			mask := byte(0)
+			if r.IntN(2) == 0 {
+				mask = 0x20
+			}
+			d := 1 + r.IntN(40)
+			specs[j] = twoByteSpec{lo: lo, hi: hi, mask: mask, d: d}
+			maxD = max(maxD, d)
+		}
+		want := -1
+		for j := range specs {
+			sp := specs[j]
+			if i := indexTwoBytes(s, sp.lo, sp.hi, sp.mask, sp.d); i >= 0 && (want < 0 || i < want) {
+				want = i
+			}
+		}
+		if got := indexTwoBytes4(s, &specs, maxD); got != want {
+			t.Fatalf("%q %+v: %d, want %d", s, specs, got, want)
+		}
+	}
+}
