@@ -441,6 +441,10 @@ const maxTwoByteNeedles = 64
 // hundred times what searching a byte does.
 const maxTwoByteShare = 1e-3
 
+// maxTwoByteDistance bounds how far apart a pair's bytes are: nearer pairs
+// are as rare, and fewer candidates make the plan cheaper to build.
+const maxTwoByteDistance = 12
+
 // searchTwoBytes says whether groups look for needles by two bytes.
 func searchTwoBytes() bool {
 	switch forceSearch {
@@ -491,9 +495,14 @@ func twoByteGroups(c rules.Clause, freq *sampledFreq) (groups []anchorGroup, res
 		return byteShare(lo, freq) * p
 	}
 	isLetter := func(b byte) bool { return b|0x20 >= 'a' && b|0x20 <= 'z' }
-	options := make([]map[pairKey]option, len(c))
+	// Each needle's pairs rare enough, each pair once (its first place).
+	type keyed struct {
+		key pairKey
+		option
+	}
+	options := make([][]keyed, len(c))
+	seen := map[pairKey]int{} // needle k+1 that last listed the pair
 	for k, n := range c {
-		options[k] = map[pairKey]option{}
 		for _, part := range []struct {
 			text        string
 			inKey, fold bool
@@ -503,27 +512,31 @@ func twoByteGroups(c rules.Clause, freq *sampledFreq) (groups []anchorGroup, res
 				if part.fold && isLetter(t[i]) {
 					continue
 				}
-				for j := i + 1; j < len(t) && j-i <= 32; j++ {
+				for j := i + 1; j < len(t) && j-i <= maxTwoByteDistance; j++ {
 					hi, mask := t[j], byte(0)
 					if part.fold && isLetter(hi) {
 						hi, mask = hi|0x20, 0x20
 					}
 					key := pairKey{t[i], hi, mask, j - i}
-					p := share(key.lo, key.hi, key.mask, key.d)
-					if _, seen := options[k][key]; !seen && p <= maxTwoByteShare {
-						options[k][key] = option{rules.Anchor{InKey: part.inKey, Off: i, Byte: t[i]}, p}
+					if seen[key] == k+1 {
+						continue
+					}
+					if p := share(key.lo, key.hi, key.mask, key.d); p <= maxTwoByteShare {
+						seen[key] = k + 1
+						options[k] = append(options[k], keyed{key, option{rules.Anchor{InKey: part.inKey, Off: i, Byte: t[i]}, p}})
 					}
 				}
 			}
 		}
 	}
 	covered := make([]bool, len(c))
+	count := map[pairKey]int{}
 	for {
-		count := map[pairKey]int{}
+		clear(count)
 		for k := range c {
 			if !covered[k] {
-				for key := range options[k] {
-					count[key]++
+				for _, o := range options[k] {
+					count[o.key]++
 				}
 			}
 		}
@@ -540,10 +553,16 @@ func twoByteGroups(c rules.Clause, freq *sampledFreq) (groups []anchorGroup, res
 		}
 		g := anchorGroup{b: best.lo, two: true, hi: best.hi, mask: best.mask, d: best.d, p: bestP}
 		for k, n := range c {
-			if o, ok := options[k][best]; ok && !covered[k] {
-				covered[k] = true
-				g.needles = append(g.needles, anchored{n: n, a: o.a, id: -1,
-					g: rules.Guard{Off: best.d, Byte: best.hi, Mask: best.mask}, guarded: true})
+			if covered[k] {
+				continue
+			}
+			for _, o := range options[k] {
+				if o.key == best {
+					covered[k] = true
+					g.needles = append(g.needles, anchored{n: n, a: o.a, id: -1,
+						g: rules.Guard{Off: best.d, Byte: best.hi, Mask: best.mask}, guarded: true})
+					break
+				}
 			}
 		}
 		groups = append(groups, g)
