@@ -3,6 +3,7 @@ package scan
 import (
 	"encoding/binary"
 	"math/bits"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,6 +36,7 @@ type flatPlan struct {
 // flatNode is a member name along the fields' paths.
 type flatNode struct {
 	children map[string]*flatNode
+	kids     []flatKid // the same, for child1, once the plan is built
 	// slots are the fields whose value this member is.
 	slots []int32
 	// members, on the raw annotations object, maps each member name with
@@ -132,7 +134,30 @@ func newFlatPlan(fields []*rules.Field) *flatPlan {
 	if a := p.raw.children["annotations"]; a != nil && a.members != nil {
 		a.elems = &flatNode{slots: a.slots}
 	}
+	p.raw.listKids()
+	p.ecs.listKids()
 	return p
+}
+
+type flatKid struct {
+	name string
+	node *flatNode
+}
+
+// listKids fills kids from children, below n too, in name order.
+func (n *flatNode) listKids() {
+	n.kids = n.kids[:0]
+	for name, c := range n.children {
+		n.kids = append(n.kids, flatKid{name, c})
+		c.listKids()
+	}
+	slices.SortFunc(n.kids, func(a, b flatKid) int { return strings.Compare(a.name, b.name) })
+	for _, m := range n.members {
+		m.listKids()
+	}
+	if n.elems != nil {
+		n.elems.listKids()
+	}
 }
 
 // flatVal is one value of the field in slot.
@@ -194,7 +219,8 @@ type flatWalker struct {
 	nonEmpty bool // raw audit: "" and {} are no values (nonEmpty)
 	// tape, when set, is the checker's tape of data: where each string
 	// and container ends, read instead of scanning for it.
-	tape []int32
+	tape   []int32
+	keyBuf []byte // dedotInto's
 }
 
 // extract walks rec from the tree root and returns the values found. They
@@ -232,7 +258,7 @@ func (w *flatWalker) object(i int, n *flatNode) int {
 		key := text(b[ks:ke], escaped)
 		switch {
 		case n.members != nil:
-			if m := n.members[dedot(key)]; m != nil {
+			if m := n.members[dedotInto(&w.keyBuf, key)]; m != nil {
 				i = w.value(i, m)
 			} else {
 				i = w.skipValue(i)
@@ -259,11 +285,42 @@ func (n *flatNode) lookup(key string) *flatNode {
 	for n != nil {
 		dot := strings.IndexByte(key, '.')
 		if dot < 0 {
-			return n.children[key]
+			return n.child1(key)
 		}
-		n, key = n.children[key[:dot]], key[dot+1:]
+		n, key = n.child1(key[:dot]), key[dot+1:]
 	}
 	return nil
+}
+
+// child1 is the child named name, or nil: a few children are compared
+// directly (most member names of an event are no field's, and a length
+// test rules them out), more are looked up in the map.
+func (n *flatNode) child1(name string) *flatNode {
+	if len(n.children) > 8 {
+		return n.children[name]
+	}
+	for i := range n.kids {
+		if k := &n.kids[i]; len(k.name) == len(name) && k.name == name {
+			return k.node
+		}
+	}
+	return nil
+}
+
+// dedotInto is dedot of key, in buf when it holds a dot: valid until the
+// next call.
+func dedotInto(buf *[]byte, key string) string {
+	if strings.IndexByte(key, '.') < 0 {
+		return key
+	}
+	b := append((*buf)[:0], key...)
+	for i, c := range b {
+		if c == '.' {
+			b[i] = '_'
+		}
+	}
+	*buf = b
+	return unsafeString(b)
 }
 
 // value walks the value at i for node n: it records it for n's fields
