@@ -230,17 +230,7 @@ func TestPrefilterUnicodeCaseFolding(t *testing.T) {
 // clause order adapt to the data early; every order must give the same
 // matches as no prefilter at all.
 func TestPrefilterManyRules(t *testing.T) {
-	rs := builtinRules(t)
-	res, err := rules.LoadPath("../rules/testdata/operators")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range res {
-		if r.Err != nil {
-			t.Fatalf("%s: %v", r.Path, r.Err)
-		}
-		rs = append(rs, r.Rule)
-	}
+	rs := operatorRules(t)
 	rs = append(rs,
 		customRule(t, "name-exists", `kubernetes.audit.impersonatedUser.username:*`),
 		customRule(t, "name-number", `kubernetes.audit.responseStatus.code >= 400 and kubernetes.audit.objectRef.resource:pods`),
@@ -314,14 +304,7 @@ func TestPrefilterManyRules(t *testing.T) {
 // from run to run. Many rules, several large inputs, any worker count:
 // the whole Result is the same every time.
 func TestStatisticsDoNotDependOnWorkers(t *testing.T) {
-	rs := builtinRules(t)
-	res, err := rules.LoadPath("../rules/testdata/operators")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range res {
-		rs = append(rs, r.Rule)
-	}
+	rs := operatorRules(t)
 	dir := t.TempDir()
 	var inputs []Input
 	for i, shape := range []corpus.Shape{corpus.Audit, corpus.ECS, corpus.Process, corpus.Audit} {

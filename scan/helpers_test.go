@@ -44,6 +44,25 @@ func builtinRules(tb testing.TB) []*rules.Rule {
 	return out
 }
 
+// operatorRules returns the built-in rules of builtinRules and our rules
+// of rules/testdata/operators, one per operator, failing the test if one
+// does not load.
+func operatorRules(tb testing.TB) []*rules.Rule {
+	tb.Helper()
+	rs := builtinRules(tb)
+	res, err := rules.LoadPath("../rules/testdata/operators")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Err != nil {
+			tb.Fatalf("%s: %v", r.Path, r.Err)
+		}
+		rs = append(rs, r.Rule)
+	}
+	return rs
+}
+
 // ruleName is the EXPECTED.md name of a rule (R1, R2, R3) or its ID.
 func ruleName(r *rules.Rule) string {
 	if n, ok := shortNames[r.ID]; ok {

@@ -1002,8 +1002,8 @@ func (w *worker) process(c *chunk) chunkResult {
 	if allRaw {
 		search = &f.raw
 	}
-	// The escape search finds NUL bytes too where it can (fusedNULs).
-	if !w.plan.prefilter || !search.fusedNULs() {
+	// The line pass found NUL bytes too where it noted escapes.
+	if !w.noted {
 		w.markNULs(data, &res)
 	}
 	if w.plan.prefilter {
@@ -1363,7 +1363,7 @@ func fourSpecs(s *search, set []int) (specs [4]twoByteSpec, maxD int) {
 	return specs, maxD
 }
 
-// markNUL is markNULs for the NUL at data[pos], found by the escape
+// markNUL is markNULs for the NUL at data[pos], a stop of the escape
 // search; it returns where that search goes on.
 func (w *worker) markNUL(data []byte, pos int, res *chunkResult) int {
 	li := w.lineAt(pos)
@@ -1395,9 +1395,9 @@ func (w *worker) nulLine(data []byte, li int, res *chunkResult) bool {
 	return true
 }
 
-// fusedNULs says whether markCandidates looks for escapes and NUL bytes
-// in one pass, skipping escaped quotes: with AVX2, and where no needle
-// holds a quote an escape could spell.
+// fusedNULs says whether the line pass may note the escape search's
+// stops, NUL bytes among them, skipping escaped quotes: with AVX2, and
+// where no needle holds a quote an escape could spell.
 func (s *search) fusedNULs() bool { return twoByteSIMD && !s.hides('"') }
 
 // markCandidates marks the lines that hold one of the search's needles,
@@ -1471,8 +1471,7 @@ func (w *worker) markCandidates(data []byte, s *search, res *chunkResult) {
 		}
 		return -1
 	}
-	switch k := 0; {
-	case w.noted:
+	if k := 0; w.noted {
 		next = func(pos int) int {
 			for k < len(w.specials) && int(w.specials[k]) < pos {
 				k++
@@ -1481,13 +1480,6 @@ func (w *worker) markCandidates(data []byte, s *search, res *chunkResult) {
 				return -1
 			}
 			return int(w.specials[k])
-		}
-	case s.fusedNULs():
-		next = func(pos int) int {
-			if i := indexEscapeOrNUL(data[pos:]); i >= 0 {
-				return pos + i
-			}
-			return -1
 		}
 	}
 	for pos := 0; pos < len(data); {

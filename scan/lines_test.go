@@ -554,17 +554,7 @@ func TestSelectorLimit(t *testing.T) {
 // (case-insensitive ones, with two anchor bytes, among them), and with
 // more needles than are counted in a whole sample.
 func TestSampleLinesCountsEveryNeedle(t *testing.T) {
-	rs := builtinRules(t)
-	res, err := rules.LoadPath("../rules/testdata/operators")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range res {
-		if r.Err != nil {
-			t.Fatalf("%s: %v", r.Path, r.Err)
-		}
-		rs = append(rs, r.Rule)
-	}
+	rs := operatorRules(t)
 	p, err := newPlan(Options{Rules: rs})
 	if err != nil {
 		t.Fatal(err)

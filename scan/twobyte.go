@@ -42,27 +42,10 @@ func indexTwoBytesFrom(s []byte, from, n int, lo, hi, mask byte, d int) int {
 	return -1
 }
 
-// indexEscapeOrNUL returns the first i where s[i] is a NUL byte, or a
-// backslash not followed by a quote, or -1; with AVX2 only, callers test
-// twoByteSIMD first. An escaped quote is what log lines hold most
-// (messages quoting names), and no needle holds a quote in its text.
-func indexEscapeOrNUL(s []byte) int {
-	start := 0
-	if blocks := (len(s) - 1) / 32; blocks > 0 {
-		if i := escapeOrNULAVX2(&s[0], blocks); i >= 0 {
-			return i
-		}
-		start = blocks * 32
-	}
-	for i := start; i < len(s); i++ {
-		if s[i] == 0 || s[i] == '\\' && (i+1 == len(s) || s[i+1] != '"') {
-			return i
-		}
-	}
-	return -1
-}
-
-// indexLineOrSpecial is indexEscapeOrNUL that also stops at a newline.
+// indexLineOrSpecial returns the first i where s[i] is a newline, a NUL
+// byte, or a backslash not followed by a quote, or -1; AVX2 only. An
+// escaped quote is what log lines hold most (messages quoting names), and
+// no needle holds a quote in its text (fusedNULs).
 func indexLineOrSpecial(s []byte) int {
 	start := 0
 	if blocks := (len(s) - 1) / 32; blocks > 0 {

@@ -9,9 +9,6 @@ var twoByteSIMD = cpu.X86.HasAVX2
 func twoByteAVX2(p *byte, blocks int, lo, hi, mask byte, d int) int
 
 //go:noescape
-func escapeOrNULAVX2(p *byte, blocks int) int
-
-//go:noescape
 func lineOrSpecialAVX2(p *byte, blocks int) int
 
 //go:noescape

@@ -72,55 +72,11 @@ found:
 	MOVQ DI, ret+32(FP)
 	RET
 
-// func escapeOrNULAVX2(p *byte, blocks int) int
-//
-// Looks, 32 positions at a time, for the first i < blocks*32 where p[i] is
-// a backslash not followed by a quote, or a NUL byte; returns it, or -1.
-// The caller makes sure p[0 : blocks*32+1] is readable.
-TEXT ·escapeOrNULAVX2(SB), NOSPLIT, $0-24
-	MOVQ p+0(FP), SI
-	MOVQ blocks+8(FP), CX
-	MOVL $0x5c, AX
-	VMOVD AX, X1
-	VPBROADCASTB X1, Y1
-	MOVL $0x22, AX
-	VMOVD AX, X2
-	VPBROADCASTB X2, Y2
-	VPXOR Y0, Y0, Y0
-	XORQ DI, DI
-	TESTQ CX, CX
-	JZ none
-
-scan:
-	VMOVDQU (SI)(DI*1), Y3
-	VPCMPEQB Y1, Y3, Y4
-	VPCMPEQB 1(SI)(DI*1), Y2, Y5
-	// Y5 = backslash and not a quote after it
-	VPANDN Y4, Y5, Y5
-	VPCMPEQB Y0, Y3, Y6
-	VPOR Y5, Y6, Y6
-	VPMOVMSKB Y6, AX
-	TESTL AX, AX
-	JNZ hit
-	ADDQ $32, DI
-	DECQ CX
-	JNZ scan
-
-none:
-	VZEROUPPER
-	MOVQ $-1, ret+16(FP)
-	RET
-
-hit:
-	BSFL AX, AX
-	ADDQ AX, DI
-	VZEROUPPER
-	MOVQ DI, ret+16(FP)
-	RET
-
 // func lineOrSpecialAVX2(p *byte, blocks int) int
 //
-// escapeOrNULAVX2 that also stops at newlines.
+// Looks, 32 positions at a time, for the first i < blocks*32 where p[i] is
+// a newline, a NUL byte, or a backslash not followed by a quote; returns
+// it, or -1. The caller makes sure p[0 : blocks*32+1] is readable.
 TEXT ·lineOrSpecialAVX2(SB), NOSPLIT, $0-24
 	MOVQ p+0(FP), SI
 	MOVQ blocks+8(FP), CX

@@ -6,8 +6,6 @@ var twoByteSIMD = false
 
 func twoByteAVX2(p *byte, blocks int, lo, hi, mask byte, d int) int { panic("no AVX2") }
 
-func escapeOrNULAVX2(p *byte, blocks int) int { panic("no AVX2") }
-
 func lineOrSpecialAVX2(p *byte, blocks int) int { panic("no AVX2") }
 
 func twoBytes4AVX2(p *byte, blocks int, specs *[4]twoByteSpec) int { panic("no AVX2") }
