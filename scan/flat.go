@@ -627,28 +627,40 @@ func (d *leafDoc) value(l *leaf) gjson.Result {
 func pathHash[T string | []byte](p T) uint64 {
 	h := uint64(14695981039346656037)
 	for i := 0; i < len(p); i++ {
-		h = (h ^ uint64(p[i])) * 1099511628211
+		h = fnvByte(h, p[i])
 	}
 	return h
 }
+
+func fnvByte(h uint64, c byte) uint64 { return (h ^ uint64(c)) * 1099511628211 }
 
 const leafReads = 2
 
 // index builds the value index of rec.
 func (d *leafDoc) index() {
 	rec, raw := d.rec, d.raw
-	d.leaves = make([]leaf, 0, len(rec)/24)
+	// Sized for a typical event at once: growing them was most of the cost.
+	d.leaves = make([]leaf, 0, len(rec)/16)
 	d.paths = make([]byte, 0, len(rec))
+	if raw {
+		d.roots = make([]member, 0, 16)
+	}
 	var path []byte
-	depth := 0 // objects entered; the root's keys start the path
+	ph := pathHash(path) // of path, kept up to date as it grows
+	depth := 0           // objects entered; the root's keys start the path
 	var walk func(i int) int
 	add := func(start, end int, kind leafKind) {
 		if raw && (kind == leafString && end-start == 2 || kind == leafObject && string(rec[start:end]) == "{}") {
 			return // the ingest pipeline drops empty values (nonEmpty)
 		}
-		d.leaves = append(d.leaves, leaf{hash: pathHash(path), path: uint32(len(d.paths)), plen: uint32(len(path)),
-			start: uint32(start), end: uint32(end), kind: kind})
-		d.paths = append(d.paths, path...)
+		l := leaf{hash: ph, path: uint32(len(d.paths)), plen: uint32(len(path)), start: uint32(start), end: uint32(end), kind: kind}
+		if n := len(d.leaves); n > 0 && d.leaves[n-1].hash == ph && d.leaves[n-1].plen == l.plen &&
+			string(d.paths[d.leaves[n-1].path:][:l.plen]) == string(path) {
+			l.path = d.leaves[n-1].path // the elements of an array share it
+		} else {
+			d.paths = append(d.paths, path...)
+		}
+		d.leaves = append(d.leaves, l)
 	}
 	walk = func(i int) int {
 		b := rec
@@ -657,20 +669,25 @@ func (d *leafDoc) index() {
 			start, n, nested := i, len(path), depth > 0
 			depth++
 			i = skipBlank(b, i+1)
+			h := ph
 			for b[i] != '}' {
 				ke, escaped := stringEnd(b, i)
 				key := text(b[i:ke], escaped)
 				if nested {
 					path = append(path, '.')
+					ph = fnvByte(ph, '.')
 				}
 				path = append(path, key...)
+				for k := 0; k < len(key); k++ {
+					ph = fnvByte(ph, key[k])
+				}
 				i = skipBlank(b, skipBlank(b, ke)+1)
 				end := walk(i)
 				if raw && !nested {
 					d.roots = append(d.roots, member{key: key, start: uint32(i), end: uint32(end)})
 				}
 				i = skipBlank(b, end)
-				path = path[:n]
+				path, ph = path[:n], h
 				if b[i] == ',' {
 					i = skipBlank(b, i+1)
 				}
@@ -699,7 +716,7 @@ func (d *leafDoc) index() {
 			return end
 		}
 		end := scalarEnd(b, i)
-		if _, ok := scalarValue(b[i:end]); ok {
+		if b[i] != 'n' { // null is no value (scalarValue)
 			add(i, end, leafScalar)
 		}
 		return end
