@@ -1536,7 +1536,7 @@ func (s *search) twoGroups() int {
 func (w *worker) markFour(data []byte, s *search, set []int, hit func(at int, needles []anchored) int) {
 	specs, maxD := fourSpecs(s, set)
 	for pos := 0; pos < len(data); pos++ {
-		i := indexTwoBytes4(data[pos:], &specs, maxD)
+		i := indexTwoBytes4(data[pos:], &specs, len(set), maxD)
 		if i < 0 {
 			return
 		}

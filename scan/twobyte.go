@@ -70,14 +70,24 @@ type twoByteSpec struct {
 	d            int
 }
 
-// indexTwoBytes4 returns the first i where one of the four pairs is (see
-// indexTwoBytes), or -1: one pass for four needle groups. maxD is the
-// largest d of specs; AVX2 only.
-func indexTwoBytes4(s []byte, specs *[4]twoByteSpec, maxD int) int {
+// indexTwoBytes4 returns the first i where one of the first used pairs
+// (two to four) is (see indexTwoBytes), or -1: one pass for several needle
+// groups. maxD is the largest d of specs, and the unused ones repeat a
+// used one; AVX2 only.
+func indexTwoBytes4(s []byte, specs *[4]twoByteSpec, used, maxD int) int {
 	n := len(s) - maxD // positions whose every second byte is in s
 	start := 0
 	if blocks := n / 32; blocks > 0 {
-		if i := twoBytes4AVX2(&s[0], blocks, specs); i >= 0 {
+		var i int
+		switch used {
+		case 2:
+			i = twoBytes2AVX2(&s[0], blocks, specs)
+		case 3:
+			i = twoBytes3AVX2(&s[0], blocks, specs)
+		default:
+			i = twoBytes4AVX2(&s[0], blocks, specs)
+		}
+		if i >= 0 {
 			return i
 		}
 		start = blocks * 32

@@ -13,3 +13,9 @@ func lineOrSpecialAVX2(p *byte, blocks int) int
 
 //go:noescape
 func twoBytes4AVX2(p *byte, blocks int, specs *[4]twoByteSpec) int
+
+//go:noescape
+func twoBytes3AVX2(p *byte, blocks int, specs *[4]twoByteSpec) int
+
+//go:noescape
+func twoBytes2AVX2(p *byte, blocks int, specs *[4]twoByteSpec) int

@@ -186,3 +186,83 @@ hit4:
 	VZEROUPPER
 	MOVQ DI, ret+24(FP)
 	RET
+
+// func twoBytes3AVX2(p *byte, blocks int, specs *[4]twoByteSpec) int
+//
+// twoBytes4AVX2 for the first three specs.
+TEXT ·twoBytes3AVX2(SB), NOSPLIT, $0-32
+	MOVQ p+0(FP), SI
+	MOVQ blocks+8(FP), CX
+	MOVQ specs+16(FP), BX
+
+	SPEC(0, Y0, Y1, Y2, R8)
+	SPEC(16, Y3, Y4, Y5, R9)
+	SPEC(32, Y6, Y7, Y8, R10)
+
+	XORQ DI, DI
+	TESTQ CX, CX
+	JZ none3
+
+loop3:
+	VMOVDQU (SI)(DI*1), Y12
+	VPXOR Y14, Y14, Y14
+	PAIR(Y0, Y1, Y2, R8)
+	PAIR(Y3, Y4, Y5, R9)
+	PAIR(Y6, Y7, Y8, R10)
+	VPMOVMSKB Y14, AX
+	TESTL AX, AX
+	JNZ hit3
+	ADDQ $32, DI
+	DECQ CX
+	JNZ loop3
+
+none3:
+	VZEROUPPER
+	MOVQ $-1, ret+24(FP)
+	RET
+
+hit3:
+	BSFL AX, AX
+	ADDQ AX, DI
+	VZEROUPPER
+	MOVQ DI, ret+24(FP)
+	RET
+
+// func twoBytes2AVX2(p *byte, blocks int, specs *[4]twoByteSpec) int
+//
+// twoBytes4AVX2 for the first two specs.
+TEXT ·twoBytes2AVX2(SB), NOSPLIT, $0-32
+	MOVQ p+0(FP), SI
+	MOVQ blocks+8(FP), CX
+	MOVQ specs+16(FP), BX
+
+	SPEC(0, Y0, Y1, Y2, R8)
+	SPEC(16, Y3, Y4, Y5, R9)
+
+	XORQ DI, DI
+	TESTQ CX, CX
+	JZ none2
+
+loop2:
+	VMOVDQU (SI)(DI*1), Y12
+	VPXOR Y14, Y14, Y14
+	PAIR(Y0, Y1, Y2, R8)
+	PAIR(Y3, Y4, Y5, R9)
+	VPMOVMSKB Y14, AX
+	TESTL AX, AX
+	JNZ hit2
+	ADDQ $32, DI
+	DECQ CX
+	JNZ loop2
+
+none2:
+	VZEROUPPER
+	MOVQ $-1, ret+24(FP)
+	RET
+
+hit2:
+	BSFL AX, AX
+	ADDQ AX, DI
+	VZEROUPPER
+	MOVQ DI, ret+24(FP)
+	RET

@@ -112,8 +112,26 @@ func TestIndexTwoBytes4(t *testing.T) {
 				want = i
 			}
 		}
-		if got := indexTwoBytes4(s, &specs, maxD); got != want {
+		if got := indexTwoBytes4(s, &specs, 4, maxD); got != want {
 			t.Fatalf("%q %+v: %d, want %d", s, specs, got, want)
+		}
+		// Two or three used, the spare slots repeating the first.
+		for used := 2; used <= 3; used++ {
+			few := specs
+			want, fewD := -1, 0
+			for j := range few {
+				if j >= used {
+					few[j] = few[0]
+				}
+				fewD = max(fewD, few[j].d)
+				sp := few[j]
+				if i := indexTwoBytes(s, sp.lo, sp.hi, sp.mask, sp.d); i >= 0 && (want < 0 || i < want) {
+					want = i
+				}
+			}
+			if got := indexTwoBytes4(s, &few, used, fewD); got != want {
+				t.Fatalf("%q %+v, %d used: %d, want %d", s, few, used, got, want)
+			}
 		}
 	}
 }
