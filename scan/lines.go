@@ -441,6 +441,10 @@ const maxTwoByteNeedles = 64
 // hundred times what searching a byte does.
 const maxTwoByteShare = 1e-3
 
+// maxTwoByteStopCost bounds what a two-byte group may cost at its stops,
+// per byte searched: half what the pass itself costs.
+const maxTwoByteStopCost = costTwoBytes / 2
+
 // maxTwoByteDistance bounds how far apart a pair's bytes are: nearer pairs
 // are as rare, and fewer candidates make the plan cheaper to build.
 const maxTwoByteDistance = 12
@@ -544,6 +548,12 @@ func twoByteGroups(c rules.Clause, freq *sampledFreq) (groups []anchorGroup, res
 		bestN, bestP := 0, 0.0
 		for key, n := range count {
 			p := share(key.lo, key.hi, key.mask, key.d)
+			// Where a pair stops, every needle of its group is matched in
+			// full (the pair is their guard): a pair on every line, the
+			// "rc" of "resource", cannot serve sixteen needles.
+			if p*(costStop+costMatch*float64(n)) > maxTwoByteStopCost {
+				continue
+			}
 			if n > bestN || n == bestN && (p < bestP || p == bestP && pairLess(key.lo, key.hi, key.mask, key.d, best.lo, best.hi, best.mask, best.d)) {
 				best, bestN, bestP = key, n, p
 			}
@@ -602,6 +612,7 @@ const (
 	costBlockStep = 2.4
 	costStop      = 7
 	costPerNeedle = 1
+	costMatch     = 10 // a needle matched in full where a two-byte group stops
 )
 
 // forceSearch, set by tests, makes every search with at least two needles
@@ -626,7 +637,11 @@ func (s *search) choosePairs(freq *sampledFreq) {
 		if g.two {
 			pass = costTwoBytes
 		}
-		groups += pass + g.p*(costStop+costPerNeedle*float64(len(g.needles)))
+		perNeedle := float64(costPerNeedle)
+		if g.two {
+			perNeedle = costMatch
+		}
+		groups += pass + g.p*(costStop+perNeedle*float64(len(g.needles)))
 		all = append(all, g.needles...)
 	}
 	all = dedupeAnchored(all)
