@@ -69,7 +69,7 @@ type filter struct {
 // newFilter builds the chunk searches from the first clause of each
 // requirement.
 func newFilter(reqs, loose []rules.Requirement, rawOnly []bool, members bool, freq *sampledFreq, probeFrom int) *filter {
-	f := &filter{reqs: reqs, loose: loose, check: newReqSet(reqs), checkLoose: newReqSet(loose)}
+	f := &filter{reqs: reqs, loose: loose, check: newReqSet(reqs, freq), checkLoose: newReqSet(loose, freq)}
 	if probeFrom < len(reqs) {
 		// The probes keep their requirements, for the line check to skip,
 		// but give the search no needles.
@@ -476,29 +476,10 @@ func byteShare(b byte, freq *sampledFreq) float64 {
 // the second may be one, in either case. Needles with no such pair are
 // returned in rest.
 func twoByteGroups(c rules.Clause, freq *sampledFreq) (groups []anchorGroup, rest []rules.Needle) {
-	type pairKey struct {
-		lo, hi, mask byte
-		d            int
-	}
 	type option struct {
 		a rules.Anchor
 		p float64
 	}
-	share := func(lo, hi, mask byte, d int) float64 {
-		if d == 1 && freq != nil {
-			p := freq.pair(lo, hi)
-			if mask != 0 {
-				p += freq.pair(lo, hi&^mask)
-			}
-			return p / 1e10
-		}
-		p := byteShare(hi, freq)
-		if mask != 0 {
-			p += byteShare(hi&^mask, freq)
-		}
-		return byteShare(lo, freq) * p
-	}
-	isLetter := func(b byte) bool { return b|0x20 >= 'a' && b|0x20 <= 'z' }
 	// Each needle's pairs rare enough, each pair once (its first place).
 	type keyed struct {
 		key pairKey
@@ -507,31 +488,15 @@ func twoByteGroups(c rules.Clause, freq *sampledFreq) (groups []anchorGroup, res
 	options := make([][]keyed, len(c))
 	seen := map[pairKey]int{} // needle k+1 that last listed the pair
 	for k, n := range c {
-		for _, part := range []struct {
-			text        string
-			inKey, fold bool
-		}{{n.Key, true, false}, {n.Text, false, n.Fold}} {
-			t := part.text
-			for i := 0; i < len(t); i++ {
-				if part.fold && isLetter(t[i]) {
-					continue
-				}
-				for j := i + 1; j < len(t) && j-i <= maxTwoByteDistance; j++ {
-					hi, mask := t[j], byte(0)
-					if part.fold && isLetter(hi) {
-						hi, mask = hi|0x20, 0x20
-					}
-					key := pairKey{t[i], hi, mask, j - i}
-					if seen[key] == k+1 {
-						continue
-					}
-					if p := share(key.lo, key.hi, key.mask, key.d); p <= maxTwoByteShare {
-						seen[key] = k + 1
-						options[k] = append(options[k], keyed{key, option{rules.Anchor{InKey: part.inKey, Off: i, Byte: t[i]}, p}})
-					}
-				}
+		forPairs(n, func(key pairKey, a rules.Anchor) {
+			if seen[key] == k+1 {
+				return
 			}
-		}
+			if p := key.share(freq); p <= maxTwoByteShare {
+				seen[key] = k + 1
+				options[k] = append(options[k], keyed{key, option{a, p}})
+			}
+		})
 	}
 	covered := make([]bool, len(c))
 	count := map[pairKey]int{}
@@ -547,7 +512,7 @@ func twoByteGroups(c rules.Clause, freq *sampledFreq) (groups []anchorGroup, res
 		var best pairKey
 		bestN, bestP := 0, 0.0
 		for key, n := range count {
-			p := share(key.lo, key.hi, key.mask, key.d)
+			p := key.share(freq)
 			// Where a pair stops, every needle of its group is matched in
 			// full (the pair is their guard): a pair on every line, the
 			// "rc" of "resource", cannot serve sixteen needles.
@@ -583,6 +548,70 @@ func twoByteGroups(c rules.Clause, freq *sampledFreq) (groups []anchorGroup, res
 		}
 	}
 	return groups, rest
+}
+
+// pairKey is a pair of bytes a needle holds d apart: lo exactly, hi under
+// mask (0x20 for a letter of a case-insensitive value).
+type pairKey struct {
+	lo, hi, mask byte
+	d            int
+}
+
+// share is how often the pair occurs, per byte: in the sample for
+// adjacent bytes, else as if the bytes were independent.
+func (k pairKey) share(freq *sampledFreq) float64 {
+	if k.d == 1 && freq != nil {
+		p := freq.pair(k.lo, k.hi)
+		if k.mask != 0 {
+			p += freq.pair(k.lo, k.hi&^k.mask)
+		}
+		return p / 1e10
+	}
+	p := byteShare(k.hi, freq)
+	if k.mask != 0 {
+		p += byteShare(k.hi&^k.mask, freq)
+	}
+	return byteShare(k.lo, freq) * p
+}
+
+// forPairs calls fn for every pair of bytes of one part of n (member name
+// or value) at most maxTwoByteDistance apart whose first byte a search
+// can take exactly (not a letter of a case-insensitive value), with the
+// anchor at that first byte.
+func forPairs(n rules.Needle, fn func(key pairKey, a rules.Anchor)) {
+	isLetter := func(b byte) bool { return b|0x20 >= 'a' && b|0x20 <= 'z' }
+	for _, part := range [2]struct {
+		text        string
+		inKey, fold bool
+	}{{n.Key, true, false}, {n.Text, false, n.Fold}} {
+		t := part.text
+		for i := 0; i < len(t); i++ {
+			if part.fold && isLetter(t[i]) {
+				continue
+			}
+			for j := i + 1; j < len(t) && j-i <= maxTwoByteDistance; j++ {
+				hi, mask := t[j], byte(0)
+				if part.fold && isLetter(hi) {
+					hi, mask = hi|0x20, 0x20
+				}
+				fn(pairKey{t[i], hi, mask, j - i}, rules.Anchor{InKey: part.inKey, Off: i, Byte: t[i]})
+			}
+		}
+	}
+}
+
+// rarestPair is n's rarest pair, as an anchored needle whose guard is the
+// pair's second byte; false if n has no pair rare enough.
+func rarestPair(n rules.Needle, freq *sampledFreq) (anchored, bool) {
+	best, bestP := anchored{}, maxTwoByteShare
+	ok := false
+	forPairs(n, func(key pairKey, a rules.Anchor) {
+		if p := key.share(freq); p < bestP || !ok && p <= bestP {
+			best = anchored{n: n, a: a, id: -1, g: rules.Guard{Off: key.d, Byte: key.hi, Mask: key.mask}, guarded: true}
+			bestP, ok = p, true
+		}
+	})
+	return best, ok
 }
 
 // pairLess orders pairs of equal merit, so the choice does not depend on

@@ -17,6 +17,10 @@ type reqSet struct {
 	needles []rules.Needle
 	index   map[rules.Needle]int32 // into needles
 	reqs    [][]checkClause        // per matcher, in the requirement's order
+	// twos, with AVX2, are the needles' rarest byte pairs: a needle absent
+	// from a line is ruled out by one pass over it, without stopping at
+	// each of its rarest byte (lineCheck.index).
+	twos []anchored
 }
 
 type checkClause struct {
@@ -27,7 +31,7 @@ type checkClause struct {
 	clause rules.Clause
 }
 
-func newReqSet(all []rules.Requirement) *reqSet {
+func newReqSet(all []rules.Requirement, freq *sampledFreq) *reqSet {
 	s := &reqSet{reqs: make([][]checkClause, len(all)), index: map[rules.Needle]int32{}}
 	index := s.index
 	for m, req := range all {
@@ -44,6 +48,12 @@ func newReqSet(all []rules.Requirement) *reqSet {
 			}
 			cc.ascii = c.ASCIISet()
 			s.reqs[m] = append(s.reqs[m], cc)
+		}
+	}
+	if twoByteSIMD {
+		s.twos = make([]anchored, len(s.needles))
+		for id, n := range s.needles {
+			s.twos[id], _ = rarestPair(n, freq)
 		}
 	}
 	return s
@@ -111,7 +121,7 @@ func (lc *lineCheck) clause(c *checkClause) bool {
 		case 1:
 			return true
 		case 0:
-			if lc.set.needles[id].Index(lc.line) >= 0 {
+			if lc.index(id) {
 				lc.found[id] = 1
 				return true
 			}
@@ -119,6 +129,27 @@ func (lc *lineCheck) clause(c *checkClause) bool {
 		}
 	}
 	return lc.escapeHides(c)
+}
+
+// index reports whether needle id is on the line: by its byte pair where
+// it has one (twos: the anchor, and the guard the pair's second byte),
+// else by Needle.Index.
+func (lc *lineCheck) index(id int32) bool {
+	if int(id) >= len(lc.set.twos) || !lc.set.twos[id].guarded {
+		return lc.set.needles[id].Index(lc.line) >= 0
+	}
+	an := &lc.set.twos[id]
+	line := lc.line
+	for from := 0; from < len(line); from++ {
+		i := indexTwoBytes(line[from:], an.a.Byte, an.g.Byte, an.g.Mask, an.g.Off)
+		if i < 0 {
+			return false
+		}
+		if from += i; an.n.MatchAnchor(line, from, an.a) {
+			return true
+		}
+	}
+	return false
 }
 
 // escapeHides is Clause.EscapeHides with the line's escapes decoded once.
