@@ -35,6 +35,7 @@ die() {
 
 require_tools() {
 	local tool
+	[[ -n ${EPOCHREALTIME:-} ]] || die "bash 5 or later is needed (EPOCHREALTIME)"
 	for tool in go rg grep pigz jq split head awk /usr/bin/time; do
 		command -v "$tool" >/dev/null || die "$tool is not installed"
 	done
@@ -155,17 +156,18 @@ measure() {
 	WALL="" RSS="" COUNT=""
 	for ((run = 1; run <= RUNS; run++)); do
 		code=0
-		start=$(date +%s%N)
+		start=$EPOCHREALTIME
 		/usr/bin/time -f '%M' -o "$times" "$@" >"$out" 2>"$errors" || code=$?
-		end=$(date +%s%N)
+		end=$EPOCHREALTIME
 		if [[ " $ok_codes " != *" $code "* ]]; then
 			cat "$errors" >&2
 			die "failed with exit code $code: $*"
 		fi
 		# time's %e has 10 ms steps, too coarse for the jq slice: the wall
-		# time is taken around it, in milliseconds. After a non-zero exit,
-		# time writes a line saying so before the RSS.
-		wall=$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.3f", (e - s) / 1e9 }')
+		# time is taken around it from bash's clock, which, unlike date,
+		# starts no process of its own. After a non-zero exit, time writes
+		# a line saying so before the RSS.
+		wall=$(awk -v s="${start/,/.}" -v e="${end/,/.}" 'BEGIN { printf "%.3f", e - s }')
 		rss=$(tail -n 1 "$times")
 		if [[ -z $WALL ]] || awk -v a="$wall" -v b="$WALL" 'BEGIN { exit !(a < b) }'; then
 			WALL=$wall RSS=$rss
