@@ -18,11 +18,11 @@
 // The prefilter searches each chunk, not each line, for every rule's most
 // selective literal (lines.go): by groups of needles looked for by two of
 // their bytes at once (twogroups.go), 32 positions a step with AVX2
-// (twobyte_amd64.s), or
-// by one byte with memchr elsewhere; by a byte-pair table (pairs.go); or
-// by a block search that skips most bytes (blocks.go), whichever a cost
-// model expects to be cheapest on the input's first 256 KiB. The line pass
-// notes escapes and NUL bytes on the way.
+// (twobyte_amd64.s), or by one byte with memchr elsewhere; by a byte-pair
+// table (pairs.go); or by a block search that skips most bytes
+// (blocks.go), whichever a cost model expects to be cheapest on the
+// input's first 256 KiB. The line pass notes escapes and NUL bytes on the
+// way.
 //
 // Adapters (raw.go, ecs.go) recognise each line's shape and expose it under
 // ECS field names. A new input shape is a new adapter; rules do not change.
