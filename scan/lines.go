@@ -1186,8 +1186,19 @@ func (w *worker) markNULs(data []byte, res *chunkResult) {
 
 // lineEnd returns where the line at start ends (its newline, or the end
 // of data), noting the escape search's stops on the way in w.specials.
+//
+// A run of NUL bytes (a zero-filled block) is noted by its first: markNUL
+// skips the rest. Past maxSpecials stops the chunk is not worth noting
+// (the input is not a log: a line of backslashes), and the line pass ends
+// the notes (noted false): the chunk is then searched as without AVX2.
 func (w *worker) lineEnd(data []byte, start int) int {
 	for pos := start; ; pos++ {
+		if !w.noted {
+			if i := bytes.IndexByte(data[pos:], '\n'); i >= 0 {
+				return pos + i
+			}
+			return len(data)
+		}
 		i := indexLineOrSpecial(data[pos:])
 		if i < 0 {
 			return len(data)
@@ -1196,8 +1207,18 @@ func (w *worker) lineEnd(data []byte, start int) int {
 			return pos
 		}
 		w.specials = append(w.specials, int32(pos))
+		if len(w.specials) > len(data)/maxSpecialsPer+64 {
+			w.noted, w.specials = false, w.specials[:0]
+		}
+		for data[pos] == 0 && pos+1 < len(data) && data[pos+1] == 0 {
+			pos++
+		}
 	}
 }
+
+// maxSpecialsPer bounds the escape search's notes to one per so many bytes
+// of a chunk (raw audit logs have one per few hundred).
+const maxSpecialsPer = 32
 
 // markNUL is markNULs for the NUL at data[pos], a stop of the escape
 // search; it returns where that search goes on.

@@ -91,6 +91,13 @@ func TestLines(t *testing.T) {
 			lines: 2, events: 1, malformed: 1, hits: []string{"1:R1"}, problems: []string{"2:NUL"},
 		},
 		{
+			// Too many escapes for the line pass to note (a string of
+			// 80,000 backslashes): the chunk is searched without notes,
+			// and the escaped needle on the next line is still found.
+			name: "a line of backslashes", input: strings.Replace(execLine, `"level":"Metadata"`, `"level":"Metadata","pad":"`+strings.Repeat(`\\`, 40000)+`"`, 1) + "\n" + strings.Replace(execLine, `"exec"`, `"\u0065xec"`, 1) + "\n" + strings.Repeat("\x00", 100000) + execLine + "\n",
+			lines: 3, events: 3, hits: []string{"1:R1", "2:R1", "3:R1"},
+		},
+		{
 			name: "spaces then NUL padding", input: "  \x00\x00" + execLine + "\n",
 			lines: 1, events: 1, hits: []string{"1:R1"},
 		},
