@@ -343,3 +343,27 @@ var (
 	parsedCount = regexp.MustCompile(`parsed=\d+`)
 	shapesLine  = regexp.MustCompile(`(?m)^  shapes .*$`)
 )
+
+// TestPrefilterEscapedRenamedMarker: a GKE entry whose protoPayload key is
+// spelled with an escape must still be checked against the requirements
+// of renamed fields; with only the built-in rules nothing else makes the
+// prefilter parse it.
+func TestPrefilterEscapedRenamedMarker(t *testing.T) {
+	data, err := os.ReadFile("../testdata/wrapped/gke_lines.ndjson")
+	if err != nil {
+		t.Fatal(err)
+	}
+	escaped := strings.ReplaceAll(string(data), `"protoPayload"`, `"\u0070rotoPayload"`)
+	path := filepath.Join(t.TempDir(), "gke_escaped.ndjson")
+	if err := os.WriteFile(path, []byte(escaped), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rs := builtinRules(t)
+	for _, size := range []int{64, 4096, 4 << 20} {
+		with := mustScan(t, []Input{{Name: path}}, Options{Rules: rs, ChunkSize: size})
+		without := mustScan(t, []Input{{Name: path}}, Options{Rules: rs, ChunkSize: size, NoPrefilter: true})
+		if got, want := canonEvents(with), canonEvents(without); got != want || len(without.Events) == 0 {
+			t.Errorf("chunk %d: %d matches with the prefilter, %d without: %s", size, len(with.Events), len(without.Events), firstDiff(got, want))
+		}
+	}
+}

@@ -711,8 +711,12 @@ type worker struct {
 	// not before a quote.
 	specials []int32
 	noted    bool
-	fw       flatWalker
-	fdoc     flatDoc
+	// marked says which lines the chunk search found renamedMarker on;
+	// special is a cursor into specials for renamedLine.
+	marked  []bool
+	special int
+	fw      flatWalker
+	fdoc    flatDoc
 }
 
 // flatten returns the document to match u with: its values extracted in
@@ -845,6 +849,11 @@ func (w *worker) process(c *chunk) chunkResult {
 		w.cand = make([]bool, len(w.starts))
 	}
 	w.cand = w.cand[:len(w.starts)]
+	if cap(w.marked) < len(w.starts) {
+		w.marked = make([]bool, len(w.starts))
+	}
+	w.marked, w.special = w.marked[:len(w.starts)], 0
+	clear(w.marked)
 	search := &f.full
 	if allRaw {
 		search = &f.raw
@@ -881,7 +890,9 @@ func (w *worker) process(c *chunk) chunkResult {
 		}
 		w.which = w.which[:0]
 		switch {
-		case w.plan.members && renamedClause.Satisfied(line):
+		// A line that starts like a raw audit event is one (adapt), whose
+		// adapter renames nothing.
+		case w.plan.members && !w.raws[i] && w.renamedLine(i, line, w.plan.prefilter && search == &f.full):
 			w.lc.reset(f.checkLoose, line, nil, nil)
 		case !w.plan.prefilter:
 			w.lc.reset(f.check, line, nil, nil)
@@ -1220,6 +1231,25 @@ func (w *worker) lineEnd(data []byte, start int) int {
 // of a chunk (raw audit logs have one per few hundred).
 const maxSpecialsPer = 32
 
+// renamedLine is renamedClause.Satisfied(line) for line i, from what the
+// chunk search found where it can: when the search looked for the marker
+// (searched), a line it was not found on, holding no escape the line pass
+// noted (an escaped quote spells no letter of it), does not hold it.
+func (w *worker) renamedLine(i int, line []byte, searched bool) bool {
+	if w.marked[i] {
+		return true
+	}
+	if searched && w.noted {
+		for w.special < len(w.specials) && int(w.specials[w.special]) < w.starts[i] {
+			w.special++
+		}
+		if w.special == len(w.specials) || int(w.specials[w.special]) >= w.ends[i] {
+			return false
+		}
+	}
+	return renamedClause.Satisfied(line)
+}
+
 // markNUL is markNULs for the NUL at data[pos], a stop of the escape
 // search; it returns where that search goes on.
 func (w *worker) markNUL(data []byte, pos int, res *chunkResult) int {
@@ -1271,6 +1301,9 @@ func (w *worker) markCandidates(data []byte, s *search, res *chunkResult) {
 			if an.at(data, at) {
 				li := w.lineAt(at)
 				w.cand[li] = true
+				if an.n == renamedMarker {
+					w.marked[li] = true
+				}
 				if an.id < 0 {
 					// Nothing more to learn from this line.
 					return w.ends[li] + 1
