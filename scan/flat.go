@@ -780,14 +780,11 @@ func (d *leafDoc) Any(f *rules.Field, test func(gjson.Result) bool) bool {
 		return false
 	}
 	m, ok := rawECSFields[f.Name]
-	switch {
-	case !ok:
+	if !ok {
 		return false
-	case m.constant != "":
-		return test(m.value)
-	case m.derive != nil:
-		s, ok := m.derive(d)
-		return ok && test(gjson.Result{Type: gjson.String, Str: s, Raw: quoteJSON(s)})
+	}
+	if found, computed := m.computed(d, test); computed {
+		return found
 	}
 	for _, p := range m.dotted {
 		if d.anyAt(p, test) {

@@ -172,12 +172,8 @@ func (d *rawAuditDoc) Any(f *rules.Field, test func(gjson.Result) bool) bool {
 	if !ok {
 		return false
 	}
-	switch {
-	case m.constant != "":
-		return test(m.value)
-	case m.derive != nil:
-		s, ok := m.derive(d)
-		return ok && test(gjson.Result{Type: gjson.String, Str: s, Raw: quoteJSON(s)})
+	if found, computed := m.computed(d, test); computed {
+		return found
 	}
 	for _, p := range m.paths {
 		if d.anyPath(d.root, p, nonEmpty(test)) {
@@ -185,6 +181,20 @@ func (d *rawAuditDoc) Any(f *rules.Field, test func(gjson.Result) bool) bool {
 		}
 	}
 	return false
+}
+
+// computed tests the field's value where the mapping computes it (a
+// constant or a derivation); computed is false for a field read from
+// paths.
+func (m rawMapping) computed(d rawMembers, test func(gjson.Result) bool) (found, computed bool) {
+	switch {
+	case m.constant != "":
+		return test(m.value), true
+	case m.derive != nil:
+		s, ok := m.derive(d)
+		return ok && test(gjson.Result{Type: gjson.String, Str: s, Raw: quoteJSON(s)}), true
+	}
+	return false, false
 }
 
 // quoteJSON renders s as a JSON string; only Raw-reading tests look at it.
