@@ -126,12 +126,16 @@ hit:
 //
 // twoByteAVX2 for four pairs at once: the first i < blocks*32 where any
 // spec's lo is at p[i] and its hi (under its mask) at p[i+d]. The caller
-// makes sure p[0 : blocks*32+max d] is readable.
-TEXT ·twoBytes4AVX2(SB), NOSPLIT, $0-32
-	MOVQ p+0(FP), SI
-	MOVQ blocks+8(FP), CX
-	MOVQ specs+16(FP), BX
+// makes sure p[0 : blocks*32+max d] is readable. twoBytes3AVX2 and
+// twoBytes2AVX2 look for the first three or two specs only.
 
+TEXT ·twoBytes4AVX2(SB), NOSPLIT, $0-32
+
+// The macros shared by the three are defined here, in the first: the
+// assembler checks their argument names against the function around them.
+
+// SPEC broadcasts the spec at off into ylo, yhi, ymask, and sets reg to
+// p+d.
 #define SPEC(off, ylo, yhi, ymask, reg) \
 	MOVBLZX (off+0)(BX), AX \
 	VMOVD AX, X15 \
@@ -145,11 +149,8 @@ TEXT ·twoBytes4AVX2(SB), NOSPLIT, $0-32
 	MOVQ (off+8)(BX), reg \
 	ADDQ SI, reg
 
-	SPEC(0, Y0, Y1, Y2, R8)
-	SPEC(16, Y3, Y4, Y5, R9)
-	SPEC(32, Y6, Y7, Y8, R10)
-	SPEC(48, Y9, Y10, Y11, R11)
-
+// PAIR ORs into Y14 the positions of the block in Y12 where a spec's pair
+// is.
 #define PAIR(ylo, yhi, ymask, reg) \
 	VPCMPEQB ylo, Y12, Y13 \
 	VPOR (reg)(DI*1), ymask, Y15 \
@@ -157,112 +158,80 @@ TEXT ·twoBytes4AVX2(SB), NOSPLIT, $0-32
 	VPAND Y13, Y15, Y15 \
 	VPOR Y15, Y14, Y14
 
+// ARGS loads the arguments, BLOCK the block at DI; NEXT, after a block's
+// PAIRs, goes on to the next block from loop or returns where a pair is.
+#define ARGS \
+	MOVQ p+0(FP), SI \
+	MOVQ blocks+8(FP), CX \
+	MOVQ specs+16(FP), BX
+
+#define BLOCK \
+	VMOVDQU (SI)(DI*1), Y12 \
+	VPXOR Y14, Y14, Y14
+
+#define NEXT \
+	VPMOVMSKB Y14, AX \
+	TESTL AX, AX \
+	JNZ hit \
+	ADDQ $32, DI \
+	DECQ CX \
+	JNZ loop \
+none: \
+	VZEROUPPER \
+	MOVQ $-1, ret+24(FP) \
+	RET \
+hit: \
+	BSFL AX, AX \
+	ADDQ AX, DI \
+	VZEROUPPER \
+	MOVQ DI, ret+24(FP) \
+	RET
+
+	ARGS
+	SPEC(0, Y0, Y1, Y2, R8)
+	SPEC(16, Y3, Y4, Y5, R9)
+	SPEC(32, Y6, Y7, Y8, R10)
+	SPEC(48, Y9, Y10, Y11, R11)
 	XORQ DI, DI
 	TESTQ CX, CX
-	JZ none4
+	JZ none
 
-loop4:
-	VMOVDQU (SI)(DI*1), Y12
-	VPXOR Y14, Y14, Y14
+loop:
+	BLOCK
 	PAIR(Y0, Y1, Y2, R8)
 	PAIR(Y3, Y4, Y5, R9)
 	PAIR(Y6, Y7, Y8, R10)
 	PAIR(Y9, Y10, Y11, R11)
-	VPMOVMSKB Y14, AX
-	TESTL AX, AX
-	JNZ hit4
-	ADDQ $32, DI
-	DECQ CX
-	JNZ loop4
-
-none4:
-	VZEROUPPER
-	MOVQ $-1, ret+24(FP)
-	RET
-
-hit4:
-	BSFL AX, AX
-	ADDQ AX, DI
-	VZEROUPPER
-	MOVQ DI, ret+24(FP)
-	RET
+	NEXT
 
 // func twoBytes3AVX2(p *byte, blocks int, specs *[4]twoByteSpec) int
-//
-// twoBytes4AVX2 for the first three specs.
 TEXT ·twoBytes3AVX2(SB), NOSPLIT, $0-32
-	MOVQ p+0(FP), SI
-	MOVQ blocks+8(FP), CX
-	MOVQ specs+16(FP), BX
-
+	ARGS
 	SPEC(0, Y0, Y1, Y2, R8)
 	SPEC(16, Y3, Y4, Y5, R9)
 	SPEC(32, Y6, Y7, Y8, R10)
-
 	XORQ DI, DI
 	TESTQ CX, CX
-	JZ none3
+	JZ none
 
-loop3:
-	VMOVDQU (SI)(DI*1), Y12
-	VPXOR Y14, Y14, Y14
+loop:
+	BLOCK
 	PAIR(Y0, Y1, Y2, R8)
 	PAIR(Y3, Y4, Y5, R9)
 	PAIR(Y6, Y7, Y8, R10)
-	VPMOVMSKB Y14, AX
-	TESTL AX, AX
-	JNZ hit3
-	ADDQ $32, DI
-	DECQ CX
-	JNZ loop3
-
-none3:
-	VZEROUPPER
-	MOVQ $-1, ret+24(FP)
-	RET
-
-hit3:
-	BSFL AX, AX
-	ADDQ AX, DI
-	VZEROUPPER
-	MOVQ DI, ret+24(FP)
-	RET
+	NEXT
 
 // func twoBytes2AVX2(p *byte, blocks int, specs *[4]twoByteSpec) int
-//
-// twoBytes4AVX2 for the first two specs.
 TEXT ·twoBytes2AVX2(SB), NOSPLIT, $0-32
-	MOVQ p+0(FP), SI
-	MOVQ blocks+8(FP), CX
-	MOVQ specs+16(FP), BX
-
+	ARGS
 	SPEC(0, Y0, Y1, Y2, R8)
 	SPEC(16, Y3, Y4, Y5, R9)
-
 	XORQ DI, DI
 	TESTQ CX, CX
-	JZ none2
+	JZ none
 
-loop2:
-	VMOVDQU (SI)(DI*1), Y12
-	VPXOR Y14, Y14, Y14
+loop:
+	BLOCK
 	PAIR(Y0, Y1, Y2, R8)
 	PAIR(Y3, Y4, Y5, R9)
-	VPMOVMSKB Y14, AX
-	TESTL AX, AX
-	JNZ hit2
-	ADDQ $32, DI
-	DECQ CX
-	JNZ loop2
-
-none2:
-	VZEROUPPER
-	MOVQ $-1, ret+24(FP)
-	RET
-
-hit2:
-	BSFL AX, AX
-	ADDQ AX, DI
-	VZEROUPPER
-	MOVQ DI, ret+24(FP)
-	RET
+	NEXT
