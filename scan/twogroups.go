@@ -50,25 +50,21 @@ func byteShare(b byte, freq *sampledFreq) float64 {
 // the second may be one, in either case. Needles with no such pair are
 // returned in rest.
 func twoByteGroups(c rules.Clause, freq *sampledFreq) (groups []anchorGroup, rest []rules.Needle) {
-	type option struct {
-		a rules.Anchor
-		p float64
-	}
 	// Each needle's pairs rare enough, each pair once (its first place).
-	type keyed struct {
+	type option struct {
 		key pairKey
-		option
+		a   rules.Anchor
 	}
-	options := make([][]keyed, len(c))
+	options := make([][]option, len(c))
 	seen := map[pairKey]int{} // needle k+1 that last listed the pair
 	for k, n := range c {
 		forPairs(n, func(key pairKey, a rules.Anchor) {
 			if seen[key] == k+1 {
 				return
 			}
-			if p := key.share(freq); p <= maxTwoByteShare {
+			if key.share(freq) <= maxTwoByteShare {
 				seen[key] = k + 1
-				options[k] = append(options[k], keyed{key, option{a, p}})
+				options[k] = append(options[k], option{key, a})
 			}
 		})
 	}
@@ -93,7 +89,7 @@ func twoByteGroups(c rules.Clause, freq *sampledFreq) (groups []anchorGroup, res
 			if p*(costStop+costMatch*float64(n)) > maxTwoByteStopCost {
 				continue
 			}
-			if n > bestN || n == bestN && (p < bestP || p == bestP && pairLess(key.lo, key.hi, key.mask, key.d, best.lo, best.hi, best.mask, best.d)) {
+			if n > bestN || n == bestN && (p < bestP || p == bestP && key.less(best)) {
 				best, bestN, bestP = key, n, p
 			}
 		}
@@ -188,19 +184,19 @@ func rarestPair(n rules.Needle, freq *sampledFreq) (anchored, bool) {
 	return best, ok
 }
 
-// pairLess orders pairs of equal merit, so the choice does not depend on
-// map order.
-func pairLess(lo, hi, mask byte, d int, lo2, hi2, mask2 byte, d2 int) bool {
-	if lo != lo2 {
-		return lo < lo2
+// less orders pairs of equal merit, so the choice does not depend on map
+// order.
+func (k pairKey) less(o pairKey) bool {
+	if k.lo != o.lo {
+		return k.lo < o.lo
 	}
-	if hi != hi2 {
-		return hi < hi2
+	if k.hi != o.hi {
+		return k.hi < o.hi
 	}
-	if mask != mask2 {
-		return mask < mask2
+	if k.mask != o.mask {
+		return k.mask < o.mask
 	}
-	return d < d2
+	return k.d < o.d
 }
 
 // fourSpecs are the pairs of s's groups in set (one to four; a spare slot
