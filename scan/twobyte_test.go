@@ -1,7 +1,6 @@
 package scan
 
 import (
-	"bytes"
 	"math/rand/v2"
 	"testing"
 )
@@ -21,18 +20,11 @@ func TestIndexTwoBytes(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	for k := 0; k < 50000; k++ {
-		s := make([]byte, r.IntN(300))
-		for i := range s {
-			s[i] = "abAB:"[r.IntN(5)]
-		}
+		keep := 1
 		if r.IntN(4) == 0 {
-			// Sparse: most blocks hold no match.
-			for i := range s {
-				if r.IntN(20) != 0 {
-					s[i] = 'z'
-				}
-			}
+			keep = 20 // sparse: most blocks hold no match
 		}
+		s := randomText(r, "abAB:", keep)
 		d := 1 + r.IntN(40)
 		mask := byte(0)
 		if r.IntN(2) == 0 {
@@ -54,7 +46,7 @@ func TestIndexLineOrSpecial(t *testing.T) {
 	}
 	naive := func(s []byte) int {
 		for i := range s {
-			if s[i] == 0 || s[i] == '\\' && (i+1 == len(s) || s[i+1] != '"') {
+			if s[i] == '\n' || s[i] == 0 || s[i] == '\\' && (i+1 == len(s) || s[i+1] != '"') {
 				return i
 			}
 		}
@@ -62,18 +54,8 @@ func TestIndexLineOrSpecial(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(3, 4))
 	for k := 0; k < 50000; k++ {
-		s := make([]byte, r.IntN(300))
-		for i := range s {
-			s[i] = "ab\\\"\x00\n"[r.IntN(6)]
-			if r.IntN(3) != 0 {
-				s[i] = 'z'
-			}
-		}
-		want := naive(s)
-		if nl := bytes.IndexByte(s, '\n'); nl >= 0 && (want < 0 || nl < want) {
-			want = nl
-		}
-		if got := indexLineOrSpecial(s); got != want {
+		s := randomText(r, "ab\\\"\x00\n", 3)
+		if got, want := indexLineOrSpecial(s), naive(s); got != want {
 			t.Fatalf("%q: line or special at %d, want %d", s, got, want)
 		}
 	}
@@ -85,15 +67,8 @@ func TestIndexTwoBytes4(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(5, 6))
 	for k := 0; k < 30000; k++ {
-		s := make([]byte, r.IntN(300))
-		for i := range s {
-			s[i] = "abcdABCD"[r.IntN(8)]
-			if r.IntN(4) != 0 {
-				s[i] = 'z'
-			}
-		}
+		s := randomText(r, "abcdABCD", 4)
 		var specs [4]twoByteSpec
-		maxD := 0
 		for j := range specs {
 			lo := "abcd"[r.IntN(4)]
 			hi := "abcd"[r.IntN(4)]
@@ -101,22 +76,10 @@ func TestIndexTwoBytes4(t *testing.T) {
 			if r.IntN(2) == 0 {
 				mask = 0x20
 			}
-			d := 1 + r.IntN(40)
-			specs[j] = twoByteSpec{lo: lo, hi: hi, mask: mask, d: d}
-			maxD = max(maxD, d)
+			specs[j] = twoByteSpec{lo: lo, hi: hi, mask: mask, d: 1 + r.IntN(40)}
 		}
-		want := -1
-		for j := range specs {
-			sp := specs[j]
-			if i := indexTwoBytes(s, sp.lo, sp.hi, sp.mask, sp.d); i >= 0 && (want < 0 || i < want) {
-				want = i
-			}
-		}
-		if got := indexTwoBytes4(s, &specs, 4, maxD); got != want {
-			t.Fatalf("%q %+v: %d, want %d", s, specs, got, want)
-		}
-		// Two or three used, the spare slots repeating the first.
-		for used := 2; used <= 3; used++ {
+		// Two, three or four used, the spare slots repeating the first.
+		for used := 2; used <= 4; used++ {
 			few := specs
 			want, fewD := -1, 0
 			for j := range few {
@@ -134,4 +97,17 @@ func TestIndexTwoBytes4(t *testing.T) {
 			}
 		}
 	}
+}
+
+// randomText is up to 299 bytes, each drawn from alphabet with probability
+// 1/keep and 'z' otherwise.
+func randomText(r *rand.Rand, alphabet string, keep int) []byte {
+	s := make([]byte, r.IntN(300))
+	for i := range s {
+		s[i] = 'z'
+		if r.IntN(keep) == 0 {
+			s[i] = alphabet[r.IntN(len(alphabet))]
+		}
+	}
+	return s
 }
