@@ -712,11 +712,11 @@ type worker struct {
 	specials []int32
 	noted    bool
 	// marked says which lines the chunk search found renamedMarker on;
-	// special is a cursor into specials for renamedLine.
-	marked  []bool
-	special int
-	fw      flatWalker
-	fdoc    flatDoc
+	// lineSpecials reads specials for renamedLine.
+	marked       []bool
+	lineSpecials offsets
+	fw           flatWalker
+	fdoc         flatDoc
 }
 
 // flatten returns the document to match u with: its values extracted in
@@ -852,7 +852,7 @@ func (w *worker) process(c *chunk) chunkResult {
 	if cap(w.marked) < len(w.starts) {
 		w.marked = make([]bool, len(w.starts))
 	}
-	w.marked, w.special = w.marked[:len(w.starts)], 0
+	w.marked, w.lineSpecials = w.marked[:len(w.starts)], offsets{at: w.specials}
 	clear(w.marked)
 	search := &f.full
 	if allRaw {
@@ -1189,9 +1189,7 @@ func (w *worker) markNULs(data []byte, res *chunkResult) {
 		if i < 0 {
 			break
 		}
-		li := w.lineAt(pos + i)
-		w.nulLine(data, li, res)
-		pos = w.ends[li] + 1
+		pos = w.markNUL(data, pos+i, res)
 	}
 }
 
@@ -1227,6 +1225,23 @@ func (w *worker) lineEnd(data []byte, start int) int {
 	}
 }
 
+// offsets reads sorted offsets in order: from returns the first at or
+// after pos, or -1, for non-decreasing pos.
+type offsets struct {
+	at []int32
+	k  int
+}
+
+func (o *offsets) from(pos int) int {
+	for o.k < len(o.at) && int(o.at[o.k]) < pos {
+		o.k++
+	}
+	if o.k == len(o.at) {
+		return -1
+	}
+	return int(o.at[o.k])
+}
+
 // maxSpecialsPer bounds the escape search's notes to one per so many bytes
 // of a chunk (raw audit logs have one per few hundred).
 const maxSpecialsPer = 32
@@ -1240,18 +1255,16 @@ func (w *worker) renamedLine(i int, line []byte, searched bool) bool {
 		return true
 	}
 	if searched && w.noted {
-		for w.special < len(w.specials) && int(w.specials[w.special]) < w.starts[i] {
-			w.special++
-		}
-		if w.special == len(w.specials) || int(w.specials[w.special]) >= w.ends[i] {
+		if at := w.lineSpecials.from(w.starts[i]); at < 0 || at >= w.ends[i] {
 			return false
 		}
 	}
 	return renamedClause.Satisfied(line)
 }
 
-// markNUL is markNULs for the NUL at data[pos], a stop of the escape
-// search; it returns where that search goes on.
+// markNUL handles the NUL at data[pos] (nulLine) and returns where a
+// search for the next NUL, or escape, goes on: past the line if it needs
+// no more, else past this run of NULs.
 func (w *worker) markNUL(data []byte, pos int, res *chunkResult) int {
 	li := w.lineAt(pos)
 	if w.nulLine(data, li, res) {
@@ -1361,16 +1374,9 @@ func (w *worker) markCandidates(data []byte, s *search, res *chunkResult) {
 		}
 		return -1
 	}
-	if k := 0; w.noted {
-		next = func(pos int) int {
-			for k < len(w.specials) && int(w.specials[k]) < pos {
-				k++
-			}
-			if k == len(w.specials) {
-				return -1
-			}
-			return int(w.specials[k])
-		}
+	if w.noted {
+		noted := offsets{at: w.specials}
+		next = noted.from
 	}
 	for pos := 0; pos < len(data); {
 		if pos = next(pos); pos < 0 {
