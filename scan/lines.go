@@ -200,14 +200,14 @@ func neededIn(all []rules.Requirement) rules.Clause {
 }
 
 // sampleLines counts the lines of sample (whole lines) that hold each
-// needle of c. The needles are looked for as the chunk search looks for
-// them, one pass per anchor byte: with Elastic's rules loaded there are
-// hundreds of needles but a few dozen anchor bytes. With more than
-// countNeedles needles, only a part of the sample is counted in, smaller
-// the more needles there are, so that adapting to an input costs a few
-// milliseconds however many rules are loaded: the counts only order
-// clauses, and a few dozen events tell a clause on most lines from one
-// on few.
+// needle of c. The needles are looked for as the chunk search's one-byte
+// groups look for them, one pass per anchor byte: with Elastic's rules
+// loaded there are hundreds of needles but a few dozen anchor bytes. With
+// more than countNeedles needles, only a part of the sample is counted
+// in, smaller the more needles there are, so that adapting to an input
+// costs a few milliseconds however many rules are loaded: the counts only
+// order clauses, and a few dozen events tell a clause on most lines from
+// one on few.
 func sampleLines(sample []byte, c rules.Clause, freq *sampledFreq) map[rules.Needle]int {
 	ids := map[rules.Needle]int{}
 	var distinct rules.Clause
@@ -237,7 +237,9 @@ func sampleLines(sample []byte, c rules.Clause, freq *sampledFreq) map[rules.Nee
 	// passes, on the same lines.
 	words := (len(starts) + 63) / 64
 	held := make([]uint64, len(distinct)*words)
-	s := groupSearch(distinct, freq)
+	// By one byte each: counting searches the sample once, so a cover of
+	// shared pairs would cost more than it saves.
+	s := groupSearch(distinct, freq, false)
 	for _, g := range s.groups {
 		for pos := 0; pos < len(sample); pos++ {
 			i := bytes.IndexByte(sample[pos:], g.b)
@@ -355,15 +357,17 @@ func (s *search) hides(r rune) bool {
 // newSearch returns the cheapest search for c's needles it estimates: by
 // anchor groups, or by a pair or block search.
 func newSearch(c rules.Clause, freq *sampledFreq) search {
-	s := groupSearch(c, freq)
+	s := groupSearch(c, freq, searchTwoBytes())
 	s.choosePairs(freq)
 	return s
 }
 
-// groupSearch groups the needles by anchor byte. Each needle takes its
-// rarest byte, or a byte another needle is already searched by when that
-// is at most twice as frequent: one pass over the chunk then serves both.
-func groupSearch(c rules.Clause, freq *sampledFreq) search {
+// groupSearch groups the needles by two bytes where twoBytes is set and
+// they are few enough (twoByteGroups), the others by anchor byte. Each of
+// those takes its rarest byte, or a byte another needle is already
+// searched by when that is at most twice as frequent: one pass over the
+// chunk then serves both.
+func groupSearch(c rules.Clause, freq *sampledFreq, twoBytes bool) search {
 	s := search{clause: c}
 	set := c.ASCIISet()
 	for r := range s.runes {
@@ -400,7 +404,7 @@ func groupSearch(c rules.Clause, freq *sampledFreq) search {
 		cands[i] = cd
 	}
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].cost < cands[j].cost })
-	if searchTwoBytes() && len(c) <= maxTwoByteNeedles {
+	if twoBytes && len(c) <= maxTwoByteNeedles {
 		var rest []rules.Needle
 		s.groups, rest = twoByteGroups(c, freq)
 		cands = slices.DeleteFunc(cands, func(cd candidate) bool { return !slices.Contains(rest, cd.n) })

@@ -582,8 +582,7 @@ func TestSampleLinesCountsEveryNeedle(t *testing.T) {
 		}
 	}
 	// want counts the lines on which the needle matches with the anchors
-	// the search for all of them looks for it by (a pair of bytes may
-	// serve several needles).
+	// the one-byte groups of all of them look for it by.
 	freq := newSampledFreq(sample)
 	want := func(sample []byte, s *search, n rules.Needle) int {
 		c := 0
@@ -619,7 +618,7 @@ func TestSampleLinesCountsEveryNeedle(t *testing.T) {
 			}
 			distinct[n] = true
 		}
-		s := groupSearch(list, freq)
+		s := groupSearch(list, freq, false) // as sampleLines groups them
 		counted := sample
 		if len(distinct) > countNeedles {
 			counted = sample[:len(sample)*countNeedles/len(distinct)]
