@@ -1,25 +1,139 @@
 package report
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"io"
+	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/k8sexec/k8sexec/triage"
 )
 
-// JSON writes one document: {"tool", "findings", "notes", "summary"}.
+// JSON writes one document: {"tool", "findings", "notes", "summary"},
+// indented, byte for byte what encoding/json's indenting encoder writes
+// for Result. The findings are encoded on every CPU, a batch at a time:
+// with Elastic's rule set a scan can have tens of thousands, and one
+// encoder indenting the whole document took longer than the scan.
 type JSON struct{}
 
 func (JSON) Write(w io.Writer, r *Result) error {
-	out := *r
-	if out.Findings == nil {
-		out.Findings = []*triage.Finding{}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.WriteString("{\n  \"tool\": ")
+	if err := encodeIndented(bw, r.Tool, "  "); err != nil {
+		return err
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
+	bw.WriteString(",\n  \"findings\": ")
+	if err := writeFindingArray(bw, r.Findings); err != nil {
+		return err
+	}
+	if len(r.Suppressed) > 0 {
+		bw.WriteString(",\n  \"suppressed\": ")
+		if err := writeFindingArray(bw, r.Suppressed); err != nil {
+			return err
+		}
+	}
+	if len(r.Notes) > 0 {
+		bw.WriteString(",\n  \"notes\": ")
+		if err := encodeIndented(bw, r.Notes, "  "); err != nil {
+			return err
+		}
+	}
+	bw.WriteString(",\n  \"summary\": ")
+	if err := encodeIndented(bw, r.Summary, "  "); err != nil {
+		return err
+	}
+	bw.WriteString("\n}\n")
+	return bw.Flush()
+}
+
+// encodeIndented writes v indented by two spaces a level, its lines after
+// the first starting with prefix, HTML characters as they are.
+func encodeIndented(w io.Writer, v any, prefix string) error {
+	var buf bytes.Buffer
+	if err := appendIndented(&buf, v, prefix); err != nil {
+		return err
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// appendIndented is encodeIndented into buf.
+func appendIndented(buf *bytes.Buffer, v any, prefix string) error {
+	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
-	return enc.Encode(&out)
+	enc.SetIndent(prefix, "  ")
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	buf.Truncate(buf.Len() - 1) // the encoder's newline
+	return nil
+}
+
+// writeFindingArray writes fs as the array of a member of the top-level
+// object.
+func writeFindingArray(w io.Writer, fs []*triage.Finding) error {
+	if len(fs) == 0 {
+		_, err := io.WriteString(w, "[]")
+		return err
+	}
+	if _, err := io.WriteString(w, "[\n"); err != nil {
+		return err
+	}
+	err := encodeEach(w, len(fs), func(buf *bytes.Buffer, i int) error {
+		if i > 0 {
+			buf.WriteString(",\n")
+		}
+		buf.WriteString("    ")
+		return appendIndented(buf, fs[i], "    ")
+	})
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(w, "\n  ]")
+	return err
+}
+
+// encodeEach writes what encode(buf, i) appends for every i below n, in
+// order. Batches of encodeBatch are encoded on one goroutine per CPU,
+// GOMAXPROCS batches at a time, so memory stays a few batches whatever n
+// is.
+func encodeEach(w io.Writer, n int, encode func(buf *bytes.Buffer, i int) error) error {
+	const encodeBatch = 64
+	workers := min(runtime.GOMAXPROCS(0), (n+encodeBatch-1)/encodeBatch)
+	bufs := make([]bytes.Buffer, workers)
+	errs := make([]error, workers)
+	for start := 0; start < n; start += workers * encodeBatch {
+		var wg sync.WaitGroup
+		for k := range workers {
+			lo := start + k*encodeBatch
+			if lo >= n {
+				break
+			}
+			hi := min(lo+encodeBatch, n)
+			wg.Go(func() {
+				bufs[k].Reset()
+				for i := lo; i < hi && errs[k] == nil; i++ {
+					errs[k] = encode(&bufs[k], i)
+				}
+			})
+		}
+		wg.Wait()
+		for k := range workers {
+			if start+k*encodeBatch >= n {
+				break
+			}
+			if errs[k] != nil {
+				return errs[k]
+			}
+			if _, err := w.Write(bufs[k].Bytes()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // NDJSON writes one finding per line and nothing else, for streaming into
@@ -27,12 +141,15 @@ func (JSON) Write(w io.Writer, r *Result) error {
 type NDJSON struct{}
 
 func (NDJSON) Write(w io.Writer, r *Result) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	for _, f := range append(slices.Clone(r.Findings), r.Suppressed...) {
-		if err := enc.Encode(f); err != nil {
-			return err
-		}
+	fs := append(slices.Clone(r.Findings), r.Suppressed...)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	err := encodeEach(bw, len(fs), func(buf *bytes.Buffer, i int) error {
+		enc := json.NewEncoder(buf)
+		enc.SetEscapeHTML(false)
+		return enc.Encode(fs[i])
+	})
+	if err != nil {
+		return err
 	}
-	return nil
+	return bw.Flush()
 }

@@ -5,8 +5,11 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -335,5 +338,62 @@ func TestWriteEvents(t *testing.T) {
 	golden(t, "events.ndjson.golden", buf.Bytes())
 	if err := report.WriteEvents(&buf, rows, "xml"); err == nil {
 		t.Error("unknown format should fail")
+	}
+}
+
+// TestJSONWritersMatchEncoder: the JSON and NDJSON writers, which encode
+// findings in parallel batches, write exactly what one encoding/json
+// encoder writes for the whole result, with and without suppressed
+// findings and notes, for few findings and for many batches.
+func TestJSONWritersMatchEncoder(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	sample := sampleResult(t)
+	many := *sample
+	many.Findings = nil
+	for i := range 1000 {
+		f := *sample.Findings[i%len(sample.Findings)]
+		f.ID = fmt.Sprintf("%016x", i)
+		many.Findings = append(many.Findings, &f)
+	}
+	withSuppressed := many
+	withSuppressed.Suppressed = sample.Findings[:2]
+	bare := report.Result{Tool: sample.Tool}
+	for name, r := range map[string]*report.Result{"sample": sample, "many": &many, "suppressed": &withSuppressed, "bare": &bare} {
+		want := func(indent bool) []byte {
+			var buf bytes.Buffer
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false)
+			if indent {
+				out := *r
+				if out.Findings == nil {
+					out.Findings = []*triage.Finding{}
+				}
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(&out); err != nil {
+					t.Fatal(err)
+				}
+				return buf.Bytes()
+			}
+			for _, f := range append(slices.Clone(r.Findings), r.Suppressed...) {
+				if err := enc.Encode(f); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return buf.Bytes()
+		}
+		var got bytes.Buffer
+		if err := (report.JSON{}).Write(&got, r); err != nil {
+			t.Fatal(err)
+		}
+		if w := want(true); !bytes.Equal(got.Bytes(), w) {
+			t.Errorf("%s: JSON differs from the encoder's (%d bytes, want %d)", name, got.Len(), len(w))
+		}
+		got.Reset()
+		if err := (report.NDJSON{}).Write(&got, r); err != nil {
+			t.Fatal(err)
+		}
+		if w := want(false); !bytes.Equal(got.Bytes(), w) {
+			t.Errorf("%s: NDJSON differs from the encoder's (%d bytes, want %d)", name, got.Len(), len(w))
+		}
 	}
 }

@@ -423,10 +423,12 @@ func (k *keySets) pop() {
 // already there.
 func (k *keySets) add(h uint64) bool {
 	level := len(k.starts) - 1
-	if set := k.big[level]; set != nil {
-		dup := set[h]
-		set[h] = true
-		return dup
+	if k.big != nil {
+		if set := k.big[level]; set != nil {
+			dup := set[h]
+			set[h] = true
+			return dup
+		}
 	}
 	mine := k.hashes[k.starts[level]:]
 	f := &k.filters[level]
