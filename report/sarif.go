@@ -1,6 +1,8 @@
 package report
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -29,9 +31,76 @@ const InformationURI = "https://github.com/k8sexec/k8sexec"
 const fingerprintKey = "k8sexecFindingId/v1"
 
 func (s SARIF) Write(w io.Writer, r *Result) error {
-	doc, err := sarif.New(sarif.Version210)
+	doc, index, err := s.skeleton(r)
 	if err != nil {
 		return err
+	}
+	// encoding/json sorts map keys, so the output is deterministic. Encode
+	// without HTML escaping so that "<pod>" reads as written.
+	var head bytes.Buffer
+	if err := appendIndented(&head, doc, ""); err != nil {
+		return err
+	}
+	// The results, most of the document, are encoded in parallel batches
+	// (encodeEach) into the place of the empty list.
+	text := head.Bytes()
+	at := bytes.Index(text, []byte("\n"+sarifResultsIndent+`"results": []`))
+	switch {
+	case len(r.Findings) == 0:
+		_, err := w.Write(append(text, '\n'))
+		return err
+	case at < 0: // not reached: go-sarif lays runs out as expected
+		return s.writeWhole(w, doc, index, r.Findings)
+	}
+	at += 1 + len(sarifResultsIndent) + len(`"results": [`)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.Write(text[:at])
+	bw.WriteString("\n")
+	err = encodeEach(bw, len(r.Findings), func(buf *bytes.Buffer, i int) error {
+		res, err := s.result(r.Findings[i], index)
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			buf.WriteString(",\n")
+		}
+		buf.WriteString(sarifResultsIndent + "  ")
+		return appendIndented(buf, res, sarifResultsIndent+"  ")
+	})
+	if err != nil {
+		return err
+	}
+	bw.WriteString("\n" + sarifResultsIndent)
+	bw.Write(text[at:])
+	bw.WriteString("\n")
+	return bw.Flush()
+}
+
+// writeWhole adds the results of fs to doc and encodes it in one piece.
+func (s SARIF) writeWhole(w io.Writer, doc *sarif.Report, index map[string]int, fs []*triage.Finding) error {
+	for _, f := range fs {
+		res, err := s.result(f, index)
+		if err != nil {
+			return err
+		}
+		doc.Runs[0].AddResult(res)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(doc)
+}
+
+// sarifResultsIndent is the indent of the results member of the run:
+// {"runs": [{"results": ...}]}.
+const sarifResultsIndent = "      "
+
+// skeleton is the document without its results: the rules (index maps
+// each rule ID to its place among them) and the invocation.
+func (s SARIF) skeleton(r *Result) (*sarif.Report, map[string]int, error) {
+	doc, err := sarif.New(sarif.Version210)
+	if err != nil {
+		return nil, nil, err
 	}
 	driver := sarif.NewVersionedDriver(r.Tool.Name, r.Tool.Version).WithInformationURI(InformationURI)
 	run := sarif.NewRun(sarif.Tool{Driver: driver})
@@ -47,35 +116,10 @@ func (s SARIF) Write(w io.Writer, r *Result) error {
 	for _, rule := range r.Rules {
 		addRule(rule)
 	}
-
 	for _, f := range r.Findings {
 		if rule := f.Rule.Rule(); rule != nil {
 			addRule(rule)
 		}
-		i, ok := index[f.Rule.ID]
-		if !ok {
-			return fmt.Errorf("sarif: finding %s has rule %s, which did not run", f.ID, f.Rule.ID)
-		}
-		res := sarif.NewRuleResult(f.Rule.ID).
-			WithRuleIndex(i).
-			WithLevel(sarifLevel(f.Rule.Severity)).
-			WithMessage(sarif.NewTextMessage(Headline(f)))
-		res.WithPartialFingerPrints(map[string]interface{}{fingerprintKey: f.ID})
-		for j, ev := range f.Evidence {
-			loc := s.location(ev)
-			if j == 0 {
-				res.AddLocation(loc)
-			} else {
-				res.AddRelatedLocation(loc.WithId(j))
-			}
-		}
-		for j, ev := range f.Context {
-			res.AddRelatedLocation(s.location(ev).WithId(len(f.Evidence) + j))
-		}
-		props := sarif.NewPropertyBag()
-		props.Add("k8sexec", findingProperties(f))
-		res.AttachPropertyBag(props)
-		run.AddResult(res)
 	}
 
 	inv := run.AddInvocation(r.Summary.Totals.Incomplete == 0 && !r.Summary.Interrupted)
@@ -90,13 +134,35 @@ func (s SARIF) Write(w io.Writer, r *Result) error {
 		}
 	}
 	doc.AddRun(run)
+	return doc, index, nil
+}
 
-	// encoding/json sorts map keys, so the output is deterministic. Encode
-	// without HTML escaping so that "<pod>" reads as written.
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(doc)
+// result is the SARIF result of finding f, located at its evidence lines.
+func (s SARIF) result(f *triage.Finding, index map[string]int) (*sarif.Result, error) {
+	i, ok := index[f.Rule.ID]
+	if !ok {
+		return nil, fmt.Errorf("sarif: finding %s has rule %s, which did not run", f.ID, f.Rule.ID)
+	}
+	res := sarif.NewRuleResult(f.Rule.ID).
+		WithRuleIndex(i).
+		WithLevel(sarifLevel(f.Rule.Severity)).
+		WithMessage(sarif.NewTextMessage(Headline(f)))
+	res.WithPartialFingerPrints(map[string]interface{}{fingerprintKey: f.ID})
+	for j, ev := range f.Evidence {
+		loc := s.location(ev)
+		if j == 0 {
+			res.AddLocation(loc)
+		} else {
+			res.AddRelatedLocation(loc.WithId(j))
+		}
+	}
+	for j, ev := range f.Context {
+		res.AddRelatedLocation(s.location(ev).WithId(len(f.Evidence) + j))
+	}
+	props := sarif.NewPropertyBag()
+	props.Add("k8sexec", findingProperties(f))
+	res.AttachPropertyBag(props)
+	return res, nil
 }
 
 func sarifRule(r *rules.Rule) *sarif.ReportingDescriptor {
