@@ -239,7 +239,11 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 	}
 	elapsed := time.Since(start)
 
-	rep := triage.Build(triageEvents(res, set.Rules, contexts), triage.Options{
+	events := triageEvents(res, set.Rules, contexts)
+	// Nothing reads the matched events after triage: let their text and
+	// documents go while the report is written.
+	res.Events = nil
+	rep := triage.Build(events, triage.Options{
 		Inputs: args, Guide: o.guide != "none", MoreCommands: moreCommands(res, contexts), Since: since, Until: until})
 	kept, suppressed, expired := triage.Apply(rep.Findings, exceptions, now, findingDoc)
 	if warn != nil {

@@ -85,10 +85,11 @@ func (s SARIF) writeWhole(w io.Writer, doc *sarif.Report, index map[string]int, 
 		}
 		doc.Runs[0].AddResult(res)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(doc)
+	if err := encodeIndented(w, doc, ""); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
 }
 
 // sarifResultsIndent is the indent of the results member of the run:
