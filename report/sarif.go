@@ -259,18 +259,18 @@ func (s SARIF) location(ev triage.Evidence) *sarif.Location {
 }
 
 // findingProperties is the finding itself, as in the JSON report, so a
-// SARIF consumer loses nothing.
-func findingProperties(f *triage.Finding) map[string]any {
-	raw, err := json.Marshal(f)
-	if err != nil {
-		return nil
+// SARIF consumer loses nothing, less its guidance (in the rule's help;
+// per-finding text bloats uploads).
+func findingProperties(f *triage.Finding) json.RawMessage {
+	g := *f
+	g.Guidance = ""
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(&g); err != nil {
+		return json.RawMessage("null") // not reached: a Finding always marshals
 	}
-	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil
-	}
-	delete(m, "guidance") // in the rule's help; per-finding text bloats uploads
-	return m
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }
 
 func containsString(list []string, s string) bool {

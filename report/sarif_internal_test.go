@@ -2,8 +2,11 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"reflect"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/k8sexec/k8sexec/rules"
@@ -48,6 +51,38 @@ func TestSARIFMatchesEncoder(t *testing.T) {
 		}
 		if !bytes.Equal(got.Bytes(), want.Bytes()) {
 			t.Errorf("%d findings: SARIF differs from the encoder's (%d bytes, want %d)", n, got.Len(), want.Len())
+		}
+	}
+}
+
+// TestFindingProperties: a result's properties are the finding as the
+// JSON report has it, less its guidance, with hostile strings intact.
+func TestFindingProperties(t *testing.T) {
+	decode := func(b []byte) map[string]any {
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatalf("%s: %v", b, err)
+		}
+		return m
+	}
+	for _, s := range []string{"<pod> & \"x\"", "a\u2028b", "bad \xff utf-8", "ctl \x00\x1b[31m\n", "é 😀"} {
+		f := &triage.Finding{ID: s, Rule: triage.RuleRef{ID: "r", Name: s}, Kind: triage.KindProcess, Guidance: "read this",
+			Process: &triage.Process{Executable: s, PID: 1 << 60}, Evidence: []triage.Evidence{{File: s, Line: 9007199254740993}}}
+		props := findingProperties(f)
+		whole, err := json.Marshal(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := decode(whole)
+		delete(want, "guidance")
+		if got := decode(props); !reflect.DeepEqual(got, want) {
+			t.Errorf("%q: properties %s, want the finding less its guidance", s, props)
+		}
+		if strings.Contains(s, "<") && !bytes.Contains(props, []byte("<pod>")) {
+			t.Errorf("properties escape HTML: %s", props)
+		}
+		if !bytes.Contains(props, []byte("9007199254740993")) {
+			t.Errorf("properties round a large line number: %s", props)
 		}
 	}
 }
