@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -395,5 +396,20 @@ func TestJSONWritersMatchEncoder(t *testing.T) {
 		if w := want(false); !bytes.Equal(got.Bytes(), w) {
 			t.Errorf("%s: NDJSON differs from the encoder's (%d bytes, want %d)", name, got.Len(), len(w))
 		}
+	}
+}
+
+// TestResultMembers: JSON.Write writes Result's members one by one; a new
+// member must be added there too.
+func TestResultMembers(t *testing.T) {
+	var names []string
+	rt := reflect.TypeFor[report.Result]()
+	for i := range rt.NumField() {
+		if tag := strings.Split(rt.Field(i).Tag.Get("json"), ",")[0]; tag != "-" {
+			names = append(names, tag)
+		}
+	}
+	if want := []string{"tool", "findings", "suppressed", "notes", "summary"}; !slices.Equal(names, want) {
+		t.Errorf("Result's JSON members are %v; JSON.Write writes %v", names, want)
 	}
 }
