@@ -215,8 +215,10 @@ type chunk struct {
 	offset int64 // decompressed offset of data[0]
 	data   []byte
 	buf    *[]byte // pooled buffer backing data, or nil
-	// release, when set, unmaps the file window data is (mapped.go).
+	// release, when set, unmaps the file window data is (mapped.go), and
+	// changed says whether the file changed since it was opened.
 	release func()
+	changed func() (changed, shrank bool)
 	// probed is shared by the chunks of an input: set once a probe found
 	// a line in one of them.
 	probed *atomic.Bool

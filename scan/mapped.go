@@ -19,6 +19,12 @@ import (
 // such a fault into an input error (errFileShrank) instead of a crash; the
 // input's chunks from the damaged one on are left out, so what is reported
 // stops where the file did.
+//
+// The page the file now ends in does not fault: past the new end it reads
+// as zeros, under a worker that may have validated its line a moment
+// before and walks it trusting that (flat.go). A worker whose chunk panics
+// asks whether the file changed since it was opened (chunk.changed); if it
+// did, that is the input's error too, and any other panic stays a crash.
 
 // mapFiles turns mapping off for tests that compare both ways of reading.
 var mapFiles = mapSupported
@@ -29,6 +35,9 @@ var mappedHook func(f *os.File, end int64)
 // errFileShrank is the error of an input whose mapped pages went away.
 var errFileShrank = errors.New("the file shrank while it was read (rotated or truncated?)")
 
+// errFileChanged is the error of an input rewritten while it was read.
+var errFileChanged = errors.New("the file changed while it was read (rotated or rewritten?)")
+
 // mappable reports whether the input can be read by mapping: a regular
 // file, not compressed, of lines.
 func mappable(s *stream, layout string) bool {
@@ -37,15 +46,40 @@ func mappable(s *stream, layout string) bool {
 
 // faultError returns errFileShrank when v, a recovered panic value, is a
 // memory fault (which SetPanicOnFault makes of a fault on a mapped page),
-// nil when v is nil, and panics again with anything else.
-func faultError(v any) error {
+// nil when v is nil, and panics again with anything else, unless changed
+// (when set) reports that the file changed, which explains the panic: then
+// it returns errFileChanged, or errFileShrank if the file is smaller.
+func faultError(v any, changed func() (bool, bool)) error {
 	if v == nil {
 		return nil
 	}
 	if _, ok := v.(interface{ Addr() uintptr }); ok {
 		return errFileShrank
 	}
+	if changed != nil {
+		if yes, shrank := changed(); shrank {
+			return errFileShrank
+		} else if yes {
+			return errFileChanged
+		}
+	}
 	panic(v)
+}
+
+// changeCheck returns a function that reports whether the file f (at path
+// name) changed since opened, the stat of it when opened, and whether it
+// shrank.
+func changeCheck(f *os.File, name string, opened os.FileInfo) func() (changed, shrank bool) {
+	return func() (bool, bool) {
+		fi, err := f.Stat()
+		if err != nil { // closed by now: look at the path
+			if fi, err = os.Stat(name); err != nil {
+				return true, false // gone
+			}
+		}
+		shrank := fi.Size() < opened.Size()
+		return shrank || !fi.ModTime().Equal(opened.ModTime()) || !os.SameFile(fi, opened), shrank
+	}
 }
 
 // readMapped cuts a regular file into mapped chunks that end at a newline,
@@ -63,7 +97,7 @@ func readMapped(ctx context.Context, name string, input int, f *os.File, size in
 		return true
 	}
 	defer func() {
-		if err := faultError(recover()); err != nil {
+		if err := faultError(recover(), nil); err != nil {
 			if unmap != nil {
 				unmap()
 			}
@@ -73,6 +107,10 @@ func readMapped(ctx context.Context, name string, input int, f *os.File, size in
 	}()
 	old := debug.SetPanicOnFault(true)
 	defer debug.SetPanicOnFault(old)
+	var changed func() (bool, bool)
+	if fi, err := f.Stat(); err == nil {
+		changed = changeCheck(f, name, fi)
+	}
 
 	want := int64(opts.ChunkSize)
 	for off < size {
@@ -110,7 +148,7 @@ func readMapped(ctx context.Context, name string, input int, f *os.File, size in
 			want = min(2*want+1, int64(opts.MaxLineSize)+1)
 			continue
 		}
-		c := &chunk{input: input, offset: off, data: data[:cut], release: release, rawPos: off + cut, span: cut}
+		c := &chunk{input: input, offset: off, data: data[:cut], release: release, rawPos: off + cut, span: cut, changed: changed}
 		unmap = nil
 		if !send(c) {
 			release()
@@ -144,12 +182,13 @@ func lineSpan(f *os.File, off, size, window int64) (int64, error) {
 	return size - off, nil
 }
 
-// processMapped processes a mapped chunk, turning a fault on its pages into
-// a result that only carries the fault. The worker's scratch state may be
-// half-updated by then, so it starts afresh.
+// processMapped processes a mapped chunk, turning a fault on its pages, or
+// a panic while the file changed, into a result that only carries the
+// error. The worker's scratch state may be half-updated by then, so it
+// starts afresh.
 func (w *worker) processMapped(c *chunk) (r chunkResult) {
 	defer func() {
-		if err := faultError(recover()); err != nil {
+		if err := faultError(recover(), c.changed); err != nil {
 			*w = *newWorker(w.plan, w.parseFirst)
 			r = chunkResult{c: c, fault: err}
 		}

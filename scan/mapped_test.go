@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // withoutMapping runs fn with every input read through buffers.
@@ -98,5 +99,62 @@ func TestMappedFileShrinks(t *testing.T) {
 			t.Errorf("workers %d: the next input was not read: %+v", workers, res.Inputs[1])
 		}
 		checkInvariants(t, res)
+	}
+}
+
+// TestFaultErrorChangedFile: a panic that is no memory fault is the
+// input's error when the file changed under it (the bytes after a
+// truncated file's new end read as zeros instead of faulting, under a
+// worker walking a line it validated), and a crash when it did not.
+func TestFaultErrorChangedFile(t *testing.T) {
+	path := writeFile(t, filepath.Join(t.TempDir(), "audit.log"), []byte(strings.Repeat("x", 5000)))
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := changeCheck(f, path, fi)
+	outOfRange := func() (v any) {
+		defer func() { v = recover() }()
+		var b []byte
+		_ = b[len(path)]
+		return nil
+	}()
+	mustPanic := func(what string) {
+		t.Helper()
+		defer func() {
+			if recover() == nil {
+				t.Errorf("%s: the panic was swallowed", what)
+			}
+		}()
+		faultError(outOfRange, changed)
+	}
+	mustPanic("file unchanged")
+	if err := faultError(nil, changed); err != nil {
+		t.Errorf("no panic: %v", err)
+	}
+	later := fi.ModTime().Add(time.Second)
+	if err := os.Chtimes(path, later, later); err != nil {
+		t.Fatal(err)
+	}
+	if err := faultError(outOfRange, changed); !errors.Is(err, errFileChanged) {
+		t.Errorf("file rewritten: %v, want %v", err, errFileChanged)
+	}
+	if err := os.Truncate(path, 100); err != nil {
+		t.Fatal(err)
+	}
+	if err := faultError(outOfRange, changed); !errors.Is(err, errFileShrank) {
+		t.Errorf("file truncated: %v, want %v", err, errFileShrank)
+	}
+	f.Close()
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := faultError(outOfRange, changed); !errors.Is(err, errFileChanged) {
+		t.Errorf("file gone: %v, want %v", err, errFileChanged)
 	}
 }
