@@ -25,6 +25,8 @@ import (
 // before and walks it trusting that (flat.go). A worker whose chunk panics
 // asks whether the file changed since it was opened (chunk.changed); if it
 // did, that is the input's error too, and any other panic stays a crash.
+// A worker that finished its chunk asks whether the file shrank meanwhile,
+// and if so drops what it found there the same way.
 
 // mapFiles turns mapping off for tests that compare both ways of reading.
 var mapFiles = mapSupported
@@ -73,12 +75,14 @@ func changeCheck(f *os.File, name string, opened os.FileInfo) func() (changed, s
 	return func() (bool, bool) {
 		fi, err := f.Stat()
 		if err != nil { // closed by now: look at the path
-			if fi, err = os.Stat(name); err != nil {
-				return true, false // gone
+			if fi, err = os.Stat(name); err != nil || !os.SameFile(fi, opened) {
+				// Another file, or none, is at the path now: renaming or
+				// removing ours changed none of its bytes.
+				return false, false
 			}
 		}
 		shrank := fi.Size() < opened.Size()
-		return shrank || !fi.ModTime().Equal(opened.ModTime()) || !os.SameFile(fi, opened), shrank
+		return shrank || !fi.ModTime().Equal(opened.ModTime()), shrank
 	}
 }
 
@@ -195,5 +199,13 @@ func (w *worker) processMapped(c *chunk) (r chunkResult) {
 	}()
 	old := debug.SetPanicOnFault(true)
 	defer debug.SetPanicOnFault(old)
-	return w.process(c)
+	r = w.process(c)
+	if c.changed != nil {
+		if _, shrank := c.changed(); shrank {
+			// The file lost bytes while the chunk was read, without a
+			// fault on its pages: what it holds may have been zeros.
+			return chunkResult{c: c, fault: errFileShrank}
+		}
+	}
+	return r
 }
