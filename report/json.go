@@ -72,6 +72,14 @@ func appendIndented(buf *bytes.Buffer, v any, prefix string) error {
 	return nil
 }
 
+// appendLine appends v on one line, HTML characters as they are, and a
+// newline.
+func appendLine(buf *bytes.Buffer, v any) error {
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
 // writeFindingArray writes fs as the array of a member of the top-level
 // object.
 func writeFindingArray(w io.Writer, fs []*triage.Finding) error {
@@ -143,11 +151,7 @@ type NDJSON struct{}
 func (NDJSON) Write(w io.Writer, r *Result) error {
 	fs := append(slices.Clone(r.Findings), r.Suppressed...)
 	bw := bufio.NewWriterSize(w, 64<<10)
-	err := encodeEach(bw, len(fs), func(buf *bytes.Buffer, i int) error {
-		enc := json.NewEncoder(buf)
-		enc.SetEscapeHTML(false)
-		return enc.Encode(fs[i])
-	})
+	err := encodeEach(bw, len(fs), func(buf *bytes.Buffer, i int) error { return appendLine(buf, fs[i]) })
 	if err != nil {
 		return err
 	}

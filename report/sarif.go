@@ -265,9 +265,7 @@ func findingProperties(f *triage.Finding) json.RawMessage {
 	g := *f
 	g.Guidance = ""
 	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(&g); err != nil {
+	if err := appendLine(&buf, &g); err != nil {
 		return json.RawMessage("null") // not reached: a Finding always marshals
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
