@@ -592,9 +592,11 @@ func (d *leafDoc) annotation(key string) gjson.Result {
 }
 
 // leaf is one value of a leafDoc: its path is paths[path:path+plen], its
-// text rec[start:end].
+// text rec[start:end]. hash is the path's, cut to 32 bits (a leaf of a
+// colliding path is told apart by its path): every finding's event keeps
+// its leaves until the report is written.
 type leaf struct {
-	hash       uint64
+	hash       uint32
 	path       uint32
 	plen       uint32
 	start, end uint32
@@ -636,15 +638,31 @@ func fnvByte(h uint64, c byte) uint64 { return (h ^ uint64(c)) * 1099511628211 }
 
 const leafReads = 2
 
+// leafScratch holds the slices index builds in, grown once per goroutine
+// instead of per event; the index keeps exact-size copies, since every
+// finding's event keeps its index until the report is written.
+var leafScratch = sync.Pool{New: func() any { return new(leafBuild) }}
+
+type leafBuild struct {
+	leaves        []leaf
+	paths         []byte
+	roots, annots []member
+}
+
 // index builds the value index of rec.
 func (d *leafDoc) index() {
+	sc := leafScratch.Get().(*leafBuild)
+	d.leaves, d.paths, d.roots, d.annots = sc.leaves[:0], sc.paths[:0], sc.roots[:0], sc.annots[:0]
+	d.build()
+	sc.leaves, sc.paths, sc.roots, sc.annots = d.leaves, d.paths, d.roots, d.annots
+	d.leaves, d.paths = slices.Clone(d.leaves), slices.Clone(d.paths)
+	d.roots, d.annots = slices.Clone(d.roots), slices.Clone(d.annots)
+	leafScratch.Put(sc)
+}
+
+// build fills the index in d's slices.
+func (d *leafDoc) build() {
 	rec, raw := d.rec, d.raw
-	// Sized for a typical event at once: growing them was most of the cost.
-	d.leaves = make([]leaf, 0, len(rec)/16)
-	d.paths = make([]byte, 0, len(rec))
-	if raw {
-		d.roots = make([]member, 0, 16)
-	}
 	var path []byte
 	ph := pathHash(path) // of path, kept up to date as it grows
 	depth := 0           // objects entered; the root's keys start the path
@@ -653,8 +671,8 @@ func (d *leafDoc) index() {
 		if raw && (kind == leafString && end-start == 2 || kind == leafObject && string(rec[start:end]) == "{}") {
 			return // the ingest pipeline drops empty values (nonEmpty)
 		}
-		l := leaf{hash: ph, path: uint32(len(d.paths)), plen: uint32(len(path)), start: uint32(start), end: uint32(end), kind: kind}
-		if n := len(d.leaves); n > 0 && d.leaves[n-1].hash == ph && d.leaves[n-1].plen == l.plen &&
+		l := leaf{hash: uint32(ph), path: uint32(len(d.paths)), plen: uint32(len(path)), start: uint32(start), end: uint32(end), kind: kind}
+		if n := len(d.leaves); n > 0 && d.leaves[n-1].hash == l.hash && d.leaves[n-1].plen == l.plen &&
 			string(d.paths[d.leaves[n-1].path:][:l.plen]) == string(path) {
 			l.path = d.leaves[n-1].path // the elements of an array share it
 		} else {
@@ -730,7 +748,7 @@ func (d *leafDoc) index() {
 	}
 	d.heads, d.next = make([]int32, size), make([]int32, len(d.leaves))
 	for i := len(d.leaves) - 1; i >= 0; i-- {
-		b := d.leaves[i].hash & uint64(size-1)
+		b := d.leaves[i].hash & uint32(size-1)
 		d.next[i], d.heads[b] = d.heads[b], int32(i+1)
 	}
 	for _, m := range d.roots {
@@ -796,8 +814,8 @@ func (d *leafDoc) Any(f *rules.Field, test func(gjson.Result) bool) bool {
 
 // anyAt tests the values indexed at path p, in document order.
 func (d *leafDoc) anyAt(p string, test func(gjson.Result) bool) bool {
-	h := pathHash(p)
-	for i := d.heads[h&uint64(len(d.heads)-1)]; i != 0; i = d.next[i-1] {
+	h := uint32(pathHash(p))
+	for i := d.heads[h&uint32(len(d.heads)-1)]; i != 0; i = d.next[i-1] {
 		l := &d.leaves[i-1]
 		if l.hash == h && string(d.paths[l.path:l.path+l.plen]) == p && test(d.value(l)) {
 			return true
