@@ -36,7 +36,10 @@ type flatPlan struct {
 // flatNode is a member name along the fields' paths.
 type flatNode struct {
 	children map[string]*flatNode
-	kids     []flatKid // the same, for child1, once the plan is built
+	kids     []flatKid // the same, for child1, once the plan is built: by name length, then name
+	// byLen[l] is where the kids with names l bytes long start (l below
+	// maxKidLen); longer names are from byLen[maxKidLen] on.
+	byLen [maxKidLen + 2]uint16
 	// slots are the fields whose value this member is.
 	slots []int32
 	// members, on the raw annotations object, maps each member name with
@@ -144,14 +147,30 @@ type flatKid struct {
 	node *flatNode
 }
 
-// listKids fills kids from children, below n too, in name order.
+// maxKidLen is the longest child name child1 finds by its length alone.
+const maxKidLen = 31
+
+// listKids fills kids and byLen from children, below n too.
 func (n *flatNode) listKids() {
 	n.kids = n.kids[:0]
 	for name, c := range n.children {
 		n.kids = append(n.kids, flatKid{name, c})
 		c.listKids()
 	}
-	slices.SortFunc(n.kids, func(a, b flatKid) int { return strings.Compare(a.name, b.name) })
+	kidLen := func(k flatKid) int { return min(len(k.name), maxKidLen+1) }
+	slices.SortFunc(n.kids, func(a, b flatKid) int {
+		if la, lb := kidLen(a), kidLen(b); la != lb {
+			return la - lb
+		}
+		return strings.Compare(a.name, b.name)
+	})
+	k := 0
+	for l := range n.byLen {
+		for k < len(n.kids) && kidLen(n.kids[k]) < l {
+			k++
+		}
+		n.byLen[l] = uint16(k)
+	}
 	for _, m := range n.members {
 		m.listKids()
 	}
@@ -280,27 +299,39 @@ func (w *flatWalker) object(i int, n *flatNode) int {
 }
 
 // lookup follows a key, dotted or not, from n: "a.b" is a then b, as
-// prefixSegments reads it.
+// prefixSegments reads it. No child's name holds a dot (names are a
+// field's segments), so a key that names a child is one.
 func (n *flatNode) lookup(key string) *flatNode {
+	if c := n.child1(key); c != nil {
+		return c
+	}
 	for n != nil {
 		dot := strings.IndexByte(key, '.')
 		if dot < 0 {
-			return n.child1(key)
+			return nil // child1 found no such child
 		}
 		n, key = n.child1(key[:dot]), key[dot+1:]
+		if c := n.child1(key); c != nil {
+			return c
+		}
 	}
 	return nil
 }
 
-// child1 is the child named name, or nil: a few children are compared
-// directly (most member names of an event are no field's, and a length
-// test rules them out), more are looked up in the map.
+// child1 is the child named name, or nil. Children are kept by name
+// length: most member names of an event are no field's, and their length
+// rules out all or all but one of them.
 func (n *flatNode) child1(name string) *flatNode {
-	if len(n.children) > 8 {
-		return n.children[name]
+	if n == nil {
+		return nil
 	}
-	for i := range n.kids {
-		if k := &n.kids[i]; len(k.name) == len(name) && k.name == name {
+	l := min(len(name), maxKidLen+1)
+	end := len(n.kids)
+	if l <= maxKidLen {
+		end = int(n.byLen[l+1])
+	}
+	for i := int(n.byLen[l]); i < end; i++ {
+		if k := &n.kids[i]; k.name == name {
 			return k.node
 		}
 	}
