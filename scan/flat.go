@@ -302,18 +302,15 @@ func (w *flatWalker) object(i int, n *flatNode) int {
 // prefixSegments reads it. No child's name holds a dot (names are a
 // field's segments), so a key that names a child is one.
 func (n *flatNode) lookup(key string) *flatNode {
-	if c := n.child1(key); c != nil {
-		return c
-	}
 	for n != nil {
-		dot := strings.IndexByte(key, '.')
-		if dot < 0 {
-			return nil // child1 found no such child
-		}
-		n, key = n.child1(key[:dot]), key[dot+1:]
 		if c := n.child1(key); c != nil {
 			return c
 		}
+		dot := strings.IndexByte(key, '.')
+		if dot < 0 {
+			return nil
+		}
+		n, key = n.child1(key[:dot]), key[dot+1:]
 	}
 	return nil
 }
@@ -322,9 +319,6 @@ func (n *flatNode) lookup(key string) *flatNode {
 // length: most member names of an event are no field's, and their length
 // rules out all or all but one of them.
 func (n *flatNode) child1(name string) *flatNode {
-	if n == nil {
-		return nil
-	}
 	l := min(len(name), maxKidLen+1)
 	end := len(n.kids)
 	if l <= maxKidLen {

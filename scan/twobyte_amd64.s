@@ -158,12 +158,19 @@ TEXT ·twoBytes4AVX2(SB), NOSPLIT, $0-32
 	VPAND Y13, Y15, Y15 \
 	VPOR Y15, Y14, Y14
 
-// ARGS loads the arguments, BLOCK the block at DI; NEXT, after a block's
-// PAIRs, goes on to the next block from loop or returns where a pair is.
+// ARGS loads the arguments, START (after the SPECs) sets DI to the first
+// block or returns if there is none, BLOCK loads the block at DI; NEXT,
+// after a block's PAIRs, goes on to the next block from loop or returns
+// where a pair is.
 #define ARGS \
 	MOVQ p+0(FP), SI \
 	MOVQ blocks+8(FP), CX \
 	MOVQ specs+16(FP), BX
+
+#define START \
+	XORQ DI, DI \
+	TESTQ CX, CX \
+	JZ none
 
 #define BLOCK \
 	VMOVDQU (SI)(DI*1), Y12 \
@@ -192,9 +199,7 @@ hit: \
 	SPEC(16, Y3, Y4, Y5, R9)
 	SPEC(32, Y6, Y7, Y8, R10)
 	SPEC(48, Y9, Y10, Y11, R11)
-	XORQ DI, DI
-	TESTQ CX, CX
-	JZ none
+	START
 
 loop:
 	BLOCK
@@ -210,9 +215,7 @@ TEXT ·twoBytes3AVX2(SB), NOSPLIT, $0-32
 	SPEC(0, Y0, Y1, Y2, R8)
 	SPEC(16, Y3, Y4, Y5, R9)
 	SPEC(32, Y6, Y7, Y8, R10)
-	XORQ DI, DI
-	TESTQ CX, CX
-	JZ none
+	START
 
 loop:
 	BLOCK
@@ -226,9 +229,7 @@ TEXT ·twoBytes2AVX2(SB), NOSPLIT, $0-32
 	ARGS
 	SPEC(0, Y0, Y1, Y2, R8)
 	SPEC(16, Y3, Y4, Y5, R9)
-	XORQ DI, DI
-	TESTQ CX, CX
-	JZ none
+	START
 
 loop:
 	BLOCK
