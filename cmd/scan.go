@@ -479,15 +479,22 @@ func printDiagnostics(w io.Writer, r *report.Result, minSeverity string, closing
 	if s.Interrupted {
 		defer fmt.Fprintln(w, "k8sexec: interrupted: the report covers only what was read before")
 	}
+	// The bytes scanned are the decompressed ones, and so is the rate:
+	// what the rules ran over. The bytes read from disk follow when a
+	// compressed input makes them differ.
 	secs := s.Elapsed.Seconds()
+	scanned := report.HumanBytes(t.Bytes)
+	if t.RawBytes != t.Bytes {
+		scanned += " (" + report.HumanBytes(t.RawBytes) + " read)"
+	}
 	rate := ""
 	if secs > 0 {
-		rate = fmt.Sprintf(", %s/s", report.HumanBytes(int64(float64(t.RawBytes)/secs)))
+		rate = fmt.Sprintf(", %s/s", report.HumanBytes(int64(float64(t.Bytes)/secs)))
 	}
 	if !closing {
 		// The table on stdout has the summary; only the wall-clock time,
 		// which would make its bytes differ from run to run, is here.
-		fmt.Fprintf(w, "k8sexec: scanned %s in %s%s\n", report.HumanBytes(t.RawBytes), s.Elapsed.Round(time.Millisecond), rate)
+		fmt.Fprintf(w, "k8sexec: scanned %s in %s%s\n", scanned, s.Elapsed.Round(time.Millisecond), rate)
 		return
 	}
 	var sev []string
@@ -499,7 +506,7 @@ func printDiagnostics(w io.Writer, r *report.Result, minSeverity string, closing
 		findings += " (" + strings.Join(sev, ", ") + ")"
 	}
 	fmt.Fprintf(w, "k8sexec: %s in %d input(s), %d events, %d malformed; %s in %s%s\n",
-		findings, t.Inputs, t.Events, t.Malformed, report.HumanBytes(t.RawBytes), s.Elapsed.Round(time.Millisecond), rate)
+		findings, t.Inputs, t.Events, t.Malformed, scanned, s.Elapsed.Round(time.Millisecond), rate)
 	var byRule []string
 	for _, rc := range s.ByRule {
 		if rc.Count > 0 {
