@@ -14,6 +14,11 @@ var ErrChecksum = errors.New("gzip: invalid checksum")
 // ErrHeader: the data is not a gzip member where one should start.
 var ErrHeader = errors.New("gzip: invalid header")
 
+// ErrTrailing: bytes follow the last member that do not start another one
+// (zero padding, garbage). Everything before them was decoded; GNU gzip
+// warns of them the same way.
+var ErrTrailing = errors.New("gzip: trailing bytes after the last member are not gzip")
+
 // CorruptError is damaged DEFLATE data.
 type CorruptError struct {
 	// Offset is the count of compressed bytes consumed when the damage
@@ -376,11 +381,20 @@ func (z *Reader) member() error {
 			if i == 0 && err == io.ErrUnexpectedEOF {
 				return io.EOF
 			}
+			if i < 2 && z.members > 0 && err == io.ErrUnexpectedEOF {
+				return ErrTrailing
+			}
 			return err
 		}
 		h[i] = b
+		if i < 2 && b != []byte{0x1f, 0x8b}[i] {
+			if z.members > 0 {
+				return ErrTrailing
+			}
+			return ErrHeader
+		}
 	}
-	if h[0] != 0x1f || h[1] != 0x8b || h[2] != 8 || h[3]&0xe0 != 0 {
+	if h[2] != 8 || h[3]&0xe0 != 0 {
 		return ErrHeader
 	}
 	flg := h[3]

@@ -188,8 +188,11 @@ func TestDamage(t *testing.T) {
 	}{
 		{"crc", flip(gz, len(gz)-8), ErrChecksum},
 		{"size", flip(gz, len(gz)-1), ErrChecksum},
-		{"trailing garbage", append(append([]byte(nil), gz...), "garbage!!!!"...), ErrHeader},
-		{"trailing zeros", append(append([]byte(nil), gz...), make([]byte, 512)...), ErrHeader},
+		{"trailing garbage", append(append([]byte(nil), gz...), "garbage!!!!"...), ErrTrailing},
+		{"short trailing garbage", append(append([]byte(nil), gz...), 'x'), ErrTrailing},
+		{"a trailing 1f", append(append([]byte(nil), gz...), 0x1f), ErrTrailing},
+		{"trailing zeros", append(append([]byte(nil), gz...), make([]byte, 512)...), ErrTrailing},
+		{"a second member not deflate", append(append([]byte(nil), gz...), flip(gz, 2, 1)...), ErrHeader},
 		{"cut trailer", gz[:len(gz)-3], io.ErrUnexpectedEOF},
 		{"cut next header", append(append([]byte(nil), gz...), gz[:5]...), io.ErrUnexpectedEOF},
 		{"reserved flag", flip(gz, 3, 0x80), ErrHeader},
