@@ -68,52 +68,53 @@ var (
 	clenOrder = [19]uint8{16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15}
 )
 
-func litEntry(sym int) uint32 {
-	switch {
-	case sym < 256:
-		return kindLit | uint32(sym)<<16
-	case sym == 256:
-		return kindEOB
-	case sym < 286:
-		i := sym - 257
-		return kindLen | lengthExtra[i]<<8 | lengthBase[i]<<16
+// Each symbol's table entry, without its code length.
+var litEntries, distEntries, clenEntries = func() (lit [288]uint32, dist [32]uint32, clen [19]uint32) {
+	for sym := range lit {
+		switch {
+		case sym < 256:
+			lit[sym] = kindLit | uint32(sym)<<16
+		case sym == 256:
+			lit[sym] = kindEOB
+		case sym < 286:
+			i := sym - 257
+			lit[sym] = kindLen | lengthExtra[i]<<8 | lengthBase[i]<<16
+		default:
+			lit[sym] = kindBad
+		}
 	}
-	return kindBad
-}
-
-func distEntry(sym int) uint32 {
-	if sym < 30 {
-		return kindLit | distExtra[sym]<<8 | distBase[sym]<<16
+	for sym := range dist {
+		dist[sym] = kindBad
+		if sym < 30 {
+			dist[sym] = kindLit | distExtra[sym]<<8 | distBase[sym]<<16
+		}
 	}
-	return kindBad
-}
-
-func clenEntry(sym int) uint32 { return kindLit | uint32(sym)<<16 }
+	for sym := range clen {
+		clen[sym] = kindLit | uint32(sym)<<16
+	}
+	return
+}()
 
 // buildTable returns the decoding table for a canonical Huffman code given
-// by its code lengths, in t's storage. A table is indexed by the next
-// primary bits of input (DEFLATE packs codes starting from their most
-// significant bit, so entries sit at bit-reversed codes). It reports false
-// for a code that assigns more than all bit patterns, or fewer (except a
-// lone code one bit long, which zlib writes and accepts); a code with no
-// symbols gives a table of bad entries.
-func buildTable(t []uint32, lens []uint8, primary uint, entry func(int) uint32) ([]uint32, bool) {
+// by its code lengths, in t's storage; entries[sym] is symbol sym's entry
+// without its length. A table is indexed by the next primary bits of input
+// (DEFLATE packs codes starting from their most significant bit, so
+// entries sit at bit-reversed codes). It reports false for a code that
+// assigns more than all bit patterns, or fewer (except a lone code one bit
+// long, which zlib writes and accepts); a code with no symbols gives a
+// table of bad entries.
+func buildTable(t []uint32, lens []uint8, primary uint, entries []uint32) ([]uint32, bool) {
 	var count [16]int
 	maxLen := 0
 	for _, l := range lens {
-		if l > 0 {
-			count[l]++
-			maxLen = max(maxLen, int(l))
-		}
+		count[l&15]++
+		maxLen = max(maxLen, int(l&15))
 	}
 	size := 1 << primary
-	t = t[:0]
-	for range size {
-		t = append(t, kindBad)
+	if cap(t) < size {
+		t = make([]uint32, size, 2*size)
 	}
-	if maxLen == 0 {
-		return t, true
-	}
+	t = t[:size]
 	left := 1
 	for l := 1; l <= 15; l++ {
 		left = left<<1 - count[l]
@@ -121,8 +122,18 @@ func buildTable(t []uint32, lens []uint8, primary uint, entry func(int) uint32) 
 			return t, false
 		}
 	}
-	if left > 0 && !(maxLen == 1 && count[1] == 1) {
-		return t, false
+	if left > 0 {
+		if maxLen != 0 && !(maxLen == 1 && count[1] == 1) {
+			return t, false
+		}
+		// Empty, or the lone one-bit code: the patterns no code takes
+		// are bad. A complete code overwrites every entry below.
+		for i := range t {
+			t[i] = kindBad
+		}
+		if maxLen == 0 {
+			return t, true
+		}
 	}
 	var next [16]int
 	code := 0
@@ -130,52 +141,69 @@ func buildTable(t []uint32, lens []uint8, primary uint, entry func(int) uint32) 
 		code = (code + count[l-1]) << 1
 		next[l] = code
 	}
-	// Second-level tables: one per primary prefix of the long codes, as
-	// wide as the longest code under it.
-	var subLen [1 << litBits]uint8
-	var codes [320]uint16 // bit-reversed codes
+	// Codes up to primary bits fill their entries at once; the longer ones
+	// wait for their second-level tables.
+	var long longCodes
 	for sym, l := range lens {
 		if l == 0 {
 			continue
 		}
-		c := next[l]
+		r := int(bits.Reverse16(uint16(next[l])) >> (16 - l))
 		next[l]++
-		r := bits.Reverse16(uint16(c)) >> (16 - l)
-		codes[sym] = r
 		if uint(l) > primary {
-			p := int(r) & (size - 1)
-			subLen[p] = max(subLen[p], l)
-		}
-	}
-	for p := range size {
-		if subLen[p] == 0 {
+			long.sym[long.n], long.code[long.n] = uint16(sym), uint16(r)
+			long.n++
 			continue
 		}
-		sb := uint(subLen[p]) - primary
+		e := entries[sym] | uint32(l)
+		for i := r; i < size; i += 1 << l {
+			t[i] = e
+		}
+	}
+	if long.n > 0 {
+		t = long.fill(t, lens, primary, entries)
+	}
+	return t, true
+}
+
+// longCodes are the codes of a table longer than its primary bits.
+type longCodes struct {
+	n    int
+	sym  [320]uint16
+	code [320]uint16 // bit-reversed
+}
+
+// fill makes the second-level tables, one per primary prefix of the long
+// codes, as wide as the longest code under it, and fills them (a complete
+// code takes every entry).
+func (lc *longCodes) fill(t []uint32, lens []uint8, primary uint, entries []uint32) []uint32 {
+	size := 1 << primary
+	var width [1 << litBits]uint8
+	for k := range lc.n {
+		p := int(lc.code[k]) & (size - 1)
+		width[p] = max(width[p], lens[lc.sym[k]])
+	}
+	for k := range lc.n {
+		p := int(lc.code[k]) & (size - 1)
+		if width[p] == 0 {
+			continue // its table is made
+		}
+		sb := uint(width[p]) - primary
+		width[p] = 0
 		t[p] = kindSub | uint32(sb)<<8 | uint32(len(t))<<16
-		for range 1 << sb {
-			t = append(t, kindBad)
-		}
+		t = append(t, make([]uint32, 1<<sb)...)
 	}
-	for sym, l := range lens {
-		if l == 0 {
-			continue
-		}
-		e := entry(sym) | uint32(l)
-		r := int(codes[sym])
-		if uint(l) <= primary {
-			for i := r; i < size; i += 1 << l {
-				t[i] = e
-			}
-			continue
-		}
+	for k := range lc.n {
+		sym, r := int(lc.sym[k]), int(lc.code[k])
+		l := uint(lens[sym])
 		sub := t[r&(size-1)]
 		off, sb := int(sub>>16), uint(sub>>8)&15
-		for i := r >> primary; i < 1<<sb; i += 1 << (uint(l) - primary) {
+		e := entries[sym] | uint32(l)
+		for i := r >> primary; i < 1<<sb; i += 1 << (l - primary) {
 			t[off+i] = e
 		}
 	}
-	return t, true
+	return t
 }
 
 // Fixed Huffman tables (RFC 1951, 3.2.6).
@@ -193,12 +221,12 @@ var fixedLit, fixedDist = func() ([]uint32, []uint32) {
 			lens[i] = 8
 		}
 	}
-	lit, _ := buildTable(nil, lens[:], litBits, litEntry)
+	lit, _ := buildTable(nil, lens[:], litBits, litEntries[:])
 	var dl [32]uint8
 	for i := range dl {
 		dl[i] = 5
 	}
-	dist, _ := buildTable(nil, dl[:], distBits, distEntry)
+	dist, _ := buildTable(nil, dl[:], distBits, distEntries[:])
 	return lit, dist
 }()
 
@@ -573,7 +601,7 @@ func (z *Reader) dynamic() error {
 		cl[clenOrder[i]] = uint8(z.take(3))
 	}
 	var ok bool
-	if z.clen, ok = buildTable(z.clen, cl[:], clenBits, clenEntry); !ok {
+	if z.clen, ok = buildTable(z.clen, cl[:], clenBits, clenEntries[:]); !ok {
 		return z.corrupt("bad code length code")
 	}
 	lens := z.lens[:nlit+ndist]
@@ -632,10 +660,10 @@ func (z *Reader) dynamic() error {
 	if lens[256] == 0 {
 		return z.corrupt("no end-of-block code")
 	}
-	if z.dynLit, ok = buildTable(z.dynLit, lens[:nlit], litBits, litEntry); !ok {
+	if z.dynLit, ok = buildTable(z.dynLit, lens[:nlit], litBits, litEntries[:]); !ok {
 		return z.corrupt("bad literal/length code")
 	}
-	if z.dynDist, ok = buildTable(z.dynDist, lens[nlit:], distBits, distEntry); !ok {
+	if z.dynDist, ok = buildTable(z.dynDist, lens[nlit:], distBits, distEntries[:]); !ok {
 		return z.corrupt("bad distance code")
 	}
 	z.lit, z.dist = z.dynLit, z.dynDist
@@ -762,12 +790,14 @@ func (z *Reader) huffman(out []byte, o int) (int, error) {
 					out[o+i] = out[s]
 				}
 			}
-		case distance >= length:
-			copy(out[o:o+length], out[src:src+length])
-		case distance >= 8:
+		case distance >= 8 && (length <= 32 || distance < length):
+			// Eight bytes at a time, each read from bytes already
+			// written; a call to memmove costs more for short matches.
 			for i := 0; i < length; i += 8 {
 				binary.LittleEndian.PutUint64(out[o+i:], binary.LittleEndian.Uint64(out[src+i:]))
 			}
+		case distance >= length:
+			copy(out[o:o+length], out[src:src+length])
 		case distance == 1:
 			c := out[src]
 			for i := range length {
