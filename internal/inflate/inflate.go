@@ -728,6 +728,15 @@ func (z *Reader) huffman(out []byte, o int) (int, error) {
 			nb -= n
 			out[o] = byte(e >> 16)
 			o++
+			// Literals come in runs, and the refill left bits for
+			// a second without refilling.
+			if e = lit[bb&(1<<litBits-1)]; e&kindMask == kindLit && uint(e&31) <= nb {
+				n = uint(e & 31)
+				bb >>= n
+				nb -= n
+				out[o] = byte(e >> 16)
+				o++
+			}
 			continue
 		case kindLen:
 		case kindEOB:
