@@ -254,24 +254,23 @@ type Reader struct {
 	bb uint64 // bit buffer: bits above nb are zero or the stream's next bits
 	nb uint
 
-	st       int
-	final    bool
-	stored   int
-	lit      []uint32
-	dist     []uint32
-	dynLit   []uint32
-	dynDist  []uint32
-	clen     []uint32
-	lens     [320]uint8
-	hist     [window]byte
-	histLen  int
-	total    int64 // bytes output by this member
-	crc      uint32
-	members  int
-	err      error
-	small    [4 << 10]byte
-	pending  []byte
-	gotBytes bool // input had any byte at all
+	st      int
+	final   bool
+	stored  int
+	lit     []uint32
+	dist    []uint32
+	dynLit  []uint32
+	dynDist []uint32
+	clen    []uint32
+	lens    [320]uint8
+	hist    [window]byte
+	histLen int
+	total   int64 // bytes output by this member
+	crc     uint32
+	members int
+	err     error
+	small   [4 << 10]byte
+	pending []byte
 }
 
 // NewReader reads gzip data from r, which it buffers itself.
