@@ -694,6 +694,16 @@ func (z *Reader) copyStored(out []byte, o int) (int, error) {
 	return o, nil
 }
 
+// lookup returns t's entry for the code at the bottom of bb, through its
+// second-level table when the code is longer than primary bits.
+func lookup(t []uint32, bb uint64, primary uint) uint32 {
+	e := t[bb&(1<<primary-1)]
+	if e&kindMask == kindSub {
+		e = t[e>>16+uint32(bb>>primary)&(1<<(e>>8&15)-1)]
+	}
+	return e
+}
+
 // huffman decodes a Huffman block until its end or until out is full.
 func (z *Reader) huffman(out []byte, o int) (int, error) {
 	lit, dist := z.lit, z.dist
@@ -712,10 +722,7 @@ func (z *Reader) huffman(out []byte, o int) (int, error) {
 			z.refill()
 			bb, nb, in, ip, end = z.bb, z.nb, z.in, z.ip, z.end
 		}
-		e := lit[bb&(1<<litBits-1)]
-		if e&kindMask == kindSub {
-			e = lit[e>>16+uint32(bb>>litBits)&(1<<(e>>8&15)-1)]
-		}
+		e := lookup(lit, bb, litBits)
 		n := uint(e & 31)
 		switch e & kindMask {
 		case kindLit:
@@ -768,10 +775,7 @@ func (z *Reader) huffman(out []byte, o int) (int, error) {
 			z.refill()
 			bb, nb, in, ip, end = z.bb, z.nb, z.in, z.ip, z.end
 		}
-		d := dist[bb&(1<<distBits-1)]
-		if d&kindMask == kindSub {
-			d = dist[d>>16+uint32(bb>>distBits)&(1<<(d>>8&15)-1)]
-		}
+		d := lookup(dist, bb, distBits)
 		n = uint(d & 31)
 		extra = uint(d >> 8 & 15)
 		if d&kindMask == kindBad || n+extra > nb {
