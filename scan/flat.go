@@ -563,7 +563,8 @@ func unsafeString(b []byte) string {
 // for it.
 //
 // Several goroutines may read one leafDoc (triage builds findings in
-// parallel, and one event can be in several findings).
+// parallel, and one event can be in several findings). Triage releases
+// the index once the last finding reading the event is built.
 type leafDoc struct {
 	rec      []byte // valid JSON without repeated keys, never changed
 	raw      bool
@@ -571,6 +572,7 @@ type leafDoc struct {
 	reads    atomic.Int32
 	once     sync.Once
 	built    atomic.Bool
+	released atomic.Bool
 	// Set once, by index: a value per leaf (and per object below the
 	// root), in document order, and the paths they are at; for raw audit,
 	// the root's members and its annotations (keys dedotted), which the
@@ -793,7 +795,18 @@ func (d *leafDoc) build() {
 	}
 }
 
+// Release lets the index go once triage has built the findings that read
+// the event; it must not run while another goroutine reads d. Later
+// reads go through the fallback, as the first ones do.
+func (d *leafDoc) Release() {
+	d.released.Store(true)
+	d.leaves, d.paths, d.roots, d.annots, d.heads, d.next = nil, nil, nil, nil, nil, nil
+}
+
 func (d *leafDoc) Any(f *rules.Field, test func(gjson.Result) bool) bool {
+	if d.released.Load() {
+		return d.fallback.Any(f, test)
+	}
 	if !d.built.Load() {
 		if d.reads.Add(1) <= leafReads {
 			return d.fallback.Any(f, test)

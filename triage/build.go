@@ -124,7 +124,15 @@ type group struct {
 	rule   *rules.Rule
 	kind   string
 	events []Event
+	// reads are the indexes (in Build's events) of every event its
+	// finding reads: its own, and for a request all its stages.
+	reads []int
 }
+
+// A releaser is a document holding memory it can do without once triage
+// has read it (scan's value index of a matched event); later reads still
+// work, more slowly.
+type releaser interface{ Release() }
 
 // Build turns rule hits and context events into findings.
 func Build(events []Event, opts Options) *Report {
@@ -135,10 +143,12 @@ func Build(events []Event, opts Options) *Report {
 	// in parallel, before the grouping.
 	kinds, ids := make([]string, len(events)), make([]string, len(events))
 	parallel(len(events), func(i int) { kinds[i], ids[i] = identify(events[i]) })
+	stagesAt := map[string][]int{}
 	for i, ev := range events {
 		kind, id := kinds[i], ids[i]
 		if kind == KindAudit {
 			stagesByAudit[id] = append(stagesByAudit[id], ev)
+			stagesAt[id] = append(stagesAt[id], i)
 		}
 		for _, r := range ev.Rules {
 			key := r.ID + "\x00" + kind + "\x00" + id
@@ -149,6 +159,21 @@ func Build(events []Event, opts Options) *Report {
 				order = append(order, g)
 			}
 			g.events = append(g.events, ev)
+			g.reads = append(g.reads, i)
+		}
+	}
+	// With many findings the events' value indexes are most of the memory:
+	// each goes once the last finding reading its event is built. Session
+	// leaders and commands stay whole for the sessions read below.
+	readers := make([]atomic.Int32, len(events))
+	for _, g := range order {
+		if g.kind == KindAudit {
+			// A request's stages are all read (auditFinding); its own
+			// events are among them.
+			g.reads = stagesAt[ids[g.reads[0]]]
+		}
+		for _, i := range g.reads {
+			readers[i].Add(1)
 		}
 	}
 
@@ -167,6 +192,13 @@ func Build(events []Event, opts Options) *Report {
 		}
 		f.ID = fingerprint(g.rule.ID, g.kind, groupID(g))
 		rep.Findings[i] = f
+		for _, e := range g.reads {
+			if ev := events[e]; readers[e].Add(-1) == 0 && !hasContext(ev, ContextLeaders) && !hasContext(ev, ContextCommands) {
+				if r, ok := ev.Doc.(releaser); ok {
+					r.Release()
+				}
+			}
+		}
 	})
 
 	// The story: a refused WebSocket exec and kubectl's SPDY retry are one

@@ -1,14 +1,17 @@
 package triage_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/k8sexec/k8sexec/rules"
 	"github.com/k8sexec/k8sexec/scan"
 	"github.com/k8sexec/k8sexec/triage"
+	"github.com/tidwall/gjson"
 )
 
 func mustRule(t *testing.T, id string) *rules.Rule {
@@ -343,3 +346,89 @@ func TestSummarize(t *testing.T) {
 }
 
 func durationMS(ms int64) time.Duration { return time.Duration(ms) * time.Millisecond }
+
+// releaseDoc counts Release calls and fails a read after one.
+type releaseDoc struct {
+	rules.Document
+	t        *testing.T
+	released atomic.Int32
+}
+
+func (d *releaseDoc) Any(f *rules.Field, test func(gjson.Result) bool) bool {
+	if d.released.Load() > 0 {
+		d.t.Errorf("%s read after the document was released", f.Name)
+	}
+	return d.Document.Any(f, test)
+}
+
+func (d *releaseDoc) Release() { d.released.Add(1) }
+
+// Build lets each event's document go once the last finding reading it is
+// built (many findings hold their value indexes otherwise), never before
+// it, and never for the session context it reads afterwards; the findings
+// are the same.
+func TestBuildReleasesDocumentsAfterTheirLastReader(t *testing.T) {
+	r1, r3 := mustRule(t, rule1), mustRule(t, rule3)
+	var plain []triage.Event
+	for i := range 150 {
+		id := fmt.Sprintf("req-%03d", i)
+		// Three stages of one request: one finding reads all three, the
+		// first only as context.
+		for j, st := range []string{"RequestReceived", "ResponseStarted", "ResponseComplete"} {
+			code := 101
+			if j == 0 {
+				code = 0
+			}
+			ev := event(t, "a.log", int64(3*i+j+1), auditLine(id, st, "create", "alice", uriBash, code, "2026-11-20T09:00:00Z", "2026-11-20T09:00:01Z", j == 2), r1)
+			if j == 0 {
+				ev.Rules = nil
+			}
+			ev.Context = []string{triage.ContextStages}
+			plain = append(plain, ev)
+		}
+		// One event two rules match: two findings read it.
+		raw := fmt.Sprintf(`{"event":{"dataset":"kubernetes.audit_logs"},"kubernetes":{"audit":{"auditID":"ecs-%03d","verb":["get","create"],"objectRef":{"resource":"pods","subresource":"exec","namespace":"ns","name":"p"},"annotations":{"authorization_k8s_io/decision":"allow"}}}}`, i)
+		plain = append(plain, event(t, "e.ndjson", int64(i+1), raw, r1, r3))
+	}
+	// Session commands, which a rule of the user's also matches: read
+	// again once the findings are built.
+	byUser, err := rules.Parse([]byte(`[rule]
+rule_id = "u-id"
+name = "id run in a container"
+severity = "low"
+risk_score = 10
+language = "kuery"
+type = "query"
+query = 'process.executable:"/usr/bin/id"'
+`), "u.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		raw := fmt.Sprintf(`{"@timestamp":"2026-11-20T09:00:0%dZ","event":{"category":["process"],"action":"exec"},"process":{"entity_id":"c%d","executable":"/usr/bin/id","args":["id"],"entry_leader":{"entity_id":"L1","interactive":true,"entry_meta":{"type":"container"}}}}`, i, i)
+		ev := event(t, "p.ndjson", int64(i+1), raw, byUser)
+		if len(ev.Rules) != 1 {
+			t.Fatalf("the user's rule does not match %s", raw)
+		}
+		ev.Context = []string{triage.ContextCommands}
+		plain = append(plain, ev)
+	}
+	wrapped := make([]triage.Event, len(plain))
+	docs := make([]*releaseDoc, len(plain))
+	for i, ev := range plain {
+		docs[i] = &releaseDoc{Document: ev.Doc, t: t}
+		ev.Doc = docs[i]
+		wrapped[i] = ev
+	}
+	want, _ := json.Marshal(triage.Build(plain, triage.Options{Guide: true}).Findings)
+	got, _ := json.Marshal(triage.Build(wrapped, triage.Options{Guide: true}).Findings)
+	if string(got) != string(want) {
+		t.Errorf("findings changed when documents are released")
+	}
+	for i, d := range docs {
+		n, commands := d.released.Load(), plain[i].Context != nil && plain[i].Context[0] == triage.ContextCommands
+		if commands && n != 0 || !commands && n != 1 {
+			t.Errorf("event %d (%s:%d): released %d times", i, plain[i].File, plain[i].Line, n)
+		}
+	}
+}
