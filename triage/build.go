@@ -123,6 +123,7 @@ type group struct {
 	key    string
 	rule   *rules.Rule
 	kind   string
+	id     string // what identify gave its events
 	events []Event
 	// reads are the indexes (in Build's events) of every event its
 	// finding reads: its own, and for a request all its stages.
@@ -154,12 +155,14 @@ func Build(events []Event, opts Options) *Report {
 			key := r.ID + "\x00" + kind + "\x00" + id
 			g := groups[key]
 			if g == nil {
-				g = &group{key: key, rule: r, kind: kind}
+				g = &group{key: key, rule: r, kind: kind, id: id}
 				groups[key] = g
 				order = append(order, g)
 			}
 			g.events = append(g.events, ev)
-			g.reads = append(g.reads, i)
+			if kind != KindAudit {
+				g.reads = append(g.reads, i)
+			}
 		}
 	}
 	// With many findings the events' value indexes are most of the memory:
@@ -170,7 +173,7 @@ func Build(events []Event, opts Options) *Report {
 		if g.kind == KindAudit {
 			// A request's stages are all read (auditFinding); its own
 			// events are among them.
-			g.reads = stagesAt[ids[g.reads[0]]]
+			g.reads = stagesAt[g.id]
 		}
 		for _, i := range g.reads {
 			readers[i].Add(1)
@@ -190,7 +193,7 @@ func Build(events []Event, opts Options) *Report {
 		default:
 			f = eventFinding(g)
 		}
-		f.ID = fingerprint(g.rule.ID, g.kind, groupID(g))
+		f.ID = fingerprint(g.rule.ID, g.kind, g.id)
 		rep.Findings[i] = f
 		for _, e := range g.reads {
 			if ev := events[e]; readers[e].Add(-1) == 0 && !hasContext(ev, ContextLeaders) && !hasContext(ev, ContextCommands) {
@@ -272,11 +275,6 @@ func identify(ev Event) (kind, id string) {
 	}
 	sum := sha256.Sum256(ev.Raw)
 	return KindEvent, hex.EncodeToString(sum[:8])
-}
-
-func groupID(g *group) string {
-	_, id := identify(g.events[0])
-	return id
 }
 
 // fingerprint is a finding's stable ID: the same rule and request give the
