@@ -705,6 +705,8 @@ func lookup(t []uint32, bb uint64, primary uint) uint32 {
 }
 
 // huffman decodes a Huffman block until its end or until out is full.
+// The bit buffer and input position live in locals in the loop; every way
+// out of it goes through the end, which stores them back.
 func (z *Reader) huffman(out []byte, o int) (int, error) {
 	lit, dist := z.lit, z.dist
 	limit := len(out) - maxMatch - 8
@@ -712,23 +714,25 @@ func (z *Reader) huffman(out []byte, o int) (int, error) {
 	back := z.histLen
 	bb, nb := z.bb, z.nb
 	in, ip, end := z.in, z.ip, z.end
+	// At most one of these is set when the loop ends early.
+	var short bool     // the input ended inside the block
+	var corrupt string // why the data is not DEFLATE
+loop:
 	for o <= limit {
 		if ip+8 <= end {
 			bb |= binary.LittleEndian.Uint64(in[ip:]) << nb
 			ip += int((63 - nb) >> 3)
 			nb |= 56
 		} else if nb < 56 {
-			z.bb, z.nb, z.ip = bb, nb, ip
-			z.refill()
-			bb, nb, in, ip, end = z.bb, z.nb, z.in, z.ip, z.end
+			bb, nb, in, ip, end = z.refillFrom(bb, nb, ip)
 		}
 		e := lookup(lit, bb, litBits)
 		n := uint(e & 31)
 		switch e & kindMask {
 		case kindLit:
 			if n > nb {
-				z.bb, z.nb, z.ip = bb, nb, ip
-				return o, z.inputErr()
+				short = true
+				break loop
 			}
 			bb >>= n
 			nb -= n
@@ -747,43 +751,34 @@ func (z *Reader) huffman(out []byte, o int) (int, error) {
 		case kindLen:
 		case kindEOB:
 			if n > nb {
-				z.bb, z.nb, z.ip = bb, nb, ip
-				return o, z.inputErr()
+				short = true
+				break loop
 			}
 			bb >>= n
 			nb -= n
-			z.bb, z.nb, z.ip = bb, nb, ip
 			z.st = stBlock
-			return o, nil
+			break loop
 		default:
-			z.bb, z.nb, z.ip = bb, nb, ip
-			if nb < 15 {
-				return o, z.inputErr()
-			}
-			return o, z.corrupt("invalid literal/length code")
+			short, corrupt = nb < 15, "invalid literal/length code"
+			break loop
 		}
 		extra := uint(e >> 8 & 15)
 		if n+extra > nb {
-			z.bb, z.nb, z.ip = bb, nb, ip
-			return o, z.inputErr()
+			short = true
+			break loop
 		}
 		length := int(e>>16) + int(uint32(bb>>n)&(1<<extra-1))
 		bb >>= n + extra
 		nb -= n + extra
 		if nb < 28 {
-			z.bb, z.nb, z.ip = bb, nb, ip
-			z.refill()
-			bb, nb, in, ip, end = z.bb, z.nb, z.in, z.ip, z.end
+			bb, nb, in, ip, end = z.refillFrom(bb, nb, ip)
 		}
 		d := lookup(dist, bb, distBits)
 		n = uint(d & 31)
 		extra = uint(d >> 8 & 15)
 		if d&kindMask == kindBad || n+extra > nb {
-			z.bb, z.nb, z.ip = bb, nb, ip
-			if nb < 28 {
-				return o, z.inputErr()
-			}
-			return o, z.corrupt("invalid distance code")
+			short, corrupt = nb < 28, "invalid distance code"
+			break loop
 		}
 		distance := int(d>>16) + int(uint32(bb>>n)&(1<<extra-1))
 		bb >>= n + extra
@@ -792,8 +787,8 @@ func (z *Reader) huffman(out []byte, o int) (int, error) {
 		switch {
 		case src < 0:
 			if distance > o+back {
-				z.bb, z.nb, z.ip = bb, nb, ip
-				return o, z.corrupt("distance reaches before the start")
+				corrupt = "distance reaches before the start"
+				break loop
 			}
 			for i := range length {
 				if s := src + i; s < 0 {
@@ -823,5 +818,20 @@ func (z *Reader) huffman(out []byte, o int) (int, error) {
 		o += length
 	}
 	z.bb, z.nb, z.ip = bb, nb, ip
+	switch {
+	case short:
+		// A bad code in the last bits may be a code cut short.
+		return o, z.inputErr()
+	case corrupt != "":
+		return o, z.corrupt(corrupt)
+	}
 	return o, nil
+}
+
+// refillFrom is refill for huffman's locals: it stores them, refills, and
+// returns them with the input buffer, which a read may have moved.
+func (z *Reader) refillFrom(bb uint64, nb uint, ip int) (uint64, uint, []byte, int, int) {
+	z.bb, z.nb, z.ip = bb, nb, ip
+	z.refill()
+	return z.bb, z.nb, z.in, z.ip, z.end
 }
