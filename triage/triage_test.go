@@ -29,6 +29,21 @@ func mustRule(t *testing.T, id string) *rules.Rule {
 	return nil
 }
 
+// userRule parses a low-severity KQL rule of the user's; note may be
+// empty.
+func userRule(t *testing.T, id, name, query, note string) *rules.Rule {
+	t.Helper()
+	toml := fmt.Sprintf("[rule]\nrule_id = %q\nname = %q\nseverity = \"low\"\nrisk_score = 10\nlanguage = \"kuery\"\ntype = \"query\"\nquery = '%s'\n", id, name, query)
+	if note != "" {
+		toml += fmt.Sprintf("note = %q\n", note)
+	}
+	r, err := rules.Parse([]byte(toml), "u.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 const ruleDenied = "93f9d6b1-07b8-403f-b61f-f2195d61ea93"
 
 const (
@@ -232,19 +247,7 @@ func TestGuideQuotesHostileValues(t *testing.T) {
 }
 
 func TestUserRuleNoteShownAsWritten(t *testing.T) {
-	r, err := rules.Parse([]byte(`[rule]
-rule_id = "u-1"
-name = "User rule"
-severity = "low"
-risk_score = 10
-language = "kuery"
-type = "query"
-query = 'kubernetes.audit.verb:"create"'
-note = "Look at {{.User}} by hand."
-`), "u.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := userRule(t, "u-1", "User rule", `kubernetes.audit.verb:"create"`, "Look at {{.User}} by hand.")
 	raw := auditLine("U", "ResponseStarted", "create", "alice", uriBash, 101, "2026-11-20T10:00:00Z", "2026-11-20T10:00:00Z", true)
 	rep := triage.Build([]triage.Event{event(t, "a.log", 1, raw, r)}, triage.Options{Guide: true})
 	if g := rep.Findings[0].Guidance; g != "Look at {{.User}} by hand." {
@@ -392,18 +395,7 @@ func TestBuildReleasesDocumentsAfterTheirLastReader(t *testing.T) {
 	}
 	// Session commands, which a rule of the user's also matches: read
 	// again once the findings are built.
-	byUser, err := rules.Parse([]byte(`[rule]
-rule_id = "u-id"
-name = "id run in a container"
-severity = "low"
-risk_score = 10
-language = "kuery"
-type = "query"
-query = 'process.executable:"/usr/bin/id"'
-`), "u.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	byUser := userRule(t, "u-id", "id run in a container", `process.executable:"/usr/bin/id"`, "")
 	for i := range 5 {
 		raw := fmt.Sprintf(`{"@timestamp":"2026-11-20T09:00:0%dZ","event":{"category":["process"],"action":"exec"},"process":{"entity_id":"c%d","executable":"/usr/bin/id","args":["id"],"entry_leader":{"entity_id":"L1","interactive":true,"entry_meta":{"type":"container"}}}}`, i, i)
 		ev := event(t, "p.ndjson", int64(i+1), raw, byUser)
