@@ -18,7 +18,9 @@ import (
 // once per condition: with Elastic's rule set loaded that is dozens of
 // walks over the same line. A flatPlan lists the fields the matchers read
 // as a tree of member names; one walk over the line collects the values
-// of all of them, and the matchers then read those (flatDoc). The values
+// of all of them, and the matchers then read those (flatDoc). For a line
+// that is one event, that walk is the validation pass itself
+// (jsonChecker.walk); flatWalker walks the events it did not. The values
 // are exactly the ones the adapter's document gives, in the same order,
 // so a rule matches a flat document exactly when it matches the adapter's
 // (a fuzz test holds the two to it). Documents that need more than names
@@ -179,26 +181,35 @@ func (n *flatNode) listKids() {
 	}
 }
 
-// flatVal is one value of the field in slot.
+// flatVal is one value of the field in slot: the bytes from start to end
+// of the record, of the kind it was recorded as. Its gjson.Result is made
+// only when a matcher reads it (most values of a line no rule matches are
+// never read).
 type flatVal struct {
-	slot int32
-	v    gjson.Result
+	slot       int32
+	kind       leafKind
+	start, end int
 }
+
+// value is v as the adapter's document gives it.
+func (v flatVal) value(rec []byte) gjson.Result { return valueOf(v.kind, rec[v.start:v.end]) }
 
 // flatDoc serves the extracted values, and the adapter's document for
 // fields without a slot. head and next chain each slot's values in
 // document order (-1 ends a chain).
 type flatDoc struct {
 	slots    map[*rules.Field]int32
+	rec      []byte
 	vals     []flatVal
 	head     []int32
 	next     []int32
 	fallback rules.Document
 }
 
-// reset makes d the document of vals, for a plan of nslots slots.
-func (d *flatDoc) reset(slots map[*rules.Field]int32, nslots int, vals []flatVal, fallback rules.Document) {
-	d.slots, d.vals, d.fallback = slots, vals, fallback
+// reset makes d the document of vals, found in rec, for a plan of nslots
+// slots.
+func (d *flatDoc) reset(slots map[*rules.Field]int32, nslots int, rec []byte, vals []flatVal, fallback rules.Document) {
+	d.slots, d.rec, d.vals, d.fallback = slots, rec, vals, fallback
 	if cap(d.head) < nslots {
 		d.head = make([]int32, nslots)
 	}
@@ -223,35 +234,77 @@ func (d *flatDoc) Any(f *rules.Field, test func(gjson.Result) bool) bool {
 		return d.fallback.Any(f, test)
 	}
 	for i := d.head[slot]; i >= 0; i = d.next[i] {
-		if test(d.vals[i].v) {
+		if test(d.vals[i].value(d.rec)) {
 			return true
 		}
 	}
 	return false
 }
 
+// flatVals collects the values of a walk, by where they are in the
+// record. nonEmpty is for raw audit events, where "", {} and null are no
+// values (null is none anywhere).
+type flatVals struct {
+	list     []flatVal
+	nonEmpty bool
+}
+
+func (c *flatVals) reset() { c.list = c.list[:0] }
+
+func (c *flatVals) record(slots []int32, kind leafKind, start, end int) {
+	for _, s := range slots {
+		c.list = append(c.list, flatVal{slot: s, kind: kind, start: start, end: end})
+	}
+}
+
+// object records the object from start to end for n's fields.
+func (c *flatVals) object(n *flatNode, start, end int) {
+	if !(c.nonEmpty && end-start == 2) { // {}
+		c.record(n.slots, leafObject, start, end)
+	}
+}
+
+// str records the JSON string from start to end (quotes included) for n's
+// fields. A string with escapes is never empty.
+func (c *flatVals) str(n *flatNode, start, end int, escaped bool) {
+	switch {
+	case escaped:
+		c.record(n.slots, leafEscaped, start, end)
+	case !(c.nonEmpty && end-start == 2): // ""
+		c.record(n.slots, leafString, start, end)
+	}
+}
+
+// scalar records the number or literal starting with c, from start to
+// end, for n's fields; null is no value.
+func (c *flatVals) scalar(n *flatNode, first byte, start, end int) {
+	if first != 'n' {
+		c.record(n.slots, leafScalar, start, end)
+	}
+}
+
 // flatWalker collects the values of one record. The record must be valid
-// JSON (the checker has seen it) without repeated keys.
+// JSON (the checker has seen it) without repeated keys. The checker
+// collects the same values while it validates a record (jsonChecker.walk);
+// the walker serves the records it did not walk, such as the events inside
+// a wrapper.
 type flatWalker struct {
-	data     []byte
-	vals     []flatVal
-	nonEmpty bool // raw audit: "" and {} are no values (nonEmpty)
-	// tape, when set, is the checker's tape of data: where each string
-	// and container ends, read instead of scanning for it.
-	tape   []int32
+	data   []byte
+	vals   flatVals
 	keyBuf []byte // dedotInto's
 }
 
 // extract walks rec from the tree root and returns the values found. They
-// point into rec, which must not change while they are used. tape is the
-// checker's tape of rec, or nil.
-func (w *flatWalker) extract(rec []byte, root *flatNode, nonEmpty bool, tape []int32) []flatVal {
-	w.data, w.vals, w.nonEmpty, w.tape = rec, w.vals[:0], nonEmpty, tape
+// point into rec, which must not change while they are used.
+func (w *flatWalker) extract(rec []byte, root *flatNode, nonEmpty bool) []flatVal {
+	w.data = rec
+	w.vals.reset()
+	w.vals.nonEmpty = nonEmpty
 	i := skipBlank(rec, 0)
 	if i < len(rec) && rec[i] == '{' {
 		w.object(i, root)
 	}
-	return w.vals
+	return w.vals.list
 }
 
 func skipBlank(b []byte, i int) int {
@@ -271,24 +324,13 @@ func (w *flatWalker) object(i int, n *flatNode) int {
 	}
 	for {
 		ks := i
-		ke, escaped := w.stringEnd(i)
+		ke, escaped := stringEnd(b, i)
 		i = skipBlank(b, ke)
 		i = skipBlank(b, i+1) // the colon
-		key := text(b[ks:ke], escaped)
-		switch {
-		case n.members != nil:
-			if m := n.members[dedotInto(&w.keyBuf, key)]; m != nil {
-				i = w.value(i, m)
-			} else {
-				i = w.skipValue(i)
-			}
-		default:
-			c := n.lookup(key)
-			if c == nil {
-				i = w.skipValue(i)
-			} else {
-				i = w.value(i, c)
-			}
+		if c := n.member(&w.keyBuf, text(b[ks:ke], escaped)); c == nil {
+			i = skipValue(b, i)
+		} else {
+			i = w.value(i, c)
 		}
 		i = skipBlank(b, i)
 		if b[i] == '}' {
@@ -296,6 +338,16 @@ func (w *flatWalker) object(i int, n *flatNode) int {
 		}
 		i = skipBlank(b, i+1) // the comma
 	}
+}
+
+// member is the node of the member key of an object walked with n, or nil:
+// on the raw annotations object, a member is found by its name dedotted
+// (buf holds it), elsewhere by lookup.
+func (n *flatNode) member(buf *[]byte, key string) *flatNode {
+	if n.members != nil {
+		return n.members[dedotInto(buf, key)]
+	}
+	return n.lookup(key)
 }
 
 // lookup follows a key, dotted or not, from n: "a.b" is a then b, as
@@ -358,15 +410,12 @@ func (w *flatWalker) value(i int, n *flatNode) int {
 	case '{':
 		var end int
 		if n.children == nil && n.members == nil {
-			end = w.skipValue(i)
+			end = skipValue(b, i)
 		} else {
 			end = w.object(i, n)
 		}
 		if len(n.slots) > 0 {
-			raw := unsafeString(b[i:end])
-			if !(w.nonEmpty && raw == "{}") {
-				w.record(n.slots, gjson.Result{Type: gjson.JSON, Raw: raw})
-			}
+			w.vals.object(n, i, end)
 		}
 		return end
 	case '[':
@@ -385,49 +434,17 @@ func (w *flatWalker) value(i int, n *flatNode) int {
 			i = skipBlank(b, i+1)
 		}
 	case '"':
-		end, escaped := w.stringEnd(i)
+		end, escaped := stringEnd(b, i)
 		if len(n.slots) > 0 {
-			if v := stringValue(b[i:end], escaped); !(w.nonEmpty && v.Str == "") {
-				w.record(n.slots, v)
-			}
+			w.vals.str(n, i, end, escaped)
 		}
 		return end
 	}
 	end := scalarEnd(b, i)
 	if len(n.slots) > 0 {
-		if v, ok := scalarValue(b[i:end]); ok {
-			w.record(n.slots, v)
-		}
+		w.vals.scalar(n, b[i], i, end)
 	}
 	return end
-}
-
-// stringEnd is stringEnd of the walked record, from the tape if there is one.
-func (w *flatWalker) stringEnd(i int) (int, bool) {
-	if w.tape != nil {
-		e := w.tape[i]
-		return int(e &^ tapeEscaped), e < 0
-	}
-	return stringEnd(w.data, i)
-}
-
-// skipValue is skipValue of the walked record, from the tape if there is
-// one.
-func (w *flatWalker) skipValue(i int) int {
-	if w.tape != nil {
-		switch w.data[i] {
-		case '"', '{', '[':
-			return int(w.tape[i] &^ tapeEscaped)
-		}
-		return scalarEnd(w.data, i)
-	}
-	return skipValue(w.data, i)
-}
-
-func (w *flatWalker) record(slots []int32, v gjson.Result) {
-	for _, s := range slots {
-		w.vals = append(w.vals, flatVal{slot: s, v: v})
-	}
 }
 
 // text is the content of the JSON string raw (quotes included): viewed in
@@ -444,17 +461,15 @@ func stringValue(raw []byte, escaped bool) gjson.Result {
 	return gjson.Result{Type: gjson.String, Raw: unsafeString(raw), Str: text(raw, escaped)}
 }
 
-// scalarValue is the value of a number, true or false; null is no value.
-func scalarValue(b []byte) (gjson.Result, bool) {
+// scalarValue is the value of a number, true or false.
+func scalarValue(b []byte) gjson.Result {
 	switch raw := unsafeString(b); raw[0] {
-	case 'n':
-		return gjson.Result{}, false
 	case 't':
-		return gjson.Result{Type: gjson.True, Raw: raw}, true
+		return gjson.Result{Type: gjson.True, Raw: raw}
 	case 'f':
-		return gjson.Result{Type: gjson.False, Raw: raw}, true
+		return gjson.Result{Type: gjson.False, Raw: raw}
 	default:
-		return gjson.Parse(raw), true
+		return gjson.Parse(raw)
 	}
 }
 
@@ -640,16 +655,17 @@ const (
 )
 
 // value is the leaf's value as gjson would give it.
-func (d *leafDoc) value(l *leaf) gjson.Result {
-	b := d.rec[l.start:l.end]
-	switch l.kind {
+func (d *leafDoc) value(l *leaf) gjson.Result { return valueOf(l.kind, d.rec[l.start:l.end]) }
+
+// valueOf is the value b, of kind k, as gjson would give it.
+func valueOf(k leafKind, b []byte) gjson.Result {
+	switch k {
 	case leafString, leafEscaped:
-		return stringValue(b, l.kind == leafEscaped)
+		return stringValue(b, k == leafEscaped)
 	case leafObject:
 		return gjson.Result{Type: gjson.JSON, Raw: unsafeString(b)}
 	}
-	v, _ := scalarValue(b)
-	return v
+	return scalarValue(b)
 }
 
 // pathHash is FNV-1a.
@@ -761,7 +777,7 @@ func (d *leafDoc) build() {
 			return end
 		}
 		end := scalarEnd(b, i)
-		if b[i] != 'n' { // null is no value (scalarValue)
+		if b[i] != 'n' { // null is no value
 			add(i, end, leafScalar)
 		}
 		return end

@@ -61,32 +61,44 @@ func allValues(doc rules.Document, f *rules.Field) []string {
 }
 
 // flatOf returns the flat document of rec, or nil where the scanner would
-// keep the adapter's; withTape walks rec with the checker's tape, as the
-// scanner does.
-func flatOf(p *flatPlan, rec []byte, withTape bool) (rules.Document, rules.Document) {
-	jc := jsonChecker{tapeOn: withTape}
-	check := jc.check(rec)
+// keep the adapter's. With checked, the values are the ones the checker
+// collects while it validates rec, as the scanner takes them; else the
+// walker's.
+func flatOf(t *testing.T, p *flatPlan, rec []byte, checked bool) (rules.Document, rules.Document) {
+	check := checkJSON(rec)
 	if !check.valid || check.dupKeys {
 		return nil, nil
 	}
-	var tape []int32
-	if withTape {
-		tape = jc.tape
-	}
 	doc, _ := adapt(rec, resolver{})
-	var w flatWalker
-	fd := &flatDoc{}
+	var root *flatNode
+	var slots map[*rules.Field]int32
+	var nslots int
+	nonEmpty := false
 	switch d := doc.(type) {
 	case *rawAuditDoc:
-		fd.reset(p.rawSlot, p.rawSlots, w.extract(rec, p.raw, true, tape), d)
+		root, slots, nslots, nonEmpty = p.raw, p.rawSlot, p.rawSlots, true
 	case *ecsDoc:
 		if d.root.Raw != string(rec) {
 			return doc, nil
 		}
-		fd.reset(p.ecsSlot, p.ecsSlots, w.extract(rec, p.ecs, false, tape), d)
+		root, slots, nslots = p.ecs, p.ecsSlot, p.ecsSlots
 	default:
 		return doc, nil
 	}
+	var vals []flatVal
+	if checked {
+		var jc jsonChecker
+		jc.walkFrom(root, nonEmpty)
+		if !jc.check(rec).valid || !bytes.Equal(jc.walked, rec) {
+			t.Fatalf("the check refused %s when it walked it", rec)
+		}
+		vals = jc.vals.list
+	} else {
+		var w flatWalker
+		vals = w.extract(rec, root, nonEmpty)
+	}
+	fd := &flatDoc{}
+	fd.reset(slots, nslots, rec, vals, doc)
 	return doc, fd
 }
 
@@ -96,9 +108,9 @@ func checkFlat(t *testing.T, p *flatPlan, fields []*rules.Field, rec []byte) {
 	checkFlatWalk(t, p, fields, rec, true)
 }
 
-func checkFlatWalk(t *testing.T, p *flatPlan, fields []*rules.Field, rec []byte, withTape bool) {
+func checkFlatWalk(t *testing.T, p *flatPlan, fields []*rules.Field, rec []byte, checked bool) {
 	t.Helper()
-	doc, fd := flatOf(p, rec, withTape)
+	doc, fd := flatOf(t, p, rec, checked)
 	if fd == nil {
 		return
 	}
@@ -108,7 +120,7 @@ func checkFlatWalk(t *testing.T, p *flatPlan, fields []*rules.Field, rec []byte,
 	for _, f := range fields {
 		want := allValues(doc, f)
 		if got := allValues(fd, f); !equalStrings(got, want) {
-			t.Errorf("%s in %s (tape %v):\n flat    %q\n adapter %q", f.Name, rec, withTape, got, want)
+			t.Errorf("%s in %s (collected by the check %v):\n flat    %q\n adapter %q", f.Name, rec, checked, got, want)
 		}
 		if got := allValues(ld, f); !equalStrings(got, want) {
 			t.Errorf("%s in %s:\n leaf    %q\n adapter %q", f.Name, rec, got, want)
@@ -188,8 +200,8 @@ func TestFlatExtractsOnlyWhatIsAsked(t *testing.T) {
 	fields := []*rules.Field{rules.NewField("kubernetes.audit.verb")}
 	p := newFlatPlan(fields)
 	var w flatWalker
-	vals := w.extract([]byte(execLine), p.raw, true, nil)
-	if len(vals) != 1 || vals[0].v.Str != "create" {
+	vals := w.extract([]byte(execLine), p.raw, true)
+	if len(vals) != 1 || vals[0].value([]byte(execLine)).Str != "create" {
 		t.Errorf("extracted %+v, want only the verb", vals)
 	}
 }

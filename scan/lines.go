@@ -726,33 +726,33 @@ type worker struct {
 // flatten returns the document to match u with: its values extracted in
 // one pass when its shape allows (see flat.go), else the adapter's.
 func (w *worker) flatten(u Unit) rules.Document {
-	// The checker's tape serves the walk when it was written for exactly
-	// this text (a record that is one event).
-	var tape []int32
-	if t := w.checker.taped; len(t) > 0 && len(t) == len(u.Raw) && &t[0] == &u.Raw[0] {
-		tape = w.checker.tape
-	}
+	fp := w.plan.flat
 	switch d := u.Doc.(type) {
 	case *rawAuditDoc:
 		if !d.lastWins && d.root.Raw == unsafeString(u.Raw) {
-			fp := w.plan.flat
-			w.fdoc.reset(fp.rawSlot, fp.rawSlots, w.fw.extract(u.Raw, fp.raw, true, tape), d)
+			w.fdoc.reset(fp.rawSlot, fp.rawSlots, u.Raw, w.values(u.Raw, fp.raw, true), d)
 			return &w.fdoc
 		}
 	case *ecsDoc:
 		if !d.lastWins && d.root.Raw == unsafeString(u.Raw) {
-			fp := w.plan.flat
-			w.fdoc.reset(fp.ecsSlot, fp.ecsSlots, w.fw.extract(u.Raw, fp.ecs, false, tape), d)
+			w.fdoc.reset(fp.ecsSlot, fp.ecsSlots, u.Raw, w.values(u.Raw, fp.ecs, false), d)
 			return &w.fdoc
 		}
 	}
 	return u.Doc
 }
 
+// values returns the values of root's fields in rec: those the checker
+// collected, when it walked exactly rec from root, else a walk's.
+func (w *worker) values(rec []byte, root *flatNode, nonEmpty bool) []flatVal {
+	if t := w.checker.walked; len(t) > 0 && len(t) == len(rec) && &t[0] == &rec[0] && w.checker.walk == root {
+		return w.checker.vals.list
+	}
+	return w.fw.extract(rec, root, nonEmpty)
+}
+
 func newWorker(p *plan, parseFirst int64) *worker {
-	w := &worker{plan: p, parseFirst: parseFirst}
-	w.checker.tapeOn = true
-	return w
+	return &worker{plan: p, parseFirst: parseFirst}
 }
 
 var utf8BOM = []byte{0xef, 0xbb, 0xbf}
@@ -1105,6 +1105,15 @@ func hitDoc(raw []byte, u Unit) rules.Document {
 func (w *worker) unitsOf(line []byte) ([]Unit, jsonCheck) {
 	units := w.units[:0]
 	defer func() { w.units = units[:0] }()
+	// The check collects the fields' values on its way: from the raw
+	// audit tree for a line that starts like a raw event (it is one, or
+	// malformed), else from the ECS tree, which serves any record that
+	// turns out to be one ECS document.
+	if fp := w.plan.flat; bytes.HasPrefix(line, rawAuditPrefix) {
+		w.checker.walkFrom(fp.raw, true)
+	} else {
+		w.checker.walkFrom(fp.ecs, false)
+	}
 	check := w.checker.check(line)
 	if check.valid {
 		unitsAt(line, 0, resolver{lastWins: check.dupKeys}, func(u Unit) { units = append(units, u) })

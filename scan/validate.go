@@ -31,49 +31,57 @@ func checkJSON(b []byte) jsonCheck {
 type jsonChecker struct {
 	stack []byte // '{' or '[' per open container
 	keys  keySets
-	// With tapeOn, a check also writes where each string, object and
-	// array of the text ends: tape[i] is the offset after the value that
-	// starts at i, with tapeEscaped set for a string holding a backslash.
-	// The field walk of the same text then jumps instead of scanning
-	// (flatWalker). taped is the text the tape is for, nil when the last
-	// check failed or wrote none.
-	tapeOn bool
-	tape   []int32
-	opens  []int32 // offsets of the open containers
-	taped  []byte
+	// With walk set, a check also collects the values of walk's fields
+	// on its way through the text: the values flatWalker.extract would
+	// return, in the same order, without a second pass over the text.
+	// walked is the text vals are for, nil when the last check failed or
+	// walked none.
+	walk   *flatNode
+	vals   flatVals
+	levels []walkLevel
+	walked []byte
+	keyBuf []byte // dedotInto's
 }
 
-// tapeEscaped marks, in a tape entry, a string holding a backslash.
-const tapeEscaped = -1 << 31
+// walkLevel is an open container of a walked text: the node its members
+// or elements are looked up from (nil when no field is inside), and, for
+// an object whose own node has fields, that node, which records the
+// object once it is closed.
+type walkLevel struct {
+	kids, whole *flatNode
+	open        int
+}
 
-// maxTaped is the longest text a tape is written for: offsets are int32.
-const maxTaped = 1 << 30
+// walkFrom makes the checks that follow walk from root (see walk).
+func (jc *jsonChecker) walkFrom(root *flatNode, nonEmpty bool) {
+	jc.walk, jc.vals.nonEmpty = root, nonEmpty
+}
 
 func (jc *jsonChecker) check(b []byte) (res jsonCheck) {
-	stack := jc.stack[:0]
+	stack, levels := jc.stack[:0], jc.levels[:0]
 	keys := &jc.keys
 	keys.reset()
-	taping := jc.tapeOn && len(b) <= maxTaped
-	jc.taped = nil
-	if taping {
-		if cap(jc.tape) < len(b) {
-			jc.tape = make([]int32, len(b))
-		}
-		jc.tape = jc.tape[:len(b)]
-		jc.opens = jc.opens[:0]
-	}
-	tape := jc.tape
+	walking := jc.walk != nil
+	jc.walked = nil
+	jc.vals.reset()
 	defer func() {
-		jc.stack = stack[:0]
-		if taping && res.valid {
-			jc.taped = b
+		jc.stack, jc.levels = stack[:0], levels[:0]
+		if walking && res.valid {
+			jc.walked = b
 		}
 	}()
-	// closes records the end of the container just closed at i.
+	// node is the walk's node of the value at i, nil when no field is in
+	// that value. The walk starts at an object at the top.
+	var node *flatNode
+	// closes records, if it is a field's value, the container just closed
+	// at i.
 	closes := func(i int) {
-		if taping {
-			tape[jc.opens[len(jc.opens)-1]] = int32(i + 1)
-			jc.opens = jc.opens[:len(jc.opens)-1]
+		if walking {
+			l := levels[len(levels)-1]
+			levels = levels[:len(levels)-1]
+			if l.whole != nil {
+				jc.vals.object(l.whole, l.open, i+1)
+			}
 		}
 	}
 	const (
@@ -83,6 +91,9 @@ func (jc *jsonChecker) check(b []byte) (res jsonCheck) {
 		stKey
 	)
 	i := skipSpace(b, 0)
+	if walking && i < len(b) && b[i] == '{' {
+		node = jc.walk
+	}
 	state := stValue
 	for {
 		switch state {
@@ -97,8 +108,26 @@ func (jc *jsonChecker) check(b []byte) (res jsonCheck) {
 					return res
 				}
 				stack = append(stack, c)
-				if taping {
-					jc.opens = append(jc.opens, int32(i))
+				if walking {
+					l := walkLevel{open: i}
+					switch {
+					case node == nil:
+					case c == '[':
+						// Elements are values of the array's fields.
+						l.kids = node
+						if node.elems != nil {
+							l.kids = node.elems
+						}
+					default:
+						if node.children != nil || node.members != nil {
+							l.kids = node
+						}
+						if len(node.slots) > 0 {
+							l.whole = node
+						}
+					}
+					levels = append(levels, l)
+					node = l.kids
 				}
 				i = skipSpace(b, i+1)
 				if c == '{' {
@@ -116,37 +145,44 @@ func (jc *jsonChecker) check(b []byte) (res jsonCheck) {
 				if !ok {
 					return res
 				}
-				if taping {
-					tape[i] = int32(end)
-					if escaped {
-						tape[i] |= tapeEscaped
-					}
+				if node != nil && len(node.slots) > 0 {
+					jc.vals.str(node, i, end, escaped)
 				}
 				i = end
+				state = stAfterValue
+				continue
 			case c == 't':
 				if !hasWord(b, i, "true") {
 					return res
 				}
-				i += 4
 			case c == 'f':
 				if !hasWord(b, i, "false") {
 					return res
 				}
-				i += 5
 			case c == 'n':
 				if !hasWord(b, i, "null") {
 					return res
 				}
-				i += 4
 			case c == '-' || c >= '0' && c <= '9':
-				end, ok := scanNumber(b, i)
-				if !ok {
-					return res
-				}
-				i = end
 			default:
 				return res
 			}
+			// A number or literal.
+			end := i + 4
+			switch b[i] {
+			case 'f':
+				end = i + 5
+			case 't', 'n':
+			default:
+				var ok bool
+				if end, ok = scanNumber(b, i); !ok {
+					return res
+				}
+			}
+			if node != nil && len(node.slots) > 0 {
+				jc.vals.scalar(node, b[i], i, end)
+			}
+			i = end
 			state = stAfterValue
 		case stAfterValue:
 			i = skipSpace(b, i)
@@ -164,6 +200,9 @@ func (jc *jsonChecker) check(b []byte) (res jsonCheck) {
 				if top == '{' {
 					state = stKey
 				} else {
+					if walking {
+						node = levels[len(levels)-1].kids
+					}
 					state = stValue
 				}
 			case top == '{' && b[i] == '}' || top == '[' && b[i] == ']':
@@ -197,10 +236,10 @@ func (jc *jsonChecker) check(b []byte) (res jsonCheck) {
 			if keys.add(keyHash(b[i+1:end-1], escaped || nonASCII)) {
 				res.dupKeys = true
 			}
-			if taping {
-				tape[i] = int32(end)
-				if escaped {
-					tape[i] |= tapeEscaped
+			if walking {
+				node = nil
+				if p := levels[len(levels)-1].kids; p != nil {
+					node = p.member(&jc.keyBuf, text(b[i:end], escaped))
 				}
 			}
 			i = skipSpace(b, end)
