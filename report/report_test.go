@@ -280,7 +280,10 @@ func TestJSONEmptyFindingsIsArray(t *testing.T) {
 func TestClean(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"plain text", "plain text"},
+		{"", ""},
+		{" ~edges of printable ASCII~ ", " ~edges of printable ASCII~ "},
 		{"a\x1b[31mred", "a[31mred"},
+		{"\x1f", ""},
 		{"tab\tand\nnewline\r", "tab and newline "},
 		{"bell\x07", "bell"},
 		{"c1\u009bcsi", "c1csi"},

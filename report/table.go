@@ -632,6 +632,14 @@ func HumanBytes(n int64) string {
 // Unicode bidirectional overrides that can make text read differently from
 // what it is. Invalid UTF-8 becomes U+FFFD.
 func Clean(s string) string {
+	// Most text is printable ASCII, which needs no decoding to be safe.
+	i := 0
+	for i < len(s) && s[i] >= 0x20 && s[i] < 0x7f {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
 	clean := utf8.ValidString(s)
 	for _, r := range s {
 		if isUnsafe(r) {
