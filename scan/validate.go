@@ -432,54 +432,72 @@ func unquoteKey(raw []byte) string {
 // cost little more per key than small ones. Past keySetLinear keys an
 // object's keys go in a map, so no object costs quadratic time.
 type keySets struct {
-	hashes  []uint64
-	starts  []int
-	filters [][4]uint64
-	big     map[int]map[uint64]bool // objects with many keys, by level
+	hashes []uint64
+	open   []keyLevel
+	big    map[int]map[uint64]bool // objects with many keys, by level
+}
+
+// keyLevel is an open object: where its keys start in hashes, its filter,
+// and whether its keys moved to big.
+type keyLevel struct {
+	start  int
+	filter [4]uint64
+	big    bool
 }
 
 const keySetLinear = 128
 
 func (k *keySets) push() {
-	k.starts = append(k.starts, len(k.hashes))
-	k.filters = append(k.filters, [4]uint64{})
+	k.open = append(k.open, keyLevel{start: len(k.hashes)})
 }
 
 func (k *keySets) reset() {
-	k.hashes, k.starts, k.filters = k.hashes[:0], k.starts[:0], k.filters[:0]
+	k.hashes, k.open = k.hashes[:0], k.open[:0]
 	clear(k.big)
 }
 
 func (k *keySets) pop() {
-	level := len(k.starts) - 1
-	k.hashes = k.hashes[:k.starts[level]]
-	k.starts = k.starts[:level]
-	k.filters = k.filters[:level]
-	delete(k.big, level)
+	level := len(k.open) - 1
+	if k.open[level].big {
+		delete(k.big, level)
+	}
+	k.hashes = k.hashes[:k.open[level].start]
+	k.open = k.open[:level]
 }
 
 // add records a key of the innermost object and reports whether it was
 // already there.
 func (k *keySets) add(h uint64) bool {
-	level := len(k.starts) - 1
-	if k.big != nil {
-		if set := k.big[level]; set != nil {
-			dup := set[h]
-			set[h] = true
-			return dup
-		}
+	l := &k.open[len(k.open)-1]
+	f, bit := &l.filter[h>>62], uint64(1)<<(h>>56&63)
+	// The common key: new, as its filter bit says, in an object of few
+	// keys (one whose keys moved to big has keySetLinear in hashes).
+	if *f&bit == 0 && len(k.hashes)-l.start < keySetLinear {
+		*f |= bit
+		k.hashes = append(k.hashes, h)
+		return false
 	}
-	mine := k.hashes[k.starts[level]:]
-	f := &k.filters[level]
+	return k.addSlow(l, h)
+}
+
+func (k *keySets) addSlow(l *keyLevel, h uint64) bool {
+	level := len(k.open) - 1
+	if l.big {
+		set := k.big[level]
+		dup := set[h]
+		set[h] = true
+		return dup
+	}
+	mine := k.hashes[l.start:]
 	word, bit := h>>62, uint64(1)<<(h>>56&63)
-	if f[word]&bit != 0 {
+	if l.filter[word]&bit != 0 {
 		for _, x := range mine {
 			if x == h {
 				return true
 			}
 		}
 	}
-	f[word] |= bit
+	l.filter[word] |= bit
 	if len(mine) < keySetLinear {
 		k.hashes = append(k.hashes, h)
 		return false
@@ -492,5 +510,6 @@ func (k *keySets) add(h uint64) bool {
 		set[x] = true
 	}
 	k.big[level] = set
+	l.big = true
 	return false
 }
