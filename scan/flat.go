@@ -51,6 +51,9 @@ type flatNode struct {
 	// objects in an array).
 	members map[string]*flatNode
 	elems   *flatNode
+	// memberKids is members as a list, for annotation, once the plan is
+	// built.
+	memberKids []flatKid
 }
 
 func (n *flatNode) child(name string) *flatNode {
@@ -173,9 +176,12 @@ func (n *flatNode) listKids() {
 		}
 		n.byLen[l] = uint16(k)
 	}
-	for _, m := range n.members {
+	n.memberKids = n.memberKids[:0]
+	for name, m := range n.members {
+		n.memberKids = append(n.memberKids, flatKid{name, m})
 		m.listKids()
 	}
+	slices.SortFunc(n.memberKids, func(a, b flatKid) int { return strings.Compare(a.name, b.name) })
 	if n.elems != nil {
 		n.elems.listKids()
 	}
@@ -289,9 +295,8 @@ func (c *flatVals) scalar(n *flatNode, first byte, start, end int) {
 // the walker serves the records it did not walk, such as the events inside
 // a wrapper.
 type flatWalker struct {
-	data   []byte
-	vals   flatVals
-	keyBuf []byte // dedotInto's
+	data []byte
+	vals flatVals
 }
 
 // extract walks rec from the tree root and returns the values found. They
@@ -327,7 +332,7 @@ func (w *flatWalker) object(i int, n *flatNode) int {
 		ke, escaped := stringEnd(b, i)
 		i = skipBlank(b, ke)
 		i = skipBlank(b, i+1) // the colon
-		if c := n.member(&w.keyBuf, text(b[ks:ke], escaped)); c == nil {
+		if c := n.member(text(b[ks:ke], escaped)); c == nil {
 			i = skipValue(b, i)
 		} else {
 			i = w.value(i, c)
@@ -341,13 +346,37 @@ func (w *flatWalker) object(i int, n *flatNode) int {
 }
 
 // member is the node of the member key of an object walked with n, or nil:
-// on the raw annotations object, a member is found by its name dedotted
-// (buf holds it), elsewhere by lookup.
-func (n *flatNode) member(buf *[]byte, key string) *flatNode {
+// on the raw annotations object, by annotation, elsewhere by lookup.
+func (n *flatNode) member(key string) *flatNode {
 	if n.members != nil {
-		return n.members[dedotInto(buf, key)]
+		return n.annotation(key)
 	}
 	return n.lookup(key)
+}
+
+// annotation is the node of the annotation named key: the member whose
+// name is key with its dots read as underscores, as the adapter dedots
+// annotation names (member names hold no dots). An event has a few
+// annotations and the rules read a few: comparing costs less than making
+// the dedotted name to look it up.
+func (n *flatNode) annotation(key string) *flatNode {
+	for _, k := range n.memberKids {
+		if len(k.name) == len(key) && dedotsTo(key, k.name) {
+			return k.node
+		}
+	}
+	return nil
+}
+
+// dedotsTo reports whether key with its dots replaced by underscores is
+// name, of the same length.
+func dedotsTo(key, name string) bool {
+	for i := 0; i < len(key); i++ {
+		if c := key[i]; c != name[i] && !(c == '.' && name[i] == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // lookup follows a key, dotted or not, from n: "a.b" is a then b, as
@@ -382,22 +411,6 @@ func (n *flatNode) child1(name string) *flatNode {
 		}
 	}
 	return nil
-}
-
-// dedotInto is dedot of key, in buf when it holds a dot: valid until the
-// next call.
-func dedotInto(buf *[]byte, key string) string {
-	if strings.IndexByte(key, '.') < 0 {
-		return key
-	}
-	b := append((*buf)[:0], key...)
-	for i, c := range b {
-		if c == '.' {
-			b[i] = '_'
-		}
-	}
-	*buf = b
-	return unsafeString(b)
 }
 
 // value walks the value at i for node n: it records it for n's fields

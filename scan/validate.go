@@ -40,7 +40,6 @@ type jsonChecker struct {
 	vals   flatVals
 	levels []walkLevel
 	walked []byte
-	keyBuf []byte // dedotInto's
 }
 
 // walkLevel is an open container of a walked text: the node its members
@@ -239,7 +238,7 @@ func (jc *jsonChecker) check(b []byte) (res jsonCheck) {
 			if walking {
 				node = nil
 				if p := levels[len(levels)-1].kids; p != nil {
-					node = p.member(&jc.keyBuf, text(b[i:end], escaped))
+					node = p.member(text(b[i:end], escaped))
 				}
 			}
 			i = skipSpace(b, end)
