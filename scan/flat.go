@@ -305,43 +305,36 @@ func (w *flatWalker) extract(rec []byte, root *flatNode, nonEmpty bool) []flatVa
 	w.data = rec
 	w.vals.reset()
 	w.vals.nonEmpty = nonEmpty
-	i := skipBlank(rec, 0)
+	i := skipSpace(rec, 0)
 	if i < len(rec) && rec[i] == '{' {
 		w.object(i, root)
 	}
 	return w.vals.list
 }
 
-func skipBlank(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
 // object walks the object at i with node n and returns the offset after
 // it.
 func (w *flatWalker) object(i int, n *flatNode) int {
 	b := w.data
-	i = skipBlank(b, i+1)
+	i = skipSpace(b, i+1)
 	if b[i] == '}' {
 		return i + 1
 	}
 	for {
 		ks := i
 		ke, escaped := stringEnd(b, i)
-		i = skipBlank(b, ke)
-		i = skipBlank(b, i+1) // the colon
+		i = skipSpace(b, ke)
+		i = skipSpace(b, i+1) // the colon
 		if c := n.member(text(b[ks:ke], escaped)); c == nil {
 			i = skipValue(b, i)
 		} else {
 			i = w.value(i, c)
 		}
-		i = skipBlank(b, i)
+		i = skipSpace(b, i)
 		if b[i] == '}' {
 			return i + 1
 		}
-		i = skipBlank(b, i+1) // the comma
+		i = skipSpace(b, i+1) // the comma
 	}
 }
 
@@ -432,7 +425,7 @@ func (w *flatWalker) value(i int, n *flatNode) int {
 		}
 		return end
 	case '[':
-		i = skipBlank(b, i+1)
+		i = skipSpace(b, i+1)
 		if b[i] == ']' {
 			return i + 1
 		}
@@ -440,11 +433,11 @@ func (w *flatWalker) value(i int, n *flatNode) int {
 			n = n.elems
 		}
 		for {
-			i = skipBlank(b, w.value(i, n))
+			i = skipSpace(b, w.value(i, n))
 			if b[i] == ']' {
 				return i + 1
 			}
-			i = skipBlank(b, i+1)
+			i = skipSpace(b, i+1)
 		}
 	case '"':
 		end, escaped := stringEnd(b, i)
@@ -742,7 +735,7 @@ func (d *leafDoc) build() {
 		case '{':
 			start, n, nested := i, len(path), depth > 0
 			depth++
-			i = skipBlank(b, i+1)
+			i = skipSpace(b, i+1)
 			h := ph
 			for b[i] != '}' {
 				ke, escaped := stringEnd(b, i)
@@ -755,15 +748,15 @@ func (d *leafDoc) build() {
 				for k := 0; k < len(key); k++ {
 					ph = fnvByte(ph, key[k])
 				}
-				i = skipBlank(b, skipBlank(b, ke)+1)
+				i = skipSpace(b, skipSpace(b, ke)+1)
 				end := walk(i)
 				if raw && !nested {
 					d.roots = append(d.roots, member{key: key, start: uint32(i), end: uint32(end)})
 				}
-				i = skipBlank(b, end)
+				i = skipSpace(b, end)
 				path, ph = path[:n], h
 				if b[i] == ',' {
-					i = skipBlank(b, i+1)
+					i = skipSpace(b, i+1)
 				}
 			}
 			depth--
@@ -772,11 +765,11 @@ func (d *leafDoc) build() {
 			}
 			return i + 1
 		case '[':
-			i = skipBlank(b, i+1)
+			i = skipSpace(b, i+1)
 			for b[i] != ']' {
-				i = skipBlank(b, walk(i))
+				i = skipSpace(b, walk(i))
 				if b[i] == ',' {
-					i = skipBlank(b, i+1)
+					i = skipSpace(b, i+1)
 				}
 			}
 			return i + 1
@@ -795,7 +788,7 @@ func (d *leafDoc) build() {
 		}
 		return end
 	}
-	if i := skipBlank(rec, 0); i < len(rec) && rec[i] == '{' {
+	if i := skipSpace(rec, 0); i < len(rec) && rec[i] == '{' {
 		walk(i)
 	}
 	size := 1
@@ -810,14 +803,14 @@ func (d *leafDoc) build() {
 	for _, m := range d.roots {
 		if m.key == "annotations" && rec[m.start] == '{' {
 			b := rec
-			for i := skipBlank(b, int(m.start)+1); b[i] != '}'; {
+			for i := skipSpace(b, int(m.start)+1); b[i] != '}'; {
 				ke, escaped := stringEnd(b, i)
 				key := dedot(text(b[i:ke], escaped))
-				i = skipBlank(b, skipBlank(b, ke)+1)
+				i = skipSpace(b, skipSpace(b, ke)+1)
 				end := skipValue(b, i)
 				d.annots = append(d.annots, member{key: key, start: uint32(i), end: uint32(end)})
-				if i = skipBlank(b, end); b[i] == ',' {
-					i = skipBlank(b, i+1)
+				if i = skipSpace(b, end); b[i] == ',' {
+					i = skipSpace(b, i+1)
 				}
 			}
 		}
