@@ -30,8 +30,12 @@ import (
 // events, read the way rawAuditDoc reads them, and ECS documents, read the
 // way ecsDoc does.
 type flatPlan struct {
-	raw, ecs           *flatNode
+	raw, ecs *flatNode
+	// rawSlot and ecsSlot give each field its slot. A negative slot s of
+	// a raw audit field is a constant of the raw mapping, rawConsts[-1-s]
+	// (event.dataset: every rule's first condition).
 	rawSlot, ecsSlot   map[*rules.Field]int32
+	rawConsts          []gjson.Result
 	rawSlots, ecsSlots int // how many slots each has
 }
 
@@ -130,7 +134,14 @@ func newFlatPlan(fields []*rules.Field) *flatPlan {
 			continue
 		}
 		m, ok := rawECSFields[f.Name]
-		if ok && (m.constant != "" || m.derive != nil) {
+		switch {
+		case ok && m.constant != "":
+			slot := -1 - int32(len(p.rawConsts))
+			p.rawConsts = append(p.rawConsts, m.value)
+			rawByName[f.Name] = slot
+			p.rawSlot[f] = slot
+			continue
+		case ok && m.derive != nil:
 			continue
 		}
 		slot = newRawSlot()
@@ -205,6 +216,7 @@ func (v flatVal) value(rec []byte) gjson.Result { return valueOf(v.kind, rec[v.s
 // document order (-1 ends a chain).
 type flatDoc struct {
 	slots    map[*rules.Field]int32
+	consts   []gjson.Result // the values of negative slots (flatPlan.rawConsts)
 	rec      []byte
 	vals     []flatVal
 	head     []int32
@@ -214,8 +226,8 @@ type flatDoc struct {
 
 // reset makes d the document of vals, found in rec, for a plan of nslots
 // slots.
-func (d *flatDoc) reset(slots map[*rules.Field]int32, nslots int, rec []byte, vals []flatVal, fallback rules.Document) {
-	d.slots, d.rec, d.vals, d.fallback = slots, rec, vals, fallback
+func (d *flatDoc) reset(slots map[*rules.Field]int32, nslots int, consts []gjson.Result, rec []byte, vals []flatVal, fallback rules.Document) {
+	d.slots, d.consts, d.rec, d.vals, d.fallback = slots, consts, rec, vals, fallback
 	if cap(d.head) < nslots {
 		d.head = make([]int32, nslots)
 	}
@@ -236,8 +248,11 @@ func (d *flatDoc) reset(slots map[*rules.Field]int32, nslots int, rec []byte, va
 
 func (d *flatDoc) Any(f *rules.Field, test func(gjson.Result) bool) bool {
 	slot, ok := d.slots[f]
-	if !ok {
+	switch {
+	case !ok:
 		return d.fallback.Any(f, test)
+	case slot < 0:
+		return test(d.consts[-1-slot])
 	}
 	for i := d.head[slot]; i >= 0; i = d.next[i] {
 		if test(d.vals[i].value(d.rec)) {

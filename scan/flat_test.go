@@ -73,10 +73,11 @@ func flatOf(t *testing.T, p *flatPlan, rec []byte, checked bool) (rules.Document
 	var root *flatNode
 	var slots map[*rules.Field]int32
 	var nslots int
+	var consts []gjson.Result
 	nonEmpty := false
 	switch d := doc.(type) {
 	case *rawAuditDoc:
-		root, slots, nslots, nonEmpty = p.raw, p.rawSlot, p.rawSlots, true
+		root, slots, nslots, consts, nonEmpty = p.raw, p.rawSlot, p.rawSlots, p.rawConsts, true
 	case *ecsDoc:
 		if d.root.Raw != string(rec) {
 			return doc, nil
@@ -98,7 +99,7 @@ func flatOf(t *testing.T, p *flatPlan, rec []byte, checked bool) (rules.Document
 		vals = w.extract(rec, root, nonEmpty)
 	}
 	fd := &flatDoc{}
-	fd.reset(slots, nslots, rec, vals, doc)
+	fd.reset(slots, nslots, consts, rec, vals, doc)
 	return doc, fd
 }
 

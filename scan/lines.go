@@ -730,12 +730,12 @@ func (w *worker) flatten(u Unit) rules.Document {
 	switch d := u.Doc.(type) {
 	case *rawAuditDoc:
 		if !d.lastWins && d.root.Raw == unsafeString(u.Raw) {
-			w.fdoc.reset(fp.rawSlot, fp.rawSlots, u.Raw, w.values(u.Raw, fp.raw, true), d)
+			w.fdoc.reset(fp.rawSlot, fp.rawSlots, fp.rawConsts, u.Raw, w.values(u.Raw, fp.raw, true), d)
 			return &w.fdoc
 		}
 	case *ecsDoc:
 		if !d.lastWins && d.root.Raw == unsafeString(u.Raw) {
-			w.fdoc.reset(fp.ecsSlot, fp.ecsSlots, u.Raw, w.values(u.Raw, fp.ecs, false), d)
+			w.fdoc.reset(fp.ecsSlot, fp.ecsSlots, nil, u.Raw, w.values(u.Raw, fp.ecs, false), d)
 			return &w.fdoc
 		}
 	}
