@@ -234,6 +234,46 @@ func BenchmarkScanWorstCase(b *testing.B) {
 	benchScan(b, c, c.data, builtinRules(b), Options{NoPrefilter: true})
 }
 
+// BenchmarkCheckAndCollect is what a parsed raw audit event costs, on
+// its own: the one pass that validates a line, checks it for repeated
+// keys and collects the values of every field the built-in rules read,
+// line after line on one goroutine, from memory. Compare its MB/s with
+// validators of other libraries (docs/performance.md, "Worst case").
+func BenchmarkCheckAndCollect(b *testing.B) {
+	c := generated(b, benchConfig(corpus.Audit, corpus.Nested))
+	p, err := newPlan(Options{Rules: builtinRules(b)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var lines [][]byte
+	var total int64
+	for l := range bytes.Lines(c.data) {
+		if l = bytes.TrimSpace(l); len(l) > 0 {
+			lines = append(lines, l)
+			total += int64(len(l))
+		}
+	}
+	var jc jsonChecker
+	jc.walkFrom(p.flat.raw, true)
+	b.SetBytes(total)
+	b.ReportAllocs()
+	valid, vals := 0, 0
+	for b.Loop() {
+		valid, vals = 0, 0
+		for _, l := range lines {
+			if jc.check(l).valid {
+				valid++
+				vals += len(jc.vals.list)
+			}
+		}
+	}
+	// Every line is a raw event the generator wrote, holding at least its
+	// verb (what a broken walk would lose first).
+	if valid != len(lines) || vals < len(lines) {
+		b.Fatalf("%d of %d lines valid, %d values collected", valid, len(lines), vals)
+	}
+}
+
 // BenchmarkScanDense is raw audit where 1% of events are true findings, so
 // that parsing, matching and collecting matched events weigh more.
 func BenchmarkScanDense(b *testing.B) {
