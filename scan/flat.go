@@ -296,7 +296,7 @@ func (c *flatVals) str(n *flatNode, start, end int, escaped bool) {
 	}
 }
 
-// scalar records the number or literal starting with c, from start to
+// scalar records the number or literal starting with first, from start to
 // end, for n's fields; null is no value.
 func (c *flatVals) scalar(n *flatNode, first byte, start, end int) {
 	if first != 'n' {
