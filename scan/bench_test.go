@@ -254,7 +254,7 @@ func BenchmarkCheckAndCollect(b *testing.B) {
 		}
 	}
 	var jc jsonChecker
-	jc.walkFrom(p.flat.raw, true)
+	jc.walkFor(&p.flat.raw)
 	b.SetBytes(total)
 	b.ReportAllocs()
 	valid, vals := 0, 0

@@ -26,17 +26,24 @@ import (
 // (a fuzz test holds the two to it). Documents that need more than names
 // (repeated keys, wrappers, search hits, GKE) keep the adapter's document.
 
-// flatPlan is the extraction tree for the two shapes it serves: raw audit
+// flatPlan is the extraction for the two shapes it serves: raw audit
 // events, read the way rawAuditDoc reads them, and ECS documents, read the
 // way ecsDoc does.
 type flatPlan struct {
-	raw, ecs *flatNode
-	// rawSlot and ecsSlot give each field its slot. A negative slot s of
-	// a raw audit field is a constant of the raw mapping, rawConsts[-1-s]
-	// (event.dataset: every rule's first condition).
-	rawSlot, ecsSlot   map[*rules.Field]int32
-	rawConsts          []gjson.Result
-	rawSlots, ecsSlots int // how many slots each has
+	raw, ecs flatShape
+}
+
+// flatShape is the extraction of one shape: the tree of the fields' member
+// names from root, and each field's slot (of slots). A negative slot s is
+// a constant of the raw mapping, consts[-1-s] (event.dataset: every rule's
+// first condition). nonEmpty is set for raw audit events, where "" and {}
+// are no values.
+type flatShape struct {
+	root     *flatNode
+	slot     map[*rules.Field]int32
+	slots    int
+	consts   []gjson.Result
+	nonEmpty bool
 }
 
 // flatNode is a member name along the fields' paths.
@@ -79,34 +86,38 @@ func (n *flatNode) path(segs []string) *flatNode {
 	return n
 }
 
-// newFlatPlan builds the tree for the fields the matchers read. A field
-// the raw-audit adapter computes or fills with a constant gets no slot;
-// flatDoc asks the adapter's document for it.
+// newFlatPlan builds the trees for the fields the matchers read. A field
+// the raw-audit adapter computes gets no slot: flatDoc asks the adapter's
+// document for it.
 func newFlatPlan(fields []*rules.Field) *flatPlan {
-	p := &flatPlan{raw: &flatNode{}, ecs: &flatNode{}, rawSlot: map[*rules.Field]int32{}, ecsSlot: map[*rules.Field]int32{}}
+	p := &flatPlan{
+		raw: flatShape{root: &flatNode{}, slot: map[*rules.Field]int32{}, nonEmpty: true},
+		ecs: flatShape{root: &flatNode{}, slot: map[*rules.Field]int32{}},
+	}
+	raw, ecs := &p.raw, &p.ecs
 	// Fields of one name share a slot: each rule compiles its own, and a
 	// value read by forty rules is recorded once, not forty times.
 	ecsByName, rawByName := map[string]int32{}, map[string]int32{}
 	for _, f := range fields {
 		if slot, ok := ecsByName[f.Name]; ok {
-			p.ecsSlot[f] = slot
+			ecs.slot[f] = slot
 			if slot, ok := rawByName[f.Name]; ok {
-				p.rawSlot[f] = slot
+				raw.slot[f] = slot
 			}
 			continue
 		}
-		slot := int32(p.ecsSlots)
-		p.ecsSlots++
+		slot := int32(ecs.slots)
+		ecs.slots++
 		ecsByName[f.Name] = slot
-		p.ecsSlot[f] = slot
-		n := p.ecs.path(f.Segments)
+		ecs.slot[f] = slot
+		n := ecs.root.path(f.Segments)
 		n.slots = append(n.slots, slot)
 
 		newRawSlot := func() int32 {
-			slot := int32(p.rawSlots)
-			p.rawSlots++
+			slot := int32(raw.slots)
+			raw.slots++
 			rawByName[f.Name] = slot
-			p.rawSlot[f] = slot
+			raw.slot[f] = slot
 			return slot
 		}
 		segs := f.Segments
@@ -115,7 +126,7 @@ func newFlatPlan(fields []*rules.Field) *flatPlan {
 			slot := newRawSlot()
 			switch {
 			case rest[0] == "annotations" && len(rest) == 2:
-				a := p.raw.child("annotations")
+				a := raw.root.child("annotations")
 				if a.members == nil {
 					a.members = map[string]*flatNode{}
 				}
@@ -128,7 +139,7 @@ func newFlatPlan(fields []*rules.Field) *flatPlan {
 			case rest[0] == "annotations" && len(rest) > 2:
 				// Dedotted annotation names hold no dots: no value.
 			default:
-				n := p.raw.path(rest)
+				n := raw.root.path(rest)
 				n.slots = append(n.slots, slot)
 			}
 			continue
@@ -136,25 +147,25 @@ func newFlatPlan(fields []*rules.Field) *flatPlan {
 		m, ok := rawECSFields[f.Name]
 		switch {
 		case ok && m.constant != "":
-			slot := -1 - int32(len(p.rawConsts))
-			p.rawConsts = append(p.rawConsts, m.value)
+			slot := -1 - int32(len(raw.consts))
+			raw.consts = append(raw.consts, m.value)
 			rawByName[f.Name] = slot
-			p.rawSlot[f] = slot
+			raw.slot[f] = slot
 			continue
 		case ok && m.derive != nil:
 			continue
 		}
 		slot = newRawSlot()
 		for _, path := range m.paths {
-			n := p.raw.path(path)
+			n := raw.root.path(path)
 			n.slots = append(n.slots, slot)
 		}
 	}
-	if a := p.raw.children["annotations"]; a != nil && a.members != nil {
+	if a := raw.root.children["annotations"]; a != nil && a.members != nil {
 		a.elems = &flatNode{slots: a.slots}
 	}
-	p.raw.listKids()
-	p.ecs.listKids()
+	raw.root.listKids()
+	ecs.root.listKids()
 	return p
 }
 
@@ -215,8 +226,7 @@ func (v flatVal) value(rec []byte) gjson.Result { return valueOf(v.kind, rec[v.s
 // fields without a slot. head and next chain each slot's values in
 // document order (-1 ends a chain).
 type flatDoc struct {
-	slots    map[*rules.Field]int32
-	consts   []gjson.Result // the values of negative slots (flatPlan.rawConsts)
+	shape    *flatShape
 	rec      []byte
 	vals     []flatVal
 	head     []int32
@@ -224,10 +234,10 @@ type flatDoc struct {
 	fallback rules.Document
 }
 
-// reset makes d the document of vals, found in rec, for a plan of nslots
-// slots.
-func (d *flatDoc) reset(slots map[*rules.Field]int32, nslots int, consts []gjson.Result, rec []byte, vals []flatVal, fallback rules.Document) {
-	d.slots, d.consts, d.rec, d.vals, d.fallback = slots, consts, rec, vals, fallback
+// reset makes d the document of vals, found in rec, of shape s.
+func (d *flatDoc) reset(s *flatShape, rec []byte, vals []flatVal, fallback rules.Document) {
+	d.shape, d.rec, d.vals, d.fallback = s, rec, vals, fallback
+	nslots := s.slots
 	if cap(d.head) < nslots {
 		d.head = make([]int32, nslots)
 	}
@@ -247,12 +257,12 @@ func (d *flatDoc) reset(slots map[*rules.Field]int32, nslots int, consts []gjson
 }
 
 func (d *flatDoc) Any(f *rules.Field, test func(gjson.Result) bool) bool {
-	slot, ok := d.slots[f]
+	slot, ok := d.shape.slot[f]
 	switch {
 	case !ok:
 		return d.fallback.Any(f, test)
 	case slot < 0:
-		return test(d.consts[-1-slot])
+		return test(d.shape.consts[-1-slot])
 	}
 	for i := d.head[slot]; i >= 0; i = d.next[i] {
 		if test(d.vals[i].value(d.rec)) {
@@ -314,15 +324,15 @@ type flatWalker struct {
 	vals flatVals
 }
 
-// extract walks rec from the tree root and returns the values found. They
-// point into rec, which must not change while they are used.
-func (w *flatWalker) extract(rec []byte, root *flatNode, nonEmpty bool) []flatVal {
+// extract walks rec for the fields of shape s and returns the values
+// found. They point into rec, which must not change while they are used.
+func (w *flatWalker) extract(rec []byte, s *flatShape) []flatVal {
 	w.data = rec
 	w.vals.reset()
-	w.vals.nonEmpty = nonEmpty
+	w.vals.nonEmpty = s.nonEmpty
 	i := skipSpace(rec, 0)
 	if i < len(rec) && rec[i] == '{' {
-		w.object(i, root)
+		w.object(i, s.root)
 	}
 	return w.vals.list
 }

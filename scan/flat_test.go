@@ -70,36 +70,32 @@ func flatOf(t *testing.T, p *flatPlan, rec []byte, checked bool) (rules.Document
 		return nil, nil
 	}
 	doc, _ := adapt(rec, resolver{})
-	var root *flatNode
-	var slots map[*rules.Field]int32
-	var nslots int
-	var consts []gjson.Result
-	nonEmpty := false
+	var s *flatShape
 	switch d := doc.(type) {
 	case *rawAuditDoc:
-		root, slots, nslots, consts, nonEmpty = p.raw, p.rawSlot, p.rawSlots, p.rawConsts, true
+		s = &p.raw
 	case *ecsDoc:
 		if d.root.Raw != string(rec) {
 			return doc, nil
 		}
-		root, slots, nslots = p.ecs, p.ecsSlot, p.ecsSlots
+		s = &p.ecs
 	default:
 		return doc, nil
 	}
 	var vals []flatVal
 	if checked {
 		var jc jsonChecker
-		jc.walkFrom(root, nonEmpty)
+		jc.walkFor(s)
 		if !jc.check(rec).valid || !bytes.Equal(jc.walked, rec) {
 			t.Fatalf("the check refused %s when it walked it", rec)
 		}
 		vals = jc.vals.list
 	} else {
 		var w flatWalker
-		vals = w.extract(rec, root, nonEmpty)
+		vals = w.extract(rec, s)
 	}
 	fd := &flatDoc{}
-	fd.reset(slots, nslots, consts, rec, vals, doc)
+	fd.reset(s, rec, vals, doc)
 	return doc, fd
 }
 
@@ -201,7 +197,7 @@ func TestFlatExtractsOnlyWhatIsAsked(t *testing.T) {
 	fields := []*rules.Field{rules.NewField("kubernetes.audit.verb")}
 	p := newFlatPlan(fields)
 	var w flatWalker
-	vals := w.extract([]byte(execLine), p.raw, true)
+	vals := w.extract([]byte(execLine), &p.raw)
 	if len(vals) != 1 || vals[0].value([]byte(execLine)).Str != "create" {
 		t.Errorf("extracted %+v, want only the verb", vals)
 	}

@@ -726,29 +726,31 @@ type worker struct {
 // flatten returns the document to match u with: its values extracted in
 // one pass when its shape allows (see flat.go), else the adapter's.
 func (w *worker) flatten(u Unit) rules.Document {
-	fp := w.plan.flat
+	var s *flatShape
 	switch d := u.Doc.(type) {
 	case *rawAuditDoc:
 		if !d.lastWins && d.root.Raw == unsafeString(u.Raw) {
-			w.fdoc.reset(fp.rawSlot, fp.rawSlots, fp.rawConsts, u.Raw, w.values(u.Raw, fp.raw, true), d)
-			return &w.fdoc
+			s = &w.plan.flat.raw
 		}
 	case *ecsDoc:
 		if !d.lastWins && d.root.Raw == unsafeString(u.Raw) {
-			w.fdoc.reset(fp.ecsSlot, fp.ecsSlots, nil, u.Raw, w.values(u.Raw, fp.ecs, false), d)
-			return &w.fdoc
+			s = &w.plan.flat.ecs
 		}
 	}
-	return u.Doc
+	if s == nil {
+		return u.Doc
+	}
+	w.fdoc.reset(s, u.Raw, w.values(u.Raw, s), u.Doc)
+	return &w.fdoc
 }
 
-// values returns the values of root's fields in rec: those the checker
-// collected, when it walked exactly rec from root, else a walk's.
-func (w *worker) values(rec []byte, root *flatNode, nonEmpty bool) []flatVal {
-	if t := w.checker.walked; len(t) > 0 && len(t) == len(rec) && &t[0] == &rec[0] && w.checker.walk == root {
+// values returns the values of s's fields in rec: those the checker
+// collected, when it walked exactly rec for s, else a walk's.
+func (w *worker) values(rec []byte, s *flatShape) []flatVal {
+	if t := w.checker.walked; len(t) > 0 && len(t) == len(rec) && &t[0] == &rec[0] && w.checker.walk == s {
 		return w.checker.vals.list
 	}
-	return w.fw.extract(rec, root, nonEmpty)
+	return w.fw.extract(rec, s)
 }
 
 func newWorker(p *plan, parseFirst int64) *worker {
@@ -1109,10 +1111,10 @@ func (w *worker) unitsOf(line []byte) ([]Unit, jsonCheck) {
 	// audit tree for a line that starts like a raw event (it is one, or
 	// malformed), else from the ECS tree, which serves any record that
 	// turns out to be one ECS document.
-	if fp := w.plan.flat; bytes.HasPrefix(line, rawAuditPrefix) {
-		w.checker.walkFrom(fp.raw, true)
+	if bytes.HasPrefix(line, rawAuditPrefix) {
+		w.checker.walkFor(&w.plan.flat.raw)
 	} else {
-		w.checker.walkFrom(fp.ecs, false)
+		w.checker.walkFor(&w.plan.flat.ecs)
 	}
 	check := w.checker.check(line)
 	if check.valid {

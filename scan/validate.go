@@ -36,7 +36,7 @@ type jsonChecker struct {
 	// return, in the same order, without a second pass over the text.
 	// walked is the text vals are for, nil when the last check failed or
 	// walked none.
-	walk   *flatNode
+	walk   *flatShape
 	vals   flatVals
 	levels []walkLevel
 	walked []byte
@@ -51,9 +51,10 @@ type walkLevel struct {
 	open        int
 }
 
-// walkFrom makes the checks that follow walk from root (see walk).
-func (jc *jsonChecker) walkFrom(root *flatNode, nonEmpty bool) {
-	jc.walk, jc.vals.nonEmpty = root, nonEmpty
+// walkFor makes the checks that follow collect the fields of shape s (see
+// walk).
+func (jc *jsonChecker) walkFor(s *flatShape) {
+	jc.walk, jc.vals.nonEmpty = s, s.nonEmpty
 }
 
 func (jc *jsonChecker) check(b []byte) (res jsonCheck) {
@@ -91,7 +92,7 @@ func (jc *jsonChecker) check(b []byte) (res jsonCheck) {
 	)
 	i := skipSpace(b, 0)
 	if walking && i < len(b) && b[i] == '{' {
-		node = jc.walk
+		node = jc.walk.root
 	}
 	state := stValue
 	for {
