@@ -282,35 +282,42 @@ type flatVals struct {
 
 func (c *flatVals) reset() { c.list = c.list[:0] }
 
-func (c *flatVals) record(slots []int32, kind leafKind, start, end int) {
-	for _, s := range slots {
+// record records the value from start to end, of kind kind, for n's
+// fields, unless it is one that raw audit events do not have (nonEmpty).
+func (c *flatVals) record(n *flatNode, kind leafKind, start, end int) {
+	if c.nonEmpty && emptyValue(kind, start, end) {
+		return
+	}
+	for _, s := range n.slots {
 		c.list = append(c.list, flatVal{slot: s, kind: kind, start: start, end: end})
 	}
 }
 
-// object records the object from start to end for n's fields.
-func (c *flatVals) object(n *flatNode, start, end int) {
-	if !(c.nonEmpty && end-start == 2) { // {}
-		c.record(n.slots, leafObject, start, end)
-	}
+// emptyValue reports whether the value from start to end, of kind kind, is
+// "" or {}: values the ingest pipeline drops from raw audit events. A
+// string with escapes is never empty.
+func emptyValue(kind leafKind, start, end int) bool {
+	return (kind == leafString || kind == leafObject) && end-start == 2
 }
 
+// object records the object from start to end for n's fields.
+func (c *flatVals) object(n *flatNode, start, end int) { c.record(n, leafObject, start, end) }
+
 // str records the JSON string from start to end (quotes included) for n's
-// fields. A string with escapes is never empty.
+// fields.
 func (c *flatVals) str(n *flatNode, start, end int, escaped bool) {
-	switch {
-	case escaped:
-		c.record(n.slots, leafEscaped, start, end)
-	case !(c.nonEmpty && end-start == 2): // ""
-		c.record(n.slots, leafString, start, end)
+	kind := leafString
+	if escaped {
+		kind = leafEscaped
 	}
+	c.record(n, kind, start, end)
 }
 
 // scalar records the number or literal starting with first, from start to
 // end, for n's fields; null is no value.
 func (c *flatVals) scalar(n *flatNode, first byte, start, end int) {
 	if first != 'n' {
-		c.record(n.slots, leafScalar, start, end)
+		c.record(n, leafScalar, start, end)
 	}
 }
 
@@ -742,8 +749,8 @@ func (d *leafDoc) build() {
 	depth := 0           // objects entered; the root's keys start the path
 	var walk func(i int) int
 	add := func(start, end int, kind leafKind) {
-		if raw && (kind == leafString && end-start == 2 || kind == leafObject && string(rec[start:end]) == "{}") {
-			return // the ingest pipeline drops empty values (nonEmpty)
+		if raw && emptyValue(kind, start, end) {
+			return
 		}
 		l := leaf{hash: uint32(ph), path: uint32(len(d.paths)), plen: uint32(len(path)), start: uint32(start), end: uint32(end), kind: kind}
 		if n := len(d.leaves); n > 0 && d.leaves[n-1].hash == l.hash && d.leaves[n-1].plen == l.plen &&
