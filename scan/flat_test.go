@@ -166,6 +166,9 @@ var flatCases = []string{
 	`{"kind":"Event","apiVersion":"audit.k8s.io/v1","stageTimestamp":["2026-01-01T00:00:01Z"],"requestReceivedTimestamp":"","timestamp":"2026-01-01T00:00:02Z","annotations":{"authorization.k8s.io/decision":["allow"],"auth\u006frization.k8s.io/reason":{"a":1},"a.b.c":"","a_b.c":"second"}}`,
 	`{"kind":"Event","apiVersion":"audit.k8s.io/v1","st\u0061geTimestamp":"2026-01-01T00:00:03Z","annotations":{"authorization.k8s.io/decision":"forbid","authorization.k8s.io/reason":"RBAC: denied"}}`,
 	`{"kind":"Event","apiVersion":"audit.k8s.io/v1","annotations":[{"authorization.k8s.io/decision":"allow"}],"requestReceivedTimestamp":"2026-01-01T00:00:04Z"}`,
+	// Empty values a raw audit event does not have: "" and {}, not { }.
+	`{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"","annotations":{},"requestURI":"\u0000","user":{"username":"u","extra":{}}}`,
+	`{"kind":"Event","apiVersion":"audit.k8s.io/v1","annotations":{ },"user":{"groups":["",{}]}}`,
 }
 
 func TestFlatDocMatchesAdapter(t *testing.T) {
