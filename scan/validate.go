@@ -101,6 +101,7 @@ func (jc *jsonChecker) check(b []byte) (res jsonCheck) {
 			if i >= len(b) {
 				return res
 			}
+			var end int
 			switch c := b[i]; {
 			case c == '{' || c == '[':
 				if len(stack) == maxDepth {
@@ -141,8 +142,8 @@ func (jc *jsonChecker) check(b []byte) (res jsonCheck) {
 				}
 				continue
 			case c == '"':
-				end, escaped, _, ok := scanJSONString(b, i)
-				if !ok {
+				var escaped, ok bool
+				if end, escaped, _, ok = scanJSONString(b, i); !ok {
 					return res
 				}
 				if node != nil && len(node.slots) > 0 {
@@ -151,34 +152,19 @@ func (jc *jsonChecker) check(b []byte) (res jsonCheck) {
 				i = end
 				state = stAfterValue
 				continue
-			case c == 't':
-				if !hasWord(b, i, "true") {
-					return res
-				}
-			case c == 'f':
-				if !hasWord(b, i, "false") {
-					return res
-				}
-			case c == 'n':
-				if !hasWord(b, i, "null") {
-					return res
-				}
-			case c == '-' || c >= '0' && c <= '9':
-			default:
-				return res
-			}
-			// A number or literal.
-			end := i + 4
-			switch b[i] {
-			case 'f':
+			case c == 't' && hasWord(b, i, "true"), c == 'n' && hasWord(b, i, "null"):
+				end = i + 4
+			case c == 'f' && hasWord(b, i, "false"):
 				end = i + 5
-			case 't', 'n':
-			default:
+			case c == '-' || c >= '0' && c <= '9':
 				var ok bool
 				if end, ok = scanNumber(b, i); !ok {
 					return res
 				}
+			default:
+				return res
 			}
+			// A number or literal, up to end.
 			if node != nil && len(node.slots) > 0 {
 				jc.vals.scalar(node, b[i], i, end)
 			}
