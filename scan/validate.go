@@ -421,15 +421,14 @@ func unquoteKey(raw []byte) string {
 type keySets struct {
 	hashes []uint64
 	open   []keyLevel
-	big    map[int]map[uint64]bool // objects with many keys, by level
 }
 
 // keyLevel is an open object: where its keys start in hashes, its filter,
-// and whether its keys moved to big.
+// and, once it has more than keySetLinear keys, the set they moved to.
 type keyLevel struct {
 	start  int
 	filter [4]uint64
-	big    bool
+	set    map[uint64]bool
 }
 
 const keySetLinear = 128
@@ -440,14 +439,10 @@ func (k *keySets) push() {
 
 func (k *keySets) reset() {
 	k.hashes, k.open = k.hashes[:0], k.open[:0]
-	clear(k.big)
 }
 
 func (k *keySets) pop() {
 	level := len(k.open) - 1
-	if k.open[level].big {
-		delete(k.big, level)
-	}
 	k.hashes = k.hashes[:k.open[level].start]
 	k.open = k.open[:level]
 }
@@ -458,45 +453,39 @@ func (k *keySets) add(h uint64) bool {
 	l := &k.open[len(k.open)-1]
 	f, bit := &l.filter[h>>62], uint64(1)<<(h>>56&63)
 	// The common key: new, as its filter bit says, in an object of few
-	// keys (one whose keys moved to big has keySetLinear in hashes).
+	// keys (one whose keys moved to its set has keySetLinear in hashes).
 	if *f&bit == 0 && len(k.hashes)-l.start < keySetLinear {
 		*f |= bit
 		k.hashes = append(k.hashes, h)
 		return false
 	}
-	return k.addSlow(l, h)
+	return k.addSlow(l, h, f, bit)
 }
 
-func (k *keySets) addSlow(l *keyLevel, h uint64) bool {
-	level := len(k.open) - 1
-	if l.big {
-		set := k.big[level]
-		dup := set[h]
-		set[h] = true
+// addSlow is add for a key whose filter bit (bit of *f) is set, or of an
+// object with many keys.
+func (k *keySets) addSlow(l *keyLevel, h uint64, f *uint64, bit uint64) bool {
+	if l.set != nil {
+		dup := l.set[h]
+		l.set[h] = true
 		return dup
 	}
 	mine := k.hashes[l.start:]
-	word, bit := h>>62, uint64(1)<<(h>>56&63)
-	if l.filter[word]&bit != 0 {
+	if *f&bit != 0 {
 		for _, x := range mine {
 			if x == h {
 				return true
 			}
 		}
 	}
-	l.filter[word] |= bit
+	*f |= bit
 	if len(mine) < keySetLinear {
 		k.hashes = append(k.hashes, h)
 		return false
 	}
-	if k.big == nil {
-		k.big = map[int]map[uint64]bool{}
-	}
-	set := map[uint64]bool{h: true}
+	l.set = map[uint64]bool{h: true}
 	for _, x := range mine {
-		set[x] = true
+		l.set[x] = true
 	}
-	k.big[level] = set
-	l.big = true
 	return false
 }
