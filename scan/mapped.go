@@ -22,7 +22,8 @@ import (
 //
 // The page the file now ends in does not fault: past the new end it reads
 // as zeros, under a worker that may have validated its line a moment
-// before and walks it trusting that (flat.go). A worker whose chunk panics
+// before and reads it again trusting that (the adapter's document, the
+// field walk of events inside a wrapper, a matched event's index). A worker whose chunk panics
 // asks whether the file changed since it was opened (chunk.changed); if it
 // did, that is the input's error too, and any other panic stays a crash.
 // A worker that finished its chunk asks whether the file shrank meanwhile,
