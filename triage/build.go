@@ -139,16 +139,14 @@ type releaser interface{ Release() }
 func Build(events []Event, opts Options) *Report {
 	groups := map[string]*group{}
 	var order []*group
-	stagesByAudit := map[string][]Event{}
 	// identify reads each event (and makes its document index itself):
 	// in parallel, before the grouping.
 	kinds, ids := make([]string, len(events)), make([]string, len(events))
 	parallel(len(events), func(i int) { kinds[i], ids[i] = identify(events[i]) })
-	stagesAt := map[string][]int{}
+	stagesAt := map[string][]int{} // a request's stages, by audit ID
 	for i, ev := range events {
 		kind, id := kinds[i], ids[i]
 		if kind == KindAudit {
-			stagesByAudit[id] = append(stagesByAudit[id], ev)
 			stagesAt[id] = append(stagesAt[id], i)
 		}
 		for _, r := range ev.Rules {
@@ -187,7 +185,7 @@ func Build(events []Event, opts Options) *Report {
 		var f *Finding
 		switch g.kind {
 		case KindAudit:
-			f = auditFinding(g, stagesByAudit)
+			f = auditFinding(g, events)
 		case KindProcess:
 			f = processFinding(g)
 		default:
@@ -397,7 +395,9 @@ func commonFields(f *Finding, doc rules.Document) {
 	f.Timestamp = normTime(str(doc, fTimestamp))
 }
 
-func auditFinding(g *group, stagesByAudit map[string][]Event) *Finding {
+// auditFinding builds a request's finding; g.reads are its stages in
+// events.
+func auditFinding(g *group, events []Event) *Finding {
 	first := g.events[0].Doc
 	f := &Finding{Rule: ruleRef(g.rule), Kind: KindAudit}
 	commonFields(f, first)
@@ -457,9 +457,9 @@ func auditFinding(g *group, stagesByAudit map[string][]Event) *Finding {
 	}
 
 	// Outcome and session: all stages of the request, matched or not.
-	all := stagesByAudit[auditID]
-	if len(all) == 0 {
-		all = g.events
+	all := make([]Event, len(g.reads))
+	for k, i := range g.reads {
+		all[k] = events[i]
 	}
 	sess := &Session{}
 	var received, completed string
