@@ -427,6 +427,36 @@ func TestFieldHelpers(t *testing.T) {
 	}
 }
 
+// nestedDoc reads another field with First inside its own Any, as a
+// document computing a field from others may.
+type nestedDoc struct{ inner rules.Document }
+
+func (d nestedDoc) Any(f *rules.Field, test func(gjson.Result) bool) bool {
+	v := rules.First(d.inner, rules.NewField("b"))
+	return test(gjson.Result{Type: gjson.String, Str: f.Name + "=" + v.Str})
+}
+
+// staticDoc has one value for every field and allocates nothing.
+type staticDoc struct{ v gjson.Result }
+
+func (d *staticDoc) Any(_ *rules.Field, test func(gjson.Result) bool) bool { return test(d.v) }
+
+// TestFirstReuse checks that First's reused test keeps calls apart, when
+// one runs inside another, and that it allocates nothing itself.
+func TestFirstReuse(t *testing.T) {
+	doc := nestedDoc{inner: adapt(`{"b":"inner"}`)}
+	if v := rules.First(doc, rules.NewField("a")); v.Str != "a=inner" {
+		t.Errorf("nested First = %q, want a=inner", v.Str)
+	}
+	if v := rules.First(adapt(`{"b":"x"}`), rules.NewField("missing")); v.Exists() {
+		t.Errorf("First after a hit kept %v", v)
+	}
+	d, f := &staticDoc{v: gjson.Result{Type: gjson.String, Str: "s"}}, rules.NewField("a")
+	if n := testing.AllocsPerRun(100, func() { rules.First(d, f) }); n != 0 {
+		t.Errorf("First allocates %v times per call", n)
+	}
+}
+
 func TestCompileErrors(t *testing.T) {
 	f := rules.NewField("f")
 	tests := []struct {
