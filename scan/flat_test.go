@@ -219,3 +219,34 @@ func FuzzFlatDocMatchesAdapter(f *testing.F) {
 		checkFlat(t, p, fields, rec)
 	})
 }
+
+// TestHitDocIndexesFindings checks when a matched event's document builds
+// its value index: on the first read for an event a rule matched (triage
+// reads dozens of its fields), only when read at length for a context
+// event; the values are the adapter's either way.
+func TestHitDocIndexesFindings(t *testing.T) {
+	raw := []byte(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a1","stage":"ResponseComplete","verb":"create","user":{"username":"alice"}}`)
+	doc, shape := adapt(raw, resolver{})
+	u := Unit{Raw: raw, Doc: doc, Shape: shape}
+	f := rules.NewField("user.name")
+	for _, tt := range []struct {
+		found bool
+		reads int // reads before the index is built
+	}{{true, 1}, {false, leafReads + 1}} {
+		ld, ok := hitDoc(raw, u, tt.found).(*leafDoc)
+		if !ok {
+			t.Fatalf("hitDoc of a raw audit event is a %T", hitDoc(raw, u, tt.found))
+		}
+		for read := 1; read <= tt.reads; read++ {
+			if ld.built.Load() {
+				t.Errorf("found %v: indexed before read %d", tt.found, read)
+			}
+			if v := rules.First(ld, f); v.Str != "alice" {
+				t.Errorf("found %v: read %d gave %q, want alice", tt.found, read, v.Str)
+			}
+		}
+		if !ld.built.Load() {
+			t.Errorf("found %v: not indexed after %d reads", tt.found, tt.reads)
+		}
+	}
+}

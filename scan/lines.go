@@ -1059,7 +1059,7 @@ func (w *worker) evaluate(c *chunk, i int, line []byte, res *chunkResult) {
 		}
 		if ev != nil {
 			ev.Raw = compact(u.Raw)
-			ev.Doc = hitDoc(ev.Raw, u)
+			ev.Doc = hitDoc(ev.Raw, u, len(ev.Rules) > 0)
 			res.hits = append(res.hits, *ev)
 		}
 	}
@@ -1084,20 +1084,29 @@ func readapt(raw []byte, shape Shape) rules.Document {
 }
 
 // hitDoc is the document of a matched event, raw its copy of u.Raw: for
-// the shapes flat extraction serves, a leafDoc (indexed only if the event
-// is read at length, as triage reads findings), else the adapter's.
-func hitDoc(raw []byte, u Unit) rules.Document {
-	switch d := u.Doc.(type) {
+// the shapes flat extraction serves, a leafDoc, else the adapter's. The
+// leafDoc of an event a rule matched (found) is indexed on its first read:
+// triage reads dozens of a finding's fields. Other events are context
+// (a request's other stages), indexed only if read at length.
+func hitDoc(raw []byte, u Unit, found bool) rules.Document {
+	var d *leafDoc
+	switch a := u.Doc.(type) {
 	case *rawAuditDoc:
-		if !d.lastWins && d.root.Raw == unsafeString(u.Raw) {
-			return &leafDoc{rec: raw, raw: true, fallback: &rawAuditDoc{root: gjson.Parse(unsafeString(raw))}}
+		if !a.lastWins && a.root.Raw == unsafeString(u.Raw) {
+			d = &leafDoc{rec: raw, raw: true, fallback: &rawAuditDoc{root: gjson.Parse(unsafeString(raw))}}
 		}
 	case *ecsDoc:
-		if !d.lastWins && d.root.Raw == unsafeString(u.Raw) {
-			return &leafDoc{rec: raw, fallback: &ecsDoc{root: gjson.Parse(unsafeString(raw))}}
+		if !a.lastWins && a.root.Raw == unsafeString(u.Raw) {
+			d = &leafDoc{rec: raw, fallback: &ecsDoc{root: gjson.Parse(unsafeString(raw))}}
 		}
 	}
-	return readapt(raw, u.Shape)
+	if d == nil {
+		return readapt(raw, u.Shape)
+	}
+	if found {
+		d.reads.Store(leafReads)
+	}
+	return d
 }
 
 // unitsOf validates a record and expands it into its events. A record
