@@ -36,24 +36,69 @@ func blockSlot(a, b byte) uint16 { return (uint16(a)<<5 ^ uint16(b)) & (blockSlo
 // skips are too short to beat the other searches.
 const minBlockPrefix = 5
 
-// blockPart returns the part of a needle a block search looks for (its
-// member name or its value, whichever is longer), and whether it matches
-// in any case.
-func blockPart(n rules.Needle) (part string, fold, inKey bool) {
-	if n.Key != "" && len(n.Key) >= len(n.Text) {
-		return n.Key, false, true
-	}
-	return n.Text, n.Fold, false
+// A blockPart is what a block search can look for of a needle: its
+// member name or its value, with the bytes around them any match has. A
+// member's value is a string's, between quotes (when the event is
+// embedded in a JSON string, the closing one follows a backslash), and a
+// member name ends in a quote the same way. at lists the bytes allowed at
+// each position (both cases of a folded letter); lead is how many come
+// before the name or value itself.
+type blockPart struct {
+	at    []string
+	lead  int
+	inKey bool
+	core  string
+	fold  bool
 }
 
-// blockWindow picks the m bytes of part a block search looks for: those
-// whose last block, where the search stops to check, is rarest.
-func blockWindow(part string, fold bool, m int, freq pairFreq) int {
+// blockParts lists the parts of n a block search can look for.
+func blockParts(n rules.Needle) []blockPart {
+	var out []blockPart
+	if n.Key != "" {
+		out = append(out, newBlockPart(n.Key, false, true, "", `"\`))
+	}
+	if n.Key != "" && !n.Bool {
+		out = append(out, newBlockPart(n.Text, n.Fold, false, `"`, `"\`))
+	} else {
+		out = append(out, newBlockPart(n.Text, n.Fold, false, "", ""))
+	}
+	return out
+}
+
+func newBlockPart(core string, fold, inKey bool, before, after string) blockPart {
+	p := blockPart{lead: len(before), inKey: inKey, core: core, fold: fold}
+	if before != "" {
+		p.at = append(p.at, before)
+	}
+	for i := 0; i < len(core); i++ {
+		p.at = append(p.at, string(caseVariants(core[i], fold)))
+	}
+	if after != "" {
+		p.at = append(p.at, after)
+	}
+	return p
+}
+
+// longestPart is the longest part of n.
+func longestPart(n rules.Needle) blockPart {
+	parts := blockParts(n)
+	best := parts[0]
+	for _, p := range parts[1:] {
+		if len(p.at) > len(best.at) {
+			best = p
+		}
+	}
+	return best
+}
+
+// blockWindow picks the m positions of part a block search looks for:
+// those whose last block, where the search stops to check, is rarest.
+func blockWindow(p blockPart, m int, freq pairFreq) (int, float64) {
 	best, bestFreq := 0, -1.0
-	for o := 0; o+m <= len(part); o++ {
+	for o := 0; o+m <= len(p.at); o++ {
 		f := 0.0
-		for _, x := range caseVariants(part[o+m-2], fold) {
-			for _, y := range caseVariants(part[o+m-1], fold) {
+		for _, x := range []byte(p.at[o+m-2]) {
+			for _, y := range []byte(p.at[o+m-1]) {
 				f += freq(x, y)
 			}
 		}
@@ -61,34 +106,95 @@ func blockWindow(part string, fold bool, m int, freq pairFreq) int {
 			best, bestFreq = o, f
 		}
 	}
-	return best
+	return best, bestFreq
 }
 
-// newBlockSearch builds the block search of needles, or returns nil when
-// a needle's parts are too short.
-func newBlockSearch(needles []anchored, freq pairFreq) *blockSearch {
-	m := 1 << 30
+// newBlockSearch builds the block search of needles and estimates what it
+// costs per byte, or returns nil when a needle's parts are too short.
+// Without a sample it looks for each needle's longest part, in windows as
+// long as the shortest of those. With one, it tries windows of each
+// length that lets another part in, each needle by the part whose window
+// ends in the block rarest in the sample ("resource" is on every audit
+// event, "secrets" on few), and keeps the length that costs least on the
+// sample: a longer window skips further, a shorter one lets more needles
+// be looked for by a rare part.
+func newBlockSearch(needles []anchored, freq *sampledFreq) (*blockSearch, float64) {
+	longest := 1 << 30
 	for _, an := range needles {
-		part, _, _ := blockPart(an.n)
-		m = min(m, len(part))
+		longest = min(longest, len(longestPart(an.n).at))
 	}
-	if m < minBlockPrefix || m > 255 {
-		return nil
+	longest = min(longest, maxBlockPrefix)
+	if longest < minBlockPrefix {
+		return nil, 0
 	}
+	if freq == nil || len(freq.sample) == 0 {
+		parts := make([]blockPart, len(needles))
+		for i, an := range needles {
+			parts[i] = longestPart(an.n)
+		}
+		bs := buildBlocks(needles, parts, longest, staticPairFreq)
+		return bs, bs.estimateCost(staticPairFreq)
+	}
+	// Between the lengths of parts, a shorter window lets no other part
+	// in: only those lengths are worth a try.
+	lengths := []int{longest}
+	for _, an := range needles {
+		for _, p := range blockParts(an.n) {
+			if l := len(p.at); l >= minBlockPrefix && l < longest && !slices.Contains(lengths, l) {
+				lengths = append(lengths, l)
+			}
+		}
+	}
+	var best *blockSearch
+	bestCost := 0.0
+	for _, m := range lengths {
+		parts := make([]blockPart, len(needles))
+		for i, an := range needles {
+			pickFreq := -1.0
+			for _, p := range blockParts(an.n) {
+				if len(p.at) < m {
+					continue
+				}
+				if _, f := blockWindow(p, m, freq.pair); pickFreq < 0 || f < pickFreq {
+					parts[i], pickFreq = p, f
+				}
+			}
+		}
+		bs := buildBlocks(needles, parts, m, freq.pair)
+		if cost := bs.trialCost(freq.sample); best == nil || cost < bestCost {
+			best, bestCost = bs, cost
+		}
+	}
+	return best, bestCost
+}
+
+// maxBlockPrefix bounds the window: shifts are bytes, and past a few
+// dozen bytes a longer window hardly skips further.
+const maxBlockPrefix = 64
+
+// buildBlocks builds the search for each needle by its part, in windows
+// of m positions.
+func buildBlocks(needles []anchored, parts []blockPart, m int, freq pairFreq) *blockSearch {
 	bs := &blockSearch{m: m, cands: make([][]anchored, blockSlots)}
 	for i := range bs.shift {
 		bs.shift[i] = uint8(m - 1)
 	}
-	for _, an := range needles {
-		part, fold, inKey := blockPart(an.n)
-		o := blockWindow(part, fold, m, freq)
+	for i, an := range needles {
+		p := parts[i]
+		o, _ := blockWindow(p, m, freq)
+		// The anchor is where the window starts, counted from the name
+		// or value: -1 is a value's opening quote.
+		off := o - p.lead
+		b := byte('"')
+		if off >= 0 {
+			b = p.core[off]
+		}
 		id := an.id
-		an = newAnchored(an.n, rules.Anchor{InKey: inKey, Off: o, Byte: part[o]})
+		an = newAnchored(an.n, rules.Anchor{InKey: p.inKey, Off: off, Byte: b})
 		an.id = id
-		part = part[o : o+m]
 		for q := 1; q < m; q++ {
-			for _, x := range caseVariants(part[q-1], fold) {
-				for _, y := range caseVariants(part[q], fold) {
+			for _, x := range []byte(p.at[o+q-1]) {
+				for _, y := range []byte(p.at[o+q]) {
 					b := blockSlot(x, y)
 					bs.shift[b] = min(bs.shift[b], uint8(m-1-q))
 					if q == m-1 && !slices.ContainsFunc(bs.cands[b], func(c anchored) bool { return c.n == an.n }) {
@@ -144,6 +250,29 @@ func (bs *blockSearch) scan(data []byte, from int, hit func(at int, needles []an
 }
 
 const blockChains = 8
+
+// estimateCost is the search's cost per byte, in nanoseconds, over text
+// whose byte pairs occur as freq says.
+func (bs *blockSearch) estimateCost(freq pairFreq) float64 {
+	shift, stops := bs.estimate(freq)
+	return costBlockStep/shift + stops*(costStop+costPerNeedle)
+}
+
+// trialCost is the search's cost per byte of sample, in nanoseconds:
+// its steps, stops and needle checks there.
+func (bs *blockSearch) trialCost(sample []byte) float64 {
+	steps := 0
+	for pos := bs.m - 1; pos < len(sample); steps++ {
+		pos += max(int(bs.shift[blockSlot(sample[pos-1], sample[pos])]), 1)
+	}
+	stops, checks := 0, 0
+	bs.scan(sample, 0, func(at int, list []anchored) int {
+		stops++
+		checks += len(list)
+		return at + 1
+	})
+	return (float64(steps)*costBlockStep + float64(stops)*costBlockStop + float64(checks)*costPerNeedle) / float64(max(len(sample), 1))
+}
 
 // estimate returns the search's average step and how often, per byte, it
 // checks needles, over text whose byte pairs occur as freq says (parts per

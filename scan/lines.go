@@ -446,6 +446,7 @@ const (
 	costTwoBytes  = 0.07
 	costPairPass  = 1.3
 	costBlockStep = 2.4
+	costBlockStop = 20 // the block search's stops cost more than memchr's
 	costStop      = 7
 	costPerNeedle = 1
 	costMatch     = 10 // a needle matched in full where a two-byte group stops
@@ -484,7 +485,7 @@ func (s *search) choosePairs(freq *sampledFreq) {
 	if len(all) < 2 {
 		return
 	}
-	bs := newBlockSearch(all, pairOf)
+	bs, blockCost := newBlockSearch(all, freq)
 	switch forceSearch {
 	case "groups", "bytes", "twobytes":
 		return
@@ -500,13 +501,8 @@ func (s *search) choosePairs(freq *sampledFreq) {
 		return
 	}
 	best := groups
-	// A block search steps at most m-1 bytes: when even that loses, its
-	// estimate (a sum over every byte pair) is not worth computing.
-	if bs != nil && costBlockStep/float64(bs.m-1) < best {
-		shift, stops := bs.estimate(pairOf)
-		if cost := costBlockStep/shift + stops*(costStop+costPerNeedle); cost < best {
-			best, s.blocks, s.groups = cost, bs, nil
-		}
+	if bs != nil && blockCost < best {
+		best, s.blocks, s.groups = blockCost, bs, nil
 	}
 	if nGroups < 3 {
 		return // a few memchr passes beat a pass over every byte

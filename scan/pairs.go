@@ -28,13 +28,14 @@ func staticPairFreq(a, b byte) float64 {
 
 // sampledFreq counts the bytes and byte pairs of sample.
 type sampledFreq struct {
-	bytes [256]float64
-	pairs []uint32 // 1<<16
-	n     float64
+	bytes  [256]float64
+	pairs  []uint32 // 1<<16
+	n      float64
+	sample []byte
 }
 
 func newSampledFreq(sample []byte) *sampledFreq {
-	f := &sampledFreq{pairs: make([]uint32, 1<<16), n: float64(max(len(sample), 1))}
+	f := &sampledFreq{pairs: make([]uint32, 1<<16), n: float64(max(len(sample), 1)), sample: sample}
 	for i, c := range sample {
 		f.bytes[c]++
 		if i+1 < len(sample) {
