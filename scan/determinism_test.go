@@ -3,12 +3,14 @@ package scan
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/k8sexec/k8sexec/internal/corpus"
@@ -301,10 +303,22 @@ func TestPrefilterManyRules(t *testing.T) {
 // TestStatisticsDoNotDependOnWorkers: the line filter an input gets (its
 // clause order, adapted to its first chunk) must not depend on which
 // worker saw which chunk first, or the count of parsed events would change
-// from run to run. Many rules, several large inputs, any worker count:
-// the whole Result is the same every time.
+// from run to run. Many rules, several large inputs (twelve chunks: the
+// last four adapted), any worker count: the whole Result is the same
+// every time.
 func TestStatisticsDoNotDependOnWorkers(t *testing.T) {
-	rs := operatorRules(t)
+	// Rules with literals, as Elastic's are: the operator rules include
+	// some without one, which turn the prefilter off.
+	rs := append(builtinRules(t),
+		customRule(t, "name-exists", `kubernetes.audit.impersonatedUser.username:*`),
+		customRule(t, "name-number", `kubernetes.audit.responseStatus.code >= 400 and kubernetes.audit.objectRef.resource:pods`),
+		customRule(t, "name-annotation", `kubernetes.audit.annotations.authorization_k8s_io/decision:* and kubernetes.audit.verb:(get or list or watch or create or update or patch or delete)`),
+		customRule(t, "name-process", `process where process.entry_leader.entry_meta.type regex "con.*"`),
+		customRule(t, "secrets", `kubernetes.audit.objectRef.resource:secrets and kubernetes.audit.verb:(get or list)`),
+	)
+	if p, err := newPlan(Options{Rules: rs}); err != nil || !p.prefilter {
+		t.Fatalf("the rules leave the prefilter off (%v)", err)
+	}
 	dir := t.TempDir()
 	var inputs []Input
 	for i, shape := range []corpus.Shape{corpus.Audit, corpus.ECS, corpus.Process, corpus.Audit} {
@@ -321,7 +335,7 @@ func TestStatisticsDoNotDependOnWorkers(t *testing.T) {
 	var want string
 	for run := range 6 {
 		workers := []int{1, 2, 8}[run%3]
-		got := canon(mustScan(t, inputs, Options{Rules: rs, Workers: workers, ChunkSize: 512 << 10}))
+		got := canon(mustScan(t, inputs, Options{Rules: rs, Workers: workers, ChunkSize: 256 << 10}))
 		if run == 0 {
 			want = got
 			continue
@@ -364,6 +378,61 @@ func TestPrefilterEscapedRenamedMarker(t *testing.T) {
 		without := mustScan(t, []Input{{Name: path}}, Options{Rules: rs, ChunkSize: size, NoPrefilter: true})
 		if got, want := canonEvents(with), canonEvents(without); got != want || len(without.Events) == 0 {
 			t.Errorf("chunk %d: %d matches with the prefilter, %d without: %s", size, len(with.Events), len(without.Events), firstDiff(got, want))
+		}
+	}
+}
+
+// TestInputAdaptsFromItsChunk: an input's first adaptChunk chunks, and
+// every chunk of a shorter input, are scanned with the static filter; the
+// rest with one filter adapted to the input's first chunk.
+func TestInputAdaptsFromItsChunk(t *testing.T) {
+	rs := builtinRules(t)
+	const size = 64 << 10
+	opts := Options{Rules: rs, ChunkSize: size, MaxLineSize: DefaultMaxLineSize}
+	p, err := newPlan(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, chunks := range []int{adaptChunk - 2, adaptChunk + 4} {
+		var b bytes.Buffer
+		if _, err := corpus.Write(&b, corpus.Config{Shape: corpus.Audit, Size: int64(chunks * size), Seed: 1}); err != nil {
+			t.Fatal(err)
+		}
+		name := filepath.Join(dir, fmt.Sprintf("%d.log", chunks))
+		if err := os.WriteFile(name, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		pool := &sync.Pool{New: func() any { b := make([]byte, size); return &b }}
+		work := make(chan *chunk, 1024)
+		if !readInput(context.Background(), 0, Input{Name: name}, opts, p, pool, work) {
+			t.Fatal("readInput was cancelled")
+		}
+		close(work)
+		var adapted *filter
+		n := 0
+		for c := range work {
+			if c.end {
+				continue
+			}
+			switch {
+			case n < adaptChunk && c.filter != nil:
+				t.Errorf("%d chunks: chunk %d has an adapted filter", chunks, n)
+			case n >= adaptChunk && (c.filter == nil || adapted != nil && c.filter != adapted):
+				t.Errorf("%d chunks: chunk %d has filter %p, want the one adapted filter (%p)", chunks, n, c.filter, adapted)
+			case n >= adaptChunk:
+				adapted = c.filter
+			}
+			if c.release != nil {
+				c.release()
+			}
+			n++
+		}
+		if n < chunks-1 || n > chunks+1 {
+			t.Errorf("%d chunks written, %d read", chunks, n)
+		}
+		if chunks > adaptChunk && adapted == nil {
+			t.Errorf("%d chunks: no chunk was adapted", chunks)
 		}
 	}
 }

@@ -674,10 +674,15 @@ func stdinTurn(ctx context.Context, turn []chan struct{}, i int) bool {
 func readInput(ctx context.Context, i int, in Input, opts Options, plan *plan, pool *sync.Pool, work chan<- *chunk) bool {
 	seq := 0
 	var f *filter
+	var sample []byte // of the first chunk, until the filter adapts to it
 	probed := &atomic.Bool{}
 	send := func(c *chunk) bool {
-		if seq == 0 && !c.end {
-			f = plan.filterFor(c.data)
+		switch {
+		case c.end:
+		case seq == 0:
+			sample = plan.adaptSampleOf(c.data)
+		case seq == adaptChunk && sample != nil:
+			f, sample = plan.adapt(sample), nil
 		}
 		c.seq, c.filter, c.probed = seq, f, probed
 		seq++
