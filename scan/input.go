@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -84,8 +85,14 @@ func (c *countingSource) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// rawBuffers holds the read buffers of inputs: a plain file is mapped,
+// not read through its buffer, and a folder of thousands of small files
+// allocated and cleared 256 KiB for each (1.3 GB for 100 MB in 5,284
+// files).
+var rawBuffers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 256<<10) }}
+
 // open opens an input and wraps it in a decompressor chosen by magic bytes,
-// never by file name.
+// never by file name. Its buffer goes back to rawBuffers on close.
 func open(in Input, stdin io.Reader) (*stream, error) {
 	var src io.Reader
 	s := &stream{}
@@ -106,7 +113,12 @@ func open(in Input, stdin io.Reader) (*stream, error) {
 		}
 	}
 	cs := &countingSource{r: src}
-	br := bufio.NewReaderSize(cs, 256<<10)
+	br := rawBuffers.Get().(*bufio.Reader)
+	br.Reset(cs)
+	s.closers = append(s.closers, func() {
+		br.Reset(nil)
+		rawBuffers.Put(br)
+	})
 	s.raw = &rawReader{Reader: br, src: cs}
 	head, err := br.Peek(4)
 	if err != nil && err != io.EOF {

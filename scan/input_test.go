@@ -526,3 +526,48 @@ func TestTarArchive(t *testing.T) {
 		}
 	}
 }
+
+// TestReadBuffersReused: an input's read buffer is reused by the next
+// input opened, and nothing the last one left in it (read ahead, never
+// consumed) shows in the next one's bytes, whichever compression either has.
+func TestReadBuffersReused(t *testing.T) {
+	dir := t.TempDir()
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(strings.Repeat(`{"first":"input"}`+"\n", 20000)))
+	zw.Close()
+	files := map[string][]byte{
+		"a.gz":  gz.Bytes(),
+		"b.log": []byte(`{"second":"input"}` + "\n"),
+		"c.log": bytes.Repeat([]byte(`{"third":"input"}`+"\n"), 30000),
+	}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := func(name string, limit int) []byte {
+		s, err := open(Input{Name: filepath.Join(dir, name)}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.close()
+		b, err := io.ReadAll(io.LimitReader(s, int64(limit)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	for round := range 3 {
+		// Part of the gzip input, leaving its buffer full of it.
+		if got := read("a.gz", 100); !bytes.HasPrefix(got, []byte(`{"first":"input"}`)) {
+			t.Fatalf("round %d: a.gz starts %q", round, got)
+		}
+		if got := read("b.log", 1<<20); !bytes.Equal(got, files["b.log"]) {
+			t.Fatalf("round %d: b.log read as %q", round, got)
+		}
+		if got := read("c.log", 1<<30); !bytes.Equal(got, files["c.log"]) {
+			t.Fatalf("round %d: c.log read as %d bytes, want %d", round, len(got), len(files["c.log"]))
+		}
+	}
+}
