@@ -214,42 +214,55 @@ func buildBlocks(needles []anchored, parts []blockPart, m int, freq pairFreq) *b
 func (bs *blockSearch) scan(data []byte, from int, hit func(at int, needles []anchored) (next int)) {
 	m := bs.m
 	lo := from + m - 1 // the last byte of the first window
-	var pos, end [blockChains]int
 	part := (len(data) - lo) / blockChains
-	for k := range blockChains {
-		pos[k], end[k] = lo+k*part, lo+(k+1)*part
-	}
-	end[blockChains-1] = len(data)
 	if part < 4*m {
-		pos[0], end[0] = lo, len(data)
-		for k := 1; k < blockChains; k++ {
-			pos[k], end[k] = 0, 0
-		}
+		bs.scanOne(data, lo, len(data), hit)
+		return
 	}
+	// The chains in step, in variables the compiler keeps in registers
+	// (eight chains in arrays were 6-18% slower, on Elastic's rules);
+	// each goes on alone once one reaches its end.
+	p0, p1, p2, p3 := lo, lo+part, lo+2*part, lo+3*part
+	e0, e1, e2, e3 := lo+part, lo+2*part, lo+3*part, len(data)
 	shift := &bs.shift
-	for {
-		active := false
-		for k := range blockChains {
-			p := pos[k]
-			if p >= end[k] {
-				continue
-			}
-			active = true
-			slot := blockSlot(data[p-1], data[p])
-			if s := shift[slot]; s != 0 {
-				pos[k] = p + int(s)
-				continue
-			}
-			next := hit(p-m+1, bs.cands[slot])
-			pos[k] = max(p+1, next+m-1)
+	step := func(p int) int {
+		slot := blockSlot(data[p-1], data[p])
+		if s := shift[slot]; s != 0 {
+			return p + int(s)
 		}
-		if !active {
-			return
+		return max(p+1, hit(p-m+1, bs.cands[slot])+m-1)
+	}
+	for p0 < e0 && p1 < e1 && p2 < e2 && p3 < e3 {
+		s0 := shift[blockSlot(data[p0-1], data[p0])]
+		s1 := shift[blockSlot(data[p1-1], data[p1])]
+		s2 := shift[blockSlot(data[p2-1], data[p2])]
+		s3 := shift[blockSlot(data[p3-1], data[p3])]
+		if s0 != 0 && s1 != 0 && s2 != 0 && s3 != 0 {
+			p0, p1, p2, p3 = p0+int(s0), p1+int(s1), p2+int(s2), p3+int(s3)
+			continue
 		}
+		p0, p1, p2, p3 = step(p0), step(p1), step(p2), step(p3)
+	}
+	bs.scanOne(data, p0, e0, hit)
+	bs.scanOne(data, p1, e1, hit)
+	bs.scanOne(data, p2, e2, hit)
+	bs.scanOne(data, p3, e3, hit)
+}
+
+// scanOne searches the windows whose last byte is in data[p:end].
+func (bs *blockSearch) scanOne(data []byte, p, end int, hit func(at int, needles []anchored) (next int)) {
+	m := bs.m
+	for p < end {
+		slot := blockSlot(data[p-1], data[p])
+		if s := bs.shift[slot]; s != 0 {
+			p += int(s)
+			continue
+		}
+		p = max(p+1, hit(p-m+1, bs.cands[slot])+m-1)
 	}
 }
 
-const blockChains = 8
+const blockChains = 4 // as many as scan has variables for
 
 // estimateCost is the search's cost per byte, in nanoseconds, over text
 // whose byte pairs occur as freq says.

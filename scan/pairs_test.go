@@ -2,6 +2,7 @@ package scan
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -191,5 +192,86 @@ func TestBlockPartsFindEveryMatch(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestBlockSearchChains: the block search runs several chains over parts
+// of the chunk, each on alone once another is done; a match is found
+// wherever it lies, across the parts' borders and at the chunk's ends.
+func TestBlockSearchChains(t *testing.T) {
+	needles := []rules.Needle{{Key: "verb", Text: "delete"}, {Text: "impersonatedUser", Name: true}, {Key: "hostPID", Text: "true", Bool: true}}
+	var all []anchored
+	for _, n := range needles {
+		all = append(all, anchored{n: n, id: -1})
+	}
+	bs, _ := newBlockSearch(all, nil)
+	inKey := map[rules.Needle]bool{}
+	for _, list := range bs.cands {
+		for _, an := range list {
+			inKey[an.n] = an.a.InKey
+		}
+	}
+	plant := []string{`"verb":"delete"`, `"impersonatedUser"`, `"hostPID":true`, `{\"verb\":\"delete\"}`}
+	rng := rand.New(rand.NewPCG(7, 7))
+	planted := 0
+	for _, size := range []int{40, 200, 999, 4096, 10007} {
+		for round := range 40 {
+			data := make([]byte, size)
+			for i := range data {
+				data[i] = "abcdefghijklmnopqrstuvwxyz:,{}\"\\"[rng.IntN(32)]
+			}
+			for range 1 + rng.IntN(8) {
+				p := plant[rng.IntN(len(plant))]
+				copy(data[rng.IntN(size-len(p)+1):], p)
+			}
+			// Across the borders of the chains' parts, at every offset
+			// over the rounds.
+			lo := bs.m - 1
+			for k := 1; k < blockChains; k++ {
+				p := plant[(k+round)%len(plant)]
+				if at := lo + k*(size-lo)/blockChains - len(p) + round%(len(p)+2); at >= 0 && at+len(p) <= size {
+					copy(data[at:], p)
+				}
+			}
+			if round%2 == 0 { // one at each end
+				copy(data, plant[0])
+				copy(data[size-len(plant[1]):], plant[1])
+			}
+			type match struct {
+				n  rules.Needle
+				at int
+			}
+			want := map[match]bool{}
+			for i := range data {
+				for _, n := range needles {
+					if n.MatchAnchor(data, i, rules.Anchor{InKey: inKey[n]}) {
+						want[match{n, i}] = true
+					}
+				}
+			}
+			got := map[match]bool{}
+			bs.scan(data, 0, func(at int, list []anchored) int {
+				for k := range list {
+					if list[k].at(data, at) {
+						got[match{list[k].n, at - list[k].a.Off}] = true
+					}
+				}
+				return at + 1
+			})
+			for m := range want {
+				if !got[m] {
+					t.Errorf("size %d round %d: missed %v at %d", size, round, m.n, m.at)
+				}
+			}
+			for m := range got {
+				if !want[m] {
+					t.Errorf("size %d round %d: found %v at %d, which is not there", size, round, m.n, m.at)
+				}
+			}
+			planted += len(want)
+		}
+	}
+	if planted < 300 {
+		t.Errorf("only %d needles in the data", planted)
 	}
 }
