@@ -91,6 +91,10 @@ func (c *countingSource) Read(p []byte) (int, error) {
 // files).
 var rawBuffers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 256<<10) }}
 
+// gzipReaders are reused the same way: each holds some 170 KiB of
+// buffers and tables.
+var gzipReaders = sync.Pool{New: func() any { return new(inflate.Reader) }}
+
 // open opens an input and wraps it in a decompressor chosen by magic bytes,
 // never by file name. Its buffer goes back to rawBuffers on close.
 func open(in Input, stdin io.Reader) (*stream, error) {
@@ -127,8 +131,9 @@ func open(in Input, stdin io.Reader) (*stream, error) {
 	}
 	switch {
 	case len(head) >= 2 && head[0] == gzipMagic[0] && head[1] == gzipMagic[1]:
-		zr, err := inflate.NewReader(br)
-		if err != nil {
+		zr := gzipReaders.Get().(*inflate.Reader)
+		s.closers = append(s.closers, func() { gzipReaders.Put(zr) })
+		if err := zr.Reset(br); err != nil {
 			s.close()
 			return nil, fmt.Errorf("gzip header: %w", err)
 		}

@@ -9,6 +9,7 @@ import (
 	"hash/crc32"
 	"io"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -499,4 +500,55 @@ func BenchmarkReader(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestReset: a Reader reset onto another stream, after a whole stream, part
+// of one, or a damaged one, decodes it as a new Reader does, and holds
+// nothing of the last stream but the buffers Reset keeps. A field added to
+// Reader and not reset fails the comparison.
+func TestReset(t *testing.T) {
+	all := samples()
+	var gzs [][]byte
+	for _, name := range []string{"logs", "periods", "one", "mixed", "empty"} {
+		gzs = append(gzs, klaus(5)(all[name]), std(stdgzip.BestSpeed)(all[name]))
+	}
+	damaged := flip(gzs[0], len(gzs[0])/2, 0xff)
+	z := &Reader{}
+	for i, gz := range gzs {
+		// Leave z in each state the last input can: read to the end,
+		// read in part, or failed.
+		var prev []byte
+		switch i % 3 {
+		case 0:
+			prev = gzs[(i+1)%len(gzs)]
+		case 1:
+			prev = gzs[(i+3)%len(gzs)][:len(gzs[(i+3)%len(gzs)])/3]
+		default:
+			prev = damaged
+		}
+		if err := z.Reset(bytes.NewReader(prev)); err == nil {
+			readAll(z, []int{1000 + i})
+		}
+		if err := z.Reset(bytes.NewReader(gz)); err != nil {
+			t.Fatalf("stream %d: Reset: %v", i, err)
+		}
+		fresh, err := NewReader(bytes.NewReader(gz))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Past the header, every field but the kept buffers is a new
+		// Reader's.
+		a, b := *z, *fresh
+		for _, r := range []*Reader{&a, &b} {
+			r.r, r.in, r.dynLit, r.dynDist, r.clen, r.lens, r.hist, r.small = nil, nil, nil, nil, nil, [320]uint8{}, [window]byte{}, [4 << 10]byte{}
+		}
+		if !reflect.DeepEqual(a, b) {
+			t.Errorf("stream %d: after Reset\n%+v\nwant\n%+v", i, a, b)
+		}
+		got, err := readAll(z, []int{7, 4096, 1 << 20})
+		want, _ := readAll(fresh, []int{1 << 20})
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("stream %d: decoded %d bytes (%v), want %d", i, len(got), err, len(want))
+		}
+	}
 }
