@@ -3,8 +3,10 @@ package scan
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"io"
+	"math/bits"
 	"sync"
 )
 
@@ -151,8 +153,11 @@ func (s *jsonSplitter) next(dst []byte, limit int) (rec record, ok bool) {
 	if c := s.buf[s.pos]; c != '{' && c != '[' {
 		return s.junk(dst, limit, rec), true
 	}
-	return s.value(dst, limit, rec), true
+	return splitValue(s, dst, limit, rec), true
 }
+
+// splitValue is value; tests compare it with a reference.
+var splitValue = (*jsonSplitter).value
 
 func (s *jsonSplitter) newline() {
 	s.line++
@@ -160,23 +165,26 @@ func (s *jsonSplitter) newline() {
 }
 
 // value copies one object or array, turning the newlines between its
-// tokens into spaces so the record is one line.
+// tokens into spaces so the record is one line. It copies runs of bytes,
+// not byte by byte: whole-file JSON is cut on one core, ahead of the
+// workers.
 func (s *jsonSplitter) value(dst []byte, limit int, rec record) record {
 	dst = dst[:0]
 	depth := 0
 	inString, escaped := false, false
 	overlong := false
 	var size int64
-	put := func(b byte) {
-		size++
+	// put appends p, or as much of it as the limit leaves room for.
+	put := func(p []byte) {
+		size += int64(len(p))
 		if overlong {
 			return
 		}
-		if len(dst) >= limit {
-			overlong = true
+		if room := limit - len(dst); len(p) > room {
+			dst, overlong = append(dst, p[:room]...), true
 			return
 		}
-		dst = append(dst, b)
+		dst = append(dst, p...)
 	}
 	for {
 		if !s.fill() {
@@ -184,52 +192,92 @@ func (s *jsonSplitter) value(dst []byte, limit int, rec record) record {
 			rec.status, rec.reason = recordBroken, "truncated JSON: the input ends inside this value"
 			return rec
 		}
-		c := s.buf[s.pos]
-		switch {
-		case inString:
-			switch {
-			case c == '\n':
-				// JSON strings cannot hold a raw newline: the value is
-				// broken. Skip to the next line that starts a value.
+		b := s.buf[s.pos:s.end]
+		run := 0 // b[run:i] is yet to be put
+		i := 0
+		for i < len(b) {
+			c := b[i]
+			if inString {
+				if !escaped {
+					i = stringRun(b, i)
+				}
+				if i == len(b) {
+					break
+				}
+				switch c = b[i]; {
+				case c == '\n':
+					// JSON strings cannot hold a raw newline: the value
+					// is broken. Skip to the next line that starts a
+					// value.
+					put(b[run:i])
+					s.advance(i)
+					rec.data, rec.size = dst, size
+					rec.status, rec.reason = recordBroken, "unterminated string"
+					s.skipToValue()
+					return rec
+				case escaped:
+					escaped = false
+				case c == '\\':
+					escaped = true
+				case c == '"':
+					inString = false
+				}
+				i++
+				continue
+			}
+			switch c {
+			case '"':
+				inString = true
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+			case '\n', '\r':
+				put(b[run:i])
+				if c == '\n' {
+					s.line++
+					if !overlong {
+						rec.newlines = append(rec.newlines, int32(len(dst)))
+					}
+				}
+				put(space)
+				run = i + 1
+			}
+			i++
+			if depth == 0 {
+				put(b[run:i])
+				s.advance(i)
 				rec.data, rec.size = dst, size
-				rec.status, rec.reason = recordBroken, "unterminated string"
-				s.skipToValue()
+				if overlong {
+					rec.status = recordOverlong
+				}
 				return rec
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
 			}
-			s.advance(1)
-			put(c)
-			continue
-		case c == '"':
-			inString = true
-		case c == '{' || c == '[':
-			depth++
-		case c == '}' || c == ']':
-			depth--
-		case c == '\n':
-			s.line++
-			c = ' '
-			if !overlong {
-				rec.newlines = append(rec.newlines, int32(len(dst)))
-			}
-		case c == '\r':
-			c = ' '
 		}
-		s.advance(1)
-		put(c)
-		if depth == 0 {
-			rec.data, rec.size = dst, size
-			if overlong {
-				rec.status = recordOverlong
-			}
-			return rec
+		put(b[run:i])
+		s.advance(i)
+	}
+}
+
+var space = []byte{' '}
+
+// stringStop marks the bytes a string's run of plain bytes ends at.
+var stringStop = [256]bool{'"': true, '\\': true, '\n': true}
+
+// stringRun returns where the run of plain string bytes at b[i] ends: at
+// a quote, a backslash or a newline, or at len(b). Eight bytes at a time,
+// as scanJSONString does.
+func stringRun(b []byte, i int) int {
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		if m := bytesEqual(x, '"') | bytesEqual(x, '\\') | bytesEqual(x, '\n'); m != 0 {
+			return i + bits.TrailingZeros64(m)/8
 		}
 	}
+	for i < len(b) && !stringStop[b[i]] {
+		i++
+	}
+	return i
 }
 
 // junk collects text that is not a JSON value, up to the next line that

@@ -3,8 +3,11 @@ package scan
 import (
 	"bytes"
 	"encoding/json"
+	"io"
+	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 func TestSniffLayout(t *testing.T) {
@@ -100,14 +103,152 @@ func TestJSONSplitterLimit(t *testing.T) {
 	}
 }
 
+// byteValue is value as it was first written, a byte at a time: the
+// reference TestJSONSplitterMatchesByteValue and FuzzJSONSplitter hold
+// value to.
+func (s *jsonSplitter) byteValue(dst []byte, limit int, rec record) record {
+	dst = dst[:0]
+	depth := 0
+	inString, escaped := false, false
+	overlong := false
+	var size int64
+	put := func(b byte) {
+		size++
+		if overlong {
+			return
+		}
+		if len(dst) >= limit {
+			overlong = true
+			return
+		}
+		dst = append(dst, b)
+	}
+	for {
+		if !s.fill() {
+			rec.data, rec.size = dst, size
+			rec.status, rec.reason = recordBroken, "truncated JSON: the input ends inside this value"
+			return rec
+		}
+		c := s.buf[s.pos]
+		switch {
+		case inString:
+			switch {
+			case c == '\n':
+				// JSON strings cannot hold a raw newline: the value is
+				// broken. Skip to the next line that starts a value.
+				rec.data, rec.size = dst, size
+				rec.status, rec.reason = recordBroken, "unterminated string"
+				s.skipToValue()
+				return rec
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			s.advance(1)
+			put(c)
+			continue
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+		case c == '}' || c == ']':
+			depth--
+		case c == '\n':
+			s.line++
+			c = ' '
+			if !overlong {
+				rec.newlines = append(rec.newlines, int32(len(dst)))
+			}
+		case c == '\r':
+			c = ' '
+		}
+		s.advance(1)
+		put(c)
+		if depth == 0 {
+			rec.data, rec.size = dst, size
+			if overlong {
+				rec.status = recordOverlong
+			}
+			return rec
+		}
+	}
+}
+
+// splitWith cuts data into records with value, read in reads of readSize
+// bytes, and returns them and the line count.
+func splitWith(data []byte, limit, readSize int, value func(*jsonSplitter, []byte, int, record) record) ([]record, int64) {
+	defer func(v func(*jsonSplitter, []byte, int, record) record) { splitValue = v }(splitValue)
+	splitValue = value
+	sp := newJSONSplitter(iotest.OneByteReader(bytes.NewReader(data)))
+	if readSize > 1 {
+		sp = newJSONSplitter(&chunkedReader{r: bytes.NewReader(data), n: readSize})
+	}
+	var recs []record
+	for {
+		rec, ok := sp.next(nil, limit)
+		if !ok {
+			return recs, sp.lines()
+		}
+		rec.data = bytes.Clone(rec.data)
+		recs = append(recs, rec)
+	}
+}
+
+// chunkedReader returns at most n bytes per Read.
+type chunkedReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *chunkedReader) Read(p []byte) (int, error) { return c.r.Read(p[:min(len(p), c.n)]) }
+
+// checkAgainstByteValue fails unless value and byteValue cut data alike,
+// for several limits and read sizes.
+func checkAgainstByteValue(t *testing.T, data []byte) {
+	t.Helper()
+	for _, limit := range []int{1 << 20, 16, 3} {
+		for _, size := range []int{1 << 20, 7, 1} {
+			got, gotLines := splitWith(data, limit, size, (*jsonSplitter).value)
+			want, wantLines := splitWith(data, limit, size, (*jsonSplitter).byteValue)
+			if gotLines != wantLines || !reflect.DeepEqual(got, want) {
+				t.Fatalf("limit %d, reads of %d, %q:\n got %d lines %+v\nwant %d lines %+v", limit, size, data, gotLines, got, wantLines, want)
+			}
+		}
+	}
+}
+
+// TestJSONSplitterMatchesByteValue: the splitter cuts records as the
+// byte-at-a-time version did: newlines and carriage returns between
+// tokens, in strings, after backslashes, values cut by the limit or by
+// the end of the input, junk between values.
+func TestJSONSplitterMatchesByteValue(t *testing.T) {
+	for _, s := range []string{
+		"[\n{\"a\": \"x\\\"y\"},\r\n{\"b\":[1,\n2]}\n]\n",
+		"{\"a\":\"line\nbreak\"}\n{\"ok\":1}",
+		"{\"a\":\"back\\\nslash\"}\n{}",
+		"{\"long\":\"" + strings.Repeat("x", 300) + "\",\n\"n\":[{},{}]}",
+		"{\"cut\":\"off",
+		"junk\n{\"after\":true}\r\n  [\"top\",\n\"array\"]",
+		"{\"a\":\"\\\\\"}{\"b\":\"\\\"\"}",
+		"\ufeff[{\"bom\":1}]",
+		"{\"crlf\":1,\r\n\"between\":\"tokens\\r\"\r\n}",
+	} {
+		checkAgainstByteValue(t, []byte(s))
+	}
+}
+
 // FuzzJSONSplitter: the splitter never fails, counts lines like the
 // line reader, and cuts a stream of valid values (or one array of them)
-// into exactly those values.
+// into exactly those values, and any input as byteValue does.
 func FuzzJSONSplitter(f *testing.F) {
 	for _, s := range []string{"{\n}\n[\n]", "[{\"a\":1},\n{\"b\":[{}]}]", "{\"a\":\"\\\"}\"}{}", "{\n\"a\n", "x\n{}\n", "[1,2]\n{}"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		checkAgainstByteValue(t, data)
 		sp := newJSONSplitter(bytes.NewReader(data))
 		var recs [][]byte
 		allOK := true
