@@ -43,6 +43,12 @@ func Units(rec []byte, fn func(Unit)) {
 // unitsAt is Units for a checked record that starts base bytes into a
 // line; r says how to read keys it repeats.
 func unitsAt(rec []byte, base int, r resolver, fn func(Unit)) {
+	unitsFrom(rec, base, r, nil, fn)
+}
+
+// unitsFrom is unitsAt for a record whose top-level members the check
+// listed (nil: not known).
+func unitsFrom(rec []byte, base int, r resolver, members []rootMember, fn func(Unit)) {
 	n := 0
 	numbered := func(u Unit) {
 		n++
@@ -57,10 +63,13 @@ func unitsAt(rec []byte, base int, r resolver, fn func(Unit)) {
 		eachElement(rec, base, 0, r, numbered)
 		return
 	}
-	w := wrapperOf(rec, r)
+	if members == nil && !bytes.HasPrefix(rec, rawAuditPrefix) {
+		members = rootOf(rec)
+	}
+	w := wrapperFrom(rec, r, members)
 	switch {
 	case w.kind == wrapNone:
-		doc, shape := adapt(rec, r)
+		doc, shape := adaptFrom(rec, r, members)
 		fn(Unit{Raw: rec, Offset: base, Doc: doc, Shape: shape})
 	case w.single():
 		w.expand(rec, base, fn)
@@ -151,36 +160,48 @@ func wrapperOf(rec []byte, r resolver) wrapper {
 	if bytes.HasPrefix(rec, rawAuditPrefix) {
 		return wrapper{}
 	}
+	return wrapperFrom(rec, r, rootOf(rec))
+}
+
+// wrapperFrom is wrapperOf for a record whose top-level members are
+// known.
+func wrapperFrom(rec []byte, r resolver, members []rootMember) wrapper {
+	if bytes.HasPrefix(rec, rawAuditPrefix) {
+		return wrapper{}
+	}
 	root := gjson.Parse(unsafeString(rec))
 	if !root.IsObject() {
 		return wrapper{}
 	}
+	// The last of repeated names wins, as resolver.each has it.
 	var kind, items, hits, events, logEvents, messageType, records, message, category, properties gjson.Result
-	r.each(root, func(k, v gjson.Result) bool {
-		switch k.Str {
+	for _, m := range members {
+		v := &kind
+		switch m.key {
 		case "kind":
-			kind = v
 		case "items":
-			items = v
+			v = &items
 		case "hits":
-			hits = v
+			v = &hits
 		case "events":
-			events = v
+			v = &events
 		case "logEvents":
-			logEvents = v
+			v = &logEvents
 		case "messageType":
-			messageType = v
+			v = &messageType
 		case "records":
-			records = v
+			v = &records
 		case "@message":
-			message = v
+			v = &message
 		case "category":
-			category = v
+			v = &category
 		case "properties":
-			properties = v
+			v = &properties
+		default:
+			continue
 		}
-		return true
-	})
+		*v = gjson.Parse(m.val)
+	}
 	w := wrapper{root: root, r: r}
 	switch {
 	case kind.Str == "EventList" && items.IsArray():

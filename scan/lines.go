@@ -1132,7 +1132,7 @@ func (w *worker) unitsOf(line []byte) ([]Unit, jsonCheck) {
 	}
 	check := w.checker.check(line)
 	if check.valid {
-		unitsAt(line, 0, resolver{lastWins: check.dupKeys}, func(u Unit) { units = append(units, u) })
+		unitsFrom(line, 0, resolver{lastWins: check.dupKeys}, w.checker.root, func(u Unit) { units = append(units, u) })
 		return units, check
 	}
 	if check.deep || bytes.HasPrefix(line, rawAuditPrefix) {

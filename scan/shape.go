@@ -38,33 +38,42 @@ func Adapt(line []byte) (rules.Document, Shape) {
 // record repeats. The document reads line in place: line must not change
 // while it is used (a chunk's lines do not until the chunk is done).
 func adapt(line []byte, r resolver) (rules.Document, Shape) {
+	if bytes.HasPrefix(line, rawAuditPrefix) {
+		return &rawAuditDoc{root: gjson.Parse(unsafeString(line)), resolver: r}, ShapeRawAudit
+	}
+	return adaptFrom(line, r, rootOf(line))
+}
+
+// adaptFrom is adapt for a record whose top-level members are known.
+func adaptFrom(line []byte, r resolver, members []rootMember) (rules.Document, Shape) {
 	root := gjson.Parse(unsafeString(line))
 	if bytes.HasPrefix(line, rawAuditPrefix) {
 		return &rawAuditDoc{root: root, resolver: r}, ShapeRawAudit
 	}
 	var kind, apiVersion, auditID, stage, source, protoPayload gjson.Result
 	ecs := false
-	r.each(root, func(k, v gjson.Result) bool {
+	// The last of repeated names wins, as resolver.each has it; a name
+	// counts for ecs whichever of its members is read.
+	for _, m := range members {
 		if !ecs {
-			top, _, _ := strings.Cut(k.Str, ".")
+			top, _, _ := strings.Cut(m.key, ".")
 			ecs = ecsTopLevel[top]
 		}
-		switch k.Str {
+		switch m.key {
 		case "kind":
-			kind = v
+			kind = gjson.Parse(m.val)
 		case "apiVersion":
-			apiVersion = v
+			apiVersion = gjson.Parse(m.val)
 		case "auditID":
-			auditID = v
+			auditID = gjson.Parse(m.val)
 		case "stage":
-			stage = v
+			stage = gjson.Parse(m.val)
 		case "_source":
-			source = v
+			source = gjson.Parse(m.val)
 		case "protoPayload":
-			protoPayload = v
+			protoPayload = gjson.Parse(m.val)
 		}
-		return true
-	})
+	}
 	switch {
 	case source.IsObject():
 		return newSearchHitDoc(root, r), ShapeSearchHit
@@ -81,6 +90,21 @@ func adapt(line []byte, r resolver) (rules.Document, Shape) {
 		return &ecsDoc{root: root, resolver: r}, ShapeUnknown
 	}
 	return &ecsDoc{root: root, resolver: r}, ShapeECS
+}
+
+// rootOf lists the members of the record's top-level object, as
+// jsonChecker.root does for the records it checks.
+func rootOf(rec []byte) []rootMember {
+	var out []rootMember
+	root := gjson.Parse(unsafeString(rec))
+	if !root.IsObject() {
+		return nil
+	}
+	root.ForEach(func(k, v gjson.Result) bool {
+		out = append(out, rootMember{k.Str, v.Raw})
+		return true
+	})
+	return out
 }
 
 // ecsTopLevel are the ECS field sets an exported event carries at least

@@ -40,7 +40,15 @@ type jsonChecker struct {
 	vals   flatVals
 	levels []walkLevel
 	walked []byte
+	// root lists the members of a valid text's top-level object, which
+	// the shape and wrapper tests read (rootOf does the same with gjson
+	// for records no check saw).
+	root []rootMember
 }
+
+// rootMember is a member of a record's top-level object: its name, and
+// its value's JSON text.
+type rootMember struct{ key, val string }
 
 // walkLevel is an open container of a walked text: the node its members
 // or elements are looked up from (nil when no field is inside), and, for
@@ -64,6 +72,9 @@ func (jc *jsonChecker) check(b []byte) (res jsonCheck) {
 	walking := jc.walk != nil
 	jc.walked = nil
 	jc.vals.reset()
+	jc.root = jc.root[:0]
+	var rootKey string // of the top-level member whose value is being read
+	rootValue := 0
 	defer func() {
 		jc.stack, jc.levels = stack[:0], levels[:0]
 		if walking && res.valid {
@@ -171,6 +182,9 @@ func (jc *jsonChecker) check(b []byte) (res jsonCheck) {
 			i = end
 			state = stAfterValue
 		case stAfterValue:
+			if len(stack) == 1 && stack[0] == '{' {
+				jc.root = append(jc.root, rootMember{rootKey, unsafeString(b[rootValue:i])})
+			}
 			i = skipSpace(b, i)
 			if len(stack) == 0 {
 				res.valid = i == len(b)
@@ -215,6 +229,7 @@ func (jc *jsonChecker) check(b []byte) (res jsonCheck) {
 			if i >= len(b) || b[i] != '"' {
 				return res
 			}
+			key := i
 			end, escaped, nonASCII, ok := scanJSONString(b, i)
 			if !ok {
 				return res
@@ -233,6 +248,9 @@ func (jc *jsonChecker) check(b []byte) (res jsonCheck) {
 				return res
 			}
 			i = skipSpace(b, i+1)
+			if len(stack) == 1 {
+				rootKey, rootValue = text(b[key:end], escaped), i
+			}
 			state = stValue
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -121,13 +122,18 @@ func refDupKeys(b []byte) bool {
 // FuzzCheckJSON: checkJSON agrees with encoding/json on validity and on
 // repeated keys, and never fails on any input.
 func FuzzCheckJSON(f *testing.F) {
-	for _, s := range []string{`{}`, `[1,{"a":[true,false,null,-0.5e+3]}]`, `{"a":1,"a":2}`, `{"\u0061":1,"a":2}`, `{"a":{"b":1},"b":{"b":1}}`, execLine, procLine, `{"a" 1}`, "\"\\ud83d\\ude00\""} {
+	for _, s := range []string{`{}`, ` { "a" : [ {"b":1} ] , "c\u0064" : "x" , "e":{} } `, `{"a":[],"b":{"c":{}}}`, `[1,{"a":[true,false,null,-0.5e+3]}]`, `{"a":1,"a":2}`, `{"\u0061":1,"a":2}`, `{"a":{"b":1},"b":{"b":1}}`, execLine, procLine, `{"a" 1}`, "\"\\ud83d\\ude00\""} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		c := checkJSON(b)
+		var jc jsonChecker
+		c := jc.check(b)
 		if c.deep {
 			return
+		}
+		// The top-level members it lists are gjson's.
+		if c.valid && len(jc.root)+len(rootOf(b)) > 0 && !slices.Equal(jc.root, rootOf(b)) {
+			t.Fatalf("check(%q) lists the members %q, gjson %q", b, jc.root, rootOf(b))
 		}
 		if want := json.Valid(b); c.valid != want {
 			t.Fatalf("checkJSON(%q).valid = %v, encoding/json says %v", b, c.valid, want)
