@@ -86,14 +86,35 @@ func mergeFallbacks(findings []*Finding) ([]*Finding, int) {
 // linkDebugAttach relates kubectl debug's two requests: the ephemeral
 // container added to a pod, and the attach to it right after.
 func linkDebugAttach(findings []*Finding) {
+	// The allowed attaches by user and pod (samePod and sameUser need
+	// both alike), in findings order: each ephemeral container looks only
+	// at its own, not at every finding.
+	type attacher struct{ user, namespace, pod string }
+	keyOf := func(f *Finding) (attacher, bool) {
+		if f.User == nil || f.Orch == nil || f.Orch.Resource == nil {
+			return attacher{}, false
+		}
+		return attacher{f.User.Name, f.Orch.Namespace, f.Orch.Resource.Name}, true
+	}
+	attaches := map[attacher][]*Finding{}
+	for _, at := range findings {
+		if at.Kind == KindAudit && at.Audit != nil && at.Audit.Subresource == "attach" && !Refused(at) {
+			if k, ok := keyOf(at); ok {
+				attaches[k] = append(attaches[k], at)
+			}
+		}
+	}
 	for _, add := range findings {
 		if add.Kind != KindAudit || add.Audit == nil || add.Audit.Subresource != "ephemeralcontainers" || Refused(add) {
 			continue
 		}
+		k, ok := keyOf(add)
+		if !ok {
+			continue
+		}
 		var attached []*Finding
-		for _, at := range findings {
-			if at.Kind == KindAudit && at.Audit != nil && at.Audit.Subresource == "attach" && !Refused(at) &&
-				samePod(add, at) && sameUser(add, at) && within(add.Timestamp, at.Timestamp, DebugAttachWindow) {
+		for _, at := range attaches[k] {
+			if samePod(add, at) && sameUser(add, at) && within(add.Timestamp, at.Timestamp, DebugAttachWindow) {
 				attached = append(attached, at)
 			}
 		}
