@@ -52,15 +52,24 @@ type link struct {
 // about that process, if there is one, is related to it both ways. See
 // docs/triage.md.
 func correlate(findings []*Finding, sessions []*session) {
-	var audits []*Finding
+	// The exec requests by pod, in findings order (candidate needs the
+	// same pod): each session looks only at its own pod's, not at every
+	// request, which made a week of audit and process logs quadratic.
+	type pod struct{ namespace, name string }
+	audits := map[pod][]*Finding{}
 	for _, f := range findings {
-		if f.Kind == KindAudit && f.Audit != nil && f.Audit.Subresource == "exec" && !Refused(f) {
-			audits = append(audits, f)
+		if f.Kind == KindAudit && f.Audit != nil && f.Audit.Subresource == "exec" && !Refused(f) && f.Orch != nil && f.Orch.Resource != nil {
+			k := pod{f.Orch.Namespace, f.Orch.Resource.Name}
+			audits[k] = append(audits[k], f)
 		}
 	}
 	for _, s := range sessions {
 		var cands []link
-		for _, a := range audits {
+		var mine []*Finding
+		if p := s.leader.Orch; p != nil && p.Resource != nil {
+			mine = audits[pod{p.Namespace, p.Resource.Name}]
+		}
+		for _, a := range mine {
 			if l, ok := candidate(a, s); ok {
 				cands = append(cands, l)
 			}
