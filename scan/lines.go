@@ -1125,17 +1125,19 @@ func (w *worker) unitsOf(line []byte) ([]Unit, jsonCheck) {
 	// audit tree for a line that starts like a raw event (it is one, or
 	// malformed), else from the ECS tree, which serves any record that
 	// turns out to be one ECS document.
-	if bytes.HasPrefix(line, rawAuditPrefix) {
+	raw := bytes.HasPrefix(line, rawAuditPrefix)
+	if raw {
 		w.checker.walkFor(&w.plan.flat.raw)
 	} else {
 		w.checker.walkFor(&w.plan.flat.ecs)
 	}
+	w.checker.listRoot = !raw
 	check := w.checker.check(line)
 	if check.valid {
 		unitsFrom(line, 0, resolver{lastWins: check.dupKeys}, w.checker.root, func(u Unit) { units = append(units, u) })
 		return units, check
 	}
-	if check.deep || bytes.HasPrefix(line, rawAuditPrefix) {
+	if check.deep || raw {
 		// A line that starts like a raw audit event is one (the search
 		// for lines worth parsing relies on it), or malformed.
 		return nil, check

@@ -126,7 +126,7 @@ func FuzzCheckJSON(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var jc jsonChecker
+		jc := jsonChecker{listRoot: true}
 		c := jc.check(b)
 		if c.deep {
 			return
