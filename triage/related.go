@@ -20,17 +20,10 @@ const DebugAttachWindow = time.Minute
 func mergeFallbacks(findings []*Finding) ([]*Finding, int) {
 	// The allowed SPDY execs, by user and pod (sameRequester needs both
 	// alike), in findings order: each refused exec looks only at its own.
-	type requester struct{ user, namespace, pod string }
-	keyOf := func(f *Finding) (requester, bool) {
-		if f.User == nil || f.Orch == nil || f.Orch.Resource == nil {
-			return requester{}, false
-		}
-		return requester{f.User.Name, f.Orch.Namespace, f.Orch.Resource.Name}, true
-	}
 	retries := map[requester][]*Finding{}
 	for _, e := range findings {
 		if isExec(e) && e.Audit.Verb == "create" && !Refused(e) {
-			if k, ok := keyOf(e); ok {
+			if k, ok := requesterOf(e); ok {
 				retries[k] = append(retries[k], e)
 			}
 		}
@@ -40,7 +33,7 @@ func mergeFallbacks(findings []*Finding) ([]*Finding, int) {
 		if !isExec(d) || d.Audit.Verb != "get" || !Refused(d) {
 			continue
 		}
-		k, ok := keyOf(d)
+		k, ok := requesterOf(d)
 		if !ok {
 			continue
 		}
@@ -86,20 +79,13 @@ func mergeFallbacks(findings []*Finding) ([]*Finding, int) {
 // linkDebugAttach relates kubectl debug's two requests: the ephemeral
 // container added to a pod, and the attach to it right after.
 func linkDebugAttach(findings []*Finding) {
-	// The allowed attaches by user and pod (samePod and sameUser need
-	// both alike), in findings order: each ephemeral container looks only
-	// at its own, not at every finding.
-	type attacher struct{ user, namespace, pod string }
-	keyOf := func(f *Finding) (attacher, bool) {
-		if f.User == nil || f.Orch == nil || f.Orch.Resource == nil {
-			return attacher{}, false
-		}
-		return attacher{f.User.Name, f.Orch.Namespace, f.Orch.Resource.Name}, true
-	}
-	attaches := map[attacher][]*Finding{}
+	// The allowed attaches by user and pod, in findings order: each
+	// ephemeral container looks only at those to its pod by its user
+	// (samePod and sameUser), not at every finding.
+	attaches := map[requester][]*Finding{}
 	for _, at := range findings {
 		if at.Kind == KindAudit && at.Audit != nil && at.Audit.Subresource == "attach" && !Refused(at) {
-			if k, ok := keyOf(at); ok {
+			if k, ok := requesterOf(at); ok {
 				attaches[k] = append(attaches[k], at)
 			}
 		}
@@ -108,13 +94,13 @@ func linkDebugAttach(findings []*Finding) {
 		if add.Kind != KindAudit || add.Audit == nil || add.Audit.Subresource != "ephemeralcontainers" || Refused(add) {
 			continue
 		}
-		k, ok := keyOf(add)
+		k, ok := requesterOf(add)
 		if !ok {
 			continue
 		}
 		var attached []*Finding
 		for _, at := range attaches[k] {
-			if samePod(add, at) && sameUser(add, at) && within(add.Timestamp, at.Timestamp, DebugAttachWindow) {
+			if within(add.Timestamp, at.Timestamp, DebugAttachWindow) {
 				attached = append(attached, at)
 			}
 		}
@@ -134,6 +120,17 @@ func linkDebugAttach(findings []*Finding) {
 
 func isExec(f *Finding) bool {
 	return f.Kind == KindAudit && f.Audit != nil && f.Audit.Subresource == "exec"
+}
+
+// requester is who made a request and to which pod: findings with the
+// same one are sameUser and samePod.
+type requester struct{ user, namespace, pod string }
+
+func requesterOf(f *Finding) (requester, bool) {
+	if f.User == nil || f.Orch == nil || f.Orch.Resource == nil {
+		return requester{}, false
+	}
+	return requester{f.User.Name, f.Orch.Namespace, f.Orch.Resource.Name}, true
 }
 
 func sameUser(a, b *Finding) bool {
