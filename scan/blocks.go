@@ -7,13 +7,14 @@ import (
 )
 
 // A block search finds many needles in one pass that skips most of the
-// chunk (the Wu-Manber algorithm): every needle is looked for by the first
-// m bytes of one of its parts (its member name or its value, whichever is
-// longer; m is the shortest such part), and a table of the two-byte blocks
-// those prefixes hold says how far a window of m bytes can move on when
-// its last two bytes are not the end of any prefix. With parts of ten
-// bytes or so, most steps skip eight, where the pair search looks at
-// every byte and an anchor search stops at every common byte.
+// chunk (the Wu-Manber algorithm): every needle is looked for by m bytes
+// of one of its parts (its member name or its value, with the quotes
+// around them; newBlockSearch says which part and how long a window),
+// and a table of the two-byte blocks those windows hold says how far a
+// window of m bytes can move on when its last two bytes are not the end
+// of any. With windows of ten bytes or so, most steps skip eight, where
+// the pair search looks at every byte and an anchor search stops at every
+// common byte.
 
 type blockSearch struct {
 	m int
