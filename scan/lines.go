@@ -1131,10 +1131,9 @@ func (w *worker) unitsOf(line []byte) ([]Unit, jsonCheck) {
 	} else {
 		w.checker.walkFor(&w.plan.flat.ecs)
 	}
-	w.checker.listRoot = !raw
 	check := w.checker.check(line)
 	if check.valid {
-		unitsFrom(line, 0, resolver{lastWins: check.dupKeys}, w.checker.root, func(u Unit) { units = append(units, u) })
+		unitsAt(line, 0, resolver{lastWins: check.dupKeys}, func(u Unit) { units = append(units, u) })
 		return units, check
 	}
 	if check.deep || raw {

@@ -40,12 +40,6 @@ type jsonChecker struct {
 	vals   flatVals
 	levels []walkLevel
 	walked []byte
-	// With listRoot set, root lists the members of a valid text's
-	// top-level object, which the shape and wrapper tests read (rootOf
-	// does the same with gjson for records no check saw). Raw audit
-	// lines need no list: noting it cost their check a tenth.
-	listRoot bool
-	root     []rootMember
 }
 
 // rootMember is a member of a record's top-level object: its name, and
@@ -74,10 +68,6 @@ func (jc *jsonChecker) check(b []byte) (res jsonCheck) {
 	walking := jc.walk != nil
 	jc.walked = nil
 	jc.vals.reset()
-	jc.root = jc.root[:0]
-	listing := jc.listRoot
-	var rootKey string // of the top-level member whose value is being read
-	rootValue := 0
 	defer func() {
 		jc.stack, jc.levels = stack[:0], levels[:0]
 		if walking && res.valid {
@@ -185,9 +175,6 @@ func (jc *jsonChecker) check(b []byte) (res jsonCheck) {
 			i = end
 			state = stAfterValue
 		case stAfterValue:
-			if listing && len(stack) == 1 && stack[0] == '{' {
-				jc.root = append(jc.root, rootMember{rootKey, unsafeString(b[rootValue:i])})
-			}
 			i = skipSpace(b, i)
 			if len(stack) == 0 {
 				res.valid = i == len(b)
@@ -232,7 +219,6 @@ func (jc *jsonChecker) check(b []byte) (res jsonCheck) {
 			if i >= len(b) || b[i] != '"' {
 				return res
 			}
-			key := i
 			end, escaped, nonASCII, ok := scanJSONString(b, i)
 			if !ok {
 				return res
@@ -251,9 +237,6 @@ func (jc *jsonChecker) check(b []byte) (res jsonCheck) {
 				return res
 			}
 			i = skipSpace(b, i+1)
-			if listing && len(stack) == 1 {
-				rootKey, rootValue = text(b[key:end], escaped), i
-			}
 			state = stValue
 		}
 	}
