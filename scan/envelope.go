@@ -2,6 +2,7 @@ package scan
 
 import (
 	"bytes"
+	"sync"
 
 	"github.com/k8sexec/k8sexec/rules"
 	"github.com/tidwall/gjson"
@@ -57,10 +58,18 @@ func unitsAt(rec []byte, base int, r resolver, fn func(Unit)) {
 		eachElement(rec, base, 0, r, numbered)
 		return
 	}
-	// The wrapper and shape tests read the same top-level members.
+	// The wrapper and shape tests read the same top-level members, in a
+	// reused list (growing a new one for every record was half of
+	// listing them).
 	var members []rootMember
 	if !bytes.HasPrefix(rec, rawAuditPrefix) {
-		members = rootOf(rec)
+		list := rootLists.Get().(*[]rootMember)
+		members = appendRoot((*list)[:0], rec)
+		defer func() {
+			clear(members) // let go of the record's text
+			*list = members[:0]
+			rootLists.Put(list)
+		}()
 	}
 	w := wrapperFrom(rec, r, members)
 	switch {
@@ -73,6 +82,8 @@ func unitsAt(rec []byte, base int, r resolver, fn func(Unit)) {
 		w.expand(rec, base, numbered)
 	}
 }
+
+var rootLists = sync.Pool{New: func() any { return new([]rootMember) }}
 
 // holdsObjects reports whether an array has an object or array element.
 func holdsObjects(rec []byte) bool {

@@ -97,12 +97,14 @@ func adaptFrom(line []byte, r resolver, members []rootMember) (rules.Document, S
 // (skipValue), where gjson parsed every one (two gjson walks of every
 // parsed ECS or process record were a fifth of the CPU with Elastic's
 // rules). Any other text lists no more than it holds, and never panics.
-func rootOf(rec []byte) []rootMember {
+func rootOf(rec []byte) []rootMember { return appendRoot(nil, rec) }
+
+// appendRoot is rootOf appending to out.
+func appendRoot(out []rootMember, rec []byte) []rootMember {
 	i := skipSpace(rec, 0)
 	if i >= len(rec) || rec[i] != '{' {
-		return nil
+		return out
 	}
-	var out []rootMember
 	for i = skipSpace(rec, i+1); i < len(rec) && rec[i] == '"'; {
 		ke, escaped := stringEnd(rec, i)
 		if ke-i < 2 || rec[ke-1] != '"' {
