@@ -270,7 +270,7 @@ var stringStop = [256]bool{'"': true, '\\': true, '\n': true}
 func stringRun(b []byte, i int) int {
 	for ; i+8 <= len(b); i += 8 {
 		x := binary.LittleEndian.Uint64(b[i:])
-		if m := bytesEqual(x, '"') | bytesEqual(x, '\\') | bytesEqual(x, '\n'); m != 0 {
+		if m := quoteOrBackslash(x) | bytesEqual(x, '\n'); m != 0 {
 			return i + bits.TrailingZeros64(m)/8
 		}
 	}
