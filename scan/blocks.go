@@ -80,9 +80,8 @@ func newBlockPart(core string, fold, inKey bool, before, after string) blockPart
 	return p
 }
 
-// longestPart is the longest part of n.
-func longestPart(n rules.Needle) blockPart {
-	parts := blockParts(n)
+// longestPart is the longest of a needle's parts.
+func longestPart(parts []blockPart) blockPart {
 	best := parts[0]
 	for _, p := range parts[1:] {
 		if len(p.at) > len(best.at) {
@@ -120,9 +119,11 @@ func blockWindow(p blockPart, m int, freq pairFreq) (int, float64) {
 // sample: a longer window skips further, a shorter one lets more needles
 // be looked for by a rare part.
 func newBlockSearch(needles []anchored, freq *sampledFreq) (*blockSearch, float64) {
+	all := make([][]blockPart, len(needles)) // each needle's parts
 	longest := 1 << 30
-	for _, an := range needles {
-		longest = min(longest, len(longestPart(an.n).at))
+	for i, an := range needles {
+		all[i] = blockParts(an.n)
+		longest = min(longest, len(longestPart(all[i]).at))
 	}
 	longest = min(longest, maxBlockPrefix)
 	if longest < minBlockPrefix {
@@ -130,8 +131,8 @@ func newBlockSearch(needles []anchored, freq *sampledFreq) (*blockSearch, float6
 	}
 	if freq == nil || len(freq.sample) == 0 {
 		parts := make([]blockPart, len(needles))
-		for i, an := range needles {
-			parts[i] = longestPart(an.n)
+		for i := range needles {
+			parts[i] = longestPart(all[i])
 		}
 		bs := buildBlocks(needles, parts, longest, staticPairFreq)
 		return bs, bs.estimateCost(staticPairFreq)
@@ -139,8 +140,8 @@ func newBlockSearch(needles []anchored, freq *sampledFreq) (*blockSearch, float6
 	// Between the lengths of parts, a shorter window lets no other part
 	// in: only those lengths are worth a try.
 	lengths := []int{longest}
-	for _, an := range needles {
-		for _, p := range blockParts(an.n) {
+	for i := range needles {
+		for _, p := range all[i] {
 			if l := len(p.at); l >= minBlockPrefix && l < longest && !slices.Contains(lengths, l) {
 				lengths = append(lengths, l)
 			}
@@ -150,9 +151,9 @@ func newBlockSearch(needles []anchored, freq *sampledFreq) (*blockSearch, float6
 	bestCost := 0.0
 	for _, m := range lengths {
 		parts := make([]blockPart, len(needles))
-		for i, an := range needles {
+		for i := range needles {
 			pickFreq := -1.0
-			for _, p := range blockParts(an.n) {
+			for _, p := range all[i] {
 				if len(p.at) < m {
 					continue
 				}

@@ -168,7 +168,7 @@ func TestBlockPartsFindEveryMatch(t *testing.T) {
 				// Two needles, so that windows of others fill the table.
 				other := rules.Needle{Text: strings.Repeat("z", 40)}
 				all := []anchored{{n: n, id: -1}, {n: other, id: -1}}
-				bs := buildBlocks(all, []blockPart{p, longestPart(other)}, m, freq.pair)
+				bs := buildBlocks(all, []blockPart{p, longestPart(blockParts(other))}, m, freq.pair)
 				found := map[int]bool{}
 				bs.scan(data, 0, func(at int, list []anchored) int {
 					for k := range list {
