@@ -207,7 +207,7 @@ func wrapperFrom(rec []byte, r resolver, members []rootMember) wrapper {
 		default:
 			continue
 		}
-		*v = gjson.Parse(m.val)
+		*v = gjson.Parse(unsafeString(rec[m.start:m.end]))
 	}
 	w := wrapper{root: root, r: r}
 	switch {

@@ -834,16 +834,8 @@ func (d *leafDoc) build() {
 	}
 	for _, m := range d.roots {
 		if m.key == "annotations" && rec[m.start] == '{' {
-			b := rec
-			for i := skipSpace(b, int(m.start)+1); b[i] != '}'; {
-				ke, escaped := stringEnd(b, i)
-				key := dedot(text(b[i:ke], escaped))
-				i = skipSpace(b, skipSpace(b, ke)+1)
-				end := skipValue(b, i)
-				d.annots = append(d.annots, member{key: key, start: uint32(i), end: uint32(end)})
-				if i = skipSpace(b, end); b[i] == ',' {
-					i = skipSpace(b, i+1)
-				}
+			for _, a := range rootOf(rec[m.start:m.end]) {
+				d.annots = append(d.annots, member{key: dedot(a.key), start: m.start + uint32(a.start), end: m.start + uint32(a.end)})
 			}
 		}
 	}

@@ -61,17 +61,17 @@ func adaptFrom(line []byte, r resolver, members []rootMember) (rules.Document, S
 		}
 		switch m.key {
 		case "kind":
-			kind = gjson.Parse(m.val)
+			kind = gjson.Parse(unsafeString(line[m.start:m.end]))
 		case "apiVersion":
-			apiVersion = gjson.Parse(m.val)
+			apiVersion = gjson.Parse(unsafeString(line[m.start:m.end]))
 		case "auditID":
-			auditID = gjson.Parse(m.val)
+			auditID = gjson.Parse(unsafeString(line[m.start:m.end]))
 		case "stage":
-			stage = gjson.Parse(m.val)
+			stage = gjson.Parse(unsafeString(line[m.start:m.end]))
 		case "_source":
-			source = gjson.Parse(m.val)
+			source = gjson.Parse(unsafeString(line[m.start:m.end]))
 		case "protoPayload":
-			protoPayload = gjson.Parse(m.val)
+			protoPayload = gjson.Parse(unsafeString(line[m.start:m.end]))
 		}
 	}
 	switch {
@@ -99,6 +99,13 @@ func adaptFrom(line []byte, r resolver, members []rootMember) (rules.Document, S
 // rules). Any other text lists no more than it holds, and never panics.
 func rootOf(rec []byte) []rootMember { return appendRoot(nil, rec) }
 
+// rootMember is a member of an object: its name, and where its value's
+// JSON text is in the text listed (rec[start:end]).
+type rootMember struct {
+	key        string
+	start, end int
+}
+
 // appendRoot is rootOf appending to out.
 func appendRoot(out []rootMember, rec []byte) []rootMember {
 	i := skipSpace(rec, 0)
@@ -120,7 +127,7 @@ func appendRoot(out []rootMember, rec []byte) []rootMember {
 			return out
 		}
 		end := skipValue(rec, i)
-		out = append(out, rootMember{key, unsafeString(rec[i:end])})
+		out = append(out, rootMember{key, i, end})
 		if i = skipSpace(rec, end); i < len(rec) && rec[i] == ',' {
 			i = skipSpace(rec, i+1)
 		}

@@ -42,10 +42,6 @@ type jsonChecker struct {
 	walked []byte
 }
 
-// rootMember is a member of a record's top-level object: its name, and
-// its value's JSON text.
-type rootMember struct{ key, val string }
-
 // walkLevel is an open container of a walked text: the node its members
 // or elements are looked up from (nil when no field is inside), and, for
 // an object whose own node has fields, that node, which records the
