@@ -44,6 +44,10 @@ type flatShape struct {
 	slots    int
 	consts   []gjson.Result
 	nonEmpty bool
+	// computed is set when some field has no slot: the adapter computes
+	// it from the record (event.outcome from an annotation, @timestamp
+	// from members of the top level, of raw audit events).
+	computed bool
 }
 
 // flatNode is a member name along the fields' paths.
@@ -153,12 +157,21 @@ func newFlatPlan(fields []*rules.Field) *flatPlan {
 			raw.slot[f] = slot
 			continue
 		case ok && m.derive != nil:
+			raw.computed = true
 			continue
 		}
 		slot = newRawSlot()
 		for _, path := range m.paths {
 			n := raw.root.path(path)
 			n.slots = append(n.slots, slot)
+		}
+	}
+	if raw.computed {
+		// The adapter computes event.outcome from an annotation: the walk
+		// looks into the annotations by name, so that a repeated one sends
+		// the record to the adapter's last-wins reading (flatWalker).
+		if a := raw.root.child("annotations"); a.members == nil {
+			a.members = map[string]*flatNode{}
 		}
 	}
 	if a := raw.root.children["annotations"]; a != nil && a.members != nil {
@@ -321,52 +334,98 @@ func (c *flatVals) scalar(n *flatNode, first byte, start, end int) {
 	}
 }
 
-// flatWalker collects the values of one record. The record must be valid
-// JSON (the checker has seen it) without repeated keys. The checker
-// collects the same values while it validates a record (jsonChecker.walk);
-// the walker serves the records it did not walk, such as the events inside
-// a wrapper.
+// flatWalker collects the values of one record without validating it: it
+// follows the members on the fields' paths and steps over the rest. On
+// valid JSON without repeated keys it collects exactly what the checker
+// does while it validates (jsonChecker.walk). It serves the records the
+// checker did not walk, such as the events inside a wrapper, and raw audit
+// lines the scan rules out before validating them (worker.ruledOut).
+//
+// Any input is safe. extract reports false, and no values, when the text
+// is not an object it can follow (cut short, a member without its key or
+// colon, a value it cannot tell, nested deeper than maxDepth along a
+// field's path) or when an object it looks into by name repeats a key,
+// which only the adapter's last-wins reading gets right. Text it reports
+// good may still be invalid JSON where it stepped over a value or in a
+// value it kept (a control byte in a string, a bad number).
 type flatWalker struct {
-	data []byte
-	vals flatVals
+	data  []byte
+	vals  flatVals
+	keys  keySets
+	depth int
+	bad   bool
 }
 
 // extract walks rec for the fields of shape s and returns the values
-// found. They point into rec, which must not change while they are used.
-func (w *flatWalker) extract(rec []byte, s *flatShape) []flatVal {
-	w.data = rec
+// found, and whether rec could be walked (see flatWalker). The values
+// point into rec, which must not change while they are used.
+func (w *flatWalker) extract(rec []byte, s *flatShape) ([]flatVal, bool) {
+	w.data, w.depth, w.bad = rec, 0, false
 	w.vals.reset()
 	w.vals.nonEmpty = s.nonEmpty
+	w.keys.reset()
 	i := skipSpace(rec, 0)
-	if i < len(rec) && rec[i] == '{' {
-		w.object(i, s.root)
+	if i >= len(rec) || rec[i] != '{' {
+		return nil, false
 	}
-	return w.vals.list
+	if i = w.object(i, s.root); w.bad || skipSpace(rec, i) != len(rec) {
+		return nil, false
+	}
+	return w.vals.list, true
+}
+
+// fail marks the record as one the walker cannot follow and returns the
+// offset of its end, where every loop stops.
+func (w *flatWalker) fail() int {
+	w.bad = true
+	return len(w.data)
 }
 
 // object walks the object at i with node n and returns the offset after
 // it.
 func (w *flatWalker) object(i int, n *flatNode) int {
 	b := w.data
+	if w.depth++; w.depth > maxDepth {
+		return w.fail()
+	}
+	w.keys.push()
 	i = skipSpace(b, i+1)
-	if b[i] == '}' {
+	if i < len(b) && b[i] == '}' {
+		w.keys.pop()
+		w.depth--
 		return i + 1
 	}
 	for {
-		ks := i
-		ke, escaped := stringEnd(b, i)
-		i = skipSpace(b, ke)
-		i = skipSpace(b, i+1) // the colon
-		if c := n.member(text(b[ks:ke], escaped)); c == nil {
+		if i >= len(b) || b[i] != '"' {
+			return w.fail()
+		}
+		ke, escaped, nonASCII, ok := scanJSONString(b, i)
+		if !ok || w.keys.add(keyHash(b[i+1:ke-1], escaped || nonASCII)) {
+			return w.fail()
+		}
+		c := n.member(text(b[i:ke], escaped))
+		if i = skipSpace(b, ke); i >= len(b) || b[i] != ':' {
+			return w.fail()
+		}
+		if i = skipSpace(b, i+1); i >= len(b) {
+			return w.fail()
+		}
+		if c == nil {
 			i = skipValue(b, i)
-		} else {
-			i = w.value(i, c)
+		} else if i = w.value(i, c); w.bad {
+			return i
 		}
-		i = skipSpace(b, i)
-		if b[i] == '}' {
+		switch i = skipSpace(b, i); {
+		case i >= len(b):
+			return w.fail()
+		case b[i] == '}':
+			w.keys.pop()
+			w.depth--
 			return i + 1
+		case b[i] != ',':
+			return w.fail()
 		}
-		i = skipSpace(b, i+1) // the comma
+		i = skipSpace(b, i+1)
 	}
 }
 
@@ -438,10 +497,10 @@ func (n *flatNode) child1(name string) *flatNode {
 	return nil
 }
 
-// value walks the value at i for node n: it records it for n's fields
-// (every element of an array, at any depth; objects too, which only
-// existence tests look into) and descends into objects, and objects in
-// arrays, for n's children.
+// value walks the value at i (not past the end) for node n: it records it
+// for n's fields (every element of an array, at any depth; objects too,
+// which only existence tests look into) and descends into objects, and
+// objects in arrays, for n's children.
 func (w *flatWalker) value(i int, n *flatNode) int {
 	b := w.data
 	switch b[i] {
@@ -449,36 +508,57 @@ func (w *flatWalker) value(i int, n *flatNode) int {
 		var end int
 		if n.children == nil && n.members == nil {
 			end = skipValue(b, i)
-		} else {
-			end = w.object(i, n)
+		} else if end = w.object(i, n); w.bad {
+			return end
 		}
-		if len(n.slots) > 0 {
+		if len(n.slots) > 0 && end < len(b) {
 			w.vals.object(n, i, end)
 		}
 		return end
 	case '[':
+		if w.depth++; w.depth > maxDepth {
+			return w.fail()
+		}
 		i = skipSpace(b, i+1)
-		if b[i] == ']' {
+		if i < len(b) && b[i] == ']' {
+			w.depth--
 			return i + 1
 		}
 		if n.elems != nil {
 			n = n.elems
 		}
 		for {
-			i = skipSpace(b, w.value(i, n))
-			if b[i] == ']' {
+			if i >= len(b) {
+				return w.fail()
+			}
+			if i = w.value(i, n); w.bad {
+				return i
+			}
+			switch i = skipSpace(b, i); {
+			case i >= len(b):
+				return w.fail()
+			case b[i] == ']':
+				w.depth--
 				return i + 1
+			case b[i] != ',':
+				return w.fail()
 			}
 			i = skipSpace(b, i+1)
 		}
 	case '"':
 		end, escaped := stringEnd(b, i)
+		if end >= len(b) {
+			return w.fail() // cut short: the record's own brace comes after any string
+		}
 		if len(n.slots) > 0 {
 			w.vals.str(n, i, end, escaped)
 		}
 		return end
 	}
 	end := scalarEnd(b, i)
+	if end == i {
+		return w.fail()
+	}
 	if len(n.slots) > 0 {
 		w.vals.scalar(n, b[i], i, end)
 	}

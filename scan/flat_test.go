@@ -92,7 +92,11 @@ func flatOf(t *testing.T, p *flatPlan, rec []byte, checked bool) (rules.Document
 		vals = jc.vals.list
 	} else {
 		var w flatWalker
-		vals = w.extract(rec, s)
+		var ok bool
+		// A JSON value that is no object has no fields to walk.
+		if vals, ok = w.extract(rec, s); !ok && rec[0] == '{' {
+			t.Fatalf("the walker refused %s, valid JSON without repeated keys", rec)
+		}
 	}
 	fd := &flatDoc{}
 	fd.reset(s, rec, vals, doc)
@@ -103,6 +107,56 @@ func checkFlat(t *testing.T, p *flatPlan, fields []*rules.Field, rec []byte) {
 	t.Helper()
 	checkFlatWalk(t, p, fields, rec, false)
 	checkFlatWalk(t, p, fields, rec, true)
+	checkUnvalidatedWalk(t, p, fields, rec)
+}
+
+// checkUnvalidatedWalk walks rec, which may be any text, as the scan walks
+// a raw audit line it has not validated (worker.ruledOut): nothing may
+// panic, and where the walker takes a record that is valid JSON, repeated
+// keys anywhere it did not look by name included, its values must be the
+// ones the adapter reads, last occurrence winning.
+func checkUnvalidatedWalk(t *testing.T, p *flatPlan, fields []*rules.Field, rec []byte) {
+	t.Helper()
+	for _, s := range []*flatShape{&p.raw, &p.ecs} {
+		var w flatWalker
+		vals, ok := w.extract(rec, s)
+		if !ok {
+			continue
+		}
+		// The scan's fallback for computed fields: the adapter's document
+		// of the text as it is.
+		fd := &flatDoc{}
+		fd.reset(s, rec, vals, &rawAuditDoc{root: gjson.Parse(string(rec))})
+		// Reading a value must not panic either, valid JSON or not.
+		for _, f := range fields {
+			allValues(fd, f)
+		}
+		check := checkJSON(rec)
+		if !check.valid {
+			continue
+		}
+		doc, _ := adapt(rec, resolver{lastWins: check.dupKeys})
+		switch d := doc.(type) {
+		case *rawAuditDoc:
+			if s != &p.raw {
+				continue
+			}
+		case *ecsDoc:
+			if s != &p.ecs || d.root.Raw != string(rec) {
+				continue
+			}
+		default:
+			continue // documents flat extraction does not serve
+		}
+		if s == &p.ecs {
+			fd.fallback = doc
+		}
+		for _, f := range fields {
+			if got, want := allValues(fd, f), allValues(doc, f); !equalStrings(got, want) {
+				t.Errorf("%s in %s (repeated keys %v), walked unvalidated:\n flat    %q\n adapter %q", f.Name, rec, check.dupKeys, got, want)
+			}
+		}
+	}
 }
 
 func checkFlatWalk(t *testing.T, p *flatPlan, fields []*rules.Field, rec []byte, checked bool) {
@@ -169,6 +223,20 @@ var flatCases = []string{
 	// Empty values a raw audit event does not have: "" and {}, not { }.
 	`{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"","annotations":{},"requestURI":"\u0000","user":{"username":"u","extra":{}}}`,
 	`{"kind":"Event","apiVersion":"audit.k8s.io/v1","annotations":{ },"user":{"groups":["",{}]}}`,
+	// Repeated keys where no field is, which the walker need not notice,
+	// and where one is, which it must.
+	`{"kind":"Event","apiVersion":"audit.k8s.io/v1","verb":"get","requestObject":{"metadata":{"name":"a","name":"b"}},"user":{"username":"u","uid":"1","uid":"2"}}`,
+	`{"kind":"Event","apiVersion":"audit.k8s.io/v1","verb":"get","user":{"username":"system:kube-proxy"},"user":{"username":"alice"}}`,
+	`{"kind":"Event","apiVersion":"audit.k8s.io/v1","verb":"get","objectRef":{"resource":"pods","resource":"secrets"},"verb":"list"}`,
+	`{"kind":"Event","apiVersion":"audit.k8s.io/v1","stage":"ResponseComplete","st\u0061ge":""}`,
+	`{"kind":"Event","apiVersion":"audit.k8s.io/v1","stageTimestamp":"2026-01-01T00:00:01Z","stageTimestamp":"","annotations":{"authorization.k8s.io/decision":"allow","authorization.k8s.io/decision":"forbid"}}`,
+	// Records only the unvalidated walk sees: broken where it steps over
+	// values, or in the values it keeps.
+	`{"kind":"Event","apiVersion":"audit.k8s.io/v1","verb":"get","requestObject":{"a":[1,2}},"x":tru}`,
+	`{"kind":"Event","apiVersion":"audit.k8s.io/v1","verb":"g\x","auditID":01,"stage":}`,
+	`{"kind":"Event","apiVersion":"audit.k8s.io/v1","verb":"get","user":{"username":"u"`,
+	`{"kind":"Event","apiVersion":"audit.k8s.io/v1","verb":"get"}{"verb":"create"}`,
+	`{"kind":"Event","apiVersion":"audit.k8s.io/v1","sourceIPs":[[[[[[["10.0.0.1"]]]]]]],"objectRef":{"resource":"pods"}}`,
 }
 
 func TestFlatDocMatchesAdapter(t *testing.T) {
@@ -200,7 +268,7 @@ func TestFlatExtractsOnlyWhatIsAsked(t *testing.T) {
 	fields := []*rules.Field{rules.NewField("kubernetes.audit.verb")}
 	p := newFlatPlan(fields)
 	var w flatWalker
-	vals := w.extract([]byte(execLine), &p.raw)
+	vals, _ := w.extract([]byte(execLine), &p.raw)
 	if len(vals) != 1 || vals[0].value([]byte(execLine)).Str != "create" {
 		t.Errorf("extracted %+v, want only the verb", vals)
 	}

@@ -38,9 +38,14 @@ type plan struct {
 	// adaptChunk'th chunk on. Any order gives the same matches; only the
 	// speed differs, and since the choice depends only on the input, so
 	// do the statistics (how many events were parsed).
-	static    *filter
-	adaptAt   int // bytes of a first chunk adapt needs
-	flat      *flatPlan
+	static  *filter
+	adaptAt int // bytes of a first chunk adapt needs
+	flat    *flatPlan
+	// walkFirst: raw audit lines outside the part of the input that is
+	// always parsed are walked for the rules' fields before they are
+	// validated, and only validated if a rule matches them (ruledOut).
+	// Off with NoPrefilter, which validates every line.
+	walkFirst bool
 	selectors []Selector
 }
 
@@ -629,6 +634,7 @@ func newPlan(opts Options) (*plan, error) {
 	}
 	p.static = newFilter(reqs, looses, p.rawOnly, p.members, nil, p.probeFrom)
 	p.flat = newFlatPlan(fields)
+	p.walkFirst = !opts.NoPrefilter
 	return p, nil
 }
 
@@ -726,6 +732,7 @@ type worker struct {
 	lineSpecials offsets
 	fw           flatWalker
 	fdoc         flatDoc
+	rawDoc       rawAuditDoc // ruledOut's fallback document
 }
 
 // flatten returns the document to match u with: its values extracted in
@@ -755,7 +762,9 @@ func (w *worker) values(rec []byte, s *flatShape) []flatVal {
 	if t := w.checker.walked; len(t) > 0 && len(t) == len(rec) && &t[0] == &rec[0] && w.checker.walk == s {
 		return w.checker.vals.list
 	}
-	return w.fw.extract(rec, s)
+	// A record the checker passed without repeated keys always walks.
+	vals, _ := w.fw.extract(rec, s)
+	return vals
 }
 
 func newWorker(p *plan, parseFirst int64) *worker {
@@ -1006,6 +1015,11 @@ func (w *worker) evaluate(c *chunk, i int, line []byte, res *chunkResult) {
 		res.malformed++
 		res.problems = append(res.problems, Problem{Line: lineNo, Offset: offset, Reason: reason})
 	}
+	if w.plan.walkFirst && w.raws[i] && !w.sampled(c, i) && w.ruledOut(line) {
+		res.parsed++
+		res.count(ShapeRawAudit)
+		return
+	}
 	units, check := w.unitsOf(line)
 	switch {
 	case check.deep:
@@ -1068,6 +1082,36 @@ func (w *worker) evaluate(c *chunk, i int, line []byte, res *chunkResult) {
 			res.hits = append(res.hits, *ev)
 		}
 	}
+}
+
+// ruledOut reports whether no rule the literals left for a raw audit line
+// (w.which) matches it, as far as the values the walker collects without
+// validating the line tell: most lines the literals cannot rule out are
+// ruled out by a condition on a value, and validating each (and checking
+// it for repeated keys everywhere) cost more than walking it. A line the
+// walker cannot follow, or that some rule matches, goes on to be
+// validated and matched as any other. On a valid line the walker's values
+// are the checker's (a fuzz test holds them to it), so no result changes;
+// what does is that invalid JSON inside an object that no rule matches is
+// evaluated, not counted as malformed, as the prefilter already does for
+// lines without the literals.
+func (w *worker) ruledOut(line []byte) bool {
+	s := &w.plan.flat.raw
+	vals, ok := w.fw.extract(line, s)
+	if !ok {
+		return false
+	}
+	// Computed fields are the adapter's to read, which gjson does safely
+	// on any text, and as on the validated line: the walker took it, so
+	// no member they are computed from is repeated.
+	w.rawDoc.root = gjson.Parse(unsafeString(line))
+	w.fdoc.reset(s, line, vals, &w.rawDoc)
+	for _, m := range w.which {
+		if w.plan.matchers[m].Match(&w.fdoc) {
+			return false
+		}
+	}
+	return true
 }
 
 // compact copies an event's JSON, without the whitespace a pretty-printed

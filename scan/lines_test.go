@@ -237,6 +237,31 @@ func TestLines(t *testing.T) {
 			input: lines(`{"a":1,}`, execLine),
 			lines: 2, events: 2, hits: []string{"2:R1"},
 		},
+		{
+			// Line 1 holds R3's literals, and its code 403 is what rules it
+			// out: the walk rules it out before it is validated, so it
+			// stays an event (malformed with NoPrefilter). Line 2 is as
+			// broken, and R3 matches it: validated, malformed.
+			name: "invalid JSON a condition rules out",
+			input: lines(
+				strings.NewReplacer(`"level":"Metadata"`, `"level":Metadata`, `"verb":"get"`, `"verb":"get","responseStatus":{"code":403}`).Replace(wsExecLine),
+				strings.Replace(wsExecLine, `"level":"Metadata"`, `"level":Metadata`, 1),
+				execLine),
+			lines: 3, events: 2, malformed: 1, hits: []string{"3:R1"},
+			problems: []string{"2:invalid JSON"},
+		},
+		{
+			// The last of repeated keys wins, on the fields the rules read:
+			// a walk that saw both codes (or verbs) would rule line 1 out
+			// and match line 3 as R1.
+			name: "repeated keys the rules read",
+			input: lines(
+				strings.Replace(wsExecLine, `"verb":"get"`, `"verb":"get","responseStatus":{"code":403},"responseStatus":{"code":101}`, 1),
+				strings.Replace(wsExecLine, `"verb":"get"`, `"verb":"get","responseStatus":{"code":101},"responseStatus":{"code":403}`, 1),
+				strings.Replace(execLine, `"verb":"create"`, `"verb":"create","verb":"get"`, 1),
+				strings.Replace(execLine, `"verb":"create"`, `"verb":"get","verb":"create"`, 1)),
+			lines: 4, events: 4, hits: []string{"1:R3", "3:R3", "4:R1"},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
