@@ -51,8 +51,8 @@ quarter() {
 
 build() {
 	mkdir -p "$BENCH_DIR"
-	log "building k8sexec and the corpus generator"
-	go build -o "$BENCH_DIR/k8sexec" .
+	log "building k8sexec (as .goreleaser.yaml builds releases) and the corpus generator"
+	CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$BENCH_DIR/k8sexec" .
 	go build -o "$BENCH_DIR/corpus-gen" ./internal/corpus/gen
 }
 
