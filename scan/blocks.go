@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"math"
 	"slices"
 
 	"github.com/k8sexec/k8sexec/rules"
@@ -117,8 +118,9 @@ func blockWindow(p blockPart, m int, freq pairFreq) (int, float64) {
 // ends in the block rarest in the sample ("resource" is on every audit
 // event, "secrets" on few), and keeps the length that costs least on the
 // sample: a longer window skips further, a shorter one lets more needles
-// be looked for by a rare part.
-func newBlockSearch(needles []anchored, freq *sampledFreq) (*blockSearch, float64) {
+// be looked for by a rare part. Tried on a sample, it returns nil when no
+// window costs less than beat per byte (what the other searches cost).
+func newBlockSearch(needles []anchored, freq *sampledFreq, beat float64) (*blockSearch, float64) {
 	all := make([][]blockPart, len(needles)) // each needle's parts
 	longest := 1 << 30
 	for i, an := range needles {
@@ -163,7 +165,11 @@ func newBlockSearch(needles []anchored, freq *sampledFreq) (*blockSearch, float6
 			}
 		}
 		bs := buildBlocks(needles, parts, m, freq.pair)
-		if cost := bs.trialCost(freq.sample); best == nil || cost < bestCost {
+		limit := beat
+		if best != nil {
+			limit = min(limit, bestCost)
+		}
+		if cost := bs.trialCost(freq.sample, limit); cost < limit && (best == nil || cost < bestCost) {
 			best, bestCost = bs, cost
 		}
 	}
@@ -275,17 +281,30 @@ func (bs *blockSearch) estimateCost(freq pairFreq) float64 {
 
 // trialCost is the search's cost per byte of sample, in nanoseconds:
 // its steps, stops and needle checks there.
-func (bs *blockSearch) trialCost(sample []byte) float64 {
+func (bs *blockSearch) trialCost(sample []byte, limit float64) float64 {
+	// A trial stops as soon as what it has counted costs more than limit
+	// per byte of the sample: that window cannot be the one chosen.
+	budget := limit * float64(max(len(sample), 1))
 	steps := 0
 	for pos := bs.m - 1; pos < len(sample); steps++ {
 		pos += max(int(bs.shift[blockSlot(sample[pos-1], sample[pos])]), 1)
+		if steps&1023 == 0 && float64(steps)*costBlockStep > budget {
+			return math.Inf(1)
+		}
 	}
 	stops, checks := 0, 0
+	over := false
 	bs.scan(sample, 0, func(at int, list []anchored) int {
 		stops++
 		checks += len(list)
+		if over = over || float64(steps)*costBlockStep+float64(stops)*costBlockStop+float64(checks)*costPerNeedle > budget; over {
+			return len(sample) // ends this chain of the scan, and each other at its next stop
+		}
 		return at + 1
 	})
+	if over {
+		return math.Inf(1)
+	}
 	return (float64(steps)*costBlockStep + float64(stops)*costBlockStop + float64(checks)*costPerNeedle) / float64(max(len(sample), 1))
 }
 

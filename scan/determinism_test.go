@@ -382,7 +382,7 @@ func TestPrefilterEscapedRenamedMarker(t *testing.T) {
 	}
 }
 
-// TestInputAdaptsFromItsChunk: an input's first adaptChunk chunks, and
+// TestInputAdaptsFromItsChunk: an input's first adaptedChunk chunks, and
 // every chunk of a shorter input, are scanned with the static filter; the
 // rest with one filter adapted to the input's first chunk.
 func TestInputAdaptsFromItsChunk(t *testing.T) {
@@ -394,7 +394,7 @@ func TestInputAdaptsFromItsChunk(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	for _, chunks := range []int{adaptChunk - 2, adaptChunk + 4} {
+	for _, chunks := range []int{adaptChunk + 2, adaptedChunk - 1, adaptedChunk + 4} {
 		var b bytes.Buffer
 		if _, err := corpus.Write(&b, corpus.Config{Shape: corpus.Audit, Size: int64(chunks * size), Seed: 1}); err != nil {
 			t.Fatal(err)
@@ -416,11 +416,11 @@ func TestInputAdaptsFromItsChunk(t *testing.T) {
 				continue
 			}
 			switch {
-			case n < adaptChunk && c.filter != nil:
+			case n < adaptedChunk && c.filter != nil:
 				t.Errorf("%d chunks: chunk %d has an adapted filter", chunks, n)
-			case n >= adaptChunk && (c.filter == nil || adapted != nil && c.filter != adapted):
+			case n >= adaptedChunk && (c.filter == nil || adapted != nil && c.filter != adapted):
 				t.Errorf("%d chunks: chunk %d has filter %p, want the one adapted filter (%p)", chunks, n, c.filter, adapted)
-			case n >= adaptChunk:
+			case n >= adaptedChunk:
 				adapted = c.filter
 			}
 			if c.release != nil {
@@ -431,7 +431,7 @@ func TestInputAdaptsFromItsChunk(t *testing.T) {
 		if n < chunks-1 || n > chunks+1 {
 			t.Errorf("%d chunks written, %d read", chunks, n)
 		}
-		if chunks > adaptChunk && adapted == nil {
+		if chunks > adaptedChunk && adapted == nil {
 			t.Errorf("%d chunks: no chunk was adapted", chunks)
 		}
 	}

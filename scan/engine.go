@@ -675,14 +675,29 @@ func readInput(ctx context.Context, i int, in Input, opts Options, plan *plan, p
 	seq := 0
 	var f *filter
 	var sample []byte // of the first chunk, until the filter adapts to it
+	var learnt chan *filter
+	size := int64(-1) // of a mapped file, where the reader knows it
 	probed := &atomic.Bool{}
+	// Learning never outlives the input's reading (an input that ends
+	// before adaptedChunk waits for what it started).
+	defer func() {
+		if learnt != nil {
+			<-learnt
+		}
+	}()
 	send := func(c *chunk) bool {
 		switch {
 		case c.end:
 		case seq == 0:
 			sample = plan.adaptSampleOf(c.data)
-		case seq == adaptChunk && sample != nil:
-			f, sample = plan.adapt(sample), nil
+		case seq == adaptChunk && sample != nil && (size < 0 || size > int64(adaptedChunk)*int64(opts.ChunkSize)):
+			// Learning runs beside the workers instead of holding up the
+			// chunks behind this one.
+			learnt = make(chan *filter, 1)
+			go func(sample []byte) { learnt <- plan.adapt(sample) }(sample)
+			sample = nil
+		case seq == adaptedChunk && learnt != nil:
+			f, learnt = <-learnt, nil
 		}
 		c.seq, c.filter, c.probed = seq, f, probed
 		seq++
@@ -710,6 +725,7 @@ func readInput(ctx context.Context, i int, in Input, opts Options, plan *plan, p
 	var ok bool
 	switch {
 	case mappable(s, end.layout):
+		size = s.size
 		ok = readMapped(ctx, in.Name, i, s.file, s.size, opts, send, end)
 	case end.layout == LayoutJSON:
 		ok = readJSONChunks(ctx, in.Name, i, s, opts, pool, send, end)

@@ -3,6 +3,7 @@ package scan
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"math/bits"
 	"slices"
 	"sort"
@@ -35,7 +36,7 @@ type plan struct {
 	// static is the filter in the order the static cost estimate gives.
 	// An input whose first chunk is large gets its own, in the order the
 	// clauses' frequency in that chunk gives (adapt), from its
-	// adaptChunk'th chunk on. Any order gives the same matches; only the
+	// adaptedChunk'th chunk on. Any order gives the same matches; only the
 	// speed differs, and since the choice depends only on the input, so
 	// do the statistics (how many events were parsed).
 	static  *filter
@@ -293,13 +294,18 @@ func (p *plan) adaptSampleOf(data []byte) []byte {
 	return bytes.Clone(data[:p.adaptAt])
 }
 
-// adaptChunk is the chunk of an input from which on it is scanned with a
-// filter adapted to its first chunk; the chunks before it, and shorter
-// inputs, get the static filter. Adapting costs 4 ms with the built-in
-// rules and 25 ms with Elastic's whole rule folder, which an input of a
-// few MiB does not win back: a folder of 200 files of 1 MiB took 0.9 s
-// with the built-in rules, and 0.1 s without adapting.
-const adaptChunk = 8
+// adaptChunk is the chunk of an input at which its filter starts adapting
+// to its first chunk, in the background, and adaptedChunk the one from
+// which on it is scanned with the adapted filter; the chunks before it,
+// and shorter inputs, get the static filter. Adapting costs 2-4 ms with
+// the built-in rules and 25 ms with Elastic's whole rule folder, which an
+// input of a few MiB does not win back: a folder of 200 files of 1 MiB
+// took 0.9 s with the built-in rules, and 0.1 s without adapting. A
+// mapped file known to end before adaptedChunk is not adapted at all.
+const (
+	adaptChunk   = 8
+	adaptedChunk = 2 * adaptChunk
+)
 
 // search finds the lines worth parsing in a chunk: those holding a needle
 // of its clause, or an escape that could hide one of the needles'
@@ -499,7 +505,11 @@ func (s *search) choosePairs(freq *sampledFreq) {
 	if len(all) < 2 {
 		return
 	}
-	bs, blockCost := newBlockSearch(all, freq)
+	beat := groups
+	if forceSearch == "blocks" {
+		beat = math.Inf(1)
+	}
+	bs, blockCost := newBlockSearch(all, freq, beat)
 	switch forceSearch {
 	case "groups", "bytes", "twobytes":
 		return

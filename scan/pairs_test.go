@@ -2,6 +2,7 @@ package scan
 
 import (
 	"bytes"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -46,15 +47,15 @@ func TestPairSearchFindsWhatIndexFinds(t *testing.T) {
 		}
 		searches = append(searches, ps.scan)
 	}
-	if bs, _ := newBlockSearch(all, nil); bs != nil {
+	if bs, _ := newBlockSearch(all, nil, math.Inf(1)); bs != nil {
 		t.Fatal("a block search for a two-byte needle")
 	}
-	if bs, _ := newBlockSearch(all[:len(all)-1], nil); bs == nil || bs.m != 7 {
+	if bs, _ := newBlockSearch(all[:len(all)-1], nil, math.Inf(1)); bs == nil || bs.m != 7 {
 		t.Fatalf("block search %+v, want prefixes of 7 bytes", bs)
 	} else {
 		searches = append(searches, bs.scan)
 	}
-	bs, _ := newBlockSearch(all[:len(all)-1], newSampledFreq(data))
+	bs, _ := newBlockSearch(all[:len(all)-1], newSampledFreq(data), math.Inf(1))
 	if bs == nil {
 		t.Fatal("no block search tried on the sample")
 	}
@@ -204,7 +205,7 @@ func TestBlockSearchChains(t *testing.T) {
 	for _, n := range needles {
 		all = append(all, anchored{n: n, id: -1})
 	}
-	bs, _ := newBlockSearch(all, nil)
+	bs, _ := newBlockSearch(all, nil, math.Inf(1))
 	inKey := map[rules.Needle]bool{}
 	for _, list := range bs.cands {
 		for _, an := range list {
