@@ -167,11 +167,19 @@ func newFlatPlan(fields []*rules.Field) *flatPlan {
 		}
 	}
 	if raw.computed {
-		// The adapter computes event.outcome from an annotation: the walk
-		// looks into the annotations by name, so that a repeated one sends
-		// the record to the adapter's last-wins reading (flatWalker).
-		if a := raw.root.child("annotations"); a.members == nil {
+		// The adapter computes event.outcome and @timestamp from members
+		// no field may name: the walk looks them up by name all the same
+		// (recording nothing), so that a repeated one sends the record to
+		// the adapter's last-wins reading (flatWalker).
+		for _, k := range timestampKeys {
+			raw.root.child(k)
+		}
+		a := raw.root.child("annotations")
+		if a.members == nil {
 			a.members = map[string]*flatNode{}
+		}
+		if a.members[outcomeAnnotation] == nil {
+			a.members[outcomeAnnotation] = &flatNode{}
 		}
 	}
 	if a := raw.root.children["annotations"]; a != nil && a.members != nil {
@@ -344,8 +352,9 @@ func (c *flatVals) scalar(n *flatNode, first byte, start, end int) {
 // Any input is safe. extract reports false, and no values, when the text
 // is not an object it can follow (cut short, a member without its key or
 // colon, a value it cannot tell, nested deeper than maxDepth along a
-// field's path) or when an object it looks into by name repeats a key,
-// which only the adapter's last-wins reading gets right. Text it reports
+// field's path) or when an object it looks into by name repeats a key
+// that names a field, which only the adapter's last-wins reading gets
+// right. Text it reports
 // good may still be invalid JSON where it stepped over a value or in a
 // value it kept (a control byte in a string, a bad number).
 type flatWalker struct {
@@ -399,11 +408,17 @@ func (w *flatWalker) object(i int, n *flatNode) int {
 		if i >= len(b) || b[i] != '"' {
 			return w.fail()
 		}
-		ke, escaped, nonASCII, ok := scanJSONString(b, i)
-		if !ok || w.keys.add(keyHash(b[i+1:ke-1], escaped || nonASCII)) {
+		ke, escaped := stringEnd(b, i)
+		if ke >= len(b) {
 			return w.fail()
 		}
+		// Only a repeated key that names a field changes what is
+		// collected; field names are ASCII, so a key with other bytes
+		// names none, and hashes as it is.
 		c := n.member(text(b[i:ke], escaped))
+		if c != nil && w.keys.add(keyHash(b[i+1:ke-1], escaped)) {
+			return w.fail()
+		}
 		if i = skipSpace(b, ke); i >= len(b) || b[i] != ':' {
 			return w.fail()
 		}

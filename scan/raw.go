@@ -93,8 +93,11 @@ func rawSynthesized(field string) bool {
 	return ok && (m.constant != "" || m.derive != nil)
 }
 
+// outcomeAnnotation is the annotation event.outcome comes from, dedotted.
+const outcomeAnnotation = "authorization_k8s_io/decision"
+
 func auditOutcome(d rawMembers) (string, bool) {
-	switch d.annotation("authorization_k8s_io/decision").Str {
+	switch d.annotation(outcomeAnnotation).Str {
 	case "allow":
 		return "success", true
 	case "forbid":
