@@ -285,19 +285,21 @@ func (bs *blockSearch) trialCost(sample []byte, limit float64) float64 {
 	// A trial stops as soon as what it has counted costs more than limit
 	// per byte of the sample: that window cannot be the one chosen.
 	budget := limit * float64(max(len(sample), 1))
-	steps := 0
+	steps, stops, checks := 0, 0, 0
+	counted := func() float64 {
+		return float64(steps)*costBlockStep + float64(stops)*costBlockStop + float64(checks)*costPerNeedle
+	}
 	for pos := bs.m - 1; pos < len(sample); steps++ {
 		pos += max(int(bs.shift[blockSlot(sample[pos-1], sample[pos])]), 1)
-		if steps&1023 == 0 && float64(steps)*costBlockStep > budget {
+		if steps&1023 == 0 && counted() > budget {
 			return math.Inf(1)
 		}
 	}
-	stops, checks := 0, 0
 	over := false
 	bs.scan(sample, 0, func(at int, list []anchored) int {
 		stops++
 		checks += len(list)
-		if over = over || float64(steps)*costBlockStep+float64(stops)*costBlockStop+float64(checks)*costPerNeedle > budget; over {
+		if over = over || counted() > budget; over {
 			return len(sample) // ends this chain of the scan, and each other at its next stop
 		}
 		return at + 1
@@ -305,7 +307,7 @@ func (bs *blockSearch) trialCost(sample []byte, limit float64) float64 {
 	if over {
 		return math.Inf(1)
 	}
-	return (float64(steps)*costBlockStep + float64(stops)*costBlockStop + float64(checks)*costPerNeedle) / float64(max(len(sample), 1))
+	return counted() / float64(max(len(sample), 1))
 }
 
 // estimate returns the search's average step and how often, per byte, it

@@ -354,9 +354,9 @@ func (c *flatVals) scalar(n *flatNode, first byte, start, end int) {
 // colon, a value it cannot tell, nested deeper than maxDepth along a
 // field's path) or when an object it looks into by name repeats a key
 // that names a field, which only the adapter's last-wins reading gets
-// right. Text it reports
-// good may still be invalid JSON where it stepped over a value or in a
-// value it kept (a control byte in a string, a bad number).
+// right. Text it reports good may still be invalid JSON where it stepped
+// over a value or in a value it kept (a control byte in a string, a bad
+// number).
 type flatWalker struct {
 	data  []byte
 	vals  flatVals
