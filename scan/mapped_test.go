@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -54,6 +55,67 @@ func TestMappedMatchesRead(t *testing.T) {
 	}
 }
 
+// TestMappedWindowsReleased: every window of a file mapped for a scan is
+// unmapped by the time Scan returns, whether the scan completes, is
+// cancelled part way or loses the file, and no window is unmapped while a
+// chunk cut from it is still read (every exec is found on its line). The
+// file needs several windows of the largest size.
+func TestMappedWindowsReleased(t *testing.T) {
+	if !mapSupported {
+		t.Skip("files are not mapped on this system")
+	}
+	rs := builtinRules(t)
+	var b strings.Builder
+	for i := 0; b.Len() < 3*mapWindowMax; i++ {
+		if i%10 == 9 {
+			b.WriteString(execLine + "\n")
+		} else {
+			fmt.Fprintf(&b, `{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"%d","verb":"get","objectRef":{"resource":"pods","namespace":"default","name":"web"}}`+"\n", i)
+		}
+	}
+	path := writeFile(t, filepath.Join(t.TempDir(), "audit.log"), []byte(b.String()))
+	check := func(name string, res *Result) {
+		t.Helper()
+		if n := mappedWindows.Load(); n != 0 {
+			t.Errorf("%s: %d windows still mapped after the scan", name, n)
+		}
+		st := res.Inputs[0]
+		if want := st.Lines / 10; int64(len(res.Events)) != want {
+			t.Errorf("%s: %d matches in %d lines, want %d", name, len(res.Events), st.Lines, want)
+		}
+		for i, ev := range res.Events {
+			if ev.Line != int64(10*(i+1)) {
+				t.Errorf("%s: match %d on line %d, want %d", name, i, ev.Line, 10*(i+1))
+				break
+			}
+		}
+		checkInvariants(t, res)
+	}
+	for _, workers := range []int{1, 4} {
+		for _, chunk := range []int{0, 4096} {
+			name := fmt.Sprintf("workers %d, chunk %d", workers, chunk)
+			res := mustScan(t, []Input{{Name: path}}, Options{Rules: rs, Workers: workers, ChunkSize: chunk})
+			if res.Inputs[0].Bytes != int64(b.Len()) {
+				t.Errorf("%s: %d bytes scanned, want %d", name, res.Inputs[0].Bytes, b.Len())
+			}
+			check(name, res)
+
+			ctx, cancel := context.WithCancel(context.Background())
+			opts := Options{Rules: rs, Workers: workers, ChunkSize: chunk, ParseFirst: -1, Progress: func(p Progress) {
+				if p.Bytes > int64(mapWindowMax) {
+					cancel()
+				}
+			}}
+			res = scanAsync(t, ctx, []Input{{Name: path}}, opts, 10*time.Second)
+			cancel()
+			if !res.Interrupted {
+				t.Errorf("%s: cancelled scan not interrupted", name)
+			}
+			check(name+", cancelled", res)
+		}
+	}
+}
+
 // TestMappedFileShrinks: a file cut short while it is mapped (copytruncate
 // rotation) is reported as an input error at the damage; the scan neither
 // crashes nor reports lines from after it, and goes on with the next input.
@@ -99,6 +161,9 @@ func TestMappedFileShrinks(t *testing.T) {
 			t.Errorf("workers %d: the next input was not read: %+v", workers, res.Inputs[1])
 		}
 		checkInvariants(t, res)
+		if n := mappedWindows.Load(); n != 0 {
+			t.Errorf("workers %d: %d windows still mapped after the scan", workers, n)
+		}
 	}
 }
 
