@@ -632,14 +632,22 @@ func stringEnd(b []byte, i int) (int, bool) {
 	return len(b), false
 }
 
-// escapedStringEnd is stringEnd from the string's first backslash, at j.
+// escapedStringEnd is stringEnd from the string's first backslash, at j:
+// after each escape the next quote or backslash is looked for eight bytes
+// at a time too (a request URI holds an escaped & every few bytes).
 func escapedStringEnd(b []byte, j int) (int, bool) {
-	for ; j < len(b); j++ {
-		switch b[j] {
-		case '"':
+	for j < len(b) { // at a backslash
+		j += 2
+		for ; j+8 <= len(b); j += 8 {
+			if m := quoteOrBackslash(binary.LittleEndian.Uint64(b[j:])); m != 0 {
+				j += bits.TrailingZeros64(m) / 8
+				break
+			}
+		}
+		for ; j < len(b) && b[j] != '"' && b[j] != '\\'; j++ {
+		}
+		if j < len(b) && b[j] == '"' {
 			return j + 1, true
-		case '\\':
-			j++
 		}
 	}
 	return len(b), true
@@ -671,6 +679,9 @@ func skipValue(b []byte, i int) int {
 	default:
 		return scalarEnd(b, i)
 	}
+	if twoByteSIMD {
+		return skipNested(b, i)
+	}
 	depth := 0
 	for j := i; j < len(b); j++ {
 		switch b[j] {
@@ -687,6 +698,101 @@ func skipValue(b []byte, i int) int {
 		}
 	}
 	return len(b)
+}
+
+// nesting is where a walk over an object or array stands: how many
+// brackets are open, whether it is inside a string, and whether the byte
+// it is at is escaped.
+type nesting struct {
+	depth            int
+	inString, escape bool
+}
+
+// bytes walks b[from:to] a byte at a time and returns the offset after
+// the bracket that closes the first one, and true, or to and false.
+func (st *nesting) bytes(b []byte, from, to int) (int, bool) {
+	for j := from; j < to; j++ {
+		c := b[j]
+		switch {
+		case st.escape:
+			st.escape = false
+		case st.inString:
+			if c == '\\' {
+				st.escape = true
+			} else if c == '"' {
+				st.inString = false
+			}
+		case c == '"':
+			st.inString = true
+		case c == '{' || c == '[':
+			st.depth++
+		case c == '}' || c == ']':
+			if st.depth--; st.depth == 0 {
+				return j + 1, true
+			}
+		}
+	}
+	return to, false
+}
+
+// skipBlocks is how many blocks of 32 bytes skipNested has marked at a
+// time: an object stepped over is often short.
+const skipBlocks = 4
+
+// skipNested is skipValue for the object or array at i, 32 bytes at a
+// time (AVX2): a stepped-over subtree (a request's body, its response) was
+// a fifth of the CPU time when every line was walked. In a block without
+// backslashes the quotes all open or close strings, so the bytes inside
+// strings are a prefix XOR of the quote mask, and the brackets outside
+// them are checked one by one; a block with a backslash, or after one, and
+// the last bytes are walked a byte at a time.
+func skipNested(b []byte, i int) int {
+	var st nesting
+	var masks [skipBlocks][4]uint32
+	pos := i
+	for len(b)-pos >= 32 {
+		n := min((len(b)-pos)/32, skipBlocks)
+		jsonMasksAVX2(&b[pos], n, &masks)
+		for k := range n {
+			m := &masks[k]
+			quotes, backslashes, open, close := m[0], m[1], m[2], m[3]
+			if backslashes != 0 || st.escape {
+				if end, ok := st.bytes(b, pos, pos+32); ok {
+					return end
+				}
+				pos += 32
+				continue
+			}
+			in := prefixXOR(quotes)
+			if st.inString {
+				in = ^in
+			}
+			st.inString = in>>31 != 0
+			for s := (open | close) &^ in; s != 0; s &= s - 1 {
+				t := bits.TrailingZeros32(s)
+				if open>>t&1 != 0 {
+					st.depth++
+				} else if st.depth--; st.depth == 0 {
+					return pos + t + 1
+				}
+			}
+			pos += 32
+		}
+	}
+	end, _ := st.bytes(b, pos, len(b))
+	return end
+}
+
+// prefixXOR sets each bit of x to the XOR of it and the bits below: with
+// x the quotes of a block, the bits inside strings (and their opening
+// quotes) are set.
+func prefixXOR(x uint32) uint32 {
+	x ^= x << 1
+	x ^= x << 2
+	x ^= x << 4
+	x ^= x << 8
+	x ^= x << 16
+	return x
 }
 
 // unsafeString views b as a string without copying. The flat values live

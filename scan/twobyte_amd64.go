@@ -19,3 +19,6 @@ func twoBytes3AVX2(p *byte, blocks int, specs *[4]twoByteSpec) int
 
 //go:noescape
 func twoBytes2AVX2(p *byte, blocks int, specs *[4]twoByteSpec) int
+
+//go:noescape
+func jsonMasksAVX2(p *byte, blocks int, out *[skipBlocks][4]uint32)

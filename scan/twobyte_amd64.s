@@ -236,3 +236,55 @@ loop:
 	PAIR(Y0, Y1, Y2, R8)
 	PAIR(Y3, Y4, Y5, R9)
 	NEXT
+
+// func jsonMasksAVX2(p *byte, blocks int, out *[skipBlocks][4]uint32)
+//
+// For each block k of 32 bytes at p (blocks of them, at most skipBlocks),
+// out[k] is the masks of its quotes, backslashes, opening brackets ({ and
+// [) and closing brackets (} and ]). A bracket ORed with 0x20 is a brace,
+// and no other byte ORed with 0x20 is.
+TEXT ·jsonMasksAVX2(SB), NOSPLIT, $0-24
+	MOVQ p+0(FP), SI
+	MOVQ blocks+8(FP), CX
+	MOVQ out+16(FP), DX
+	MOVL $0x22, AX
+	VMOVD AX, X0
+	VPBROADCASTB X0, Y0
+	MOVL $0x5c, AX
+	VMOVD AX, X1
+	VPBROADCASTB X1, Y1
+	MOVL $0x20, AX
+	VMOVD AX, X2
+	VPBROADCASTB X2, Y2
+	MOVL $0x7b, AX
+	VMOVD AX, X3
+	VPBROADCASTB X3, Y3
+	MOVL $0x7d, AX
+	VMOVD AX, X4
+	VPBROADCASTB X4, Y4
+	TESTQ CX, CX
+	JZ masksdone
+
+masksloop:
+	VMOVDQU (SI), Y5
+	VPCMPEQB Y0, Y5, Y6
+	VPMOVMSKB Y6, AX
+	MOVL AX, 0(DX)
+	VPCMPEQB Y1, Y5, Y6
+	VPMOVMSKB Y6, AX
+	MOVL AX, 4(DX)
+	VPOR Y2, Y5, Y5
+	VPCMPEQB Y3, Y5, Y6
+	VPMOVMSKB Y6, AX
+	MOVL AX, 8(DX)
+	VPCMPEQB Y4, Y5, Y6
+	VPMOVMSKB Y6, AX
+	MOVL AX, 12(DX)
+	ADDQ $32, SI
+	ADDQ $16, DX
+	DECQ CX
+	JNZ masksloop
+
+masksdone:
+	VZEROUPPER
+	RET

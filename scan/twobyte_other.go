@@ -13,3 +13,5 @@ func twoBytes4AVX2(p *byte, blocks int, specs *[4]twoByteSpec) int { panic("no A
 func twoBytes3AVX2(p *byte, blocks int, specs *[4]twoByteSpec) int { panic("no AVX2") }
 
 func twoBytes2AVX2(p *byte, blocks int, specs *[4]twoByteSpec) int { panic("no AVX2") }
+
+func jsonMasksAVX2(p *byte, blocks int, out *[skipBlocks][4]uint32) { panic("no AVX2") }

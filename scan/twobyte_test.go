@@ -2,6 +2,7 @@ package scan
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -110,4 +111,95 @@ func randomText(r *rand.Rand, alphabet string, keep int) []byte {
 		}
 	}
 	return s
+}
+
+// skipBytes is skipValue's object or array walk a byte at a time, the
+// reference skipNested is held to.
+func skipBytes(b []byte, i int) int {
+	var st nesting
+	end, _ := st.bytes(b, i, len(b))
+	return end
+}
+
+// TestSkipNested compares the 32-bytes-at-a-time walk over an object or
+// array with the byte walk on random texts dense in brackets, quotes and
+// backslashes (runs of them, escaped quotes, strings across blocks), from
+// every bracket in them, valid JSON or not, and on JSON nested deeper than
+// a block is long.
+func TestSkipNested(t *testing.T) {
+	if !twoByteSIMD {
+		t.Skip("no AVX2")
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	texts := [][]byte{
+		[]byte(`{"a":{"b":[1,2,{"c":"}]\"{"}],"d":"x\\"},"e":[]}` + strings.Repeat(" ", 40)),
+		[]byte(strings.Repeat(`{"k":[`, 30) + `"v\\\"]}"` + strings.Repeat(`]}`, 30)),
+		[]byte(`{"s":"` + strings.Repeat(`\\`, 33) + `\"}"}`),
+	}
+	for k := 0; k < 20000; k++ {
+		s := randomText(r, `{}[]"\`, 3)
+		for k%50 == 0 && len(s) < 600 {
+			s = append(s, randomText(r, `{}[]"\`, 2)...)
+		}
+		texts = append(texts, s)
+	}
+	for _, s := range texts {
+		for i, c := range s {
+			if c != '{' && c != '[' {
+				continue
+			}
+			if got, want := skipNested(s, i), skipBytes(s, i); got != want {
+				t.Fatalf("%q from %d: %d, want %d", s, i, got, want)
+			}
+		}
+	}
+}
+
+func FuzzSkipNested(f *testing.F) {
+	f.Add([]byte(`{"a":{"b":[1,2,{"c":"}]\"{"}],"d":"x\\"},"e":[]}`), 0)
+	f.Add([]byte(strings.Repeat(`[{"x":"\\"}`, 20)), 1)
+	f.Fuzz(func(t *testing.T, s []byte, i int) {
+		if !twoByteSIMD || len(s) == 0 {
+			return
+		}
+		i = int(uint(i) % uint(len(s)))
+		if s[i] != '{' && s[i] != '[' {
+			return
+		}
+		if got, want := skipNested(s, i), skipBytes(s, i); got != want {
+			t.Fatalf("%q from %d: %d, want %d", s, i, got, want)
+		}
+	})
+}
+
+// TestStringEnd compares stringEnd, eight bytes at a time, with a byte
+// loop on random texts dense in quotes and backslashes (runs of them,
+// escapes next to a block's edge), from every quote in them.
+func TestStringEnd(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	want := func(s []byte, i int) (int, bool) {
+		escaped := false
+		for j := i + 1; j < len(s); j++ {
+			switch s[j] {
+			case '"':
+				return j + 1, escaped
+			case '\\':
+				escaped = true
+				j++
+			}
+		}
+		return len(s), escaped
+	}
+	for k := 0; k < 20000; k++ {
+		s := randomText(r, `"\u`, 3+k%8)
+		for i, c := range s {
+			if c != '"' {
+				continue
+			}
+			gotEnd, gotEsc := stringEnd(s, i)
+			if wantEnd, wantEsc := want(s, i); gotEnd != wantEnd || gotEsc != wantEsc {
+				t.Fatalf("%q from %d: %d %v, want %d %v", s, i, gotEnd, gotEsc, wantEnd, wantEsc)
+			}
+		}
+	}
 }
