@@ -1,5 +1,12 @@
 #include "textflag.h"
 
+// BYTES broadcasts the byte imm into every byte of y, through x (y's lower
+// half) and AX.
+#define BYTES(imm, x, y) \
+	MOVL imm, AX \
+	VMOVD AX, x \
+	VPBROADCASTB x, y
+
 // func twoByteAVX2(p *byte, blocks int, lo, hi, mask byte, d int) int
 //
 // Looks, 32 positions at a time, for the first i < blocks*32 where
@@ -80,15 +87,9 @@ found:
 TEXT ·lineOrSpecialAVX2(SB), NOSPLIT, $0-24
 	MOVQ p+0(FP), SI
 	MOVQ blocks+8(FP), CX
-	MOVL $0x5c, AX
-	VMOVD AX, X1
-	VPBROADCASTB X1, Y1
-	MOVL $0x22, AX
-	VMOVD AX, X2
-	VPBROADCASTB X2, Y2
-	MOVL $0x0a, AX
-	VMOVD AX, X7
-	VPBROADCASTB X7, Y7
+	BYTES($0x5c, X1, Y1)
+	BYTES($0x22, X2, Y2)
+	BYTES($0x0a, X7, Y7)
 	VPXOR Y0, Y0, Y0
 	XORQ DI, DI
 	TESTQ CX, CX
@@ -247,21 +248,11 @@ TEXT ·jsonMasksAVX2(SB), NOSPLIT, $0-24
 	MOVQ p+0(FP), SI
 	MOVQ blocks+8(FP), CX
 	MOVQ out+16(FP), DX
-	MOVL $0x22, AX
-	VMOVD AX, X0
-	VPBROADCASTB X0, Y0
-	MOVL $0x5c, AX
-	VMOVD AX, X1
-	VPBROADCASTB X1, Y1
-	MOVL $0x20, AX
-	VMOVD AX, X2
-	VPBROADCASTB X2, Y2
-	MOVL $0x7b, AX
-	VMOVD AX, X3
-	VPBROADCASTB X3, Y3
-	MOVL $0x7d, AX
-	VMOVD AX, X4
-	VPBROADCASTB X4, Y4
+	BYTES($0x22, X0, Y0)
+	BYTES($0x5c, X1, Y1)
+	BYTES($0x20, X2, Y2)
+	BYTES($0x7b, X3, Y3)
+	BYTES($0x7d, X4, Y4)
 	TESTQ CX, CX
 	JZ masksdone
 
