@@ -11,9 +11,9 @@ import (
 
 // Regular files of NDJSON are not copied into buffers: chunks are cut from
 // windows of the file mapped from the page cache, and a window is unmapped
-// once the workers are done with its chunks. On a warm cache that saves the copy read(2) makes, which was a
-// fifth of the scan's CPU time on raw audit logs, and memory stays at a few
-// windows whatever the file's size.
+// once the workers are done with its chunks. On a warm cache that saves
+// the copy read(2) makes, which was a fifth of the scan's CPU time on raw
+// audit logs, and memory stays at a few windows whatever the file's size.
 //
 // A file that shrinks while it is mapped (a log rotated by copytruncate)
 // makes reads of its lost pages fault. The reader and the workers turn
@@ -123,7 +123,7 @@ func readMapped(ctx context.Context, name string, input int, f *os.File, size in
 	}
 
 	want := int64(opts.ChunkSize)
-	winLen := want // the next window's length, doubling up to mapWindow
+	winLen := want // the next window's length, doubling up to mapWindowMax
 	for off < size {
 		if ctx.Err() != nil {
 			return false
@@ -222,10 +222,10 @@ func (w *window) release() {
 }
 
 // lineSpan returns the length of the line at off, its newline included,
-// mapping one window at a time.
-func lineSpan(f *os.File, off, size, window int64) (int64, error) {
+// mapping step bytes at a time.
+func lineSpan(f *os.File, off, size, step int64) (int64, error) {
 	for pos := off; pos < size; {
-		n := min(window, size-pos)
+		n := min(step, size-pos)
 		data, release, err := mapRange(f, pos, n)
 		if err != nil {
 			return 0, err
