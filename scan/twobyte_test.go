@@ -125,11 +125,12 @@ func skipBytes(b []byte, i int) int {
 // array with the byte walk on random texts dense in brackets, quotes and
 // backslashes (runs of them, escaped quotes, strings across blocks), from
 // every bracket in them, valid JSON or not, and on JSON nested deeper than
-// a block is long.
+// a block is long. skipValue without AVX2 is held to the byte walk too.
 func TestSkipNested(t *testing.T) {
 	if !twoByteSIMD {
 		t.Skip("no AVX2")
 	}
+	defer func() { twoByteSIMD = true }()
 	r := rand.New(rand.NewPCG(7, 8))
 	texts := [][]byte{
 		[]byte(`{"a":{"b":[1,2,{"c":"}]\"{"}],"d":"x\\"},"e":[]}` + strings.Repeat(" ", 40)),
@@ -148,8 +149,16 @@ func TestSkipNested(t *testing.T) {
 			if c != '{' && c != '[' {
 				continue
 			}
-			if got, want := skipNested(s, i), skipBytes(s, i); got != want {
+			want := skipBytes(s, i)
+			if got := skipNested(s, i); got != want {
 				t.Fatalf("%q from %d: %d, want %d", s, i, got, want)
+			}
+			// And skipValue without AVX2, a string at a time.
+			twoByteSIMD = false
+			got := skipValue(s, i)
+			twoByteSIMD = true
+			if got != want {
+				t.Fatalf("%q from %d without AVX2: %d, want %d", s, i, got, want)
 			}
 		}
 	}
