@@ -123,7 +123,6 @@ func readMapped(ctx context.Context, name string, input int, f *os.File, size in
 	}
 
 	want := int64(opts.ChunkSize)
-	winLen := want // the next window's length, doubling up to mapWindowMax
 	for off < size {
 		if ctx.Err() != nil {
 			return false
@@ -132,10 +131,9 @@ func readMapped(ctx context.Context, name string, input int, f *os.File, size in
 		if win == nil || off+n > win.off+int64(len(win.data)) {
 			drop()
 			var err error
-			if win, err = mapWindow(f, off, min(max(winLen, n), size-off)); err != nil {
+			if win, err = mapWindow(f, off, min(max(mapWindowMax, n), size-off)); err != nil {
 				return failed(err)
 			}
-			winLen = min(2*winLen, mapWindowMax)
 		}
 		data := win.data[off-win.off:][:n]
 		cut := int64(len(data))
@@ -177,13 +175,13 @@ func readMapped(ctx context.Context, name string, input int, f *os.File, size in
 	return true
 }
 
-// mapWindowMax bounds how much of a file one mapping covers. Chunks are
-// cut from a window, which is unmapped once the reader and every chunk
-// are done with it. Each unmapping flushes the TLB of every core the scan
-// runs on, and in a VM those interrupts cost more than the pages: with one
-// mapping per 1 MiB chunk they were 7% of a raw audit scan's CPU time. A
-// file's windows start at a chunk and double, so a small file maps no more
-// than it needs before its first chunk is handed over.
+// mapWindowMax is how much of a file one mapping covers (more if a line
+// is longer). Chunks are cut from a window, which is unmapped once the
+// reader and every chunk are done with it. Each unmapping flushes the TLB
+// of every core the scan runs on, and in a VM those interrupts cost more
+// than the pages: with one mapping per 1 MiB chunk they were 7% of a raw
+// audit scan's CPU time. Only the pages of the chunks being scanned are
+// mapped in (populate), so a window costs no memory ahead of them.
 const mapWindowMax = 8 << 20
 
 // window is one mapping of a file, shared by the chunks cut from it.
@@ -253,6 +251,7 @@ func (w *worker) processMapped(c *chunk) (r chunkResult) {
 	}()
 	old := debug.SetPanicOnFault(true)
 	defer debug.SetPanicOnFault(old)
+	populate(c.data)
 	r = w.process(c)
 	if c.changed != nil {
 		if _, shrank := c.changed(); shrank {

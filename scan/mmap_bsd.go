@@ -2,6 +2,6 @@
 
 package scan
 
-// mapPopulate: these systems have no MAP_POPULATE; pages fault in as they
-// are read.
-const mapPopulate = 0
+// populate: these systems have no MADV_POPULATE_READ; pages fault in as
+// they are read.
+func populate([]byte) {}

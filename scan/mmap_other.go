@@ -13,3 +13,5 @@ const mapSupported = false
 func mapRange(*os.File, int64, int64) ([]byte, func(), error) {
 	return nil, nil, errors.ErrUnsupported
 }
+
+func populate([]byte) {}

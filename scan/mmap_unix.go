@@ -16,7 +16,7 @@ var pageSize = int64(os.Getpagesize())
 // function that unmaps them.
 func mapRange(f *os.File, off, n int64) ([]byte, func(), error) {
 	start := off &^ (pageSize - 1)
-	m, err := syscall.Mmap(int(f.Fd()), start, int(off-start+n), syscall.PROT_READ, syscall.MAP_SHARED|mapPopulate)
+	m, err := syscall.Mmap(int(f.Fd()), start, int(off-start+n), syscall.PROT_READ, syscall.MAP_SHARED)
 	if err != nil {
 		return nil, nil, &os.PathError{Op: "mmap", Path: f.Name(), Err: err}
 	}
