@@ -56,10 +56,10 @@ func TestMappedMatchesRead(t *testing.T) {
 }
 
 // TestMappedWindowsReleased: every window of a file mapped for a scan is
-// unmapped by the time Scan returns, whether the scan completes, is
-// cancelled part way or loses the file, and no window is unmapped while a
-// chunk cut from it is still read (every exec is found on its line). The
-// file needs several windows of the largest size.
+// unmapped by the time Scan returns, whether the scan completes or is
+// cancelled part way (TestMappedFileShrinks checks it for a file cut
+// short), and no window is unmapped while a chunk cut from it is still
+// read (every exec is found on its line). The file spans three windows.
 func TestMappedWindowsReleased(t *testing.T) {
 	if !mapSupported {
 		t.Skip("files are not mapped on this system")
