@@ -682,57 +682,44 @@ func skipValue(b []byte, i int) int {
 	if twoByteSIMD {
 		return skipNested(b, i)
 	}
-	depth := 0
-	for j := i; j < len(b); j++ {
+	var st nesting
+	end, _ := st.walk(b, i, len(b))
+	return end
+}
+
+// nesting is where a walk over an object or array stands: how many
+// brackets are open, and whether it is inside a string.
+type nesting struct {
+	depth    int
+	inString bool
+}
+
+// walk goes over b from from, stepping over each string whole, until it
+// reaches to; it returns the offset after the bracket that closes the
+// first one, and true, or where it stopped (to, or past it at the end of
+// a string that crossed it), and false.
+func (st *nesting) walk(b []byte, from, to int) (int, bool) {
+	j := from
+	if st.inString {
+		// Within a string since before from: its end, as if b[from-1]
+		// opened it.
+		j, _ = stringEnd(b, from-1)
+		st.inString = false
+	}
+	for ; j < to; j++ {
 		switch b[j] {
 		case '"':
 			end, _ := stringEnd(b, j)
 			j = end - 1
 		case '{', '[':
-			depth++
-		case '}', ']':
-			depth--
-			if depth == 0 {
-				return j + 1
-			}
-		}
-	}
-	return len(b)
-}
-
-// nesting is where a walk over an object or array stands: how many
-// brackets are open, whether it is inside a string, and whether the byte
-// it is at is escaped.
-type nesting struct {
-	depth            int
-	inString, escape bool
-}
-
-// bytes walks b[from:to] a byte at a time and returns the offset after
-// the bracket that closes the first one, and true, or to and false.
-func (st *nesting) bytes(b []byte, from, to int) (int, bool) {
-	for j := from; j < to; j++ {
-		c := b[j]
-		switch {
-		case st.escape:
-			st.escape = false
-		case st.inString:
-			if c == '\\' {
-				st.escape = true
-			} else if c == '"' {
-				st.inString = false
-			}
-		case c == '"':
-			st.inString = true
-		case c == '{' || c == '[':
 			st.depth++
-		case c == '}' || c == ']':
+		case '}', ']':
 			if st.depth--; st.depth == 0 {
 				return j + 1, true
 			}
 		}
 	}
-	return to, false
+	return j, false
 }
 
 // skipBlocks is how many blocks of 32 bytes skipNested has marked at a
@@ -744,24 +731,28 @@ const skipBlocks = 4
 // a fifth of the CPU time when every line was walked. In a block without
 // backslashes the quotes all open or close strings, so the bytes inside
 // strings are a prefix XOR of the quote mask, and the brackets outside
-// them are checked one by one; a block with a backslash, or after one, and
-// the last bytes are walked a byte at a time.
+// them are checked one by one; a block with a backslash, and the last
+// bytes, are walked a string at a time.
 func skipNested(b []byte, i int) int {
 	var st nesting
 	var masks [skipBlocks][4]uint32
 	pos := i
+blocks:
 	for len(b)-pos >= 32 {
 		n := min((len(b)-pos)/32, skipBlocks)
 		jsonMasksAVX2(&b[pos], n, &masks)
 		for k := range n {
 			m := &masks[k]
 			quotes, backslashes, open, close := m[0], m[1], m[2], m[3]
-			if backslashes != 0 || st.escape {
-				if end, ok := st.bytes(b, pos, pos+32); ok {
+			if backslashes != 0 {
+				end, ok := st.walk(b, pos, pos+32)
+				if ok {
 					return end
 				}
-				pos += 32
-				continue
+				// The walk may stop past the block: mark blocks from
+				// where it did.
+				pos = end
+				continue blocks
 			}
 			in := prefixXOR(quotes)
 			if st.inString {
@@ -779,7 +770,7 @@ func skipNested(b []byte, i int) int {
 			pos += 32
 		}
 	}
-	end, _ := st.bytes(b, pos, len(b))
+	end, _ := st.walk(b, pos, len(b))
 	return end
 }
 
