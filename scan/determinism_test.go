@@ -382,6 +382,36 @@ func TestPrefilterEscapedRenamedMarker(t *testing.T) {
 	}
 }
 
+// TestPrefilterRawLineHoldingMarker: in a chunk the full search looks
+// through (a raw audit line beside an ECS one), a raw audit line holding
+// the word protoPayload before the needles its rule wants (here in the
+// user agent) is still checked with every needle the search found on it.
+// The search used to skip the rest of any line holding the marker, and the
+// line check then took the needles after it for absent.
+func TestPrefilterRawLineHoldingMarker(t *testing.T) {
+	rs := builtinRules(t)
+	ecs := `{"@timestamp":"2026-11-20T08:00:00Z","event":{"dataset":"kubernetes.audit_logs"},"kubernetes":{"audit":{"verb":"get"}}}`
+	raw := `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Request","auditID":"a1","stage":"ResponseStarted",` +
+		`"requestURI":"/api/v1/namespaces/default/pods/web/exec?command=sh","verb":"create",` +
+		`"user":{"username":"alice","groups":["system:authenticated"]},"userAgent":"protoPayload-tool",` +
+		`"objectRef":{"resource":"pods","namespace":"default","name":"web","apiVersion":"v1","subresource":"exec"},` +
+		`"responseStatus":{"code":101},"requestReceivedTimestamp":"2026-11-20T08:00:00.000000Z",` +
+		`"stageTimestamp":"2026-11-20T08:00:00.100000Z","annotations":{"authorization.k8s.io/decision":"allow"}}`
+	data := lines(ecs, raw)
+	want := canonEvents(scanString(t, data, Options{Rules: rs, NoPrefilter: true}))
+	if !strings.Contains(want, "rules=[1]") {
+		t.Fatalf("without the prefilter the exec request is not matched: %s", want)
+	}
+	for _, way := range []string{"", "groups", "bytes", "twobytes", "pairs", "blocks"} {
+		forceSearch = way
+		got := canonEvents(scanString(t, data, Options{Rules: rs}))
+		forceSearch = ""
+		if got != want {
+			t.Errorf("searching by %q: %s", way, firstDiff(got, want))
+		}
+	}
+}
+
 // TestInputAdaptsFromItsChunk: an input's first adaptedChunk chunks, and
 // every chunk of a shorter input, are scanned with the static filter; the
 // rest with one filter adapted to the input's first chunk.

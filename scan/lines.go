@@ -1400,10 +1400,17 @@ func (w *worker) markCandidates(data []byte, s *search, res *chunkResult) {
 				w.cand[li] = true
 				if an.n == renamedMarker {
 					w.marked[li] = true
+					if !w.raws[li] {
+						// Nothing more to learn from this line: it is
+						// checked whole (renamedLine).
+						return w.ends[li] + 1
+					}
 				}
 				if an.id < 0 {
-					// Nothing more to learn from this line.
-					return w.ends[li] + 1
+					// A raw audit line is checked with what the search
+					// found on it, so the search goes on past the marker
+					// (a user agent may hold the word).
+					continue
 				}
 				// Go on: the line check wants every needle found.
 				w.hitLine = append(w.hitLine, int32(li))
