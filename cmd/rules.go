@@ -160,6 +160,9 @@ func newRulesShowCmd(e *env) *cobra.Command {
 			fmt.Fprintf(w, "\n%s\n", report.Clean(r.Description))
 			fmt.Fprintf(w, "\nQuery:\n%s\n", indent(r.Query))
 			fmt.Fprintf(w, "\nAs k8sexec evaluates it:\n%s\n", indent(r.Expr.String()))
+			if r.NewTerms != nil {
+				fmt.Fprintf(w, "\nNew terms (new_terms rule): a match is reported only for\n%s\n", indent(report.Clean(r.NewTerms.String())))
+			}
 			if r.Note != "" {
 				kind := "Investigation guide"
 				if r.NoteTemplate {

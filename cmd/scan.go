@@ -244,7 +244,8 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 	// documents go while the report is written.
 	res.Events = nil
 	rep := triage.Build(events, triage.Options{
-		Inputs: args, Guide: o.guide != "none", MoreCommands: moreCommands(res, contexts), Since: since, Until: until})
+		Inputs: args, Guide: o.guide != "none", MoreCommands: moreCommands(res, contexts), Since: since, Until: until,
+		NewTerms: res.NewTerms})
 	kept, suppressed, expired := triage.Apply(rep.Findings, exceptions, now, findingDoc)
 	if warn != nil {
 		for _, ex := range expired {

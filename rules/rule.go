@@ -43,6 +43,9 @@ type Rule struct {
 
 	Expr    Expr
 	Matcher Matcher
+	// NewTerms is set for a new_terms rule: its Matcher is the rule's
+	// query, and triage reports only the matches NewTerms leaves.
+	NewTerms *NewTerms
 }
 
 // Threat is one ATT&CK mapping of a rule.
@@ -135,6 +138,7 @@ type ruleFile struct {
 				Subtechnique []ThreatRef `toml:"subtechnique"`
 			} `toml:"technique"`
 		} `toml:"threat"`
+		NewTerms newTermsSpec `toml:"new_terms"`
 	} `toml:"rule"`
 	K8sexec struct {
 		// NoteFormat "template" marks a note written for k8sexec, with
@@ -201,8 +205,6 @@ func Parse(data []byte, source string) (*Rule, error) {
 
 	var err error
 	switch {
-	case r.Type == "new_terms":
-		err = unsupported("new_terms rule (needs the history of values before each event)")
 	case r.Type == "threshold", r.Type == "machine_learning", r.Type == "threat_match", r.Type == "esql" || r.Language == "esql":
 		err = unsupported("%s rule", r.Type)
 	case r.Language == "kuery":
@@ -213,6 +215,9 @@ func Parse(data []byte, source string) (*Rule, error) {
 		err = unsupported("Lucene query syntax")
 	default:
 		err = unsupported("query language %q", r.Language)
+	}
+	if err == nil && r.Type == "new_terms" {
+		r.NewTerms, err = parseNewTerms(spec.NewTerms)
 	}
 	if err == nil {
 		r.Matcher, err = Compile(r.Expr)

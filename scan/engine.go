@@ -119,6 +119,9 @@ type Event struct {
 	// keys holds, for each of Selectors that has Keys, the event's key
 	// (keyOf), computed by the worker that matched it.
 	keys []string
+	// terms holds, for each new_terms rule of Rules, what its condition
+	// reads of the event, read by the worker that matched it.
+	terms []matchTerms
 }
 
 // Problem locates a line, record or wrapped event that could not be
@@ -176,10 +179,13 @@ func (s *InputStats) Incomplete() bool { return s.Err != nil }
 
 // Result is everything a scan found, in input order.
 type Result struct {
-	Inputs      []InputStats
-	Events      []Event
-	Problems    []Problem  // the first MaxProblems, in input order
-	Overflow    []Overflow // by selector, then key
+	Inputs   []InputStats
+	Events   []Event
+	Problems []Problem  // the first MaxProblems, in input order
+	Overflow []Overflow // by selector, then key
+	// NewTerms says, per new_terms rule that matched anything, in rule
+	// order, what its condition left of its matches (newterms.go).
+	NewTerms    []rules.TermsSummary
 	Interrupted bool
 }
 
@@ -380,9 +386,11 @@ func scanOnce(ctx context.Context, inputs []Input, opts Options) (*Result, error
 
 	col := collector{res: res, opts: &opts, pending: map[chunkKey]chunkResult{}, lines: make([]int64, len(inputs)), faulted: make([]bool, len(inputs)),
 		kept: map[selectorKey]int{}, dropped: map[selectorKey]int64{}}
+	col.startTerms(opts.Rules)
 	for r := range results {
 		col.add(r)
 	}
+	col.finishTerms()
 	res.Interrupted = ctx.Err() != nil
 	for k, n := range col.dropped {
 		res.Overflow = append(res.Overflow, Overflow{Selector: k.selector, Key: k.key, Dropped: n})
@@ -417,6 +425,8 @@ type collector struct {
 	// kept and those left out.
 	kept    map[selectorKey]int
 	dropped map[selectorKey]int64
+	// histories holds each new_terms rule's history, nil for others.
+	histories []*rules.TermsHistory
 }
 
 type selectorKey struct {
@@ -580,6 +590,7 @@ func (c *collector) fold(r chunkResult) {
 	}
 	for _, h := range r.hits {
 		h.Line += base
+		c.observeTerms(&h)
 		if !c.keep(&h) {
 			continue
 		}

@@ -48,6 +48,8 @@ type plan struct {
 	// Off with NoPrefilter, which validates every line.
 	walkFirst bool
 	selectors []Selector
+	// newTerms holds, per rule, its new_terms condition, nil for others.
+	newTerms []*rules.NewTerms
 }
 
 // filter decides which lines are parsed and for which matchers.
@@ -621,6 +623,13 @@ func newPlan(opts Options) (*plan, error) {
 			return nil, fmt.Errorf("rule %s is not compiled", r.ID)
 		}
 		add(r.Matcher, r.Expr)
+		p.newTerms = append(p.newTerms, r.NewTerms)
+		if r.NewTerms != nil {
+			// What the condition reads of each match (newTermsOf).
+			fields = append(fields, r.NewTerms.Fields...)
+			fields = append(fields, timestampField)
+			fields = append(fields, auditTimeFields...)
+		}
 	}
 	for _, s := range opts.Selectors {
 		m, err := rules.Compile(s.Expr)
@@ -718,7 +727,8 @@ const (
 
 type worker struct {
 	plan       *plan
-	parseFirst int64 // lines starting before this offset are always parsed
+	terms      chunkTerms // the chunk's new_terms matches so far
+	parseFirst int64      // lines starting before this offset are always parsed
 	checker    jsonChecker
 	units      []Unit
 	starts     []int // byte offset of each line in the chunk
@@ -815,6 +825,7 @@ func (w *worker) process(c *chunk) chunkResult {
 	if c.end || c.overlong {
 		return res
 	}
+	w.terms.reset()
 	data := c.data
 	f := c.filter
 	if f == nil {
@@ -1076,6 +1087,9 @@ func (w *worker) evaluate(c *chunk, i int, line []byte, res *chunkResult) {
 			}
 			if m < w.plan.nRules {
 				ev.Rules = append(ev.Rules, m)
+				if nt := w.plan.newTerms[m]; nt != nil {
+					ev.terms = append(ev.terms, newTermsOf(m, nt, doc, u.Shape))
+				}
 			} else {
 				si := m - w.plan.nRules
 				ev.Selectors = append(ev.Selectors, si)
@@ -1087,8 +1101,14 @@ func (w *worker) evaluate(c *chunk, i int, line []byte, res *chunkResult) {
 			}
 		}
 		if ev != nil {
-			ev.Raw = compact(u.Raw)
-			ev.Doc = hitDoc(ev.Raw, u, len(ev.Rules) > 0)
+			// A match only of new_terms rules that an earlier match in
+			// the chunk shows is not new goes to the collector for the
+			// history alone, without its text (newterms.go).
+			if !w.terms.notNew(ev, w.plan.newTerms) {
+				ev.Raw = compact(u.Raw)
+				ev.Doc = hitDoc(ev.Raw, u, len(ev.Rules) > 0)
+			}
+			w.terms.add(ev.terms)
 			res.hits = append(res.hits, *ev)
 		}
 	}

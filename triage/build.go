@@ -43,6 +43,8 @@ type Options struct {
 	// request's start, the process's start) is at or after Since and
 	// before Until. Findings without a time are left out too.
 	Since, Until time.Time
+	// NewTerms are the scan's new_terms summaries, said in the notes.
+	NewTerms []rules.TermsSummary
 }
 
 // Report is the outcome of triage.
@@ -225,6 +227,7 @@ func Build(events []Event, opts Options) *Report {
 		})
 	}
 	sortFindings(rep.Findings)
+	rep.Notes = append(rep.Notes, newTermsNotes(opts.NewTerms)...)
 	if !opts.Since.IsZero() || !opts.Until.IsZero() {
 		rep.Findings, rep.OutsideWindow, rep.Untimed = inWindow(rep.Findings, opts.Since, opts.Until)
 	}

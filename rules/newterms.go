@@ -1,0 +1,322 @@
+package rules
+
+import (
+	"cmp"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tidwall/gjson"
+)
+
+// NewTerms is the condition a new_terms rule puts on its query's matches:
+// an event is reported only when its value of Fields (their combination,
+// when there are several) was not seen in the History before it. Triage
+// applies it to the matches of the whole scan (docs/rules.md).
+type NewTerms struct {
+	Fields []*Field
+	// History is how far back a value counts as seen; HistoryText is the
+	// rule's own history_window_start ("now-7d").
+	History     time.Duration
+	HistoryText string
+}
+
+// maxNewTermsFields is Elastic's limit on a rule's new_terms fields.
+const maxNewTermsFields = 3
+
+// newTermsSpec mirrors [rule.new_terms] in the detection-rules layout.
+type newTermsSpec struct {
+	Field              string   `toml:"field"`
+	Value              []string `toml:"value"`
+	HistoryWindowStart []struct {
+		Field string `toml:"field"`
+		Value string `toml:"value"`
+	} `toml:"history_window_start"`
+}
+
+// historyStart is the date math a history window is written in: now minus
+// an amount of a fixed-length unit. Months and years have no fixed length
+// and are not accepted.
+var historyStart = regexp.MustCompile(`^now-([0-9]+)([wdhHms])$`)
+
+var historyUnits = map[string]time.Duration{
+	"w": 7 * 24 * time.Hour, "d": 24 * time.Hour, "h": time.Hour, "H": time.Hour, "m": time.Minute, "s": time.Second,
+}
+
+// parseNewTerms reads a new_terms rule's table; an unsupported error says
+// what k8sexec cannot run.
+func parseNewTerms(spec newTermsSpec) (*NewTerms, error) {
+	if spec.Field != "" && spec.Field != "new_terms_fields" {
+		return nil, unsupported("new_terms rule with new_terms.field %q (want new_terms_fields)", spec.Field)
+	}
+	if len(spec.Value) == 0 {
+		return nil, unsupported("new_terms rule without new_terms fields")
+	}
+	if len(spec.Value) > maxNewTermsFields {
+		return nil, unsupported("new_terms rule with %d fields (Elastic allows at most %d)", len(spec.Value), maxNewTermsFields)
+	}
+	nt := &NewTerms{}
+	seen := map[string]bool{}
+	for _, name := range spec.Value {
+		name = strings.TrimSpace(name)
+		if name == "" || strings.Contains(name, "*") {
+			return nil, unsupported("new_terms field %q", name)
+		}
+		if seen[name] {
+			return nil, unsupported("new_terms field %q given twice", name)
+		}
+		seen[name] = true
+		nt.Fields = append(nt.Fields, NewField(name))
+	}
+	var window string
+	for _, h := range spec.HistoryWindowStart {
+		if h.Field == "history_window_start" {
+			window = strings.TrimSpace(h.Value)
+		}
+	}
+	if window == "" {
+		return nil, unsupported("new_terms rule without history_window_start")
+	}
+	m := historyStart.FindStringSubmatch(window)
+	if m == nil {
+		return nil, unsupported("new_terms history window %q (k8sexec reads now-N with unit w, d, h, m or s)", window)
+	}
+	n, err := strconv.Atoi(m[1])
+	if err != nil || n <= 0 || n > 3650*24*60*60 {
+		return nil, unsupported("new_terms history window %q", window)
+	}
+	nt.History = time.Duration(n) * historyUnits[m[2]]
+	nt.HistoryText = window
+	return nt, nil
+}
+
+// String describes the condition as `rules show` prints it.
+func (nt *NewTerms) String() string {
+	names := make([]string, len(nt.Fields))
+	for i, f := range nt.Fields {
+		names[i] = f.Name
+	}
+	what := "a value of " + names[0]
+	if len(names) > 1 {
+		what = "a combination of " + strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s not seen in the %s before the event (history_window_start %s)", what, nt.Window(), nt.HistoryText)
+}
+
+// Window is the history window in words: "7 days".
+func (nt *NewTerms) Window() string { return formatDuration(nt.History) }
+
+// formatDuration writes a history window in the largest whole unit.
+func formatDuration(d time.Duration) string {
+	for _, u := range []struct {
+		name string
+		d    time.Duration
+	}{{"day", 24 * time.Hour}, {"hour", time.Hour}, {"minute", time.Minute}, {"second", time.Second}} {
+		if d%u.d == 0 {
+			n := int64(d / u.d)
+			if n == 1 {
+				return "1 " + u.name
+			}
+			return fmt.Sprintf("%d %ss", n, u.name)
+		}
+	}
+	return d.String()
+}
+
+// maxCombinations bounds the value combinations one match is checked
+// with, where several new_terms fields hold arrays.
+const maxCombinations = 100
+
+var timestampField = NewField("@timestamp")
+
+// Terms reads what the condition needs of a match: its @timestamp (Unix
+// nanoseconds; ok false when it has none that parses as RFC 3339) and the
+// combinations of its values of Fields, one value of each field, in
+// document order, at most maxCombinations, each encoded as one string.
+// None when a field has no value: Elasticsearch's terms aggregation
+// leaves such a document out.
+func (nt *NewTerms) Terms(doc Document) (t int64, combos []string, ok bool) {
+	return nt.TermsAt(doc, First(doc, timestampField))
+}
+
+// TermsAt is Terms with the match's @timestamp read by the caller.
+func (nt *NewTerms) TermsAt(doc Document, timestamp gjson.Result) (t int64, combos []string, ok bool) {
+	ts, err := time.Parse(time.RFC3339Nano, valueText(timestamp))
+	// Unix nanoseconds cover the years 1678 to 2262.
+	if err != nil || ts.Year() < 1700 || ts.Year() > 2200 {
+		return 0, nil, false
+	}
+	if len(nt.Fields) == 1 {
+		// The common case, one field: a combination per value.
+		for _, v := range Strings(doc, nt.Fields[0]) {
+			if k := comboKey(nil, v); !slices.Contains(combos, k) && len(combos) < maxCombinations {
+				combos = append(combos, k)
+			}
+		}
+		return ts.UnixNano(), combos, true
+	}
+	combos = []string{""}
+	for _, f := range nt.Fields {
+		var vals []string
+		for _, v := range Strings(doc, f) {
+			if !slices.Contains(vals, v) {
+				vals = append(vals, v)
+			}
+		}
+		if len(vals) == 0 {
+			return ts.UnixNano(), nil, true
+		}
+		var next []string
+	fill:
+		for _, c := range combos {
+			for _, v := range vals {
+				if len(next) == maxCombinations {
+					break fill
+				}
+				next = append(next, comboKey([]byte(c), v))
+			}
+		}
+		combos = next
+	}
+	return ts.UnixNano(), combos, true
+}
+
+// comboKey appends a value to a combination's key, length-prefixed so
+// that no two combinations share a key.
+func comboKey(key []byte, v string) string {
+	key = strconv.AppendInt(key, int64(len(v)), 10)
+	key = append(key, ':')
+	return string(append(key, v...))
+}
+
+// TermsHistory applies a new_terms rule's condition to the rule's matches
+// over a whole scan, as if Elastic's rule had run all along over the
+// scanned data: a match is new when it carries a combination of values
+// that no match before it carried in the history window before its time.
+// "Before" is time order, and among equal times the order of Observe
+// calls. The scanned data is all the history there is, so the window's
+// length from the earliest match only teaches values: nothing in it is
+// new.
+//
+// Matches are observed in any time order (files, and the stages of one
+// request, are not sorted). Observe says at once when a match cannot be
+// new, so the caller need not keep it; a match it keeps may still be
+// ruled out by a later-observed match from the window before it, and
+// Final says which are new in the end. Memory: the times of every match,
+// and the matches still kept.
+type TermsHistory struct {
+	nt *NewTerms
+	// times holds each combination's times, sorted; open the kept
+	// matches not yet ruled out for a combination.
+	times map[string][]int64
+	open  map[string][]*termsCand
+	cands []*termsCand
+	sum   TermsSummary
+}
+
+type termsCand struct {
+	id    int
+	t     int64
+	left  int // combinations not yet seen in the window before it
+	ruled bool
+}
+
+// TermsSummary says what a rule's condition did over a scan.
+type TermsSummary struct {
+	Rule *Rule
+	// Matches counts the rule's query matches; Untimed those without a
+	// @timestamp and Valueless those without a value in every field,
+	// which are never new and teach nothing; New the new ones.
+	Matches, Untimed, Valueless, New int
+	// First and Last are the times of the earliest and latest timed
+	// matches with values, LearnedUntil First plus the history window.
+	First, Last, LearnedUntil time.Time
+}
+
+func candAt(e *termsCand, t int64) int { return cmp.Compare(e.t, t) }
+
+// NewTermsHistory starts the history of r, a new_terms rule.
+func NewTermsHistory(r *Rule) *TermsHistory {
+	return &TermsHistory{nt: r.NewTerms, times: map[string][]int64{}, open: map[string][]*termsCand{}, sum: TermsSummary{Rule: r}}
+}
+
+// Observe records a match (id is the caller's) with what Terms read of
+// it, and reports whether it may be new.
+func (h *TermsHistory) Observe(id int, t int64, combos []string, timed bool) bool {
+	h.sum.Matches++
+	switch {
+	case !timed:
+		h.sum.Untimed++
+		return false
+	case len(combos) == 0:
+		h.sum.Valueless++
+		return false
+	}
+	if first := h.sum.First; first.IsZero() || t < first.UnixNano() {
+		h.sum.First = time.Unix(0, t).UTC()
+	}
+	if last := h.sum.Last; last.IsZero() || t > last.UnixNano() {
+		h.sum.Last = time.Unix(0, t).UTC()
+	}
+	w := int64(h.nt.History)
+	c := &termsCand{id: id, t: t}
+	for _, k := range combos {
+		ts := h.times[k]
+		// Seen in [t-w, t]: a match at the same time observed earlier
+		// comes before this one.
+		at, _ := slices.BinarySearch(ts, t-w)
+		if at == len(ts) || ts[at] > t {
+			c.left++
+		}
+		// This match comes before the kept ones after it within the
+		// window, those at times in (t, t+w]: they have seen k.
+		open := h.open[k]
+		lo, _ := slices.BinarySearchFunc(open, t+1, candAt)
+		hi, _ := slices.BinarySearchFunc(open, t+w+1, candAt)
+		for _, e := range open[lo:hi] {
+			if e.left--; e.left == 0 {
+				e.ruled = true
+			}
+		}
+		h.open[k] = slices.Delete(open, lo, hi)
+		at, _ = slices.BinarySearch(ts, t+1)
+		h.times[k] = slices.Insert(ts, at, t)
+	}
+	if c.left == 0 {
+		return false
+	}
+	for _, k := range combos {
+		ts := h.times[k]
+		at, _ := slices.BinarySearch(ts, t-w)
+		// Still open for k if no other match of k is in [t-w, t] (the
+		// match itself is). Among equal times, in Observe order.
+		if n, _ := slices.BinarySearch(ts, t+1); n-at == 1 {
+			open := h.open[k]
+			i, _ := slices.BinarySearchFunc(open, t+1, candAt)
+			h.open[k] = slices.Insert(open, i, c)
+		}
+	}
+	h.cands = append(h.cands, c)
+	return true
+}
+
+// Final returns the ids of the new matches, in Observe order, and the
+// summary.
+func (h *TermsHistory) Final() (ids []int, sum TermsSummary) {
+	sum = h.sum
+	if sum.First.IsZero() {
+		return nil, sum
+	}
+	sum.LearnedUntil = sum.First.Add(h.nt.History)
+	learned := sum.LearnedUntil.UnixNano()
+	for _, c := range h.cands {
+		if !c.ruled && c.t >= learned {
+			ids = append(ids, c.id)
+		}
+	}
+	sum.New = len(ids)
+	return ids, sum
+}

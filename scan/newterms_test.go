@@ -1,0 +1,231 @@
+package scan
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/k8sexec/k8sexec/rules"
+)
+
+func newTermsTestRule(tb testing.TB, id, query, fields, window string) *rules.Rule {
+	tb.Helper()
+	src := fmt.Sprintf(`[rule]
+rule_id = %q
+name = %q
+severity = "low"
+type = "new_terms"
+language = "kuery"
+query = '''%s'''
+
+[rule.new_terms]
+field = "new_terms_fields"
+value = [%s]
+
+[[rule.new_terms.history_window_start]]
+field = "history_window_start"
+value = %q
+`, id, id, query, fields, window)
+	r, err := rules.Parse([]byte(src), id+".toml")
+	if err != nil {
+		tb.Fatalf("Parse: %v", err)
+	}
+	return r
+}
+
+// newTermsCorpus writes audit events over 20 days: user agents and users
+// drawn from small sets with rare members, times mostly rising but
+// jittered by up to a day (files are not sorted), some without a user
+// agent or a time, some in ECS layout, with noise between them.
+func newTermsCorpus(tb testing.TB, seed uint64) []Input {
+	tb.Helper()
+	rng := rand.New(rand.NewPCG(seed, 7))
+	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	agents := []string{"kubectl/v1.29.4", "kubectl/v1.29.4", "kubectl/v1.29.4", "curl/8.5.0", "python-requests/2.31", "Go-http-client/2.0", `odd\"agent`}
+	users := []string{"alice@example.com", "alice@example.com", "bob@example.com", "system:serviceaccount:ci:deployer", "mallory"}
+	var files [2]strings.Builder
+	for i := range 1500 {
+		b := &files[rng.IntN(2)]
+		at := t0.Add(time.Duration(i) * 20 * 24 * time.Hour / 1500).Add(time.Duration(rng.IntN(24*60)-12*60) * time.Minute)
+		if rng.IntN(4) == 0 { // a burst at one time
+			at = at.Truncate(time.Hour)
+		}
+		ts := fmt.Sprintf(`"stageTimestamp":%q,`, at.Format(time.RFC3339Nano))
+		switch rng.IntN(40) {
+		case 0:
+			ts = ""
+		case 1:
+			ts = `"stageTimestamp":"not a time",`
+		}
+		ua := fmt.Sprintf(`"userAgent":%q,`, agents[rng.IntN(len(agents))])
+		if rng.IntN(30) == 0 {
+			ua = ""
+		}
+		verb := []string{"get", "list", "create"}[rng.IntN(3)]
+		user := users[rng.IntN(len(users))]
+		ips := fmt.Sprintf(`["10.0.0.%d"]`, rng.IntN(4))
+		if rng.IntN(5) == 0 {
+			ips = fmt.Sprintf(`["10.0.0.%d","10.0.1.%d"]`, rng.IntN(4), rng.IntN(3))
+		}
+		switch rng.IntN(10) {
+		case 0:
+			fmt.Fprintf(b, `{"@timestamp":%q,"event":{"dataset":"kubernetes.audit_logs"},"kubernetes.audit.verb":%q,"kubernetes":{"audit":{"auditID":"ecs-%d","user":{"username":%q}}},"user":{"name":%q},"source.ip":%s,"user_agent.original":%q}`,
+				at.Format(time.RFC3339), verb, i, user, user, strings.Trim(strings.Split(ips, ",")[0], `[]`), agents[rng.IntN(len(agents))])
+		case 1:
+			b.WriteString(noiseLine)
+		default:
+			fmt.Fprintf(b, `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"id-%d","stage":"ResponseComplete","requestURI":"/api/v1/secrets","verb":%q,"user":{"username":%q},"sourceIPs":%s,%s"objectRef":{"resource":"secrets"},%s"annotations":{"authorization.k8s.io/decision":"allow"}}`,
+				i, verb, user, ips, ua, ts)
+		}
+		b.WriteByte('\n')
+	}
+	dir := tb.TempDir()
+	var inputs []Input
+	for i := range files {
+		p := filepath.Join(dir, fmt.Sprintf("audit-%d.log", i))
+		if err := os.WriteFile(p, []byte(files[i].String()), 0o644); err != nil {
+			tb.Fatal(err)
+		}
+		inputs = append(inputs, Input{Name: p})
+	}
+	return inputs
+}
+
+func newTermsTestRules(tb testing.TB) []*rules.Rule {
+	return []*rules.Rule{
+		newTermsTestRule(tb, "ua", `kubernetes.audit.verb:(get or list)`, `"user_agent.original"`, "now-7d"),
+		customRule(tb, "plain", `kubernetes.audit.verb:create and user.name:mallory`),
+		newTermsTestRule(tb, "pair", `kubernetes.audit.verb:*`, `"user.name", "source.ip"`, "now-2d"),
+	}
+}
+
+// TestNewTermsMatchesModel: what the scan reports for new_terms rules is
+// what a direct reading of the condition gives on all the rules' query
+// matches (found by the scan with the condition taken off, every line
+// parsed): sorted by time, then input order, a match is new past the
+// first window when some combination of it has no match before it in the
+// window.
+func TestNewTermsMatchesModel(t *testing.T) {
+	for seed := range uint64(3) {
+		inputs := newTermsCorpus(t, seed)
+		rs := newTermsTestRules(t)
+		res := mustScan(t, inputs, Options{Rules: rs, Workers: 2, ChunkSize: 4096})
+		checkInvariants(t, res)
+		got := hitSet(res, rs)
+
+		var plain []*rules.Rule
+		for _, r := range rs {
+			p := *r
+			p.NewTerms = nil
+			plain = append(plain, &p)
+		}
+		all := mustScan(t, inputs, Options{Rules: plain, NoPrefilter: true})
+		var want []string
+		newCount := 0
+		for ri, r := range rs {
+			if r.NewTerms == nil {
+				for _, ev := range all.Events {
+					if slices.Contains(ev.Rules, ri) {
+						want = append(want, fmt.Sprintf("%d:%d:%s", ev.Input, ev.Line, r.ID))
+					}
+				}
+				continue
+			}
+			type m struct {
+				ev     Event
+				t      int64
+				combos []string
+			}
+			var ms []m
+			for _, ev := range all.Events {
+				if !slices.Contains(ev.Rules, ri) {
+					continue
+				}
+				if ts, combos, ok := r.NewTerms.Terms(ev.Doc); ok && len(combos) > 0 {
+					ms = append(ms, m{ev, ts, combos})
+				}
+			}
+			sort.SliceStable(ms, func(a, b int) bool { return ms[a].t < ms[b].t })
+			w := int64(r.NewTerms.History)
+			for i, e := range ms {
+				if e.t < ms[0].t+w {
+					continue
+				}
+				isNew := false
+				for _, k := range e.combos {
+					seen := false
+					for _, p := range ms[:i] {
+						seen = seen || p.t >= e.t-w && slices.Contains(p.combos, k)
+					}
+					isNew = isNew || !seen
+				}
+				if isNew {
+					newCount++
+					want = append(want, fmt.Sprintf("%d:%d:%s", e.ev.Input, e.ev.Line, r.ID))
+				}
+			}
+		}
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Fatalf("seed %d: scan reports\n%v\nthe model\n%v", seed, got, want)
+		}
+		if newCount == 0 || len(want) < 10 {
+			t.Fatalf("seed %d: the corpus exercises too little: %d new", seed, newCount)
+		}
+		if len(res.NewTerms) != 2 || res.NewTerms[0].Rule != rs[0] || res.NewTerms[1].Rule != rs[2] {
+			t.Fatalf("summaries %+v", res.NewTerms)
+		}
+		for _, s := range res.NewTerms {
+			if s.Untimed == 0 || s.Matches <= s.New+s.Untimed+s.Valueless || s.First.After(s.Last) {
+				t.Errorf("seed %d: summary %+v", seed, s)
+			}
+		}
+		if res.NewTerms[0].Valueless == 0 {
+			t.Errorf("seed %d: no match without a user agent: %+v", seed, res.NewTerms[0])
+		}
+	}
+}
+
+// hitSet renders the (input, line, rule) pairs of a result, sorted.
+func hitSet(res *Result, rs []*rules.Rule) []string {
+	var out []string
+	for _, ev := range res.Events {
+		for _, ri := range ev.Rules {
+			out = append(out, fmt.Sprintf("%d:%d:%s", ev.Input, ev.Line, rs[ri].ID))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestNewTermsDeterministic: the same events and summaries whatever the
+// workers, the chunk size (which decides which matches leave the worker
+// without their text) and the prefilter.
+func TestNewTermsDeterministic(t *testing.T) {
+	inputs := newTermsCorpus(t, 9)
+	rs := newTermsTestRules(t)
+	ref := mustScan(t, inputs, Options{Rules: rs, Workers: 1, ChunkSize: 1 << 20})
+	want := canonEvents(ref) + fmt.Sprint(ref.NewTerms)
+	for _, o := range []Options{
+		withSize(Options{Rules: rs}, 2, 512),
+		withSize(Options{Rules: rs}, 4, 4096),
+		withSize(Options{Rules: rs}, 3, 100000),
+		withSize(Options{Rules: rs, NoPrefilter: true}, 2, 2048),
+	} {
+		res := mustScan(t, inputs, o)
+		if got := canonEvents(res) + fmt.Sprint(res.NewTerms); got != want {
+			t.Fatalf("workers %d chunk %d prefilter %v: %s", o.Workers, o.ChunkSize, !o.NoPrefilter, firstDiff(want, got))
+		}
+	}
+	for _, ev := range ref.Events {
+		if ev.Raw == nil || ev.Doc == nil || len(ev.terms) > 0 {
+			t.Fatalf("event %d:%d kept without its text, or with its terms", ev.Input, ev.Line)
+		}
+	}
+}
