@@ -114,3 +114,38 @@ func TestNewTermsRuleCheckAndShow(t *testing.T) {
 		t.Errorf("rules show: exit %d\n%s", code, out)
 	}
 }
+
+// TestNewTermsFixtureElastic runs Elastic's "Kubernetes Secret Access via
+// Unusual User Agent" (new terms: source.ip, user.name and
+// user_agent.original over 7 days) on the same fixture: each user reads
+// from one address, so it finds the same three lines.
+func TestNewTermsFixtureElastic(t *testing.T) {
+	rule := elasticRulesDir + "/integrations/kubernetes/credential_access_get_secrets_access.toml"
+	if _, err := os.Stat(rule); err != nil {
+		t.Skipf("reference rules not available: %v", err)
+	}
+	out, errOut, code := run(t, nil, "scan", "--rules", rule, "--format", "json", newTermsLog)
+	if code != ExitFindings {
+		t.Fatalf("exit %d; stderr:\n%s", code, errOut)
+	}
+	var rep struct {
+		Findings []struct {
+			Evidence []struct{ Line int64 }
+		}
+		Notes []string
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	var lines []int64
+	for _, f := range rep.Findings {
+		for _, e := range f.Evidence {
+			lines = append(lines, e.Line)
+		}
+	}
+	slices.Sort(lines)
+	// The query wants a user agent: line 9 has none and is no match.
+	if !slices.Equal(lines, []int64{5, 8, 12}) || len(rep.Notes) == 0 || !strings.Contains(rep.Notes[0], "3 of its 10 match(es)") {
+		t.Errorf("lines %v, notes %q", lines, rep.Notes)
+	}
+}

@@ -466,3 +466,60 @@ func TestInputAdaptsFromItsChunk(t *testing.T) {
 		}
 	}
 }
+
+// TestWalkStopsWhereItDoesNotPay: in a chunk where most walked lines are
+// matched, lines stop being walked before validation (walkPays), and the
+// matches are those of a scan that validates every line, for every
+// chunk size, whether the lines that stay unmatched come first or last.
+func TestWalkStopsWhereItDoesNotPay(t *testing.T) {
+	r := customRule(t, "broad", `kubernetes.audit.verb:get and not user.name:bob`)
+	line := func(i int, user string) string {
+		return fmt.Sprintf(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"w%d","stage":"ResponseComplete","verb":"get","user":{"username":%q},"objectRef":{"resource":"pods"}}`, i, user)
+	}
+	for _, order := range []string{"matched first", "unmatched first", "mixed"} {
+		var ls []string
+		for i := range 300 {
+			user := "alice"
+			switch order {
+			case "matched first":
+				if i >= 200 {
+					user = "bob"
+				}
+			case "unmatched first":
+				if i < 100 {
+					user = "bob"
+				}
+			default:
+				if i%3 == 0 {
+					user = "bob"
+				}
+			}
+			ls = append(ls, line(i, user))
+		}
+		data := lines(ls...)
+		want := canonEvents(scanString(t, data, Options{Rules: []*rules.Rule{r}, NoPrefilter: true}))
+		if n := strings.Count(want, "\n"); n != 200 {
+			t.Fatalf("%s: %d matches, want 200", order, n)
+		}
+		for _, chunk := range []int{512, 8 << 10, 1 << 20} {
+			if got := canonEvents(scanString(t, data, withSize(Options{Rules: []*rules.Rule{r}}, 2, chunk))); got != want {
+				t.Errorf("%s, chunk %d: %s", order, chunk, firstDiff(got, want))
+			}
+		}
+	}
+
+	// One chunk of mostly matched lines: the walk stops after the trial.
+	p, err := newPlan(Options{Rules: []*rules.Rule{r}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ls []string
+	for i := range 200 {
+		ls = append(ls, line(i, "alice"))
+	}
+	w := newWorker(p, -1)
+	res := w.process(&chunk{data: []byte(lines(ls...))})
+	if len(res.hits) != 200 || w.walked != walkTrial {
+		t.Errorf("%d hits, %d lines walked, want 200 and %d", len(res.hits), w.walked, walkTrial)
+	}
+}

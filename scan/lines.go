@@ -726,18 +726,21 @@ const (
 )
 
 type worker struct {
-	plan       *plan
-	terms      chunkTerms // the chunk's new_terms matches so far
-	parseFirst int64      // lines starting before this offset are always parsed
-	checker    jsonChecker
-	units      []Unit
-	starts     []int // byte offset of each line in the chunk
-	ends       []int // offset of each line's newline (or chunk end)
-	kinds      []lineKind
-	raws       []bool // the line starts like a raw audit event
-	cand       []bool
-	which      []int // matchers whose requirements a line satisfies
-	lc         lineCheck
+	plan  *plan
+	terms chunkTerms // the chunk's new_terms matches so far
+	// walked and walkedOut count the chunk's lines walked before
+	// validation (walkPays) and those the walk ruled out.
+	walked, walkedOut int
+	parseFirst        int64 // lines starting before this offset are always parsed
+	checker           jsonChecker
+	units             []Unit
+	starts            []int // byte offset of each line in the chunk
+	ends              []int // offset of each line's newline (or chunk end)
+	kinds             []lineKind
+	raws              []bool // the line starts like a raw audit event
+	cand              []bool
+	which             []int // matchers whose requirements a line satisfies
+	lc                lineCheck
 	// Needles the chunk search found: hitLine and hitNeedle as found,
 	// hitSorted by line from hitStart[line] to hitStart[line+1].
 	hitLine, hitNeedle, hitSorted, hitStart, hitCursor []int32
@@ -826,6 +829,7 @@ func (w *worker) process(c *chunk) chunkResult {
 		return res
 	}
 	w.terms.reset()
+	w.walked, w.walkedOut = 0, 0
 	data := c.data
 	f := c.filter
 	if f == nil {
@@ -1036,10 +1040,14 @@ func (w *worker) evaluate(c *chunk, i int, line []byte, res *chunkResult) {
 		res.malformed++
 		res.problems = append(res.problems, Problem{Line: lineNo, Offset: offset, Reason: reason})
 	}
-	if w.plan.walkFirst && w.raws[i] && !w.sampled(c, i) && w.ruledOut(line) {
-		res.parsed++
-		res.count(ShapeRawAudit)
-		return
+	if w.plan.walkFirst && w.raws[i] && !w.sampled(c, i) && w.walkPays() {
+		w.walked++
+		if w.ruledOut(line) {
+			w.walkedOut++
+			res.parsed++
+			res.count(ShapeRawAudit)
+			return
+		}
 	}
 	units, check := w.unitsOf(line)
 	switch {
@@ -1113,6 +1121,19 @@ func (w *worker) evaluate(c *chunk, i int, line []byte, res *chunkResult) {
 		}
 	}
 }
+
+// walkPays reports whether walking a line before validating it still pays
+// in this chunk: not when most lines walked so far were matched (a broad
+// rule), since a matched line is walked and then validated too. The
+// counts start again with each chunk, so the choice depends only on the
+// chunk's own lines.
+func (w *worker) walkPays() bool {
+	return w.walked < walkTrial || 2*w.walkedOut >= w.walked
+}
+
+// walkTrial is how many lines of a chunk are walked before walkPays
+// looks at how many were ruled out.
+const walkTrial = 32
 
 // ruledOut reports whether no rule the literals left for a raw audit line
 // (w.which) matches it, as far as the values the walker collects without
