@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tidwall/gjson"
@@ -149,48 +150,72 @@ func (nt *NewTerms) TermsAt(doc Document, timestamp gjson.Result) (t int64, comb
 	if err != nil || ts.Year() < 1700 || ts.Year() > 2200 {
 		return 0, nil, false
 	}
-	if len(nt.Fields) == 1 {
-		// The common case, one field: a combination per value.
-		for _, v := range Strings(doc, nt.Fields[0]) {
-			if k := comboKey(nil, v); !slices.Contains(combos, k) && len(combos) < maxCombinations {
-				combos = append(combos, k)
-			}
-		}
-		return ts.UnixNano(), combos, true
-	}
-	combos = []string{""}
+	tc := termsScratch.Get().(*termsCollector)
+	defer termsScratch.Put(tc)
+	tc.vals, tc.all = tc.vals[:0], tc.all[:0]
 	for _, f := range nt.Fields {
-		var vals []string
-		for _, v := range Strings(doc, f) {
-			if !slices.Contains(vals, v) {
-				vals = append(vals, v)
-			}
-		}
-		if len(vals) == 0 {
+		from := len(tc.all)
+		tc.cur = tc.all[from:]
+		doc.Any(f, tc.keep)
+		if len(tc.cur) == 0 {
 			return ts.UnixNano(), nil, true
 		}
-		var next []string
-	fill:
-		for _, c := range combos {
-			for _, v := range vals {
-				if len(next) == maxCombinations {
-					break fill
-				}
-				next = append(next, comboKey([]byte(c), v))
-			}
+		tc.all = append(tc.all, tc.cur...) // in place unless cur grew
+		tc.vals = append(tc.vals, tc.all[from:])
+	}
+	// One value of each field, the first field's varying slowest.
+	n := 1
+	for _, vs := range tc.vals {
+		n *= len(vs)
+		if n >= maxCombinations {
+			n = maxCombinations
 		}
-		combos = next
+	}
+	combos = make([]string, 0, n)
+	idx := make([]int, len(tc.vals))
+	for len(combos) < n {
+		key := tc.buf[:0]
+		for i, vs := range tc.vals {
+			v := vs[idx[i]]
+			key = strconv.AppendInt(key, int64(len(v)), 10)
+			key = append(key, ':')
+			key = append(key, v...)
+		}
+		tc.buf = key
+		combos = append(combos, string(key))
+		for i := len(idx) - 1; i >= 0; i-- {
+			if idx[i]++; idx[i] < len(tc.vals[i]) {
+				break
+			}
+			idx[i] = 0
+		}
 	}
 	return ts.UnixNano(), combos, true
 }
 
-// comboKey appends a value to a combination's key, length-prefixed so
-// that no two combinations share a key.
-func comboKey(key []byte, v string) string {
-	key = strconv.AppendInt(key, int64(len(v)), 10)
-	key = append(key, ':')
-	return string(append(key, v...))
+// A termsCollector gathers one field's distinct values for Terms without
+// allocating a closure per call; a combination's key is each value
+// length-prefixed, so that no two combinations share a key.
+type termsCollector struct {
+	cur  []string   // the field being read
+	all  []string   // the values of the fields read, one after the other
+	vals [][]string // each field's, in all
+	buf  []byte
+	keep func(gjson.Result) bool
 }
+
+var termsScratch = sync.Pool{New: func() any {
+	tc := new(termsCollector)
+	tc.keep = func(v gjson.Result) bool {
+		if !v.IsObject() {
+			if s := valueText(v); !slices.Contains(tc.cur, s) {
+				tc.cur = append(tc.cur, s)
+			}
+		}
+		return false
+	}
+	return tc
+}}
 
 // TermsHistory applies a new_terms rule's condition to the rule's matches
 // over a whole scan, as if Elastic's rule had run all along over the
