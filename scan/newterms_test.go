@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -119,59 +120,8 @@ func TestNewTermsMatchesModel(t *testing.T) {
 		checkInvariants(t, res)
 		got := hitSet(res, rs)
 
-		var plain []*rules.Rule
-		for _, r := range rs {
-			p := *r
-			p.NewTerms = nil
-			plain = append(plain, &p)
-		}
-		all := mustScan(t, inputs, Options{Rules: plain, NoPrefilter: true})
-		var want []string
-		newCount := 0
-		for ri, r := range rs {
-			if r.NewTerms == nil {
-				for _, ev := range all.Events {
-					if slices.Contains(ev.Rules, ri) {
-						want = append(want, fmt.Sprintf("%d:%d:%s", ev.Input, ev.Line, r.ID))
-					}
-				}
-				continue
-			}
-			type m struct {
-				ev     Event
-				t      int64
-				combos []string
-			}
-			var ms []m
-			for _, ev := range all.Events {
-				if !slices.Contains(ev.Rules, ri) {
-					continue
-				}
-				if ts, combos, ok := r.NewTerms.Terms(ev.Doc); ok && len(combos) > 0 {
-					ms = append(ms, m{ev, ts, combos})
-				}
-			}
-			sort.SliceStable(ms, func(a, b int) bool { return ms[a].t < ms[b].t })
-			w := int64(r.NewTerms.History)
-			for i, e := range ms {
-				if e.t < ms[0].t+w {
-					continue
-				}
-				isNew := false
-				for _, k := range e.combos {
-					seen := false
-					for _, p := range ms[:i] {
-						seen = seen || p.t >= e.t-w && slices.Contains(p.combos, k)
-					}
-					isNew = isNew || !seen
-				}
-				if isNew {
-					newCount++
-					want = append(want, fmt.Sprintf("%d:%d:%s", e.ev.Input, e.ev.Line, r.ID))
-				}
-			}
-		}
-		slices.Sort(want)
+		all := mustScan(t, inputs, Options{Rules: plainRules(rs), NoPrefilter: true})
+		want, newCount := newTermsModel(all, rs)
 		if !slices.Equal(got, want) {
 			t.Fatalf("seed %d: scan reports\n%v\nthe model\n%v", seed, got, want)
 		}
@@ -190,6 +140,70 @@ func TestNewTermsMatchesModel(t *testing.T) {
 			t.Errorf("seed %d: no match without a user agent: %+v", seed, res.NewTerms[0])
 		}
 	}
+}
+
+// newTermsModel reads the condition directly on every query match (all
+// is a scan with the rules' conditions taken off): sorted by time, then
+// input order, a match is new past the first window when some
+// combination of it has no match before it in the window. It returns the
+// (input, line, rule) pairs of rs's reports, sorted, and how many were new.
+func newTermsModel(all *Result, rs []*rules.Rule) (want []string, newCount int) {
+	for ri, r := range rs {
+		if r.NewTerms == nil {
+			for _, ev := range all.Events {
+				if slices.Contains(ev.Rules, ri) {
+					want = append(want, fmt.Sprintf("%d:%d:%s", ev.Input, ev.Line, r.ID))
+				}
+			}
+			continue
+		}
+		type m struct {
+			ev     Event
+			t      int64
+			combos []string
+		}
+		var ms []m
+		for _, ev := range all.Events {
+			if !slices.Contains(ev.Rules, ri) {
+				continue
+			}
+			if ts, combos, ok := r.NewTerms.Terms(ev.Doc); ok && len(combos) > 0 {
+				ms = append(ms, m{ev, ts, combos})
+			}
+		}
+		sort.SliceStable(ms, func(a, b int) bool { return ms[a].t < ms[b].t })
+		w := int64(r.NewTerms.History)
+		for i, e := range ms {
+			if e.t < ms[0].t+w {
+				continue
+			}
+			isNew := false
+			for _, k := range e.combos {
+				seen := false
+				for _, p := range ms[:i] {
+					seen = seen || p.t >= e.t-w && slices.Contains(p.combos, k)
+				}
+				isNew = isNew || !seen
+			}
+			if isNew {
+				newCount++
+				want = append(want, fmt.Sprintf("%d:%d:%s", e.ev.Input, e.ev.Line, r.ID))
+			}
+		}
+	}
+	slices.Sort(want)
+	return want, newCount
+}
+
+// plainRules are rs with their new_terms conditions taken off.
+func plainRules(rs []*rules.Rule) []*rules.Rule {
+	var plain []*rules.Rule
+	for _, r := range rs {
+		p := *r
+		p.NewTerms = nil
+		plain = append(plain, &p)
+	}
+	return plain
 }
 
 // hitSet renders the (input, line, rule) pairs of a result, sorted.
@@ -228,4 +242,30 @@ func TestNewTermsDeterministic(t *testing.T) {
 			t.Fatalf("event %d:%d kept without its text, or with its terms", ev.Input, ev.Line)
 		}
 	}
+}
+
+// FuzzNewTerms: on any bytes (seeded with the corpus's lines), the scan's
+// new_terms reports are the model's, for any chunk size and worker count.
+func FuzzNewTerms(f *testing.F) {
+	inputs := newTermsCorpus(f, 4)
+	for _, in := range inputs {
+		data, err := os.ReadFile(in.Name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data[:min(len(data), 16<<10)], uint16(300), uint8(1))
+		f.Add(data[:min(len(data), 3<<10)], uint16(40), uint8(3))
+	}
+	rs := newTermsTestRules(f)
+	plain := plainRules(rs)
+	f.Fuzz(func(t *testing.T, data []byte, chunk uint16, workers uint8) {
+		opts := Options{Rules: rs, Workers: 1 + int(workers)%4, ChunkSize: 1 + int(chunk)%2048, Stdin: bytes.NewReader(data)}
+		res := mustScan(t, []Input{{Name: Stdin}}, opts)
+		checkInvariants(t, res)
+		all := mustScan(t, []Input{{Name: Stdin}}, Options{Rules: plain, NoPrefilter: true, Stdin: bytes.NewReader(data)})
+		want, _ := newTermsModel(all, rs)
+		if got := hitSet(res, rs); !slices.Equal(got, want) {
+			t.Fatalf("scan reports\n%v\nthe model\n%v", got, want)
+		}
+	})
 }
