@@ -15,8 +15,9 @@ import (
 
 // NewTerms is the condition a new_terms rule puts on its query's matches:
 // an event is reported only when its value of Fields (their combination,
-// when there are several) was not seen in the History before it. Triage
-// applies it to the matches of the whole scan (docs/rules.md).
+// when there are several) was not seen in the History before it. A scan
+// applies it to the rule's matches over all its inputs (TermsHistory,
+// docs/rules.md).
 type NewTerms struct {
 	Fields []*Field
 	// History is how far back a value counts as seen; HistoryText is the

@@ -44,7 +44,8 @@ type Rule struct {
 	Expr    Expr
 	Matcher Matcher
 	// NewTerms is set for a new_terms rule: its Matcher is the rule's
-	// query, and triage reports only the matches NewTerms leaves.
+	// query, and a scan reports only the matches whose values NewTerms
+	// finds new (TermsHistory).
 	NewTerms *NewTerms
 }
 
