@@ -97,15 +97,20 @@ func parseNewTerms(spec newTermsSpec) (*NewTerms, error) {
 
 // String describes the condition as `rules show` prints it.
 func (nt *NewTerms) String() string {
+	return fmt.Sprintf("%s not seen in the %s before the event (history_window_start %s)", nt.What(), nt.Window(), nt.HistoryText)
+}
+
+// What names what must be new: "a value of user_agent.original", or "a
+// combination of" the fields.
+func (nt *NewTerms) What() string {
 	names := make([]string, len(nt.Fields))
 	for i, f := range nt.Fields {
 		names[i] = f.Name
 	}
-	what := "a value of " + names[0]
-	if len(names) > 1 {
-		what = "a combination of " + strings.Join(names, ", ")
+	if len(names) == 1 {
+		return "a value of " + names[0]
 	}
-	return fmt.Sprintf("%s not seen in the %s before the event (history_window_start %s)", what, nt.Window(), nt.HistoryText)
+	return "a combination of " + strings.Join(names, ", ")
 }
 
 // Window is the history window in words: "7 days".

@@ -16,17 +16,9 @@ func newTermsNotes(sums []rules.TermsSummary) []string {
 	var notes []string
 	for _, s := range sums {
 		nt := s.Rule.NewTerms
-		names := make([]string, len(nt.Fields))
-		for i, f := range nt.Fields {
-			names[i] = f.Name
-		}
-		what := names[0]
-		if len(names) > 1 {
-			what = "combination of " + strings.Join(names, ", ")
-		}
 		var b strings.Builder
-		fmt.Fprintf(&b, "new_terms rule %q: %d of its %d match(es) had a %s not seen in the %s before them",
-			s.Rule.Name, s.New, s.Matches, what, nt.Window())
+		fmt.Fprintf(&b, "new_terms rule %q: %d of its %d match(es) had %s not seen in the %s before them",
+			s.Rule.Name, s.New, s.Matches, nt.What(), nt.Window())
 		if !s.First.IsZero() {
 			fmt.Fprintf(&b, "; the first %s of matches (%s to %s) only taught values",
 				nt.Window(), s.First.Format(time.RFC3339), s.LearnedUntil.Format(time.RFC3339))
