@@ -67,7 +67,7 @@ func TestNewTermsFixture(t *testing.T) {
 			note = n
 		}
 	}
-	for _, part := range []string{"3 of its 11 match(es)", "2026-11-01T09:00:00Z to 2026-11-08T09:00:00Z", "1 without a value"} {
+	for _, part := range []string{"3 of its 11 match(es)", "from 2026-11-01T09:00:00Z to 2026-11-08T09:00:00Z only taught values", "1 without a value"} {
 		if !strings.Contains(note, part) {
 			t.Errorf("note %q does not say %q", note, part)
 		}
@@ -99,7 +99,8 @@ func TestNewTermsFixture(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines, notes = newTermsLines(t, nil, short)
-	if len(lines) != 0 || len(notes) == 0 || !strings.Contains(notes[0], "none could be new: scan at least 7 days of logs") {
+	if len(lines) != 0 || len(notes) != 1 || !strings.Contains(notes[0], `1 new_terms rule(s) could find nothing new`) ||
+		!strings.Contains(notes[0], `"Secret Read by a New User Agent" (3 match(es) over 47h15m0s, window 7 days)`) {
 		t.Errorf("short log: lines %v, notes %q", lines, notes)
 	}
 }
