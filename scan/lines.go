@@ -1091,7 +1091,9 @@ func (w *worker) evaluate(c *chunk, i int, line []byte, res *chunkResult) {
 				continue
 			}
 			if ev == nil {
-				ev = &Event{Input: c.input, Line: uLine, Offset: uOffset, Index: u.Index, Shape: u.Shape}
+				// Built in place: nothing below appends to the hits.
+				res.hits = append(res.hits, Event{Input: c.input, Line: uLine, Offset: uOffset, Index: u.Index, Shape: u.Shape})
+				ev = &res.hits[len(res.hits)-1]
 			}
 			if m < w.plan.nRules {
 				ev.Rules = append(ev.Rules, m)
@@ -1117,7 +1119,6 @@ func (w *worker) evaluate(c *chunk, i int, line []byte, res *chunkResult) {
 				ev.Doc = hitDoc(ev.Raw, u, len(ev.Rules) > 0)
 			}
 			w.terms.add(ev.terms)
-			res.hits = append(res.hits, *ev)
 		}
 	}
 }
