@@ -240,12 +240,24 @@ var termsScratch = sync.Pool{New: func() any {
 // and the matches still kept.
 type TermsHistory struct {
 	nt *NewTerms
-	// times holds each combination's times, sorted; open the kept
+	// times holds times of each combination's matches, sorted: enough of
+	// them to tell whether one lies in any window (thin); open the kept
 	// matches not yet ruled out for a combination.
-	times map[string][]int64
-	open  map[string][]*termsCand
-	cands []*termsCand
-	sum   TermsSummary
+	times     map[string][]int64
+	open      map[string][]*termsCand
+	cands     []*termsCand
+	sum       TermsSummary
+	uncovered []bool // Observe's scratch
+	ruled     []int  // ids of kept matches ruled out since Ruled was called
+}
+
+// Ruled returns the ids of the matches Observe kept that later matches
+// have since shown are not new, so the caller can let them go before
+// the end. The slice is reused by the next Observe.
+func (h *TermsHistory) Ruled() []int {
+	ids := h.ruled
+	h.ruled = h.ruled[:0]
+	return ids
 }
 
 type termsCand struct {
@@ -265,6 +277,30 @@ type TermsSummary struct {
 	// First and Last are the times of the earliest and latest timed
 	// matches with values, LearnedUntil First plus the history window.
 	First, Last, LearnedUntil time.Time
+}
+
+// thin inserts t into the sorted times ts and keeps them thin: no three
+// consecutive times within w of each other. Whether some time lies in a
+// window [u-w, u] is all Observe asks, and the middle one of three such
+// times never decides it: if it lies in the window, so does the first
+// (when u is before the third) or the third. So a combination keeps at
+// most two times per window its matches span, however many matches
+// there are. One insertion breaks at most the triples it is in: t is
+// dropped at once if it is the middle of one, else the middle of the
+// triple before it and of the one after it, which leaves none.
+func thin(ts []int64, t, w int64) []int64 {
+	at, _ := slices.BinarySearch(ts, t+1)
+	if at > 0 && at < len(ts) && ts[at]-ts[at-1] <= w {
+		return ts // t is between two times within w
+	}
+	ts = slices.Insert(ts, at, t)
+	if at+2 < len(ts) && ts[at+2]-t <= w {
+		ts = slices.Delete(ts, at+1, at+2)
+	}
+	if at >= 2 && t-ts[at-2] <= w {
+		ts = slices.Delete(ts, at-1, at)
+	}
+	return ts
 }
 
 func candAt(e *termsCand, t int64) int { return cmp.Compare(e.t, t) }
@@ -294,12 +330,15 @@ func (h *TermsHistory) Observe(id int, t int64, combos []string, timed bool) boo
 	}
 	w := int64(h.nt.History)
 	c := &termsCand{id: id, t: t}
+	uncovered := h.uncovered[:0]
 	for _, k := range combos {
 		ts := h.times[k]
 		// Seen in [t-w, t]: a match at the same time observed earlier
 		// comes before this one.
 		at, _ := slices.BinarySearch(ts, t-w)
-		if at == len(ts) || ts[at] > t {
+		seen := at < len(ts) && ts[at] <= t
+		uncovered = append(uncovered, !seen)
+		if !seen {
 			c.left++
 		}
 		// This match comes before the kept ones after it within the
@@ -310,21 +349,20 @@ func (h *TermsHistory) Observe(id int, t int64, combos []string, timed bool) boo
 		for _, e := range open[lo:hi] {
 			if e.left--; e.left == 0 {
 				e.ruled = true
+				h.ruled = append(h.ruled, e.id)
 			}
 		}
 		h.open[k] = slices.Delete(open, lo, hi)
-		at, _ = slices.BinarySearch(ts, t+1)
-		h.times[k] = slices.Insert(ts, at, t)
+		h.times[k] = thin(ts, t, w)
 	}
+	h.uncovered = uncovered
 	if c.left == 0 {
 		return false
 	}
-	for _, k := range combos {
-		ts := h.times[k]
-		at, _ := slices.BinarySearch(ts, t-w)
-		// Still open for k if no other match of k is in [t-w, t] (the
-		// match itself is). Among equal times, in Observe order.
-		if n, _ := slices.BinarySearch(ts, t+1); n-at == 1 {
+	for i, k := range combos {
+		// Still open for k if no earlier match of k is in [t-w, t].
+		// Among equal times, in Observe order.
+		if uncovered[i] {
 			open := h.open[k]
 			i, _ := slices.BinarySearchFunc(open, t+1, candAt)
 			h.open[k] = slices.Insert(open, i, c)

@@ -145,8 +145,25 @@ func (c *collector) observeTerms(h *Event) {
 	}
 	kept := h.terms[:0]
 	for _, mt := range h.terms {
+		hist := c.histories[mt.rule]
 		// A match without its text (notNew) is never kept.
-		if c.histories[mt.rule].Observe(id, mt.t, mt.combos, mt.timed) && h.Raw != nil {
+		isKept := hist.Observe(id, mt.t, mt.combos, mt.timed) && h.Raw != nil
+		// Kept matches this one shows are not new need not wait for the
+		// end: an event left with no rule and no selector lets its text
+		// go (finishTerms drops it), so memory does not grow with the
+		// matches however the input is ordered.
+		for _, ruled := range hist.Ruled() {
+			if ruled < 0 {
+				continue // no event (notNew's are never kept)
+			}
+			ev := &c.res.Events[ruled]
+			ev.Rules = slices.DeleteFunc(ev.Rules, func(r int) bool { return r == mt.rule })
+			ev.terms = slices.DeleteFunc(ev.terms, func(t matchTerms) bool { return t.rule == mt.rule })
+			if len(ev.Rules) == 0 && len(ev.Selectors) == 0 {
+				ev.Raw, ev.Doc = nil, nil
+			}
+		}
+		if isKept {
 			kept = append(kept, mt)
 			continue
 		}

@@ -113,8 +113,13 @@ func newTermsTestRules(tb testing.TB) []*rules.Rule {
 // first window when some combination of it has no match before it in the
 // window.
 func TestNewTermsMatchesModel(t *testing.T) {
-	for seed := range uint64(3) {
+	for seed := range uint64(4) {
 		inputs := newTermsCorpus(t, seed)
+		if seed == 3 {
+			// Lines from latest to earliest: every first sighting is kept
+			// and then ruled out by the next line.
+			inputs = reversedLines(t, inputs)
+		}
 		rs := newTermsTestRules(t)
 		res := mustScan(t, inputs, Options{Rules: rs, Workers: 2, ChunkSize: 4096})
 		checkInvariants(t, res)
@@ -204,6 +209,26 @@ func plainRules(rs []*rules.Rule) []*rules.Rule {
 		plain = append(plain, &p)
 	}
 	return plain
+}
+
+// reversedLines writes each input with its lines in reverse order.
+func reversedLines(tb testing.TB, inputs []Input) []Input {
+	tb.Helper()
+	var out []Input
+	for _, in := range inputs {
+		data, err := os.ReadFile(in.Name)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		ls := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+		slices.Reverse(ls)
+		p := in.Name + ".reversed"
+		if err := os.WriteFile(p, []byte(strings.Join(ls, "\n")+"\n"), 0o644); err != nil {
+			tb.Fatal(err)
+		}
+		out = append(out, Input{Name: p})
+	}
+	return out
 }
 
 // hitSet renders the (input, line, rule) pairs of a result, sorted.
