@@ -139,6 +139,9 @@ const maxCombinations = 100
 
 var timestampField = NewField("@timestamp")
 
+// Reads are the fields Terms reads of a match: Fields and @timestamp.
+func (nt *NewTerms) Reads() []*Field { return append(slices.Clone(nt.Fields), timestampField) }
+
 // Terms reads what the condition needs of a match: its @timestamp (Unix
 // nanoseconds; ok false when it has none that parses as RFC 3339) and the
 // combinations of its values of Fields, one value of each field, in
@@ -178,7 +181,11 @@ func (nt *NewTerms) TermsAt(doc Document, timestamp gjson.Result) (t int64, comb
 		}
 	}
 	combos = make([]string, 0, n)
-	idx := make([]int, len(tc.vals))
+	idx := tc.idx[:0]
+	for range tc.vals {
+		idx = append(idx, 0)
+	}
+	tc.idx = idx
 	for len(combos) < n {
 		key := tc.buf[:0]
 		for i, vs := range tc.vals {
@@ -206,6 +213,7 @@ type termsCollector struct {
 	cur  []string   // the field being read
 	all  []string   // the values of the fields read, one after the other
 	vals [][]string // each field's, in all
+	idx  []int      // the combination being built: a value of each field
 	buf  []byte
 	keep func(gjson.Result) bool
 }
@@ -236,8 +244,8 @@ var termsScratch = sync.Pool{New: func() any {
 // request, are not sorted). Observe says at once when a match cannot be
 // new, so the caller need not keep it; a match it keeps may still be
 // ruled out by a later-observed match from the window before it, and
-// Final says which are new in the end. Memory: the times of every match,
-// and the matches still kept.
+// Final says which are new in the end. Memory: a few times per value
+// and window (thin), and the matches still kept.
 type TermsHistory struct {
 	nt *NewTerms
 	// times holds times of each combination's matches, sorted: enough of
@@ -249,6 +257,9 @@ type TermsHistory struct {
 	sum       TermsSummary
 	uncovered []bool // Observe's scratch
 	ruled     []int  // ids of kept matches ruled out since Ruled was called
+	// first and last are the earliest and latest times of the matches
+	// counted in sum.Matches but not as Untimed or Valueless.
+	first, last int64
 }
 
 // Ruled returns the ids of the matches Observe kept that later matches
@@ -322,11 +333,10 @@ func (h *TermsHistory) Observe(id int, t int64, combos []string, timed bool) boo
 		h.sum.Valueless++
 		return false
 	}
-	if first := h.sum.First; first.IsZero() || t < first.UnixNano() {
-		h.sum.First = time.Unix(0, t).UTC()
-	}
-	if last := h.sum.Last; last.IsZero() || t > last.UnixNano() {
-		h.sum.Last = time.Unix(0, t).UTC()
+	if placed := h.sum.Matches - h.sum.Untimed - h.sum.Valueless; placed == 1 {
+		h.first, h.last = t, t
+	} else {
+		h.first, h.last = min(h.first, t), max(h.last, t)
 	}
 	w := int64(h.nt.History)
 	c := &termsCand{id: id, t: t}
@@ -376,11 +386,12 @@ func (h *TermsHistory) Observe(id int, t int64, combos []string, timed bool) boo
 // summary.
 func (h *TermsHistory) Final() (ids []int, sum TermsSummary) {
 	sum = h.sum
-	if sum.First.IsZero() {
+	if sum.Matches == sum.Untimed+sum.Valueless {
 		return nil, sum
 	}
+	sum.First, sum.Last = time.Unix(0, h.first).UTC(), time.Unix(0, h.last).UTC()
 	sum.LearnedUntil = sum.First.Add(h.nt.History)
-	learned := sum.LearnedUntil.UnixNano()
+	learned := h.first + int64(h.nt.History)
 	for _, c := range h.cands {
 		if !c.ruled && c.t >= learned {
 			ids = append(ids, c.id)

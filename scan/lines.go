@@ -626,9 +626,10 @@ func newPlan(opts Options) (*plan, error) {
 		p.newTerms = append(p.newTerms, r.NewTerms)
 		if r.NewTerms != nil {
 			// What the condition reads of each match (newTermsOf).
-			fields = append(fields, r.NewTerms.Fields...)
-			fields = append(fields, timestampField)
-			fields = append(fields, auditTimeFields...)
+			fields = append(fields, r.NewTerms.Reads()...)
+			for _, k := range timestampKeys {
+				fields = append(fields, auditTimeFields[k])
+			}
 		}
 	}
 	for _, s := range opts.Selectors {

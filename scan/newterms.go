@@ -17,8 +17,6 @@ import (
 // the input costs no memory for them. What the history still held at
 // the end is decided when the scan is done.
 
-var timestampField = rules.NewField("@timestamp")
-
 // matchTerms is what a new_terms rule's condition reads of a match.
 type matchTerms struct {
 	rule   int
@@ -32,14 +30,12 @@ func newTermsOf(rule int, nt *rules.NewTerms, doc rules.Document, shape Shape) m
 	var combos []string
 	var timed bool
 	if shape == ShapeRawAudit {
-		// @timestamp as the raw mapping computes it (auditTimestamp),
-		// from the values the walk extracted rather than the text.
-		var ts gjson.Result
-		for _, f := range auditTimeFields {
-			if v := rules.First(doc, f); v.Type == gjson.String && v.Str != "" {
-				ts = v
-				break
-			}
+		// @timestamp is computed by the raw mapping (auditTimestamp):
+		// computed here from the members the walk extracted, rather
+		// than by the adapter from the text.
+		ts := gjson.Result{}
+		if s, ok := auditTimestamp(walkedMembers{doc}); ok {
+			ts = gjson.Result{Type: gjson.String, Str: s}
 		}
 		t, combos, timed = nt.TermsAt(doc, ts)
 	} else {
@@ -48,15 +44,27 @@ func newTermsOf(rule int, nt *rules.NewTerms, doc rules.Document, shape Shape) m
 	return matchTerms{rule: rule, t: t, combos: combos, timed: timed}
 }
 
-// auditTimeFields are the fields of the members @timestamp comes from in
-// a raw audit event, first present first (timestampKeys).
-var auditTimeFields = func() []*rules.Field {
-	var fs []*rules.Field
+// auditTimeFields are the fields of the members a raw audit event's
+// @timestamp comes from (timestampKeys), which the walk extracts for
+// new_terms rules; walkedMembers serves them to auditTimestamp.
+var auditTimeFields = func() map[string]*rules.Field {
+	fs := map[string]*rules.Field{}
 	for _, k := range timestampKeys {
-		fs = append(fs, rules.NewField("kubernetes.audit."+k))
+		fs[k] = rules.NewField("kubernetes.audit." + k)
 	}
 	return fs
 }()
+
+type walkedMembers struct{ doc rules.Document }
+
+func (m walkedMembers) member(key string) gjson.Result {
+	if f := auditTimeFields[key]; f != nil {
+		return rules.First(m.doc, f)
+	}
+	return gjson.Result{}
+}
+
+func (m walkedMembers) annotation(string) gjson.Result { return gjson.Result{} } // @timestamp reads none
 
 // chunkTerms holds the times of a chunk's new_terms matches so far, by
 // rule and combination, for notNew.
