@@ -416,3 +416,46 @@ func TestResultMembers(t *testing.T) {
 		t.Errorf("Result's JSON members are %v; JSON.Write writes %v", names, want)
 	}
 }
+
+// A whole folder of rules runs nearly a hundred: the table lists those
+// with findings and counts the rest on one line, while JSON keeps every
+// rule. A few rules are still listed one by one, zeros included.
+func TestTableSummaryCollapsesQuietRules(t *testing.T) {
+	table := func(r *report.Result) string {
+		var buf bytes.Buffer
+		if err := (&report.Table{Guide: "none"}).Write(&buf, r); err != nil {
+			t.Fatal(err)
+		}
+		return buf.String()
+	}
+	few := sampleResult(t)
+	if got := table(few); !strings.Contains(got, "   0  low      Kubernetes Ephemeral Debug Container Added to a Pod") || strings.Contains(got, "other") {
+		t.Errorf("with %d rules every rule should be listed, zeros included:\n%s", len(few.Rules), got)
+	}
+
+	many := sampleResult(t)
+	for i := range 20 {
+		many.Rules = append(many.Rules, &rules.Rule{ID: fmt.Sprintf("quiet-%02d", i), Name: fmt.Sprintf("Quiet rule %02d", i), Severity: "low"})
+	}
+	many.Tally()
+	got := table(many)
+	if strings.Contains(got, "Quiet rule") || strings.Contains(got, "Kubernetes Ephemeral Debug Container") {
+		t.Errorf("rules without findings listed one by one:\n%s", got)
+	}
+	quiet := len(many.Rules) - 3 // sampleResult's findings come from three rules
+	if want := fmt.Sprintf("   0  in each of the other %d rules (--format json lists them)\n", quiet); !strings.Contains(got, want) {
+		t.Errorf("no line %q in:\n%s", want, got)
+	}
+	for _, f := range many.Findings {
+		if !strings.Contains(got, f.Rule.Name) {
+			t.Errorf("rule %q has a finding but is not in the summary", f.Rule.Name)
+		}
+	}
+	var buf bytes.Buffer
+	if err := (report.JSON{}).Write(&buf, many); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(buf.String(), `"Quiet rule `); n != 20 {
+		t.Errorf("JSON names %d of the 20 quiet rules, want all", n)
+	}
+}

@@ -432,6 +432,11 @@ func evidenceText(evs []triage.Evidence) string {
 	return strings.Join(parts, "  ")
 }
 
+// listEveryRule is the most rules the summary lists one by one; above it
+// (a whole folder of published rules runs nearly a hundred), the rules
+// without a finding share one line.
+const listEveryRule = 10
+
 func (p *tablePrinter) summary(r *Result) {
 	s := r.Summary
 	t := s.Totals
@@ -476,8 +481,20 @@ func (p *tablePrinter) summary(r *Result) {
 		findings += fmt.Sprintf(" (%d suppressed)", s.Suppressed)
 	}
 	p.field("findings", findings)
+	quiet := 0 // rules with no finding, which share a line when many ran
 	for _, rc := range s.ByRule {
-		p.line(fmt.Sprintf("  %-9s %4d  %-8s %s", "", rc.Count, rc.Severity, Clean(rc.Name)))
+		if rc.Count == 0 {
+			quiet++
+		}
+	}
+	collapse := len(s.ByRule) > listEveryRule && quiet > 1
+	for _, rc := range s.ByRule {
+		if rc.Count > 0 || !collapse {
+			p.line(fmt.Sprintf("  %-9s %4d  %-8s %s", "", rc.Count, rc.Severity, Clean(rc.Name)))
+		}
+	}
+	if collapse {
+		p.line(fmt.Sprintf("  %-9s %4d  in each of the other %d rules (--format json lists them)", "", 0, quiet))
 	}
 	for _, n := range r.Notes {
 		p.field("note", Clean(n))
