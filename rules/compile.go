@@ -100,6 +100,16 @@ func (p *predMatcher) Match(doc Document) bool { return doc.Any(p.field, p.test)
 
 // valueTest builds the per-value test for a predicate.
 func valueTest(p *Pred) (func(gjson.Result) bool, error) {
+	if IsIPField(p.Field.Name) {
+		switch p.Op {
+		case OpExists:
+			return ipExistsTest, nil
+		case OpEqual:
+			return ipEqualTest(p)
+		case OpLess, OpLessEq, OpGreater, OpGreaterEq:
+			return ipRangeTest(p)
+		}
+	}
 	switch p.Op {
 	case OpExists:
 		return existsTest, nil
@@ -346,16 +356,22 @@ func rangeTest(op Op, lit Literal) func(gjson.Result) bool {
 		default:
 			return false
 		}
-		switch op {
-		case OpLess:
-			return cmp < 0
-		case OpLessEq:
-			return cmp <= 0
-		case OpGreater:
-			return cmp > 0
-		}
-		return cmp >= 0
+		return holds(op, cmp)
 	}
+}
+
+// holds says whether a comparison's result cmp (as from strings.Compare)
+// satisfies the range operator op.
+func holds(op Op, cmp int) bool {
+	switch op {
+	case OpLess:
+		return cmp < 0
+	case OpLessEq:
+		return cmp <= 0
+	case OpGreater:
+		return cmp > 0
+	}
+	return cmp >= 0
 }
 
 func compareFloat(a, b float64) int {

@@ -1,6 +1,7 @@
 package rules_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/k8sexec/k8sexec/rules"
@@ -493,5 +494,53 @@ func TestCompileErrors(t *testing.T) {
 	}
 	if lit := rules.StringLit("-1.5e3"); !lit.IsNum || lit.Num != -1500 {
 		t.Errorf("StringLit(-1.5e3) = %+v", lit)
+	}
+}
+
+// A term or range on an ip field takes an address (or, for terms, a CIDR
+// block); Elasticsearch fails any other query value, and so does Compile,
+// naming the field. Other operators keep their keyword meaning.
+func TestIPFieldQueryValues(t *testing.T) {
+	for _, q := range []string{
+		`source.ip:"foo"`,
+		`source.ip:(10.0.0.1 or localhost)`,
+		`any where destination.ip in ("10.0.0.1", "10.0.0.300")`,
+		`source.ip > "10.0.0.0/8"`,
+		`any where source.ip >= 7`,
+		`source.ip:"::ffff:10.0.0.0/104"`,
+		`source.ip:"10.0.0.0/33"`,
+		`source.ip:"10.0.0.0/+8"`,
+	} {
+		e, _, err := rules.ParseQuery(q)
+		if err != nil {
+			t.Fatalf("parse %q: %v", q, err)
+		}
+		if _, err := rules.Compile(e); err == nil || !strings.Contains(err.Error(), "is an ip field") {
+			t.Errorf("Compile(%q) = %v, want an error naming the ip field", q, err)
+		}
+	}
+	for _, c := range []struct {
+		query string
+		doc   string
+		want  bool
+	}{
+		{`source.ip:"::ffff:10.0.0.0/8"`, `{"source":{"ip":"10.9.8.7"}}`, true},
+		{`source.ip:"::ffff:10.0.0.0/8"`, `{"source":{"ip":"11.9.8.7"}}`, false},
+		{`source.ip:"10.0.0.0/0"`, `{"source":{"ip":"11.9.8.7"}}`, true},
+		{`source.ip:"10.0.0.0/0"`, `{"source":{"ip":"2001:db8::1"}}`, false},
+		{`source.ip:"10.0.0.7"`, `{"source":{"ip":"::ffff:10.0.0.7"}}`, true},
+		{`source.ip:10.0.*`, `{"source":{"ip":"10.0.3.4"}}`, true},
+		{`source.ip:*`, `{"source":{"ip":"unknown"}}`, false},
+		{`not source.ip:*`, `{"source":{"ip":"unknown"}}`, true},
+		{`source.ip:*`, `{"source":{"ip":["unknown","fe80::1"]}}`, true},
+		{`source.ip:*`, `{"source":{"ip":"fe80::1%eth0"}}`, false},
+		{`any where startsWith(source.ip, "10.")`, `{"source":{"ip":"10.1.1.1"}}`, true},
+		{`user.name:"10.0.0.0/8"`, `{"user":{"name":"10.0.0.0/8"}}`, true},
+		{`user.name:"10.0.0.0/8"`, `{"user":{"name":"10.1.2.3"}}`, false},
+	} {
+		_, m := compileQuery(t, c.query)
+		if got := m.Match(jsonDoc{gjson.Parse(c.doc)}); got != c.want {
+			t.Errorf("%s on %s = %v, want %v", c.query, c.doc, got, c.want)
+		}
 	}
 }

@@ -164,7 +164,7 @@ func (nt *NewTerms) TermsAt(doc Document, timestamp gjson.Result) (t int64, comb
 	tc.vals, tc.all = tc.vals[:0], tc.all[:0]
 	for _, f := range nt.Fields {
 		from := len(tc.all)
-		tc.cur = tc.all[from:]
+		tc.cur, tc.ip = tc.all[from:], IsIPField(f.Name)
 		doc.Any(f, tc.keep)
 		if len(tc.cur) == 0 {
 			return ts.UnixNano(), nil, true
@@ -215,16 +215,27 @@ type termsCollector struct {
 	vals [][]string // each field's, in all
 	idx  []int      // the combination being built: a value of each field
 	buf  []byte
+	ip   bool // the field being read is of type ip: values by address
 	keep func(gjson.Result) bool
 }
 
 var termsScratch = sync.Pool{New: func() any {
 	tc := new(termsCollector)
 	tc.keep = func(v gjson.Result) bool {
-		if !v.IsObject() {
-			if s := valueText(v); !slices.Contains(tc.cur, s) {
-				tc.cur = append(tc.cur, s)
+		if v.IsObject() {
+			return false
+		}
+		s := ""
+		if tc.ip {
+			var ok bool
+			if s, ok = IPText(v); !ok {
+				return false // not indexed, so no term
 			}
+		} else {
+			s = valueText(v)
+		}
+		if !slices.Contains(tc.cur, s) {
+			tc.cur = append(tc.cur, s)
 		}
 		return false
 	}

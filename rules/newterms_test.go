@@ -96,39 +96,66 @@ func (d jsonDoc) Any(f *rules.Field, test func(gjson.Result) bool) bool {
 }
 
 func TestNewTermsTerms(t *testing.T) {
-	nt := newTermsRule(t, `"user.name", "source.ip"`, "now-7d").NewTerms
+	nt := newTermsRule(t, `"user.name", "user_agent.original"`, "now-7d").NewTerms
 	doc := func(s string) rules.Document { return jsonDoc{gjson.Parse(s)} }
-	ts, combos, ok := nt.Terms(doc(`{"@timestamp":"2026-11-20T08:00:00.5+01:00","user":{"name":"alice"},"source":{"ip":["10.0.0.1","10.0.0.2","10.0.0.1"]}}`))
+	ts, combos, ok := nt.Terms(doc(`{"@timestamp":"2026-11-20T08:00:00.5+01:00","user":{"name":"alice"},"user_agent":{"original":["10.0.0.1","10.0.0.2","10.0.0.1"]}}`))
 	want := time.Date(2026, 11, 20, 7, 0, 0, 5e8, time.UTC).UnixNano()
 	if !ok || ts != want || len(combos) != 2 || combos[0] == combos[1] {
 		t.Fatalf("Terms = %d %q %v", ts, combos, ok)
 	}
 	// A value holding the separator cannot pass for another combination.
-	_, a, _ := nt.Terms(doc(`{"@timestamp":"2026-11-20T08:00:00Z","user":{"name":"a:1"},"source":{"ip":"b"}}`))
-	_, b, _ := nt.Terms(doc(`{"@timestamp":"2026-11-20T08:00:00Z","user":{"name":"a"},"source":{"ip":"1:b"}}`))
+	_, a, _ := nt.Terms(doc(`{"@timestamp":"2026-11-20T08:00:00Z","user":{"name":"a:1"},"user_agent":{"original":"b"}}`))
+	_, b, _ := nt.Terms(doc(`{"@timestamp":"2026-11-20T08:00:00Z","user":{"name":"a"},"user_agent":{"original":"1:b"}}`))
 	if a[0] == b[0] {
 		t.Errorf("combinations collide: %q", a[0])
 	}
 	if _, combos, ok := nt.Terms(doc(`{"@timestamp":"2026-11-20T08:00:00Z","user":{"name":"alice"}}`)); !ok || combos != nil {
 		t.Errorf("missing field: %q %v", combos, ok)
 	}
-	for _, s := range []string{`{"user":{"name":"a"},"source":{"ip":"b"}}`, `{"@timestamp":"yesterday","user":{"name":"a"},"source":{"ip":"b"}}`, `{"@timestamp":"0001-01-01T00:00:00Z","user":{"name":"a"},"source":{"ip":"b"}}`} {
+	for _, s := range []string{`{"user":{"name":"a"},"user_agent":{"original":"b"}}`, `{"@timestamp":"yesterday","user":{"name":"a"},"user_agent":{"original":"b"}}`, `{"@timestamp":"0001-01-01T00:00:00Z","user":{"name":"a"},"user_agent":{"original":"b"}}`} {
 		if _, _, ok := nt.Terms(doc(s)); ok {
 			t.Errorf("%s: timed", s)
 		}
 	}
 	// Numbers and booleans are terms as Elasticsearch indexes them.
-	if _, combos, _ := nt.Terms(doc(`{"@timestamp":"2026-11-20T08:00:00Z","user":{"name":7},"source":{"ip":true}}`)); len(combos) != 1 || combos[0] != "1:74:true" {
+	if _, combos, _ := nt.Terms(doc(`{"@timestamp":"2026-11-20T08:00:00Z","user":{"name":7},"user_agent":{"original":true}}`)); len(combos) != 1 || combos[0] != "1:74:true" {
 		t.Errorf("scalars: %q", combos)
 	}
 	// Arrays multiply up to the cap.
-	var ips []string
+	var agents []string
 	for i := range 30 {
-		ips = append(ips, `"10.0.0.`+string(rune('a'+i%26))+string(rune('a'+i/26))+`"`)
+		agents = append(agents, `"curl/`+string(rune('a'+i%26))+string(rune('a'+i/26))+`"`)
 	}
-	big := `{"@timestamp":"2026-11-20T08:00:00Z","user":{"name":["a","b","c","d","e"]},"source":{"ip":[` + strings.Join(ips, ",") + `]}}`
+	big := `{"@timestamp":"2026-11-20T08:00:00Z","user":{"name":["a","b","c","d","e"]},"user_agent":{"original":[` + strings.Join(agents, ",") + `]}}`
 	if _, combos, _ := nt.Terms(doc(big)); len(combos) != 100 {
 		t.Errorf("%d combinations, want the cap of 100", len(combos))
+	}
+}
+
+// On an ip field the terms are addresses, as Elasticsearch's terms
+// aggregation returns them: one spelling per address, and a value that is
+// no address is not indexed, so no term.
+func TestNewTermsIPTerms(t *testing.T) {
+	nt := newTermsRule(t, `"source.ip"`, "now-7d").NewTerms
+	doc := func(s string) rules.Document { return jsonDoc{gjson.Parse(s)} }
+	terms := func(ips string) []string {
+		_, combos, ok := nt.Terms(doc(`{"@timestamp":"2026-11-20T08:00:00Z","source":{"ip":` + ips + `}}`))
+		if !ok {
+			t.Fatalf("%s: untimed", ips)
+		}
+		return combos
+	}
+	if a, b := terms(`"10.0.0.1"`), terms(`"::ffff:10.0.0.1"`); len(a) != 1 || !slices.Equal(a, b) {
+		t.Errorf("10.0.0.1 %q and ::ffff:10.0.0.1 %q should be one term", a, b)
+	}
+	if a, b := terms(`"2001:DB8:0::1"`), terms(`"2001:db8::1"`); len(a) != 1 || !slices.Equal(a, b) {
+		t.Errorf("two spellings of 2001:db8::1 give %q and %q", a, b)
+	}
+	if got := terms(`["10.0.0.1","::ffff:10.0.0.1","not-an-ip",7]`); len(got) != 1 {
+		t.Errorf("one address, a word and a number: %q, want one term", got)
+	}
+	if got := terms(`"not-an-ip"`); got != nil {
+		t.Errorf("no address: %q, want no term", got)
 	}
 }
 

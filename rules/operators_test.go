@@ -193,6 +193,33 @@ var operatorCases = map[string][]opCase{
 		{"leading zero string coerces", `{"kubernetes":{"audit":{"responseStatus":{"code":"0403"}}}}`, true},
 		{"4030", `{"kubernetes":{"audit":{"responseStatus":{"code":4030}}}}`, false},
 	},
+	// source.ip is of type ip: terms take addresses and CIDR blocks, and a
+	// value that is no address is not indexed (ignore_malformed).
+	"kql_ip.toml": {
+		{"raw audit in the block", opAudit(`"verb":"get","user":{"username":"alice@example.com"},"sourceIPs":["10.42.0.7"],` + opPodRef), true},
+		{"raw audit second address in the block", opAudit(`"verb":"get","user":{"username":"alice@example.com"},"sourceIPs":["203.0.113.24","10.42.0.7"],` + opPodRef), true},
+		{"raw audit outside", opAudit(`"verb":"get",` + opAlice + `,` + opPodRef), false},
+		{"IPv4-mapped IPv6 is the IPv4 address", `{"source":{"ip":"::ffff:10.1.2.3"}}`, true},
+		{"IPv6 in another spelling", `{"source":{"ip":"2001:DB8:0:0::1"}}`, true},
+		{"another IPv6 address", `{"source":{"ip":"2001:db8::2"}}`, false},
+		{"the block's text is no address", `{"source":{"ip":"10.0.0.0/8"}}`, false},
+		{"text around an address", `{"source.ip":"10.1.2.3 "}`, false},
+		{"11.0.0.1 is outside", `{"source.ip":"11.0.0.1"}`, false},
+		{"array, any element", `{"source.ip":["198.51.100.1","10.255.255.255"]}`, true},
+		{"a number is no address", `{"source":{"ip":167772161}}`, false},
+		{"missing", `{"user":{"name":"alice"}}`, false},
+	},
+	"eql_ip.toml": {
+		{"from 192.0.2.7 to 10.0.1.0", opNet(`"source":{"ip":"192.0.2.7"},"destination":{"ip":"10.0.1.0"}`), true},
+		{"to 10.0.0.255: the bound is excluded", opNet(`"source":{"ip":"192.0.2.7"},"destination":{"ip":"10.0.0.255"}`), false},
+		{"to 9.255.255.255: below as an address, above as text", opNet(`"source":{"ip":"192.0.2.7"},"destination":{"ip":"9.255.255.255"}`), false},
+		{"to 10.0.0.1000: above as text, no address", opNet(`"source":{"ip":"192.0.2.7"},"destination":{"ip":"10.0.0.1000"}`), false},
+		{"to an IPv6 address: above every IPv4 one", opNet(`"source":{"ip":"192.0.2.7"},"destination":{"ip":"2001:db8::5"}`), true},
+		{"from the IPv6 block", opNet(`"source":{"ip":"2001:db8:ffff::1"},"destination":{"ip":"172.16.0.1"}`), true},
+		{"from another network", opNet(`"source":{"ip":"198.51.100.7"},"destination":{"ip":"172.16.0.1"}`), false},
+		{"from an IPv4-mapped address in the block", opNet(`"source":{"ip":"::ffff:192.0.2.9"},"destination":{"ip":"172.16.0.1"}`), true},
+		{"no destination", opNet(`"source":{"ip":"192.0.2.7"}`), false},
+	},
 
 	"eql_equals.toml": {
 		{"create", opAudit(`"verb":"create",` + opAlice + `,` + opPodRef), true},

@@ -185,6 +185,10 @@ func predClause(p *Pred, lit Literals) (Clause, bool) {
 	}
 	switch p.Op {
 	case OpEqual, OpStartsWith, OpEndsWith, OpContains:
+		if p.Op == OpEqual && IsIPField(p.Field.Name) {
+			// An address has many spellings, and a CIDR block none.
+			return nil, false
+		}
 		for _, v := range p.Values {
 			if v.Kind == LitNumber || v.IsNum && p.Op == OpEqual {
 				// 101 may be written 101.0 or 1.01e2.

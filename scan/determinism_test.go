@@ -523,3 +523,38 @@ func TestWalkStopsWhereItDoesNotPay(t *testing.T) {
 		t.Errorf("%d hits, %d lines walked, want 200 and %d", len(res.hits), w.walked, walkTrial)
 	}
 }
+
+// TestPrefilterIPFields: an address in an ip field (source.ip) has many
+// spellings and a CIDR block none, so the prefilter must not look for the
+// query's text. Each variant spells an address in 10.0.0.0/8 or
+// 2001:db8::1 differently; every one must match, with and without the
+// prefilter.
+func TestPrefilterIPFields(t *testing.T) {
+	rs := []*rules.Rule{
+		customRule(t, "block", `source.ip:"10.0.0.0/8" and kubernetes.audit.verb:create`),
+		customRule(t, "v6", `any where source.ip == "2001:DB8:0::1"`),
+	}
+	spell := func(v4, v6 string) string {
+		return strings.ReplaceAll(execLine, `"sourceIPs":["10.0.0.1","2001:db8::1"]`, `"sourceIPs":["`+v4+`","`+v6+`"]`)
+	}
+	variants := []string{
+		spell("10.0.0.1", "2001:db8::1"),
+		spell("::ffff:10.200.3.4", "2001:0db8::0001"),
+		spell("10.9.9.9", "2001:db8:0:0:0:0:0:1"),
+		spell("::ffff:a00:1", "2001:DB8::1"),
+		strings.Replace(procLine, `"user":{"id":"1000"}`, `"user":{"id":"1000"},"source":{"ip":"2001:db8::0:1"}`, 1),
+	}
+	input := lines(append(variants, noiseLine, spell("11.0.0.1", "2001:db8::2"))...)
+	for _, noPrefilter := range []bool{false, true} {
+		res := scanString(t, input, Options{Rules: rs, NoPrefilter: noPrefilter})
+		byRule := map[int]int{}
+		for _, e := range res.Events {
+			for _, r := range e.Rules {
+				byRule[r]++
+			}
+		}
+		if byRule[0] != 4 || byRule[1] != 5 {
+			t.Errorf("NoPrefilter %v: %d lines in 10.0.0.0/8 (want 4) and %d at 2001:db8::1 (want 5)", noPrefilter, byRule[0], byRule[1])
+		}
+	}
+}
