@@ -45,8 +45,12 @@ func checkParsed(t *testing.T, query, lang string, e rules.Expr, err error) {
 	}
 	_ = e.String()
 	// The parsers validate regular expressions and CIDR blocks, so a tree
-	// they return always compiles.
+	// they return compiles unless it gives an ip field a value that is no
+	// address, which fails in Elasticsearch when the query runs.
 	m, err := rules.Compile(e)
+	if errors.Is(err, rules.ErrNotAddress) {
+		return
+	}
 	if err != nil {
 		t.Fatalf("%q parses to %s but does not compile: %v", query, e, err)
 	}
@@ -73,7 +77,7 @@ func FuzzParseKQL(f *testing.F) {
 		``, `a:1`, `a:1 or b:2 and not c:3`, `f:(a or (b and not c))`, `f:"quoted \"x\" \u00e9"`,
 		`f:a*b\*c`, `f:*`, `f < 5 and g >= "x"`, `f:\and \or \NOT`, `f:\uD83D\uDE00`, `f:hello world`,
 		`kubernetes.audit.annotations.authorization_k8s_io/decision:"allow"`, `a:{b:c}`, `a*:x`, `hello`,
-		"a:1\u00a0OR\u00a0b:2", `(a:1`, `a:"unterminated`, `a:\x`, `not not a:1`, `f:\t x \t`,
+		"a:1\u00a0OR\u00a0b:2", `source.ip:10.0.0.0/8 or not source.ip:"::ffff:10.1.2.3"`, `source.ip:x`, `(a:1`, `a:"unterminated`, `a:\x`, `not not a:1`, `f:\t x \t`,
 	} {
 		f.Add(seed)
 	}
@@ -90,7 +94,7 @@ func FuzzParseEQL(f *testing.F) {
 		`any where not startsWith~(f, "a", "b")`, `any where cidrMatch(ip, "10.0.0.0/8", "::1")`,
 		"any where `a``b` == ?c", "any where /* x */ f == \"\\u{1F600}\" // y\n and g", `any where f == """raw\"""`,
 		`"cat" where 5 <= f`, `sequence [any where true] [any where true]`, `any where f | head 1`,
-		`any where f = 1`, `any where f == 'x'`, `any where f regex "\\d"`, `any where f == .5e1`,
+		`any where source.ip in ("10.0.0.0/8", "::1") and destination.ip > "10.0.0.1"`, `any where f = 1`, `any where f == 'x'`, `any where f regex "\\d"`, `any where f == .5e1`,
 	} {
 		f.Add(seed)
 	}

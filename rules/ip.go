@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -44,6 +45,11 @@ var ipFields = map[string]bool{
 	"threat.enrichments.indicator.ip": true,
 }
 
+// ErrNotAddress is why a query on an ip field fails to compile: a term's
+// value is neither an address nor a CIDR block, or a range's bound is no
+// address.
+var ErrNotAddress = errors.New("not an IP address (or, in a term, a CIDR block)")
+
 // IsIPField reports whether the ECS field name is of type ip.
 func IsIPField(name string) bool { return ipFields[name] }
 
@@ -75,7 +81,7 @@ func IPText(v gjson.Result) (string, bool) {
 // block. As in Elasticsearch, an IPv4-mapped IPv6 address is the IPv4
 // address, also in a block: "::ffff:10.0.0.0/8" is 10.0.0.0/8.
 func ipQueryValue(f *Field, l Literal) (netip.Prefix, error) {
-	bad := fmt.Errorf("%s is an ip field: %q is not an IP address or CIDR block", f.Name, l.Text)
+	bad := fmt.Errorf("%s is an ip field: %q is %w", f.Name, l.Text, ErrNotAddress)
 	if l.Kind != LitString && l.Kind != LitNumber {
 		return netip.Prefix{}, bad
 	}
@@ -133,7 +139,7 @@ func ipRangeTest(p *Pred) (func(gjson.Result) bool, error) {
 	l := p.Values[0]
 	bound, err := ipQueryValue(p.Field, l)
 	if err != nil || !bound.IsSingleIP() {
-		return nil, fmt.Errorf("%s is an ip field: the range bound %q is not an IP address", p.Field.Name, l.Text)
+		return nil, fmt.Errorf("%s is an ip field: the range bound %q is %w", p.Field.Name, l.Text, ErrNotAddress)
 	}
 	lit := bound.Addr()
 	return func(v gjson.Result) bool {
