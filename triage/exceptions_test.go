@@ -845,6 +845,16 @@ func TestExamplesFile(t *testing.T) {
 			f.Source.IP = []string{"10.40.0.12"}
 			f.Process.Args = []string{"pg_isready", "-h", "localhost"}
 		}, true},
+		{"bastion probe from the top of the block, spelled as IPv6", "bastion-health-checks", func(f *triage.Finding) {
+			f.User = &triage.User{Name: "healthcheck@ops.example.com"}
+			f.Source.IP = []string{"::ffff:10.40.0.254"}
+			f.Process.Args = []string{"pg_isready"}
+		}, true},
+		{"probe account from the next block", "bastion-health-checks", func(f *triage.Finding) {
+			f.User = &triage.User{Name: "healthcheck@ops.example.com"}
+			f.Source.IP = []string{"10.40.1.1"}
+			f.Process.Args = []string{"pg_isready"}
+		}, false},
 		{"probe account from elsewhere", "bastion-health-checks", func(f *triage.Finding) {
 			f.User = &triage.User{Name: "healthcheck@ops.example.com"}
 			f.Source.IP = []string{"198.51.100.7"}
