@@ -26,6 +26,10 @@ import (
 //	kubernetes.audit.*Timestamp           timestamp
 //	kubernetes.audit.requestObject        protoPayload.request; responseObject: protoPayload.response
 //	orchestrator.cluster.name             resource.labels.cluster_name
+//	orchestrator.cluster.id               resource.labels.project_id (as Elastic's integration sets it)
+//	kubernetes.audit.protoPayload.*, .logName, .operation.*, .resource.*
+//	                                      the entry's own members, kept under kubernetes.audit as
+//	                                      Elastic's integration keeps them
 //
 // GKE records neither the stage, the request URI (so no container and no
 // TTY or stdin flags) nor the user's groups; those fields are missing.
@@ -137,13 +141,24 @@ func newGKEDoc(root gjson.Result, r resolver) *gkeDoc {
 	return &gkeDoc{root: root, audit: &rawAuditDoc{root: gjson.ParseBytes(b.buf)}, resolver: r}
 }
 
-var fClusterName = rules.NewField("orchestrator.cluster.name")
+// gkeEntryMembers are the members of a GKE entry that Elastic's Kubernetes
+// integration keeps as they are under kubernetes.audit
+// (kubernetes.audit.protoPayload.methodName); none is an audit Event
+// field, so they do not hide the mapped ones.
+var gkeEntryMembers = map[string]bool{"protoPayload": true, "logName": true, "operation": true, "resource": true}
 
 func (d *gkeDoc) Any(f *rules.Field, test func(gjson.Result) bool) bool {
-	if f.Name == fClusterName.Name {
+	switch f.Name {
+	case "orchestrator.cluster.name":
 		return anyValue(d.root.Get("resource.labels.cluster_name"), nonEmpty(test))
+	case "orchestrator.cluster.id":
+		// As Elastic's integration sets it: the project.
+		return anyValue(d.root.Get("resource.labels.project_id"), nonEmpty(test))
 	}
 	_, ecs := rawECSFields[f.Name]
+	if !ecs && len(f.Segments) > 2 && f.Segments[0] == "kubernetes" && f.Segments[1] == "audit" && gkeEntryMembers[f.Segments[2]] {
+		return d.anyPath(d.root, f.Segments[2:], test)
+	}
 	if ecs || len(f.Segments) > 2 && f.Segments[0] == "kubernetes" && f.Segments[1] == "audit" {
 		return d.audit.Any(f, test)
 	}

@@ -152,12 +152,28 @@ func TestGKEShapes(t *testing.T) {
 			if !slices.Equal(places, at) {
 				t.Errorf("at %v, want %v", places, at)
 			}
+			// A rule on the kept members finds the same entries, with
+			// and without the prefilter.
+			kept := []*rules.Rule{customRule(t, "kept", `kubernetes.audit.protoPayload.methodName:io.k8s.core.v1.pods.exec.* and kubernetes.audit.logName:*cloudaudit*`)}
+			var found [2][]string
+			for i, noPrefilter := range []bool{false, true} {
+				res := mustScan(t, []Input{{Name: filepath.Join(fixtureRoot, "wrapped", file)}}, Options{Rules: kept, NoPrefilter: noPrefilter})
+				_, found[i] = describeMatches(res, kept)
+			}
+			if len(found[0]) != 4 || !slices.Equal(found[0], found[1]) {
+				t.Errorf("a rule on protoPayload matched the four exec entries at %v with the prefilter, %v without", found[0], found[1])
+			}
 			for _, ev := range res.Events {
 				for field, val := range map[string]string{
 					"kubernetes.audit.objectRef.resource":    "pods",
 					"kubernetes.audit.objectRef.subresource": "exec",
 					"orchestrator.cluster.name":              "prod-euw1",
 					"event.dataset":                          "kubernetes.audit_logs",
+					// Kept under kubernetes.audit, as Elastic's integration keeps them.
+					"kubernetes.audit.protoPayload.serviceName":   "k8s.io",
+					"kubernetes.audit.resource.labels.project_id": "shop-prod-4411",
+					"kubernetes.audit.operation.producer":         "k8s.io",
+					"orchestrator.cluster.id":                     "shop-prod-4411",
 				} {
 					if got := rules.First(ev.Doc, rules.NewField(field)).Str; got != val {
 						t.Errorf("line %d: %s = %q, want %q", ev.Line, field, got, val)
