@@ -681,7 +681,7 @@ func TestClosingSummaryOnStderr(t *testing.T) {
 	_, errOut, _ = run(t, nil, "scan", "--format", "table", "../testdata/demo/")
 	// The demo's gzip makes the bytes scanned (decompressed) more than
 	// those read.
-	if !strings.HasPrefix(errOut, "k8sexec: scanned 93.1 KiB (78.5 KiB read) in ") || strings.Count(errOut, "\n") != 1 {
+	if !strings.HasPrefix(errOut, "k8sexec: scanned 94.5 KiB (79.9 KiB read) in ") || strings.Count(errOut, "\n") != 1 {
 		t.Errorf("table on stdout: stderr should only time the scan, got %q", errOut)
 	}
 	_, errOut, _ = run(t, nil, "scan", "--format", "table", "-o", filepath.Join(t.TempDir(), "r.txt"), "../testdata/demo/")
