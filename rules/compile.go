@@ -143,30 +143,15 @@ func valueTest(p *Pred) (func(gjson.Result) bool, error) {
 	case OpStartsWith, OpEndsWith, OpContains:
 		return stringFuncTest(p.Op, p.Values, p.Fold), nil
 	case OpCIDR:
-		var prefixes []netip.Prefix
+		var blocks []netip.Prefix
 		for _, v := range p.Values {
-			pfx, err := parseCIDR(v.Text)
+			b, err := parseCIDR(v.Text)
 			if err != nil {
 				return nil, err
 			}
-			prefixes = append(prefixes, pfx)
+			blocks = append(blocks, b)
 		}
-		return func(v gjson.Result) bool {
-			if v.Type != gjson.String {
-				return false
-			}
-			addr, err := netip.ParseAddr(v.Str)
-			if err != nil {
-				return false
-			}
-			addr = addr.Unmap()
-			for _, pfx := range prefixes {
-				if pfx.Contains(addr) {
-					return true
-				}
-			}
-			return false
-		}, nil
+		return inBlocks(blocks), nil
 	}
 	return nil, fmt.Errorf("compile: unknown operator %v", p.Op)
 }

@@ -114,6 +114,11 @@ func ipEqualTest(p *Pred) (func(gjson.Result) bool, error) {
 		}
 		blocks = append(blocks, b)
 	}
+	return inBlocks(blocks), nil
+}
+
+// inBlocks holds for a value that is an address in one of blocks.
+func inBlocks(blocks []netip.Prefix) func(gjson.Result) bool {
 	return func(v gjson.Result) bool {
 		a, ok := ipOf(v)
 		if !ok {
@@ -125,7 +130,7 @@ func ipEqualTest(p *Pred) (func(gjson.Result) bool, error) {
 			}
 		}
 		return false
-	}, nil
+	}
 }
 
 // ipExistsTest holds for a value an ip field indexes.
