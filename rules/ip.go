@@ -14,7 +14,7 @@ import (
 // values as addresses, not as text, which changes what a query on them
 // means:
 //
-//   - a term (KQL f:v, EQL ==, in) takes an address or a CIDR block:
+//   - a term (KQL f:v, EQL ==, in, in~) takes an address or a CIDR block:
 //     source.ip:"10.0.0.0/8" holds for 10.1.2.3, and two spellings of one
 //     address ("::ffff:10.0.0.1" and "10.0.0.1", "2001:db8::1" and
 //     "2001:DB8:0::1") are equal. A query value that is neither fails the
@@ -27,8 +27,8 @@ import (
 //   - a terms aggregation, and so a new_terms rule, sees an address in its
 //     canonical spelling.
 //
-// Wildcards, regular expressions and string functions keep their keyword
-// meaning on the text (see docs/rules.md).
+// Wildcards (KQL *, EQL : and like), regular expressions and string
+// functions keep their keyword meaning on the text (see docs/rules.md).
 var ipFields = map[string]bool{
 	"client.ip":                       true,
 	"client.nat.ip":                   true,
