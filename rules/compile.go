@@ -100,6 +100,16 @@ func (p *predMatcher) Match(doc Document) bool { return doc.Any(p.field, p.test)
 
 // valueTest builds the per-value test for a predicate.
 func valueTest(p *Pred) (func(gjson.Result) bool, error) {
+	if IsDateField(p.Field.Name) {
+		switch p.Op {
+		case OpExists:
+			return dateExistsTest, nil
+		case OpEqual:
+			return dateEqualTest(p)
+		case OpLess, OpLessEq, OpGreater, OpGreaterEq:
+			return dateRangeTest(p)
+		}
+	}
 	if IsIPField(p.Field.Name) {
 		switch p.Op {
 		case OpExists:

@@ -544,3 +544,43 @@ func TestIPFieldQueryValues(t *testing.T) {
 		}
 	}
 }
+
+// A term or range on a date field takes a date (or epoch milliseconds);
+// Elasticsearch fails any other value, and date math needs a clock this
+// offline reading does not use. Other operators keep their keyword meaning.
+func TestDateFieldQueryValues(t *testing.T) {
+	for _, q := range []string{
+		`@timestamp:"yesterday"`,
+		`@timestamp >= "now-1d"`,
+		`any where @timestamp < "2026-11-20||+1d"`,
+		`any where kubernetes.audit.stageTimestamp in ("2026-11-20", "2026-11-32")`,
+		`event.created > true`,
+	} {
+		e, _, err := rules.ParseQuery(q)
+		if err != nil {
+			t.Fatalf("parse %q: %v", q, err)
+		}
+		if _, err := rules.Compile(e); err == nil || !strings.Contains(err.Error(), "is a date field") {
+			t.Errorf("Compile(%q) = %v, want an error naming the date field", q, err)
+		}
+	}
+	for _, c := range []struct {
+		query string
+		doc   string
+		want  bool
+	}{
+		{`@timestamp:"2026-11-20T09:41:07.160Z"`, `{"@timestamp":"2026-11-20T09:41:07.160199Z"}`, true},
+		{`@timestamp:"2026-11-20T09:41:07Z"`, `{"@timestamp":"2026-11-20T09:41:07.999Z"}`, true},
+		{`@timestamp:"2026-11-20T09:41:07Z"`, `{"@timestamp":"2026-11-20T09:41:08Z"}`, false},
+		{`@timestamp:*`, `{"@timestamp":"n/a"}`, false},
+		{`not @timestamp:*`, `{"@timestamp":"n/a"}`, true},
+		{`@timestamp > 1795176000000`, `{"@timestamp":"2026-11-20T12:00:00.001Z"}`, true},
+		{`@timestamp:2026-11-2*`, `{"@timestamp":"2026-11-21T00:00:00Z"}`, true},
+		{`any where startsWith(@timestamp, "2026-11")`, `{"@timestamp":"2026-11-21T00:00:00Z"}`, true},
+	} {
+		_, m := compileQuery(t, c.query)
+		if got := m.Match(jsonDoc{gjson.Parse(c.doc)}); got != c.want {
+			t.Errorf("%s on %s = %v, want %v", c.query, c.doc, got, c.want)
+		}
+	}
+}

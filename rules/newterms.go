@@ -139,11 +139,18 @@ const maxCombinations = 100
 
 var timestampField = NewField("@timestamp")
 
+// The times a new_terms match may have, in Unix milliseconds.
+var (
+	minTermsMillis = time.Date(1700, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+	maxTermsMillis = time.Date(2200, 12, 31, 23, 59, 59, 999e6, time.UTC).UnixMilli()
+)
+
 // Reads are the fields Terms reads of a match: Fields and @timestamp.
 func (nt *NewTerms) Reads() []*Field { return append(slices.Clone(nt.Fields), timestampField) }
 
 // Terms reads what the condition needs of a match: its @timestamp (Unix
-// nanoseconds; ok false when it has none that parses as RFC 3339) and the
+// nanoseconds, to the millisecond; ok false when it has no date, see
+// dateFields) and the
 // combinations of its values of Fields, one value of each field, in
 // document order, at most maxCombinations, each encoded as one string.
 // None when a field has no value: Elasticsearch's terms aggregation
@@ -154,11 +161,12 @@ func (nt *NewTerms) Terms(doc Document) (t int64, combos []string, ok bool) {
 
 // TermsAt is Terms with the match's @timestamp read by the caller.
 func (nt *NewTerms) TermsAt(doc Document, timestamp gjson.Result) (t int64, combos []string, ok bool) {
-	ts, err := time.Parse(time.RFC3339Nano, valueText(timestamp))
-	// Unix nanoseconds cover the years 1678 to 2262.
-	if err != nil || ts.Year() < 1700 || ts.Year() > 2200 {
-		return 0, nil, false
+	// A date, as Elasticsearch indexes @timestamp: to the millisecond.
+	ms, ok := dateOf(timestamp)
+	if !ok || ms < minTermsMillis || ms > maxTermsMillis {
+		return 0, nil, false // Unix nanoseconds cover the years 1678 to 2262
 	}
+	ts := time.UnixMilli(ms)
 	tc := termsScratch.Get().(*termsCollector)
 	defer termsScratch.Put(tc)
 	tc.vals, tc.all = tc.vals[:0], tc.all[:0]

@@ -272,3 +272,24 @@ func TestTermsHistoryMatchesModel(t *testing.T) {
 		}
 	}
 }
+
+// A match's time is its @timestamp as a date field holds it: to the
+// millisecond, from any spelling Elasticsearch's default date format
+// reads, epoch milliseconds included.
+func TestNewTermsTimes(t *testing.T) {
+	nt := newTermsRule(t, `"user.name"`, "now-7d").NewTerms
+	doc := func(s string) rules.Document { return jsonDoc{gjson.Parse(s)} }
+	want := time.Date(2026, 11, 20, 12, 0, 0, 123e6, time.UTC).UnixNano()
+	for _, ts := range []string{`"2026-11-20T12:00:00.123Z"`, `"2026-11-20T12:00:00.123999Z"`, `"2026-11-20T13:00:00.123+01:00"`,
+		`"2026-11-20T12:00:00.123"`, `1795176000123`, `"1795176000123"`} {
+		got, _, ok := nt.Terms(doc(`{"@timestamp":` + ts + `,"user":{"name":"alice"}}`))
+		if !ok || got != want {
+			t.Errorf("@timestamp %s: %v %v, want %v", ts, time.Unix(0, got).UTC(), ok, time.Unix(0, want).UTC())
+		}
+	}
+	for _, ts := range []string{`"soon"`, `"2026-11-20T12:00:00.123Z "`, `true`, `"1500-01-01"`} {
+		if _, _, ok := nt.Terms(doc(`{"@timestamp":` + ts + `,"user":{"name":"alice"}}`)); ok {
+			t.Errorf("@timestamp %s: timed", ts)
+		}
+	}
+}

@@ -220,6 +220,31 @@ var operatorCases = map[string][]opCase{
 		{"from an IPv4-mapped address in the block", opNet(`"source":{"ip":"::ffff:192.0.2.9"},"destination":{"ip":"172.16.0.1"}`), true},
 		{"no destination", opNet(`"source":{"ip":"192.0.2.7"}`), false},
 	},
+	// @timestamp and event.created are date fields: instants to the
+	// millisecond; a value that leaves out parts covers all they could be.
+	"kql_date.toml": {
+		{"raw audit at the day's last microsecond", opAudit(`"verb":"get",` + opAlice + `,` + opPodRef + `,"requestReceivedTimestamp":"2026-11-20T23:59:59.990000Z","stageTimestamp":"2026-11-20T23:59:59.999999Z"`), true},
+		{"raw audit at the next midnight", opAudit(`"verb":"get",` + opAlice + `,` + opPodRef + `,"requestReceivedTimestamp":"2026-11-20T23:59:59.990000Z","stageTimestamp":"2026-11-21T00:00:00.000000Z"`), false},
+		{"+01:00 the same day", `{"@timestamp":"2026-11-20T10:30:00+01:00"}`, true},
+		{"+01:00 past midnight is the day before in UTC", `{"@timestamp":"2026-11-20T00:30:00+01:00"}`, false},
+		{"epoch milliseconds", `{"@timestamp":1795176000000}`, true},
+		{"epoch milliseconds as a string", `{"@timestamp":"1795176000000"}`, true},
+		{"no zone is UTC", `{"@timestamp":"2026-11-20T23:30:00"}`, true},
+		{"no date, not indexed", `{"@timestamp":"yesterday"}`, false},
+		{"created in the bound's last millisecond", `{"@timestamp":"2026-11-25T00:00:00Z","event":{"created":"2026-11-19T12:59:59.999Z"}}`, true},
+		{"created after the bound's hour", `{"@timestamp":"2026-11-25T00:00:00Z","event":{"created":"2026-11-19T13:00:00Z"}}`, false},
+		{"missing", `{"user":{"name":"alice"}}`, false},
+	},
+	"eql_date.toml": {
+		{"the 20th's last millisecond: gt leaves out the whole day", `{"@timestamp":"2026-11-20T23:59:59.999Z"}`, false},
+		{"the 21st at midnight", `{"@timestamp":"2026-11-21T00:00:00Z"}`, true},
+		{"the 21st's last microsecond", `{"@timestamp":"2026-11-21T23:59:59.999999Z"}`, true},
+		{"the 22nd at midnight: lt leaves it out", `{"@timestamp":"2026-11-22T00:00:00Z"}`, false},
+		{"the 21st at 01:00 in +02:00 is the 20th in UTC", `{"@timestamp":"2026-11-21T01:00:00+02:00"}`, false},
+		{"a date without a time", `{"@timestamp":"2026-11-21"}`, true},
+		{"epoch milliseconds on the 21st", `{"@timestamp":1795262400000}`, true},
+		{"text that sorts inside but is no date", `{"@timestamp":"2026-11-21 noon"}`, false},
+	},
 
 	"eql_equals.toml": {
 		{"create", opAudit(`"verb":"create",` + opAlice + `,` + opPodRef), true},

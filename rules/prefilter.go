@@ -185,8 +185,9 @@ func predClause(p *Pred, lit Literals) (Clause, bool) {
 	}
 	switch p.Op {
 	case OpEqual, OpStartsWith, OpEndsWith, OpContains:
-		if p.Op == OpEqual && IsIPField(p.Field.Name) {
-			// An address has many spellings, and a CIDR block none.
+		if p.Op == OpEqual && (IsIPField(p.Field.Name) || IsDateField(p.Field.Name)) {
+			// An address or a date has many spellings, and a CIDR block
+			// or a day none of its own.
 			return nil, false
 		}
 		for _, v := range p.Values {

@@ -558,3 +558,31 @@ func TestPrefilterIPFields(t *testing.T) {
 		}
 	}
 }
+
+// TestPrefilterDateFields: a date has many spellings (a zone, epoch
+// milliseconds), so the prefilter must not look for a date term's text
+// (here event.created's; @timestamp is never looked for, since the raw
+// adapter computes it).
+// Every variant is on 2026-11-20 in UTC and must match, with and without
+// the prefilter.
+func TestPrefilterDateFields(t *testing.T) {
+	rs := []*rules.Rule{customRule(t, "day", `event.created:2026-11-20 and event.action:exec`)}
+	spell := func(ts string) string {
+		return strings.Replace(procLine, `"@timestamp":"2026-11-20T09:41:07.500Z"`, `"@timestamp":"2026-12-01T09:41:07.500Z","event.created":`+ts, 1)
+	}
+	variants := []string{
+		spell(`"2026-11-20T09:41:07.500Z"`),
+		spell(`1795176000000`),
+		spell(`"1795176000000"`),
+		spell(`"2026-11-21T00:30:00+01:00"`),
+		spell(`"2026-11-20T23:59:59.999999"`),
+		spell(`"2026-11-20"`),
+	}
+	input := lines(append(variants, noiseLine, spell(`"2026-11-21T00:00:00Z"`), spell(`"2026-11-20T00:30:00+01:00"`))...)
+	for _, noPrefilter := range []bool{false, true} {
+		res := scanString(t, input, Options{Rules: rs, NoPrefilter: noPrefilter})
+		if len(res.Events) != len(variants) {
+			t.Errorf("NoPrefilter %v: %d events on 2026-11-20, want %d", noPrefilter, len(res.Events), len(variants))
+		}
+	}
+}

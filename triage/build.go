@@ -580,12 +580,17 @@ func sortFindings(fs []*Finding) {
 	})
 }
 
+// parseTime reads a log's time: RFC 3339 to the nanosecond, else any
+// other spelling of a date Elasticsearch reads (epoch milliseconds, no
+// zone, a date alone), to the millisecond.
 func parseTime(s string) (time.Time, bool) {
 	if s == "" {
 		return time.Time{}, false
 	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	return t, err == nil
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, true
+	}
+	return rules.ParseDate(s)
 }
 
 // normTime renders a log timestamp in UTC RFC 3339 with the precision it
