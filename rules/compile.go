@@ -98,26 +98,41 @@ type predMatcher struct {
 
 func (p *predMatcher) Match(doc Document) bool { return doc.Any(p.field, p.test) }
 
+// A fieldType is how Elasticsearch reads the values of a field that is
+// not a keyword (ip.go, date.go): which values it indexes, and what a term
+// and a range on it mean. Other operators read the values as keywords.
+type fieldType struct {
+	exists      func(gjson.Result) bool
+	equal, rang func(*Pred) (func(gjson.Result) bool, error)
+}
+
+var (
+	ipType   = &fieldType{exists: ipExistsTest, equal: ipEqualTest, rang: ipRangeTest}
+	dateType = &fieldType{exists: dateExistsTest, equal: dateEqualTest, rang: dateRangeTest}
+)
+
+// typeOf is the type of the ECS field name, nil for a keyword (or number,
+// or boolean, which the keyword tests read as Elasticsearch does).
+func typeOf(name string) *fieldType {
+	switch {
+	case ipFields[name]:
+		return ipType
+	case dateFields[name]:
+		return dateType
+	}
+	return nil
+}
+
 // valueTest builds the per-value test for a predicate.
 func valueTest(p *Pred) (func(gjson.Result) bool, error) {
-	if IsDateField(p.Field.Name) {
+	if ft := typeOf(p.Field.Name); ft != nil {
 		switch p.Op {
 		case OpExists:
-			return dateExistsTest, nil
+			return ft.exists, nil
 		case OpEqual:
-			return dateEqualTest(p)
+			return ft.equal(p)
 		case OpLess, OpLessEq, OpGreater, OpGreaterEq:
-			return dateRangeTest(p)
-		}
-	}
-	if IsIPField(p.Field.Name) {
-		switch p.Op {
-		case OpExists:
-			return ipExistsTest, nil
-		case OpEqual:
-			return ipEqualTest(p)
-		case OpLess, OpLessEq, OpGreater, OpGreaterEq:
-			return ipRangeTest(p)
+			return ft.rang(p)
 		}
 	}
 	switch p.Op {

@@ -55,9 +55,6 @@ var dateFields = map[string]bool{
 	"kubernetes.audit.stageTimestamp":           true,
 }
 
-// IsDateField reports whether the field name is of type date.
-func IsDateField(name string) bool { return dateFields[name] }
-
 // ErrNotDate is why a query on a date field fails to compile: its value is
 // no date in Elasticsearch's default format.
 var ErrNotDate = errors.New("not a date (strict_date_optional_time or epoch milliseconds; date math such as now-1d is not supported offline)")

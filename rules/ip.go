@@ -50,9 +50,6 @@ var ipFields = map[string]bool{
 // address.
 var ErrNotAddress = errors.New("not an IP address (or, in a term, a CIDR block)")
 
-// IsIPField reports whether the ECS field name is of type ip.
-func IsIPField(name string) bool { return ipFields[name] }
-
 // ipOf is the address a document value indexes as in an ip field: a string
 // holding an IPv4 or IPv6 address (IPv4-mapped IPv6 read as IPv4, as
 // Elasticsearch reads it). Anything else indexes nothing.

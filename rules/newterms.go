@@ -172,7 +172,7 @@ func (nt *NewTerms) TermsAt(doc Document, timestamp gjson.Result) (t int64, comb
 	tc.vals, tc.all = tc.vals[:0], tc.all[:0]
 	for _, f := range nt.Fields {
 		from := len(tc.all)
-		tc.cur, tc.ip = tc.all[from:], IsIPField(f.Name)
+		tc.cur, tc.ip = tc.all[from:], typeOf(f.Name) == ipType
 		doc.Any(f, tc.keep)
 		if len(tc.cur) == 0 {
 			return ts.UnixNano(), nil, true
