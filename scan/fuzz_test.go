@@ -199,6 +199,9 @@ var fuzzCustomRules = [][2]string{
 	{"wild", `kubernetes.audit.requestURI:*exec* and user.name:*@example.com`},
 	{"synth", `event.outcome:failure and event.action:create`},
 	{"kim", `any where user.name : "kim*" or stringContains~(user.name, "ki")`},
+	// Typed fields, whose terms the prefilter must not look for as text.
+	{"ip", `source.ip:"10.0.0.0/8" or source.ip:"2001:db8::1"`},
+	{"day", `@timestamp:2026-11-20 and kubernetes.audit.verb:create`},
 }
 
 func fuzzRules(tb testing.TB) ([]*rules.Rule, []Selector, []rules.Matcher) {
