@@ -501,7 +501,7 @@ func TestCompileErrors(t *testing.T) {
 // block); Elasticsearch fails any other query value, and so does Compile,
 // naming the field. Other operators keep their keyword meaning.
 func TestIPFieldQueryValues(t *testing.T) {
-	for _, q := range []string{
+	checkTypedField(t, "is an ip field", []string{
 		`source.ip:"foo"`,
 		`source.ip:(10.0.0.1 or localhost)`,
 		`any where destination.ip in ("10.0.0.1", "10.0.0.300")`,
@@ -510,20 +510,7 @@ func TestIPFieldQueryValues(t *testing.T) {
 		`source.ip:"::ffff:10.0.0.0/104"`,
 		`source.ip:"10.0.0.0/33"`,
 		`source.ip:"10.0.0.0/+8"`,
-	} {
-		e, _, err := rules.ParseQuery(q)
-		if err != nil {
-			t.Fatalf("parse %q: %v", q, err)
-		}
-		if _, err := rules.Compile(e); err == nil || !strings.Contains(err.Error(), "is an ip field") {
-			t.Errorf("Compile(%q) = %v, want an error naming the ip field", q, err)
-		}
-	}
-	for _, c := range []struct {
-		query string
-		doc   string
-		want  bool
-	}{
+	}, []typedCase{
 		{`source.ip:"::ffff:10.0.0.0/8"`, `{"source":{"ip":"10.9.8.7"}}`, true},
 		{`source.ip:"::ffff:10.0.0.0/8"`, `{"source":{"ip":"11.9.8.7"}}`, false},
 		{`source.ip:"10.0.0.0/0"`, `{"source":{"ip":"11.9.8.7"}}`, true},
@@ -537,38 +524,20 @@ func TestIPFieldQueryValues(t *testing.T) {
 		{`any where startsWith(source.ip, "10.")`, `{"source":{"ip":"10.1.1.1"}}`, true},
 		{`user.name:"10.0.0.0/8"`, `{"user":{"name":"10.0.0.0/8"}}`, true},
 		{`user.name:"10.0.0.0/8"`, `{"user":{"name":"10.1.2.3"}}`, false},
-	} {
-		_, m := compileQuery(t, c.query)
-		if got := m.Match(jsonDoc{gjson.Parse(c.doc)}); got != c.want {
-			t.Errorf("%s on %s = %v, want %v", c.query, c.doc, got, c.want)
-		}
-	}
+	})
 }
 
 // A term or range on a date field takes a date (or epoch milliseconds);
 // Elasticsearch fails any other value, and date math needs a clock this
 // offline reading does not use. Other operators keep their keyword meaning.
 func TestDateFieldQueryValues(t *testing.T) {
-	for _, q := range []string{
+	checkTypedField(t, "is a date field", []string{
 		`@timestamp:"yesterday"`,
 		`@timestamp >= "now-1d"`,
 		`any where @timestamp < "2026-11-20||+1d"`,
 		`any where kubernetes.audit.stageTimestamp in ("2026-11-20", "2026-11-32")`,
 		`event.created > true`,
-	} {
-		e, _, err := rules.ParseQuery(q)
-		if err != nil {
-			t.Fatalf("parse %q: %v", q, err)
-		}
-		if _, err := rules.Compile(e); err == nil || !strings.Contains(err.Error(), "is a date field") {
-			t.Errorf("Compile(%q) = %v, want an error naming the date field", q, err)
-		}
-	}
-	for _, c := range []struct {
-		query string
-		doc   string
-		want  bool
-	}{
+	}, []typedCase{
 		{`@timestamp:"2026-11-20T09:41:07.160Z"`, `{"@timestamp":"2026-11-20T09:41:07.160199Z"}`, true},
 		{`@timestamp:"2026-11-20T09:41:07Z"`, `{"@timestamp":"2026-11-20T09:41:07.999Z"}`, true},
 		{`@timestamp:"2026-11-20T09:41:07Z"`, `{"@timestamp":"2026-11-20T09:41:08Z"}`, false},
@@ -577,7 +546,28 @@ func TestDateFieldQueryValues(t *testing.T) {
 		{`@timestamp > 1795176000000`, `{"@timestamp":"2026-11-20T12:00:00.001Z"}`, true},
 		{`@timestamp:2026-11-2*`, `{"@timestamp":"2026-11-21T00:00:00Z"}`, true},
 		{`any where startsWith(@timestamp, "2026-11")`, `{"@timestamp":"2026-11-21T00:00:00Z"}`, true},
-	} {
+	})
+}
+
+type typedCase struct {
+	query, doc string
+	want       bool
+}
+
+// checkTypedField requires each of bad to fail to compile with an error
+// saying why, and each case's query to give its answer on its document.
+func checkTypedField(t *testing.T, why string, bad []string, cases []typedCase) {
+	t.Helper()
+	for _, q := range bad {
+		e, _, err := rules.ParseQuery(q)
+		if err != nil {
+			t.Fatalf("parse %q: %v", q, err)
+		}
+		if _, err := rules.Compile(e); err == nil || !strings.Contains(err.Error(), why) {
+			t.Errorf("Compile(%q) = %v, want an error saying it %s", q, err, why)
+		}
+	}
+	for _, c := range cases {
 		_, m := compileQuery(t, c.query)
 		if got := m.Match(jsonDoc{gjson.Parse(c.doc)}); got != c.want {
 			t.Errorf("%s on %s = %v, want %v", c.query, c.doc, got, c.want)
