@@ -124,56 +124,34 @@ func parseISODate(s string) (dateSpan, bool) {
 	if !ok {
 		return dateSpan{}, false
 	}
-	// What the value leaves out: 0 year, 1 month, 2 day, 3 hour, 4
-	// minute, 5 second, 6 millisecond (none).
-	month, day, hour, min, sec, nanos, given := 1, 1, 0, 0, 0, 0, 1
-	if next('-') {
-		if month, ok = num(2); !ok {
+	// The parts after the year, each after its separator, as far as the
+	// value gives them: month, day, hour, minute, second.
+	parts := [5]int{1, 1, 0, 0, 0}
+	given := 0
+	for given < len(parts) && next("--T::"[given]) {
+		if parts[given], ok = num(2); !ok {
 			return dateSpan{}, false
 		}
-		given = 2
-		if next('-') {
-			if day, ok = num(2); !ok {
-				return dateSpan{}, false
-			}
-			given = 3
-		}
+		given++
 	}
-	if given == 3 && next('T') {
-		if hour, ok = num(2); !ok {
+	nanos, fraction := 0, false
+	if given == len(parts) && (next('.') || next(',')) {
+		start := i
+		for i < len(s) && i-start < 9 && s[i] >= '0' && s[i] <= '9' {
+			nanos = nanos*10 + int(s[i]-'0')
+			i++
+		}
+		if i == start {
 			return dateSpan{}, false
 		}
-		given = 4
-		if next(':') {
-			if min, ok = num(2); !ok {
-				return dateSpan{}, false
-			}
-			given = 5
-			if next(':') {
-				if sec, ok = num(2); !ok {
-					return dateSpan{}, false
-				}
-				given = 6
-				if next('.') || next(',') {
-					start := i
-					for i < len(s) && i-start < 9 && s[i] >= '0' && s[i] <= '9' {
-						nanos = nanos*10 + int(s[i]-'0')
-						i++
-					}
-					n := i - start
-					if n == 0 {
-						return dateSpan{}, false
-					}
-					for k := n; k < 9; k++ {
-						nanos *= 10
-					}
-					given = 7
-				}
-			}
+		for k := i - start; k < 9; k++ {
+			nanos *= 10
 		}
+		fraction = true
 	}
-	offset := 0 // seconds east of UTC
-	if given >= 4 && i < len(s) {
+	month, day, hour, min, sec := parts[0], parts[1], parts[2], parts[3], parts[4]
+	offset := 0                   // seconds east of UTC
+	if given >= 3 && i < len(s) { // a zone only after a time
 		switch s[i] {
 		case 'Z':
 			i++
@@ -211,23 +189,11 @@ func parseISODate(s string) (dateSpan, bool) {
 	}
 	t := time.Date(year, time.Month(month), day, hour, min, sec, nanos, time.UTC).Add(-time.Duration(offset) * time.Second)
 	first := t.UnixMilli()
-	var end time.Time
-	switch given {
-	case 1:
-		end = t.AddDate(1, 0, 0)
-	case 2:
-		end = t.AddDate(0, 1, 0)
-	case 3:
-		end = t.AddDate(0, 0, 1)
-	case 4:
-		end = t.Add(time.Hour)
-	case 5:
-		end = t.Add(time.Minute)
-	case 6:
-		end = t.Add(time.Second)
-	default:
+	if fraction {
 		return dateSpan{first, first}, true
 	}
+	// A value without a fraction covers the whole of its last part.
+	end := [...]time.Time{t.AddDate(1, 0, 0), t.AddDate(0, 1, 0), t.AddDate(0, 0, 1), t.Add(time.Hour), t.Add(time.Minute), t.Add(time.Second)}[given]
 	return dateSpan{first, end.UnixMilli() - 1}, true
 }
 
