@@ -459,3 +459,39 @@ func TestTableSummaryCollapsesQuietRules(t *testing.T) {
 		t.Errorf("JSON names %d of the 20 quiet rules, want all", n)
 	}
 }
+
+// A published rule's note is the same text in every finding of the rule:
+// the table prints it once and points later findings back to it, in both
+// guide modes, while a guide filled with a finding's own values prints
+// in full each time. The short guide is the first paragraph that says
+// something: not a heading, not a quoted disclaimer.
+func TestTableGuidePrintedOnce(t *testing.T) {
+	note := "## Triage and analysis\n\n> **Disclaimer**:\n> Boilerplate.\n\n### Investigating X\n\nWhat the rule looks for.\nSecond line.\n\n### Steps\n\n- Look."
+	r := sampleResult(t)
+	first, second, third := r.Findings[0], r.Findings[1], r.Findings[2]
+	first.Guidance, second.Guidance, third.Guidance = note, "Own guide for bob.", note
+	for _, tc := range []struct {
+		guide, once, never string
+	}{
+		{"full", "    What the rule looks for.\n    Second line.\n\n    ### Steps\n\n    - Look.\n", ""},
+		{"short", "  guide\n    What the rule looks for.\n    Second line.\n\n", "Disclaimer"},
+	} {
+		var buf bytes.Buffer
+		if err := (&report.Table{Guide: tc.guide}).Write(&buf, r); err != nil {
+			t.Fatal(err)
+		}
+		got := buf.String()
+		if n := strings.Count(got, tc.once); n != 1 {
+			t.Errorf("--guide %s: the shared note printed %d times, want once:\n%s", tc.guide, n, got)
+		}
+		if want := "  guide     as for finding " + first.ID + " above\n"; strings.Count(got, want) != 1 || strings.Index(got, want) < strings.Index(got, third.ID) {
+			t.Errorf("--guide %s: the later finding of the same note should point back with %q:\n%s", tc.guide, want, got)
+		}
+		if !strings.Contains(got, "  guide\n    Own guide for bob.\n") {
+			t.Errorf("--guide %s: a finding's own guide should print in full:\n%s", tc.guide, got)
+		}
+		if tc.never != "" && strings.Contains(got, tc.never) {
+			t.Errorf("--guide %s: %q should not be the short guide:\n%s", tc.guide, tc.never, got)
+		}
+	}
+}

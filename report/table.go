@@ -20,13 +20,16 @@ import (
 // first, then a summary.
 type Table struct {
 	Color bool
-	// Guide is "full" (default), "short" (first paragraph) or "none".
+	// Guide is "full" (default), "short" (first paragraph) or "none". A
+	// guide already printed for an earlier finding is not printed again:
+	// the finding points back to it (a published rule's note is the same
+	// for every finding of the rule, and a noisy rule has thousands).
 	Guide string
 }
 
 func (t *Table) Write(w io.Writer, r *Result) error {
 	bw := bufio.NewWriter(w)
-	p := &tablePrinter{w: bw, color: t.Color}
+	p := &tablePrinter{w: bw, color: t.Color, guides: map[string]string{}}
 	byID := make(map[string]*triage.Finding, len(r.Findings))
 	for _, f := range r.Findings {
 		byID[f.ID] = f
@@ -60,6 +63,8 @@ type tablePrinter struct {
 	w     *bufio.Writer
 	color bool
 	byID  map[string]*triage.Finding
+	// guides maps each guide printed to the finding it was printed for.
+	guides map[string]string
 }
 
 func (p *tablePrinter) line(s string) {
@@ -187,8 +192,13 @@ func (p *tablePrinter) finding(f *triage.Finding, guide string) {
 	}
 	text := f.Guidance
 	if guide == "short" {
-		text, _, _ = strings.Cut(text, "\n\n")
+		text = firstParagraph(text)
 	}
+	if first, ok := p.guides[text]; ok {
+		p.field("guide", "as for finding "+first+" above")
+		return
+	}
+	p.guides[text] = f.ID
 	p.line("  guide")
 	for _, l := range strings.Split(text, "\n") {
 		l = Clean(l)
@@ -198,6 +208,20 @@ func (p *tablePrinter) finding(f *triage.Finding, guide string) {
 		}
 		p.line("    " + l)
 	}
+}
+
+// firstParagraph is the first paragraph of a guide that is neither a
+// Markdown heading nor a quote: Elastic's notes open with "## Triage and
+// analysis", most then with a quoted disclaimer. It is the first
+// paragraph when every one is.
+func firstParagraph(text string) string {
+	paras := strings.Split(text, "\n\n")
+	for _, p := range paras {
+		if t := strings.TrimSpace(p); t != "" && t[0] != '#' && t[0] != '>' {
+			return strings.Trim(p, "\n")
+		}
+	}
+	return paras[0]
 }
 
 // tableCommands is how many session commands the table lists; JSON has
