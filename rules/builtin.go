@@ -48,8 +48,10 @@ func Builtin() ([]*Rule, error) {
 type Set struct {
 	Rules []*Rule
 	// Replaced lists built-in rules that a loaded rule with the same rule_id
-	// replaced, as "<rule_id> (<built-in name>) by <source>".
-	Replaced []string
+	// replaced, as "<rule_id> (<built-in name>) by <source>", while the
+	// loaded rule is in the set; replacedIDs holds their rule_ids.
+	Replaced    []string
+	replacedIDs []string
 }
 
 // NewSet combines built-in and loaded rules. A loaded rule whose rule_id
@@ -71,6 +73,7 @@ func NewSet(builtin, loaded []*Rule) (*Set, error) {
 		fromFile[r.ID] = r.Source
 		if i, ok := byID[r.ID]; ok {
 			s.Replaced = append(s.Replaced, fmt.Sprintf("%s (%s) by %s", r.ID, s.Rules[i].Name, r.Source))
+			s.replacedIDs = append(s.replacedIDs, r.ID)
 			s.Rules[i] = r
 			continue
 		}
@@ -80,15 +83,26 @@ func NewSet(builtin, loaded []*Rule) (*Set, error) {
 	return s, nil
 }
 
-// Filter keeps the rules for which keep returns true.
+// Filter keeps the rules for which keep returns true. A replacement it
+// drops is no longer listed in Replaced: neither version runs.
 func (s *Set) Filter(keep func(*Rule) bool) {
 	out := s.Rules[:0]
+	dropped := map[string]bool{}
 	for _, r := range s.Rules {
 		if keep(r) {
 			out = append(out, r)
+		} else {
+			dropped[r.ID] = true
 		}
 	}
 	s.Rules = out
+	replaced, ids := s.Replaced[:0], s.replacedIDs[:0]
+	for i, id := range s.replacedIDs {
+		if !dropped[id] {
+			replaced, ids = append(replaced, s.Replaced[i]), append(ids, id)
+		}
+	}
+	s.Replaced, s.replacedIDs = replaced, ids
 }
 
 // ByID returns the rule with the given rule_id, or nil.

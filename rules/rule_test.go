@@ -325,6 +325,17 @@ func TestNewSet(t *testing.T) {
 		t.Errorf("Replaced = %q, want %q", s.Replaced, want)
 	}
 
+	// Filtering keeps a replacement listed while it runs, and drops it
+	// with the rule: --only-rule for another rule runs neither version.
+	s.Filter(func(r *rules.Rule) bool { return r.ID != "extra-1" })
+	if !reflect.DeepEqual(s.Replaced, want) {
+		t.Errorf("after filtering out another rule, Replaced = %q, want %q", s.Replaced, want)
+	}
+	s.Filter(func(r *rules.Rule) bool { return r.ID != ruleExecIntoPod })
+	if len(s.Replaced) != 0 {
+		t.Errorf("after filtering out the replacement, Replaced = %q, want none", s.Replaced)
+	}
+
 	// Two loaded rules with one rule_id are an error naming both files.
 	dup := mustParse("extra-1", "Extra again", "mine/extra2.toml")
 	if _, err := rules.NewSet(builtin, []*rules.Rule{extra, dup}); err == nil ||
