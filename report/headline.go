@@ -47,7 +47,7 @@ func Headline(f *triage.Finding) string {
 			b.WriteString(" attached to " + orUnknown(place, "a pod"))
 		case sub == "ephemeralcontainers":
 			b.WriteString(" added an ephemeral container to " + orUnknown(place, "a pod"))
-		default:
+		case sub == "exec":
 			if triage.Refused(f) {
 				b.WriteString(" was refused an exec")
 			} else {
@@ -57,6 +57,23 @@ func Headline(f *triage.Finding) string {
 				b.WriteString(" `" + triage.Command(f.Process.Args) + "`")
 			}
 			b.WriteString(" into " + orUnknown(place, "a pod"))
+		default:
+			// Any other request a rule matched: a secret read, an RBAC
+			// change, a pod created.
+			if triage.Refused(f) {
+				b.WriteString(" was refused")
+			}
+			if act := action(f); act == "request" {
+				b.WriteString(" made a request")
+			} else {
+				b.WriteString(" " + act)
+			}
+			switch {
+			case f.Orch != nil && f.Orch.Resource != nil && f.Orch.Resource.Name != "":
+				b.WriteString(" " + place)
+			case place != "":
+				b.WriteString(" in " + place)
+			}
 		}
 		if container != "" {
 			b.WriteString(" (container " + container + ")")
@@ -64,7 +81,7 @@ func Headline(f *triage.Finding) string {
 		if f.Exec != nil && f.Exec.TTY && f.Exec.Stdin {
 			b.WriteString(" with an interactive terminal")
 		}
-		if f.Audit != nil && f.Audit.Verb == "get" {
+		if triage.Streams(f) && f.Audit.Verb == "get" {
 			b.WriteString(" over WebSocket")
 		}
 		if f.Source != nil && len(f.Source.IP) > 0 {
@@ -98,6 +115,28 @@ func Headline(f *triage.Finding) string {
 		b.WriteString(" at " + f.Timestamp)
 	}
 	return b.String()
+}
+
+// action names what an audit finding's request did, in a few words:
+// "exec", "attach", "add ephemeral container", else its verb and
+// resource ("get secrets", "create pods", "get pods/log"), or "request"
+// when the record says neither.
+func action(f *triage.Finding) string {
+	a := f.Audit
+	if a == nil {
+		return "request"
+	}
+	switch a.Subresource {
+	case "exec", "attach":
+		return a.Subresource
+	case "ephemeralcontainers":
+		return "add ephemeral container"
+	}
+	object := a.Resource
+	if a.Subresource != "" {
+		object += "/" + a.Subresource
+	}
+	return orUnknown(strings.TrimSpace(a.Verb+" "+object), "request")
 }
 
 func orUnknown(s, fallback string) string {

@@ -75,7 +75,7 @@ func sampleResult(t *testing.T) *report.Result {
 			ID: "5555eeee6666ffff", Rule: byID("1c50f817-b9c2-4669-a629-d365cc2a0802"), Kind: triage.KindAudit,
 			Timestamp: "2026-11-20T09:47:02Z",
 			User:      &triage.User{Name: "bob"},
-			Audit:     &triage.Audit{AuditID: "a-2", Verb: "get", Decision: "allow", ResponseCode: 403},
+			Audit:     &triage.Audit{AuditID: "a-2", Verb: "get", Resource: "pods", Subresource: "exec", Decision: "allow", ResponseCode: 403},
 			Session:   &triage.Session{Stages: []string{"ResponseStarted"}, Ongoing: true},
 			Evidence:  []triage.Evidence{{File: "-", Line: 20}},
 		},
@@ -492,6 +492,43 @@ func TestTableGuidePrintedOnce(t *testing.T) {
 		}
 		if tc.never != "" && strings.Contains(got, tc.never) {
 			t.Errorf("--guide %s: %q should not be the short guide:\n%s", tc.guide, tc.never, got)
+		}
+	}
+}
+
+// An audit finding about an object, not a session, is told as the
+// request it was: no exec, no WebSocket for a plain get.
+func TestHeadlineOfObjectRequests(t *testing.T) {
+	who := &triage.User{Name: "system:node:n1"}
+	src := &triage.Source{IP: []string{"10.0.0.7"}}
+	for _, tc := range []struct {
+		audit triage.Audit
+		orch  *triage.Orchestrator
+		want  string
+		noun  string
+	}{
+		{triage.Audit{Verb: "get", Resource: "secrets", Decision: "allow"}, &triage.Orchestrator{Namespace: "shop", Resource: &triage.Resource{Type: "secrets", Name: "api-tls"}},
+			"system:node:n1 get secrets shop/api-tls from 10.0.0.7 at 2026-11-20T10:00:00Z", "get secrets"},
+		{triage.Audit{Verb: "list", Resource: "secrets", Decision: "forbid", ResponseCode: 403}, &triage.Orchestrator{Namespace: "kube-system", Resource: &triage.Resource{Type: "secrets"}},
+			"system:node:n1 was refused list secrets in kube-system from 10.0.0.7 at 2026-11-20T10:00:00Z", "list secrets (refused)"},
+		{triage.Audit{Verb: "get", Resource: "pods", Subresource: "log"}, &triage.Orchestrator{Namespace: "shop", Resource: &triage.Resource{Type: "pod", Name: "api-1"}},
+			"system:node:n1 get pods/log shop/api-1 from 10.0.0.7 at 2026-11-20T10:00:00Z", "get pods/log"},
+		{triage.Audit{Verb: "get", Resource: "pods", Subresource: "exec"}, &triage.Orchestrator{Namespace: "shop", Resource: &triage.Resource{Type: "pod", Name: "api-1"}},
+			"system:node:n1 exec'd into shop/api-1 over WebSocket from 10.0.0.7 at 2026-11-20T10:00:00Z", "exec"},
+		{triage.Audit{}, nil, "system:node:n1 made a request from 10.0.0.7 at 2026-11-20T10:00:00Z", "request"},
+	} {
+		f := &triage.Finding{ID: "0123456789abcdef", Rule: triage.RuleRef{ID: "r", Name: "R", Severity: "low"}, Kind: triage.KindAudit,
+			Timestamp: "2026-11-20T10:00:00Z", User: who, Source: src, Audit: &tc.audit, Orch: tc.orch,
+			Evidence: []triage.Evidence{{File: "a.log", Line: 1, Stage: "ResponseComplete"}}}
+		if got := report.Headline(f); got != tc.want {
+			t.Errorf("Headline = %q, want %q", got, tc.want)
+		}
+		var buf bytes.Buffer
+		if err := (report.Timeline{}).Write(&buf, &report.Result{Findings: []*triage.Finding{f}}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(buf.String(), "  "+tc.noun+"  ") {
+			t.Errorf("timeline %q should name the request %q", buf.String(), tc.noun)
 		}
 	}
 }

@@ -167,7 +167,11 @@ func (p *tablePrinter) finding(f *triage.Finding, guide string) {
 		if len(s.Stages) > 0 {
 			out = append(out, "stages "+Clean(strings.Join(s.Stages, ", ")))
 		}
-		p.field("session", strings.Join(out, "  "))
+		label := "session"
+		if !triage.Streams(f) {
+			label = "request"
+		}
+		p.field(label, strings.Join(out, "  "))
 	}
 	for _, id := range f.Related {
 		p.field("linked", p.describe(id))
@@ -379,6 +383,10 @@ func where(f *triage.Finding) string {
 
 func what(f *triage.Finding) string {
 	var out []string
+	if f.Kind == triage.KindAudit && f.Process == nil && !triage.Streams(f) {
+		// A request about an object: what it did to it.
+		out = append(out, Clean(action(f)))
+	}
 	if pr := f.Process; pr != nil {
 		switch {
 		case f.Kind == triage.KindAudit:

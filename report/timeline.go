@@ -106,17 +106,10 @@ func (Timeline) Write(w io.Writer, r *Result) error {
 }
 
 func requestNoun(f *triage.Finding) string {
-	switch {
-	case f.Audit == nil:
-		return "request"
-	case f.Audit.Subresource == "attach":
-		return "attach"
-	case f.Audit.Subresource == "ephemeralcontainers":
-		return "add ephemeral container"
-	case triage.Refused(f):
-		return "exec (refused)"
+	if triage.Refused(f) {
+		return action(f) + " (refused)"
 	}
-	return "exec"
+	return action(f)
 }
 
 func stageRank(stage string) int {
@@ -142,7 +135,7 @@ func stageText(f *triage.Finding, ev triage.Evidence) string {
 		}
 		return "response started"
 	case "ResponseComplete":
-		session := f.Audit != nil && (f.Audit.Subresource == "exec" || f.Audit.Subresource == "attach")
+		session := triage.Streams(f)
 		out := "done"
 		if session {
 			out = "ended"

@@ -431,17 +431,20 @@ func auditFinding(g *group, events []Event) *Finding {
 	if ua := str(first, fAuditUA); ua != "" {
 		f.UserAgent = &UserAgent{Original: ua}
 	}
-	ns, pod := str(first, fNamespace), str(first, fObjName)
-	if ns != "" || pod != "" {
+	ns, name := str(first, fNamespace), str(first, fObjName)
+	if ns != "" || name != "" {
 		if f.Orch == nil {
 			f.Orch = &Orchestrator{}
 		}
 		f.Orch.Namespace = ns
-		f.Orch.Resource = &Resource{Type: "pod", Name: pod}
+		if name != "" || a.Resource != "" {
+			f.Orch.Resource = &Resource{Type: resourceType(a.Resource), Name: name}
+		}
 	}
 
-	// What: the command, container and streams from the request URI.
-	if cmd, ok := parseExecURI(a.RequestURI); ok && a.RequestURI != "" {
+	// What: the command, container and streams from the request URI of an
+	// exec or attach (other requests' parameters are no streams).
+	if cmd, ok := parseExecURI(a.RequestURI); ok && a.RequestURI != "" && Streams(f) {
 		if len(cmd.Args) > 0 {
 			f.Process = &Process{Args: cmd.Args}
 		}
@@ -523,10 +526,22 @@ func auditFinding(g *group, events []Event) *Finding {
 	if a.Decision == "allow" && a.ResponseCode == 403 {
 		f.Notes = append(f.Notes, "Authorization logged allow but the response was 403: the request was refused (Kubernetes 1.35 also checks create permission for WebSocket exec).")
 	}
-	if sess.Ongoing && a.ResponseCode != 403 {
+	if sess.Ongoing && a.ResponseCode != 403 && Streams(f) {
 		f.Notes = append(f.Notes, "No ResponseComplete stage in the logs: the session may still have been open when the log ends, or the audit policy omits that stage.")
 	}
 	return f
+}
+
+// resourceType is orchestrator.resource.type for an audit request's
+// object: "pod" for pods (the exec, attach and ephemeral container
+// requests k8sexec is about, as findings have always said), else the
+// resource as the API names it ("secrets", "clusterrolebindings"), as
+// Elastic's integration sets the field.
+func resourceType(resource string) string {
+	if resource == "pods" || resource == "" {
+		return "pod"
+	}
+	return resource
 }
 
 func processFinding(g *group) *Finding {

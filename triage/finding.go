@@ -218,3 +218,10 @@ func (e Evidence) Place() string {
 	}
 	return s
 }
+
+// Streams reports whether an audit finding is an exec or attach request:
+// a session with streams into a container, rather than a request that
+// reads or changes an object.
+func Streams(f *Finding) bool {
+	return f.Audit != nil && (f.Audit.Subresource == "exec" || f.Audit.Subresource == "attach")
+}

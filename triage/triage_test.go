@@ -424,3 +424,37 @@ func TestBuildReleasesDocumentsAfterTheirLastReader(t *testing.T) {
 		}
 	}
 }
+
+// A rule about objects rather than sessions (a secret read, as Elastic's
+// published rules have many) gives an audit finding that says what the
+// object is: no pod, no exec streams, and no open session when the log
+// holds only the request's first stage.
+func TestObjectRequestFinding(t *testing.T) {
+	r := userRule(t, "secret-read", "Secret read", `kubernetes.audit.objectRef.resource:secrets and kubernetes.audit.verb:get`, "")
+	line := `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"S","stage":"RequestReceived","requestURI":"/api/v1/namespaces/shop/secrets/api-tls?stdin=true\u0026tty=true","verb":"get","user":{"username":"system:serviceaccount:shop:api"},"sourceIPs":["10.0.0.7"],"objectRef":{"resource":"secrets","namespace":"shop","name":"api-tls","apiVersion":"v1"},"requestReceivedTimestamp":"2026-11-20T10:00:00Z","stageTimestamp":"2026-11-20T10:00:00Z"}`
+	rep := triage.Build([]triage.Event{event(t, "a.log", 1, line, r)}, triage.Options{Guide: true})
+	if len(rep.Findings) != 1 {
+		t.Fatalf("%d findings, want 1", len(rep.Findings))
+	}
+	f := rep.Findings[0]
+	if f.Kind != triage.KindAudit || triage.Streams(f) {
+		t.Errorf("kind %q, streams %v: an audit request that is no session", f.Kind, triage.Streams(f))
+	}
+	if f.Orch == nil || f.Orch.Namespace != "shop" || f.Orch.Resource == nil || *f.Orch.Resource != (triage.Resource{Type: "secrets", Name: "api-tls"}) {
+		t.Errorf("orchestrator = %+v, want the secret shop/api-tls", f.Orch)
+	}
+	if f.Exec != nil || f.Process != nil || f.Container != nil {
+		t.Errorf("exec %+v process %+v container %+v: a secret read has no streams, even with such parameters in its URI", f.Exec, f.Process, f.Container)
+	}
+	if notes := strings.Join(f.Notes, "\n"); strings.Contains(notes, "session") {
+		t.Errorf("notes = %q: a secret read is no session that may still be open", notes)
+	}
+
+	// A request for many objects names a namespace and no object.
+	list := strings.NewReplacer(`"name":"api-tls",`, "", `"verb":"get"`, `"verb":"list"`, "secrets/api-tls", "secrets").Replace(line)
+	r = userRule(t, "secret-list", "Secret list", `kubernetes.audit.objectRef.resource:secrets`, "")
+	rep = triage.Build([]triage.Event{event(t, "a.log", 1, list, r)}, triage.Options{})
+	if f := rep.Findings[0]; f.Orch == nil || f.Orch.Namespace != "shop" || f.Orch.Resource == nil || *f.Orch.Resource != (triage.Resource{Type: "secrets"}) {
+		t.Errorf("orchestrator = %+v, want namespace shop and type secrets", f.Orch)
+	}
+}
