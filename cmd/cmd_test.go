@@ -850,4 +850,35 @@ query = 'kubernetes.audit.objectRef.subresource:"exec"'
 	if !strings.Contains(stderr, want) {
 		t.Errorf("stderr does not name the replaced rule %q:\n%s", want, stderr)
 	}
+	notes := func() []string {
+		out, _, _ := run(t, nil, "scan", "-f", "json", "--rules", path, "../testdata/demo/")
+		var doc struct{ Notes []string }
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatal(err)
+		}
+		return doc.Notes
+	}
+	// This version matches every exec the built-in does: nothing to say.
+	for _, n := range notes() {
+		if strings.Contains(n, "did not match") {
+			t.Errorf("note %q, but the replacement matches all the built-in finds", n)
+		}
+	}
+	// Elastic's current version asks for audit level Request, and the
+	// demo logs execs at Metadata: the built-in's three are named in a
+	// note instead of vanishing unsaid, and are no findings.
+	narrow := strings.Replace(rule, `query = 'kubernetes.audit.objectRef.subresource:"exec"'`, `query = 'kubernetes.audit.level:Request and kubernetes.audit.objectRef.subresource:"exec"'`, 1)
+	if err := os.WriteFile(path, []byte(narrow), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want = `"Exec into Pod, a site's own version" from ` + path + ` replaced k8sexec's built-in rule of that rule_id and did not match 3 request(s) the built-in finds (the first at ../testdata/demo/kube-apiserver-audit-2026-11-20.log.gz:9)`
+	if got := strings.Join(notes(), "\n"); !strings.Contains(got, want) {
+		t.Errorf("notes:\n%s\nwant one holding %q", got, want)
+	}
+	out, _, _ := run(t, nil, "scan", "-f", "json", "--rules", path, "../testdata/demo/")
+	for _, f := range parseReport(t, out).Findings {
+		if f.Rule.ID == rule1 {
+			t.Errorf("finding %s of the replaced rule: the built-in's matches are only counted", f.ID)
+		}
+	}
 }

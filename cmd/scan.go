@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -217,8 +218,16 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 	x := o.filter.expand(args, warn)
 	inputs, expandErrs := x.Inputs, x.Errors
 	contexts := triage.ContextQueries()
+	// The built-ins that loaded rules replaced run too, for triage to say
+	// what their replacements did not match.
+	scanned := slices.Clip(set.Rules) // appending copies
+	replaced := map[*rules.Rule]*rules.Rule{}
+	for _, b := range set.ReplacedBuiltins() {
+		scanned = append(scanned, b)
+		replaced[b] = set.ByID(b.ID)
+	}
 	opts := scan.Options{
-		Rules:       set.Rules,
+		Rules:       scanned,
 		Selectors:   selectors(contexts),
 		Stdin:       e.stdin,
 		Workers:     o.workers,
@@ -239,13 +248,13 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 	}
 	elapsed := time.Since(start)
 
-	events := triageEvents(res, set.Rules, contexts)
+	events := triageEvents(res, scanned, contexts)
 	// Nothing reads the matched events after triage: let their text and
 	// documents go while the report is written.
 	res.Events = nil
 	rep := triage.Build(events, triage.Options{
 		Inputs: args, Guide: o.guide != "none", MoreCommands: moreCommands(res, contexts), Since: since, Until: until,
-		NewTerms: res.NewTerms})
+		NewTerms: res.NewTerms, Replaced: replaced})
 	kept, suppressed, expired := triage.Apply(rep.Findings, exceptions, now, findingDoc)
 	if warn != nil {
 		for _, ex := range expired {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"sort"
 	"sync"
 )
@@ -52,7 +53,13 @@ type Set struct {
 	// loaded rule is in the set; replacedIDs holds their rule_ids.
 	Replaced    []string
 	replacedIDs []string
+	// builtins are the built-in rules replaced, in Replaced's order.
+	builtins []*Rule
 }
+
+// ReplacedBuiltins returns the built-in rules that loaded rules in the set
+// replaced, in Replaced's order.
+func (s *Set) ReplacedBuiltins() []*Rule { return slices.Clone(s.builtins) }
 
 // NewSet combines built-in and loaded rules. A loaded rule whose rule_id
 // equals a built-in's takes the built-in's place; among loaded rules with
@@ -74,6 +81,7 @@ func NewSet(builtin, loaded []*Rule) (*Set, error) {
 		if i, ok := byID[r.ID]; ok {
 			s.Replaced = append(s.Replaced, fmt.Sprintf("%s (%s) by %s", r.ID, s.Rules[i].Name, r.Source))
 			s.replacedIDs = append(s.replacedIDs, r.ID)
+			s.builtins = append(s.builtins, s.Rules[i])
 			s.Rules[i] = r
 			continue
 		}
@@ -96,13 +104,13 @@ func (s *Set) Filter(keep func(*Rule) bool) {
 		}
 	}
 	s.Rules = out
-	replaced, ids := s.Replaced[:0], s.replacedIDs[:0]
+	replaced, ids, builtins := s.Replaced[:0], s.replacedIDs[:0], s.builtins[:0]
 	for i, id := range s.replacedIDs {
 		if !dropped[id] {
-			replaced, ids = append(replaced, s.Replaced[i]), append(ids, id)
+			replaced, ids, builtins = append(replaced, s.Replaced[i]), append(ids, id), append(builtins, s.builtins[i])
 		}
 	}
-	s.Replaced, s.replacedIDs = replaced, ids
+	s.Replaced, s.replacedIDs, s.builtins = replaced, ids, builtins
 }
 
 // ByID returns the rule with the given rule_id, or nil.

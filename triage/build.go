@@ -5,7 +5,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -45,6 +47,12 @@ type Options struct {
 	Since, Until time.Time
 	// NewTerms are the scan's new_terms summaries, said in the notes.
 	NewTerms []rules.TermsSummary
+	// Replaced maps built-in rules that loaded rules replaced to their
+	// replacements. The scan ran the built-ins too: their matches are no
+	// findings, but the requests and processes the replacement did not
+	// match are counted in a note, since a replacement may miss what
+	// the built-in finds (Elastic's exec rule wants level Request).
+	Replaced map[*rules.Rule]*rules.Rule
 }
 
 // Report is the outcome of triage.
@@ -146,6 +154,7 @@ func Build(events []Event, opts Options) *Report {
 	kinds, ids := make([]string, len(events)), make([]string, len(events))
 	parallel(len(events), func(i int) { kinds[i], ids[i] = identify(events[i]) })
 	stagesAt := map[string][]int{} // a request's stages, by audit ID
+	missed := unreplaced(events, kinds, ids, opts.Replaced)
 	for i, ev := range events {
 		kind, id := kinds[i], ids[i]
 		if kind == KindAudit {
@@ -241,6 +250,7 @@ func Build(events []Event, opts Options) *Report {
 		rep.Notes = append(rep.Notes, fmt.Sprintf(
 			"%d exec request(s) used WebSocket (logged as verb get). Elastic's seed rule \"Kubernetes User Exec into Pod\" only matches verb create and misses them; k8sexec's WebSocket rule reported them.", websocket))
 	}
+	rep.Notes = append(rep.Notes, missed...)
 	if fallbacks > 0 {
 		rep.Notes = append(rep.Notes, fmt.Sprintf(
 			"%d refused WebSocket exec(s) were retried by kubectl over SPDY right away; each pair is shown as one attempt, on the retry.", fallbacks))
@@ -263,6 +273,64 @@ func inWindow(findings []*Finding, since, until time.Time) (kept []*Finding, out
 		}
 	}
 	return kept, outside, untimed
+}
+
+// unreplaced takes the matches of replaced built-in rules out of events
+// and says, per built-in, how many things (requests, processes, events:
+// ids) it matched that its replacement did not, and where the first is.
+func unreplaced(events []Event, kinds, ids []string, replaced map[*rules.Rule]*rules.Rule) []string {
+	if len(replaced) == 0 {
+		return nil
+	}
+	type miss struct {
+		seen  map[string]bool // kind and id
+		first Event
+	}
+	misses := map[*rules.Rule]*miss{}
+	var order []*rules.Rule
+	for i := range events {
+		ev := &events[i]
+		kept := ev.Rules[:0:0]
+		for _, r := range ev.Rules {
+			by, ok := replaced[r]
+			if !ok {
+				kept = append(kept, r)
+				continue
+			}
+			if slices.Contains(ev.Rules, by) {
+				continue
+			}
+			m := misses[r]
+			if m == nil {
+				m = &miss{seen: map[string]bool{}, first: *ev}
+				misses[r] = m
+				order = append(order, r)
+			}
+			m.seen[kinds[i]+"\x00"+ids[i]] = true
+		}
+		if len(kept) != len(ev.Rules) {
+			ev.Rules = kept
+		}
+	}
+	var notes []string
+	for _, r := range order {
+		m := misses[r]
+		counts := map[string]int{}
+		for k := range m.seen {
+			kind, _, _ := strings.Cut(k, "\x00")
+			counts[kind]++
+		}
+		var what []string
+		for _, k := range []struct{ kind, noun string }{{KindAudit, "request(s)"}, {KindProcess, "process(es)"}, {KindEvent, "event(s)"}} {
+			if n := counts[k.kind]; n > 0 {
+				what = append(what, strconv.Itoa(n)+" "+k.noun)
+			}
+		}
+		at := m.first.File + ":" + strconv.FormatInt(m.first.Line, 10)
+		notes = append(notes, fmt.Sprintf("%q from %s replaced k8sexec's built-in rule of that rule_id and did not match %s the built-in finds (the first at %s); scan without that rule file to see them as findings.",
+			replaced[r].Name, replaced[r].Source, strings.Join(what, " and "), at))
+	}
+	return notes
 }
 
 // identify says what an event is about: an audit request (by auditID), a

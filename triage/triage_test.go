@@ -458,3 +458,36 @@ func TestObjectRequestFinding(t *testing.T) {
 		t.Errorf("orchestrator = %+v, want namespace shop and type secrets", f.Orch)
 	}
 }
+
+// A loaded rule that replaces a built-in may miss what the built-in finds
+// (Elastic's exec rule wants audit level Request). The scan runs both;
+// the built-in's matches make no findings, and a note counts the requests
+// only it matched, where the first is.
+func TestReplacedBuiltinMissesAreNoted(t *testing.T) {
+	builtin := mustRule(t, rule1)
+	repl := userRule(t, rule1, "Exec, level Request only", `kubernetes.audit.level:Request`, "")
+	repl.Source = "elastic/exec.toml"
+	uriB := strings.Replace(uriBash, "api-1", "api-2", 1)
+	evs := []triage.Event{
+		event(t, "audit.log", 7, auditLine("A", "ResponseStarted", "create", "alice", uriBash, 101, "2026-11-20T10:00:00Z", "2026-11-20T10:00:00Z", true), builtin),
+		event(t, "audit.log", 9, auditLine("A", "ResponseComplete", "create", "alice", uriBash, 101, "2026-11-20T10:00:00Z", "2026-11-20T10:01:00Z", true), builtin),
+		event(t, "audit.log", 12, auditLine("B", "ResponseComplete", "create", "bob", uriB, 101, "2026-11-20T10:02:00Z", "2026-11-20T10:03:00Z", true), builtin),
+	}
+	evs[2].Rules = append(evs[2].Rules, repl) // B was logged at level Request, say
+	rep := triage.Build(evs, triage.Options{Replaced: map[*rules.Rule]*rules.Rule{builtin: repl}})
+	if len(rep.Findings) != 1 || rep.Findings[0].Rule.Name != repl.Name || rep.Findings[0].User.Name != "bob" {
+		t.Fatalf("findings %+v, want only the replacement's, on bob's request", rep.Findings)
+	}
+	want := `"Exec, level Request only" from elastic/exec.toml replaced k8sexec's built-in rule of that rule_id and did not match 1 request(s) the built-in finds (the first at audit.log:7)`
+	if len(rep.Notes) != 1 || !strings.HasPrefix(rep.Notes[0], want) {
+		t.Errorf("notes = %q, want one starting %q", rep.Notes, want)
+	}
+
+	// A replacement that matches all the built-in does gives no note.
+	for i := range evs {
+		evs[i].Rules = []*rules.Rule{builtin, repl}
+	}
+	if rep := triage.Build(evs, triage.Options{Replaced: map[*rules.Rule]*rules.Rule{builtin: repl}}); len(rep.Notes) != 0 || len(rep.Findings) != 2 {
+		t.Errorf("notes %q and %d findings, want none and 2", rep.Notes, len(rep.Findings))
+	}
+}
