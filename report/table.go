@@ -309,14 +309,9 @@ func (p *tablePrinter) describe(id string) string {
 	}
 	switch o.Kind {
 	case triage.KindAudit:
-		what := "exec"
-		if o.Audit != nil {
-			switch o.Audit.Subresource {
-			case "attach":
-				what = "attach"
-			case "ephemeralcontainers":
-				what = "ephemeral container"
-			}
+		what := action(o)
+		if o.Audit != nil && o.Audit.Subresource == "ephemeralcontainers" {
+			what = "ephemeral container"
 		}
 		who := what + " request"
 		if o.User != nil && o.User.Name != "" {

@@ -220,6 +220,7 @@ func Build(events []Event, opts Options) *Report {
 	rep.Findings, fallbacks = mergeFallbacks(rep.Findings)
 	seen := sessions(events, rep.Findings, opts.MoreCommands)
 	correlate(rep.Findings, seen)
+	relateCommands(rep.Findings, seen)
 	linkDebugAttach(rep.Findings)
 
 	if opts.Guide {

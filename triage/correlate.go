@@ -130,6 +130,34 @@ func attach(a *Finding, s *session) {
 	}
 }
 
+// relateCommands relates each finding about a process run inside a
+// session (a credential read, a curl to the API server, from Elastic's
+// container rules) to the finding about the session's first process and
+// to the exec request that started the session, both ways: they are one
+// story. sessions holds every session whose first process is known, by
+// entry leader.
+func relateCommands(findings []*Finding, sessions []*session) {
+	byLeader := make(map[string]*session, len(sessions))
+	for _, s := range sessions {
+		byLeader[s.id] = s
+	}
+	for _, f := range findings {
+		if f.Kind != KindProcess || f.Process == nil || f.Process.EntryLeaderID == "" || f.Process.EntryLeaderID == f.Process.EntityID {
+			continue
+		}
+		s := byLeader[f.Process.EntryLeaderID]
+		if s == nil {
+			continue
+		}
+		for _, g := range []*Finding{s.finding, s.linked} {
+			if g != nil && g != f {
+				addRelated(f, g.ID)
+				addRelated(g, f.ID)
+			}
+		}
+	}
+}
+
 // candidate reports whether session s may be the one that audit finding a
 // started.
 func candidate(a *Finding, s *session) (link, bool) {

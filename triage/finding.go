@@ -42,8 +42,8 @@ type Finding struct {
 	Evidence     []Evidence       `json:"evidence"`
 	Context      []Evidence       `json:"context,omitempty"`
 	// Related lists the IDs of findings about the same session: the
-	// process an exec request started, or the request that started a
-	// process. Candidates lists possible links that could not be told
+	// process an exec request started, the request that started a
+	// process, or the commands run in the session and its shell. Candidates lists possible links that could not be told
 	// apart (never merged silently).
 	Related    []string `json:"related,omitempty"`
 	Candidates []string `json:"candidates,omitempty"`

@@ -3,6 +3,7 @@ package triage_test
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -489,5 +490,42 @@ func TestReplacedBuiltinMissesAreNoted(t *testing.T) {
 	}
 	if rep := triage.Build(evs, triage.Options{Replaced: map[*rules.Rule]*rules.Rule{builtin: repl}}); len(rep.Notes) != 0 || len(rep.Findings) != 2 {
 		t.Errorf("notes %q and %d findings, want none and 2", rep.Notes, len(rep.Findings))
+	}
+}
+
+// A finding about a command run inside a session (Elastic's container
+// rules flag credential reads, curl to the API server) belongs to the
+// story of that session: it is related, both ways, to the finding about
+// the session's shell and to the exec request that started it.
+func TestCommandFindingsRelateToTheirSession(t *testing.T) {
+	r1, r2 := mustRule(t, rule1), mustRule(t, rule2)
+	cat := userRule(t, "cat-shadow", "Shadow file read", `process.name:cat`, "")
+	proc := func(entity, exe, args, leaderFields, ts string) string {
+		return fmt.Sprintf(`{"@timestamp":%q,"event":{"category":["process"],"type":["start"],"action":"exec"},"container":{"id":"c0ffee","name":"api"},"orchestrator":{"namespace":"shop","resource":{"type":"pod","name":"api-1"}},"process":{"entity_id":%q,"pid":42,"executable":%q,"name":%q,"args":%s,"interactive":true,"entry_leader":{%s}}}`,
+			ts, entity, exe, exe[strings.LastIndex(exe, "/")+1:], args, leaderFields)
+	}
+	leader := `"entity_id":"E1","same_as_process":true,"entry_meta":{"type":"container"}`
+	rep := triage.Build([]triage.Event{
+		event(t, "audit.log", 1, auditLine("A", "ResponseStarted", "create", "alice", uriBash, 101, "2026-11-20T10:00:00Z", "2026-11-20T10:00:00.050000Z", true), r1),
+		event(t, "p.ndjson", 1, proc("E1", "/bin/bash", `["/bin/bash"]`, leader, "2026-11-20T10:00:00.300Z"), r2),
+		event(t, "p.ndjson", 2, proc("E2", "/bin/cat", `["cat","/etc/shadow"]`, `"entity_id":"E1","entry_meta":{"type":"container"}`, "2026-11-20T10:00:05Z"), cat),
+	}, triage.Options{})
+	byRule := map[string]*triage.Finding{}
+	for _, f := range rep.Findings {
+		byRule[f.Rule.ID] = f
+	}
+	exec, shell, read := byRule[rule1], byRule[rule2], byRule["cat-shadow"]
+	if exec == nil || shell == nil || read == nil {
+		t.Fatalf("findings %+v, want the exec, the shell and the read", rep.Findings)
+	}
+	for _, tc := range []struct {
+		f    *triage.Finding
+		want []string
+	}{{exec, []string{shell.ID, read.ID}}, {shell, []string{exec.ID, read.ID}}, {read, []string{exec.ID, shell.ID}}} {
+		for _, id := range tc.want {
+			if !slices.Contains(tc.f.Related, id) {
+				t.Errorf("%s (%s) related %v, want %s in it", tc.f.ID, tc.f.Rule.Name, tc.f.Related, id)
+			}
+		}
 	}
 }
