@@ -81,6 +81,7 @@ var (
 	fNamespace    = rules.NewField("kubernetes.audit.objectRef.namespace")
 	fObjName      = rules.NewField("kubernetes.audit.objectRef.name")
 	fResource     = rules.NewField("kubernetes.audit.objectRef.resource")
+	fCreatedName  = rules.NewField("kubernetes.audit.responseObject.metadata.name")
 	fSubresource  = rules.NewField("kubernetes.audit.objectRef.subresource")
 	fCode         = rules.NewField("kubernetes.audit.responseStatus.code")
 	fDecision     = rules.NewField("kubernetes.audit.annotations.authorization_k8s_io/decision")
@@ -501,6 +502,15 @@ func auditFinding(g *group, events []Event) *Finding {
 		f.UserAgent = &UserAgent{Original: ua}
 	}
 	ns, name := str(first, fNamespace), str(first, fObjName)
+	if name == "" && a.Verb == "create" {
+		// A create by a controller names no object (generateName): the
+		// response says what the server called it.
+		for _, i := range g.reads {
+			if name = str(events[i].Doc, fCreatedName); name != "" {
+				break
+			}
+		}
+	}
 	if ns != "" || name != "" {
 		if f.Orch == nil {
 			f.Orch = &Orchestrator{}

@@ -458,6 +458,16 @@ func TestObjectRequestFinding(t *testing.T) {
 	if f := rep.Findings[0]; f.Orch == nil || f.Orch.Namespace != "shop" || f.Orch.Resource == nil || *f.Orch.Resource != (triage.Resource{Type: "secrets"}) {
 		t.Errorf("orchestrator = %+v, want namespace shop and type secrets", f.Orch)
 	}
+
+	// A controller creates pods by generateName: the request names no
+	// object, the response (at level RequestResponse) says what the pod
+	// was called.
+	create := `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"RequestResponse","auditID":"P","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/shop/pods","verb":"create","user":{"username":"system:serviceaccount:kube-system:replicaset-controller"},"objectRef":{"resource":"pods","namespace":"shop","apiVersion":"v1"},"requestObject":{"metadata":{"generateName":"web-5c-"}},"responseObject":{"metadata":{"name":"web-5c-x7k2p","namespace":"shop"}},"requestReceivedTimestamp":"2026-11-20T10:00:00Z","stageTimestamp":"2026-11-20T10:00:00Z"}`
+	r = userRule(t, "pod-create", "Pod created", `kubernetes.audit.verb:create and kubernetes.audit.objectRef.resource:pods`, "")
+	rep = triage.Build([]triage.Event{event(t, "a.log", 1, create, r)}, triage.Options{})
+	if f := rep.Findings[0]; f.Orch == nil || f.Orch.Resource == nil || *f.Orch.Resource != (triage.Resource{Type: "pod", Name: "web-5c-x7k2p"}) {
+		t.Errorf("orchestrator = %+v, want the created pod shop/web-5c-x7k2p", f.Orch)
+	}
 }
 
 // A loaded rule that replaces a built-in may miss what the built-in finds
