@@ -26,6 +26,7 @@ var CSVColumns = []string{
 	"stages", "duration_ms", "ongoing", "related",
 	"file", "line", "evidence", "message",
 	"suppressed_by",
+	"resource", "object",
 }
 
 func (CSV) Write(w io.Writer, r *Result) error {
@@ -70,7 +71,10 @@ func csvRow(f *triage.Finding) []string {
 			col["cluster"] = o.Cluster.Name
 		}
 		if o.Resource != nil {
-			col["pod"] = o.Resource.Name
+			col["object"] = o.Resource.Name
+			if o.Resource.Type == "pod" {
+				col["pod"] = o.Resource.Name
+			}
 		}
 	}
 	if f.Container != nil {
@@ -101,6 +105,10 @@ func csvRow(f *triage.Finding) []string {
 	}
 	if a := f.Audit; a != nil {
 		col["verb"], col["decision"], col["reason"], col["audit_id"] = a.Verb, a.Decision, a.Reason, a.AuditID
+		col["resource"] = a.Resource
+		if a.Subresource != "" {
+			col["resource"] += "/" + a.Subresource
+		}
 		if a.ResponseCode != 0 {
 			col["response_code"] = strconv.Itoa(a.ResponseCode)
 		}

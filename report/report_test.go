@@ -530,5 +530,32 @@ func TestHeadlineOfObjectRequests(t *testing.T) {
 		if !strings.Contains(buf.String(), "  "+tc.noun+"  ") {
 			t.Errorf("timeline %q should name the request %q", buf.String(), tc.noun)
 		}
+		// CSV: the pod column holds pods only; resource and object say
+		// what any request was about.
+		buf.Reset()
+		if err := (report.CSV{}).Write(&buf, &report.Result{Findings: []*triage.Finding{f}}); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := csv.NewReader(&buf).ReadAll()
+		if err != nil || len(rows) != 2 {
+			t.Fatalf("csv: %v, %d rows", err, len(rows))
+		}
+		cell := map[string]string{}
+		for i, name := range rows[0] {
+			cell[name] = rows[1][i]
+		}
+		wantPod, wantObject, wantResource := "", "", tc.audit.Resource
+		if tc.orch != nil && tc.orch.Resource != nil {
+			wantObject = tc.orch.Resource.Name
+			if tc.orch.Resource.Type == "pod" {
+				wantPod = wantObject
+			}
+		}
+		if tc.audit.Subresource != "" {
+			wantResource += "/" + tc.audit.Subresource
+		}
+		if cell["pod"] != wantPod || cell["object"] != wantObject || cell["resource"] != wantResource || cell["message"] != tc.want {
+			t.Errorf("csv pod %q object %q resource %q message %q, want %q %q %q %q", cell["pod"], cell["object"], cell["resource"], cell["message"], wantPod, wantObject, wantResource, tc.want)
+		}
 	}
 }

@@ -134,6 +134,17 @@ func (s SARIF) skeleton(r *Result) (*sarif.Report, map[string]int, error) {
 			})
 		}
 	}
+	// The scan's notes (execs Elastic's rule misses, what a replaced
+	// built-in found, new_terms rules that could find nothing) are what a
+	// CI job's reader should see beside the results.
+	for _, n := range r.Notes {
+		id := "scan-note"
+		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, &sarif.Notification{
+			Level:      "note",
+			Message:    sarif.NewTextMessage(n),
+			Descriptor: &sarif.ReportingDescriptorReference{Id: &id},
+		})
+	}
 	doc.AddRun(run)
 	return doc, index, nil
 }

@@ -183,10 +183,16 @@ func TestSARIF(t *testing.T) {
 	if !strings.Contains(buf.String(), `"uri": "stdin"`) {
 		t.Error("evidence from stdin should have the uri stdin")
 	}
-	// The incomplete input is reported as a failed invocation.
+	// The incomplete input is reported as a failed invocation, and the
+	// scan's notes as notifications after it.
 	inv := run["invocations"].([]any)[0].(map[string]any)
-	if inv["executionSuccessful"] != false || len(inv["toolExecutionNotifications"].([]any)) != 1 {
-		t.Errorf("invocation = %v", inv)
+	notes := inv["toolExecutionNotifications"].([]any)
+	if inv["executionSuccessful"] != false || len(notes) != 2 {
+		t.Fatalf("invocation = %v", inv)
+	}
+	first, second := notes[0].(map[string]any), notes[1].(map[string]any)
+	if first["level"] != "error" || second["level"] != "note" || second["message"].(map[string]any)["text"] != "1 exec request(s) used WebSocket." {
+		t.Errorf("notifications = %v: the input error, then the scan's note", notes)
 	}
 }
 
