@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/k8sexec/k8sexec/report"
 	"github.com/k8sexec/k8sexec/rules"
@@ -556,6 +557,27 @@ func TestHeadlineOfObjectRequests(t *testing.T) {
 		}
 		if cell["pod"] != wantPod || cell["object"] != wantObject || cell["resource"] != wantResource || cell["message"] != tc.want {
 			t.Errorf("csv pod %q object %q resource %q message %q, want %q %q %q %q", cell["pod"], cell["object"], cell["resource"], cell["message"], wantPod, wantObject, wantResource, tc.want)
+		}
+	}
+}
+
+// A request's verb and resource come from the log: the timeline and the
+// table's linked lines clean them like every other log value.
+func TestRequestActionIsCleaned(t *testing.T) {
+	hostile := &triage.Finding{ID: "0123456789abcdef", Rule: triage.RuleRef{ID: "r", Name: "R", Severity: "low"}, Kind: triage.KindAudit,
+		Timestamp: "2026-11-20T10:00:00Z", Audit: &triage.Audit{Verb: "get\x1b[2J", Resource: "se\xf6crets\u202e"},
+		Evidence: []triage.Evidence{{File: "a.log", Line: 1, Stage: "ResponseComplete"}}, Related: []string{"fedcba9876543210"}}
+	other := *hostile
+	other.ID, other.Related = "fedcba9876543210", []string{hostile.ID}
+	r := &report.Result{Findings: []*triage.Finding{hostile, &other}}
+	for _, w := range []report.Writer{report.Timeline{}, &report.Table{Guide: "full"}} {
+		var buf bytes.Buffer
+		if err := w.Write(&buf, r); err != nil {
+			t.Fatal(err)
+		}
+		out := buf.String()
+		if !utf8.ValidString(out) || strings.ContainsAny(out, "\x1b\u202e") {
+			t.Errorf("%T wrote log text uncleaned:\n%q", w, out)
 		}
 	}
 }

@@ -309,7 +309,7 @@ func (p *tablePrinter) describe(id string) string {
 	}
 	switch o.Kind {
 	case triage.KindAudit:
-		what := action(o)
+		what := Clean(action(o))
 		if o.Audit != nil && o.Audit.Subresource == "ephemeralcontainers" {
 			what = "ephemeral container"
 		}

@@ -107,9 +107,9 @@ func (Timeline) Write(w io.Writer, r *Result) error {
 
 func requestNoun(f *triage.Finding) string {
 	if triage.Refused(f) {
-		return action(f) + " (refused)"
+		return Clean(action(f)) + " (refused)"
 	}
-	return action(f)
+	return Clean(action(f))
 }
 
 func stageRank(stage string) int {
