@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"runtime"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -279,13 +278,25 @@ func inWindow(findings []*Finding, since, until time.Time) (kept []*Finding, out
 
 // unreplaced takes the matches of replaced built-in rules out of events
 // and says, per built-in, how many things (requests, processes, events:
-// ids) it matched that its replacement did not, and where the first is.
+// kinds and ids) it matched that its replacement matched in none of their
+// events, and where the first is. (A request the replacement matched at
+// another stage is no miss.)
 func unreplaced(events []Event, kinds, ids []string, replaced map[*rules.Rule]*rules.Rule) []string {
 	if len(replaced) == 0 {
 		return nil
 	}
+	key := func(i int) string { return kinds[i] + "\x00" + ids[i] }
+	found := map[*rules.Rule]map[string]bool{} // by replacement
+	for i, ev := range events {
+		for _, r := range ev.Rules {
+			if found[r] == nil {
+				found[r] = map[string]bool{}
+			}
+			found[r][key(i)] = true
+		}
+	}
 	type miss struct {
-		seen  map[string]bool // kind and id
+		seen  map[string]bool // keys
 		first Event
 	}
 	misses := map[*rules.Rule]*miss{}
@@ -299,7 +310,7 @@ func unreplaced(events []Event, kinds, ids []string, replaced map[*rules.Rule]*r
 				kept = append(kept, r)
 				continue
 			}
-			if slices.Contains(ev.Rules, by) {
+			if found[by][key(i)] {
 				continue
 			}
 			m := misses[r]
@@ -308,7 +319,7 @@ func unreplaced(events []Event, kinds, ids []string, replaced map[*rules.Rule]*r
 				misses[r] = m
 				order = append(order, r)
 			}
-			m.seen[kinds[i]+"\x00"+ids[i]] = true
+			m.seen[key(i)] = true
 		}
 		if len(kept) != len(ev.Rules) {
 			ev.Rules = kept

@@ -494,6 +494,14 @@ func TestReplacedBuiltinMissesAreNoted(t *testing.T) {
 		t.Errorf("notes = %q, want one starting %q", rep.Notes, want)
 	}
 
+	// A request the replacement matched at another stage is no miss: the
+	// replacement's finding covers it.
+	evs[0].Rules = []*rules.Rule{builtin}
+	evs[1].Rules = []*rules.Rule{builtin, repl}
+	if rep := triage.Build(evs, triage.Options{Replaced: map[*rules.Rule]*rules.Rule{builtin: repl}}); len(rep.Notes) != 0 || len(rep.Findings) != 2 {
+		t.Errorf("notes %q and %d findings, want none and 2", rep.Notes, len(rep.Findings))
+	}
+
 	// A replacement that matches all the built-in does gives no note.
 	for i := range evs {
 		evs[i].Rules = []*rules.Rule{builtin, repl}
