@@ -581,3 +581,27 @@ func TestRequestActionIsCleaned(t *testing.T) {
 		}
 	}
 }
+
+// A session's shell lists the findings about commands run in it: each
+// linked line says which rule saw the command, as several may.
+func TestLinkedCommandNamesItsRule(t *testing.T) {
+	yes := true
+	shell := &triage.Finding{ID: "1111111111111111", Rule: triage.RuleRef{ID: "s", Name: "Shell", Severity: "high"}, Kind: triage.KindProcess,
+		Timestamp: "2026-11-20T10:00:00Z", Process: &triage.Process{Executable: "/bin/bash", PID: 7, EntityID: "E1", EntryLeaderID: "E1", Interactive: &yes},
+		Evidence: []triage.Evidence{{File: "p.ndjson", Line: 1}}, Related: []string{"2222222222222222"}}
+	read := &triage.Finding{ID: "2222222222222222", Rule: triage.RuleRef{ID: "t", Name: "Token read", Severity: "medium"}, Kind: triage.KindProcess,
+		Timestamp: "2026-11-20T10:00:05Z", Process: &triage.Process{Executable: "/bin/cat", PID: 8, EntityID: "E2", EntryLeaderID: "E1", Interactive: &yes},
+		Evidence: []triage.Evidence{{File: "p.ndjson", Line: 2}}, Related: []string{shell.ID}}
+	var buf bytes.Buffer
+	if err := (&report.Table{Guide: "none"}).Write(&buf, &report.Result{Findings: []*triage.Finding{shell, read}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"  linked    interactive /bin/cat pid 8 started at 2026-11-20T10:00:05Z, Token read (finding 2222222222222222)\n",
+		"  linked    interactive /bin/bash pid 7 started at 2026-11-20T10:00:00Z (finding 1111111111111111)\n",
+	} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, buf.String())
+		}
+	}
+}

@@ -337,7 +337,12 @@ func (p *tablePrinter) describe(id string) string {
 				what += " pid " + strconv.FormatInt(o.Process.PID, 10)
 			}
 		}
-		return what + " started at " + Clean(o.Timestamp) + " (finding " + id + ")"
+		out := what + " started at " + Clean(o.Timestamp)
+		if p := o.Process; p != nil && p.EntryLeaderID != "" && p.EntryLeaderID != p.EntityID {
+			// A command run in the session: say what the rule saw in it.
+			out += ", " + Clean(o.Rule.Name)
+		}
+		return out + " (finding " + id + ")"
 	}
 	return id
 }
