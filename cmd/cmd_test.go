@@ -457,7 +457,8 @@ func TestRulesCommands(t *testing.T) {
 		}
 	}
 	out, _, code = run(t, nil, "rules", "show", rule2)
-	if code != 0 || !strings.Contains(out, "process.interactive == true") || !strings.Contains(out, "event.category == \"process\"") {
+	if code != 0 || !strings.Contains(out, "process.interactive == true") || !strings.Contains(out, "event.category == \"process\"") ||
+		!strings.Contains(out, "index       logs-cloud_defend* (documents from other data streams never match)") {
 		t.Errorf("rules show exit %d:\n%s", code, out)
 	}
 	if _, _, code := run(t, nil, "rules", "show", "nope"); code != ExitError {

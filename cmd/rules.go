@@ -151,6 +151,9 @@ func newRulesShowCmd(e *env) *cobra.Command {
 			fmt.Fprintf(w, "source      %s\n", origin(r))
 			fmt.Fprintf(w, "severity    %s (risk %d)\n", r.Severity, r.RiskScore)
 			fmt.Fprintf(w, "language    %s\n", r.Language)
+			if len(r.Index) > 0 {
+				fmt.Fprintf(w, "index       %s (documents from other data streams never match)\n", report.Clean(strings.Join(r.Index, ", ")))
+			}
 			if ids := r.AttackIDs(); len(ids) > 0 {
 				fmt.Fprintf(w, "att&ck      %s\n", strings.Join(ids, " "))
 			}

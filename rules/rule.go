@@ -24,9 +24,12 @@ type Rule struct {
 	Type        string // query or eql
 	Query       string
 	Tags        []string
-	Threat      []Threat
-	References  []string
-	Author      []string
+	// Index holds the rule's index patterns: a document that names its
+	// data stream matches only when the stream is among them (indexScope).
+	Index      []string
+	Threat     []Threat
+	References []string
+	Author     []string
 
 	// Note is the investigation guide. When NoteTemplate is set it is a
 	// text/template filled with each finding's values (k8sexec's own
@@ -129,6 +132,7 @@ type ruleFile struct {
 		Query       string   `toml:"query"`
 		Note        string   `toml:"note"`
 		Tags        []string `toml:"tags"`
+		Index       []string `toml:"index"`
 		References  []string `toml:"references"`
 		Author      []string `toml:"author"`
 		Threat      []struct {
@@ -171,6 +175,7 @@ func Parse(data []byte, source string) (*Rule, error) {
 		Note:         strings.TrimSpace(spec.Note),
 		NoteTemplate: f.K8sexec.NoteFormat == "template",
 		Tags:         spec.Tags,
+		Index:        spec.Index,
 		References:   spec.References,
 		Author:       spec.Author,
 		Source:       source,
@@ -222,6 +227,9 @@ func Parse(data []byte, source string) (*Rule, error) {
 	}
 	if err == nil {
 		r.Matcher, err = Compile(r.Expr)
+	}
+	if err == nil {
+		r.Matcher = scoped(r.Matcher, r.Index)
 	}
 	if err != nil {
 		return nil, &loadError{source, r, err}

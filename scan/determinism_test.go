@@ -586,3 +586,24 @@ func TestPrefilterDateFields(t *testing.T) {
 		}
 	}
 }
+
+// TestIndexScopeInScan: a rule's index patterns hold on every path the
+// scan takes to a document (flat walks of each layout, the adapters, the
+// prefilter on and off): the interactive-exec seed rule searches
+// logs-cloud_defend*, so the same shell event stored in another data
+// stream is no match, and one that names no stream is.
+func TestIndexScopeInScan(t *testing.T) {
+	rs := builtinRules(t)
+	stream := func(ds string) string {
+		return strings.Replace(procLine, `{"@timestamp"`, `{"data_stream":{"dataset":"`+ds+`","type":"logs"},"@timestamp"`, 1)
+	}
+	dotted := strings.Replace(procLine, `{"@timestamp"`, `{"data_stream.dataset":"endpoint.events.process","@timestamp"`, 1)
+	input := lines(stream("cloud_defend.process"), stream("endpoint.events.process"), dotted, procLine)
+	for _, noPrefilter := range []bool{false, true} {
+		res := scanString(t, input, Options{Rules: rs, NoPrefilter: noPrefilter})
+		got := strings.Join(hits(res, rs, 0), " ")
+		if want := "1:R2 4:R2"; got != want {
+			t.Errorf("NoPrefilter %v: hits %q, want %q", noPrefilter, got, want)
+		}
+	}
+}

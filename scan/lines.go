@@ -623,6 +623,9 @@ func newPlan(opts Options) (*plan, error) {
 			return nil, fmt.Errorf("rule %s is not compiled", r.ID)
 		}
 		add(r.Matcher, r.Expr)
+		if len(r.Index) > 0 {
+			fields = append(fields, rules.ScopeFields...) // the matcher reads them too
+		}
 		p.newTerms = append(p.newTerms, r.NewTerms)
 		if r.NewTerms != nil {
 			// What the condition reads of each match (newTermsOf).
