@@ -59,8 +59,10 @@ func scoped(m Matcher, patterns []string) Matcher {
 	return s
 }
 
+// Match tests the query first: most documents a scan asks about fail it,
+// and the stream is three more fields to read.
 func (s *indexScope) Match(doc Document) bool {
-	return s.inStream(doc) && s.inner.Match(doc)
+	return s.inner.Match(doc) && s.inStream(doc)
 }
 
 // inStream reports whether doc may be in an index the scope names.
