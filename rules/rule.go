@@ -30,6 +30,10 @@ type Rule struct {
 	Threat     []Threat
 	References []string
 	Author     []string
+	// NameFrom, when set (rule_name_override), is the field whose value
+	// names each finding instead of Name, as Elastic names the alert:
+	// a rule that promotes another product's alerts takes their titles.
+	NameFrom *Field
 
 	// Note is the investigation guide. When NoteTemplate is set it is a
 	// text/template filled with each finding's values (k8sexec's own
@@ -133,6 +137,7 @@ type ruleFile struct {
 		Note        string   `toml:"note"`
 		Tags        []string `toml:"tags"`
 		Index       []string `toml:"index"`
+		NameFrom    string   `toml:"rule_name_override"`
 		References  []string `toml:"references"`
 		Author      []string `toml:"author"`
 		Threat      []struct {
@@ -179,6 +184,9 @@ func Parse(data []byte, source string) (*Rule, error) {
 		References:   spec.References,
 		Author:       spec.Author,
 		Source:       source,
+	}
+	if f := strings.TrimSpace(spec.NameFrom); f != "" {
+		r.NameFrom = NewField(f)
 	}
 	for _, t := range spec.Threat {
 		th := Threat{Framework: t.Framework, Tactic: t.Tactic}

@@ -203,6 +203,12 @@ func Build(events []Event, opts Options) *Report {
 			f = eventFinding(g)
 		}
 		f.ID = fingerprint(g.rule.ID, g.kind, g.id)
+		if from := g.rule.NameFrom; from != nil {
+			// rule_name_override: the event names its finding.
+			if name := strings.TrimSpace(str(g.events[0].Doc, from)); name != "" {
+				f.Rule.Name = name
+			}
+		}
 		rep.Findings[i] = f
 		for _, e := range g.reads {
 			if ev := events[e]; readers[e].Add(-1) == 0 && !hasContext(ev, ContextLeaders) && !hasContext(ev, ContextCommands) {

@@ -547,3 +547,27 @@ func TestCommandFindingsRelateToTheirSession(t *testing.T) {
 		}
 	}
 }
+
+// rule_name_override names each finding from a field of its event, as
+// Elastic names the alert (its rule promoting Defend for Containers
+// alerts takes their titles from message); without the field the rule's
+// name stands.
+func TestRuleNameOverride(t *testing.T) {
+	toml := "[rule]\nrule_id = \"promote\"\nname = \"Container Workload Protection\"\nseverity = \"medium\"\nrisk_score = 47\ntype = \"query\"\nlanguage = \"kuery\"\nrule_name_override = \"message\"\nquery = 'event.kind:alert'\n"
+	r, err := rules.Parse([]byte(toml), "p.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := triage.Build([]triage.Event{
+		event(t, "a.ndjson", 1, `{"@timestamp":"2026-11-20T10:00:00Z","event":{"kind":"alert"},"message":"Reverse shell in shop/api"}`, r),
+		event(t, "a.ndjson", 2, `{"@timestamp":"2026-11-20T10:00:01Z","event":{"kind":"alert"}}`, r),
+	}, triage.Options{})
+	var names []string
+	for _, f := range rep.Findings {
+		names = append(names, f.Rule.Name)
+	}
+	slices.Sort(names)
+	if want := []string{"Container Workload Protection", "Reverse shell in shop/api"}; !slices.Equal(names, want) {
+		t.Errorf("finding names %q, want %q", names, want)
+	}
+}
