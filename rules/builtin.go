@@ -50,16 +50,26 @@ type Set struct {
 	Rules []*Rule
 	// Replaced lists built-in rules that a loaded rule with the same rule_id
 	// replaced, as "<rule_id> (<built-in name>) by <source>", while the
-	// loaded rule is in the set; replacedIDs holds their rule_ids.
-	Replaced    []string
-	replacedIDs []string
-	// builtins are the built-in rules replaced, in Replaced's order.
-	builtins []*Rule
+	// loaded rule is in the set (replacements, in the same order).
+	Replaced     []string
+	replacements []replacement
+}
+
+type replacement struct{ builtin, by *Rule }
+
+func (r replacement) String() string {
+	return fmt.Sprintf("%s (%s) by %s", r.by.ID, r.builtin.Name, r.by.Source)
 }
 
 // ReplacedBuiltins returns the built-in rules that loaded rules in the set
 // replaced, in Replaced's order.
-func (s *Set) ReplacedBuiltins() []*Rule { return slices.Clone(s.builtins) }
+func (s *Set) ReplacedBuiltins() []*Rule {
+	var out []*Rule
+	for _, r := range s.replacements {
+		out = append(out, r.builtin)
+	}
+	return out
+}
 
 // NewSet combines built-in and loaded rules. A loaded rule whose rule_id
 // equals a built-in's takes the built-in's place; among loaded rules with
@@ -79,9 +89,9 @@ func NewSet(builtin, loaded []*Rule) (*Set, error) {
 		}
 		fromFile[r.ID] = r.Source
 		if i, ok := byID[r.ID]; ok {
-			s.Replaced = append(s.Replaced, fmt.Sprintf("%s (%s) by %s", r.ID, s.Rules[i].Name, r.Source))
-			s.replacedIDs = append(s.replacedIDs, r.ID)
-			s.builtins = append(s.builtins, s.Rules[i])
+			rp := replacement{builtin: s.Rules[i], by: r}
+			s.replacements = append(s.replacements, rp)
+			s.Replaced = append(s.Replaced, rp.String())
 			s.Rules[i] = r
 			continue
 		}
@@ -94,23 +104,12 @@ func NewSet(builtin, loaded []*Rule) (*Set, error) {
 // Filter keeps the rules for which keep returns true. A replacement it
 // drops is no longer listed in Replaced: neither version runs.
 func (s *Set) Filter(keep func(*Rule) bool) {
-	out := s.Rules[:0]
-	dropped := map[string]bool{}
-	for _, r := range s.Rules {
-		if keep(r) {
-			out = append(out, r)
-		} else {
-			dropped[r.ID] = true
-		}
+	s.Rules = slices.DeleteFunc(s.Rules, func(r *Rule) bool { return !keep(r) })
+	s.replacements = slices.DeleteFunc(s.replacements, func(rp replacement) bool { return !slices.Contains(s.Rules, rp.by) })
+	s.Replaced = s.Replaced[:0]
+	for _, rp := range s.replacements {
+		s.Replaced = append(s.Replaced, rp.String())
 	}
-	s.Rules = out
-	replaced, ids, builtins := s.Replaced[:0], s.replacedIDs[:0], s.builtins[:0]
-	for i, id := range s.replacedIDs {
-		if !dropped[id] {
-			replaced, ids, builtins = append(replaced, s.Replaced[i]), append(ids, id), append(builtins, s.builtins[i])
-		}
-	}
-	s.Replaced, s.replacedIDs, s.builtins = replaced, ids, builtins
 }
 
 // ByID returns the rule with the given rule_id, or nil.
