@@ -872,7 +872,7 @@ query = 'kubernetes.audit.objectRef.subresource:"exec"'
 	if err := os.WriteFile(path, []byte(narrow), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	want = `"Exec into Pod, a site's own version" from ` + path + ` replaced k8sexec's built-in rule of that rule_id and did not match 3 request(s) the built-in finds (the first at ../testdata/demo/kube-apiserver-audit-2026-11-20.log.gz:9)`
+	want = `"Exec into Pod, a site's own version" from ` + path + ` replaced k8sexec's built-in rule of that rule_id and did not match 3 request(s) the built-in finds (the first at ../testdata/demo/kube-apiserver-audit-2026-11-20.log.gz:9, carol@example.com create pods/exec analytics/pg-0 at 2026-11-20T03:12:26.730455Z); scan without that rule file to see them as findings.`
 	if got := strings.Join(notes(), "\n"); !strings.Contains(got, want) {
 		t.Errorf("notes:\n%s\nwant one holding %q", got, want)
 	}

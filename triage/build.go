@@ -346,6 +346,13 @@ func unreplaced(events []Event, kinds, ids []string, replaced map[*rules.Rule]*r
 			}
 		}
 		at := m.first.File + ":" + strconv.FormatInt(m.first.Line, 10)
+		sum := Summarize(m.first.Doc)
+		if desc := joinNonEmpty(" ", sum.Who, sum.Action, sum.Where); desc != "" {
+			at += ", " + desc
+			if sum.Time != "" {
+				at += " at " + sum.Time
+			}
+		}
 		notes = append(notes, fmt.Sprintf("%q from %s replaced k8sexec's built-in rule of that rule_id and did not match %s the built-in finds (the first at %s); scan without that rule file to see them as findings.",
 			replaced[r].Name, replaced[r].Source, strings.Join(what, " and "), at))
 	}

@@ -489,7 +489,7 @@ func TestReplacedBuiltinMissesAreNoted(t *testing.T) {
 	if len(rep.Findings) != 1 || rep.Findings[0].Rule.Name != repl.Name || rep.Findings[0].User.Name != "bob" {
 		t.Fatalf("findings %+v, want only the replacement's, on bob's request", rep.Findings)
 	}
-	want := `"Exec, level Request only" from elastic/exec.toml replaced k8sexec's built-in rule of that rule_id and did not match 1 request(s) the built-in finds (the first at audit.log:7)`
+	want := `"Exec, level Request only" from elastic/exec.toml replaced k8sexec's built-in rule of that rule_id and did not match 1 request(s) the built-in finds (the first at audit.log:7, alice create pods/exec shop/api-1 at 2026-11-20T10:00:00Z)`
 	if len(rep.Notes) != 1 || !strings.HasPrefix(rep.Notes[0], want) {
 		t.Errorf("notes = %q, want one starting %q", rep.Notes, want)
 	}
