@@ -883,3 +883,18 @@ query = 'kubernetes.audit.objectRef.subresource:"exec"'
 		}
 	}
 }
+
+// NDJSON and CSV have no place for the scan's notes, and the table that
+// prints them is not on stdout: the closing summary on stderr says them.
+func TestNotesOnStderrWithMachineFormats(t *testing.T) {
+	for _, format := range []string{"ndjson", "csv", "json"} {
+		_, stderr, _ := run(t, nil, "scan", "-f", format, "../testdata/demo/")
+		if !strings.Contains(stderr, "k8sexec:   note: 1 exec request(s) used WebSocket") {
+			t.Errorf("-f %s: stderr lacks the WebSocket note:\n%s", format, stderr)
+		}
+	}
+	_, stderr, _ := run(t, nil, "scan", "../testdata/demo/")
+	if strings.Contains(stderr, "note:") {
+		t.Errorf("the table prints the notes; stderr repeats them:\n%s", stderr)
+	}
+}

@@ -532,6 +532,10 @@ func printDiagnostics(w io.Writer, r *report.Result, minSeverity string, closing
 	for _, rr := range s.RulesReplaced {
 		fmt.Fprintf(w, "k8sexec:   built-in rule replaced: %s\n", report.Clean(rr))
 	}
+	// The table prints the notes; NDJSON and CSV have no place for them.
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "k8sexec:   note: %s\n", report.Clean(n))
+	}
 	var hidden []string
 	for _, h := range []struct {
 		n    int
