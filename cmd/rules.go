@@ -110,7 +110,7 @@ func newRulesListCmd(e *env) *cobra.Command {
 			for _, r := range set.Rules {
 				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", r.ID, r.Severity, r.RiskScore, r.Language, origin(r), report.Clean(r.Name))
 			}
-			for _, rr := range set.Replaced {
+			for _, rr := range set.Replaced() {
 				fmt.Fprintf(e.stderr, "k8sexec: built-in rule %s\n", report.Clean("replaced: "+rr))
 			}
 			return tw.Flush()

@@ -269,7 +269,7 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 		Summary: report.Summary{
 			RulesLoaded:   len(set.Rules),
 			RulesSkipped:  skipped,
-			RulesReplaced: set.Replaced,
+			RulesReplaced: set.Replaced(),
 			Interrupted:   res.Interrupted,
 			OutsideWindow: rep.OutsideWindow,
 			Suppressed:    len(suppressed),

@@ -48,10 +48,8 @@ func Builtin() ([]*Rule, error) {
 // Set is the ordered list of rules a scan evaluates.
 type Set struct {
 	Rules []*Rule
-	// Replaced lists built-in rules that a loaded rule with the same rule_id
-	// replaced, as "<rule_id> (<built-in name>) by <source>", while the
-	// loaded rule is in the set (replacements, in the same order).
-	Replaced     []string
+	// replacements are the built-in rules that a loaded rule with the
+	// same rule_id replaced, while the loaded rule is in the set.
 	replacements []replacement
 }
 
@@ -59,6 +57,16 @@ type replacement struct{ builtin, by *Rule }
 
 func (r replacement) String() string {
 	return fmt.Sprintf("%s (%s) by %s", r.by.ID, r.builtin.Name, r.by.Source)
+}
+
+// Replaced lists the built-in rules that loaded rules in the set
+// replaced, as "<rule_id> (<built-in name>) by <source>".
+func (s *Set) Replaced() []string {
+	var out []string
+	for _, rp := range s.replacements {
+		out = append(out, rp.String())
+	}
+	return out
 }
 
 // ReplacedBuiltins returns the built-in rules that loaded rules in the set
@@ -89,9 +97,7 @@ func NewSet(builtin, loaded []*Rule) (*Set, error) {
 		}
 		fromFile[r.ID] = r.Source
 		if i, ok := byID[r.ID]; ok {
-			rp := replacement{builtin: s.Rules[i], by: r}
-			s.replacements = append(s.replacements, rp)
-			s.Replaced = append(s.Replaced, rp.String())
+			s.replacements = append(s.replacements, replacement{builtin: s.Rules[i], by: r})
 			s.Rules[i] = r
 			continue
 		}
@@ -106,10 +112,6 @@ func NewSet(builtin, loaded []*Rule) (*Set, error) {
 func (s *Set) Filter(keep func(*Rule) bool) {
 	s.Rules = slices.DeleteFunc(s.Rules, func(r *Rule) bool { return !keep(r) })
 	s.replacements = slices.DeleteFunc(s.replacements, func(rp replacement) bool { return !slices.Contains(s.Rules, rp.by) })
-	s.Replaced = s.Replaced[:0]
-	for _, rp := range s.replacements {
-		s.Replaced = append(s.Replaced, rp.String())
-	}
 }
 
 // ByID returns the rule with the given rule_id, or nil.

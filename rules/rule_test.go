@@ -321,19 +321,19 @@ func TestNewSet(t *testing.T) {
 		t.Error("ByID(nope) found a rule")
 	}
 	want := []string{ruleExecIntoPod + " (Kubernetes User Exec into Pod) by mine/exec.toml"}
-	if !reflect.DeepEqual(s.Replaced, want) {
-		t.Errorf("Replaced = %q, want %q", s.Replaced, want)
+	if !reflect.DeepEqual(s.Replaced(), want) {
+		t.Errorf("Replaced = %q, want %q", s.Replaced(), want)
 	}
 
 	// Filtering keeps a replacement listed while it runs, and drops it
 	// with the rule: --only-rule for another rule runs neither version.
 	s.Filter(func(r *rules.Rule) bool { return r.ID != "extra-1" })
-	if !reflect.DeepEqual(s.Replaced, want) {
-		t.Errorf("after filtering out another rule, Replaced = %q, want %q", s.Replaced, want)
+	if !reflect.DeepEqual(s.Replaced(), want) {
+		t.Errorf("after filtering out another rule, Replaced = %q, want %q", s.Replaced(), want)
 	}
 	s.Filter(func(r *rules.Rule) bool { return r.ID != ruleExecIntoPod })
-	if len(s.Replaced) != 0 {
-		t.Errorf("after filtering out the replacement, Replaced = %q, want none", s.Replaced)
+	if len(s.Replaced()) != 0 {
+		t.Errorf("after filtering out the replacement, Replaced = %q, want none", s.Replaced())
 	}
 
 	// Two loaded rules with one rule_id are an error naming both files.
@@ -349,7 +349,7 @@ func TestNewSet(t *testing.T) {
 
 	// Without loaded rules the set is the built-in rules.
 	plain, err := rules.NewSet(builtin, nil)
-	if err != nil || len(plain.Rules) != len(builtin) || len(plain.Replaced) != 0 {
+	if err != nil || len(plain.Rules) != len(builtin) || len(plain.Replaced()) != 0 {
 		t.Errorf("NewSet(builtin, nil) = %+v, %v", plain, err)
 	}
 	plain.Filter(func(r *rules.Rule) bool { return r.Language == "eql" })
