@@ -154,7 +154,7 @@ func Build(events []Event, opts Options) *Report {
 	kinds, ids := make([]string, len(events)), make([]string, len(events))
 	parallel(len(events), func(i int) { kinds[i], ids[i] = identify(events[i]) })
 	stagesAt := map[string][]int{} // a request's stages, by audit ID
-	missed := unreplaced(events, kinds, ids, opts.Replaced)
+	missed, ghostGroups := unreplaced(events, kinds, ids, opts.Replaced)
 	for i, ev := range events {
 		kind, id := kinds[i], ids[i]
 		if kind == KindAudit {
@@ -186,6 +186,18 @@ func Build(events []Event, opts Options) *Report {
 		}
 		for _, i := range g.reads {
 			readers[i].Add(1)
+		}
+	}
+
+	// The exec requests only a replaced built-in matched are no findings,
+	// but they may say who opened a session: built before any event's
+	// document is let go.
+	var ghosts []*Finding
+	for _, g := range ghostGroups {
+		g.reads = stagesAt[g.id]
+		if f := auditFinding(g, events); isExec(f) && !Refused(f) {
+			f.ID = fingerprint(g.rule.ID, g.kind, g.id)
+			ghosts = append(ghosts, f)
 		}
 	}
 
@@ -227,6 +239,7 @@ func Build(events []Event, opts Options) *Report {
 	seen := sessions(events, rep.Findings, opts.MoreCommands)
 	correlate(rep.Findings, seen)
 	relateCommands(rep.Findings, seen)
+	openedBy(rep.Findings, ghosts, seen)
 	linkDebugAttach(rep.Findings)
 
 	if opts.Guide {
@@ -287,9 +300,9 @@ func inWindow(findings []*Finding, since, until time.Time) (kept []*Finding, out
 // kinds and ids) it matched that its replacement matched in none of their
 // events, and where the first is. (A request the replacement matched at
 // another stage is no miss.)
-func unreplaced(events []Event, kinds, ids []string, replaced map[*rules.Rule]*rules.Rule) []string {
+func unreplaced(events []Event, kinds, ids []string, replaced map[*rules.Rule]*rules.Rule) ([]string, []*group) {
 	if len(replaced) == 0 {
-		return nil
+		return nil, nil
 	}
 	key := func(i int) string { return kinds[i] + "\x00" + ids[i] }
 	found := map[*rules.Rule]map[string]bool{} // by replacement
@@ -307,6 +320,10 @@ func unreplaced(events []Event, kinds, ids []string, replaced map[*rules.Rule]*r
 	}
 	misses := map[*rules.Rule]*miss{}
 	var order []*rules.Rule
+	// The requests only a built-in matched, as groups of its own: triage
+	// reads them to say who opened a session (openedBy).
+	ghosts := map[string]*group{}
+	var ghostOrder []*group
 	for i := range events {
 		ev := &events[i]
 		kept := ev.Rules[:0:0]
@@ -326,6 +343,16 @@ func unreplaced(events []Event, kinds, ids []string, replaced map[*rules.Rule]*r
 				order = append(order, r)
 			}
 			m.seen[key(i)] = true
+			if kinds[i] == KindAudit {
+				k := r.ID + "\x00" + key(i)
+				g := ghosts[k]
+				if g == nil {
+					g = &group{key: k, rule: r, kind: KindAudit, id: ids[i]}
+					ghosts[k] = g
+					ghostOrder = append(ghostOrder, g)
+				}
+				g.events = append(g.events, *ev)
+			}
 		}
 		if len(kept) != len(ev.Rules) {
 			ev.Rules = kept
@@ -356,7 +383,7 @@ func unreplaced(events []Event, kinds, ids []string, replaced map[*rules.Rule]*r
 		notes = append(notes, fmt.Sprintf("%q from %s replaced k8sexec's built-in rule of that rule_id and did not match %s the built-in finds (the first at %s); scan without that rule file to see them as findings.",
 			replaced[r].Name, replaced[r].Source, strings.Join(what, " and "), at))
 	}
-	return notes
+	return notes, ghostOrder
 }
 
 // identify says what an event is about: an audit request (by auditID), a

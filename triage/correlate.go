@@ -3,6 +3,7 @@ package triage
 import (
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -154,6 +155,63 @@ func relateCommands(findings []*Finding, sessions []*session) {
 				addRelated(f, g.ID)
 				addRelated(g, f.ID)
 			}
+		}
+	}
+}
+
+// openedBy links the sessions no exec finding explains to the exec
+// requests only a replaced built-in matched (ghosts: Elastic's exec rule
+// wants audit level Request, and many clusters log execs at Metadata).
+// A ghost is no finding, so nothing names it in related; the finding
+// about the session's first process, and those about the commands run
+// in it, say in a note who opened the session.
+func openedBy(findings, ghosts []*Finding, sessions []*session) {
+	if len(ghosts) == 0 {
+		return
+	}
+	var open []*session
+	for _, s := range sessions {
+		if s.linked == nil && (s.finding == nil || len(s.finding.Candidates) == 0) {
+			open = append(open, s)
+		}
+	}
+	correlate(ghosts, open)
+	isGhost := map[string]bool{}
+	for _, g := range ghosts {
+		isGhost[g.ID] = true
+	}
+	byLeader := map[string][]*Finding{} // the findings about each session's processes
+	for _, f := range findings {
+		if f.Kind == KindProcess && f.Process != nil && f.Process.EntityID != "" {
+			leader := f.Process.EntryLeaderID
+			if leader == "" {
+				leader = f.Process.EntityID
+			}
+			byLeader[leader] = append(byLeader[leader], f)
+		}
+		f.Related = slices.DeleteFunc(f.Related, func(id string) bool { return isGhost[id] })
+		f.Candidates = slices.DeleteFunc(f.Candidates, func(id string) bool { return isGhost[id] })
+	}
+	for _, s := range open {
+		g := s.linked
+		if g == nil {
+			continue
+		}
+		who := "someone"
+		if g.User != nil && g.User.Name != "" {
+			who = g.User.Name
+		}
+		if g.Source != nil && len(g.Source.IP) > 0 {
+			who += " from " + g.Source.IP[0]
+		}
+		at := ""
+		if len(g.Evidence) > 0 {
+			at = " (" + g.Evidence[0].Place() + ")"
+		}
+		note := fmt.Sprintf("Opened by %s with kubectl exec at %s%s: k8sexec's built-in rule %q finds that request; the loaded rule of that rule_id does not, so it is no finding here.",
+			who, g.Timestamp, at, g.Rule.Name)
+		for _, f := range byLeader[s.id] {
+			f.Notes = append(f.Notes, note)
 		}
 	}
 }

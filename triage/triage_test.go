@@ -571,3 +571,48 @@ func TestRuleNameOverride(t *testing.T) {
 		t.Errorf("finding names %q, want %q", names, want)
 	}
 }
+
+// When a loaded rule replaced the exec built-in and missed the request
+// that opened a session (Elastic's version wants level Request), the
+// request is no finding, but the findings about the session's shell and
+// its commands still say who opened it: nothing else in them names a
+// person.
+func TestSessionOpenedByARequestOnlyTheBuiltinFinds(t *testing.T) {
+	builtin, r2 := mustRule(t, rule1), mustRule(t, rule2)
+	repl := userRule(t, rule1, "Exec, level Request only", `kubernetes.audit.level:Request`, "")
+	cat := userRule(t, "cat-shadow", "Shadow file read", `process.name:cat`, "")
+	proc := func(entity, exe, args, leaderFields, ts string) string {
+		return fmt.Sprintf(`{"@timestamp":%q,"event":{"category":["process"],"type":["start"],"action":"exec"},"container":{"id":"c0ffee","name":"api"},"orchestrator":{"namespace":"shop","resource":{"type":"pod","name":"api-1"}},"process":{"entity_id":%q,"pid":42,"executable":%q,"name":%q,"args":%s,"interactive":true,"entry_leader":{%s}}}`,
+			ts, entity, exe, exe[strings.LastIndex(exe, "/")+1:], args, leaderFields)
+	}
+	evs := []triage.Event{
+		event(t, "audit.log", 8, auditLine("A", "ResponseStarted", "create", "alice", uriBash, 101, "2026-11-20T10:00:00Z", "2026-11-20T10:00:00.050000Z", true), builtin),
+		event(t, "p.ndjson", 1, proc("E1", "/bin/bash", `["/bin/bash"]`, `"entity_id":"E1","same_as_process":true,"entry_meta":{"type":"container"}`, "2026-11-20T10:00:00.300Z"), r2),
+		event(t, "p.ndjson", 2, proc("E2", "/bin/cat", `["cat","/etc/shadow"]`, `"entity_id":"E1","entry_meta":{"type":"container"}`, "2026-11-20T10:00:05Z"), cat),
+	}
+	rep := triage.Build(evs, triage.Options{Replaced: map[*rules.Rule]*rules.Rule{builtin: repl}})
+	if len(rep.Findings) != 2 {
+		t.Fatalf("%d findings, want the shell and the read (the exec is no finding)", len(rep.Findings))
+	}
+	want := `Opened by alice from 203.0.113.9 with kubectl exec at 2026-11-20T10:00:00Z (audit.log:8): k8sexec's built-in rule "Kubernetes User Exec into Pod" finds that request`
+	for _, f := range rep.Findings {
+		if notes := strings.Join(f.Notes, "\n"); !strings.Contains(notes, want) {
+			t.Errorf("%s notes %q, want one starting %q", f.Rule.Name, f.Notes, want)
+		}
+		for _, id := range append(slices.Clone(f.Related), f.Candidates...) {
+			if id != rep.Findings[0].ID && id != rep.Findings[1].ID {
+				t.Errorf("%s names %s, which is no finding", f.Rule.Name, id)
+			}
+		}
+	}
+
+	// Without the replacement the request is a finding, linked as before,
+	// and no note is needed.
+	evs[0].Rules = []*rules.Rule{builtin}
+	rep = triage.Build(evs, triage.Options{})
+	for _, f := range rep.Findings {
+		if strings.Contains(strings.Join(f.Notes, "\n"), "Opened by") {
+			t.Errorf("%s: %q without a replaced rule", f.Rule.Name, f.Notes)
+		}
+	}
+}
