@@ -105,10 +105,7 @@ func csvRow(f *triage.Finding) []string {
 	}
 	if a := f.Audit; a != nil {
 		col["verb"], col["decision"], col["reason"], col["audit_id"] = a.Verb, a.Decision, a.Reason, a.AuditID
-		col["resource"] = a.Resource
-		if a.Subresource != "" {
-			col["resource"] += "/" + a.Subresource
-		}
+		col["resource"] = a.Path()
 		if a.ResponseCode != 0 {
 			col["response_code"] = strconv.Itoa(a.ResponseCode)
 		}

@@ -132,11 +132,7 @@ func action(f *triage.Finding) string {
 	case "ephemeralcontainers":
 		return "add ephemeral container"
 	}
-	object := a.Resource
-	if a.Subresource != "" {
-		object += "/" + a.Subresource
-	}
-	return orUnknown(strings.TrimSpace(a.Verb+" "+object), "request")
+	return orUnknown(strings.TrimSpace(a.Verb+" "+a.Path()), "request")
 }
 
 func orUnknown(s, fallback string) string {

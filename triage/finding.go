@@ -225,3 +225,12 @@ func (e Evidence) Place() string {
 func Streams(f *Finding) bool {
 	return f.Audit != nil && (f.Audit.Subresource == "exec" || f.Audit.Subresource == "attach")
 }
+
+// Path is the request's resource with its subresource, as the API path
+// names them: "pods/exec", "secrets".
+func (a *Audit) Path() string {
+	if a.Subresource == "" {
+		return a.Resource
+	}
+	return a.Resource + "/" + a.Subresource
+}
