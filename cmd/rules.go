@@ -151,6 +151,9 @@ func newRulesShowCmd(e *env) *cobra.Command {
 			fmt.Fprintf(w, "source      %s\n", origin(r))
 			fmt.Fprintf(w, "severity    %s (risk %d)\n", r.Severity, r.RiskScore)
 			fmt.Fprintf(w, "language    %s\n", r.Language)
+			if r.Maturity != "" {
+				fmt.Fprintf(w, "maturity    %s\n", report.Clean(r.Maturity))
+			}
 			if len(r.Index) > 0 {
 				fmt.Fprintf(w, "index       %s (documents from other data streams never match)\n", report.Clean(strings.Join(r.Index, ", ")))
 			}

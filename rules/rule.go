@@ -30,6 +30,9 @@ type Rule struct {
 	Threat     []Threat
 	References []string
 	Author     []string
+	// Maturity is the file's metadata maturity in Elastic's repository:
+	// "production", "development" or "deprecated" (empty when unset).
+	Maturity string
 	// NameFrom, when set (rule_name_override), is the field whose value
 	// names each finding instead of Name, as Elastic names the alert:
 	// a rule that promotes another product's alerts takes their titles.
@@ -185,6 +188,9 @@ func Parse(data []byte, source string) (*Rule, error) {
 		Author:       spec.Author,
 		Source:       source,
 	}
+	if m, ok := f.Metadata["maturity"].(string); ok {
+		r.Maturity = strings.ToLower(strings.TrimSpace(m))
+	}
 	if f := strings.TrimSpace(spec.NameFrom); f != "" {
 		r.NameFrom = NewField(f)
 	}
@@ -266,15 +272,28 @@ type LoadResult struct {
 	Err  error
 }
 
-// Skipped reports whether the file is a rule k8sexec cannot run (as opposed
-// to a broken file).
-func (r LoadResult) Skipped() bool { return r.Err != nil && IsUnsupported(r.Err) }
+// Skipped reports whether the file is a rule k8sexec does not run: one it
+// cannot run offline, or a deprecated rule in a folder (as opposed to a
+// broken file).
+func (r LoadResult) Skipped() bool {
+	return r.Err != nil && (IsUnsupported(r.Err) || errors.Is(r.Err, errDeprecated))
+}
+
+// errDeprecated skips a rule of metadata maturity "deprecated" found in a
+// folder. Elastic keeps retired rules in its repository (rules/_deprecated)
+// but does not ship them, and each has a successor, so loading the
+// repository's rules folder would run both and report the same activity
+// twice. A deprecated rule file named on its own still loads.
+var errDeprecated = errors.New(`deprecated rule (metadata maturity "deprecated"): Elastic no longer ships it; give its file itself to --rules to run it`)
 
 // Reason is the one-line reason a rule was skipped or failed.
 func (r LoadResult) Reason() string {
 	var u *UnsupportedError
 	if errors.As(r.Err, &u) {
 		return u.Reason
+	}
+	if errors.Is(r.Err, errDeprecated) {
+		return errDeprecated.Error()
 	}
 	if r.Err != nil {
 		return r.Err.Error()
@@ -283,7 +302,8 @@ func (r LoadResult) Reason() string {
 }
 
 // LoadPath loads a rule file, or every *.toml file under a folder in lexical
-// order. Each file gets a LoadResult; only an unreadable path is an error.
+// order, skipping the folder's deprecated rules (errDeprecated). Each file
+// gets a LoadResult; only an unreadable path is an error.
 func LoadPath(path string) ([]LoadResult, error) {
 	info, err := os.Stat(path)
 	if err != nil {
@@ -315,6 +335,9 @@ func LoadPath(path string) ([]LoadResult, error) {
 			continue
 		}
 		r, err := Parse(data, f)
+		if err == nil && info.IsDir() && r.Maturity == "deprecated" {
+			r, err = nil, &loadError{f, r, errDeprecated}
+		}
 		out = append(out, LoadResult{Path: f, Rule: r, Err: err})
 	}
 	return out, nil

@@ -287,6 +287,41 @@ func TestLoadPath(t *testing.T) {
 	}
 }
 
+// Elastic's repository keeps retired rules, with successors, in
+// rules/_deprecated: a folder load skips them, saying why, and a file
+// named on its own still loads.
+func TestLoadPathDeprecated(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct{ file, maturity string }{
+		{"a.toml", "production"}, {"b.toml", `Deprecated`}, {"c.toml", "development"},
+	} {
+		id := strings.TrimSuffix(tt.file, ".toml")
+		writeFile(t, filepath.Join(dir, "_deprecated", tt.file), "[metadata]\nmaturity = \""+tt.maturity+"\"\n"+ruleTOML(id, strings.ToUpper(id), "a:b"))
+	}
+	results, err := rules.LoadPath(dir)
+	if err != nil || len(results) != 3 {
+		t.Fatalf("LoadPath = %+v, %v", results, err)
+	}
+	for i, want := range []string{"production", "deprecated", "development"} {
+		r := results[i]
+		if deprecated := want == "deprecated"; r.Skipped() != deprecated || (r.Rule == nil) != deprecated {
+			t.Errorf("%s: %+v", r.Path, r)
+		} else if r.Rule != nil && r.Rule.Maturity != want {
+			t.Errorf("%s: Maturity = %q, want %q", r.Path, r.Rule.Maturity, want)
+		}
+	}
+	if reason := results[1].Reason(); !strings.Contains(reason, "deprecated") || !strings.Contains(reason, "--rules") {
+		t.Errorf("reason %q should say the rule is deprecated and how to run it", reason)
+	}
+	if err := results[1].Err; err == nil || !strings.Contains(err.Error(), "rule b (B)") {
+		t.Errorf("error %v should name the rule", err)
+	}
+	one, err := rules.LoadPath(filepath.Join(dir, "_deprecated", "b.toml"))
+	if err != nil || len(one) != 1 || one[0].Rule == nil || one[0].Rule.Maturity != "deprecated" {
+		t.Errorf("LoadPath(deprecated file) = %+v, %v", one, err)
+	}
+}
+
 func TestNewSet(t *testing.T) {
 	builtin, err := rules.Builtin()
 	if err != nil {
