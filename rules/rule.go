@@ -44,6 +44,13 @@ type Rule struct {
 	Note         string
 	NoteTemplate bool
 
+	// Complements is the rule_id of the rule whose known gap this rule
+	// fills (k8sexec's WebSocket rule fills the seed exec rule's). When
+	// the rule of that ID, whichever version a scan runs, also finds what
+	// this rule found, that finding stands alone: each thing is reported
+	// once.
+	Complements string
+
 	// Origin says whose detection logic this is: "elastic" for Elastic's
 	// rules (including the built-in seed rules), "k8sexec" for ours, or
 	// "user" for any other file.
@@ -159,6 +166,8 @@ type ruleFile struct {
 		NoteFormat string `toml:"note_format"`
 		// Origin overrides the origin derived from the author list.
 		Origin string `toml:"origin"`
+		// Complements names the rule whose gap this rule fills.
+		Complements string `toml:"complements"`
 	} `toml:"k8sexec"`
 }
 
@@ -202,6 +211,7 @@ func Parse(data []byte, source string) (*Rule, error) {
 		r.Threat = append(r.Threat, th)
 	}
 	r.Origin = f.K8sexec.Origin
+	r.Complements = strings.TrimSpace(f.K8sexec.Complements)
 	if r.Origin == "" {
 		r.Origin = "user"
 		for _, a := range r.Author {

@@ -174,6 +174,7 @@ func Build(events []Event, opts Options) *Report {
 			}
 		}
 	}
+	order = dropCovered(order, groups)
 	// With many findings the events' value indexes are most of the memory:
 	// each goes once the last finding reading its event is built. Session
 	// leaders and commands stay whole for the sessions read below.
@@ -260,22 +261,71 @@ func Build(events []Event, opts Options) *Report {
 	if !opts.Since.IsZero() || !opts.Until.IsZero() {
 		rep.Findings, rep.OutsideWindow, rep.Untimed = inWindow(rep.Findings, opts.Since, opts.Until)
 	}
-	websocket := 0
-	for _, f := range rep.Findings {
-		if isExec(f) && f.Audit.Verb == "get" && !Refused(f) {
-			websocket++
-		}
-	}
-	if websocket > 0 {
-		rep.Notes = append(rep.Notes, fmt.Sprintf(
-			"%d exec request(s) used WebSocket (logged as verb get). Elastic's seed rule \"Kubernetes User Exec into Pod\" only matches verb create and misses them; k8sexec's WebSocket rule reported them.", websocket))
-	}
+	rep.Notes = append(rep.Notes, gapNotes(rep.Findings, opts.Replaced)...)
 	rep.Notes = append(rep.Notes, missed...)
 	if fallbacks > 0 {
 		rep.Notes = append(rep.Notes, fmt.Sprintf(
 			"%d refused WebSocket exec(s) were retried by kubectl over SPDY right away; each pair is shown as one attempt, on the retry.", fallbacks))
 	}
 	return rep
+}
+
+// gapNotes says, on each WebSocket exec a complementing rule (k8sexec's
+// WebSocket rule) found and in one note for the scan, that the exec rule
+// it complements missed them: the seed rule, which looks only for verb
+// create, or the loaded rule that replaced it (whose matches dropCovered
+// already took out, so what is left it did miss).
+func gapNotes(findings []*Finding, replaced map[*rules.Rule]*rules.Rule) []string {
+	type gap struct {
+		missedBy, by string
+		n            int
+	}
+	var gaps []*gap
+	byID := map[string]*gap{} // complemented rule_id
+	for _, f := range findings {
+		r := f.Rule.rule
+		if r == nil || r.Complements == "" || !isExec(f) || f.Audit.Verb != "get" || Refused(f) {
+			continue
+		}
+		g := byID[r.Complements]
+		if g == nil {
+			g = &gap{missedBy: missedBy(r.Complements, replaced), by: r.Name}
+			byID[r.Complements] = g
+			gaps = append(gaps, g)
+		}
+		g.n++
+		f.Notes = append(f.Notes, "Exec over WebSocket (verb get): "+g.missedBy+" does not match it.")
+	}
+	var notes []string
+	for _, g := range gaps {
+		notes = append(notes, fmt.Sprintf("%d exec request(s) used WebSocket (logged as verb get), which %s does not match; %q reported them.", g.n, g.missedBy, g.by))
+	}
+	return notes
+}
+
+// missedBy names the version of rule id that a scan ran, for gapNotes.
+func missedBy(id string, replaced map[*rules.Rule]*rules.Rule) string {
+	for builtin, r := range replaced {
+		if builtin.ID == id {
+			return fmt.Sprintf("the loaded rule %q from %s", r.Name, r.Source)
+		}
+	}
+	return "Elastic's seed rule \"Kubernetes User Exec into Pod\" (verb create only)"
+}
+
+// dropCovered drops the groups of a rule that complements another (fills
+// its known gap) when the complemented rule matched the same thing:
+// Elastic's current exec rule matches the WebSocket execs k8sexec's rule
+// was written for, and one exec is one finding.
+func dropCovered(order []*group, groups map[string]*group) []*group {
+	kept := order[:0]
+	for _, g := range order {
+		if c := g.rule.Complements; c != "" && groups[c+"\x00"+g.kind+"\x00"+g.id] != nil {
+			continue
+		}
+		kept = append(kept, g)
+	}
+	return kept
 }
 
 // inWindow keeps the findings whose time lies in [since, until).
@@ -650,9 +700,6 @@ func auditFinding(g *group, events []Event) *Finding {
 		}
 	}
 
-	if a.Verb == "get" && a.Subresource == "exec" {
-		f.Notes = append(f.Notes, "Exec over WebSocket (verb get): Elastic's seed rule \"Kubernetes User Exec into Pod\" does not match it.")
-	}
 	if a.Decision == "allow" && a.ResponseCode == 403 {
 		f.Notes = append(f.Notes, "Authorization logged allow but the response was 403: the request was refused (Kubernetes 1.35 also checks create permission for WebSocket exec).")
 	}

@@ -148,12 +148,59 @@ func TestFindingIDsAreStable(t *testing.T) {
 }
 
 func TestTwoRulesOnOneRequestAreTwoFindings(t *testing.T) {
-	r1, r3 := mustRule(t, rule1), mustRule(t, rule3)
-	// A (contrived) ECS event whose verb array holds both verbs matches both.
-	raw := `{"event":{"dataset":"kubernetes.audit_logs"},"kubernetes":{"audit":{"auditID":"X","verb":["get","create"],"objectRef":{"resource":"pods","subresource":"exec","namespace":"ns","name":"p"},"annotations":{"authorization_k8s_io/decision":"allow"}}}}`
-	rep := triage.Build([]triage.Event{event(t, "e.ndjson", 1, raw, r1, r3)}, triage.Options{})
+	r1 := mustRule(t, rule1)
+	other := userRule(t, "u-exec-ns", "Exec in ns", `kubernetes.audit.objectRef.namespace:ns`, "")
+	raw := `{"event":{"dataset":"kubernetes.audit_logs"},"kubernetes":{"audit":{"auditID":"X","verb":"create","objectRef":{"resource":"pods","subresource":"exec","namespace":"ns","name":"p"},"annotations":{"authorization_k8s_io/decision":"allow"}}}}`
+	rep := triage.Build([]triage.Event{event(t, "e.ndjson", 1, raw, r1, other)}, triage.Options{})
 	if len(rep.Findings) != 2 || rep.Findings[0].ID == rep.Findings[1].ID {
 		t.Fatalf("findings = %+v", rep.Findings)
+	}
+}
+
+// k8sexec's WebSocket rule fills the seed exec rule's gap (verb get).
+// Elastic's current version of the exec rule matches verb get too: when
+// the rule of that rule_id finds the same request, only its finding is
+// kept, and no note says the exec rule missed it. Where it did miss the
+// request, the WebSocket finding stays, and the notes name the rule that
+// ran, not the seed.
+func TestComplementingRuleStandsAsideWhenCovered(t *testing.T) {
+	builtin, ws := mustRule(t, rule1), mustRule(t, rule3)
+	if ws.Complements != rule1 {
+		t.Fatalf("WebSocket rule complements %q, want %q", ws.Complements, rule1)
+	}
+	repl := userRule(t, rule1, "Exec, level Request only", `kubernetes.audit.objectRef.subresource:exec and kubernetes.audit.level:Request`, "")
+	repl.Source = "elastic/exec.toml"
+	replaced := map[*rules.Rule]*rules.Rule{builtin: repl}
+	uri := "/api/v1/namespaces/shop/pods/api-1/exec?command=sh&stdin=true&stdout=true&tty=true"
+	line := func(id string) string {
+		return auditLine(id, "ResponseComplete", "get", "bob", uri, 101, "2026-11-20T10:00:00Z", "2026-11-20T10:02:00Z", true)
+	}
+	atRequest := strings.Replace(line("R"), `"level":"Metadata"`, `"level":"Request"`, 1)
+
+	// Both match R: one finding, the replacement's, and no WebSocket note.
+	rep := triage.Build([]triage.Event{event(t, "a.log", 1, atRequest, repl, ws)}, triage.Options{Replaced: replaced})
+	if len(rep.Findings) != 1 || rep.Findings[0].Rule.ID != rule1 || len(rep.Findings[0].Notes) != 0 || len(rep.Notes) != 0 {
+		t.Fatalf("findings %+v, notes %q: want the replacement's finding alone, without notes", rep.Findings, rep.Notes)
+	}
+
+	// Only the WebSocket rule matches M (logged at Metadata): its finding
+	// stays and says which rule missed it.
+	rep = triage.Build([]triage.Event{event(t, "a.log", 2, line("M"), repl, ws)}, triage.Options{Replaced: replaced})
+	if len(rep.Findings) != 1 || rep.Findings[0].Rule.ID != rule3 {
+		t.Fatalf("findings %+v, want the WebSocket rule's", rep.Findings)
+	}
+	wantNote := `Exec over WebSocket (verb get): the loaded rule "Exec, level Request only" from elastic/exec.toml does not match it.`
+	if notes := rep.Findings[0].Notes; len(notes) != 1 || notes[0] != wantNote {
+		t.Errorf("finding notes %q, want %q", notes, wantNote)
+	}
+	if len(rep.Notes) != 1 || !strings.HasPrefix(rep.Notes[0], `1 exec request(s) used WebSocket (logged as verb get), which the loaded rule "Exec, level Request only" from elastic/exec.toml does not match`) {
+		t.Errorf("report notes %q", rep.Notes)
+	}
+
+	// With the seed rule in place, the notes say what the seed looks for.
+	rep = triage.Build([]triage.Event{event(t, "a.log", 2, line("M"), builtin, ws)}, triage.Options{})
+	if len(rep.Findings) != 1 || len(rep.Notes) != 1 || !strings.Contains(rep.Notes[0], `seed rule "Kubernetes User Exec into Pod" (verb create only)`) {
+		t.Errorf("findings %+v, notes %q", rep.Findings, rep.Notes)
 	}
 }
 
