@@ -315,7 +315,37 @@ func TestExitCodes(t *testing.T) {
 			if code != tc.want {
 				t.Errorf("exit %d, want %d; stderr:\n%s", code, tc.want, errOut)
 			}
+			// An exit code 2 always comes with its reason, even with -q:
+			// a CI job must be able to say why it failed.
+			if code == ExitError && strings.TrimSpace(errOut) == "" {
+				t.Errorf("exit %d with nothing on stderr", code)
+			}
 		})
+	}
+}
+
+// TestQuietStillSaysInputErrors: -q silences the summary and warnings,
+// not the unreadable inputs behind an exit code 2.
+func TestQuietStillSaysInputErrors(t *testing.T) {
+	for _, format := range []string{"table", "ndjson", "json"} {
+		_, errOut, code := run(t, nil, "scan", "-q", "-f", format, "../testdata/broken/truncated.log.gz", "../testdata/broken/corrupt_header.gz", "../testdata/audit/noise.log")
+		if code != ExitError {
+			t.Errorf("-f %s: exit %d, want %d", format, code, ExitError)
+		}
+		want := []string{
+			"k8sexec: incomplete input: ../testdata/broken/truncated.log.gz: read failed at compressed byte 7141",
+			"k8sexec: cannot read input: ../testdata/broken/corrupt_header.gz: gzip header",
+		}
+		lines := strings.Split(strings.TrimSpace(errOut), "\n")
+		if len(lines) != len(want) {
+			t.Errorf("-f %s: stderr has %d lines, want %d:\n%s", format, len(lines), len(want), errOut)
+			continue
+		}
+		for i, w := range want {
+			if !strings.HasPrefix(lines[i], w) {
+				t.Errorf("-f %s: stderr line %d = %q, want it to start %q", format, i+1, lines[i], w)
+			}
+		}
 	}
 }
 

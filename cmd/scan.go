@@ -330,11 +330,17 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 			return fmt.Errorf("writing the report: %w", err)
 		}
 	}
+	// The inputs that could not be read are errors, said even with -q:
+	// they make the exit code 2.
+	printInputErrors(e.stderr, result.Summary)
 	if !o.quiet {
 		// A table on stdout ends with its own summary; anything else gets
 		// the one-line closing summary on stderr.
 		closing := o.format != "table" || o.output != ""
 		printDiagnostics(e.stderr, result, o.minSeverity, closing)
+	}
+	if result.Summary.Interrupted {
+		fmt.Fprintln(e.stderr, "k8sexec: interrupted: the report covers only what was read before")
 	}
 	return exitFor(result.Summary, counted, o.failOn)
 }
@@ -455,9 +461,8 @@ func inputSummary(in scan.InputStats) report.InputSummary {
 
 // printDiagnostics tells the person at the terminal what went wrong and
 // sums the scan up. Everything that came from a file is cleaned.
-func printDiagnostics(w io.Writer, r *report.Result, minSeverity string, closing bool) {
-	s := r.Summary
-	t := s.Totals
+// printInputErrors says which inputs could not be read, or not to the end.
+func printInputErrors(w io.Writer, s report.Summary) {
 	for _, in := range s.Inputs {
 		switch {
 		case in.Error == "":
@@ -467,6 +472,13 @@ func printDiagnostics(w io.Writer, r *report.Result, minSeverity string, closing
 			fmt.Fprintf(w, "k8sexec: incomplete input: %s (findings read before the error are reported)\n", report.Clean(in.Error))
 		}
 	}
+}
+
+// printDiagnostics prints what stderr says besides the input errors: the
+// bad lines, what the report leaves out, and the closing summary.
+func printDiagnostics(w io.Writer, r *report.Result, minSeverity string, closing bool) {
+	s := r.Summary
+	t := s.Totals
 	for i, p := range s.Problems {
 		if i == shownProblems {
 			break
@@ -485,9 +497,6 @@ func printDiagnostics(w io.Writer, r *report.Result, minSeverity string, closing
 	}
 	if s.Baselined > 0 {
 		fmt.Fprintf(w, "k8sexec: %d finding(s) already in the baseline not shown\n", s.Baselined)
-	}
-	if s.Interrupted {
-		defer fmt.Fprintln(w, "k8sexec: interrupted: the report covers only what was read before")
 	}
 	// The bytes scanned are the decompressed ones, and so is the rate:
 	// what the rules ran over. The bytes read from disk follow when a
