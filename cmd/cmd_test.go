@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -926,5 +927,40 @@ func TestNotesOnStderrWithMachineFormats(t *testing.T) {
 	_, stderr, _ := run(t, nil, "scan", "../testdata/demo/")
 	if strings.Contains(stderr, "note:") {
 		t.Errorf("the table prints the notes; stderr repeats them:\n%s", stderr)
+	}
+}
+
+// TestLinkedFindingNotShownIsStillDescribed: a finding left out of the
+// report (below --min-severity, before --since, suppressed) is still
+// described where a finding shown links to it, saying why it is missing.
+func TestLinkedFindingNotShownIsStillDescribed(t *testing.T) {
+	exceptions := filepath.Join(t.TempDir(), "exceptions.toml")
+	if err := os.WriteFile(exceptions, []byte("[[exception]]\nname = \"alice\"\nreason = \"on call\"\nrule = \"14de811c-d60f-11ec-9fd7-f661ea17fbce\"\nwhen = 'user.name:\"alice@example.com\"'\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--min-severity", "high"}, `linked    exec by alice@example.com from 203.0.113.24: /bin/bash at 2026-11-20T09:41:07.112043Z (finding 8ec19fd8153af356, not shown: below --min-severity)`},
+		{[]string{"--exceptions", exceptions}, `linked    exec by alice@example.com from 203.0.113.24: /bin/bash at 2026-11-20T09:41:07.112043Z (finding 8ec19fd8153af356, not shown: suppressed by ` + exceptions},
+		{[]string{"--since", "2026-11-20T09:41:10Z", "--until", "2026-11-20T09:41:08Z"}, ""},
+		{[]string{"--since", "2026-11-20T09:41:07.3Z"}, `linked    exec by alice@example.com from 203.0.113.24: /bin/bash at 2026-11-20T09:41:07.112043Z (finding 8ec19fd8153af356, not shown: outside --since/--until)`},
+		{[]string{"--until", "2026-11-20T09:41:07.3Z"}, `linked    interactive /bin/bash pid 1958854 started at 2026-11-20T09:41:07.452Z (finding 1abd4f8e9b690a75, not shown: outside --since/--until)`},
+	} {
+		args := append(append([]string{"scan", "--guide", "none"}, tc.args...), "../testdata/demo/")
+		out, errOut, code := run(t, nil, args...)
+		if tc.want == "" {
+			if code != ExitError {
+				t.Errorf("%v: exit %d, want a usage error for an empty window", tc.args, code)
+			}
+			continue
+		}
+		if code != ExitFindings || !strings.Contains(out, tc.want) {
+			t.Errorf("%v: exit %d, no line %q in:\n%s\n%s", tc.args, code, tc.want, out, errOut)
+		}
+		if regexp.MustCompile(`linked +[0-9a-f]{16}\n`).MatchString(out) {
+			t.Errorf("%v: a linked line with only an ID:\n%s", tc.args, out)
+		}
 	}
 }

@@ -276,6 +276,14 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 			Elapsed:       elapsed,
 		},
 	}
+	result.Hidden = map[string]report.Hidden{}
+	hide := func(f *triage.Finding, why string) { result.Hidden[f.ID] = report.Hidden{Finding: f, Why: why} }
+	for _, f := range rep.Outside {
+		hide(f, "outside --since/--until")
+	}
+	for _, sp := range suppressed {
+		hide(sp.Finding, "suppressed by "+sp.By.String())
+	}
 	if o.showSuppressed {
 		for _, sp := range suppressed {
 			f := *sp.Finding
@@ -310,11 +318,13 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 	for _, f := range result.Findings {
 		if baseline[f.ID] {
 			result.Summary.Baselined++
+			hide(f, "in the baseline")
 			continue
 		}
 		counted = append(counted, f)
 		if rules.SeverityRank(f.Rule.Severity) < minRank {
 			result.Summary.BelowMinSeverity++
+			hide(f, "below --min-severity")
 			continue
 		}
 		shown = append(shown, f)

@@ -31,6 +31,18 @@ type Result struct {
 	Summary    Summary           `json:"summary"`
 	// Rules are the rules the scan ran, in load order.
 	Rules []*rules.Rule `json:"-"`
+	// Hidden are findings the report does not show (outside the time
+	// window, suppressed, in the baseline, below --min-severity), by ID,
+	// with why: a finding shown may name one in related, and the table
+	// still says what it was.
+	Hidden map[string]Hidden `json:"-"`
+}
+
+// Hidden is a finding left out of a report, and why ("below
+// --min-severity").
+type Hidden struct {
+	Finding *triage.Finding
+	Why     string
 }
 
 // Tool names the program that produced the report.

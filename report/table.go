@@ -34,7 +34,7 @@ func (t *Table) Write(w io.Writer, r *Result) error {
 	for _, f := range r.Findings {
 		byID[f.ID] = f
 	}
-	p.byID = byID
+	p.byID, p.hidden = byID, r.Hidden
 	for i, f := range r.Findings {
 		if i > 0 {
 			p.line("")
@@ -63,6 +63,9 @@ type tablePrinter struct {
 	w     *bufio.Writer
 	color bool
 	byID  map[string]*triage.Finding
+	// hidden are findings the report leaves out, which those shown may
+	// still name.
+	hidden map[string]Hidden
 	// guides maps each guide printed to the finding it was printed for.
 	guides map[string]string
 }
@@ -269,7 +272,11 @@ func clock(ts string) string {
 // finding (which then describes the started process).
 func (p *tablePrinter) relatesProcess(f *triage.Finding) bool {
 	for _, id := range f.Related {
-		if o := p.byID[id]; o != nil && o.Kind == triage.KindProcess {
+		o := p.byID[id]
+		if o == nil {
+			o = p.hidden[id].Finding
+		}
+		if o != nil && o.Kind == triage.KindProcess {
 			return true
 		}
 	}
@@ -303,9 +310,13 @@ func processSummary(pr *triage.Process) string {
 // describe names another finding in a few words: who exec'd for a
 // request, which process for a process finding.
 func (p *tablePrinter) describe(id string) string {
-	o := p.byID[id]
+	o, label := p.byID[id], "finding "+id
 	if o == nil {
-		return id
+		h, ok := p.hidden[id]
+		if !ok {
+			return id
+		}
+		o, label = h.Finding, label+", not shown: "+Clean(h.Why)
 	}
 	switch o.Kind {
 	case triage.KindAudit:
@@ -323,7 +334,7 @@ func (p *tablePrinter) describe(id string) string {
 		if o.Process != nil && len(o.Process.Args) > 0 {
 			who += ": " + Clean(triage.Command(o.Process.Args))
 		}
-		return who + " at " + Clean(o.Timestamp) + " (finding " + id + ")"
+		return who + " at " + Clean(o.Timestamp) + " (" + label + ")"
 	case triage.KindProcess:
 		what := "process"
 		if o.Process != nil {
@@ -342,7 +353,7 @@ func (p *tablePrinter) describe(id string) string {
 			// A command run in the session: say what the rule saw in it.
 			out += ", " + Clean(o.Rule.Name)
 		}
-		return out + " (finding " + id + ")"
+		return out + " (" + label + ")"
 	}
 	return id
 }

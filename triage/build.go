@@ -60,6 +60,9 @@ type Report struct {
 	// OutsideWindow counts findings left out by Since and Until, and
 	// Untimed those among them that had no time at all.
 	OutsideWindow, Untimed int
+	// Outside are the findings Since and Until left out: findings shown
+	// may name them (an exec before --since linked to a shell after it).
+	Outside []*Finding
 	// Notes are observations about the whole scan, such as execs that
 	// Elastic's seed rule would have missed.
 	Notes []string
@@ -259,7 +262,8 @@ func Build(events []Event, opts Options) *Report {
 	sortFindings(rep.Findings)
 	rep.Notes = append(rep.Notes, newTermsNotes(opts.NewTerms)...)
 	if !opts.Since.IsZero() || !opts.Until.IsZero() {
-		rep.Findings, rep.OutsideWindow, rep.Untimed = inWindow(rep.Findings, opts.Since, opts.Until)
+		rep.Findings, rep.Outside, rep.Untimed = inWindow(rep.Findings, opts.Since, opts.Until)
+		rep.OutsideWindow = len(rep.Outside)
 	}
 	rep.Notes = append(rep.Notes, gapNotes(rep.Findings, opts.Replaced)...)
 	rep.Notes = append(rep.Notes, missed...)
@@ -329,15 +333,15 @@ func dropCovered(order []*group, groups map[string]*group) []*group {
 }
 
 // inWindow keeps the findings whose time lies in [since, until).
-func inWindow(findings []*Finding, since, until time.Time) (kept []*Finding, outside, untimed int) {
+func inWindow(findings []*Finding, since, until time.Time) (kept, outside []*Finding, untimed int) {
 	for _, f := range findings {
 		t, ok := parseTime(f.Timestamp)
 		switch {
 		case !ok:
-			outside++
+			outside = append(outside, f)
 			untimed++
 		case !since.IsZero() && t.Before(since), !until.IsZero() && !t.Before(until):
-			outside++
+			outside = append(outside, f)
 		default:
 			kept = append(kept, f)
 		}
