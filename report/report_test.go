@@ -605,3 +605,55 @@ func TestLinkedCommandNamesItsRule(t *testing.T) {
 		}
 	}
 }
+
+// The timeline has one line per event: two findings about one request,
+// or a command of a session that a rule also reported, are one line
+// naming every finding, so none is left out and nothing is said twice.
+func TestTimelineOneLinePerEvent(t *testing.T) {
+	ev := func(line int64, stage, at string) triage.Evidence {
+		return triage.Evidence{File: "audit.log", Line: line, Stage: stage, Time: at}
+	}
+	orch := &triage.Orchestrator{Namespace: "shop", Resource: &triage.Resource{Type: "pod", Name: "api-1"}}
+	denied := &triage.Finding{ID: "aaaaaaaa00000001", Rule: triage.RuleRef{Name: "Denied", Severity: "low"}, Kind: triage.KindAudit,
+		Timestamp: "2026-11-20T10:00:00Z", User: &triage.User{Name: "mallory"}, Orch: orch,
+		Audit:    &triage.Audit{Verb: "create", Resource: "pods", Subresource: "exec", Decision: "forbid", ResponseCode: 403},
+		Evidence: []triage.Evidence{ev(2, "ResponseComplete", "2026-11-20T10:00:00.100Z")}, Context: []triage.Evidence{ev(1, "RequestReceived", "2026-11-20T10:00:00Z")}}
+	forbidden := *denied
+	forbidden.ID, forbidden.Rule.Name = "bbbbbbbb00000002", "Forbidden creation"
+	forbidden.Evidence, forbidden.Context = []triage.Evidence{ev(1, "RequestReceived", "2026-11-20T10:00:00Z"), ev(2, "ResponseComplete", "2026-11-20T10:00:00.100Z")}, nil
+	shell := &triage.Finding{ID: "cccccccc00000003", Rule: triage.RuleRef{Name: "Shell", Severity: "high"}, Kind: triage.KindProcess,
+		Timestamp: "2026-11-20T11:00:00Z", Orch: orch, Process: &triage.Process{Executable: "/bin/sh", EntityID: "E1"},
+		Evidence: []triage.Evidence{{File: "proc.ndjson", Line: 1}},
+		Commands: []triage.SessionCommand{
+			{Time: "2026-11-20T11:00:05Z", Args: []string{"id"}, EntityID: "E2", Evidence: triage.Evidence{File: "proc.ndjson", Line: 2}},
+			{Time: "2026-11-20T11:00:09Z", Args: []string{"env"}, EntityID: "E3", Evidence: triage.Evidence{File: "proc.ndjson", Line: 3}},
+		}}
+	token := &triage.Finding{ID: "dddddddd00000004", Rule: triage.RuleRef{Name: "Token read", Severity: "medium"}, Kind: triage.KindProcess,
+		Timestamp: "2026-11-20T11:00:09Z", Orch: orch, Process: &triage.Process{Executable: "/usr/bin/env", EntityID: "E3"},
+		Evidence: []triage.Evidence{{File: "proc.ndjson", Line: 3}}}
+	// Every order of the findings gives the same timeline.
+	var first string
+	for _, findings := range [][]*triage.Finding{{shell, token, denied, &forbidden}, {&forbidden, denied, token, shell}} {
+		var buf bytes.Buffer
+		if err := (report.Timeline{}).Write(&buf, &report.Result{Findings: findings}); err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+		if len(lines) != 5 {
+			t.Fatalf("%d lines, want 5 (2 request stages, shell, 2 commands):\n%s", len(lines), buf.String())
+		}
+		for _, l := range lines[:2] {
+			if !strings.Contains(l, "[aaaaaaaa Denied]") || !strings.Contains(l, "[bbbbbbbb Forbidden creation]") {
+				t.Errorf("request stage %q should name both findings", l)
+			}
+		}
+		if l := lines[4]; !strings.Contains(l, "[dddddddd Token read]") || !strings.HasSuffix(l, "(session of cccccccc)") {
+			t.Errorf("command line %q should be the token finding's, in the shell's session", l)
+		}
+		if first == "" {
+			first = buf.String()
+		} else if strings.ReplaceAll(buf.String(), "[bbbbbbbb Forbidden creation] [aaaaaaaa Denied]", "[aaaaaaaa Denied] [bbbbbbbb Forbidden creation]") != first {
+			t.Errorf("timeline depends on the order of findings:\n%s\nvs\n%s", first, buf.String())
+		}
+	}
+}

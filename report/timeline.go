@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,29 +21,76 @@ type Timeline struct{}
 type timelineEntry struct {
 	at      time.Time
 	hasTime bool
+	stamp   string // the time as printed
 	text    string
+	// finding: text is a finding's own line (not a command or process
+	// that a finding about its session lists); refs are the findings
+	// about the event ("[1abd4f8e Rule name]"), note the session it
+	// belongs to, as the first finding listing it says ("session of
+	// 1abd4f8e").
+	finding bool
+	refs    []string
+	note    string
 	order   int // first seen, for a stable order among equal times
 }
 
-func (Timeline) Write(w io.Writer, r *Result) error {
-	var entries []timelineEntry
-	seen := map[string]bool{} // evidence places already on the timeline
-	add := func(ts, place, text string) {
-		if place != "" {
-			if seen[place] {
-				return
-			}
-			seen[place] = true
+// timeline collects one entry per event: an event several findings are
+// about (two rules on one request, a command that is also a finding) is
+// one line naming all of them.
+type timeline struct {
+	entries []*timelineEntry
+	byKey   map[string]*timelineEntry
+}
+
+// add puts an event on the timeline. key identifies the event (its
+// evidence place, or the process's entity ID), "" when nothing else can
+// be about it; ref is the finding the line is for, note the session it
+// belongs to, either empty.
+func (tl *timeline) add(ts, key, text, ref, note string) {
+	if e := tl.byKey[key]; key != "" && e != nil {
+		if ref != "" && !e.finding {
+			e.text, e.finding = text, true
 		}
-		e := timelineEntry{text: text, order: len(entries)}
-		if t, err := time.Parse(time.RFC3339Nano, ts); err == nil {
-			e.at, e.hasTime = t, true
-			e.text = t.UTC().Format("2006-01-02T15:04:05.000Z") + "  " + text
-		} else {
-			e.text = fmt.Sprintf("%-24s  %s", orUnknown(Clean(ts), "(no time)"), text)
+		e.refs = appendNew(e.refs, ref)
+		if e.note == "" {
+			e.note = note
 		}
-		entries = append(entries, e)
+		return
 	}
+	e := &timelineEntry{text: text, finding: ref != "", note: note, order: len(tl.entries)}
+	e.refs = appendNew(e.refs, ref)
+	if t, err := time.Parse(time.RFC3339Nano, ts); err == nil {
+		e.at, e.hasTime = t, true
+		e.stamp = t.UTC().Format("2006-01-02T15:04:05.000Z")
+	} else {
+		e.stamp = fmt.Sprintf("%-24s", orUnknown(Clean(ts), "(no time)"))
+	}
+	tl.entries = append(tl.entries, e)
+	if key != "" {
+		tl.byKey[key] = e
+	}
+}
+
+func appendNew(list []string, s string) []string {
+	if s == "" || slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
+}
+
+func (e *timelineEntry) String() string {
+	out := e.stamp + "  " + e.text
+	if len(e.refs) > 0 {
+		out += "  " + strings.Join(e.refs, " ")
+	}
+	if e.note != "" {
+		out += "  (" + e.note + ")"
+	}
+	return strings.TrimRight(out, " ")
+}
+
+func (Timeline) Write(w io.Writer, r *Result) error {
+	tl := &timeline{byKey: map[string]*timelineEntry{}}
 	for _, f := range r.Findings {
 		short := f.ID[:min(8, len(f.ID))]
 		ref := fmt.Sprintf("[%s %s]", short, Clean(f.Rule.Name))
@@ -60,33 +108,42 @@ func (Timeline) Write(w io.Writer, r *Result) error {
 			stages := append(append([]triage.Evidence(nil), f.Evidence...), f.Context...)
 			sort.SliceStable(stages, func(i, j int) bool { return stageRank(stages[i].Stage) < stageRank(stages[j].Stage) })
 			if len(stages) == 0 {
-				add(f.Timestamp, "", fmt.Sprintf("%-9s %s  %s  %s  %s", "request", who, where, what, ref))
+				tl.add(f.Timestamp, "", fmt.Sprintf("%-9s %s  %s  %s", "request", who, where, what), ref, "")
 			}
 			for _, ev := range stages {
 				stage := stageText(f, ev)
 				if ev.Note != "" {
 					stage = Clean(ev.Note)
 				}
-				add(orUnknown(ev.Time, f.Timestamp), ev.Place(),
-					fmt.Sprintf("%-9s %s  %s  %s  %s  %s", "request", who, where, what, stage, ref))
+				tl.add(orUnknown(ev.Time, f.Timestamp), ev.Place(),
+					fmt.Sprintf("%-9s %s  %s  %s  %s", "request", who, where, what, stage), ref, "")
 			}
 			if p := f.Started; p != nil {
-				add(p.Time, "process:"+p.EntityID, fmt.Sprintf("%-9s %s  %s  (started by %s)", "process", where, processSummary(p), short))
+				tl.add(p.Time, processKey(p.EntityID, ""), fmt.Sprintf("%-9s %s  %s", "process", where, processSummary(p)), "", "started by "+short)
 			}
 		case f.Kind == triage.KindProcess:
-			add(f.Timestamp, "process:"+processID(f), fmt.Sprintf("%-9s %s  %s  %s", "process", where, processText(f), ref))
+			place := ""
+			if len(f.Evidence) > 0 {
+				place = f.Evidence[0].Place()
+			}
+			entity := ""
+			if f.Process != nil {
+				entity = f.Process.EntityID
+			}
+			tl.add(f.Timestamp, processKey(entity, place), fmt.Sprintf("%-9s %s  %s", "process", where, processText(f)), ref, "")
 		default:
 			for _, ev := range f.Evidence {
-				add(orUnknown(ev.Time, f.Timestamp), ev.Place(), fmt.Sprintf("%-9s %s  %s  %s", "event", where, Clean(Headline(f)), ref))
+				tl.add(orUnknown(ev.Time, f.Timestamp), ev.Place(), fmt.Sprintf("%-9s %s  %s", "event", where, Clean(Headline(f))), ref, "")
 			}
 		}
 		for _, c := range f.Commands {
-			add(c.Time, c.Evidence.Place(), fmt.Sprintf("%-9s %s  %s  (session of %s)", "command", where, Clean(triage.Command(commandArgs(c))), short))
+			tl.add(c.Time, processKey(c.EntityID, c.Evidence.Place()), fmt.Sprintf("%-9s %s  %s", "command", where, Clean(triage.Command(commandArgs(c)))), "", "session of "+short)
 		}
 		if f.MoreCommands > 0 {
-			add("", "more:"+f.ID, fmt.Sprintf("%-9s %s  %d more commands not kept  (session of %s)", "command", where, f.MoreCommands, short))
+			tl.add("", "more:"+f.ID, fmt.Sprintf("%-9s %s  %d more commands not kept", "command", where, f.MoreCommands), "", "session of "+short)
 		}
 	}
+	entries := tl.entries
 	sort.SliceStable(entries, func(i, j int) bool {
 		a, b := entries[i], entries[j]
 		if a.hasTime != b.hasTime {
@@ -98,11 +155,21 @@ func (Timeline) Write(w io.Writer, r *Result) error {
 		return a.order < b.order
 	})
 	for _, e := range entries {
-		if _, err := io.WriteString(w, strings.TrimRight(e.text, " ")+"\n"); err != nil {
+		if _, err := io.WriteString(w, e.String()+"\n"); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// processKey identifies a process event on the timeline: by its entity
+// ID, which the session's command list and a finding about the process
+// share, else by where it was read.
+func processKey(entityID, place string) string {
+	if entityID != "" {
+		return "process:" + entityID
+	}
+	return place
 }
 
 func requestNoun(f *triage.Finding) string {
@@ -166,13 +233,6 @@ func placeOf(f *triage.Finding) string {
 		out += "/" + f.Container.Name
 	}
 	return orUnknown(strings.TrimPrefix(out, "/"), "-")
-}
-
-func processID(f *triage.Finding) string {
-	if f.Process != nil && f.Process.EntityID != "" {
-		return f.Process.EntityID
-	}
-	return f.ID
 }
 
 func processText(f *triage.Finding) string {
