@@ -145,7 +145,9 @@ func TestCancelBetweenFiles(t *testing.T) {
 		t.Error("Interrupted not set")
 	}
 	checkInvariants(t, res)
-	// Files before the one being read when the scan stopped are complete.
+	// Files read to the end before the scan stopped are complete; the
+	// ones being read (a reader per worker) were scanned as far as they
+	// were read, in whole lines, without an error; the rest not at all.
 	last := -1
 	for i, st := range res.Inputs {
 		if st.Lines > 0 {
@@ -155,12 +157,18 @@ func TestCancelBetweenFiles(t *testing.T) {
 	if last < 5 || last == len(inputs)-1 {
 		t.Fatalf("last input scanned %d", last)
 	}
-	for i := range last {
-		if st := res.Inputs[i]; st.Lines != 1000 || st.RawBytes != int64(len(data)) || st.Err != nil {
+	for i := range last + 1 {
+		st, h := res.Inputs[i], hits(res, rs, i)
+		switch {
+		case st.Err != nil || st.Bytes != int64(st.Lines)*int64(len(noiseLine)+1) && st.Lines < 1000:
 			t.Errorf("input %d: %+v", i, st)
+		case st.Lines == 1000 && (st.RawBytes != int64(len(data)) || len(h) != 1 || h[0] != "1000:R1"):
+			t.Errorf("input %d: %+v, matches %v", i, st, h)
+		case st.Lines < 1000 && len(h) != 0:
+			t.Errorf("input %d, read in part: matches %v", i, h)
 		}
-		if h := hits(res, rs, i); len(h) != 1 || h[0] != "1000:R1" {
-			t.Errorf("input %d: matches %v", i, h)
+		if i < 5 && st.Lines != 1000 {
+			t.Errorf("input %d, read before the cancellation, has %d lines", i, st.Lines)
 		}
 	}
 	for i := last + 1; i < len(inputs); i++ {
@@ -205,5 +213,35 @@ func TestNoGoroutineLeak(t *testing.T) {
 			t.Errorf("errors: %v, %v", res.Inputs[0].Err, res.Inputs[1].Err)
 		}
 	}
+	waitGoroutines(t, before)
+}
+
+// TestCancelWhileReadBlocks: a pipe whose writer keeps it open but writes
+// nothing more (a stalled `ssh node cat`, a FIFO) holds a read that no
+// close ends; a cancelled scan returns anyway, without calling the input
+// damaged, and the reading goroutine ends once the read returns.
+func TestCancelWhileReadBlocks(t *testing.T) {
+	rs := builtinRules(t)
+	before := runtime.NumGoroutine()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := w.WriteString(lines(noiseLine, execLine)); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	time.AfterFunc(100*time.Millisecond, cancel)
+	res := scanAsync(t, ctx, []Input{{Name: Stdin}}, Options{Rules: rs, Stdin: r}, 5*time.Second)
+	if !res.Interrupted {
+		t.Error("Interrupted not set")
+	}
+	if st := res.Inputs[0]; st.Err != nil || st.Incomplete() {
+		t.Errorf("an interrupted read is no damage in the input: %+v", st)
+	}
+	checkInvariants(t, res)
+	w.Close() // the blocked read returns EOF, and its goroutine ends
 	waitGoroutines(t, before)
 }

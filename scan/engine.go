@@ -696,6 +696,10 @@ func readInput(ctx context.Context, i int, in Input, opts Options, plan *plan, p
 			<-learnt
 		}
 	}()
+	// send hands c to the workers and reports whether the scan goes on.
+	// Every chunk read is scanned, even once the scan is cancelled: the
+	// workers take what is sent until the channel closes, and a report
+	// that covers "what was read" must. The reader stops at the next one.
 	send := func(c *chunk) bool {
 		switch {
 		case c.end:
@@ -712,15 +716,11 @@ func readInput(ctx context.Context, i int, in Input, opts Options, plan *plan, p
 		}
 		c.seq, c.filter, c.probed = seq, f, probed
 		seq++
-		select {
-		case work <- c:
-			return true
-		case <-ctx.Done():
-			return false
-		}
+		work <- c
+		return ctx.Err() == nil
 	}
 	end := &chunk{input: i, end: true}
-	s, err := open(in, opts.Stdin)
+	s, err := open(ctx, in, opts.Stdin)
 	if err != nil {
 		end.err = fmt.Errorf("%s: %w", in.Name, err)
 		return send(end)
@@ -731,6 +731,9 @@ func readInput(ctx context.Context, i int, in Input, opts Options, plan *plan, p
 		end.err = fmt.Errorf("%s: %w", in.Name, err)
 		end.rawBytes = s.raw.n()
 		s.close()
+		if ctx.Err() != nil {
+			end.err = nil // the read was interrupted: no damage in the input
+		}
 		return send(end)
 	}
 	var ok bool
@@ -746,7 +749,12 @@ func readInput(ctx context.Context, i int, in Input, opts Options, plan *plan, p
 		end.rawBytes = s.raw.n()
 	}
 	s.close()
-	return ok && send(end)
+	// An input the cancellation interrupted still ends, with what was
+	// read of it, and no error: the stop is no damage in the input.
+	if ctx.Err() != nil {
+		end.err = nil
+	}
+	return send(end) && ok
 }
 
 // readChunks cuts one stream into chunks that end at a newline. A line
@@ -804,6 +812,12 @@ func readChunks(ctx context.Context, name string, input int, s *stream, opts Opt
 			bufp, buf = &bigger, bigger
 		}
 		data := buf[:n]
+		interrupted := readErr != nil && ctx.Err() != nil
+		if interrupted {
+			// The lines read before the cancellation are scanned; the
+			// start of a line is not a line.
+			data = data[:bytes.LastIndexByte(data, '\n')+1]
+		}
 		if readErr == nil {
 			cut := bytes.LastIndexByte(data, '\n') + 1
 			carry = append([]byte(nil), data[cut:]...)
@@ -816,6 +830,9 @@ func readChunks(ctx context.Context, name string, input int, s *stream, opts Opt
 			offset += int64(len(data))
 		} else {
 			pool.Put(bufp)
+		}
+		if interrupted {
+			return false
 		}
 		if readErr != nil {
 			if readErr != io.EOF {

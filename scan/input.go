@@ -2,6 +2,7 @@ package scan
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -96,8 +97,9 @@ var rawBuffers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 256
 var gzipReaders = sync.Pool{New: func() any { return new(inflate.Reader) }}
 
 // open opens an input and wraps it in a decompressor chosen by magic bytes,
-// never by file name. Its buffer goes back to rawBuffers on close.
-func open(in Input, stdin io.Reader) (*stream, error) {
+// never by file name. Its buffer goes back to rawBuffers on close. Reads
+// of anything but a regular file end when ctx is cancelled (interruptible).
+func open(ctx context.Context, in Input, stdin io.Reader) (*stream, error) {
 	var src io.Reader
 	s := &stream{}
 	if in.Name == Stdin {
@@ -105,6 +107,9 @@ func open(in Input, stdin io.Reader) (*stream, error) {
 			return nil, errors.New("no standard input")
 		}
 		src = stdin
+		if f, ok := stdin.(*os.File); !ok || !isRegular(f) {
+			src = newInterruptible(ctx, stdin)
+		}
 	} else {
 		f, err := os.Open(in.Name)
 		if err != nil {
@@ -114,6 +119,8 @@ func open(in Input, stdin io.Reader) (*stream, error) {
 		src = f
 		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
 			s.file, s.size = f, fi.Size()
+		} else {
+			src = newInterruptible(ctx, f)
 		}
 	}
 	cs := &countingSource{r: src}
@@ -153,4 +160,10 @@ func open(in Input, stdin io.Reader) (*stream, error) {
 		s.Reader = br
 	}
 	return s, nil
+}
+
+// isRegular reports whether f is a regular file, whose reads never wait.
+func isRegular(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode().IsRegular()
 }

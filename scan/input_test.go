@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -547,7 +548,7 @@ func TestReadBuffersReused(t *testing.T) {
 		}
 	}
 	read := func(name string, limit int) []byte {
-		s, err := open(Input{Name: filepath.Join(dir, name)}, nil)
+		s, err := open(context.Background(), Input{Name: filepath.Join(dir, name)}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -149,10 +149,11 @@ func readMapped(ctx context.Context, name string, input int, f *os.File, size in
 				if err != nil {
 					return failed(err)
 				}
-				if !send(&chunk{input: input, offset: off, overlong: true, span: span}) {
+				sent := send(&chunk{input: input, offset: off, overlong: true, span: span})
+				off += span
+				if !sent {
 					return false
 				}
-				off += span
 				want = int64(opts.ChunkSize)
 				continue
 			}
@@ -162,11 +163,11 @@ func readMapped(ctx context.Context, name string, input int, f *os.File, size in
 		}
 		win.refs.Add(1)
 		c := &chunk{input: input, offset: off, data: data[:cut], release: win.release, rawPos: off + cut, span: cut, changed: changed}
-		if !send(c) {
-			c.release()
+		sent := send(c)
+		off += cut
+		if !sent { // the scan was cancelled
 			return false
 		}
-		off += cut
 		want = int64(opts.ChunkSize)
 		if mappedHook != nil {
 			mappedHook(f, off)
