@@ -128,7 +128,7 @@ func csvRow(f *triage.Finding) []string {
 	}
 	row := make([]string, len(CSVColumns))
 	for i, name := range CSVColumns {
-		row[i] = defuseFormula(col[name])
+		row[i] = defuseFormula(Clean(col[name]))
 	}
 	return row
 }

@@ -37,15 +37,17 @@ func WriteEvents(w io.Writer, rows []EventRow, format string) error {
 			if err != nil {
 				return err
 			}
-			bw.Write(name)
+			bw.Write(appendTerminalSafe(nil, name))
 			bw.WriteString(`,"line":` + strconv.FormatInt(r.Line, 10))
 			if r.Index > 0 {
 				bw.WriteString(`,"index":` + strconv.Itoa(r.Index))
 			}
 			bw.WriteString(`,"event":`)
 			// Invalid UTF-8 can only sit inside strings of a valid event;
-			// replacing it keeps the line valid for every JSON reader.
-			bw.Write(bytes.ToValidUTF8(r.Raw, []byte("\uFFFD")))
+			// replacing it keeps the line valid for every JSON reader, and
+			// escaping terminal controls keeps a terminal safe, with the
+			// same values.
+			bw.Write(appendTerminalSafe(nil, bytes.ToValidUTF8(r.Raw, []byte("\uFFFD"))))
 			bw.WriteString("}\n")
 		}
 	case "table":

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/k8sexec/k8sexec/triage"
 )
@@ -74,9 +75,43 @@ func appendIndented(buf *bytes.Buffer, v any, prefix string) error {
 		return err
 	}
 	b := compact.Bytes()
-	buf.Write(indentCompact(buf.AvailableBuffer(), b[:len(b)-1], prefix, "  ")) // without the encoder's newline
+	b = appendTerminalSafe(nil, b[:len(b)-1]) // without the encoder's newline
+	buf.Write(indentCompact(buf.AvailableBuffer(), b, prefix, "  "))
 	return nil
 }
+
+// appendTerminalSafe appends the encoded JSON src to dst with the
+// characters a terminal acts on that encoding/json leaves as they are (it
+// escapes only those below U+0020) written as \u escapes: DEL, the C1
+// controls (U+009B starts an escape sequence as ESC [ does) and the
+// bidirectional formatting characters that make text read in another
+// order, the characters Clean drops. Outside strings JSON is ASCII, so
+// they can only be inside strings, where an escape means the same
+// character: the document decodes to the same values. src's invalid
+// UTF-8, which encoding/json never writes, is copied as it is.
+func appendTerminalSafe(dst, src []byte) []byte {
+	for i := 0; i < len(src); {
+		j := i
+		for j < len(src) && src[j] < 0x7f {
+			j++
+		}
+		dst = append(dst, src[i:j]...)
+		if j == len(src) {
+			break
+		}
+		r, size := utf8.DecodeRune(src[j:])
+		if r != utf8.RuneError && isUnsafe(r) {
+			dst = append(dst, `\u`...)
+			dst = append(dst, hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
+		} else {
+			dst = append(dst, src[j:j+size]...)
+		}
+		i = j + size
+	}
+	return dst
+}
+
+const hexDigits = "0123456789abcdef"
 
 var compactBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
@@ -152,9 +187,16 @@ func stringEnd(src []byte, i int) int {
 // appendLine appends v on one line, HTML characters as they are, and a
 // newline.
 func appendLine(buf *bytes.Buffer, v any) error {
-	enc := json.NewEncoder(buf)
+	line := compactBuffers.Get().(*bytes.Buffer)
+	defer compactBuffers.Put(line)
+	line.Reset()
+	enc := json.NewEncoder(line)
 	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	buf.Write(appendTerminalSafe(buf.AvailableBuffer(), line.Bytes()))
+	return nil
 }
 
 // writeFindingArray writes fs as the array of a member of the top-level

@@ -377,14 +377,14 @@ func TestJSONWritersMatchEncoder(t *testing.T) {
 				if err := enc.Encode(&out); err != nil {
 					t.Fatal(err)
 				}
-				return buf.Bytes()
+				return escapeTerminalControls(buf.Bytes())
 			}
 			for _, f := range append(slices.Clone(r.Findings), r.Suppressed...) {
 				if err := enc.Encode(f); err != nil {
 					t.Fatal(err)
 				}
 			}
-			return buf.Bytes()
+			return escapeTerminalControls(buf.Bytes())
 		}
 		var got bytes.Buffer
 		if err := (report.JSON{}).Write(&got, r); err != nil {
@@ -654,6 +654,52 @@ func TestTimelineOneLinePerEvent(t *testing.T) {
 			first = buf.String()
 		} else if strings.ReplaceAll(buf.String(), "[bbbbbbbb Forbidden creation] [aaaaaaaa Denied]", "[aaaaaaaa Denied] [bbbbbbbb Forbidden creation]") != first {
 			t.Errorf("timeline depends on the order of findings:\n%s\nvs\n%s", first, buf.String())
+		}
+	}
+}
+
+// escapeTerminalControls writes as \u escapes the characters of encoded
+// JSON that Clean drops (DEL, C1 controls, bidirectional formatting):
+// what the JSON writers do, so that no terminal acts on them.
+func escapeTerminalControls(b []byte) []byte {
+	var out bytes.Buffer
+	for _, r := range string(b) {
+		if r >= 0x7f && r != utf8.RuneError && report.Clean(string(r)) == "" {
+			fmt.Fprintf(&out, "\\u%04x", r)
+			continue
+		}
+		out.WriteRune(r)
+	}
+	return out.Bytes()
+}
+
+// The JSON writers keep the values taken from logs but write the
+// characters a terminal would act on as escapes: `cat report.json` or
+// `jq` output on a terminal cannot be hijacked by a user agent.
+func TestJSONEscapesTerminalControls(t *testing.T) {
+	evil := "ua\x7f\u009b2J\u202egnp.exe\u2066x\u200fy\u061cz"
+	sample := sampleResult(t)
+	f := *sample.Findings[0]
+	f.UserAgent = &triage.UserAgent{Original: evil}
+	r := &report.Result{Findings: []*triage.Finding{&f}, Rules: sample.Rules}
+	for _, w := range []report.Writer{report.JSON{}, report.NDJSON{}, report.SARIF{}} {
+		var buf bytes.Buffer
+		if err := w.Write(&buf, r); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range buf.String() {
+			if r == 0x7f || r >= 0x80 && r <= 0x9f || r >= 0x200e && r <= 0x206f && report.Clean(string(r)) == "" || r == 0x61c {
+				t.Errorf("%T writes %U as it is", w, r)
+			}
+		}
+		if !strings.Contains(buf.String(), `ua\u007f\u009b2J\u202egnp.exe\u2066x\u200fy\u061cz`) {
+			t.Errorf("%T: the user agent is not escaped as expected:\n%s", w, buf.String())
+		}
+		if _, ok := w.(report.NDJSON); ok {
+			var back triage.Finding
+			if err := json.Unmarshal(buf.Bytes(), &back); err != nil || back.UserAgent == nil || back.UserAgent.Original != evil {
+				t.Errorf("NDJSON does not decode to the same value: %v, %+v", err, back.UserAgent)
+			}
 		}
 	}
 }

@@ -724,14 +724,6 @@ func Clean(s string) string {
 	return b.String()
 }
 
-func isUnsafe(r rune) bool {
-	switch {
-	case r == unicode.ReplacementChar:
-		return false
-	case r < 0x20, r == 0x7f, r >= 0x80 && r <= 0x9f:
-		return true
-	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
-		return true
-	}
-	return false
-}
+// isUnsafe: a character Clean drops (triage.TerminalUnsafe), except the
+// replacement character, which is what invalid UTF-8 becomes.
+func isUnsafe(r rune) bool { return r != unicode.ReplacementChar && triage.TerminalUnsafe(r) }

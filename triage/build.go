@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/k8sexec/k8sexec/rules"
 	"github.com/tidwall/gjson"
@@ -817,11 +818,14 @@ func ShellQuote(s string) string {
 	if s == "" {
 		return "''"
 	}
-	if hasControl(s) {
+	if needsEscapes(s) {
 		var b strings.Builder
 		b.WriteString("$'")
-		for _, r := range s {
+		for i := 0; i < len(s); {
+			r, size := utf8.DecodeRuneInString(s[i:])
 			switch {
+			case r == utf8.RuneError && size == 1:
+				fmt.Fprintf(&b, `\x%02x`, s[i]) // a byte that is no UTF-8, as it is
 			case r == '\\' || r == '\'':
 				b.WriteByte('\\')
 				b.WriteRune(r)
@@ -831,11 +835,17 @@ func ShellQuote(s string) string {
 				b.WriteString(`\t`)
 			case r == '\r':
 				b.WriteString(`\r`)
-			case r < 0x20 || r == 0x7f || r >= 0x80 && r <= 0x9f:
+			case r < 0x80 && TerminalUnsafe(r):
 				fmt.Fprintf(&b, `\x%02x`, r)
+			case TerminalUnsafe(r):
+				// A C1 control or a bidirectional mark: bash writes \u as
+				// UTF-8, and the text printed keeps the argument whole
+				// where the printer drops such characters.
+				fmt.Fprintf(&b, `\u%04x`, r)
 			default:
 				b.WriteRune(r)
 			}
+			i += size
 		}
 		b.WriteByte('\'')
 		return b.String()
@@ -853,11 +863,32 @@ func ShellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-func hasControl(s string) bool {
+// needsEscapes reports whether s holds a character ShellQuote writes as
+// an escape: a terminal control or mark, or a byte that is no UTF-8.
+func needsEscapes(s string) bool {
+	if !utf8.ValidString(s) {
+		return true
+	}
 	for _, r := range s {
-		if r < 0x20 || r == 0x7f || r >= 0x80 && r <= 0x9f {
+		if TerminalUnsafe(r) {
 			return true
 		}
+	}
+	return false
+}
+
+// TerminalUnsafe reports whether a terminal would act on r rather than
+// show it: the C0 controls (ESC starts escape sequences), DEL, the C1
+// controls (U+009B is ESC [) and the bidirectional formatting characters,
+// which make text read in another order than it is (a file named
+// "exe.txt" can display as "txt.exe"). Output cleaning drops them, and
+// shell quoting escapes them.
+func TerminalUnsafe(r rune) bool {
+	switch {
+	case r < 0x20, r == 0x7f, r >= 0x80 && r <= 0x9f:
+		return true
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
+		return true
 	}
 	return false
 }

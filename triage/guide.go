@@ -3,6 +3,7 @@ package triage
 import (
 	"bytes"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"text/template"
@@ -117,6 +118,7 @@ func (c guideCache) render(r *rules.Rule, f *Finding, byID map[string]*Finding, 
 	var b bytes.Buffer
 	d := guideData(f, byID, inputs)
 	d.ProcessEvents = processEvents
+	d.oneLine()
 	if err := t.Execute(&b, d); err != nil {
 		return r.Note + "\n\n(k8sexec: the guide template failed: " + err.Error() + ")"
 	}
@@ -249,4 +251,21 @@ func GenericGuide(r *rules.Rule) string {
 		return r.Note
 	}
 	return strings.TrimSpace(b.String())
+}
+
+// lineBreaks are what oneLine turns into spaces.
+var lineBreaks = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ", "\t", " ")
+
+// oneLine puts every value of d on one line. A guide is lines of text with
+// commands among them: a value from the log (an RBAC reason, a user
+// agent) that held a line break would start lines of its own, which read
+// as the guide's. Kubernetes names cannot hold one, so no command the
+// guide quotes loses a real name.
+func (d *GuideData) oneLine() {
+	v := reflect.ValueOf(d).Elem()
+	for i := range v.NumField() {
+		if f := v.Field(i); f.Kind() == reflect.String {
+			f.SetString(lineBreaks.Replace(f.String()))
+		}
+	}
 }

