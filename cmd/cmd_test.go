@@ -525,6 +525,22 @@ func TestRulesCommands(t *testing.T) {
 	if !found {
 		t.Error("the loaded user rule should find alice's events")
 	}
+
+	// Overlapping paths load each file once: a folder and a file in it.
+	if _, errOut, code := run(t, nil, "scan", "-q", "--rules", dir, "--rules", filepath.Join(dir, "good.toml"), "../testdata/demo/"); code != ExitFindings {
+		t.Errorf("--rules with a folder and a file in it: exit %d\n%s", code, errOut)
+	}
+	// rules check refuses what scan refuses: two files of one rule_id, a
+	// folder without rules.
+	os.WriteFile(filepath.Join(dir, "good-copy.toml"), []byte("[rule]\nrule_id = \"r-1\"\nname = \"Copy\"\nseverity = \"low\"\nrisk_score = 21\nlanguage = \"kuery\"\ntype = \"query\"\nquery = 'user.name:x'\n"), 0o644)
+	out, _, code = run(t, nil, "rules", "check", dir, t.TempDir())
+	if code != ExitError || !strings.Contains(out, "good.toml: rule_id r-1 is also defined in "+filepath.Join(dir, "good-copy.toml")) ||
+		!strings.Contains(out, "no .toml rule files found") || !strings.Contains(out, "1 loaded, 1 skipped, 2 broken") {
+		t.Errorf("rules check of a duplicate rule_id and an empty folder: exit %d\n%s", code, out)
+	}
+	if _, _, code := run(t, nil, "scan", "-q", "--rules", dir, "../testdata/demo/"); code != ExitError {
+		t.Errorf("scan of a duplicate rule_id: exit %d", code)
+	}
 }
 
 func TestSearch(t *testing.T) {
@@ -961,6 +977,24 @@ func TestLinkedFindingNotShownIsStillDescribed(t *testing.T) {
 		}
 		if regexp.MustCompile(`linked +[0-9a-f]{16}\n`).MatchString(out) {
 			t.Errorf("%v: a linked line with only an ID:\n%s", tc.args, out)
+		}
+	}
+}
+
+// Naming a rule that was skipped says why it does not run, rather than
+// that there is no such rule.
+func TestSkippedRuleNamed(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "seq.toml"), []byte("[rule]\nrule_id = \"r-2\"\nname = \"Seq\"\nseverity = \"low\"\nrisk_score = 21\nlanguage = \"eql\"\ntype = \"eql\"\nquery = 'sequence [process where true] [process where true]'\n"), 0o644)
+	for _, args := range [][]string{
+		{"scan", "-q", "--rules", dir, "--only-rule", "r-2", "../testdata/demo/"},
+		{"scan", "-q", "--rules", dir, "--disable-rule", "r-2", "../testdata/demo/"},
+		{"rules", "show", "--rules", dir, "r-2"},
+		{"rules", "list", "--rules", dir, "--only-rule", "r-2"},
+	} {
+		_, errOut, code := run(t, nil, args...)
+		if code != ExitError || !strings.Contains(errOut, `rule_id "r-2" was skipped, so it does not run: `+filepath.Join(dir, "seq.toml")+": EQL sequence") {
+			t.Errorf("%v: exit %d\n%s", args, code, errOut)
 		}
 	}
 }

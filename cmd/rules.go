@@ -1,8 +1,10 @@
 package cmd
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -29,19 +31,25 @@ func (f *ruleFlags) register(c *cobra.Command) {
 // skipped and reported on warn; a broken rule file or an unknown rule_id is
 // an error.
 func (f *ruleFlags) load(warn io.Writer) (*rules.Set, []string, error) {
+	set, skipped, _, err := f.loadSkips(warn)
+	return set, skipped, err
+}
+
+// loadSkips is load, also returning why each skipped rule_id was skipped
+// ("path: reason"), for the commands that name a rule.
+func (f *ruleFlags) loadSkips(warn io.Writer) (*rules.Set, []string, map[string]string, error) {
 	builtin, err := rules.Builtin()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	var loaded []*rules.Rule
 	var skipped []string
+	skippedIDs := map[string]string{}
+	files := ruleFiles{}
 	for _, p := range f.paths {
-		results, err := rules.LoadPath(p)
+		results, err := files.load(p)
 		if err != nil {
-			return nil, nil, usageError("--rules %s: %v", p, err)
-		}
-		if len(results) == 0 {
-			return nil, nil, usageError("--rules %s: no .toml rule files found", p)
+			return nil, nil, nil, usageError("--rules %s: %v", p, err)
 		}
 		for _, r := range results {
 			switch {
@@ -50,21 +58,24 @@ func (f *ruleFlags) load(warn io.Writer) (*rules.Set, []string, error) {
 			case r.Skipped():
 				msg := fmt.Sprintf("%s: %s", r.Path, r.Reason())
 				skipped = append(skipped, msg)
+				if id := r.RuleID(); id != "" {
+					skippedIDs[id] = msg
+				}
 				if warn != nil {
 					fmt.Fprintln(warn, "k8sexec: rule skipped: "+report.Clean(msg))
 				}
 			default:
-				return nil, nil, usageError("rule file %v", r.Err)
+				return nil, nil, nil, usageError("rule file %v", r.Err)
 			}
 		}
 	}
 	set, err := rules.NewSet(builtin, loaded)
 	if err != nil {
-		return nil, nil, usageError("%v", err)
+		return nil, nil, nil, usageError("%v", err)
 	}
 	for _, id := range append(append([]string{}, f.only...), f.disable...) {
 		if set.ByID(id) == nil {
-			return nil, nil, usageError("no rule with rule_id %q (see k8sexec rules list)", id)
+			return nil, nil, nil, unknownRule(id, skippedIDs)
 		}
 	}
 	if len(f.only) > 0 {
@@ -73,7 +84,45 @@ func (f *ruleFlags) load(warn io.Writer) (*rules.Set, []string, error) {
 	if len(f.disable) > 0 {
 		set.Filter(func(r *rules.Rule) bool { return !contains(f.disable, r.ID) })
 	}
-	return set, skipped, nil
+	return set, skipped, skippedIDs, nil
+}
+
+// unknownRule is the error for a rule_id that no rule of the scan has: one
+// that was skipped says why.
+func unknownRule(id string, skipped map[string]string) error {
+	if why, ok := skipped[id]; ok {
+		return usageError("rule_id %q was skipped, so it does not run: %s", id, report.Clean(why))
+	}
+	return usageError("no rule with rule_id %q (see k8sexec rules list)", id)
+}
+
+// ruleFiles loads rule paths, each file once however many of the paths
+// reach it (--rules rules/ --rules rules/integrations/kubernetes).
+type ruleFiles map[string]bool
+
+func (seen ruleFiles) load(path string) ([]rules.LoadResult, error) {
+	results, err := rules.LoadPath(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(results) == 0 {
+		return nil, errors.New("no .toml rule files found")
+	}
+	kept := results[:0]
+	for _, r := range results {
+		key := r.Path
+		if real, err := filepath.EvalSymlinks(r.Path); err == nil {
+			key = real
+		}
+		if abs, err := filepath.Abs(key); err == nil {
+			key = abs
+		}
+		if !seen[key] {
+			seen[key] = true
+			kept = append(kept, r)
+		}
+	}
+	return kept, nil
 }
 
 func contains(list []string, s string) bool {
@@ -137,13 +186,13 @@ func newRulesShowCmd(e *env) *cobra.Command {
 		Short: "Show a rule: metadata, query, how k8sexec reads it",
 		Args:  exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			set, _, err := rf.load(e.stderr)
+			set, _, skipped, err := rf.loadSkips(e.stderr)
 			if err != nil {
 				return err
 			}
 			r := set.ByID(args[0])
 			if r == nil {
-				return usageError("no rule with rule_id %q (see k8sexec rules list)", args[0])
+				return unknownRule(args[0], skipped)
 			}
 			w := e.stdout
 			fmt.Fprintf(w, "%s\n\n", report.Clean(r.Name))
@@ -205,9 +254,19 @@ Exits 0 when no file is broken, 2 otherwise.`,
 			return nil
 		},
 		RunE: func(c *cobra.Command, args []string) error {
+			builtin, err := rules.Builtin()
+			if err != nil {
+				return err
+			}
+			builtins := map[string]bool{}
+			for _, r := range builtin {
+				builtins[r.ID] = true
+			}
 			var loadedN, skippedN, brokenN int
+			files := ruleFiles{}
+			definedIn := map[string]string{} // rule_id -> file, as scan refuses a second
 			for _, p := range args {
-				results, err := rules.LoadPath(p)
+				results, err := files.load(p)
 				if err != nil {
 					fmt.Fprintf(e.stdout, "error    %s: %v\n", report.Clean(p), err)
 					brokenN++
@@ -215,9 +274,17 @@ Exits 0 when no file is broken, 2 otherwise.`,
 				}
 				for _, r := range results {
 					switch {
+					case r.Err == nil && definedIn[r.Rule.ID] != "":
+						brokenN++
+						fmt.Fprintf(e.stdout, "error    %s: rule_id %s is also defined in %s (a scan refuses both)\n", report.Clean(r.Path), r.Rule.ID, report.Clean(definedIn[r.Rule.ID]))
 					case r.Err == nil:
 						loadedN++
-						fmt.Fprintf(e.stdout, "loaded   %s  %s  %s\n", report.Clean(r.Path), r.Rule.ID, report.Clean(r.Rule.Name))
+						definedIn[r.Rule.ID] = r.Path
+						replaces := ""
+						if builtins[r.Rule.ID] {
+							replaces = "  (replaces the built-in rule of that rule_id)"
+						}
+						fmt.Fprintf(e.stdout, "loaded   %s  %s  %s%s\n", report.Clean(r.Path), r.Rule.ID, report.Clean(r.Rule.Name), replaces)
 					case r.Skipped():
 						skippedN++
 						fmt.Fprintf(e.stdout, "skipped  %s  %s\n", report.Clean(r.Path), report.Clean(r.Reason()))

@@ -232,6 +232,11 @@ func Parse(data []byte, source string) (*Rule, error) {
 	if SeverityRank(r.Severity) == 0 {
 		return nil, fmt.Errorf("%s: rule %s has unknown severity %q", source, r.ID, spec.Severity)
 	}
+	if r.RiskScore < 0 || r.RiskScore > 100 {
+		// Elastic's range: reports scale it (SARIF's security-severity
+		// is risk_score / 10).
+		return nil, fmt.Errorf("%s: rule %s has risk_score %d; it must be from 0 to 100", source, r.ID, r.RiskScore)
+	}
 
 	var err error
 	switch {
@@ -295,6 +300,19 @@ func (r LoadResult) Skipped() bool {
 // repository's rules folder would run both and report the same activity
 // twice. A deprecated rule file named on its own still loads.
 var errDeprecated = errors.New(`deprecated rule (metadata maturity "deprecated"): Elastic no longer ships it; give its file itself to --rules to run it`)
+
+// RuleID is the rule_id of the file's rule, loaded or skipped, or "" when
+// the file is too broken to say.
+func (r LoadResult) RuleID() string {
+	if r.Rule != nil {
+		return r.Rule.ID
+	}
+	var le *loadError
+	if errors.As(r.Err, &le) {
+		return le.rule.ID
+	}
+	return ""
+}
 
 // Reason is the one-line reason a rule was skipped or failed.
 func (r LoadResult) Reason() string {

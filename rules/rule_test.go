@@ -138,7 +138,7 @@ func TestParseRuleErrors(t *testing.T) {
 	build := func(changes map[string]string) string {
 		var b strings.Builder
 		b.WriteString("[rule]\n")
-		for _, k := range []string{"rule_id", "name", "severity", "type", "language", "query"} {
+		for _, k := range []string{"rule_id", "name", "severity", "risk_score", "type", "language", "query"} {
 			v, ok := changes[k]
 			if !ok {
 				v = base[k]
@@ -160,6 +160,8 @@ func TestParseRuleErrors(t *testing.T) {
 		{"missing name", map[string]string{"name": ""}, false, "no name"},
 		{"unknown severity", map[string]string{"severity": `"urgent"`}, false, `unknown severity "urgent"`},
 		{"missing severity", map[string]string{"severity": ""}, false, "unknown severity"},
+		{"risk_score above 100", map[string]string{"risk_score": "999"}, false, "risk_score 999; it must be from 0 to 100"},
+		{"negative risk_score", map[string]string{"risk_score": "-1"}, false, "risk_score -1"},
 		{"KQL syntax error", map[string]string{"query": `"a:(b"`}, false, "kql syntax error"},
 		{"EQL syntax error", map[string]string{"type": `"eql"`, "language": `"eql"`, "query": `"any where a = 1"`}, false, "eql syntax error"},
 		{"new_terms", map[string]string{"type": `"new_terms"`}, true, "new_terms"},
