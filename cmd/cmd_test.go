@@ -998,3 +998,15 @@ func TestSkippedRuleNamed(t *testing.T) {
 		}
 	}
 }
+
+// The table's summary says what every filter left out, as stderr does:
+// with -q or -o it is all the user gets.
+func TestTableSummarySaysWhatIsNotShown(t *testing.T) {
+	out, _, _ := run(t, nil, "scan", "-q", "--guide", "none", "--since", "2026-11-20T09:45:00Z", "--min-severity", "medium", "../testdata/demo/")
+	if want := "  not shown 2 below --min-severity (they still count for --fail-on), 4 outside --since/--until\n"; !strings.Contains(out, want) {
+		t.Errorf("no line %q in the summary:\n%s", want, out)
+	}
+	if out, _, _ := run(t, nil, "scan", "-q", "--guide", "none", "../testdata/demo/"); strings.Contains(out, "not shown") {
+		t.Errorf("a report that shows everything says something is not shown:\n%s", out)
+	}
+}

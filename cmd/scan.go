@@ -555,17 +555,8 @@ func printDiagnostics(w io.Writer, r *report.Result, minSeverity string, closing
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "k8sexec:   note: %s\n", report.Clean(n))
 	}
-	var hidden []string
-	for _, h := range []struct {
-		n    int
-		what string
-	}{{s.Suppressed, "suppressed by exceptions"}, {s.Baselined, "in the baseline"}, {s.BelowMinSeverity, "below --min-severity"}, {s.OutsideWindow, "outside --since/--until"}} {
-		if h.n > 0 {
-			hidden = append(hidden, fmt.Sprintf("%d %s", h.n, h.what))
-		}
-	}
-	if len(hidden) > 0 {
-		fmt.Fprintf(w, "k8sexec:   not shown: %s\n", strings.Join(hidden, ", "))
+	if hidden := report.NotShown(s); hidden != "" {
+		fmt.Fprintf(w, "k8sexec:   not shown: %s\n", hidden)
 	}
 }
 

@@ -520,10 +520,10 @@ func (p *tablePrinter) summary(r *Result) {
 		}
 		findings += ": " + strings.Join(parts, ", ")
 	}
-	if s.Suppressed > 0 {
-		findings += fmt.Sprintf(" (%d suppressed)", s.Suppressed)
-	}
 	p.field("findings", findings)
+	if hidden := NotShown(s); hidden != "" {
+		p.field("not shown", hidden)
+	}
 	quiet := 0 // rules with no finding, which share a line when many ran
 	for _, rc := range s.ByRule {
 		if rc.Count == 0 {
@@ -722,6 +722,21 @@ func Clean(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// NotShown says how many findings each of the report's filters left out
+// ("1 suppressed by exceptions, 4 outside --since/--until"), or "".
+func NotShown(s Summary) string {
+	var hidden []string
+	for _, h := range []struct {
+		n    int
+		what string
+	}{{s.Suppressed, "suppressed by exceptions"}, {s.Baselined, "in the baseline"}, {s.BelowMinSeverity, "below --min-severity (they still count for --fail-on)"}, {s.OutsideWindow, "outside --since/--until"}} {
+		if h.n > 0 {
+			hidden = append(hidden, fmt.Sprintf("%d %s", h.n, h.what))
+		}
+	}
+	return strings.Join(hidden, ", ")
 }
 
 // isUnsafe: a character Clean drops (triage.TerminalUnsafe), except the
