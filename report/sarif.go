@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
 	"path/filepath"
 	"strings"
 
@@ -243,19 +244,31 @@ func sarifProblemSeverity(severity string) string {
 	return "recommendation"
 }
 
-func (s SARIF) location(ev triage.Evidence) *sarif.Location {
-	uri := ev.File
-	switch {
-	case uri == "-":
-		uri = "stdin"
-	case filepath.IsAbs(uri) && s.BaseDir != "":
-		if rel, err := filepath.Rel(s.BaseDir, uri); err == nil && !strings.HasPrefix(rel, "..") {
-			uri = rel
-		} else {
-			uri = "file://" + filepath.ToSlash(uri)
-		}
+// artifactURI names an input as a SARIF artifact: a URI reference, with
+// what a URI cannot hold percent-encoded. A file under base (the working
+// directory) is named relative to it, so that code-scanning UIs place it
+// in the repository; another absolute path is a file:/// URI; standard
+// input is "stdin".
+func artifactURI(file, base string) string {
+	if file == "-" {
+		return "stdin"
 	}
-	uri = strings.TrimPrefix(filepath.ToSlash(filepath.Clean(uri)), "./")
+	if filepath.IsAbs(file) {
+		rel, err := filepath.Rel(base, file)
+		if base == "" || err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			p := filepath.ToSlash(file)
+			if !strings.HasPrefix(p, "/") {
+				p = "/" + p // a Windows drive: file:///C:/logs/audit.log
+			}
+			return (&url.URL{Scheme: "file", Path: p}).String()
+		}
+		file = rel
+	}
+	return (&url.URL{Path: strings.TrimPrefix(filepath.ToSlash(filepath.Clean(file)), "./")}).String()
+}
+
+func (s SARIF) location(ev triage.Evidence) *sarif.Location {
+	uri := artifactURI(ev.File, s.BaseDir)
 	line := int(ev.Line)
 	if line < 1 {
 		line = 1

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"reflect"
 	"runtime"
 	"strings"
@@ -83,6 +84,28 @@ func TestFindingProperties(t *testing.T) {
 		}
 		if !bytes.Contains(props, []byte("9007199254740993")) {
 			t.Errorf("properties round a large line number: %s", props)
+		}
+	}
+}
+
+func TestArtifactURI(t *testing.T) {
+	for _, tc := range []struct{ file, base, want string }{
+		{"-", "/work", "stdin"},
+		{"/work/logs/audit.log", "/work", "logs/audit.log"},
+		{"/work/logs/my audit#1.log", "/work", "logs/my%20audit%231.log"},
+		{"/var/log/audit.log", "/work", "file:///var/log/audit.log"},
+		{"/var/log/kube audit.log", "/work", "file:///var/log/kube%20audit.log"},
+		{"/work/..x/a.log", "/work", "..x/a.log"},
+		{"/var/log/audit.log", "", "file:///var/log/audit.log"},
+		{"./logs//audit.log", "/work", "logs/audit.log"},
+		{"../other/audit.log", "/work", "../other/audit.log"},
+		{"c:x.log", "/work", "./c:x.log"},
+	} {
+		if got := artifactURI(tc.file, tc.base); got != tc.want {
+			t.Errorf("artifactURI(%q, %q) = %q, want %q", tc.file, tc.base, got, tc.want)
+		}
+		if _, err := url.Parse(artifactURI(tc.file, tc.base)); err != nil {
+			t.Errorf("artifactURI(%q) is no URI reference: %v", tc.file, err)
 		}
 	}
 }
