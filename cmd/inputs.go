@@ -31,7 +31,7 @@ func (f *filterFlags) expand(paths []string, warn io.Writer) scan.Expansion {
 		return x
 	}
 	for _, w := range x.Warnings {
-		fmt.Fprintf(warn, "k8sexec: %s (not followed)\n", report.Clean(w.Error()))
+		fmt.Fprintf(warn, "k8sexec: warning: %s\n", report.Clean(w.Error()))
 	}
 	if x.Excluded > 0 {
 		fmt.Fprintf(warn, "k8sexec: %d file(s) in folders left out by --include/--exclude\n", x.Excluded)

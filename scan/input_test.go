@@ -116,17 +116,28 @@ func TestExpandFolder(t *testing.T) {
 		t.Errorf("Expand = %q\nwant   %q", got, want)
 	}
 
-	// Files and "-" are kept as given, in the order given, around folders.
+	// Files and "-" are kept as given, in the order given, around folders;
+	// an input reached again (the file named twice, the symlink in the
+	// folder to it, "-" twice) is read where it first came, and said.
 	single := filepath.Join(outside, "linked.log")
-	x = Expand([]string{single, Stdin, root, single}, Filter{})
+	x = Expand([]string{single, Stdin, root, single, Stdin}, Filter{})
 	inputs, errs = x.Inputs, x.Errors
 	if len(errs) != 0 {
 		t.Errorf("errors: %v", errs)
 	}
 	got := inputNames(inputs)
-	if len(got) != len(want)+3 || got[0] != single || got[1] != Stdin || got[len(got)-1] != single ||
-		!slices.Equal(got[2:len(got)-1], want) {
-		t.Errorf("Expand = %q", got)
+	if want := append([]string{single, Stdin}, want[:len(want)-1]...); !slices.Equal(got, want) {
+		t.Errorf("Expand = %q\nwant   %q", got, want)
+	}
+	var again []string
+	for _, w := range x.Warnings {
+		var pe *fs.PathError
+		if errors.Is(w, ErrListedTwice) && errors.As(w, &pe) {
+			again = append(again, pe.Path)
+		}
+	}
+	if want := []string{filepath.Join(root, "link-to-file.log"), single, Stdin}; !slices.Equal(again, want) {
+		t.Errorf("inputs listed twice: %q, want %q (warnings %v)", again, want, x.Warnings)
 	}
 }
 
@@ -155,8 +166,12 @@ func TestExpandFilter(t *testing.T) {
 			rel, _ := filepath.Rel(root, in.Name)
 			got = append(got, filepath.ToSlash(rel))
 		}
-		// A file named on the command line is read whatever the filter.
-		want := append(slices.Clone(tc.want), "notes.md")
+		// A file named on the command line is read whatever the filter,
+		// once.
+		want := tc.want
+		if !slices.Contains(want, "notes.md") {
+			want = append(slices.Clone(want), "notes.md")
+		}
 		if !slices.Equal(got, want) || x.Excluded != tc.excluded || len(x.Errors) != 0 {
 			t.Errorf("%+v: %q excluded %d errors %v; want %q excluded %d", tc.filter, got, x.Excluded, x.Errors, want, tc.excluded)
 		}

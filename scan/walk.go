@@ -29,7 +29,8 @@ type Expansion struct {
 	// nothing; each names its path.
 	Errors []error
 	// Warnings are symlinks not followed because they loop back to a
-	// folder being read: nothing is missed, but the user should know.
+	// folder being read, and inputs listed more than once (read once):
+	// nothing is missed, but the user should know.
 	Warnings []error
 	// Excluded counts files the Filter left out.
 	Excluded int
@@ -37,7 +38,12 @@ type Expansion struct {
 
 // ErrSymlinkLoop marks a folder symlink that leads back to a folder already
 // being read.
-var ErrSymlinkLoop = errors.New("symlink loop: the folder it points to is already being read")
+var ErrSymlinkLoop = errors.New("symlink loop: the folder it points to is already being read; not followed")
+
+// ErrListedTwice marks an input reached a second time: the same file named
+// twice, or named and inside a folder also named, or standard input given
+// twice. It is read once, where it first came.
+var ErrListedTwice = errors.New("already an input: read once")
 
 // Expand turns command-line paths into inputs: files as they are, folders
 // walked recursively in lexical order (symlinks followed, each folder read
@@ -51,9 +57,29 @@ func Expand(paths []string, filter Filter) Expansion {
 		x.Errors = append(x.Errors, err)
 		return x
 	}
+	seen := map[string]bool{} // inputs so far, by real absolute path
+	once := func(name string) bool {
+		key := name
+		if name != Stdin {
+			if real, err := filepath.EvalSymlinks(name); err == nil {
+				key = real
+			}
+			if abs, err := filepath.Abs(key); err == nil {
+				key = abs
+			}
+		}
+		if seen[key] {
+			x.Warnings = append(x.Warnings, &fs.PathError{Op: "read", Path: name, Err: ErrListedTwice})
+			return false
+		}
+		seen[key] = true
+		return true
+	}
 	for _, p := range paths {
 		if p == Stdin {
-			x.Inputs = append(x.Inputs, Input{Name: Stdin})
+			if once(Stdin) {
+				x.Inputs = append(x.Inputs, Input{Name: Stdin})
+			}
 			continue
 		}
 		info, err := os.Stat(p)
@@ -62,13 +88,15 @@ func Expand(paths []string, filter Filter) Expansion {
 			continue
 		}
 		if !info.IsDir() {
-			x.Inputs = append(x.Inputs, Input{Name: p})
+			if once(p) {
+				x.Inputs = append(x.Inputs, Input{Name: p})
+			}
 			continue
 		}
-		w := walker{root: p, match: match, x: &x}
-		before, excluded := len(x.Inputs), x.Excluded
+		w := walker{root: p, match: match, x: &x, once: once}
+		before, excluded, repeated := len(x.Inputs), x.Excluded, len(x.Warnings)
 		w.dir(p, info, nil)
-		if len(x.Inputs) == before && x.Excluded == excluded {
+		if len(x.Inputs) == before && x.Excluded == excluded && len(x.Warnings) == repeated {
 			x.Errors = append(x.Errors, fmt.Errorf("%s: folder holds no files", p))
 		}
 	}
@@ -80,6 +108,7 @@ type walker struct {
 	match func(rel string) bool
 	x     *Expansion
 	seen  []os.FileInfo // folders read so far, to read each once
+	once  func(name string) bool
 }
 
 // dir reads one folder. ancestors are the folders above it on this path,
@@ -127,7 +156,9 @@ func (w *walker) dir(path string, info os.FileInfo, ancestors []os.FileInfo) {
 				w.x.Excluded++
 				continue
 			}
-			w.x.Inputs = append(w.x.Inputs, Input{Name: child})
+			if w.once(child) {
+				w.x.Inputs = append(w.x.Inputs, Input{Name: child})
+			}
 		}
 		// Sockets, devices and pipes inside a folder are not logs.
 	}
