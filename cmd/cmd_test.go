@@ -1010,3 +1010,16 @@ func TestTableSummarySaysWhatIsNotShown(t *testing.T) {
 		t.Errorf("a report that shows everything says something is not shown:\n%s", out)
 	}
 }
+
+// An empty input (a pipe fed nothing, a path a script left empty) passes,
+// but is said: a job scanning nothing should not look like a clean scan.
+func TestEmptyInputIsSaid(t *testing.T) {
+	out, _, code := run(t, strings.NewReader(""), "scan", "-")
+	if code != ExitOK || !strings.Contains(out, "  warning   standard input was empty: nothing was scanned\n") {
+		t.Errorf("table: exit %d\n%s", code, out)
+	}
+	_, errOut, code := run(t, nil, "scan", "-f", "ndjson", "../testdata/broken/empty.log", "../testdata/audit/noise.log")
+	if code != ExitOK || !strings.Contains(errOut, "k8sexec: warning: ../testdata/broken/empty.log: empty: nothing was scanned\n") || strings.Contains(errOut, "noise.log: empty") {
+		t.Errorf("ndjson: exit %d\n%s", code, errOut)
+	}
+}

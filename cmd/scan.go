@@ -526,6 +526,12 @@ func printDiagnostics(w io.Writer, r *report.Result, minSeverity string, closing
 		fmt.Fprintf(w, "k8sexec: scanned %s in %s%s\n", scanned, s.Elapsed.Round(time.Millisecond), rate)
 		return
 	}
+	// The table's summary says these; the other formats have stderr.
+	for _, in := range s.Inputs {
+		if warning := report.InputWarning(in, s.Interrupted); warning != "" {
+			fmt.Fprintf(w, "k8sexec: warning: %s\n", report.Clean(warning))
+		}
+	}
 	var sev []string
 	for _, sc := range s.BySeverity {
 		sev = append(sev, fmt.Sprintf("%d %s", sc.Count, sc.Severity))

@@ -549,13 +549,10 @@ func (p *tablePrinter) summary(r *Result) {
 		p.field("rules", fmt.Sprintf("%d skipped (see stderr or k8sexec rules check)", len(s.RulesSkipped)))
 	}
 	for _, in := range s.Inputs {
-		switch {
-		case in.Error != "":
+		if in.Error != "" {
 			p.field("incomplete", p.paint(color.FgRed, Clean(in.Error)))
-		case in.Events == 0 && in.Lines > 0:
-			p.field("warning", Clean(in.Name)+": no JSON events found")
-		case unrecognised(in):
-			p.field("warning", Clean(in.Name)+": its events are JSON of no shape k8sexec knows (no audit or ECS fields); no rule looks at them")
+		} else if w := InputWarning(in, s.Interrupted); w != "" {
+			p.field("warning", Clean(w))
 		}
 	}
 	if len(s.Problems) > 0 {
@@ -653,6 +650,26 @@ func describeInput(in InputSummary) string {
 
 // unrecognised reports an input whose parsed events are all of no known
 // shape.
+// InputWarning says what is odd about an input that was read without an
+// error, or "": it was empty (a pipe fed nothing, a path given by a script
+// that wrote nothing), held no JSON, or held JSON no rule can read.
+func InputWarning(in InputSummary, interrupted bool) string {
+	switch {
+	case in.Error != "":
+		return ""
+	case in.Lines == 0 && in.RawBytes == 0 && !interrupted:
+		if in.Name == "-" {
+			return "standard input was empty: nothing was scanned"
+		}
+		return in.Name + ": empty: nothing was scanned"
+	case in.Events == 0 && in.Lines > 0:
+		return in.Name + ": no JSON events found"
+	case unrecognised(in):
+		return in.Name + ": its events are JSON of no shape k8sexec knows (no audit or ECS fields); no rule looks at them"
+	}
+	return ""
+}
+
 func unrecognised(in InputSummary) bool {
 	known := int64(0)
 	for k, v := range in.Shapes {
