@@ -1023,3 +1023,35 @@ func TestEmptyInputIsSaid(t *testing.T) {
 		t.Errorf("ndjson: exit %d\n%s", code, errOut)
 	}
 }
+
+// The JSON summary reconciles, per input, as formats.md says: every record
+// is an event, malformed, overlong, skipped, or an envelope whose events
+// are counted instead.
+func TestJSONCountsReconcile(t *testing.T) {
+	out, _, _ := run(t, nil, "scan", "-f", "json", "--guide", "none", "../testdata/wrapped/", "../testdata/broken/", "../testdata/demo/")
+	var r struct {
+		Summary struct {
+			Inputs []struct {
+				Name, Layout                                                           string
+				Lines, Blank, Records, Events, Malformed, Overlong, Skipped, Envelopes int64
+				Unwrapped                                                              int64
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	envelopes := int64(0)
+	for _, in := range r.Summary.Inputs {
+		envelopes += in.Envelopes
+		if got := in.Events + in.Malformed + in.Overlong + in.Skipped + in.Envelopes - in.Unwrapped; got != in.Records {
+			t.Errorf("%s: events+malformed+overlong+skipped+envelopes-unwrapped = %d, records %d: %+v", in.Name, got, in.Records, in)
+		}
+		if in.Layout == "lines" && in.Lines != in.Blank+in.Records {
+			t.Errorf("%s: lines %d != blank %d + records %d", in.Name, in.Lines, in.Blank, in.Records)
+		}
+	}
+	if envelopes == 0 {
+		t.Error("no envelope among the wrapped inputs: the test reconciles nothing")
+	}
+}

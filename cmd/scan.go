@@ -450,6 +450,7 @@ func inputSummary(in scan.InputStats) report.InputSummary {
 		Name: in.Name, Compression: in.Compression, Layout: in.Layout, RawBytes: in.RawBytes, Bytes: in.Bytes,
 		Lines: in.Lines, Records: in.Records, Events: in.Events, Parsed: in.Parsed, Blank: in.Blank,
 		Malformed: in.Malformed, Overlong: in.Overlong, Skipped: in.Skipped, Envelopes: in.Envelopes,
+		Unwrapped: in.Unwrapped,
 	}
 	if len(in.Shapes) > 0 {
 		s.Shapes = map[string]int64{}
@@ -469,8 +470,6 @@ func inputSummary(in scan.InputStats) report.InputSummary {
 	return s
 }
 
-// printDiagnostics tells the person at the terminal what went wrong and
-// sums the scan up. Everything that came from a file is cleaned.
 // printInputErrors says which inputs could not be read, or not to the end.
 func printInputErrors(w io.Writer, s report.Summary) {
 	for _, in := range s.Inputs {
@@ -484,8 +483,9 @@ func printInputErrors(w io.Writer, s report.Summary) {
 	}
 }
 
-// printDiagnostics prints what stderr says besides the input errors: the
-// bad lines, what the report leaves out, and the closing summary.
+// printDiagnostics tells the person at the terminal what else went wrong
+// (bad lines, what the report leaves out) and sums the scan up. Everything
+// that came from a file is cleaned.
 func printDiagnostics(w io.Writer, r *report.Result, minSeverity string, closing bool) {
 	s := r.Summary
 	t := s.Totals

@@ -80,20 +80,23 @@ type Summary struct {
 // InputSummary describes one input (see scan.InputStats for how the
 // counts add up).
 type InputSummary struct {
-	Name        string           `json:"name"`
-	Compression string           `json:"compression,omitempty"`
-	Layout      string           `json:"layout,omitempty"`
-	RawBytes    int64            `json:"raw_bytes"`
-	Bytes       int64            `json:"bytes"`
-	Lines       int64            `json:"lines"`
-	Records     int64            `json:"records"`
-	Events      int64            `json:"events"`
-	Parsed      int64            `json:"parsed"`
-	Blank       int64            `json:"blank"`
-	Malformed   int64            `json:"malformed"`
-	Overlong    int64            `json:"overlong"`
-	Skipped     int64            `json:"skipped"`
-	Envelopes   int64            `json:"envelopes"`
+	Name        string `json:"name"`
+	Compression string `json:"compression,omitempty"`
+	Layout      string `json:"layout,omitempty"`
+	RawBytes    int64  `json:"raw_bytes"`
+	Bytes       int64  `json:"bytes"`
+	Lines       int64  `json:"lines"`
+	Records     int64  `json:"records"`
+	Events      int64  `json:"events"`
+	Parsed      int64  `json:"parsed"`
+	Blank       int64  `json:"blank"`
+	Malformed   int64  `json:"malformed"`
+	Overlong    int64  `json:"overlong"`
+	Skipped     int64  `json:"skipped"`
+	Envelopes   int64  `json:"envelopes"`
+	// Unwrapped counts the records found inside envelopes: records =
+	// events + malformed + overlong + skipped + envelopes - unwrapped.
+	Unwrapped   int64            `json:"unwrapped"`
 	Shapes      map[string]int64 `json:"shapes,omitempty"`
 	SkipReasons map[string]int64 `json:"skip_reasons,omitempty"`
 	// Error says why the input was not read completely.
@@ -115,6 +118,7 @@ type Totals struct {
 	Overlong   int64 `json:"overlong"`
 	Skipped    int64 `json:"skipped"`
 	Envelopes  int64 `json:"envelopes"`
+	Unwrapped  int64 `json:"unwrapped"`
 	Findings   int   `json:"findings"`
 }
 
@@ -159,6 +163,7 @@ func (r *Result) Tally() {
 		t.Events += in.Events
 		t.Skipped += in.Skipped
 		t.Envelopes += in.Envelopes
+		t.Unwrapped += in.Unwrapped
 		t.Parsed += in.Parsed
 		t.Blank += in.Blank
 		t.Malformed += in.Malformed

@@ -345,7 +345,7 @@ const sniffLimit = 64 << 10
 
 // ErrTarArchive is the error for a tar archive (often a .tar.gz bundle of
 // logs): k8sexec reads logs, not archives of them.
-var ErrTarArchive = errors.New("a tar archive, not a log: extract it (tar xzf) and scan the folder")
+var ErrTarArchive = errors.New("a tar archive, not a log: extract it (tar xf, which also reads .tar.gz) and scan the folder")
 
 // sniff reads the start of the stream, decides its layout, and puts the
 // bytes back in front of the stream (with any read error after them).
