@@ -3,6 +3,7 @@ package rules
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // SyntaxError is a query that does not parse. Offset is the byte offset in
@@ -11,10 +12,28 @@ type SyntaxError struct {
 	Lang   string // "kql" or "eql"
 	Offset int
 	Msg    string
+	// Line and Column place Offset in a query of several lines (1-based,
+	// Column in bytes), once locate has been called; 0 otherwise.
+	Line, Column int
 }
 
 func (e *SyntaxError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s syntax error at line %d, column %d of the query (offset %d): %s", e.Lang, e.Line, e.Column, e.Offset, e.Msg)
+	}
 	return fmt.Sprintf("%s syntax error at offset %d: %s", e.Lang, e.Offset, e.Msg)
+}
+
+// locate sets Line and Column from the query the error is in, when it
+// has more than one line: a rule file's query usually does, and an
+// offset into it is hard to count.
+func (e *SyntaxError) locate(query string) {
+	if !strings.Contains(query, "\n") || e.Offset < 0 || e.Offset > len(query) {
+		return
+	}
+	before := query[:e.Offset]
+	e.Line = strings.Count(before, "\n") + 1
+	e.Column = e.Offset - (strings.LastIndexByte(before, '\n') + 1) + 1
 }
 
 // UnsupportedError is a valid query, or rule, that k8sexec cannot evaluate

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -227,7 +228,7 @@ func Parse(data []byte, source string) (*Rule, error) {
 	case r.Name == "":
 		return nil, fmt.Errorf("%s: rule %s has no name", source, r.ID)
 	case r.Query == "":
-		return nil, &loadError{source, r, unsupported("rule type %q has no query", r.Type)}
+		return nil, &loadError{source: source, rule: r, err: unsupported("rule type %q has no query", r.Type)}
 	}
 	if SeverityRank(r.Severity) == 0 {
 		return nil, fmt.Errorf("%s: rule %s has unknown severity %q", source, r.ID, spec.Severity)
@@ -261,7 +262,17 @@ func Parse(data []byte, source string) (*Rule, error) {
 		r.Matcher = scoped(r.Matcher, r.Index)
 	}
 	if err != nil {
-		return nil, &loadError{source, r, err}
+		le := &loadError{source: source, rule: r, err: err}
+		var se *SyntaxError
+		if errors.As(err, &se) {
+			se.locate(r.Query)
+			// A query in a literal string is in the file as it is: name
+			// the file's line too.
+			if at := bytes.Index(data, []byte(r.Query)); at >= 0 && se.Offset <= len(r.Query) {
+				le.line = bytes.Count(data[:at+se.Offset], []byte("\n")) + 1
+			}
+		}
+		return nil, le
 	}
 	return r, nil
 }
@@ -272,10 +283,15 @@ type loadError struct {
 	source string
 	rule   *Rule
 	err    error
+	line   int // the file's line of a syntax error, when known
 }
 
 func (e *loadError) Error() string {
-	return fmt.Sprintf("%s: rule %s (%s): %v", e.source, e.rule.ID, e.rule.Name, e.err)
+	source := e.source
+	if e.line > 0 {
+		source += ":" + strconv.Itoa(e.line)
+	}
+	return fmt.Sprintf("%s: rule %s (%s): %v", source, e.rule.ID, e.rule.Name, e.err)
 }
 
 func (e *loadError) Unwrap() error { return e.err }
@@ -364,7 +380,7 @@ func LoadPath(path string) ([]LoadResult, error) {
 		}
 		r, err := Parse(data, f)
 		if err == nil && info.IsDir() && r.Maturity == "deprecated" {
-			r, err = nil, &loadError{f, r, errDeprecated}
+			r, err = nil, &loadError{source: f, rule: r, err: errDeprecated}
 		}
 		out = append(out, LoadResult{Path: f, Rule: r, Err: err})
 	}

@@ -403,3 +403,22 @@ func TestSeverityRank(t *testing.T) {
 		}
 	}
 }
+
+// A syntax error in a rule file's query of several lines names the file's
+// line and the query's line and column, not only an offset.
+func TestSyntaxErrorPlace(t *testing.T) {
+	file := "[rule]\nrule_id = \"x\"\nname = \"X\"\nseverity = \"low\"\ntype = \"query\"\nlanguage = \"kuery\"\nquery = '''\nuser.name:alice and\n  (kubernetes.audit.verb:get or\n'''\n"
+	_, err := rules.Parse([]byte(file), "bad.toml")
+	var se *rules.SyntaxError
+	if !errors.As(err, &se) || se.Line != 2 || se.Column != 32 {
+		t.Fatalf("err %v (%+v), want line 2, column 32 of the query", err, se)
+	}
+	if want := "bad.toml:9: rule x (X): kql syntax error at line 2, column 32 of the query (offset 51): "; !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("err %q, want it to start %q", err, want)
+	}
+	// A one-line query keeps the offset alone.
+	_, err = rules.Parse([]byte(strings.Replace(file, "'''\nuser.name:alice and\n  (kubernetes.audit.verb:get or\n'''", `"a:(b"`, 1)), "bad.toml")
+	if err == nil || !strings.Contains(err.Error(), "bad.toml:7: rule x (X): kql syntax error at offset 4: ") {
+		t.Errorf("err %v", err)
+	}
+}
