@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -155,9 +156,11 @@ func newRulesListCmd(e *env) *cobra.Command {
 				return err
 			}
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "RULE ID\tSEVERITY\tRISK\tLANGUAGE\tSOURCE\tNAME")
+			// The source, a path as long as the user's, goes last, so the
+			// columns before it stay narrow.
+			fmt.Fprintln(tw, "RULE ID\tSEVERITY\tRISK\tLANGUAGE\tNAME\tSOURCE")
 			for _, r := range set.Rules {
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", r.ID, r.Severity, r.RiskScore, r.Language, origin(r), report.Clean(r.Name))
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", report.Clean(r.ID), r.Severity, r.RiskScore, report.Clean(r.Language), report.Clean(r.Name), report.Clean(origin(r)))
 			}
 			for _, rr := range set.Replaced() {
 				fmt.Fprintf(e.stderr, "k8sexec: built-in rule %s\n", report.Clean("replaced: "+rr))
@@ -175,6 +178,13 @@ func origin(r *rules.Rule) string {
 		return "built-in (k8sexec)"
 	case r.Builtin():
 		return "built-in (" + r.Origin + ")"
+	}
+	if abs, err := filepath.Abs(r.Source); err == nil {
+		if cwd, err := os.Getwd(); err == nil {
+			if rel, err := filepath.Rel(cwd, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+				return rel
+			}
+		}
 	}
 	return r.Source
 }

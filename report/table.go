@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -171,12 +172,12 @@ func (p *tablePrinter) finding(f *triage.Finding, guide string) {
 			out = append(out, "stages "+Clean(strings.Join(s.Stages, ", ")))
 		}
 		label := "session"
-		if !triage.Streams(f) {
-			label = "request"
+		if !triage.Streams(f) || triage.Refused(f) {
+			label = "request" // a refused exec opened no session
 		}
 		p.field(label, strings.Join(out, "  "))
 	}
-	for _, id := range f.Related {
+	for _, id := range p.byTime(f.Related) {
 		p.field("linked", p.describe(id))
 	}
 	if f.Started != nil && !p.relatesProcess(f) {
@@ -266,6 +267,38 @@ func clock(ts string) string {
 		return Clean(ts)
 	}
 	return t.UTC().Format("15:04:05.000")
+}
+
+// byTime orders the IDs of related findings by the time of each (then by
+// ID), as the story goes; an ID the report cannot resolve goes last.
+func (p *tablePrinter) byTime(ids []string) []string {
+	out := slices.Clone(ids)
+	at := func(id string) (time.Time, bool) {
+		o := p.byID[id]
+		if o == nil {
+			o = p.hidden[id].Finding
+		}
+		if o == nil {
+			return time.Time{}, false
+		}
+		t, err := time.Parse(time.RFC3339Nano, o.Timestamp)
+		return t, err == nil
+	}
+	slices.SortStableFunc(out, func(a, b string) int {
+		ta, oka := at(a)
+		tb, okb := at(b)
+		switch {
+		case oka != okb:
+			if oka {
+				return -1
+			}
+			return 1
+		case oka && !ta.Equal(tb):
+			return ta.Compare(tb)
+		}
+		return strings.Compare(a, b)
+	})
+	return out
 }
 
 // relatesProcess reports whether the finding is linked to a process
