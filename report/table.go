@@ -165,7 +165,7 @@ func (p *tablePrinter) finding(f *triage.Finding, guide string) {
 		switch {
 		case s.DurationMS != nil:
 			out = append(out, "lasted "+triage.FormatDuration(time.Duration(*s.DurationMS)*time.Millisecond))
-		case s.Ongoing:
+		case s.Ongoing && !triage.Refused(f): // a refusal is its own end
 			out = append(out, "no end seen")
 		}
 		if len(s.Stages) > 0 {
