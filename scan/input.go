@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -108,7 +109,7 @@ func open(ctx context.Context, in Input, stdin io.Reader) (*stream, error) {
 		}
 		src = stdin
 		if f, ok := stdin.(*os.File); !ok || !isRegular(f) {
-			src = newInterruptible(ctx, stdin)
+			src = s.interruptible(ctx, stdin)
 		}
 	} else {
 		f, err := os.Open(in.Name)
@@ -120,7 +121,7 @@ func open(ctx context.Context, in Input, stdin io.Reader) (*stream, error) {
 		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
 			s.file, s.size = f, fi.Size()
 		} else {
-			src = newInterruptible(ctx, f)
+			src = s.interruptible(ctx, f)
 		}
 	}
 	cs := &countingSource{r: src}
@@ -161,6 +162,33 @@ func open(ctx context.Context, in Input, stdin io.Reader) (*stream, error) {
 	}
 	return s, nil
 }
+
+// interruptible returns src, a pipe, FIFO, terminal or any other reader
+// whose read may wait indefinitely, such that a cancelled scan need not
+// wait for it. A file the runtime polls (a FIFO opened by path) gets a
+// read deadline when ctx is done; a pipe on standard input is made one
+// (pollablePipe); anything else is read by a goroutine (interruptible).
+// The first two read as fast as the file itself.
+func (s *stream) interruptible(ctx context.Context, src io.Reader) io.Reader {
+	f, ok := src.(*os.File)
+	if !ok {
+		return newInterruptible(ctx, src)
+	}
+	if f.SetReadDeadline(noDeadline) != nil {
+		p, restore := pollablePipe(f)
+		if p == nil {
+			return newInterruptible(ctx, src)
+		}
+		f = p
+		s.closers = append(s.closers, restore)
+	}
+	stop := context.AfterFunc(ctx, func() { f.SetReadDeadline(time.Now()) })
+	s.closers = append(s.closers, func() { stop() })
+	return f
+}
+
+// noDeadline clears a read deadline.
+var noDeadline time.Time
 
 // isRegular reports whether f is a regular file, whose reads never wait.
 func isRegular(f *os.File) bool {

@@ -5,9 +5,10 @@ import (
 	"io"
 )
 
-// interruptible reads a pipe, a terminal or a FIFO (an input whose read
-// may wait for a writer indefinitely) so that a cancelled scan need not
-// wait for it: a goroutine does the reads, and Read returns ctx's error
+// interruptible reads an input whose read may wait indefinitely and that
+// no deadline reaches (a terminal, a reader that is no file, a pipe where
+// pollablePipe cannot serve) so that a cancelled scan need not wait for
+// it: a goroutine does the reads, and Read returns ctx's error
 // as soon as the scan is cancelled, even while that goroutine is still
 // blocked in the read. (Closing the file does not end a blocked read of
 // a pipe; the goroutine ends when the read returns, or with the process.)
