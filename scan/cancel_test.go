@@ -2,6 +2,7 @@ package scan
 
 import (
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -217,20 +218,35 @@ func TestNoGoroutineLeak(t *testing.T) {
 }
 
 // TestCancelWhileReadBlocks: a pipe whose writer keeps it open but writes
-// nothing more (a stalled `ssh node cat`, a FIFO) holds a read that no
-// close ends; a cancelled scan returns anyway, without calling the input
-// damaged, and the reading goroutine ends once the read returns.
+// nothing more (a stalled `ssh node cat`) holds a read that no close
+// ends. A cancelled scan returns anyway, with the lines read before, and
+// without calling the input damaged: for a pipe the runtime polls (a
+// FIFO opened by path) and for a reader that is no file (read by a
+// goroutine, which ends once its read returns).
 func TestCancelWhileReadBlocks(t *testing.T) {
+	t.Run("polled pipe", func(t *testing.T) {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		scanCancelledWhileReading(t, r, w)
+	})
+	t.Run("reader", func(t *testing.T) {
+		r, w := io.Pipe()
+		scanCancelledWhileReading(t, r, w)
+	})
+}
+
+// scanCancelledWhileReading writes two lines to w, scans r as standard
+// input, cancels the scan while its read waits for more, and checks what
+// it returned; it closes w, which ends the read, and checks that no
+// goroutine is left.
+func scanCancelledWhileReading(t *testing.T, r io.Reader, w io.WriteCloser) {
+	t.Helper()
 	rs := builtinRules(t)
 	before := runtime.NumGoroutine()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	if _, err := w.WriteString(lines(noiseLine, execLine)); err != nil {
-		t.Fatal(err)
-	}
+	go w.Write([]byte(lines(noiseLine, execLine))) // an io.Pipe write waits for the read
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	time.AfterFunc(100*time.Millisecond, cancel)
@@ -238,10 +254,10 @@ func TestCancelWhileReadBlocks(t *testing.T) {
 	if !res.Interrupted {
 		t.Error("Interrupted not set")
 	}
-	if st := res.Inputs[0]; st.Err != nil || st.Incomplete() {
-		t.Errorf("an interrupted read is no damage in the input: %+v", st)
+	if st := res.Inputs[0]; st.Err != nil || st.Lines != 2 || len(res.Events) != 1 {
+		t.Errorf("want the two lines read before the cancellation scanned, the exec found, no error: %+v, %d events", st, len(res.Events))
 	}
 	checkInvariants(t, res)
-	w.Close() // the blocked read returns EOF, and its goroutine ends
+	w.Close()
 	waitGoroutines(t, before)
 }
