@@ -236,6 +236,23 @@ func TestCancelWhileReadBlocks(t *testing.T) {
 		r, w := io.Pipe()
 		scanCancelledWhileReading(t, r, w)
 	})
+	// Cancelled before the first byte came: nothing read, nothing wrong.
+	for name, stdin := range map[string]func() (io.Reader, io.Closer){
+		"polled pipe, no data": func() (io.Reader, io.Closer) { r, w, _ := os.Pipe(); return r, w },
+		"reader, no data":      func() (io.Reader, io.Closer) { r, w := io.Pipe(); return r, w },
+	} {
+		t.Run(name, func(t *testing.T) {
+			r, w := stdin()
+			defer w.Close()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			time.AfterFunc(100*time.Millisecond, cancel)
+			res := scanAsync(t, ctx, []Input{{Name: Stdin}}, Options{Rules: builtinRules(t), Stdin: r}, 5*time.Second)
+			if st := res.Inputs[0]; !res.Interrupted || st.Err != nil || st.Lines != 0 {
+				t.Errorf("interrupted %v, %+v", res.Interrupted, st)
+			}
+		})
+	}
 }
 
 // scanCancelledWhileReading writes two lines to w, scans r as standard

@@ -723,6 +723,9 @@ func readInput(ctx context.Context, i int, in Input, opts Options, plan *plan, p
 	s, err := open(ctx, in, opts.Stdin)
 	if err != nil {
 		end.err = fmt.Errorf("%s: %w", in.Name, err)
+		if ctx.Err() != nil {
+			end.err = nil // interrupted before the first byte: no damage in the input
+		}
 		return send(end)
 	}
 	end.compression = s.compression

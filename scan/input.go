@@ -112,7 +112,7 @@ func open(ctx context.Context, in Input, stdin io.Reader) (*stream, error) {
 			src = s.interruptible(ctx, stdin)
 		}
 	} else {
-		f, err := os.Open(in.Name)
+		f, err := openFile(ctx, in.Name)
 		if err != nil {
 			return nil, err
 		}
@@ -185,6 +185,36 @@ func (s *stream) interruptible(ctx context.Context, src io.Reader) io.Reader {
 	stop := context.AfterFunc(ctx, func() { f.SetReadDeadline(time.Now()) })
 	s.closers = append(s.closers, func() { stop() })
 	return f
+}
+
+// openFile opens a path for reading. Opening a FIFO waits for a writer,
+// in the kernel, where no signal the scan handles reaches: a FIFO is
+// opened by a goroutine, and a cancelled scan returns without it (a writer
+// that comes later gets a file that is closed at once).
+func openFile(ctx context.Context, name string) (*os.File, error) {
+	if fi, err := os.Stat(name); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		return os.Open(name)
+	}
+	type opened struct {
+		f   *os.File
+		err error
+	}
+	done := make(chan opened, 1)
+	go func() {
+		f, err := os.Open(name)
+		done <- opened{f, err}
+	}()
+	select {
+	case o := <-done:
+		return o.f, o.err
+	case <-ctx.Done():
+		go func() {
+			if o := <-done; o.f != nil {
+				o.f.Close()
+			}
+		}()
+		return nil, ctx.Err()
+	}
 }
 
 // noDeadline clears a read deadline.

@@ -3,7 +3,9 @@
 package scan
 
 import (
+	"context"
 	"os"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -42,4 +44,31 @@ func nonblocking(t *testing.T, fd int) bool {
 		t.Fatal(errno)
 	}
 	return flags&syscall.O_NONBLOCK != 0
+}
+
+// TestCancelWhileFIFOWaits: a FIFO with no writer yet holds its open in
+// the kernel, and one whose writer sends nothing holds the first read;
+// either way a cancelled scan returns, and the input is no damaged one.
+func TestCancelWhileFIFOWaits(t *testing.T) {
+	rs := builtinRules(t)
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	for _, writer := range []bool{false, true} {
+		if writer {
+			w, err := os.OpenFile(fifo, os.O_RDWR, 0) // a writer that sends nothing (RDWR does not wait)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Close()
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(100*time.Millisecond, cancel)
+		res := scanAsync(t, ctx, []Input{{Name: fifo}}, Options{Rules: rs}, 5*time.Second)
+		cancel()
+		if st := res.Inputs[0]; !res.Interrupted || st.Err != nil || st.Lines != 0 {
+			t.Errorf("writer %v: interrupted %v, %+v", writer, res.Interrupted, st)
+		}
+	}
 }
