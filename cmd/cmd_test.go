@@ -541,6 +541,22 @@ func TestRulesCommands(t *testing.T) {
 	if _, _, code := run(t, nil, "scan", "-q", "--rules", dir, "../testdata/demo/"); code != ExitError {
 		t.Errorf("scan of a duplicate rule_id: exit %d", code)
 	}
+
+	// A deprecated rule in a folder is skipped; named on its own it loads,
+	// whether it comes before or after its folder.
+	dep := t.TempDir()
+	os.WriteFile(filepath.Join(dep, "old.toml"), []byte("[metadata]\nmaturity = \"deprecated\"\n[rule]\nrule_id = \"r-old\"\nname = \"Old\"\nseverity = \"low\"\nrisk_score = 21\nlanguage = \"kuery\"\ntype = \"query\"\nquery = 'user.name:x'\n"), 0o644)
+	old := filepath.Join(dep, "old.toml")
+	for _, args := range [][]string{{dep}, {dep, old}, {old, dep}} {
+		out, _, code := run(t, nil, append([]string{"rules", "check"}, args...)...)
+		want := "0 loaded, 1 skipped"
+		if len(args) > 1 {
+			want = "1 loaded, 0 skipped"
+		}
+		if code != ExitOK || !strings.Contains(out, want) {
+			t.Errorf("rules check %v: exit %d, want %q\n%s", args, code, want, out)
+		}
+	}
 }
 
 func TestSearch(t *testing.T) {
@@ -986,9 +1002,13 @@ func TestLinkedFindingNotShownIsStillDescribed(t *testing.T) {
 func TestSkippedRuleNamed(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "seq.toml"), []byte("[rule]\nrule_id = \"r-2\"\nname = \"Seq\"\nseverity = \"low\"\nrisk_score = 21\nlanguage = \"eql\"\ntype = \"eql\"\nquery = 'sequence [process where true] [process where true]'\n"), 0o644)
+	// Disabling it is no error: it does not run anyway.
+	if _, errOut, code := run(t, nil, "scan", "--rules", dir, "--disable-rule", "r-2", "../testdata/demo/"); code != ExitFindings ||
+		!strings.Contains(errOut, "k8sexec: warning: --disable-rule r-2: that rule was skipped, so it does not run anyway: ") {
+		t.Errorf("--disable-rule of a skipped rule: exit %d\n%s", code, errOut)
+	}
 	for _, args := range [][]string{
 		{"scan", "-q", "--rules", dir, "--only-rule", "r-2", "../testdata/demo/"},
-		{"scan", "-q", "--rules", dir, "--disable-rule", "r-2", "../testdata/demo/"},
 		{"rules", "show", "--rules", dir, "r-2"},
 		{"rules", "list", "--rules", dir, "--only-rule", "r-2"},
 	} {

@@ -46,7 +46,7 @@ func (f *ruleFlags) loadSkips(warn io.Writer) (*rules.Set, []string, map[string]
 	var loaded []*rules.Rule
 	var skipped []string
 	skippedIDs := map[string]string{}
-	files := ruleFiles{}
+	files := newRuleFiles(f.paths)
 	for _, p := range f.paths {
 		results, err := files.load(p)
 		if err != nil {
@@ -74,8 +74,20 @@ func (f *ruleFlags) loadSkips(warn io.Writer) (*rules.Set, []string, map[string]
 	if err != nil {
 		return nil, nil, nil, usageError("%v", err)
 	}
-	for _, id := range append(append([]string{}, f.only...), f.disable...) {
+	for _, id := range f.only {
 		if set.ByID(id) == nil {
+			return nil, nil, nil, unknownRule(id, skippedIDs)
+		}
+	}
+	for _, id := range f.disable {
+		// Disabling a rule that was skipped asks for what is so: a job
+		// that disables a rule keeps working when an update of the rules
+		// makes that one unsupported.
+		if why, skipped := skippedIDs[id]; skipped && set.ByID(id) == nil {
+			if warn != nil {
+				fmt.Fprintf(warn, "k8sexec: warning: --disable-rule %s: that rule was skipped, so it does not run anyway: %s\n", report.Clean(id), report.Clean(why))
+			}
+		} else if set.ByID(id) == nil {
 			return nil, nil, nil, unknownRule(id, skippedIDs)
 		}
 	}
@@ -98,10 +110,25 @@ func unknownRule(id string, skipped map[string]string) error {
 }
 
 // ruleFiles loads rule paths, each file once however many of the paths
-// reach it (--rules rules/ --rules rules/integrations/kubernetes).
-type ruleFiles map[string]bool
+// reach it (--rules rules/ --rules rules/integrations/kubernetes). A file
+// named on its own is loaded where it is named, not as part of a folder
+// also named: a folder skips its deprecated rules, a file named does not.
+type ruleFiles struct {
+	seen  map[string]bool
+	named map[string]bool // the files among the paths
+}
 
-func (seen ruleFiles) load(path string) ([]rules.LoadResult, error) {
+func newRuleFiles(paths []string) ruleFiles {
+	rf := ruleFiles{seen: map[string]bool{}, named: map[string]bool{}}
+	for _, p := range paths {
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
+			rf.named[fileKey(p)] = true
+		}
+	}
+	return rf
+}
+
+func (rf ruleFiles) load(path string) ([]rules.LoadResult, error) {
 	results, err := rules.LoadPath(path)
 	if err != nil {
 		return nil, err
@@ -109,21 +136,29 @@ func (seen ruleFiles) load(path string) ([]rules.LoadResult, error) {
 	if len(results) == 0 {
 		return nil, errors.New("no .toml rule files found")
 	}
+	whole := fileKey(path)
 	kept := results[:0]
 	for _, r := range results {
-		key := r.Path
-		if real, err := filepath.EvalSymlinks(r.Path); err == nil {
-			key = real
+		key := fileKey(r.Path)
+		if rf.seen[key] || key != whole && rf.named[key] {
+			continue
 		}
-		if abs, err := filepath.Abs(key); err == nil {
-			key = abs
-		}
-		if !seen[key] {
-			seen[key] = true
-			kept = append(kept, r)
-		}
+		rf.seen[key] = true
+		kept = append(kept, r)
 	}
 	return kept, nil
+}
+
+// fileKey identifies a file however it is named: its real absolute path.
+func fileKey(path string) string {
+	key := path
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		key = real
+	}
+	if abs, err := filepath.Abs(key); err == nil {
+		key = abs
+	}
+	return key
 }
 
 func contains(list []string, s string) bool {
@@ -273,7 +308,7 @@ Exits 0 when no file is broken, 2 otherwise.`,
 				builtins[r.ID] = true
 			}
 			var loadedN, skippedN, brokenN int
-			files := ruleFiles{}
+			files := newRuleFiles(args)
 			definedIn := map[string]string{} // rule_id -> file, as scan refuses a second
 			for _, p := range args {
 				results, err := files.load(p)

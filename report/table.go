@@ -554,9 +554,6 @@ func (p *tablePrinter) summary(r *Result) {
 		findings += ": " + strings.Join(parts, ", ")
 	}
 	p.field("findings", findings)
-	if hidden := NotShown(s); hidden != "" {
-		p.field("not shown", hidden)
-	}
 	quiet := 0 // rules with no finding, which share a line when many ran
 	for _, rc := range s.ByRule {
 		if rc.Count == 0 {
@@ -571,6 +568,10 @@ func (p *tablePrinter) summary(r *Result) {
 	}
 	if collapse {
 		p.line(fmt.Sprintf("  %-9s %4d  in each of the other %d rules (--format json lists them)", "", 0, quiet))
+	}
+	// After the rows, which count the findings shown.
+	if hidden := NotShown(s); hidden != "" {
+		p.field("not shown", hidden)
 	}
 	for _, n := range r.Notes {
 		p.field("note", Clean(n))

@@ -357,11 +357,20 @@ func LoadPath(path string) ([]LoadResult, error) {
 	if !info.IsDir() {
 		files = []string{path}
 	} else {
-		err := filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		// A folder named through a symlink is walked where it is, and
+		// its files keep the name they were reached by.
+		root := path
+		if real, err := filepath.EvalSymlinks(path); err == nil {
+			root = real
+		}
+		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
 			}
 			if !d.IsDir() && strings.HasSuffix(d.Name(), ".toml") {
+				if rel, err := filepath.Rel(root, p); err == nil {
+					p = filepath.Join(path, rel)
+				}
 				files = append(files, p)
 			}
 			return nil

@@ -322,6 +322,15 @@ func TestLoadPathDeprecated(t *testing.T) {
 	if err != nil || len(one) != 1 || one[0].Rule == nil || one[0].Rule.Maturity != "deprecated" {
 		t.Errorf("LoadPath(deprecated file) = %+v, %v", one, err)
 	}
+	// A folder named through a symlink is read, its files named through it.
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(filepath.Join(dir, "_deprecated"), link); err != nil {
+		t.Skipf("symlinks: %v", err)
+	}
+	linked, err := rules.LoadPath(link)
+	if err != nil || len(linked) != 3 || linked[0].Path != filepath.Join(link, "a.toml") || linked[0].Rule == nil {
+		t.Errorf("LoadPath(symlink to a folder) = %+v, %v", linked, err)
+	}
 }
 
 func TestNewSet(t *testing.T) {
