@@ -254,7 +254,7 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 	res.Events = nil
 	rep := triage.Build(events, triage.Options{
 		Inputs: args, Guide: o.guide != "none", MoreCommands: moreCommands(res, contexts), Since: since, Until: until,
-		NewTerms: res.NewTerms, Replaced: replaced})
+		NewTerms: res.NewTerms, Replaced: replaced, Running: func(id string) bool { return set.ByID(id) != nil }})
 	kept, suppressed, expired := triage.Apply(rep.Findings, exceptions, now, findingDoc)
 	if warn != nil {
 		for _, ex := range expired {

@@ -53,6 +53,10 @@ type Options struct {
 	// match are counted in a note, since a replacement may miss what
 	// the built-in finds (Elastic's exec rule wants level Request).
 	Replaced map[*rules.Rule]*rules.Rule
+	// Running reports whether a rule of that rule_id ran (nil: any did).
+	// A rule that fills another's gap says nothing about a rule that was
+	// not run.
+	Running func(ruleID string) bool
 }
 
 // Report is the outcome of triage.
@@ -266,7 +270,7 @@ func Build(events []Event, opts Options) *Report {
 		rep.Findings, rep.Outside, rep.Untimed = inWindow(rep.Findings, opts.Since, opts.Until)
 		rep.OutsideWindow = len(rep.Outside)
 	}
-	rep.Notes = append(rep.Notes, gapNotes(rep.Findings, opts.Replaced)...)
+	rep.Notes = append(rep.Notes, gapNotes(rep.Findings, opts.Replaced, opts.Running)...)
 	rep.Notes = append(rep.Notes, missed...)
 	if fallbacks > 0 {
 		rep.Notes = append(rep.Notes, fmt.Sprintf(
@@ -277,45 +281,51 @@ func Build(events []Event, opts Options) *Report {
 
 // gapNotes says, on each WebSocket exec a complementing rule (k8sexec's
 // WebSocket rule) found and in one note for the scan, that the exec rule
-// it complements missed them: the seed rule, which looks only for verb
+// it complements did not: the seed rule, which looks only for verb
 // create, or the loaded rule that replaced it (whose matches dropCovered
-// already took out, so what is left it did miss).
-func gapNotes(findings []*Finding, replaced map[*rules.Rule]*rules.Rule) []string {
+// already took out, so what is left it did miss, for its own reasons:
+// Elastic's current version wants audit level Request). Nothing is said
+// of a rule that did not run.
+func gapNotes(findings []*Finding, replaced map[*rules.Rule]*rules.Rule, running func(string) bool) []string {
 	type gap struct {
-		missedBy, by string
-		n            int
+		note    string
+		summary func(n int) string
+		n       int
 	}
 	var gaps []*gap
 	byID := map[string]*gap{} // complemented rule_id
 	for _, f := range findings {
 		r := f.Rule.rule
-		if r == nil || r.Complements == "" || !isExec(f) || f.Audit.Verb != "get" || Refused(f) {
+		if r == nil || r.Complements == "" || !isExec(f) || f.Audit.Verb != "get" || Refused(f) || running != nil && !running(r.Complements) {
 			continue
 		}
 		g := byID[r.Complements]
 		if g == nil {
-			g = &gap{missedBy: missedBy(r.Complements, replaced), by: r.Name}
+			by := r.Name
+			g = &gap{
+				note: "Exec over WebSocket (verb get): Elastic's seed rule \"Kubernetes User Exec into Pod\" (verb create only) does not match it.",
+				summary: func(n int) string {
+					return fmt.Sprintf("%d exec request(s) used WebSocket (logged as verb get), which Elastic's seed rule \"Kubernetes User Exec into Pod\" (verb create only) does not match; %q reported them.", n, by)
+				}}
+			for builtin, loaded := range replaced {
+				if builtin.ID == r.Complements {
+					g.note = fmt.Sprintf("The loaded rule %q from %s, which replaced the seed version of that rule, did not match this WebSocket exec (verb get).", loaded.Name, loaded.Source)
+					g.summary = func(n int) string {
+						return fmt.Sprintf("%d WebSocket exec request(s) (verb get) were not matched by the loaded rule %q from %s, which replaced the seed version of that rule; %q reported them.", n, loaded.Name, loaded.Source, by)
+					}
+				}
+			}
 			byID[r.Complements] = g
 			gaps = append(gaps, g)
 		}
 		g.n++
-		f.Notes = append(f.Notes, "Exec over WebSocket (verb get): "+g.missedBy+" does not match it.")
+		f.Notes = append(f.Notes, g.note)
 	}
 	var notes []string
 	for _, g := range gaps {
-		notes = append(notes, fmt.Sprintf("%d exec request(s) used WebSocket (logged as verb get), which %s does not match; %q reported them.", g.n, g.missedBy, g.by))
+		notes = append(notes, g.summary(g.n))
 	}
 	return notes
-}
-
-// missedBy names the version of rule id that a scan ran, for gapNotes.
-func missedBy(id string, replaced map[*rules.Rule]*rules.Rule) string {
-	for builtin, r := range replaced {
-		if builtin.ID == id {
-			return fmt.Sprintf("the loaded rule %q from %s", r.Name, r.Source)
-		}
-	}
-	return "Elastic's seed rule \"Kubernetes User Exec into Pod\" (verb create only)"
 }
 
 // dropCovered drops the groups of a rule that complements another (fills
