@@ -848,10 +848,13 @@ func ShellQuote(s string) string {
 			case r < 0x80 && TerminalUnsafe(r):
 				fmt.Fprintf(&b, `\x%02x`, r)
 			case TerminalUnsafe(r):
-				// A C1 control or a bidirectional mark: bash writes \u as
-				// UTF-8, and the text printed keeps the argument whole
-				// where the printer drops such characters.
-				fmt.Fprintf(&b, `\u%04x`, r)
+				// A C1 control or a bidirectional mark, as its UTF-8
+				// bytes: \u would depend on the shell's locale. The text
+				// printed keeps the argument whole where the printer
+				// drops such characters.
+				for _, c := range []byte(string(r)) {
+					fmt.Fprintf(&b, `\x%02x`, c)
+				}
 			default:
 				b.WriteRune(r)
 			}

