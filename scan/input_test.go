@@ -139,6 +139,24 @@ func TestExpandFolder(t *testing.T) {
 	if want := []string{filepath.Join(root, "link-to-file.log"), single, Stdin}; !slices.Equal(again, want) {
 		t.Errorf("inputs listed twice: %q, want %q (warnings %v)", again, want, x.Warnings)
 	}
+	// A hard link is the same file by another name.
+	hard := filepath.Join(dir, "hard.log")
+	if err := os.Link(single, hard); err == nil {
+		if _, ok := fileID(mustStat(t, hard)); ok {
+			if got := inputNames(Expand([]string{single, hard}, Filter{}).Inputs); !slices.Equal(got, []string{single}) {
+				t.Errorf("a file and its hard link: %q", got)
+			}
+		}
+	}
+}
+
+func mustStat(t *testing.T, path string) os.FileInfo {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi
 }
 
 func TestExpandFilter(t *testing.T) {

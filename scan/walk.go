@@ -57,15 +57,28 @@ func Expand(paths []string, filter Filter) Expansion {
 		x.Errors = append(x.Errors, err)
 		return x
 	}
-	seen := map[string]bool{} // inputs so far, by real absolute path
+	seen := map[string]bool{} // inputs so far: by file identity where the system has one, else by real absolute path
 	once := func(name string) bool {
-		key := name
-		if name != Stdin {
-			if real, err := filepath.EvalSymlinks(name); err == nil {
-				key = real
-			}
-			if abs, err := filepath.Abs(key); err == nil {
-				key = abs
+		var fi os.FileInfo
+		var err error
+		if name == Stdin {
+			fi, err = os.Stdin.Stat() // "-" and /dev/stdin are one input
+		} else {
+			fi, err = os.Stat(name)
+		}
+		key, ok := "", false
+		if err == nil {
+			key, ok = fileID(fi)
+		}
+		if !ok {
+			key = name
+			if name != Stdin {
+				if real, err := filepath.EvalSymlinks(name); err == nil {
+					key = real
+				}
+				if abs, err := filepath.Abs(key); err == nil {
+					key = abs
+				}
 			}
 		}
 		if seen[key] {
