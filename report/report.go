@@ -191,7 +191,7 @@ func (r *Result) Tally() {
 		}
 		return a.Name < b.Name
 	})
-	r.Summary.BySeverity = nil
+	r.Summary.BySeverity = []SeverityCount{} // [] in JSON when there is no finding, not null
 	for _, s := range []string{"critical", "high", "medium", "low"} {
 		if sev[s] > 0 {
 			r.Summary.BySeverity = append(r.Summary.BySeverity, SeverityCount{Severity: s, Count: sev[s]})
