@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -46,9 +45,9 @@ func (f *ruleFlags) loadSkips(warn io.Writer) (*rules.Set, []string, map[string]
 	var loaded []*rules.Rule
 	var skipped []string
 	skippedIDs := map[string]string{}
-	files := newRuleFiles(f.paths)
+	files := rules.NewLoader(f.paths)
 	for _, p := range f.paths {
-		results, err := files.load(p)
+		results, err := files.Load(p)
 		if err != nil {
 			return nil, nil, nil, usageError("--rules %s: %v", p, err)
 		}
@@ -107,58 +106,6 @@ func unknownRule(id string, skipped map[string]string) error {
 		return usageError("rule_id %q was skipped, so it does not run: %s", id, report.Clean(why))
 	}
 	return usageError("no rule with rule_id %q (see k8sexec rules list)", id)
-}
-
-// ruleFiles loads rule paths, each file once however many of the paths
-// reach it (--rules rules/ --rules rules/integrations/kubernetes). A file
-// named on its own is loaded where it is named, not as part of a folder
-// also named: a folder skips its deprecated rules, a file named does not.
-type ruleFiles struct {
-	seen  map[string]bool
-	named map[string]bool // the files among the paths
-}
-
-func newRuleFiles(paths []string) ruleFiles {
-	rf := ruleFiles{seen: map[string]bool{}, named: map[string]bool{}}
-	for _, p := range paths {
-		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
-			rf.named[fileKey(p)] = true
-		}
-	}
-	return rf
-}
-
-func (rf ruleFiles) load(path string) ([]rules.LoadResult, error) {
-	results, err := rules.LoadPath(path)
-	if err != nil {
-		return nil, err
-	}
-	if len(results) == 0 {
-		return nil, errors.New("no .toml rule files found")
-	}
-	whole := fileKey(path)
-	kept := results[:0]
-	for _, r := range results {
-		key := fileKey(r.Path)
-		if rf.seen[key] || key != whole && rf.named[key] {
-			continue
-		}
-		rf.seen[key] = true
-		kept = append(kept, r)
-	}
-	return kept, nil
-}
-
-// fileKey identifies a file however it is named: its real absolute path.
-func fileKey(path string) string {
-	key := path
-	if real, err := filepath.EvalSymlinks(path); err == nil {
-		key = real
-	}
-	if abs, err := filepath.Abs(key); err == nil {
-		key = abs
-	}
-	return key
 }
 
 func contains(list []string, s string) bool {
@@ -308,10 +255,10 @@ Exits 0 when no file is broken, 2 otherwise.`,
 				builtins[r.ID] = true
 			}
 			var loadedN, skippedN, brokenN int
-			files := newRuleFiles(args)
+			files := rules.NewLoader(args)
 			definedIn := map[string]string{} // rule_id -> file, as scan refuses a second
 			for _, p := range args {
-				results, err := files.load(p)
+				results, err := files.Load(p)
 				if err != nil {
 					fmt.Fprintf(e.stdout, "error    %s: %v\n", report.Clean(p), err)
 					brokenN++

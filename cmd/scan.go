@@ -271,7 +271,7 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 			RulesSkipped:  skipped,
 			RulesReplaced: set.Replaced(),
 			Interrupted:   res.Interrupted,
-			OutsideWindow: rep.OutsideWindow,
+			OutsideWindow: len(rep.Outside),
 			Suppressed:    len(suppressed),
 			Elapsed:       elapsed,
 		},

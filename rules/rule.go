@@ -345,6 +345,65 @@ func (r LoadResult) Reason() string {
 	return ""
 }
 
+// ErrNoRuleFiles is the error for a folder without rule files.
+var ErrNoRuleFiles = errors.New("no .toml rule files found")
+
+// A Loader loads the rule paths of one command, each file once however
+// many of the paths reach it (--rules rules/ --rules
+// rules/integrations/kubernetes). A file named on its own is loaded where
+// it is named, not as part of a folder also named: a folder skips its
+// deprecated rules, a file named does not.
+type Loader struct {
+	seen  map[string]bool
+	named map[string]bool // the files among the paths
+}
+
+// NewLoader prepares to load paths.
+func NewLoader(paths []string) *Loader {
+	l := &Loader{seen: map[string]bool{}, named: map[string]bool{}}
+	for _, p := range paths {
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
+			l.named[fileKey(p)] = true
+		}
+	}
+	return l
+}
+
+// Load is LoadPath, less the files already loaded and those named on
+// their own elsewhere; a folder without rule files is ErrNoRuleFiles.
+func (l *Loader) Load(path string) ([]LoadResult, error) {
+	results, err := LoadPath(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(results) == 0 {
+		return nil, ErrNoRuleFiles
+	}
+	whole := fileKey(path)
+	kept := results[:0]
+	for _, r := range results {
+		key := fileKey(r.Path)
+		if l.seen[key] || key != whole && l.named[key] {
+			continue
+		}
+		l.seen[key] = true
+		kept = append(kept, r)
+	}
+	return kept, nil
+}
+
+// fileKey identifies a file however it is named: its real absolute path.
+func fileKey(path string) string {
+	key := path
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		key = real
+	}
+	if abs, err := filepath.Abs(key); err == nil {
+		key = abs
+	}
+	return key
+}
+
 // LoadPath loads a rule file, or every *.toml file under a folder in lexical
 // order, skipping the folder's deprecated rules (errDeprecated). Each file
 // gets a LoadResult; only an unreadable path is an error.

@@ -2,6 +2,7 @@ package rules_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -429,5 +430,33 @@ func TestSyntaxErrorPlace(t *testing.T) {
 	_, err = rules.Parse([]byte(strings.Replace(file, "'''\nuser.name:alice and\n  (kubernetes.audit.verb:get or\n'''", `"a:(b"`, 1)), "bad.toml")
 	if err == nil || !strings.Contains(err.Error(), "bad.toml:7: rule x (X): kql syntax error at offset 4: ") {
 		t.Errorf("err %v", err)
+	}
+}
+
+// A Loader reads each file once however many paths reach it, and a file
+// named on its own where it is named.
+func TestLoader(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "sub", "a.toml"), ruleTOML("a", "A", "x:1"))
+	writeFile(t, filepath.Join(dir, "sub", "old.toml"), "[metadata]\nmaturity = \"deprecated\"\n"+ruleTOML("old", "Old", "x:1"))
+	old := filepath.Join(dir, "sub", "old.toml")
+	l := rules.NewLoader([]string{dir, filepath.Join(dir, "sub"), old})
+	var got []string
+	for _, p := range []string{dir, filepath.Join(dir, "sub"), old} {
+		results, err := l.Load(p)
+		if err != nil {
+			t.Fatalf("Load(%s): %v", p, err)
+		}
+		for _, r := range results {
+			got = append(got, fmt.Sprintf("%s:%v", filepath.Base(r.Path), r.Rule != nil))
+		}
+	}
+	// The folder gives a.toml; the subfolder nothing new; old.toml, named,
+	// loads where it is named though its folder would skip it.
+	if want := []string{"a.toml:true", "old.toml:true"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("loaded %v, want %v", got, want)
+	}
+	if _, err := rules.NewLoader(nil).Load(t.TempDir()); !errors.Is(err, rules.ErrNoRuleFiles) {
+		t.Errorf("an empty folder: %v", err)
 	}
 }

@@ -62,12 +62,11 @@ type Options struct {
 // Report is the outcome of triage.
 type Report struct {
 	Findings []*Finding
-	// OutsideWindow counts findings left out by Since and Until, and
-	// Untimed those among them that had no time at all.
-	OutsideWindow, Untimed int
-	// Outside are the findings Since and Until left out: findings shown
-	// may name them (an exec before --since linked to a shell after it).
+	// Outside are the findings Since and Until left out (findings shown
+	// may name them: an exec before --since linked to a shell after it),
+	// and Untimed counts those among them that had no time at all.
 	Outside []*Finding
+	Untimed int
 	// Notes are observations about the whole scan, such as execs that
 	// Elastic's seed rule would have missed.
 	Notes []string
@@ -268,7 +267,6 @@ func Build(events []Event, opts Options) *Report {
 	rep.Notes = append(rep.Notes, newTermsNotes(opts.NewTerms)...)
 	if !opts.Since.IsZero() || !opts.Until.IsZero() {
 		rep.Findings, rep.Outside, rep.Untimed = inWindow(rep.Findings, opts.Since, opts.Until)
-		rep.OutsideWindow = len(rep.Outside)
 	}
 	rep.Notes = append(rep.Notes, gapNotes(rep.Findings, opts.Replaced, opts.Running)...)
 	rep.Notes = append(rep.Notes, missed...)
