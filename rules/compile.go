@@ -135,6 +135,14 @@ func valueTest(p *Pred) (func(gjson.Result) bool, error) {
 			return ft.rang(p)
 		}
 	}
+	if keywordField(p.Field.Name) {
+		switch p.Op {
+		case OpEqual:
+			return equalTest(asText(p.Values), p.Fold), nil
+		case OpLess, OpLessEq, OpGreater, OpGreaterEq:
+			return keywordRangeTest(p.Op, p.Values[0]), nil
+		}
+	}
 	switch p.Op {
 	case OpExists:
 		return existsTest, nil
@@ -367,6 +375,43 @@ func rangeTest(op Op, lit Literal) func(gjson.Result) bool {
 			return false
 		}
 		return holds(op, cmp)
+	}
+}
+
+// keywordField reports whether ECS (or Elastic's Kubernetes integration)
+// maps the field as a keyword though its values are often numbers: the
+// identifiers, user.id "1000" and the like. Elasticsearch compares such a
+// field's text, so user.id:1000 holds for "1000" and the JSON number 1000,
+// not for "01000" or 1000.0, and a range compares bytes. Other fields
+// holding numbers are compared as numbers (they are mapped numeric, or
+// dynamically so). The thread IDs are numbers in ECS.
+func keywordField(name string) bool {
+	switch {
+	case strings.HasSuffix(name, "thread.id"):
+		return false
+	case strings.HasSuffix(name, ".id"), strings.HasSuffix(name, ".uid"), strings.HasSuffix(name, ".entity_id"):
+		return true
+	}
+	return name == "event.code" || name == "kubernetes.audit.objectRef.resourceVersion"
+}
+
+// asText is lits as keyword text: numbers lose their numeric reading.
+func asText(lits []Literal) []Literal {
+	out := make([]Literal, len(lits))
+	for i, l := range lits {
+		l.IsNum = false
+		out[i] = l
+	}
+	return out
+}
+
+// keywordRangeTest compares a keyword field's text, a JSON number's as it
+// is written, with the bound's, byte by byte, as Elasticsearch ranges
+// over a keyword field.
+func keywordRangeTest(op Op, lit Literal) func(gjson.Result) bool {
+	return func(v gjson.Result) bool {
+		s, ok := scalarText(v)
+		return ok && holds(op, strings.Compare(s, lit.Text))
 	}
 }
 

@@ -241,6 +241,19 @@ func TestMatchOperators(t *testing.T) {
 		{"eql in numbers", `any where f in (1, 2, 3)`, `{"f":2.0}`, true},
 		{"number is not text", `f:abc`, `{"f":101}`, false},
 
+		// Identifiers are keywords in ECS: their text is compared.
+		{"keyword id number", `user.id:1000`, `{"user":{"id":1000}}`, true},
+		{"keyword id string", `user.id:1000`, `{"user":{"id":"1000"}}`, true},
+		{"keyword id leading zero", `user.id:1000`, `{"user":{"id":"01000"}}`, false},
+		{"keyword id float", `user.id:1000`, `{"user":{"id":1000.0}}`, false},
+		{"keyword id eql", `any where process.user.id == 0`, `{"process":{"user":{"id":"0"}}}`, true},
+		{"keyword id eql float", `any where process.user.id == 0`, `{"process":{"user":{"id":0.0}}}`, false},
+		{"keyword range bytes", `user.id > 999`, `{"user":{"id":"1000"}}`, false},
+		{"keyword range bytes number", `user.id < 999`, `{"user":{"id":1000}}`, true},
+		{"keyword event.code", `event.code:4624`, `{"event":{"code":"04624"}}`, false},
+		{"thread id is a number", `process.thread.id:7`, `{"process":{"thread":{"id":7.0}}}`, true},
+		{"status code is a number", `kubernetes.audit.responseStatus.code:403`, `{"kubernetes":{"audit":{"responseStatus":{"code":403.0}}}}`, true},
+
 		// Booleans: JSON true and the string "true" are the same value.
 		{"kql true", `f:true`, `{"f":true}`, true},
 		{"kql true string", `f:true`, `{"f":"true"}`, true},
