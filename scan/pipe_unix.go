@@ -13,10 +13,11 @@ import (
 // descriptor is duplicated and set non-blocking; since that flag belongs
 // to the pipe's open file, which other processes may share (a shell group
 // reading the same pipe), restore sets it back. It returns nil for
-// anything but a pipe or FIFO (a terminal's flags are the shell's too).
+// anything but a pipe, FIFO or socket (standard input under some remote
+// shells); a terminal's flags are the shell's too.
 func pollablePipe(f *os.File) (p *os.File, restore func()) {
 	fi, err := f.Stat()
-	if err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+	if err != nil || fi.Mode()&(os.ModeNamedPipe|os.ModeSocket) == 0 {
 		return nil, nil
 	}
 	raw, err := f.SyscallConn()

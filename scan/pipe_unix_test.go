@@ -16,25 +16,36 @@ import (
 // a non-blocking duplicate, returns when cancelled with the lines read
 // before, and leaves the descriptor blocking again for whoever shares it.
 func TestCancelWhileBlockingPipeReadWaits(t *testing.T) {
-	var fds [2]int
-	if err := syscall.Pipe(fds[:]); err != nil {
-		t.Fatal(err)
+	for name, pair := range map[string]func(fds []int) error{
+		"pipe": syscall.Pipe,
+		"socket": func(fds []int) error {
+			p, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+			copy(fds, p[:])
+			return err
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			fds := make([]int, 2)
+			if err := pair(fds); err != nil {
+				t.Fatal(err)
+			}
+			r, w := os.NewFile(uintptr(fds[0]), "stdin"), os.NewFile(uintptr(fds[1]), "writer")
+			defer r.Close()
+			if r.SetReadDeadline(time.Now()) == nil {
+				t.Skip("pollable already: nothing to test")
+			}
+			scanCancelledWhileReading(t, r, w)
+			raw, err := r.SyscallConn()
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw.Control(func(fd uintptr) {
+				if nonblocking(t, int(fd)) {
+					t.Error("standard input was left non-blocking")
+				}
+			})
+		})
 	}
-	r, w := os.NewFile(uintptr(fds[0]), "stdin"), os.NewFile(uintptr(fds[1]), "writer")
-	defer r.Close()
-	if r.SetReadDeadline(time.Now()) == nil {
-		t.Skip("the pipe is pollable already: nothing to test")
-	}
-	scanCancelledWhileReading(t, r, w)
-	raw, err := r.SyscallConn()
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw.Control(func(fd uintptr) {
-		if nonblocking(t, int(fd)) {
-			t.Error("standard input was left non-blocking")
-		}
-	})
 }
 
 func nonblocking(t *testing.T, fd int) bool {
