@@ -446,12 +446,11 @@ func moreCommands(res *scan.Result, contexts []triage.Context) map[string]int64 
 }
 
 func inputSummary(in scan.InputStats) report.InputSummary {
-	s := report.InputSummary{
-		Name: in.Name, Compression: in.Compression, Layout: in.Layout, RawBytes: in.RawBytes, Bytes: in.Bytes,
-		Lines: in.Lines, Records: in.Records, Events: in.Events, Parsed: in.Parsed, Blank: in.Blank,
-		Malformed: in.Malformed, Overlong: in.Overlong, Skipped: in.Skipped, Envelopes: in.Envelopes,
-		Unwrapped: in.Unwrapped,
-	}
+	s := report.InputSummary{Name: in.Name, Compression: in.Compression, Layout: in.Layout, Counts: report.Counts{
+		RawBytes: in.RawBytes, Bytes: in.Bytes, Lines: in.Lines, Records: in.Records, Events: in.Events,
+		Parsed: in.Parsed, Blank: in.Blank, Malformed: in.Malformed, Overlong: in.Overlong, Skipped: in.Skipped,
+		Envelopes: in.Envelopes, Unwrapped: in.Unwrapped,
+	}}
 	if len(in.Shapes) > 0 {
 		s.Shapes = map[string]int64{}
 		for k, v := range in.Shapes {

@@ -83,43 +83,53 @@ type InputSummary struct {
 	Name        string `json:"name"`
 	Compression string `json:"compression,omitempty"`
 	Layout      string `json:"layout,omitempty"`
-	RawBytes    int64  `json:"raw_bytes"`
-	Bytes       int64  `json:"bytes"`
-	Lines       int64  `json:"lines"`
-	Records     int64  `json:"records"`
-	Events      int64  `json:"events"`
-	Parsed      int64  `json:"parsed"`
-	Blank       int64  `json:"blank"`
-	Malformed   int64  `json:"malformed"`
-	Overlong    int64  `json:"overlong"`
-	Skipped     int64  `json:"skipped"`
-	Envelopes   int64  `json:"envelopes"`
-	// Unwrapped counts the records found inside envelopes: records =
-	// events + malformed + overlong + skipped + envelopes - unwrapped.
-	Unwrapped   int64            `json:"unwrapped"`
+	Counts
 	Shapes      map[string]int64 `json:"shapes,omitempty"`
 	SkipReasons map[string]int64 `json:"skip_reasons,omitempty"`
 	// Error says why the input was not read completely.
 	Error string `json:"error,omitempty"`
 }
 
+// Counts are what is counted of each input, and of them all: records =
+// events + malformed + overlong + skipped + envelopes - unwrapped, and in
+// the lines layout lines = blank + records.
+type Counts struct {
+	RawBytes  int64 `json:"raw_bytes"`
+	Bytes     int64 `json:"bytes"`
+	Lines     int64 `json:"lines"`
+	Records   int64 `json:"records"`
+	Events    int64 `json:"events"`
+	Parsed    int64 `json:"parsed"`
+	Blank     int64 `json:"blank"`
+	Malformed int64 `json:"malformed"`
+	Overlong  int64 `json:"overlong"`
+	Skipped   int64 `json:"skipped"`
+	Envelopes int64 `json:"envelopes"`
+	// Unwrapped counts the records found inside envelopes.
+	Unwrapped int64 `json:"unwrapped"`
+}
+
+func (c *Counts) add(o Counts) {
+	c.RawBytes += o.RawBytes
+	c.Bytes += o.Bytes
+	c.Lines += o.Lines
+	c.Records += o.Records
+	c.Events += o.Events
+	c.Parsed += o.Parsed
+	c.Blank += o.Blank
+	c.Malformed += o.Malformed
+	c.Overlong += o.Overlong
+	c.Skipped += o.Skipped
+	c.Envelopes += o.Envelopes
+	c.Unwrapped += o.Unwrapped
+}
+
 // Totals add up the inputs.
 type Totals struct {
-	Inputs     int   `json:"inputs"`
-	Incomplete int   `json:"incomplete"`
-	RawBytes   int64 `json:"raw_bytes"`
-	Bytes      int64 `json:"bytes"`
-	Lines      int64 `json:"lines"`
-	Records    int64 `json:"records"`
-	Events     int64 `json:"events"`
-	Parsed     int64 `json:"parsed"`
-	Blank      int64 `json:"blank"`
-	Malformed  int64 `json:"malformed"`
-	Overlong   int64 `json:"overlong"`
-	Skipped    int64 `json:"skipped"`
-	Envelopes  int64 `json:"envelopes"`
-	Unwrapped  int64 `json:"unwrapped"`
-	Findings   int   `json:"findings"`
+	Inputs     int `json:"inputs"`
+	Incomplete int `json:"incomplete"`
+	Counts
+	Findings int `json:"findings"`
 }
 
 // RuleCount is how many findings one rule produced.
@@ -156,18 +166,7 @@ func (p Problem) Place() string {
 func (r *Result) Tally() {
 	t := Totals{Inputs: len(r.Summary.Inputs), Findings: len(r.Findings)}
 	for _, in := range r.Summary.Inputs {
-		t.RawBytes += in.RawBytes
-		t.Bytes += in.Bytes
-		t.Lines += in.Lines
-		t.Records += in.Records
-		t.Events += in.Events
-		t.Skipped += in.Skipped
-		t.Envelopes += in.Envelopes
-		t.Unwrapped += in.Unwrapped
-		t.Parsed += in.Parsed
-		t.Blank += in.Blank
-		t.Malformed += in.Malformed
-		t.Overlong += in.Overlong
+		t.add(in.Counts)
 		if in.Error != "" {
 			t.Incomplete++
 		}

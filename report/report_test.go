@@ -88,9 +88,9 @@ func sampleResult(t *testing.T) *report.Result {
 		Rules:    set.Rules,
 		Summary: report.Summary{
 			Inputs: []report.InputSummary{
-				{Name: "audit.log", RawBytes: 2048, Bytes: 2048, Lines: 44, Events: 43, Parsed: 7, Malformed: 1, Shapes: map[string]int64{"raw-audit": 7}},
-				{Name: "old.log.gz", Compression: "gzip", RawBytes: 512, Bytes: 4096, Lines: 10, Events: 10, Error: "old.log.gz: read failed at compressed byte 512: unexpected EOF"},
-				{Name: "notes.txt", RawBytes: 10, Bytes: 10, Lines: 1, Malformed: 1},
+				{Name: "audit.log", Counts: report.Counts{RawBytes: 2048, Bytes: 2048, Lines: 44, Events: 43, Parsed: 7, Malformed: 1}, Shapes: map[string]int64{"raw-audit": 7}},
+				{Name: "old.log.gz", Compression: "gzip", Counts: report.Counts{RawBytes: 512, Bytes: 4096, Lines: 10, Events: 10}, Error: "old.log.gz: read failed at compressed byte 512: unexpected EOF"},
+				{Name: "notes.txt", Counts: report.Counts{RawBytes: 10, Bytes: 10, Lines: 1, Malformed: 1}},
 			},
 			Problems:    []report.Problem{{File: "audit.log", Line: 3, Reason: "not JSON (starts \"\x1b[2J\")"}},
 			RulesLoaded: 3,

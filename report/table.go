@@ -630,8 +630,7 @@ func (p *tablePrinter) readAs(inputs []InputSummary) {
 		for k, v := range in.SkipReasons {
 			total.SkipReasons[k] += v
 		}
-		total.Envelopes += in.Envelopes
-		total.Skipped += in.Skipped
+		total.add(in.Counts)
 	}
 	p.field(label, fmt.Sprintf("%s over %d inputs (per input: --format json)", describeInput(total), len(read)))
 }
