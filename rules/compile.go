@@ -98,27 +98,37 @@ type predMatcher struct {
 
 func (p *predMatcher) Match(doc Document) bool { return doc.Any(p.field, p.test) }
 
-// A fieldType is how Elasticsearch reads the values of a field that is
-// not a keyword (ip.go, date.go): which values it indexes, and what a term
-// and a range on it mean. Other operators read the values as keywords.
+// A fieldType is how Elasticsearch reads the values of a field whose ECS
+// type the default tests do not fit (ip.go, date.go, and the identifiers,
+// keywords however numeric they look): which values it indexes, and what
+// a term and a range on it mean. Other operators read the values as
+// keywords.
 type fieldType struct {
 	exists      func(gjson.Result) bool
 	equal, rang func(*Pred) (func(gjson.Result) bool, error)
+	// spellings: a value has many spellings, or a query value (a CIDR
+	// block, a day) none of its own, so the prefilter cannot look for
+	// a term's text.
+	spellings bool
 }
 
 var (
-	ipType   = &fieldType{exists: ipExistsTest, equal: ipEqualTest, rang: ipRangeTest}
-	dateType = &fieldType{exists: dateExistsTest, equal: dateEqualTest, rang: dateRangeTest}
+	ipType      = &fieldType{exists: ipExistsTest, equal: ipEqualTest, rang: ipRangeTest, spellings: true}
+	dateType    = &fieldType{exists: dateExistsTest, equal: dateEqualTest, rang: dateRangeTest, spellings: true}
+	keywordType = &fieldType{exists: existsTest, equal: keywordEqualTest, rang: keywordRangeTest}
 )
 
-// typeOf is the type of the ECS field name, nil for a keyword (or number,
-// or boolean, which the keyword tests read as Elasticsearch does).
+// typeOf is the type of the ECS field name, nil for the default tests:
+// a keyword, a number (compared as a number, as a numeric mapping does),
+// or a boolean.
 func typeOf(name string) *fieldType {
 	switch {
 	case ipFields[name]:
 		return ipType
 	case dateFields[name]:
 		return dateType
+	case keywordField(name):
+		return keywordType
 	}
 	return nil
 }
@@ -133,14 +143,6 @@ func valueTest(p *Pred) (func(gjson.Result) bool, error) {
 			return ft.equal(p)
 		case OpLess, OpLessEq, OpGreater, OpGreaterEq:
 			return ft.rang(p)
-		}
-	}
-	if keywordField(p.Field.Name) {
-		switch p.Op {
-		case OpEqual:
-			return equalTest(asText(p.Values), p.Fold), nil
-		case OpLess, OpLessEq, OpGreater, OpGreaterEq:
-			return keywordRangeTest(p.Op, p.Values[0]), nil
 		}
 	}
 	switch p.Op {
@@ -395,24 +397,26 @@ func keywordField(name string) bool {
 	return name == "event.code" || name == "kubernetes.audit.objectRef.resourceVersion"
 }
 
-// asText is lits as keyword text: numbers lose their numeric reading.
-func asText(lits []Literal) []Literal {
-	out := make([]Literal, len(lits))
-	for i, l := range lits {
+// keywordEqualTest is a term on an identifier: its text, a JSON number's
+// as it is written; numbers lose their numeric reading.
+func keywordEqualTest(p *Pred) (func(gjson.Result) bool, error) {
+	lits := make([]Literal, len(p.Values))
+	for i, l := range p.Values {
 		l.IsNum = false
-		out[i] = l
+		lits[i] = l
 	}
-	return out
+	return equalTest(lits, p.Fold), nil
 }
 
-// keywordRangeTest compares a keyword field's text, a JSON number's as it
+// keywordRangeTest compares an identifier's text, a JSON number's as it
 // is written, with the bound's, byte by byte, as Elasticsearch ranges
 // over a keyword field.
-func keywordRangeTest(op Op, lit Literal) func(gjson.Result) bool {
+func keywordRangeTest(p *Pred) (func(gjson.Result) bool, error) {
+	op, lit := p.Op, p.Values[0]
 	return func(v gjson.Result) bool {
 		s, ok := scalarText(v)
 		return ok && holds(op, strings.Compare(s, lit.Text))
-	}
+	}, nil
 }
 
 // holds says whether a comparison's result cmp (as from strings.Compare)

@@ -185,7 +185,7 @@ func predClause(p *Pred, lit Literals) (Clause, bool) {
 	}
 	switch p.Op {
 	case OpEqual, OpStartsWith, OpEndsWith, OpContains:
-		if p.Op == OpEqual && typeOf(p.Field.Name) != nil {
+		if ft := typeOf(p.Field.Name); p.Op == OpEqual && ft != nil && ft.spellings {
 			// An address or a date has many spellings, and a CIDR block
 			// or a day none of its own.
 			return nil, false
