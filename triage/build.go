@@ -62,11 +62,10 @@ type Options struct {
 // Report is the outcome of triage.
 type Report struct {
 	Findings []*Finding
-	// Outside are the findings Since and Until left out (findings shown
-	// may name them: an exec before --since linked to a shell after it),
-	// and Untimed counts those among them that had no time at all.
+	// Outside are the findings Since and Until left out, those without a
+	// time among them (findings shown may name them: an exec before
+	// --since linked to a shell after it).
 	Outside []*Finding
-	Untimed int
 	// Notes are observations about the whole scan, such as execs that
 	// Elastic's seed rule would have missed.
 	Notes []string
@@ -266,7 +265,7 @@ func Build(events []Event, opts Options) *Report {
 	sortFindings(rep.Findings)
 	rep.Notes = append(rep.Notes, newTermsNotes(opts.NewTerms)...)
 	if !opts.Since.IsZero() || !opts.Until.IsZero() {
-		rep.Findings, rep.Outside, rep.Untimed = inWindow(rep.Findings, opts.Since, opts.Until)
+		rep.Findings, rep.Outside = inWindow(rep.Findings, opts.Since, opts.Until)
 	}
 	rep.Notes = append(rep.Notes, gapNotes(rep.Findings, opts.Replaced, opts.Running)...)
 	rep.Notes = append(rep.Notes, missed...)
@@ -342,20 +341,16 @@ func dropCovered(order []*group, groups map[string]*group) []*group {
 }
 
 // inWindow keeps the findings whose time lies in [since, until).
-func inWindow(findings []*Finding, since, until time.Time) (kept, outside []*Finding, untimed int) {
+func inWindow(findings []*Finding, since, until time.Time) (kept, outside []*Finding) {
 	for _, f := range findings {
 		t, ok := parseTime(f.Timestamp)
-		switch {
-		case !ok:
+		if !ok || !since.IsZero() && t.Before(since) || !until.IsZero() && !t.Before(until) {
 			outside = append(outside, f)
-			untimed++
-		case !since.IsZero() && t.Before(since), !until.IsZero() && !t.Before(until):
-			outside = append(outside, f)
-		default:
+		} else {
 			kept = append(kept, f)
 		}
 	}
-	return kept, outside, untimed
+	return kept, outside
 }
 
 // unreplaced takes the matches of replaced built-in rules out of events
