@@ -269,15 +269,22 @@ func clock(ts string) string {
 	return t.UTC().Format("15:04:05.000")
 }
 
+// lookup finds a finding the report names: one shown, or one left out,
+// with why it is not shown; nil when the report has neither.
+func (p *tablePrinter) lookup(id string) (f *triage.Finding, whyNotShown string) {
+	if f := p.byID[id]; f != nil {
+		return f, ""
+	}
+	h := p.hidden[id]
+	return h.Finding, h.Why
+}
+
 // byTime orders the IDs of related findings by the time of each (then by
 // ID), as the story goes; an ID the report cannot resolve goes last.
 func (p *tablePrinter) byTime(ids []string) []string {
 	out := slices.Clone(ids)
 	at := func(id string) (time.Time, bool) {
-		o := p.byID[id]
-		if o == nil {
-			o = p.hidden[id].Finding
-		}
+		o, _ := p.lookup(id)
 		if o == nil {
 			return time.Time{}, false
 		}
@@ -305,11 +312,7 @@ func (p *tablePrinter) byTime(ids []string) []string {
 // finding (which then describes the started process).
 func (p *tablePrinter) relatesProcess(f *triage.Finding) bool {
 	for _, id := range f.Related {
-		o := p.byID[id]
-		if o == nil {
-			o = p.hidden[id].Finding
-		}
-		if o != nil && o.Kind == triage.KindProcess {
+		if o, _ := p.lookup(id); o != nil && o.Kind == triage.KindProcess {
 			return true
 		}
 	}
@@ -343,13 +346,13 @@ func processSummary(pr *triage.Process) string {
 // describe names another finding in a few words: who exec'd for a
 // request, which process for a process finding.
 func (p *tablePrinter) describe(id string) string {
-	o, label := p.byID[id], "finding "+id
-	if o == nil {
-		h, ok := p.hidden[id]
-		if !ok {
-			return id
-		}
-		o, label = h.Finding, label+", not shown: "+Clean(h.Why)
+	o, why := p.lookup(id)
+	label := "finding " + id
+	switch {
+	case o == nil:
+		return id
+	case why != "":
+		label += ", not shown: " + Clean(why)
 	}
 	switch o.Kind {
 	case triage.KindAudit:
