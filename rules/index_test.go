@@ -72,3 +72,35 @@ func TestIndexScope(t *testing.T) {
 		}
 	}
 }
+
+// One rule asked about documents of several streams in turn answers each
+// by its own stream, not by the one asked about before it.
+func TestIndexScopeAlternatingStreams(t *testing.T) {
+	toml := "[rule]\nrule_id = \"r\"\nname = \"r\"\nseverity = \"low\"\nrisk_score = 1\ntype = \"query\"\nlanguage = \"kuery\"\nquery = 'process.name:cat'\nindex = [\"logs-cloud_defend.process*\"]\n"
+	r, err := rules.Parse([]byte(toml), "r.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	streams := []struct {
+		typ, dataset, namespace string
+		want                    bool
+	}{
+		{"logs", "cloud_defend.process", "default", true},
+		{"logs", "cloud_defend.file", "default", false},
+		{"metrics", "cloud_defend.process", "default", false},
+		{"logs", "cloud_defend.process", "prod", true},
+		{"logs", "cloud_defend.processes", "default", true}, // the pattern ends in *
+		{"logs", "cloud_defend", "process", false},          // the same letters, split elsewhere
+	}
+	for round := 0; round < 3; round++ {
+		for i, s := range streams {
+			if round == 2 {
+				s = streams[len(streams)-1-i]
+			}
+			doc := adapt(fmt.Sprintf(`{"process":{"name":"cat"},"data_stream":{"type":%q,"dataset":%q,"namespace":%q}}`, s.typ, s.dataset, s.namespace))
+			if got := r.Matches(doc); got != s.want {
+				t.Errorf("round %d, stream %s-%s-%s: match %v, want %v", round, s.typ, s.dataset, s.namespace, got, s.want)
+			}
+		}
+	}
+}
