@@ -1075,3 +1075,22 @@ func TestJSONCountsReconcile(t *testing.T) {
 		t.Error("no envelope among the wrapped inputs: the test reconciles nothing")
 	}
 }
+
+// scan and search take the same line limit, and refuse the same values:
+// a limit below an ordinary audit line would count every line overlong.
+func TestMaxLineSizeLimits(t *testing.T) {
+	input := filepath.Join("..", "testdata", "demo", "kube-apiserver-audit.log")
+	for _, sub := range [][]string{{"scan"}, {"search", "kubernetes.audit.verb:create"}} {
+		for _, v := range []string{"0", "-5", "1023"} {
+			args := append(append([]string{}, sub...), "--max-line-size", v, input)
+			stdout, stderr, code := run(t, nil, args...)
+			if code != ExitError || stdout != "" || !strings.Contains(stderr, "--max-line-size "+v+": must be at least 1024") {
+				t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit %d and the limit named", args, code, stdout, stderr, ExitError)
+			}
+		}
+		args := append(append([]string{}, sub...), "-q", "--max-line-size", "1024", input)
+		if _, stderr, code := run(t, nil, args...); code == ExitError {
+			t.Errorf("%v: exit %d (%s); 1024 is allowed", args, code, stderr)
+		}
+	}
+}

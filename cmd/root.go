@@ -14,6 +14,8 @@ import (
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
+
+	"github.com/k8sexec/k8sexec/scan"
 )
 
 // Exit codes.
@@ -118,6 +120,23 @@ func exactArgs(n int) cobra.PositionalArgs {
 		}
 		return nil
 	}
+}
+
+// minLineSize is the least --max-line-size takes: below it a line limit
+// would count ordinary audit lines as overlong.
+const minLineSize = 1024
+
+// lineSizeFlag adds --max-line-size, which scan and search share; check
+// its value with checkLineSize.
+func lineSizeFlag(c *cobra.Command, p *int) {
+	c.Flags().IntVar(p, "max-line-size", scan.DefaultMaxLineSize, fmt.Sprintf("skip (and count) lines longer than this many bytes (at least %d)", minLineSize))
+}
+
+func checkLineSize(n int) error {
+	if n < minLineSize {
+		return usageError("--max-line-size %d: must be at least %d", n, minLineSize)
+	}
+	return nil
 }
 
 func oneOf(flag, value string, allowed ...string) error {

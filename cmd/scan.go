@@ -86,7 +86,7 @@ input that could not be read completely (the report is still written), 130 inter
 	f.BoolVar(&o.showSuppressed, "show-suppressed", false, "list the findings exceptions suppressed, with the exception and its reason")
 	f.StringVar(&o.window.now, "now", "", "the time durations in --since/--until count back from, and exceptions expire against (default: the clock)")
 	f.IntVar(&o.workers, "workers", 0, "parallel workers (0: one per CPU)")
-	f.IntVar(&o.maxLineSize, "max-line-size", scan.DefaultMaxLineSize, "skip (and count) lines longer than this many bytes")
+	lineSizeFlag(c, &o.maxLineSize)
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "print nothing on stderr except errors")
 	return c
 }
@@ -113,10 +113,7 @@ func (o *scanOptions) validate() error {
 	if o.workers < 0 {
 		return usageError("--workers must be 0 or more")
 	}
-	if o.maxLineSize < 1024 {
-		return usageError("--max-line-size must be at least 1024")
-	}
-	return nil
+	return checkLineSize(o.maxLineSize)
 }
 
 // useColor decides colour once: --color, then NO_COLOR, then whether the

@@ -53,7 +53,7 @@ Exit codes (like grep): 0 events matched, 1 none matched, 2 error.`,
 	f.BoolVarP(&o.count, "count", "c", false, "print only the number of matching events")
 	f.IntVarP(&o.limit, "limit", "n", 0, "print at most this many events (0: all)")
 	f.IntVar(&o.workers, "workers", 0, "parallel workers (0: one per CPU)")
-	f.IntVar(&o.maxLineSize, "max-line-size", scan.DefaultMaxLineSize, "skip (and count) lines longer than this many bytes")
+	lineSizeFlag(c, &o.maxLineSize)
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "print nothing on stderr except errors")
 	return c
 }
@@ -64,6 +64,9 @@ func runSearch(c *cobra.Command, e *env, o *searchOptions, query string, paths [
 	}
 	if o.limit < 0 || o.workers < 0 {
 		return usageError("--limit and --workers must be 0 or more")
+	}
+	if err := checkLineSize(o.maxLineSize); err != nil {
+		return err
 	}
 	expr, lang, err := rules.ParseQuery(query)
 	if err != nil {
