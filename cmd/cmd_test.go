@@ -1094,3 +1094,82 @@ func TestMaxLineSizeLimits(t *testing.T) {
 		}
 	}
 }
+
+// An output over a file the scan reads would empty the evidence before it
+// is read, and the scan would then report nothing with exit 0: it is
+// refused, whatever path names the file, and the file is left as it was.
+func TestOutputOverInputRefused(t *testing.T) {
+	dir := t.TempDir()
+	demo, err := os.ReadFile(filepath.Join("..", "testdata", "demo", "kube-apiserver-audit.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logFile := filepath.Join(dir, "audit.log")
+	folder := filepath.Join(dir, "logs")
+	inFolder := filepath.Join(folder, "audit.log")
+	ruleFile := filepath.Join(dir, "rule.toml")
+	rule := "[rule]\nrule_id = \"r\"\nname = \"r\"\nseverity = \"low\"\nrisk_score = 1\ntype = \"query\"\nlanguage = \"kuery\"\nquery = 'kubernetes.audit.verb:nothing'\n"
+	for path, text := range map[string]string{logFile: string(demo), inFolder: string(demo), ruleFile: rule} {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hard := filepath.Join(dir, "hard.log")
+	if err := os.Link(logFile, hard); err != nil {
+		t.Skipf("no hard links here: %v", err)
+	}
+	stdinFile := func() io.Reader {
+		f, err := os.Open(logFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		return f
+	}
+	for _, tc := range []struct {
+		name  string
+		stdin func() io.Reader
+		args  []string
+		want  string
+	}{
+		{"output is the input", nil, []string{"-o", logFile, logFile}, "--output " + logFile + " is an input"},
+		{"output is a hard link to it", nil, []string{"-o", hard, logFile}, "--output " + hard + " is an input (" + logFile + ")"},
+		{"baseline written over an input", nil, []string{"--write-baseline", logFile, logFile}, "--write-baseline " + logFile + " is an input"},
+		{"output is a file in a scanned folder", nil, []string{"-o", inFolder, folder}, "--output " + inFolder + " is an input"},
+		{"output is standard input's file", stdinFile, []string{"-o", logFile, "-"}, "is an input (standard input)"},
+		{"output is a rule file", nil, []string{"--rules", ruleFile, "-o", ruleFile, logFile}, "is a --rules file"},
+		{"both outputs one new file", nil, []string{"-o", filepath.Join(dir, "new.json"), "--write-baseline", filepath.Join(dir, "new.json"), logFile}, "is --output's file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := &env{}
+			if tc.stdin != nil {
+				e.stdin = tc.stdin()
+			}
+			stdout, stderr, code := runEnv(t, e, append([]string{"scan", "-q", "-f", "json"}, tc.args...)...)
+			if code != ExitError || stdout != "" || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit %d and %q", code, stdout, stderr, ExitError, tc.want)
+			}
+			for path, text := range map[string]string{logFile: string(demo), inFolder: string(demo), ruleFile: rule} {
+				if got, err := os.ReadFile(path); err != nil || string(got) != text {
+					t.Errorf("%s changed (%v)", path, err)
+				}
+			}
+		})
+	}
+
+	// A report written into the folder it scans is fine the first time;
+	// the second run reads it, so it must be left out to write it again.
+	reportFile := filepath.Join(folder, "report.json")
+	if _, stderr, code := run(t, nil, "scan", "-q", "-f", "json", "-o", reportFile, folder); code != ExitFindings {
+		t.Fatalf("first run: exit %d, %s", code, stderr)
+	}
+	if _, stderr, code := run(t, nil, "scan", "-q", "-f", "json", "-o", reportFile, folder); code != ExitError || !strings.Contains(stderr, "is an input") {
+		t.Errorf("second run: exit %d, %s; want the report refused as an input", code, stderr)
+	}
+	if _, stderr, code := run(t, nil, "scan", "-q", "-f", "json", "-o", reportFile, "--exclude", "report.json", folder); code != ExitFindings {
+		t.Errorf("second run without the report: exit %d, %s", code, stderr)
+	}
+}

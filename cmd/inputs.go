@@ -3,6 +3,7 @@ package cmd
 import (
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/k8sexec/k8sexec/report"
 	"github.com/k8sexec/k8sexec/scan"
@@ -37,4 +38,57 @@ func (f *filterFlags) expand(paths []string, warn io.Writer) scan.Expansion {
 		fmt.Fprintf(warn, "k8sexec: %d file(s) in folders left out by --include/--exclude\n", x.Excluded)
 	}
 	return x
+}
+
+// readFiles are the files a scan reads, and the outputs created so far, so
+// that no output is created over one of them.
+type readFiles struct {
+	stdin io.Reader
+	files []readFile
+}
+
+type readFile struct {
+	name, what string
+	why        string // what creating an output over it would do
+}
+
+func (r *readFiles) add(name, what, why string) {
+	if name != "" {
+		r.files = append(r.files, readFile{name, what, why})
+	}
+}
+
+// refuse returns a usage error when path, an output flag's file, already
+// exists and is one of the files read: the same file by any path (a hard
+// link, a symlink, /dev/stdin, or standard input redirected from it).
+func (r *readFiles) refuse(flag, path string) error {
+	if path == "" {
+		return nil
+	}
+	out, err := os.Stat(path)
+	if err != nil {
+		return nil // a new file: nothing read is lost (a bad path fails on create)
+	}
+	for _, f := range r.files {
+		var fi os.FileInfo
+		if f.name == scan.Stdin {
+			file, ok := r.stdin.(*os.File)
+			if !ok {
+				continue
+			}
+			if fi, err = file.Stat(); err != nil {
+				continue
+			}
+		} else if fi, err = os.Stat(f.name); err != nil {
+			continue
+		}
+		if os.SameFile(out, fi) {
+			name := f.name
+			if name == scan.Stdin {
+				name = "standard input"
+			}
+			return usageError("%s %s is %s (%s): %s; choose another file", flag, report.Clean(path), f.what, report.Clean(name), f.why)
+		}
+	}
+	return nil
 }

@@ -192,7 +192,27 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 		}
 	}
 
-	// Open the outputs first: a bad path should fail before a long scan.
+	x := o.filter.expand(args, warn)
+	inputs, expandErrs := x.Inputs, x.Errors
+
+	// Open the outputs before scanning: a bad path should fail before a
+	// long scan. None may be a file the scan reads (creating it would
+	// empty the evidence before it is read) or the other output.
+	read := readFiles{stdin: e.stdin}
+	for _, in := range inputs {
+		read.add(in.Name, "an input", "creating it would empty it before it is scanned")
+	}
+	for _, path := range o.exceptions {
+		read.add(path, "an --exceptions file", "creating it would overwrite it")
+	}
+	for _, r := range set.Rules {
+		if !strings.HasPrefix(r.Source, "builtin:") {
+			read.add(r.Source, "a --rules file", "creating it would overwrite it")
+		}
+	}
+	if err := read.refuse("--output", o.output); err != nil {
+		return err
+	}
 	out := e.stdout
 	var outFile *os.File
 	if o.output != "" {
@@ -202,6 +222,10 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 		}
 		defer outFile.Close()
 		out = outFile
+		read.add(o.output, "--output's file", "two reports cannot share a file")
+	}
+	if err := read.refuse("--write-baseline", o.writeBaseline); err != nil {
+		return err
 	}
 	var baselineFile *os.File
 	if o.writeBaseline != "" {
@@ -212,8 +236,6 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 		defer baselineFile.Close()
 	}
 
-	x := o.filter.expand(args, warn)
-	inputs, expandErrs := x.Inputs, x.Errors
 	contexts := triage.ContextQueries()
 	// The built-ins that loaded rules replaced run too, for triage to say
 	// what their replacements did not match.
