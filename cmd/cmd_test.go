@@ -1076,21 +1076,35 @@ func TestJSONCountsReconcile(t *testing.T) {
 	}
 }
 
-// scan and search take the same line limit, and refuse the same values:
-// a limit below an ordinary audit line would count every line overlong.
-func TestMaxLineSizeLimits(t *testing.T) {
+// scan and search take the same line limit and worker count, and refuse
+// the same values: a limit below an ordinary audit line would count every
+// line overlong, and numbers near the int range overflowed buffer sizes or
+// exhausted memory.
+func TestNumberFlagLimits(t *testing.T) {
 	input := filepath.Join("..", "testdata", "demo", "kube-apiserver-audit.log")
+	huge := "9223372036854775807"
 	for _, sub := range [][]string{{"scan"}, {"search", "kubernetes.audit.verb:create"}} {
-		for _, v := range []string{"0", "-5", "1023"} {
-			args := append(append([]string{}, sub...), "--max-line-size", v, input)
+		for _, tc := range []struct{ flag, value, want string }{
+			{"--max-line-size", "0", "must be from 1024 to 1073741824"},
+			{"--max-line-size", "-5", "must be from 1024 to 1073741824"},
+			{"--max-line-size", "1023", "must be from 1024 to 1073741824"},
+			{"--max-line-size", "1073741825", "must be from 1024 to 1073741824"},
+			{"--max-line-size", huge, "must be from 1024 to 1073741824"},
+			{"--workers", "-1", "must be from 0 (one per CPU) to 1024"},
+			{"--workers", "1025", "must be from 0 (one per CPU) to 1024"},
+			{"--workers", huge, "must be from 0 (one per CPU) to 1024"},
+		} {
+			args := append(append([]string{}, sub...), tc.flag, tc.value, input)
 			stdout, stderr, code := run(t, nil, args...)
-			if code != ExitError || stdout != "" || !strings.Contains(stderr, "--max-line-size "+v+": must be at least 1024") {
-				t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit %d and the limit named", args, code, stdout, stderr, ExitError)
+			if code != ExitError || stdout != "" || !strings.Contains(stderr, tc.flag+" "+tc.value+": "+tc.want) {
+				t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit %d and %q", args, code, stdout, stderr, ExitError, tc.want)
 			}
 		}
-		args := append(append([]string{}, sub...), "-q", "--max-line-size", "1024", input)
-		if _, stderr, code := run(t, nil, args...); code == ExitError {
-			t.Errorf("%v: exit %d (%s); 1024 is allowed", args, code, stderr)
+		for _, ok := range [][]string{{"--max-line-size", "1024"}, {"--max-line-size", "1073741824"}, {"--workers", "1024"}, {"--workers", "0"}} {
+			args := append(append(append([]string{}, sub...), "-q"), append(ok, input)...)
+			if _, stderr, code := run(t, nil, args...); code == ExitError {
+				t.Errorf("%v: exit %d (%s); the bound is allowed", args, code, stderr)
+			}
 		}
 	}
 }

@@ -122,19 +122,40 @@ func exactArgs(n int) cobra.PositionalArgs {
 	}
 }
 
-// minLineSize is the least --max-line-size takes: below it a line limit
-// would count ordinary audit lines as overlong.
-const minLineSize = 1024
+// The bounds of --max-line-size: below the least, ordinary audit lines
+// would count as overlong; above the most, a line's buffer alone could
+// take all memory (and sizes near the int range would overflow).
+const (
+	minLineSize = 1024
+	maxLineSize = 1 << 30
+)
+
+// maxWorkers bounds --workers: each worker holds chunk buffers, so a
+// number far past any machine's cores only exhausts memory.
+const maxWorkers = 1024
 
 // lineSizeFlag adds --max-line-size, which scan and search share; check
 // its value with checkLineSize.
 func lineSizeFlag(c *cobra.Command, p *int) {
-	c.Flags().IntVar(p, "max-line-size", scan.DefaultMaxLineSize, fmt.Sprintf("skip (and count) lines longer than this many bytes (at least %d)", minLineSize))
+	c.Flags().IntVar(p, "max-line-size", scan.DefaultMaxLineSize, fmt.Sprintf("skip (and count) lines longer than this many bytes (%d to %d)", minLineSize, maxLineSize))
 }
 
 func checkLineSize(n int) error {
-	if n < minLineSize {
-		return usageError("--max-line-size %d: must be at least %d", n, minLineSize)
+	if n < minLineSize || n > maxLineSize {
+		return usageError("--max-line-size %d: must be from %d to %d (1 GiB)", n, minLineSize, maxLineSize)
+	}
+	return nil
+}
+
+// workersFlag adds --workers, which scan and search share; check its
+// value with checkWorkers.
+func workersFlag(c *cobra.Command, p *int) {
+	c.Flags().IntVar(p, "workers", 0, fmt.Sprintf("parallel workers (0: one per CPU; at most %d)", maxWorkers))
+}
+
+func checkWorkers(n int) error {
+	if n < 0 || n > maxWorkers {
+		return usageError("--workers %d: must be from 0 (one per CPU) to %d", n, maxWorkers)
 	}
 	return nil
 }

@@ -85,7 +85,7 @@ input that could not be read completely (the report is still written), 130 inter
 	f.StringArrayVar(&o.exceptions, "exceptions", nil, "suppress known-benign findings listed in this TOML file (repeatable; docs/exceptions.md)")
 	f.BoolVar(&o.showSuppressed, "show-suppressed", false, "list the findings exceptions suppressed, with the exception and its reason")
 	f.StringVar(&o.window.now, "now", "", "the time durations in --since/--until count back from, and exceptions expire against (default: the clock)")
-	f.IntVar(&o.workers, "workers", 0, "parallel workers (0: one per CPU)")
+	workersFlag(c, &o.workers)
 	lineSizeFlag(c, &o.maxLineSize)
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "print nothing on stderr except errors")
 	return c
@@ -110,8 +110,8 @@ func (o *scanOptions) validate() error {
 	if err := oneOf("progress", o.progress, "auto", "always", "never"); err != nil {
 		return err
 	}
-	if o.workers < 0 {
-		return usageError("--workers must be 0 or more")
+	if err := checkWorkers(o.workers); err != nil {
+		return err
 	}
 	return checkLineSize(o.maxLineSize)
 }

@@ -52,7 +52,7 @@ Exit codes (like grep): 0 events matched, 1 none matched, 2 error.`,
 	f.StringVarP(&o.format, "format", "f", "table", "output format: "+strings.Join(report.EventFormats, ", "))
 	f.BoolVarP(&o.count, "count", "c", false, "print only the number of matching events")
 	f.IntVarP(&o.limit, "limit", "n", 0, "print at most this many events (0: all)")
-	f.IntVar(&o.workers, "workers", 0, "parallel workers (0: one per CPU)")
+	workersFlag(c, &o.workers)
 	lineSizeFlag(c, &o.maxLineSize)
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "print nothing on stderr except errors")
 	return c
@@ -62,8 +62,11 @@ func runSearch(c *cobra.Command, e *env, o *searchOptions, query string, paths [
 	if err := oneOf("format", o.format, report.EventFormats...); err != nil {
 		return err
 	}
-	if o.limit < 0 || o.workers < 0 {
-		return usageError("--limit and --workers must be 0 or more")
+	if o.limit < 0 {
+		return usageError("--limit %d: must be 0 (all) or more", o.limit)
+	}
+	if err := checkWorkers(o.workers); err != nil {
+		return err
 	}
 	if err := checkLineSize(o.maxLineSize); err != nil {
 		return err
