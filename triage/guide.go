@@ -208,9 +208,13 @@ func guideData(f *Finding, byID map[string]*Finding, inputs []string) GuideData 
 			d.Duration = FormatDuration(time.Duration(*f.Session.DurationMS) * time.Millisecond)
 		}
 	}
-	quoted := make([]string, len(inputs))
-	for i, in := range inputs {
-		quoted[i] = ShellQuote(in)
+	quoted := make([]string, 0, len(inputs)+1)
+	for _, in := range inputs {
+		if in != "-" && strings.HasPrefix(in, "-") && (len(quoted) == 0 || quoted[0] != "--") {
+			// A path that looks like a flag is one after "--".
+			quoted = append([]string{"--"}, quoted...)
+		}
+		quoted = append(quoted, ShellQuote(in))
 	}
 	d.Inputs = strings.Join(quoted, " ")
 	return d

@@ -749,3 +749,40 @@ func TestGuideCommandsQuoteExactValues(t *testing.T) {
 		t.Errorf("%s\nreads as %q (%v), want %q", search, out, err, want)
 	}
 }
+
+// An input whose name starts with "-" would be read as a flag by the
+// guide's follow-up commands: the paths then come after "--", and the
+// command's arguments are the query and the paths, exactly.
+func TestGuideCommandsPassDashPaths(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash")
+	}
+	r1 := mustRule(t, rule1)
+	raw := auditLine("Q", "ResponseComplete", "create", "alice", uriBash, 101, "2026-11-20T10:00:00Z", "2026-11-20T10:01:00Z", true)
+	for _, tc := range []struct {
+		inputs []string
+		want   string // the arguments after the query, one per line
+	}{
+		{[]string{"a.log"}, "a.log"},
+		{[]string{"-"}, "-"},
+		{[]string{"-w.log"}, "--\n-w.log"},
+		{[]string{"a.log", "--x", "-y"}, "--\na.log\n--x\n-y"},
+	} {
+		f := triage.Build([]triage.Event{event(t, tc.inputs[0], 1, raw, r1)}, triage.Options{Guide: true, Inputs: tc.inputs}).Findings[0]
+		var search string
+		for _, line := range strings.Split(f.Guidance, "\n") {
+			if strings.Contains(line, "user.name") && strings.Contains(line, "k8sexec search") {
+				search = strings.TrimSpace(line)
+			}
+		}
+		if search == "" {
+			t.Fatalf("%v: no search line:\n%s", tc.inputs, f.Guidance)
+		}
+		cmd := exec.Command(bash, "-c", `k8sexec() { shift 2; printf '%s\n' "$@"; }; `+search)
+		out, err := cmd.Output()
+		if got := strings.TrimSuffix(string(out), "\n"); err != nil || got != tc.want {
+			t.Errorf("%v: %s\npasses %q (%v), want %q", tc.inputs, search, got, err, tc.want)
+		}
+	}
+}
