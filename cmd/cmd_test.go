@@ -1187,3 +1187,40 @@ func TestOutputOverInputRefused(t *testing.T) {
 		t.Errorf("second run without the report: exit %d, %s", code, stderr)
 	}
 }
+
+// A folder that gave no input is listed in the JSON summary under its own
+// name, with the reason, and the scan exits 2.
+func TestFolderGivingNothingInSummary(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty")
+	filtered := filepath.Join(dir, "filtered")
+	for _, d := range []string{empty, filtered} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(filtered, "a.txt"), []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := run(t, nil, "scan", "-q", "-f", "json", "--include", "*.log", empty, filtered)
+	if code != ExitError {
+		t.Errorf("exit %d, want %d (%s)", code, ExitError, stderr)
+	}
+	var doc struct {
+		Summary struct {
+			Inputs []struct{ Name, Error string } `json:"inputs"`
+		} `json:"summary"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{empty: "folder holds no files", filtered: "left out all 1 file(s)"}
+	if len(doc.Summary.Inputs) != len(want) {
+		t.Fatalf("inputs %+v, want %v", doc.Summary.Inputs, want)
+	}
+	for _, in := range doc.Summary.Inputs {
+		if w, ok := want[in.Name]; !ok || !strings.Contains(in.Error, w) {
+			t.Errorf("input %+v: want a name in %v and its reason", in, want)
+		}
+	}
+}

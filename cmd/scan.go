@@ -286,6 +286,7 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 		Notes:    rep.Notes,
 		Rules:    set.Rules,
 		Summary: report.Summary{
+			Inputs:        []report.InputSummary{}, // [] in JSON when none
 			RulesLoaded:   len(set.Rules),
 			RulesSkipped:  skipped,
 			RulesReplaced: set.Replaced(),
@@ -425,6 +426,10 @@ func pathOf(err error) string {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		return pe.Path
+	}
+	var fe *scan.FolderError
+	if errors.As(err, &fe) {
+		return fe.Path
 	}
 	return ""
 }

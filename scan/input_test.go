@@ -605,3 +605,36 @@ func TestReadBuffersReused(t *testing.T) {
 		}
 	}
 }
+
+// A folder that gives no input is an error naming it, whether it holds no
+// files or the filter left out every one: a scan that read nothing from
+// it must not pass as a clean one.
+func TestExpandFolderGivesNothing(t *testing.T) {
+	root := t.TempDir()
+	empty := filepath.Join(root, "empty")
+	filtered := filepath.Join(root, "filtered")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(filtered, "a.txt"), []byte("{}\n"))
+	writeFile(t, filepath.Join(filtered, "sub", "b.txt"), []byte("{}\n"))
+	kept := writeFile(t, filepath.Join(root, "kept", "c.log"), []byte("{}\n"))
+
+	x := Expand([]string{empty, filtered, filepath.Dir(kept)}, Filter{Include: []string{"*.log"}})
+	if got := inputNames(x.Inputs); !slices.Equal(got, []string{kept}) {
+		t.Errorf("inputs %q, want %q", got, kept)
+	}
+	want := map[string]string{empty: "folder holds no files", filtered: "--include/--exclude left out all 2 file(s) in the folder"}
+	if len(x.Errors) != len(want) {
+		t.Fatalf("errors %v, want one for each of %v", x.Errors, want)
+	}
+	for _, err := range x.Errors {
+		var fe *FolderError
+		if !errors.As(err, &fe) || want[fe.Path] != fe.Reason || err.Error() != fe.Path+": "+fe.Reason {
+			t.Errorf("error %v (%#v): want one of %v", err, fe, want)
+		}
+	}
+	if x.Excluded != 2 {
+		t.Errorf("excluded %d, want 2", x.Excluded)
+	}
+}

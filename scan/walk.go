@@ -45,6 +45,14 @@ var ErrSymlinkLoop = errors.New("symlink loop: the folder it points to is alread
 // twice. It is read once, where it first came.
 var ErrListedTwice = errors.New("already an input: read once")
 
+// A FolderError is a folder given as an input that gave none: it holds no
+// files, or the Filter left out every one.
+type FolderError struct {
+	Path, Reason string
+}
+
+func (e *FolderError) Error() string { return e.Path + ": " + e.Reason }
+
 // Expand turns command-line paths into inputs: files as they are, folders
 // walked recursively in lexical order (symlinks followed, each folder read
 // once), and "-" for standard input. Paths that cannot be read are returned
@@ -109,8 +117,12 @@ func Expand(paths []string, filter Filter) Expansion {
 		w := walker{root: p, match: match, x: &x, once: once}
 		before, excluded, repeated := len(x.Inputs), x.Excluded, len(x.Warnings)
 		w.dir(p, info, nil)
-		if len(x.Inputs) == before && x.Excluded == excluded && len(x.Warnings) == repeated {
-			x.Errors = append(x.Errors, fmt.Errorf("%s: folder holds no files", p))
+		if len(x.Inputs) == before && len(x.Warnings) == repeated {
+			reason := "folder holds no files"
+			if n := x.Excluded - excluded; n > 0 {
+				reason = fmt.Sprintf("--include/--exclude left out all %d file(s) in the folder", n)
+			}
+			x.Errors = append(x.Errors, &FolderError{Path: p, Reason: reason})
 		}
 	}
 	return x
