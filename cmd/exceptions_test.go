@@ -93,3 +93,37 @@ func TestExampleExceptionsLoad(t *testing.T) {
 		t.Errorf("examples.toml: exit %d\n%s", code, errOut)
 	}
 }
+
+// TestStreamFlagsReadAsTheAPIServerDoes: kube-apiserver opens a terminal
+// for tty=True (anything but "0" or "false" in any case), so the finding
+// says exec.tty and exec.stdin, and an exception for exec requests without
+// a terminal leaves it reported.
+func TestStreamFlagsReadAsTheAPIServerDoes(t *testing.T) {
+	const line = `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"3e1c9a52-7b4d-4f0e-9a61-2d8c5b7e0f13","stage":"ResponseStarted","requestURI":"/api/v1/namespaces/shop/pods/api-1/exec?command=bash\u0026container=api\u0026stdin=True\u0026stdout=true\u0026tty=True","verb":"create","user":{"username":"system:serviceaccount:ci:deployer","groups":["system:serviceaccounts","system:authenticated"]},"sourceIPs":["10.20.0.14"],"userAgent":"kubectl/v1.31.2 (linux/amd64) kubernetes/5864a46","objectRef":{"resource":"pods","namespace":"shop","name":"api-1","apiVersion":"v1","subresource":"exec"},"responseStatus":{"metadata":{},"code":101},"requestReceivedTimestamp":"2026-11-20T10:00:00.000000Z","stageTimestamp":"2026-11-20T10:00:00.050000Z","annotations":{"authorization.k8s.io/decision":"allow","authorization.k8s.io/reason":""}}` + "\n"
+	log := filepath.Join(t.TempDir(), "audit.log")
+	if err := os.WriteFile(log, []byte(line), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ex := writeExceptions(t, `
+[[exception]]
+name   = "ci-no-terminal"
+when   = 'user.name:"system:serviceaccount:ci:deployer" and not exec.tty:true'
+reason = "the deploy job runs commands without a terminal"
+`)
+	for _, args := range [][]string{
+		{"scan", "--format", "json", log},
+		{"scan", "--format", "json", "--exceptions", ex, log},
+	} {
+		out, errOut, code := run(t, nil, args...)
+		if code != ExitFindings {
+			t.Fatalf("%q: exit %d, want %d; stderr:\n%s", args, code, ExitFindings, errOut)
+		}
+		r := parseReport(t, out)
+		if len(r.Findings) != 1 || r.Summary.Suppressed != 0 {
+			t.Fatalf("%q: %d findings, %d suppressed; want 1 and 0", args, len(r.Findings), r.Summary.Suppressed)
+		}
+		if e := r.Findings[0].Exec; e == nil || !e.TTY || !e.Stdin {
+			t.Errorf("%q: exec = %+v, want tty and stdin true", args, e)
+		}
+	}
+}

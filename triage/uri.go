@@ -33,11 +33,23 @@ func parseExecURI(uri string) (execRequest, bool) {
 	}
 	req.Args = values["command"]
 	req.Container = values.Get("container")
-	req.TTY = isTrue(values.Get("tty"))
-	req.Stdin = isTrue(values.Get("stdin"))
-	req.Stdout = isTrue(values.Get("stdout"))
-	req.Stderr = isTrue(values.Get("stderr"))
+	req.TTY = streamFlag(values["tty"])
+	req.Stdin = streamFlag(values["stdin"])
+	req.Stdout = streamFlag(values["stdout"])
+	req.Stderr = streamFlag(values["stderr"])
 	return req, true
 }
 
-func isTrue(s string) bool { return s == "true" || s == "1" }
+// streamFlag reads a stream parameter (tty, stdin, stdout, stderr) as
+// kube-apiserver does (Convert_Slice_string_To_bool in
+// k8s.io/apimachinery/pkg/runtime), so a finding says what the server
+// actually opened: absent is false; otherwise only the first value counts,
+// and it is false only when it is "0" or "false" in any case. Anything else
+// is true, "True", "yes", an empty value (tty=) and a bare key (tty) too.
+func streamFlag(values []string) bool {
+	if len(values) == 0 {
+		return false
+	}
+	first := values[0]
+	return first != "0" && !strings.EqualFold(first, "false")
+}
