@@ -1,7 +1,9 @@
 package cmd
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -43,10 +45,18 @@ func parseWhen(s string, now time.Time) (time.Time, error) {
 		return t, nil
 	}
 	d, err := parseAgo(s)
+	if errors.Is(err, errAgoTooLong) {
+		return time.Time{}, err
+	}
 	if err != nil {
 		return time.Time{}, fmt.Errorf("want RFC 3339 (2026-11-20T09:00:00Z), a date (2026-11-20) or a duration back from now (6h, 7d)")
 	}
-	return now.Add(-d), nil
+	// A bound at or before the zero time would read as no bound at all.
+	t := now.Add(-d)
+	if !t.After(time.Time{}) {
+		return time.Time{}, fmt.Errorf("reaches back before 0001-01-01 from %s", now.Format(time.RFC3339))
+	}
+	return t, nil
 }
 
 func parseInstant(s string) (time.Time, error) {
@@ -56,13 +66,23 @@ func parseInstant(s string) (time.Time, error) {
 	return time.Parse("2006-01-02", s)
 }
 
+// maxAgoDays is the most whole days a time.Duration holds.
+const maxAgoDays = math.MaxInt64 / int64(24*time.Hour)
+
+// errAgoTooLong is a duration too long for a time.Duration: unchecked, its
+// days would wrap around to a time after now, or any time at all.
+var errAgoTooLong = fmt.Errorf("duration too long: at most %dd (about 292 years)", maxAgoDays)
+
 // parseAgo reads a Go duration with days allowed: 7d, 1d12h, 90m.
 func parseAgo(s string) (time.Duration, error) {
 	var days time.Duration
 	if i := strings.IndexByte(s, 'd'); i > 0 {
-		n, err := strconv.Atoi(s[:i])
-		if err != nil {
-			return 0, err
+		n, err := strconv.ParseInt(s[:i], 10, 64)
+		switch {
+		case errors.Is(err, strconv.ErrRange) && n > 0, err == nil && n > maxAgoDays:
+			return 0, errAgoTooLong
+		case err != nil || n < 0: // -3d is no time back, as -3h is not
+			return 0, fmt.Errorf("bad duration")
 		}
 		days, s = time.Duration(n)*24*time.Hour, s[i+1:]
 		if s == "" {
@@ -72,6 +92,9 @@ func parseAgo(s string) (time.Duration, error) {
 	d, err := time.ParseDuration(s)
 	if err != nil || d < 0 {
 		return 0, fmt.Errorf("bad duration")
+	}
+	if d > math.MaxInt64-days {
+		return 0, errAgoTooLong
 	}
 	return days + d, nil
 }
