@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"flag"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -682,12 +683,19 @@ func TestSARIFAndCSVFromTheCommandLine(t *testing.T) {
 	// Finding IDs are the same in every format.
 	jsonOut, _, _ := run(t, nil, "scan", "--format", "json", "../testdata/demo/")
 	r := parseReport(t, jsonOut)
+	// The demo folder is outside the working directory (cmd/), so it is
+	// named by its file:/// URI, not by a path that climbs out.
+	demo, err := filepath.Abs("../testdata/demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	demoURI := (&url.URL{Scheme: "file", Path: filepath.ToSlash(demo) + "/"}).String()
 	for i, res := range run0.Results {
 		if res.PartialFingerprints["k8sexecFindingId/v1"] != r.Findings[i].ID {
 			t.Errorf("result %d fingerprint %v, json ID %s", i, res.PartialFingerprints, r.Findings[i].ID)
 		}
 		loc := res.Locations[0].PhysicalLocation
-		if !strings.HasPrefix(loc.ArtifactLocation.URI, "../testdata/demo/") || loc.Region.StartLine != int(r.Findings[i].Evidence[0].Line) {
+		if !strings.HasPrefix(loc.ArtifactLocation.URI, demoURI) || loc.Region.StartLine != int(r.Findings[i].Evidence[0].Line) {
 			t.Errorf("result %d location %+v", i, loc)
 		}
 	}

@@ -19,8 +19,9 @@ import (
 // viewers: every rule that ran in tool.driver.rules, one result per
 // finding located at its evidence lines.
 type SARIF struct {
-	// BaseDir makes absolute input paths relative to it (the working
-	// directory), as code scanning expects paths relative to the checkout.
+	// BaseDir makes input paths under it (the working directory) relative
+	// to it, as code scanning expects paths relative to the checkout, and
+	// resolves relative paths that climb out of it to file:/// URIs.
 	BaseDir string
 }
 
@@ -247,15 +248,20 @@ func sarifProblemSeverity(severity string) string {
 // artifactURI names an input as a SARIF artifact: a URI reference, with
 // what a URI cannot hold percent-encoded. A file under base (the working
 // directory) is named relative to it, so that code-scanning UIs place it
-// in the repository; another absolute path is a file:/// URI; standard
-// input is "stdin".
+// in the repository; a file elsewhere, given by an absolute path or by a
+// relative one that climbs out of base ("../t/a.log"), is a file:/// URI;
+// standard input is "stdin". Without a base a relative path is left
+// relative, as nothing says where it climbs to.
 func artifactURI(file, base string) string {
 	if file == "-" {
 		return "stdin"
 	}
+	if !filepath.IsAbs(file) && base != "" && climbsOut(filepath.Clean(file)) {
+		file = filepath.Join(base, file)
+	}
 	if filepath.IsAbs(file) {
 		rel, err := filepath.Rel(base, file)
-		if base == "" || err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		if base == "" || err != nil || climbsOut(rel) {
 			p := filepath.ToSlash(file)
 			if !strings.HasPrefix(p, "/") {
 				p = "/" + p // a Windows drive: file:///C:/logs/audit.log
@@ -265,6 +271,12 @@ func artifactURI(file, base string) string {
 		file = rel
 	}
 	return (&url.URL{Path: strings.TrimPrefix(filepath.ToSlash(filepath.Clean(file)), "./")}).String()
+}
+
+// climbsOut reports whether the clean relative path rel leaves the folder
+// it is relative to: ".." or "../x", not "..x".
+func climbsOut(rel string) bool {
+	return rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 func (s SARIF) location(ev triage.Evidence) *sarif.Location {

@@ -98,7 +98,18 @@ func TestArtifactURI(t *testing.T) {
 		{"/work/..x/a.log", "/work", "..x/a.log"},
 		{"/var/log/audit.log", "", "file:///var/log/audit.log"},
 		{"./logs//audit.log", "/work", "logs/audit.log"},
-		{"../other/audit.log", "/work", "../other/audit.log"},
+		{"../other/audit.log", "/work", "file:///other/audit.log"},
+		// A relative path is judged once cleaned: one that climbs out of
+		// the working directory is named as its absolute path would be.
+		{"../x.log", "/work/src", "file:///work/x.log"},
+		{"./x.log", "/work/src", "x.log"},
+		{"a/../b.log", "/work/src", "b.log"},
+		{"a/../../b.log", "/work/src", "file:///work/b.log"},
+		{"../src/x.log", "/work/src", "x.log"},
+		{"..x.log", "/work/src", "..x.log"},
+		{"../t/my audit 100%#1 ünï 😀.log", "/work/src", "file:///work/t/my%20audit%20100%25%231%20%C3%BCn%C3%AF%20%F0%9F%98%80.log"},
+		{"/work/t/my audit 100%#1 ünï 😀.log", "/work/src", "file:///work/t/my%20audit%20100%25%231%20%C3%BCn%C3%AF%20%F0%9F%98%80.log"},
+		{"../x.log", "", "../x.log"},
 		{"c:x.log", "/work", "./c:x.log"},
 	} {
 		if got := artifactURI(tc.file, tc.base); got != tc.want {
