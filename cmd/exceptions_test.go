@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,6 +70,58 @@ reason = "names a rule that is not loaded"
 		t.Errorf("json with --show-suppressed lacks the suppressed finding")
 	}
 
+	// SARIF: the suppressed finding is a result after the six others,
+	// with its exception as an accepted external suppression; without
+	// --show-suppressed it is not there at all.
+	sarifResults := func(args ...string) []sarifSuppressed {
+		t.Helper()
+		out, _, _ := run(t, nil, append([]string{"scan", "--format", "sarif", "--exceptions", ex}, append(args, "../testdata/demo/")...)...)
+		var doc struct {
+			Runs []struct {
+				Tool struct {
+					Driver struct{ Rules []struct{ ID string } }
+				}
+				Results []sarifSuppressed
+			}
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil || len(doc.Runs) != 1 {
+			t.Fatalf("sarif %v: %v\n%s", args, err, out)
+		}
+		for i, res := range doc.Runs[0].Results {
+			if rules := doc.Runs[0].Tool.Driver.Rules; res.RuleIndex >= len(rules) || rules[res.RuleIndex].ID != res.RuleID {
+				t.Errorf("sarif %v: result %d has rule %s at index %d, which is not it", args, i, res.RuleID, res.RuleIndex)
+			}
+		}
+		return doc.Runs[0].Results
+	}
+	unsuppressed := func(results []sarifSuppressed) {
+		t.Helper()
+		for i, res := range results {
+			if len(res.Suppressions) != 0 {
+				t.Errorf("sarif result %d, a finding shown, has suppressions %+v", i, res.Suppressions)
+			}
+		}
+	}
+	results := sarifResults()
+	if len(results) != 6 {
+		t.Errorf("sarif without --show-suppressed: %d results, want the 6 shown", len(results))
+	}
+	unsuppressed(results)
+	results = sarifResults("--show-suppressed")
+	if len(results) != 7 {
+		t.Fatalf("sarif with --show-suppressed: %d results, want 7", len(results))
+	}
+	unsuppressed(results[:6])
+	if sup := results[6].Suppressions; len(sup) != 1 || sup[0].Kind != "external" || sup[0].Status != "accepted" ||
+		sup[0].Justification != "the deploy job lists the app folder" || sup[0].Properties["k8sexec/exception"] != "ci-ls" ||
+		!strings.HasSuffix(sup[0].Properties["k8sexec/source"], `exceptions.toml: exception 1 ("ci-ls")`) {
+		t.Errorf("suppressed result's suppressions = %+v", sup)
+	}
+	out, _, _ = run(t, nil, "scan", "--format", "timeline", "--exceptions", ex, "--show-suppressed", "../testdata/demo/")
+	if !strings.Contains(out, "Kubernetes User Exec into Pod, suppressed by ci-ls]") {
+		t.Errorf("timeline with --show-suppressed lacks the suppressed finding:\n%s", out)
+	}
+
 	// Only suppressed findings left: the run passes.
 	all := writeExceptions(t, `
 [[exception]]
@@ -125,5 +178,15 @@ reason = "the deploy job runs commands without a terminal"
 		if e := r.Findings[0].Exec; e == nil || !e.TTY || !e.Stdin {
 			t.Errorf("%q: exec = %+v, want tty and stdin true", args, e)
 		}
+	}
+}
+
+// sarifSuppressed is what the exceptions test reads of a SARIF result.
+type sarifSuppressed struct {
+	RuleID       string
+	RuleIndex    int
+	Suppressions []struct {
+		Kind, Status, Justification string
+		Properties                  map[string]string
 	}
 }

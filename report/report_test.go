@@ -658,6 +658,38 @@ func TestTimelineOneLinePerEvent(t *testing.T) {
 	}
 }
 
+// TestTimelineSuppressed: suppressed findings shown (--show-suppressed)
+// are on the timeline, each named with the exception that suppressed it;
+// a request that a shown finding is about too is still one line.
+func TestTimelineSuppressed(t *testing.T) {
+	orch := &triage.Orchestrator{Namespace: "shop", Resource: &triage.Resource{Type: "pod", Name: "api-1"}}
+	stage := triage.Evidence{File: "audit.log", Line: 1, Stage: "RequestReceived", Time: "2026-11-20T10:00:00Z"}
+	shown := &triage.Finding{ID: "aaaaaaaa00000001", Rule: triage.RuleRef{Name: "Exec", Severity: "medium"}, Kind: triage.KindAudit,
+		Timestamp: "2026-11-20T10:00:00Z", User: &triage.User{Name: "ci"}, Orch: orch,
+		Audit: &triage.Audit{Verb: "create", Resource: "pods", Subresource: "exec"}, Evidence: []triage.Evidence{stage}}
+	other := *shown
+	other.ID, other.Rule.Name = "bbbbbbbb00000002", "Exec by a service account"
+	other.SuppressedBy = &triage.SuppressedBy{Exception: "ci-\x1b[31mls", Reason: "the deploy job", Source: `ex.toml: exception 1 ("ci-ls")`}
+	alone := other
+	alone.ID = "cccccccc00000003"
+	alone.Evidence = []triage.Evidence{{File: "audit.log", Line: 9, Stage: "RequestReceived", Time: "2026-11-20T11:00:00Z"}}
+	var buf bytes.Buffer
+	r := &report.Result{Findings: []*triage.Finding{shown}, Suppressed: []*triage.Finding{&other, &alone}}
+	if err := (report.Timeline{}).Write(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines, want 2 (the shared request, the suppressed one's own):\n%s", len(lines), buf.String())
+	}
+	if !strings.HasSuffix(lines[0], "[aaaaaaaa Exec] [bbbbbbbb Exec by a service account, suppressed by ci-[31mls]") {
+		t.Errorf("shared request %q should name both findings, the suppressed one as such", lines[0])
+	}
+	if !strings.HasSuffix(lines[1], "[cccccccc Exec by a service account, suppressed by ci-[31mls]") {
+		t.Errorf("suppressed request %q should be on the timeline, marked", lines[1])
+	}
+}
+
 // escapeTerminalControls writes as \u escapes the characters of encoded
 // JSON that Clean drops (DEL, C1 controls, bidirectional formatting):
 // what the JSON writers do, so that no terminal acts on them.

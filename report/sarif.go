@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/k8sexec/k8sexec/rules"
@@ -17,7 +18,8 @@ import (
 
 // SARIF writes SARIF 2.1.0 for GitHub code scanning and other SARIF
 // viewers: every rule that ran in tool.driver.rules, one result per
-// finding located at its evidence lines.
+// finding located at its evidence lines, then one per suppressed finding
+// shown (--show-suppressed), which carries its suppression.
 type SARIF struct {
 	// BaseDir makes input paths under it (the working directory) relative
 	// to it, as code scanning expects paths relative to the checkout, and
@@ -37,6 +39,7 @@ func (s SARIF) Write(w io.Writer, r *Result) error {
 	if err != nil {
 		return err
 	}
+	fs := sarifFindings(r)
 	// encoding/json sorts map keys, so the output is deterministic. Encode
 	// without HTML escaping so that "<pod>" reads as written.
 	var head bytes.Buffer
@@ -48,18 +51,18 @@ func (s SARIF) Write(w io.Writer, r *Result) error {
 	text := head.Bytes()
 	at := bytes.Index(text, []byte("\n"+sarifResultsIndent+`"results": []`))
 	switch {
-	case len(r.Findings) == 0:
+	case len(fs) == 0:
 		_, err := w.Write(append(text, '\n'))
 		return err
 	case at < 0: // not reached: go-sarif lays runs out as expected
-		return s.writeWhole(w, doc, index, r.Findings)
+		return s.writeWhole(w, doc, index, fs)
 	}
 	at += 1 + len(sarifResultsIndent) + len(`"results": [`)
 	bw := bufio.NewWriterSize(w, 64<<10)
 	bw.Write(text[:at])
 	bw.WriteString("\n")
-	err = encodeEach(bw, len(r.Findings), func(buf *bytes.Buffer, i int) error {
-		res, err := s.result(r.Findings[i], index)
+	err = encodeEach(bw, len(fs), func(buf *bytes.Buffer, i int) error {
+		res, err := s.result(fs[i], index)
 		if err != nil {
 			return err
 		}
@@ -78,16 +81,39 @@ func (s SARIF) Write(w io.Writer, r *Result) error {
 	return bw.Flush()
 }
 
-// writeWhole adds the results of fs to doc and encodes it in one piece.
+// sarifFindings are the findings that become results: those shown, then
+// the suppressed ones shown with --show-suppressed, each in the report's
+// order, as NDJSON and CSV list them.
+func sarifFindings(r *Result) []*triage.Finding {
+	if len(r.Suppressed) == 0 {
+		return r.Findings
+	}
+	return append(slices.Clone(r.Findings), r.Suppressed...)
+}
+
+// writeWhole encodes doc with the results of fs in one piece. go-sarif's
+// run cannot hold a sarifResult, so the run is encoded with a results
+// member of its own standing in for go-sarif's: encoding/json writes it
+// after the run's other members, where go-sarif's is too, as every member
+// after that is empty.
 func (s SARIF) writeWhole(w io.Writer, doc *sarif.Report, index map[string]int, fs []*triage.Finding) error {
+	type runWithResults struct {
+		*sarif.Run
+		Results []*sarifResult `json:"results"`
+	}
+	type docWithRuns struct {
+		*sarif.Report
+		Runs []runWithResults `json:"runs"`
+	}
+	whole := docWithRuns{Report: doc, Runs: []runWithResults{{Run: doc.Runs[0], Results: []*sarifResult{}}}}
 	for _, f := range fs {
 		res, err := s.result(f, index)
 		if err != nil {
 			return err
 		}
-		doc.Runs[0].AddResult(res)
+		whole.Runs[0].Results = append(whole.Runs[0].Results, res)
 	}
-	if err := encodeIndented(w, doc, ""); err != nil {
+	if err := encodeIndented(w, whole, ""); err != nil {
 		return err
 	}
 	_, err := io.WriteString(w, "\n")
@@ -119,7 +145,7 @@ func (s SARIF) skeleton(r *Result) (*sarif.Report, map[string]int, error) {
 	for _, rule := range r.Rules {
 		addRule(rule)
 	}
-	for _, f := range r.Findings {
+	for _, f := range sarifFindings(r) {
 		if rule := f.Rule.Rule(); rule != nil {
 			addRule(rule)
 		}
@@ -151,8 +177,28 @@ func (s SARIF) skeleton(r *Result) (*sarif.Report, map[string]int, error) {
 	return doc, index, nil
 }
 
-// result is the SARIF result of finding f, located at its evidence lines.
-func (s SARIF) result(f *triage.Finding, index map[string]int) (*sarif.Result, error) {
+// sarifResult is a result as go-sarif writes it, with suppressions of
+// k8sexec's own: go-sarif writes a suppression's unset location and guid
+// as null, which the schema does not allow. encoding/json writes this
+// Suppressions in place of the embedded result's, which stays empty.
+type sarifResult struct {
+	*sarif.Result
+	Suppressions []*sarifSuppression `json:"suppressions,omitempty"`
+}
+
+// sarifSuppression is SARIF's suppression object, with what k8sexec says:
+// kind "external", as an exceptions file is kept apart from the logs.
+type sarifSuppression struct {
+	Kind          string `json:"kind"`
+	Status        string `json:"status"`
+	Justification string `json:"justification,omitempty"`
+	sarif.PropertyBag
+}
+
+// result is the SARIF result of finding f, located at its evidence lines;
+// a finding an exception suppressed carries that exception as an accepted
+// suppression.
+func (s SARIF) result(f *triage.Finding, index map[string]int) (*sarifResult, error) {
 	i, ok := index[f.Rule.ID]
 	if !ok {
 		return nil, fmt.Errorf("sarif: finding %s has rule %s, which did not run", f.ID, f.Rule.ID)
@@ -176,7 +222,16 @@ func (s SARIF) result(f *triage.Finding, index map[string]int) (*sarif.Result, e
 	props := sarif.NewPropertyBag()
 	props.Add("k8sexec", findingProperties(f))
 	res.AttachPropertyBag(props)
-	return res, nil
+	out := &sarifResult{Result: res}
+	if by := f.SuppressedBy; by != nil {
+		sup := &sarifSuppression{Kind: "external", Status: "accepted", Justification: by.Reason}
+		props := sarif.NewPropertyBag()
+		props.Add("k8sexec/exception", by.Exception)
+		props.Add("k8sexec/source", by.Source)
+		sup.AttachPropertyBag(props)
+		out.Suppressions = []*sarifSuppression{sup}
+	}
+	return out, nil
 }
 
 func sarifRule(r *rules.Rule) *sarif.ReportingDescriptor {

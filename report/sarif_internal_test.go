@@ -16,7 +16,8 @@ import (
 
 // TestSARIFMatchesEncoder: SARIF.Write, which encodes the results in
 // parallel batches into the document, writes exactly what one encoder
-// writes for the whole document, for no, one and many findings.
+// writes for the whole document, for no, one and many findings, with and
+// without suppressed findings shown.
 func TestSARIFMatchesEncoder(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
 	builtin, err := rules.Builtin()
@@ -32,11 +33,17 @@ func TestSARIFMatchesEncoder(t *testing.T) {
 			Context:  []triage.Evidence{{File: "audit.log", Line: 1}},
 		}
 	}
-	for _, n := range []int{0, 1, 1000} {
+	for _, tc := range []struct{ findings, suppressed int }{{0, 0}, {1, 0}, {1000, 0}, {0, 1}, {1000, 3}} {
+		n := tc.findings
 		r := &Result{Tool: Tool{Name: "k8sexec", Version: "test"}, Rules: builtin,
 			Summary: Summary{Inputs: []InputSummary{{Name: "audit.log", Error: "audit.log: line 9: cut short"}}}}
 		for i := range n {
 			r.Findings = append(r.Findings, finding(i))
+		}
+		for i := range tc.suppressed {
+			f := finding(n + i)
+			f.SuppressedBy = &triage.SuppressedBy{Exception: "ci", Reason: "<the CI job>", Source: `ex.toml: exception 1 ("ci")`}
+			r.Suppressed = append(r.Suppressed, f)
 		}
 		s := SARIF{BaseDir: "/work"}
 		doc, index, err := s.skeleton(r)
@@ -44,14 +51,14 @@ func TestSARIFMatchesEncoder(t *testing.T) {
 			t.Fatal(err)
 		}
 		var want, got bytes.Buffer
-		if err := s.writeWhole(&want, doc, index, r.Findings); err != nil {
+		if err := s.writeWhole(&want, doc, index, sarifFindings(r)); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.Write(&got, r); err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(got.Bytes(), want.Bytes()) {
-			t.Errorf("%d findings: SARIF differs from the encoder's (%d bytes, want %d)", n, got.Len(), want.Len())
+			t.Errorf("%d findings, %d suppressed: SARIF differs from the encoder's (%d bytes, want %d)", n, tc.suppressed, got.Len(), want.Len())
 		}
 	}
 }

@@ -5,11 +5,14 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/k8sexec/k8sexec/report"
+	"github.com/k8sexec/k8sexec/triage"
 )
 
 // validateSARIF checks the SARIF 2.1.0 constraints that GitHub code
@@ -120,6 +123,25 @@ func validateSARIF(t *testing.T, data []byte) map[string]any {
 		if v, _ := fp["k8sexecFindingId/v1"].(string); len(v) != 16 {
 			t.Errorf("result %d: partialFingerprints = %v", i, fp)
 		}
+		if sv, ok := res["suppressions"]; ok {
+			sups, _ := sv.([]any)
+			if len(sups) == 0 {
+				t.Errorf("result %d: suppressions %v should be left out when empty", i, sv)
+			}
+			for j, sup := range sups {
+				m, _ := sup.(map[string]any)
+				switch m["kind"] {
+				case "inSource", "external":
+				default:
+					t.Errorf("result %d suppression %d: kind %v", i, j, m["kind"])
+				}
+				switch m["status"] {
+				case nil, "accepted", "underReview", "rejected":
+				default:
+					t.Errorf("result %d suppression %d: status %v", i, j, m["status"])
+				}
+			}
+		}
 	}
 	// The schema allows no JSON null in the properties k8sexec writes.
 	var noNulls func(path string, v any)
@@ -193,6 +215,90 @@ func TestSARIF(t *testing.T) {
 	first, second := notes[0].(map[string]any), notes[1].(map[string]any)
 	if first["level"] != "error" || second["level"] != "note" || second["message"].(map[string]any)["text"] != "1 exec request(s) used WebSocket." {
 		t.Errorf("notifications = %v: the input error, then the scan's note", notes)
+	}
+}
+
+// TestSARIFSuppressed: a suppressed finding shown (--show-suppressed) is
+// a result like the others, after them, with its exception as an accepted
+// external suppression; the rules and the results shown are unchanged.
+func TestSARIFSuppressed(t *testing.T) {
+	r := sampleResult(t)
+	var plain bytes.Buffer
+	if err := (report.SARIF{}).Write(&plain, r); err != nil {
+		t.Fatal(err)
+	}
+	suppressed := *r.Findings[1]
+	suppressed.SuppressedBy = &triage.SuppressedBy{Exception: "ci-ls", Reason: "the deploy job lists <the app folder>", Source: `exceptions.toml: exception 1 ("ci-ls")`}
+	r.Findings = slices.Delete(slices.Clone(r.Findings), 1, 2)
+	r.Suppressed = []*triage.Finding{&suppressed}
+	var buf bytes.Buffer
+	if err := (report.SARIF{}).Write(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	doc := validateSARIF(t, buf.Bytes())
+	run := doc["runs"].([]any)[0].(map[string]any)
+	if n := len(run["tool"].(map[string]any)["driver"].(map[string]any)["rules"].([]any)); n != len(r.Rules) {
+		t.Errorf("%d rules in SARIF, want every rule that ran (%d)", n, len(r.Rules))
+	}
+	results := run["results"].([]any)
+	if len(results) != len(r.Findings)+len(r.Suppressed) {
+		t.Fatalf("%d results for %d findings and %d suppressed", len(results), len(r.Findings), len(r.Suppressed))
+	}
+	for i, rv := range results[:len(r.Findings)] {
+		if _, ok := rv.(map[string]any)["suppressions"]; ok {
+			t.Errorf("result %d is not suppressed but has suppressions", i)
+		}
+	}
+	last := results[len(results)-1].(map[string]any)
+	if id := last["partialFingerprints"].(map[string]any)["k8sexecFindingId/v1"]; id != suppressed.ID {
+		t.Errorf("last result is %v, want the suppressed finding %s", id, suppressed.ID)
+	}
+	want := []any{map[string]any{
+		"kind": "external", "status": "accepted", "justification": "the deploy job lists <the app folder>",
+		"properties": map[string]any{"k8sexec/exception": "ci-ls", "k8sexec/source": `exceptions.toml: exception 1 ("ci-ls")`},
+	}}
+	if got := last["suppressions"]; !reflect.DeepEqual(got, want) {
+		t.Errorf("suppressions = %v, want %v", got, want)
+	}
+	if by := last["properties"].(map[string]any)["k8sexec"].(map[string]any)["suppressed_by"]; by == nil {
+		t.Error("properties.k8sexec lacks suppressed_by")
+	}
+
+	// Without suppressed findings to show, the document is as it was.
+	r.Suppressed = nil
+	r.Findings = sampleResult(t).Findings
+	buf.Reset()
+	if err := (report.SARIF{}).Write(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(buf.Bytes(), plain.Bytes()) {
+		t.Error("SARIF without suppressed findings changed")
+	}
+}
+
+// TestSARIFOnlySuppressed: suppressed findings are results even when no
+// finding is shown.
+func TestSARIFOnlySuppressed(t *testing.T) {
+	r := sampleResult(t)
+	for _, f := range r.Findings {
+		g := *f
+		g.SuppressedBy = &triage.SuppressedBy{Exception: "all", Reason: "a drill", Source: "exceptions.toml: exception 1"}
+		r.Suppressed = append(r.Suppressed, &g)
+	}
+	r.Findings = nil
+	var buf bytes.Buffer
+	if err := (report.SARIF{}).Write(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	doc := validateSARIF(t, buf.Bytes())
+	results := doc["runs"].([]any)[0].(map[string]any)["results"].([]any)
+	if len(results) != len(r.Suppressed) {
+		t.Fatalf("%d results for %d suppressed findings", len(results), len(r.Suppressed))
+	}
+	for i, rv := range results {
+		if sups, _ := rv.(map[string]any)["suppressions"].([]any); len(sups) != 1 {
+			t.Errorf("result %d: suppressions %v", i, sups)
+		}
 	}
 }
 

@@ -14,8 +14,10 @@ import (
 
 // Timeline writes every finding and the events linked to it (request
 // stages, the process an exec started, the commands run in the session) in
-// time order, one line each: the story of a scan at a glance. Strings from
-// the logs are cleaned; events without a time come last.
+// time order, one line each: the story of a scan at a glance. Suppressed
+// findings shown (--show-suppressed) are on it too, each named with the
+// exception that suppressed it. Strings from the logs are cleaned; events
+// without a time come last.
 type Timeline struct{}
 
 type timelineEntry struct {
@@ -91,9 +93,12 @@ func (e *timelineEntry) String() string {
 
 func (Timeline) Write(w io.Writer, r *Result) error {
 	tl := &timeline{byKey: map[string]*timelineEntry{}}
-	for _, f := range r.Findings {
+	for _, f := range append(slices.Clone(r.Findings), r.Suppressed...) {
 		short := f.ID[:min(8, len(f.ID))]
 		ref := fmt.Sprintf("[%s %s]", short, Clean(f.Rule.Name))
+		if by := f.SuppressedBy; by != nil {
+			ref = fmt.Sprintf("[%s %s, suppressed by %s]", short, Clean(f.Rule.Name), Clean(by.Exception))
+		}
 		where := Clean(placeOf(f))
 		switch {
 		case f.Kind == triage.KindAudit:
