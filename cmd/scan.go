@@ -437,7 +437,7 @@ func pathOf(err error) string {
 func triageEvents(res *scan.Result, rs []*rules.Rule, contexts []triage.Context) []triage.Event {
 	out := make([]triage.Event, 0, len(res.Events))
 	for _, ev := range res.Events {
-		te := triage.Event{File: res.Inputs[ev.Input].Name, Line: ev.Line, Index: ev.Index, Raw: ev.Raw, Doc: ev.Doc}
+		te := triage.Event{File: res.Inputs[ev.Input].Name, Line: ev.Line, Index: ev.Index, Raw: ev.Raw, Doc: ev.Doc, Cluster: ev.Cluster}
 		for _, i := range ev.Rules {
 			te.Rules = append(te.Rules, rs[i])
 		}

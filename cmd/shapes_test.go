@@ -3,6 +3,7 @@ package cmd
 import (
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -11,15 +12,23 @@ import (
 // same audit events takes (EventList, JSON array, pretty-printed JSON,
 // Elasticsearch hits or search response, EKS CloudWatch, Logs Insights or
 // subscription payloads, AKS diagnostic records), the findings are those of
-// the raw log, down to the bytes, once the locations are set aside.
+// the raw log, down to the bytes, once the locations are set aside, except
+// for the cluster a wrapper names: an EKS log group, an AKS resource ID.
 func TestWrappedExportsGiveTheSameFindings(t *testing.T) {
 	files, err := filepath.Glob("../testdata/wrapped/*")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := findingsWithoutPlaces(t, "../testdata/wrapped/base.log")
-	if !strings.Contains(want, `"audit_id":"7c1e4b9a-3f52-4d8e-a6b1-2e9d0f4c7a35"`) {
-		t.Fatalf("base.log findings look wrong:\n%s", want)
+	want, clusters := findingsWithoutPlaces(t, "../testdata/wrapped/base.log")
+	if !strings.Contains(want, `"audit_id":"7c1e4b9a-3f52-4d8e-a6b1-2e9d0f4c7a35"`) || len(clusters) != 0 {
+		t.Fatalf("base.log findings look wrong (clusters %v):\n%s", clusters, want)
+	}
+	wantCluster := map[string]string{
+		"aks_lines.ndjson":     "AKS-PROD", // from .../MANAGEDCLUSTERS/AKS-PROD
+		"aks_records.json":     "AKS-PROD",
+		"eks_firehose.json":    "prod-use1", // logGroup /aws/eks/prod-use1/cluster
+		"eks_firehose.json.gz": "prod-use1",
+		"eks_insights.ndjson":  "prod-use1", // @log 123456789012:/aws/eks/prod-use1/cluster
 	}
 	for _, f := range files {
 		name := filepath.Base(f)
@@ -27,16 +36,25 @@ func TestWrappedExportsGiveTheSameFindings(t *testing.T) {
 			continue // GKE records less; TestGKEFindings covers it
 		}
 		t.Run(name, func(t *testing.T) {
-			if got := findingsWithoutPlaces(t, f); got != want {
+			got, clusters := findingsWithoutPlaces(t, f)
+			if got != want {
 				t.Errorf("findings differ from base.log:\n got %s\nwant %s", got, want)
+			}
+			var wantClusters []string
+			if c := wantCluster[name]; c != "" {
+				wantClusters = []string{c}
+			}
+			if !slices.Equal(clusters, wantClusters) {
+				t.Errorf("clusters %q, want %q for every finding", clusters, wantClusters)
 			}
 		})
 	}
 }
 
 // findingsWithoutPlaces scans one file and returns its findings as JSON
-// with evidence and context left out.
-func findingsWithoutPlaces(t *testing.T, path string) string {
+// with evidence, context and cluster left out, and the distinct clusters
+// the findings named.
+func findingsWithoutPlaces(t *testing.T, path string) (string, []string) {
 	t.Helper()
 	out, errOut, code := run(t, nil, "scan", "--format", "json", "--guide", "none", path)
 	if code != ExitFindings {
@@ -48,16 +66,41 @@ func findingsWithoutPlaces(t *testing.T, path string) string {
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
 	}
+	seen := map[string]bool{}
+	var clusters []string
 	for _, f := range doc.Findings {
 		delete(f, "evidence")
 		delete(f, "context")
 		delete(f, "guidance")
+		var orch map[string]json.RawMessage
+		if err := json.Unmarshal(f["orchestrator"], &orch); err != nil {
+			t.Fatal(err)
+		}
+		var cluster struct{ Name string }
+		if c, ok := orch["cluster"]; ok {
+			if err := json.Unmarshal(c, &cluster); err != nil {
+				t.Fatal(err)
+			}
+			delete(orch, "cluster")
+		}
+		if !seen[cluster.Name] {
+			seen[cluster.Name] = true
+			clusters = append(clusters, cluster.Name)
+		}
+		b, err := json.Marshal(orch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f["orchestrator"] = b
 	}
 	b, err := json.Marshal(doc.Findings)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return string(b)
+	if len(clusters) == 1 && clusters[0] == "" {
+		clusters = nil
+	}
+	return string(b), clusters
 }
 
 // TestGKEFindings: GKE entries give one finding per exec request, with who,

@@ -1,6 +1,8 @@
 package scan
 
 import (
+	"strings"
+
 	"github.com/tidwall/gjson"
 )
 
@@ -23,5 +25,21 @@ func aksRecord(rec []byte, base int, v gjson.Result) Unit {
 	if !aksAuditCategories[cat] {
 		return Unit{Offset: base + v.Index, Skip: "AKS " + nonEmptyOr(cat, "uncategorised") + " record"}
 	}
-	return embedded(v.Get("properties.log"), base, ShapeAKS)
+	u := embedded(v.Get("properties.log"), base, ShapeAKS)
+	u.Cluster = aksCluster(v.Get("resourceId").Str)
+	return u
+}
+
+// aksCluster is the managed cluster an Azure resource ID names
+// (.../providers/Microsoft.ContainerService/managedClusters/<name>, which
+// diagnostic exports write in capitals), or "".
+func aksCluster(id string) string {
+	const key = "/managedclusters/"
+	for i := 0; i+len(key) <= len(id); i++ {
+		if strings.EqualFold(id[i:i+len(key)], key) {
+			name, _, _ := strings.Cut(id[i+len(key):], "/")
+			return name
+		}
+	}
+	return ""
 }

@@ -3,6 +3,7 @@ package scan
 import (
 	"bytes"
 	"fmt"
+	"strings"
 
 	"github.com/tidwall/gjson"
 )
@@ -61,4 +62,18 @@ func embedded(msg gjson.Result, base int, shape Shape) Unit {
 
 func isEKSEvent(v gjson.Result) bool {
 	return v.IsObject() && v.Get("message").Exists() && (v.Get("logStreamName").Exists() || v.Get("timestamp").Exists())
+}
+
+// eksCluster is the cluster an EKS control-plane log group is for
+// (/aws/eks/<cluster>/cluster), or "" for another group.
+func eksCluster(group string) string {
+	name, ok := strings.CutPrefix(group, "/aws/eks/")
+	if !ok {
+		return ""
+	}
+	name, ok = strings.CutSuffix(name, "/cluster")
+	if !ok || name == "" || strings.Contains(name, "/") {
+		return ""
+	}
+	return name
 }

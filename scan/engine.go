@@ -112,6 +112,9 @@ type Event struct {
 	Raw   []byte // the event's JSON, on one line
 	// Doc reads Raw's fields; goroutines may share it.
 	Doc rules.Document
+	// Cluster is the cluster the event's wrapper names (Unit.Cluster),
+	// for triage; "" when none does.
+	Cluster string
 	// Rules holds the indices (into Options.Rules) of the rules the event
 	// matched; Selectors the indices of the selectors.
 	Rules     []int

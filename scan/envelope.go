@@ -2,6 +2,7 @@ package scan
 
 import (
 	"bytes"
+	"strings"
 	"sync"
 
 	"github.com/k8sexec/k8sexec/rules"
@@ -27,6 +28,9 @@ type Unit struct {
 	// an event the rules are about (another log category, a control
 	// message), counted per input.
 	Skip string
+	// Cluster is the cluster the wrapper names (an EKS log group, an AKS
+	// resource ID), for triage: the rules see the event alone.
+	Cluster string
 }
 
 // maxWrapDepth bounds how deep wrappers may nest (an array of search
@@ -263,13 +267,22 @@ func (w wrapper) expand(rec []byte, base int, emit func(Unit)) {
 	case wrapEKSEvents:
 		w.each("events", func(v gjson.Result) { emit(embedded(v.Get("message"), base, ShapeEKSCloudWatch)) })
 	case wrapEKSInsights:
-		emit(embedded(w.root.Get("@message"), base, ShapeEKSInsights))
+		u := embedded(w.root.Get("@message"), base, ShapeEKSInsights)
+		// @log is "<account>:<log group>".
+		_, group, _ := strings.Cut(w.r.get(w.root, "@log").Str, ":")
+		u.Cluster = eksCluster(group)
+		emit(u)
 	case wrapEKSFirehose:
 		if mt := w.root.Get("messageType").Str; mt != "DATA_MESSAGE" {
 			emit(Unit{Offset: base, Skip: "CloudWatch " + nonEmptyOr(mt, "unknown") + " envelope"})
 			return
 		}
-		w.each("logEvents", func(v gjson.Result) { emit(embedded(v.Get("message"), base, ShapeEKSFirehose)) })
+		cluster := eksCluster(w.r.get(w.root, "logGroup").Str)
+		w.each("logEvents", func(v gjson.Result) {
+			u := embedded(v.Get("message"), base, ShapeEKSFirehose)
+			u.Cluster = cluster
+			emit(u)
+		})
 	case wrapAKSRecords:
 		w.each("records", func(v gjson.Result) { emit(aksRecord(rec, base, v)) })
 	case wrapAKSRecord:

@@ -1096,7 +1096,9 @@ func (w *worker) evaluate(c *chunk, i int, line []byte, res *chunkResult) {
 			}
 			if ev == nil {
 				// Built in place: nothing below appends to the hits.
-				res.hits = append(res.hits, Event{Input: c.input, Line: uLine, Offset: uOffset, Index: u.Index, Shape: u.Shape})
+				res.hits = append(res.hits, Event{Input: c.input, Line: uLine, Offset: uOffset, Index: u.Index, Shape: u.Shape,
+					// A copy: the wrapper's text may be a mapped file's.
+					Cluster: strings.Clone(u.Cluster)})
 				ev = &res.hits[len(res.hits)-1]
 			}
 			if m < w.plan.nRules {

@@ -251,3 +251,34 @@ func FuzzUnits(f *testing.F) {
 		})
 	})
 }
+
+// The cluster a wrapper names is read only from the forms EKS and Azure
+// write; anything else names no cluster.
+func TestWrapperClusterNames(t *testing.T) {
+	for group, want := range map[string]string{
+		"/aws/eks/prod-use1/cluster":    "prod-use1",
+		"/aws/eks/prod/cluster/extra":   "",
+		"/aws/eks//cluster":             "",
+		"/aws/eks/a/b/cluster":          "",
+		"/aws/lambda/prod/cluster":      "",
+		"/aws/eks/prod-use1/clusterish": "",
+		"":                              "",
+	} {
+		if got := eksCluster(group); got != want {
+			t.Errorf("eksCluster(%q) = %q, want %q", group, got, want)
+		}
+	}
+	for id, want := range map[string]string{
+		"/SUBSCRIPTIONS/0/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.CONTAINERSERVICE/MANAGEDCLUSTERS/AKS-PROD":    "AKS-PROD",
+		"/subscriptions/0/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks-prod":    "aks-prod",
+		"/subscriptions/0/providers/Microsoft.ContainerService/managedClusters/aks-prod/agentPools/nodepool1": "aks-prod",
+		"/subscriptions/0/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1":                  "",
+		"İİİİ/managedclusters/x": "x",
+		"/MANAGEDCLUSTERS":       "",
+		"":                       "",
+	} {
+		if got := aksCluster(id); got != want {
+			t.Errorf("aksCluster(%q) = %q, want %q", id, got, want)
+		}
+	}
+}

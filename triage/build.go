@@ -27,6 +27,9 @@ type Event struct {
 	Context []string
 	Raw     []byte
 	Doc     rules.Document
+	// Cluster is the cluster the event's wrapper names (an EKS log group,
+	// an AKS resource ID), used when the event names none itself.
+	Cluster string
 	// Rules are the rules the event matched (none for pure context).
 	Rules []*rules.Rule
 }
@@ -539,8 +542,9 @@ func evidence(evs []Event, withStage bool) []Evidence {
 }
 
 // commonFields fills what every kind of finding can carry, read by ECS
-// name (the raw-audit adapter provides these names too).
-func commonFields(f *Finding, doc rules.Document) {
+// name (the raw-audit adapter provides these names too) from the event.
+func commonFields(f *Finding, ev *Event) {
+	doc := ev.Doc
 	if name := str(doc, fUserName); name != "" {
 		f.User = &User{Name: name, ID: str(doc, fUserID)}
 	}
@@ -553,6 +557,8 @@ func commonFields(f *Finding, doc rules.Document) {
 	orch := &Orchestrator{Namespace: str(doc, fOrchNS)}
 	if c := str(doc, fCluster); c != "" {
 		orch.Cluster = &Name{Name: c}
+	} else if ev.Cluster != "" {
+		orch.Cluster = &Name{Name: ev.Cluster}
 	}
 	if n := str(doc, fOrchName); n != "" {
 		orch.Resource = &Resource{Type: str(doc, fOrchType), Name: n}
@@ -582,7 +588,7 @@ func commonFields(f *Finding, doc rules.Document) {
 func auditFinding(g *group, events []Event) *Finding {
 	first := g.events[0].Doc
 	f := &Finding{Rule: ruleRef(g.rule), Kind: KindAudit}
-	commonFields(f, first)
+	commonFields(f, &g.events[0])
 	auditID := str(first, fAuditID)
 	a := &Audit{
 		AuditID:     auditID,
@@ -732,7 +738,7 @@ func resourceType(resource string) string {
 func processFinding(g *group) *Finding {
 	first := g.events[0].Doc
 	f := &Finding{Rule: ruleRef(g.rule), Kind: KindProcess}
-	commonFields(f, first)
+	commonFields(f, &g.events[0])
 	f.Process = processOf(first)
 	// The earliest timestamp among the merged events (fork and exec of the
 	// same process are both "start" events).
@@ -749,7 +755,7 @@ func processFinding(g *group) *Finding {
 
 func eventFinding(g *group) *Finding {
 	f := &Finding{Rule: ruleRef(g.rule), Kind: KindEvent}
-	commonFields(f, g.events[0].Doc)
+	commonFields(f, &g.events[0])
 	if args := strs(g.events[0].Doc, fArgs); len(args) > 0 {
 		f.Process = &Process{Args: args, Executable: str(g.events[0].Doc, fExecutable)}
 	}

@@ -68,7 +68,7 @@ func sessions(events []Event, findings []*Finding, overflow map[string]int64) []
 // leaderOf describes a session's first process from its event.
 func leaderOf(ev Event) *Finding {
 	f := &Finding{Kind: KindProcess}
-	commonFields(f, ev.Doc)
+	commonFields(f, &ev)
 	f.Process = processOf(ev.Doc)
 	return f
 }
