@@ -1232,3 +1232,17 @@ func TestFolderGivingNothingInSummary(t *testing.T) {
 		}
 	}
 }
+
+// rules check says when a rule's guide template will not be filled in,
+// and still counts the rule as loaded.
+func TestRulesCheckGuideTemplate(t *testing.T) {
+	dir := t.TempDir()
+	rule := "[rule]\nrule_id = \"loop\"\nname = \"Loop\"\nseverity = \"low\"\nrisk_score = 1\ntype = \"query\"\nlanguage = \"kuery\"\nquery = 'kubernetes.audit.verb:get'\nnote = '{{range 9}}x{{end}}'\n[k8sexec]\nnote_format = \"template\"\n"
+	if err := os.WriteFile(filepath.Join(dir, "loop.toml"), []byte(rule), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, code := run(t, nil, "rules", "check", dir)
+	if code != ExitOK || !strings.Contains(out, "its guide template cannot be filled in") || !strings.Contains(out, "range: a guide may not loop") || !strings.Contains(out, "1 loaded, 0 skipped, 0 broken") {
+		t.Errorf("exit %d\n%s%s", code, out, stderr)
+	}
+}

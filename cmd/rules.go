@@ -10,6 +10,7 @@ import (
 
 	"github.com/k8sexec/k8sexec/report"
 	"github.com/k8sexec/k8sexec/rules"
+	"github.com/k8sexec/k8sexec/triage"
 	"github.com/spf13/cobra"
 )
 
@@ -277,6 +278,9 @@ Exits 0 when no file is broken, 2 otherwise.`,
 							replaces = "  (replaces the built-in rule of that rule_id)"
 						}
 						fmt.Fprintf(e.stdout, "loaded   %s  %s  %s%s\n", report.Clean(r.Path), r.Rule.ID, report.Clean(r.Rule.Name), replaces)
+						if err := triage.CheckGuide(r.Rule); err != nil {
+							fmt.Fprintf(e.stdout, "         its guide template cannot be filled in, so findings show the note as written: %s\n", report.Clean(err.Error()))
+						}
 					case r.Skipped():
 						skippedN++
 						fmt.Fprintf(e.stdout, "skipped  %s  %s\n", report.Clean(r.Path), report.Clean(r.Reason()))

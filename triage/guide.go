@@ -2,6 +2,7 @@ package triage
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -76,29 +77,31 @@ func kqlQuote(s string) string {
 // kqlEscaper is built once: a Replacer costs more to build than to run.
 var kqlEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
 
-type guideCache map[*rules.Rule]*template.Template
+// guideTemplate is a rule's parsed guide, or why it cannot be used.
+type guideTemplate struct {
+	t   *template.Template
+	err error
+}
+
+type guideCache map[*rules.Rule]guideTemplate
 
 func newGuideCache() guideCache { return guideCache{} }
 
-// prepare parses the rule's guide template once (nil if it has none or it
-// does not parse). After every rule is prepared, render only reads the
-// cache, and may run in parallel.
-func (c guideCache) prepare(r *rules.Rule) *template.Template {
-	if t, ok := c[r]; ok {
-		return t
+// prepare parses the rule's guide template once. After every rule is
+// prepared, render only reads the cache, and may run in parallel.
+func (c guideCache) prepare(r *rules.Rule) guideTemplate {
+	if g, ok := c[r]; ok {
+		return g
 	}
-	var t *template.Template
+	var g guideTemplate
 	if r.Note != "" && r.NoteTemplate {
-		var err error
-		t, err = template.New(r.ID).Funcs(GuideFuncs).Option("missingkey=error").Parse(r.Note)
-		if err != nil {
-			t = nil
-		} else {
-			oneLineActions(t)
+		g.t, g.err = parseGuide(r)
+		if g.err == nil {
+			oneLineActions(g.t)
 		}
 	}
-	c[r] = t
-	return t
+	c[r] = g
+	return g
 }
 
 // render fills the rule's guide with the finding's values. A rule whose
@@ -111,20 +114,106 @@ func (c guideCache) render(r *rules.Rule, f *Finding, byID map[string]*Finding, 
 	if !r.NoteTemplate {
 		return r.Note
 	}
-	t, ok := c[r]
+	g, ok := c[r]
 	if !ok {
-		t = c.prepare(r)
+		g = c.prepare(r)
 	}
-	if t == nil {
-		return r.Note
+	if g.err != nil {
+		return r.Note + "\n\n(k8sexec: the guide template failed: " + g.err.Error() + ")"
 	}
-	var b bytes.Buffer
 	d := guideData(f, byID, inputs)
 	d.ProcessEvents = processEvents
-	if err := t.Execute(&b, d); err != nil {
+	text, err := execGuide(g.t, d)
+	if err != nil {
 		return r.Note + "\n\n(k8sexec: the guide template failed: " + err.Error() + ")"
 	}
-	return strings.TrimSpace(b.String())
+	return text
+}
+
+// CheckGuide reports why a rule's guide template cannot be filled in,
+// or nil when it can (or the rule has no template): as a scan parses it.
+func CheckGuide(r *rules.Rule) error {
+	if r.Note == "" || !r.NoteTemplate {
+		return nil
+	}
+	_, err := parseGuide(r)
+	return err
+}
+
+// maxGuide bounds what one guide may print: a rule file's template that
+// prints a long value many times must not take all memory.
+const maxGuide = 256 << 10
+
+// parseGuide parses a rule's guide template. A rule file comes from
+// anyone, and filling its guide must take time and memory in proportion
+// to the template and the finding: loops (range) and calls of other
+// templates (template, block), which can repeat work without bound, are
+// refused. k8sexec's own guides use neither.
+func parseGuide(r *rules.Rule) (*template.Template, error) {
+	t, err := template.New(r.ID).Funcs(GuideFuncs).Option("missingkey=error").Parse(r.Note)
+	if err != nil {
+		return nil, err
+	}
+	for _, tt := range t.Templates() {
+		if tt.Name() != t.Name() {
+			return nil, fmt.Errorf("defines template %q: a guide may not define or call templates", tt.Name())
+		}
+		if tt.Tree != nil {
+			if err := boundedNodes(tt.Tree, tt.Tree.Root); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return t, nil
+}
+
+// boundedNodes refuses the actions that can repeat: range, template.
+func boundedNodes(tree *parse.Tree, n parse.Node) error {
+	switch n := n.(type) {
+	case *parse.ListNode:
+		if n == nil {
+			return nil
+		}
+		for _, c := range n.Nodes {
+			if err := boundedNodes(tree, c); err != nil {
+				return err
+			}
+		}
+	case *parse.RangeNode:
+		loc, _ := tree.ErrorContext(n)
+		return fmt.Errorf("%s: range: a guide may not loop", loc)
+	case *parse.TemplateNode:
+		loc, _ := tree.ErrorContext(n)
+		return fmt.Errorf("%s: template %q: a guide may not define or call templates", loc, n.Name)
+	case *parse.IfNode:
+		return errors.Join(boundedNodes(tree, n.List), boundedNodes(tree, n.ElseList))
+	case *parse.WithNode:
+		return errors.Join(boundedNodes(tree, n.List), boundedNodes(tree, n.ElseList))
+	}
+	return nil
+}
+
+// execGuide runs a parsed guide on d, stopping once it prints more than
+// maxGuide bytes.
+func execGuide(t *template.Template, d GuideData) (string, error) {
+	w := &cappedBuffer{max: maxGuide}
+	if err := t.Execute(w, d); err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(w.b.String()), nil
+}
+
+// cappedBuffer is a bytes.Buffer that refuses to grow past max.
+type cappedBuffer struct {
+	b   bytes.Buffer
+	max int
+}
+
+func (c *cappedBuffer) Write(p []byte) (int, error) {
+	if c.b.Len()+len(p) > c.max {
+		return 0, fmt.Errorf("the guide is longer than %d KiB", c.max>>10)
+	}
+	return c.b.Write(p)
 }
 
 func guideData(f *Finding, byID map[string]*Finding, inputs []string) GuideData {
@@ -242,7 +331,7 @@ func GenericGuide(r *rules.Rule) string {
 	if !r.NoteTemplate {
 		return r.Note
 	}
-	t, err := template.New(r.ID).Funcs(GuideFuncs).Option("missingkey=error").Parse(r.Note)
+	t, err := parseGuide(r)
 	if err != nil {
 		return r.Note
 	}
@@ -252,11 +341,11 @@ func GenericGuide(r *rules.Rule) string {
 		Command: "<command>", Time: "<time>", Process: "<process>", EntryLeaderID: "<entry-leader-id>", Inputs: "<logs>",
 		StreamsKnown: true,
 	}
-	var b bytes.Buffer
-	if err := t.Execute(&b, d); err != nil {
+	text, err := execGuide(t, d)
+	if err != nil {
 		return r.Note
 	}
-	return strings.TrimSpace(b.String())
+	return text
 }
 
 // lineBreaks are what oneLine turns into spaces.

@@ -786,3 +786,74 @@ func TestGuideCommandsPassDashPaths(t *testing.T) {
 		}
 	}
 }
+
+// templateRule is a user's rule whose note is a k8sexec guide template.
+func templateRule(t *testing.T, note string) *rules.Rule {
+	t.Helper()
+	toml := "[rule]\nrule_id = \"tpl\"\nname = \"tpl\"\nseverity = \"low\"\nrisk_score = 1\nlanguage = \"kuery\"\ntype = \"query\"\n" +
+		"query = 'kubernetes.audit.objectRef.subresource:\"exec\"'\nnote = '''" + note + "'''\n[k8sexec]\nnote_format = \"template\"\n"
+	r, err := rules.Parse([]byte(toml), "tpl.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// A rule file comes from anyone: filling its guide must cost time and
+// memory in proportion to the template and the finding. Templates that
+// loop or call templates are refused before they run, one that prints
+// too much is stopped, and either way the finding shows the note as
+// written with why; SARIF's rule help does the same.
+func TestGuideTemplatesAreBounded(t *testing.T) {
+	long := strings.Repeat("a", 8<<10)
+	raw := auditLine("Q", "ResponseComplete", "create", "alice", "/api/v1/namespaces/shop/pods/api-1/exec?command="+long+"&container=api", 101, "2026-11-20T10:00:00Z", "2026-11-20T10:01:00Z", true)
+	for _, tc := range []struct {
+		name, note, want string
+	}{
+		{"range over a number", "{{range 1000000000}}{{range 1000000000}}x{{end}}{{end}}", "range: a guide may not loop"},
+		{"range over a value", "{{range .Groups}}x{{end}}", "range: a guide may not loop"},
+		{"range inside if", "{{if .User}}{{range 5}}x{{end}}{{end}}", "range: a guide may not loop"},
+		{"recursive template", `{{define "x"}}{{template "x" .}}{{template "x" .}}{{end}}{{template "x" .}}`, "may not define or call templates"},
+		{"block", `{{block "b" .}}x{{end}}`, "may not define or call templates"},
+		{"too much output", strings.Repeat("{{.Command}}", 40), "longer than 256 KiB"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := templateRule(t, tc.note)
+			if err := triage.CheckGuide(r); (err == nil) == (tc.want != "longer than 256 KiB") { // output is only known when it runs
+				t.Errorf("CheckGuide: %v", err)
+			}
+			done := make(chan *triage.Report, 1)
+			go func() {
+				done <- triage.Build([]triage.Event{event(t, "a.log", 1, raw, r)}, triage.Options{Guide: true, Inputs: []string{"a.log"}})
+			}()
+			var rep *triage.Report
+			select {
+			case rep = <-done:
+			case <-time.After(20 * time.Second):
+				t.Fatal("the guide is still being filled in after 20 s")
+			}
+			if len(rep.Findings) != 1 {
+				t.Fatalf("%d findings", len(rep.Findings))
+			}
+			g := rep.Findings[0].Guidance
+			if !strings.HasPrefix(g, strings.TrimSpace(tc.note)) || !strings.Contains(g, "the guide template failed") || !strings.Contains(g, tc.want) {
+				t.Errorf("guidance %.300q: want the note as written and %q", g, tc.want)
+			}
+			// The rule help fills placeholders in, which are short: only a
+			// template refused before it runs is shown as written there.
+			refused := tc.want != "longer than 256 KiB"
+			if help := triage.GenericGuide(r); (help == tc.note) != refused {
+				t.Errorf("rule help %.200q: want the note as written only when the template is refused", help)
+			}
+		})
+	}
+	// Conditionals and values are what guides are made of.
+	r := templateRule(t, "{{if .User}}{{.User}} ran {{sh .Command}}{{else}}nobody{{end}}{{with .Pod}} in {{.}}{{end}}")
+	if err := triage.CheckGuide(r); err != nil {
+		t.Fatal(err)
+	}
+	f := triage.Build([]triage.Event{event(t, "a.log", 1, raw, r)}, triage.Options{Guide: true, Inputs: []string{"a.log"}}).Findings[0]
+	if !strings.HasPrefix(f.Guidance, "alice ran ") || !strings.HasSuffix(f.Guidance, " in api-1") {
+		t.Errorf("guidance %.200q", f.Guidance)
+	}
+}
