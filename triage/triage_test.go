@@ -706,7 +706,7 @@ func TestGuideValuesCannotForgeLinesOrCommands(t *testing.T) {
 		if strings.HasPrefix(strings.TrimSpace(line), "1. Run curl") {
 			t.Errorf("the reason started a guide line of its own:\n%s", f.Guidance)
 		}
-		if strings.Contains(line, "can-i --list") && !strings.Contains(line, `--as 'system:serviceaccount:$(touch pwned):'"$(kubectl get pod -n '$(touch pwned)' api-1 `) {
+		if strings.Contains(line, "can-i --list") && !strings.Contains(line, `--as 'system:serviceaccount:$(touch pwned):'"$(kubectl get pod -n '$(touch pwned)' -o jsonpath='{.spec.serviceAccountName}' -- api-1)"`) {
 			t.Errorf("the namespace is not quoted in %q", line)
 		}
 	}
@@ -855,5 +855,65 @@ func TestGuideTemplatesAreBounded(t *testing.T) {
 	f := triage.Build([]triage.Event{event(t, "a.log", 1, raw, r)}, triage.Options{Guide: true, Inputs: []string{"a.log"}}).Findings[0]
 	if !strings.HasPrefix(f.Guidance, "alice ran ") || !strings.HasSuffix(f.Guidance, " in api-1") {
 		t.Errorf("guidance %.200q", f.Guidance)
+	}
+}
+
+// A name from the log is never an option of the kubectl commands a guide
+// prints: a pod named "--server=https://attacker" would send the
+// responder's token there. Names are positional after "--"; namespaces and
+// users are the values of -n and --as.
+func TestGuideKubectlNamesAreNotFlags(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash")
+	}
+	const evil = "--server=https://127.0.0.1:18443"
+	audit := strings.ReplaceAll(auditLine("Q", "ResponseComplete", "create", "alice", strings.ReplaceAll(uriBash, "pods/api-1/", "pods/"+evil+"/"), 101, "2026-11-20T10:00:00Z", "2026-11-20T10:01:00Z", true), `"name":"api-1"`, `"name":"`+evil+`"`)
+	if !strings.Contains(audit, `"name":"`+evil+`"`) {
+		t.Fatalf("the fixture names no evil pod: %s", audit)
+	}
+	process := `{"@timestamp":"2026-11-20T10:00:00.300Z","event":{"kind":"event","category":["process"],"type":["start"],"action":"exec"},"container":{"id":"c1","name":"api"},"orchestrator":{"namespace":"shop","resource":{"type":"pod","name":"` + evil + `"}},"process":{"entity_id":"L1","pid":1,"name":"bash","executable":"/bin/bash","args":["bash"],"interactive":true,"entry_leader":{"entity_id":"L1","pid":1,"name":"bash","interactive":true,"same_as_process":true,"entry_meta":{"type":"container"}}}}`
+	var all []string
+	for _, rs := range [][]*rules.Rule{{mustRule(t, rule1)}, {mustRule(t, rule2)}} {
+		var evs []triage.Event
+		for i, raw := range []string{audit, process} {
+			evs = append(evs, event(t, "a.log", int64(i+1), raw, rs...))
+		}
+		for _, f := range triage.Build(evs, triage.Options{Guide: true, Inputs: []string{"a.log"}}).Findings {
+			all = append(all, f.Guidance)
+		}
+	}
+	checked := 0
+	for _, g := range all {
+		for _, line := range strings.Split(g, "\n") {
+			line = strings.TrimSpace(line)
+			if !strings.HasPrefix(line, "kubectl ") {
+				continue
+			}
+			// Each kubectl call in the line prints its arguments, one per
+			// line, between markers.
+			cmd := exec.Command(bash, "-c", `kubectl() { printf '<call>\n'; printf '%s\n' "$@"; }; `+line)
+			out, err := cmd.Output()
+			if err != nil {
+				t.Errorf("%s: %v", line, err)
+				continue
+			}
+			for _, call := range strings.Split(string(out), "<call>\n")[1:] {
+				args := strings.Split(strings.TrimSuffix(call, "\n"), "\n")
+				afterDashes := false
+				for i, a := range args {
+					switch {
+					case a == "--":
+						afterDashes = true
+					case a == evil && !afterDashes && (i == 0 || (args[i-1] != "-n" && args[i-1] != "--as")):
+						t.Errorf("%s\npasses %q as an option: %q", line, evil, args)
+					}
+				}
+				checked++
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatalf("no kubectl command checked in:\n%s", strings.Join(all, "\n---\n"))
 	}
 }
