@@ -251,6 +251,10 @@ func Build(events []Event, opts Options) *Report {
 	relateCommands(rep.Findings, seen)
 	openedBy(rep.Findings, ghosts, seen)
 	linkDebugAttach(rep.Findings)
+	for _, f := range rep.Findings {
+		f.Related = sortedSet(f.Related)
+		f.Candidates = sortedSet(f.Candidates)
+	}
 
 	if opts.Guide {
 		guides := newGuideCache()

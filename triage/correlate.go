@@ -56,22 +56,51 @@ func correlate(findings []*Finding, sessions []*session) {
 	// The exec requests by pod, in findings order (candidate needs the
 	// same pod): each session looks only at its own pod's, not at every
 	// request, which made a week of audit and process logs quadratic.
+	// Each pod's are in time order, so a session reads only those within
+	// the link window of its start, not every request into its pod (a job
+	// that execs into one pod every minute for a week made that quadratic).
 	type pod struct{ namespace, name string }
-	audits := map[pod][]*Finding{}
-	for _, f := range findings {
+	type timed struct {
+		t     time.Time
+		order int // in findings: candidates are tried in this order
+		f     *Finding
+	}
+	audits := map[pod][]timed{}
+	for i, f := range findings {
 		if f.Kind == KindAudit && f.Audit != nil && f.Audit.Subresource == "exec" && !Refused(f) && f.Orch != nil && f.Orch.Resource != nil {
+			t, ok := parseTime(f.Timestamp)
+			if !ok {
+				continue // candidate needs the request's time
+			}
 			k := pod{f.Orch.Namespace, f.Orch.Resource.Name}
-			audits[k] = append(audits[k], f)
+			audits[k] = append(audits[k], timed{t, i, f})
 		}
 	}
+	for _, list := range audits {
+		sort.SliceStable(list, func(i, j int) bool { return list[i].t.Before(list[j].t) })
+	}
+	var window []timed
 	for _, s := range sessions {
 		var cands []link
-		var mine []*Finding
+		var mine []timed
 		if p := s.leader.Orch; p != nil && p.Resource != nil {
 			mine = audits[pod{p.Namespace, p.Resource.Name}]
 		}
-		for _, a := range mine {
-			if l, ok := candidate(a, s); ok {
+		window = window[:0]
+		if tp, ok := parseTime(s.leader.Timestamp); ok && len(mine) > 0 {
+			// The requests received from LinkAfter before the session
+			// started to LinkBefore after it, in findings order.
+			from := sort.Search(len(mine), func(i int) bool { return !mine[i].t.Before(tp.Add(-LinkAfter)) })
+			for _, a := range mine[from:] {
+				if a.t.After(tp.Add(LinkBefore)) {
+					break
+				}
+				window = append(window, a)
+			}
+			sort.Slice(window, func(i, j int) bool { return window[i].order < window[j].order })
+		}
+		for _, a := range window {
+			if l, ok := candidate(a.f, s); ok {
 				cands = append(cands, l)
 			}
 		}
@@ -283,16 +312,16 @@ func absDur(d time.Duration) time.Duration {
 	return d
 }
 
-func addRelated(f *Finding, id string) {
-	if !contains(f.Related, id) {
-		f.Related = append(f.Related, id)
-		sort.Strings(f.Related)
-	}
-}
+// addRelated and addCandidate note a link; Build sorts each finding's
+// lists and drops repeats once linking is done (sortedSet): keeping them
+// sorted on every insertion made a thousand tied execs into one pod take
+// cubic time.
+func addRelated(f *Finding, id string) { f.Related = append(f.Related, id) }
 
-func addCandidate(f *Finding, id string) {
-	if !contains(f.Candidates, id) {
-		f.Candidates = append(f.Candidates, id)
-		sort.Strings(f.Candidates)
-	}
+func addCandidate(f *Finding, id string) { f.Candidates = append(f.Candidates, id) }
+
+// sortedSet sorts list and removes repeats, in place.
+func sortedSet(list []string) []string {
+	slices.Sort(list)
+	return slices.Compact(list)
 }
