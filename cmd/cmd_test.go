@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
 	"net/url"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/k8sexec/k8sexec/scan"
+	"github.com/k8sexec/k8sexec/triage"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -1244,5 +1246,49 @@ func TestRulesCheckGuideTemplate(t *testing.T) {
 	out, stderr, code := run(t, nil, "rules", "check", dir)
 	if code != ExitOK || !strings.Contains(out, "its guide template cannot be filled in") || !strings.Contains(out, "range: a guide may not loop") || !strings.Contains(out, "1 loaded, 0 skipped, 0 broken") {
 		t.Errorf("exit %d\n%s%s", code, out, stderr)
+	}
+}
+
+// Rule and exceptions files are anyone's: their IDs, ATT&CK IDs, field
+// names and file names reach the terminal without control characters, in
+// rules check and show, in the table, and in errors.
+func TestRuleFileTextIsCleaned(t *testing.T) {
+	dir := t.TempDir()
+	const esc = "\x1b]0;owned\x07\x1b[31m\r\u009b\u202e"
+	rule := "[rule]\nrule_id = \"r-" + esc + "\"\nname = \"Evil\"\nseverity = \"low\"\nrisk_score = 1\ntype = \"query\"\nlanguage = \"kuery\"\n" +
+		"query = 'kubernetes.audit.objectRef.subresource:\"exec\"'\n[[rule.threat]]\nframework = \"MITRE ATT&CK\"\n" +
+		"[rule.threat.tactic]\nid = \"TA0002\"\nname = \"Execution\"\nreference = \"https://attack.mitre.org/tactics/TA0002/\"\n" +
+		"[[rule.threat.technique]]\nid = \"T1609" + esc + "\"\nname = \"x\"\nreference = \"https://attack.mitre.org/techniques/T1609/\"\n"
+	// TOML basic strings take the escapes as \u sequences.
+	var b strings.Builder
+	for _, r := range rule {
+		if r < 0x20 && r != '\n' || r == 0x7f || r >= 0x80 {
+			fmt.Fprintf(&b, "\\u%04x", r)
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	ruleFile := filepath.Join(dir, "evil.toml")
+	if err := os.WriteFile(ruleFile, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	badExceptions := filepath.Join(dir, "ex.toml")
+	if err := os.WriteFile(badExceptions, []byte("[[exception]]\nname = \"x\"\nwhen = 'no\\u001b[31mfield:1'\nreason = \"r\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	demo := filepath.Join("..", "testdata", "demo", "kube-apiserver-audit.log")
+	for _, args := range [][]string{
+		{"rules", "check", dir},
+		{"rules", "show", "--rules", ruleFile, "r-" + esc},
+		{"scan", "--rules", ruleFile, "--color", "never", demo},
+		{"scan", "--exceptions", badExceptions, demo},
+		{"scan", "--rules", filepath.Join(dir, "missing"+esc+".toml"), demo},
+	} {
+		stdout, stderr, _ := run(t, nil, args...)
+		for _, out := range []string{stdout, stderr} {
+			if i := strings.IndexFunc(out, func(r rune) bool { return r != '\n' && triage.TerminalUnsafe(r) }); i >= 0 {
+				t.Errorf("%q prints %q at %d:\n%s", args[:2], out[i:min(len(out), i+8)], i, out[max(0, i-80):min(len(out), i+80)])
+			}
+		}
 	}
 }

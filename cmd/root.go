@@ -15,6 +15,7 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
+	"github.com/k8sexec/k8sexec/report"
 	"github.com/k8sexec/k8sexec/scan"
 )
 
@@ -79,12 +80,23 @@ func execute(ctx context.Context, e *env, args []string) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.msg != "" {
-			fmt.Fprintln(stderr, "k8sexec: "+ee.msg)
+			fmt.Fprintln(stderr, "k8sexec: "+cleanLines(ee.msg))
 		}
 		return ee.code
 	}
-	fmt.Fprintln(stderr, "k8sexec: "+err.Error())
+	fmt.Fprintln(stderr, "k8sexec: "+cleanLines(err.Error()))
 	return ExitError
+}
+
+// cleanLines is report.Clean for each line of an error message: rule,
+// exceptions and input files are anyone's, and their names and values
+// reach the terminal in errors.
+func cleanLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = report.Clean(l)
+	}
+	return strings.Join(lines, "\n")
 }
 
 func isTerminal(v any) bool {

@@ -189,7 +189,7 @@ func newRulesShowCmd(e *env) *cobra.Command {
 			}
 			w := e.stdout
 			fmt.Fprintf(w, "%s\n\n", report.Clean(r.Name))
-			fmt.Fprintf(w, "rule_id     %s\n", r.ID)
+			fmt.Fprintf(w, "rule_id     %s\n", report.Clean(r.ID))
 			fmt.Fprintf(w, "source      %s\n", origin(r))
 			fmt.Fprintf(w, "severity    %s (risk %d)\n", r.Severity, r.RiskScore)
 			fmt.Fprintf(w, "language    %s\n", r.Language)
@@ -200,7 +200,7 @@ func newRulesShowCmd(e *env) *cobra.Command {
 				fmt.Fprintf(w, "index       %s (documents from other data streams never match)\n", report.Clean(strings.Join(r.Index, ", ")))
 			}
 			if ids := r.AttackIDs(); len(ids) > 0 {
-				fmt.Fprintf(w, "att&ck      %s\n", strings.Join(ids, " "))
+				fmt.Fprintf(w, "att&ck      %s\n", report.Clean(strings.Join(ids, " ")))
 			}
 			if len(r.Tags) > 0 {
 				fmt.Fprintf(w, "tags        %s\n", report.Clean(strings.Join(r.Tags, ", ")))
@@ -269,7 +269,7 @@ Exits 0 when no file is broken, 2 otherwise.`,
 					switch {
 					case r.Err == nil && definedIn[r.Rule.ID] != "":
 						brokenN++
-						fmt.Fprintf(e.stdout, "error    %s: rule_id %s is also defined in %s (a scan refuses both)\n", report.Clean(r.Path), r.Rule.ID, report.Clean(definedIn[r.Rule.ID]))
+						fmt.Fprintf(e.stdout, "error    %s: rule_id %s is also defined in %s (a scan refuses both)\n", report.Clean(r.Path), report.Clean(r.Rule.ID), report.Clean(definedIn[r.Rule.ID]))
 					case r.Err == nil:
 						loadedN++
 						definedIn[r.Rule.ID] = r.Path
@@ -277,7 +277,7 @@ Exits 0 when no file is broken, 2 otherwise.`,
 						if builtins[r.Rule.ID] {
 							replaces = "  (replaces the built-in rule of that rule_id)"
 						}
-						fmt.Fprintf(e.stdout, "loaded   %s  %s  %s%s\n", report.Clean(r.Path), r.Rule.ID, report.Clean(r.Rule.Name), replaces)
+						fmt.Fprintf(e.stdout, "loaded   %s  %s  %s%s\n", report.Clean(r.Path), report.Clean(r.Rule.ID), report.Clean(r.Rule.Name), replaces)
 						if err := triage.CheckGuide(r.Rule); err != nil {
 							fmt.Fprintf(e.stdout, "         its guide template cannot be filled in, so findings show the note as written: %s\n", report.Clean(err.Error()))
 						}

@@ -121,7 +121,7 @@ func (p *tablePrinter) finding(f *triage.Finding, guide string) {
 	}
 	meta = append(meta, "risk "+strconv.Itoa(f.Rule.RiskScore))
 	if len(f.Rule.Techniques) > 0 {
-		meta = append(meta, strings.Join(f.Rule.Techniques, " "))
+		meta = append(meta, Clean(strings.Join(f.Rule.Techniques, " ")))
 	}
 	p.field("finding", f.ID+"  rule "+ruleLine+" ("+strings.Join(meta, ", ")+")")
 	p.field("time", Clean(f.Timestamp))
