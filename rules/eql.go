@@ -277,8 +277,17 @@ func lexBacktick(src string, i int) (string, int, error) {
 }
 
 type eqlParser struct {
-	toks []eqlTok
-	i    int
+	toks  []eqlTok
+	i     int
+	depth int // groups open: parentheses, function calls and nots (MaxQueryDepth)
+}
+
+// enter opens a group at t, or refuses one nested too deeply.
+func (p *eqlParser) enter(t eqlTok) error {
+	if p.depth++; p.depth > MaxQueryDepth {
+		return eqlError(t.pos, "the query nests more than %d deep", MaxQueryDepth)
+	}
+	return nil
 }
 
 func (p *eqlParser) peek() eqlTok { return p.toks[p.i] }
@@ -389,11 +398,15 @@ func (p *eqlParser) andExpr() (Expr, error) {
 }
 
 func (p *eqlParser) notExpr() (Expr, error) {
-	if p.accept(eqlWord, "not") {
+	if t := p.peek(); p.accept(eqlWord, "not") {
+		if err := p.enter(t); err != nil {
+			return nil, err
+		}
 		e, err := p.notExpr()
 		if err != nil {
 			return nil, err
 		}
+		p.depth--
 		// A function on a field with constant arguments is a query to
 		// Elasticsearch (prefix, wildcard or terms), and `not` over a
 		// query is must_not: it holds where the field is missing, as for
@@ -427,6 +440,9 @@ func (p *eqlParser) primary() (operand, error) {
 	t := p.peek()
 	switch {
 	case t.is(eqlPunct, "("):
+		if err := p.enter(t); err != nil {
+			return operand{}, err
+		}
 		p.next()
 		e, err := p.orExpr()
 		if err != nil {
@@ -435,6 +451,7 @@ func (p *eqlParser) primary() (operand, error) {
 		if err := p.expect(eqlPunct, ")"); err != nil {
 			return operand{}, err
 		}
+		p.depth--
 		return operand{expr: e, pos: t.pos}, nil
 	case t.kind == eqlString:
 		p.next()
@@ -518,6 +535,10 @@ func (p *eqlParser) function(name eqlTok, fold bool) (operand, error) {
 	if op == OpCIDR && fold {
 		return operand{}, eqlError(name.pos, "cidrMatch has no case-insensitive variant")
 	}
+	if err := p.enter(name); err != nil {
+		return operand{}, err
+	}
+	defer func() { p.depth-- }()
 	p.next() // (
 	first, err := p.primary()
 	if err != nil {

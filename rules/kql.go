@@ -43,8 +43,23 @@ func ParseKQL(query string) (Expr, error) {
 }
 
 type kqlParser struct {
-	src string
-	pos int
+	src   string
+	pos   int
+	depth int // groups open: parentheses around queries or values
+}
+
+// MaxQueryDepth bounds how deeply a query may nest groups (parentheses,
+// and `not` in EQL). Parsing, compiling and matching all recurse over the
+// nesting, and a rule or exceptions file from anyone must not exhaust the
+// stack; published rules nest a handful of levels.
+const MaxQueryDepth = 100
+
+// enter opens a group, or refuses one nested too deeply.
+func (p *kqlParser) enter() error {
+	if p.depth++; p.depth > MaxQueryDepth {
+		return p.errorf("the query nests groups more than %d deep", MaxQueryDepth)
+	}
+	return nil
 }
 
 func (p *kqlParser) eof() bool { return p.pos >= len(p.src) }
@@ -195,6 +210,9 @@ func (p *kqlParser) notQuery() (Expr, error) {
 
 func (p *kqlParser) subQuery() (Expr, error) {
 	if !p.eof() && p.src[p.pos] == '(' {
+		if err := p.enter(); err != nil {
+			return nil, err
+		}
 		p.pos++
 		p.skipSpace()
 		e, err := p.orQuery()
@@ -206,6 +224,7 @@ func (p *kqlParser) subQuery() (Expr, error) {
 			return nil, p.errorf("expected ')'")
 		}
 		p.pos++
+		p.depth--
 		return e, nil
 	}
 	return p.expression()
@@ -282,6 +301,9 @@ func kqlField(lit kqlLiteral, offset int) (*Field, error) {
 // value or a parenthesised and/or/not list of them.
 func (p *kqlParser) listOfValues(f *Field) (Expr, error) {
 	if !p.eof() && p.src[p.pos] == '(' {
+		if err := p.enter(); err != nil {
+			return nil, err
+		}
 		p.pos++
 		p.skipSpace()
 		e, err := p.orValues(f)
@@ -293,6 +315,7 @@ func (p *kqlParser) listOfValues(f *Field) (Expr, error) {
 			return nil, p.errorf("expected ')' to close the value list")
 		}
 		p.pos++
+		p.depth--
 		return e, nil
 	}
 	lit, err := p.literal()

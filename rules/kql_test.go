@@ -2,6 +2,7 @@ package rules_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/k8sexec/k8sexec/rules"
@@ -229,5 +230,41 @@ func TestParseKQLUnsupported(t *testing.T) {
 				t.Errorf("unsupported error without a reason")
 			}
 		})
+	}
+}
+
+// Queries come from anyone's rule and exceptions files, and parsing,
+// compiling and matching recurse over their nesting: past MaxQueryDepth
+// groups a query is a syntax error, however deep it goes, never a stack
+// overflow.
+func TestQueryNestingIsBounded(t *testing.T) {
+	kql := func(n int) string { return strings.Repeat("(", n) + "a:1" + strings.Repeat(")", n) }
+	kqlValues := func(n int) string { return "a:" + strings.Repeat("(", n) + "1" + strings.Repeat(")", n) }
+	eql := func(n int) string {
+		return "any where " + strings.Repeat("(", n) + "a == 1" + strings.Repeat(")", n)
+	}
+	eqlNot := func(n int) string { return "any where " + strings.Repeat("not ", n) + "a == 1" }
+	for _, tc := range []struct {
+		name  string
+		query func(int) string
+		parse func(string) (rules.Expr, error)
+	}{
+		{"kql groups", kql, rules.ParseKQL},
+		{"kql value groups", kqlValues, rules.ParseKQL},
+		{"eql groups", eql, rules.ParseEQL},
+		{"eql nots", eqlNot, rules.ParseEQL},
+	} {
+		if e, err := tc.parse(tc.query(rules.MaxQueryDepth)); err != nil {
+			t.Errorf("%s: %d deep: %v", tc.name, rules.MaxQueryDepth, err)
+		} else if _, err := rules.Compile(e); err != nil {
+			t.Errorf("%s: %d deep does not compile: %v", tc.name, rules.MaxQueryDepth, err)
+		}
+		for _, n := range []int{rules.MaxQueryDepth + 1, 3_000_000} {
+			_, err := tc.parse(tc.query(n))
+			var se *rules.SyntaxError
+			if !errors.As(err, &se) || !strings.Contains(err.Error(), "deep") {
+				t.Errorf("%s: %d deep: error %v, want a syntax error about the nesting", tc.name, n, err)
+			}
+		}
 	}
 }

@@ -177,6 +177,9 @@ type ruleFile struct {
 // k8sexec cannot run offline.
 func Parse(data []byte, source string) (*Rule, error) {
 	var f ruleFile
+	if err := CheckTOMLNesting(data); err != nil {
+		return nil, fmt.Errorf("%s: %w", source, err)
+	}
 	if _, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&f); err != nil {
 		return nil, fmt.Errorf("%s: %w", source, err)
 	}
@@ -441,7 +444,7 @@ func LoadPath(path string) ([]LoadResult, error) {
 	}
 	var out []LoadResult
 	for _, f := range files {
-		data, err := os.ReadFile(f)
+		data, err := ReadLimited(f, MaxRuleFile)
 		if err != nil {
 			out = append(out, LoadResult{Path: f, Err: err})
 			continue

@@ -3,7 +3,6 @@ package triage
 import (
 	"errors"
 	"fmt"
-	"os"
 	"reflect"
 	"sort"
 	"strconv"
@@ -109,11 +108,15 @@ func (e *Exception) ExpiresText() string {
 	return e.expiresText
 }
 
+// MaxExceptionsFile bounds the size of an exceptions file: thousands of
+// exceptions fit in far less.
+const MaxExceptionsFile = 16 << 20
+
 // LoadExceptions reads an exceptions file. Problems are reported as
 // *ExceptionError values (several joined with errors.Join), each naming the
 // file and the exception.
 func LoadExceptions(path string) ([]*Exception, error) {
-	data, err := os.ReadFile(path)
+	data, err := rules.ReadLimited(path, MaxExceptionsFile)
 	if err != nil {
 		return nil, fmt.Errorf("read exceptions: %w", err)
 	}
@@ -158,6 +161,9 @@ var keyHints = map[string]string{
 // messages and in each Exception's Source.
 func ParseExceptions(data []byte, source string) ([]*Exception, error) {
 	var file exceptionsFile
+	if err := rules.CheckTOMLNesting(data); err != nil {
+		return nil, &ExceptionError{File: source, Err: err}
+	}
 	md, err := toml.Decode(string(data), &file)
 	if err != nil {
 		return nil, &ExceptionError{File: source, Err: err}
