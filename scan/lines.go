@@ -737,7 +737,6 @@ type worker struct {
 	walked, walkedOut int
 	parseFirst        int64 // lines starting before this offset are always parsed
 	checker           jsonChecker
-	units             []Unit
 	starts            []int // byte offset of each line in the chunk
 	ends              []int // offset of each line's newline (or chunk end)
 	kinds             []lineKind
@@ -1053,7 +1052,14 @@ func (w *worker) evaluate(c *chunk, i int, line []byte, res *chunkResult) {
 			return
 		}
 	}
-	units, check := w.unitsOf(line)
+	// Each event of the line is evaluated as it is found, not gathered
+	// first: a line may hold millions (a 16 MiB line of {}{}{}...).
+	n, indexed := 0, false
+	check := w.unitsOf(line, func(u Unit) {
+		n++
+		indexed = indexed || u.Index > 0
+		w.evaluateUnit(c, i, line, lineNo, offset, u, res)
+	})
 	switch {
 	case check.deep:
 		broken(fmt.Sprintf("JSON nested deeper than %d levels", maxDepth))
@@ -1063,69 +1069,72 @@ func (w *worker) evaluate(c *chunk, i int, line []byte, res *chunkResult) {
 		return
 	}
 	res.events--
-	if len(units) != 1 || units[0].Index > 0 {
+	if n != 1 || indexed {
 		res.envelopes++
-		res.unwrapped += int64(len(units))
+		res.unwrapped += int64(n)
 	}
-	for _, u := range units {
-		uLine, uOffset := lineNo, offset
-		if u.Index > 0 {
-			uLine, uOffset = c.placeWithin(i, w.starts[i], u.Offset+offsetIn(c.data[w.starts[i]:], line))
+}
+
+// evaluateUnit evaluates one event of the line at chunk index i, which
+// starts at lineNo and offset.
+func (w *worker) evaluateUnit(c *chunk, i int, line []byte, lineNo, offset int64, u Unit, res *chunkResult) {
+	uLine, uOffset := lineNo, offset
+	if u.Index > 0 {
+		uLine, uOffset = c.placeWithin(i, w.starts[i], u.Offset+offsetIn(c.data[w.starts[i]:], line))
+	}
+	switch {
+	case u.Problem != "":
+		res.malformed++
+		res.problems = append(res.problems, Problem{Line: uLine, Offset: uOffset, Index: u.Index, Reason: u.Problem})
+		return
+	case u.Skip != "":
+		res.skipped++
+		if res.skips == nil {
+			res.skips = map[string]int64{}
 		}
-		switch {
-		case u.Problem != "":
-			res.malformed++
-			res.problems = append(res.problems, Problem{Line: uLine, Offset: uOffset, Index: u.Index, Reason: u.Problem})
+		res.skips[u.Skip]++
+		return
+	}
+	res.events++
+	res.parsed++
+	res.count(u.Shape)
+	var ev *Event
+	doc := w.flatten(u)
+	for _, m := range w.which {
+		if !w.plan.matchers[m].Match(doc) {
 			continue
-		case u.Skip != "":
-			res.skipped++
-			if res.skips == nil {
-				res.skips = map[string]int64{}
-			}
-			res.skips[u.Skip]++
-			continue
 		}
-		res.events++
-		res.parsed++
-		res.count(u.Shape)
-		var ev *Event
-		doc := w.flatten(u)
-		for _, m := range w.which {
-			if !w.plan.matchers[m].Match(doc) {
-				continue
-			}
-			if ev == nil {
-				// Built in place: nothing below appends to the hits.
-				res.hits = append(res.hits, Event{Input: c.input, Line: uLine, Offset: uOffset, Index: u.Index, Shape: u.Shape,
-					// A copy: the wrapper's text may be a mapped file's.
-					Cluster: strings.Clone(u.Cluster)})
-				ev = &res.hits[len(res.hits)-1]
-			}
-			if m < w.plan.nRules {
-				ev.Rules = append(ev.Rules, m)
-				if nt := w.plan.newTerms[m]; nt != nil {
-					ev.terms = append(ev.terms, newTermsOf(m, nt, doc, u.Shape))
-				}
-			} else {
-				si := m - w.plan.nRules
-				ev.Selectors = append(ev.Selectors, si)
-				key := ""
-				if sel := w.plan.selectors[si]; len(sel.Keys) > 0 {
-					key = keyOf(doc, sel.Keys)
-				}
-				ev.keys = append(ev.keys, key)
-			}
+		if ev == nil {
+			// Built in place: nothing below appends to the hits.
+			res.hits = append(res.hits, Event{Input: c.input, Line: uLine, Offset: uOffset, Index: u.Index, Shape: u.Shape,
+				// A copy: the wrapper's text may be a mapped file's.
+				Cluster: strings.Clone(u.Cluster)})
+			ev = &res.hits[len(res.hits)-1]
 		}
-		if ev != nil {
-			// A match only of new_terms rules that an earlier match in
-			// the chunk shows is not new goes to the collector for the
-			// history alone, without its text (newterms.go).
-			if !w.terms.notNew(ev, w.plan.newTerms) {
-				ev.Raw = compact(u.Raw)
-				ev.Doc = hitDoc(ev.Raw, u, len(ev.Rules) > 0)
+		if m < w.plan.nRules {
+			ev.Rules = append(ev.Rules, m)
+			if nt := w.plan.newTerms[m]; nt != nil {
+				ev.terms = append(ev.terms, newTermsOf(m, nt, doc, u.Shape))
 			}
-			w.terms.add(ev.terms)
+		} else {
+			si := m - w.plan.nRules
+			ev.Selectors = append(ev.Selectors, si)
+			key := ""
+			if sel := w.plan.selectors[si]; len(sel.Keys) > 0 {
+				key = keyOf(doc, sel.Keys)
+			}
+			ev.keys = append(ev.keys, key)
 		}
+	}
+	if ev != nil {
+		// A match only of new_terms rules that an earlier match in
+		// the chunk shows is not new goes to the collector for the
+		// history alone, without its text (newterms.go).
+		if !w.terms.notNew(ev, w.plan.newTerms) {
+			ev.Raw = compact(u.Raw)
+			ev.Doc = hitDoc(ev.Raw, u, len(ev.Rules) > 0)
+		}
+		w.terms.add(ev.terms)
 	}
 }
 
@@ -1216,13 +1225,12 @@ func hitDoc(raw []byte, u Unit, found bool) rules.Document {
 	return d
 }
 
-// unitsOf validates a record and expands it into its events. A record
-// holding several values one after the other (CloudWatch subscription
-// payloads are delivered concatenated) gives the events of each, numbered
-// across the record. ok is false when the record is not valid JSON.
-func (w *worker) unitsOf(line []byte) ([]Unit, jsonCheck) {
-	units := w.units[:0]
-	defer func() { w.units = units[:0] }()
+// unitsOf validates a record and calls each with its events, in order. A
+// record holding several values one after the other (CloudWatch
+// subscription payloads are delivered concatenated) gives the events of
+// each, numbered across the record. Nothing is called when the record is
+// not valid JSON (the check says why).
+func (w *worker) unitsOf(line []byte, each func(Unit)) jsonCheck {
 	// The check collects the fields' values on its way: from the raw
 	// audit tree for a line that starts like a raw event (it is one, or
 	// malformed), else from the ECS tree, which serves any record that
@@ -1235,25 +1243,27 @@ func (w *worker) unitsOf(line []byte) ([]Unit, jsonCheck) {
 	}
 	check := w.checker.check(line)
 	if check.valid {
-		unitsAt(line, 0, resolver{lastWins: check.dupKeys}, func(u Unit) { units = append(units, u) })
-		return units, check
+		unitsAt(line, 0, resolver{lastWins: check.dupKeys}, each)
+		return check
 	}
 	if check.deep || raw {
 		// A line that starts like a raw audit event is one (the search
 		// for lines worth parsing relies on it), or malformed.
-		return nil, check
+		return check
 	}
 	values := w.splitValues(line)
 	if values == nil {
-		return nil, check
+		return check
 	}
+	n := 0
 	for _, v := range values {
 		unitsAt(line[v.start:v.end], v.start, resolver{lastWins: v.dupKeys}, func(u Unit) {
-			units = append(units, u)
-			units[len(units)-1].Index = len(units)
+			n++
+			u.Index = n
+			each(u)
 		})
 	}
-	return units, jsonCheck{valid: true}
+	return jsonCheck{valid: true}
 }
 
 // offsetIn returns where inner, a subslice of outer, starts in it (two
