@@ -118,9 +118,12 @@ func open(ctx context.Context, in Input, stdin io.Reader) (*stream, error) {
 		}
 		s.closers = append(s.closers, func() { f.Close() })
 		src = f
-		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > 0 {
 			s.file, s.size = f, fi.Size()
 		} else {
+			// Not a file of known size: a pipe, a device, or a regular
+			// file that says it is empty, as /proc and /sys files do while
+			// holding text (/proc/kmsg waits for more, forever).
 			src = s.interruptible(ctx, f)
 		}
 	}
@@ -220,8 +223,9 @@ func openFile(ctx context.Context, name string) (*os.File, error) {
 // noDeadline clears a read deadline.
 var noDeadline time.Time
 
-// isRegular reports whether f is a regular file, whose reads never wait.
+// isRegular reports whether f is a regular file with bytes in it, whose
+// reads never wait (a /proc file says it is empty, and may wait).
 func isRegular(f *os.File) bool {
 	fi, err := f.Stat()
-	return err == nil && fi.Mode().IsRegular()
+	return err == nil && fi.Mode().IsRegular() && fi.Size() > 0
 }

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -636,5 +637,47 @@ func TestExpandFolderGivesNothing(t *testing.T) {
 	}
 	if x.Excluded != 2 {
 		t.Errorf("excluded %d, want 2", x.Excluded)
+	}
+}
+
+// A regular file that says it is empty may still hold text, as /proc and
+// /sys files do: it is read through, not taken at its size.
+func TestProcFileIsRead(t *testing.T) {
+	const path = "/proc/self/status"
+	if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() || fi.Size() != 0 {
+		t.Skipf("no empty-looking %s here", path)
+	}
+	res := mustScan(t, []Input{{Name: path}}, Options{Rules: builtinRules(t)})
+	if in := res.Inputs[0]; in.Bytes == 0 || in.Lines == 0 || in.Err != nil {
+		t.Errorf("%s: %d bytes, %d lines, error %v; want its text read", path, in.Bytes, in.Lines, in.Err)
+	}
+}
+
+// Reading such a file may wait forever (/proc/kmsg waits for the kernel's
+// next message): an interrupted scan still ends. Reading /proc/kmsg takes
+// the messages it returns from the kernel log's other readers, so the test
+// runs only when asked (K8SEXEC_READ_KMSG=1, as root).
+func TestWaitingProcFileIsInterrupted(t *testing.T) {
+	const path = "/proc/kmsg"
+	if os.Getenv("K8SEXEC_READ_KMSG") != "1" {
+		t.Skip("set K8SEXEC_READ_KMSG=1 to read /proc/kmsg")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Skipf("cannot read %s here: %v", path, err)
+	}
+	f.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := Scan(ctx, []Input{{Name: path}}, Options{Rules: builtinRules(t), ParseFirst: -1})
+		done <- err
+	}()
+	time.Sleep(200 * time.Millisecond)
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the scan of %s did not end 10 s after it was interrupted", path)
 	}
 }
