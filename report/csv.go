@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/k8sexec/k8sexec/triage"
 )
@@ -133,9 +134,12 @@ func csvRow(f *triage.Finding) []string {
 	return row
 }
 
-// defuseFormula keeps spreadsheets from evaluating a cell as a formula.
+// defuseFormula keeps spreadsheets from evaluating a cell as a formula:
+// one whose first character, after any spaces (what Clean made of tabs
+// and line breaks), starts a formula, in its ASCII or full-width form.
 func defuseFormula(s string) string {
-	if len(s) > 1 && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+	t := strings.TrimLeft(s, " ")
+	if r, size := utf8.DecodeRuneInString(t); len(t) > size && strings.ContainsRune("=+-@\t\r＝＋－＠", r) {
 		return "'" + s
 	}
 	return s
