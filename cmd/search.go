@@ -95,21 +95,24 @@ func runSearch(c *cobra.Command, e *env, o *searchOptions, query string, paths [
 	for _, err := range expandErrs {
 		fmt.Fprintf(e.stderr, "k8sexec: %s\n", report.Clean(err.Error()))
 	}
+	// Only the events printed are kept: a count keeps none, a limit its
+	// first events, however many match.
+	keep := o.limit
+	if o.count {
+		keep = -1
+	}
 	res, err := scan.Scan(c.Context(), inputs, scan.Options{
-		Rules: []*rules.Rule{q}, Stdin: e.stdin, Workers: o.workers, MaxLineSize: o.maxLineSize,
+		Rules: []*rules.Rule{q}, Stdin: e.stdin, Workers: o.workers, MaxLineSize: o.maxLineSize, MaxEvents: keep,
 	})
 	if err != nil {
 		return err
 	}
-	matched := len(res.Events)
+	matched := int64(len(res.Events)) + res.MoreEvents
 	if o.count {
 		fmt.Fprintln(e.stdout, matched)
 	} else {
 		var rows []report.EventRow
-		for i, ev := range res.Events {
-			if o.limit > 0 && i == o.limit {
-				break
-			}
+		for _, ev := range res.Events {
 			rows = append(rows, report.EventRow{File: res.Inputs[ev.Input].Name, Line: ev.Line, Index: ev.Index, Summary: triage.Summarize(ev.Doc), Raw: ev.Raw})
 		}
 		if err := report.WriteEvents(e.stdout, rows, o.format); err != nil {
@@ -131,7 +134,7 @@ func runSearch(c *cobra.Command, e *env, o *searchOptions, query string, paths [
 		if bad > 0 {
 			fmt.Fprintf(e.stderr, "k8sexec: %d malformed or overlong line(s) skipped\n", bad)
 		}
-		if o.limit > 0 && matched > o.limit && !o.count {
+		if o.limit > 0 && matched > int64(o.limit) && !o.count {
 			fmt.Fprintf(e.stderr, "k8sexec: showing %d of %d matching events (--limit)\n", o.limit, matched)
 		}
 	}

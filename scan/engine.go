@@ -80,6 +80,13 @@ type Options struct {
 	// Progress, if set, is called from one goroutine after each chunk.
 	Progress func(Progress)
 
+	// MaxEvents, when positive, keeps only the first MaxEvents matched
+	// events, in input order, and counts the rest in Result.MoreEvents;
+	// negative keeps none (a count). Memory then stays flat however many
+	// events match. For scans without Selectors (a search), whose events
+	// no second pass merges.
+	MaxEvents int
+
 	// probes are selectors that are only looked for: lines that may hold
 	// their events are counted (InputStats.probed), never parsed for them
 	// (deferred.go).
@@ -182,10 +189,12 @@ func (s *InputStats) Incomplete() bool { return s.Err != nil }
 
 // Result is everything a scan found, in input order.
 type Result struct {
-	Inputs   []InputStats
-	Events   []Event
-	Problems []Problem  // the first MaxProblems, in input order
-	Overflow []Overflow // by selector, then key
+	Inputs []InputStats
+	Events []Event
+	// MoreEvents counts the matched events past Options.MaxEvents.
+	MoreEvents int64
+	Problems   []Problem  // the first MaxProblems, in input order
+	Overflow   []Overflow // by selector, then key
 	// NewTerms says, per new_terms rule that matched anything, in rule
 	// order, what its condition left of its matches (newterms.go).
 	NewTerms    []rules.TermsSummary
@@ -307,6 +316,9 @@ type chunkResult struct {
 // Scan itself fails only on invalid options or rules. When ctx is cancelled
 // the scan stops and returns what it has, with Interrupted set.
 func Scan(ctx context.Context, inputs []Input, opts Options) (*Result, error) {
+	if opts.MaxEvents != 0 && len(opts.Selectors) > 0 {
+		return nil, errors.New("scan: MaxEvents is for scans without selectors")
+	}
 	if deferred := deferrable(inputs, opts.Selectors); len(deferred) > 0 {
 		return scanDeferring(ctx, inputs, opts, deferred)
 	}
@@ -597,8 +609,12 @@ func (c *collector) fold(r chunkResult) {
 		if !c.keep(&h) {
 			continue
 		}
-		c.res.Events = append(c.res.Events, h)
 		c.matches++
+		if max := c.opts.MaxEvents; max != 0 && (max < 0 || len(c.res.Events) >= max) {
+			c.res.MoreEvents++
+			continue
+		}
+		c.res.Events = append(c.res.Events, h)
 	}
 	c.rawDone = ch.rawPos
 	c.events += r.events

@@ -681,3 +681,43 @@ func TestWaitingProcFileIsInterrupted(t *testing.T) {
 		t.Fatalf("the scan of %s did not end 10 s after it was interrupted", path)
 	}
 }
+
+// MaxEvents keeps the first matched events in input order, whatever the
+// workers finish first, counts the others, and keeps none when negative;
+// it is refused beside selectors, whose events a second pass may merge.
+func TestMaxEvents(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	for i := 0; i < 3000; i++ {
+		fmt.Fprintln(&b, strings.Replace(execLine, "7c0bd8a4", fmt.Sprintf("%08d", i), 1))
+		if i%7 == 0 {
+			fmt.Fprintln(&b, `{"kind":"Event","note":"not an exec"}`)
+		}
+	}
+	path := writeFile(t, filepath.Join(dir, "a.log"), []byte(b.String()))
+	rs := builtinRules(t)
+	all := mustScan(t, []Input{{Name: path}}, Options{Rules: rs, Workers: 1})
+	if len(all.Events) != 3000 || all.MoreEvents != 0 {
+		t.Fatalf("%d events, %d more; want 3000 and 0", len(all.Events), all.MoreEvents)
+	}
+	for _, max := range []int{-1, 1, 10, 2999, 3000, 5000} {
+		res := mustScan(t, []Input{{Name: path}}, Options{Rules: rs, Workers: 4, ChunkSize: 16 << 10, MaxEvents: max})
+		want := min(max, 3000)
+		if max < 0 {
+			want = 0
+		}
+		if len(res.Events) != want || int64(len(res.Events))+res.MoreEvents != 3000 {
+			t.Errorf("MaxEvents %d: %d events, %d more; want %d and %d", max, len(res.Events), res.MoreEvents, want, 3000-want)
+			continue
+		}
+		for i, ev := range res.Events {
+			if ev.Line != all.Events[i].Line {
+				t.Errorf("MaxEvents %d: event %d at line %d, want %d (the first in input order)", max, i, ev.Line, all.Events[i].Line)
+				break
+			}
+		}
+	}
+	if _, err := Scan(context.Background(), []Input{{Name: path}}, Options{Rules: rs, MaxEvents: 1, Selectors: []Selector{{}}}); err == nil {
+		t.Error("MaxEvents with selectors: no error")
+	}
+}
