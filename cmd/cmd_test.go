@@ -1141,6 +1141,16 @@ func TestOutputOverInputRefused(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A rule k8sexec skips, and a file that must survive a refusal of the
+	// other output.
+	mlFile := filepath.Join(dir, "ml.toml")
+	keepFile := filepath.Join(dir, "keep.txt")
+	ml := strings.Replace(rule, `type = "query"`, `type = "machine_learning"`, 1)
+	for path, text := range map[string]string{mlFile: ml, keepFile: "precious\n"} {
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	hard := filepath.Join(dir, "hard.log")
 	if err := os.Link(logFile, hard); err != nil {
 		t.Skipf("no hard links here: %v", err)
@@ -1166,6 +1176,9 @@ func TestOutputOverInputRefused(t *testing.T) {
 		{"output is standard input's file", stdinFile, []string{"-o", logFile, "-"}, "is an input (standard input)"},
 		{"output is a rule file", nil, []string{"--rules", ruleFile, "-o", ruleFile, logFile}, "is a --rules file"},
 		{"both outputs one new file", nil, []string{"-o", filepath.Join(dir, "new.json"), "--write-baseline", filepath.Join(dir, "new.json"), logFile}, "is --output's file"},
+		{"output is a skipped rule's file", nil, []string{"--rules", mlFile, "-o", mlFile, logFile}, "is a --rules file"},
+		{"output is a disabled rule's file", nil, []string{"--rules", ruleFile, "--disable-rule", "r", "-o", ruleFile, logFile}, "is a --rules file"},
+		{"baseline refused after a good output", nil, []string{"-o", keepFile, "--write-baseline", logFile, logFile}, "--write-baseline " + logFile + " is an input"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := &env{}
@@ -1176,12 +1189,18 @@ func TestOutputOverInputRefused(t *testing.T) {
 			if code != ExitError || stdout != "" || !strings.Contains(stderr, tc.want) {
 				t.Errorf("exit %d, stdout %q, stderr %q; want exit %d and %q", code, stdout, stderr, ExitError, tc.want)
 			}
-			for path, text := range map[string]string{logFile: string(demo), inFolder: string(demo), ruleFile: rule} {
+			for path, text := range map[string]string{logFile: string(demo), inFolder: string(demo), ruleFile: rule, mlFile: ml, keepFile: "precious\n"} {
 				if got, err := os.ReadFile(path); err != nil || string(got) != text {
 					t.Errorf("%s changed (%v)", path, err)
 				}
 			}
 		})
+	}
+
+	// Devices are no files an output could empty: /dev/null takes both
+	// reports, and may be standard input too.
+	if _, stderr, code := runEnv(t, &env{stdin: devNull(t)}, "scan", "-q", "-f", "json", "-o", os.DevNull, "--write-baseline", os.DevNull, "-"); code == ExitError {
+		t.Errorf("/dev/null as standard input and both outputs: exit %d, %s", code, stderr)
 	}
 
 	// A report written into the folder it scans is fine the first time;
@@ -1291,4 +1310,14 @@ func TestRuleFileTextIsCleaned(t *testing.T) {
 			}
 		}
 	}
+}
+
+func devNull(t *testing.T) *os.File {
+	t.Helper()
+	f, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/k8sexec/k8sexec/report"
 	"github.com/k8sexec/k8sexec/scan"
@@ -58,18 +59,28 @@ func (r *readFiles) add(name, what, why string) {
 	}
 }
 
-// refuse returns a usage error when path, an output flag's file, already
-// exists and is one of the files read: the same file by any path (a hard
-// link, a symlink, /dev/stdin, or standard input redirected from it).
+// refuse returns a usage error when path, an output flag's file, is one of
+// the files listed: the same file by any path (a hard link, a symlink,
+// /dev/stdin, or standard input redirected from it), or, for a file not
+// created yet, the same path as another output. A device or pipe (/dev/null)
+// empties nothing and is never refused.
 func (r *readFiles) refuse(flag, path string) error {
 	if path == "" {
 		return nil
 	}
 	out, err := os.Stat(path)
-	if err != nil {
-		return nil // a new file: nothing read is lost (a bad path fails on create)
+	exists := err == nil
+	if exists && !out.Mode().IsRegular() {
+		return nil
 	}
 	for _, f := range r.files {
+		if !exists {
+			// Nothing read can be lost, but two outputs may share it.
+			if samePath(path, f.name) {
+				return usageError("%s %s is %s: %s; choose another file", flag, report.Clean(path), f.what, f.why)
+			}
+			continue
+		}
 		var fi os.FileInfo
 		if f.name == scan.Stdin {
 			file, ok := r.stdin.(*os.File)
@@ -91,4 +102,14 @@ func (r *readFiles) refuse(flag, path string) error {
 		}
 	}
 	return nil
+}
+
+// samePath reports whether a and b name one file, by their absolute paths.
+func samePath(a, b string) bool {
+	if b == scan.Stdin {
+		return false
+	}
+	aa, err1 := filepath.Abs(a)
+	bb, err2 := filepath.Abs(b)
+	return err1 == nil && err2 == nil && aa == bb
 }

@@ -19,6 +19,9 @@ type ruleFlags struct {
 	paths   []string
 	only    []string
 	disable []string
+	// read lists every rule file the last load read, whether its rule
+	// runs, was skipped or was left out by --only-rule or --disable-rule.
+	read []string
 }
 
 func (f *ruleFlags) register(c *cobra.Command) {
@@ -53,6 +56,7 @@ func (f *ruleFlags) loadSkips(warn io.Writer) (*rules.Set, []string, map[string]
 			return nil, nil, nil, usageError("--rules %s: %v", p, err)
 		}
 		for _, r := range results {
+			f.read = append(f.read, r.Path)
 			switch {
 			case r.Err == nil:
 				loaded = append(loaded, r.Rule)

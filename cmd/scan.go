@@ -205,12 +205,15 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 	for _, path := range o.exceptions {
 		read.add(path, "an --exceptions file", "creating it would overwrite it")
 	}
-	for _, r := range set.Rules {
-		if !strings.HasPrefix(r.Source, "builtin:") {
-			read.add(r.Source, "a --rules file", "creating it would overwrite it")
-		}
+	for _, path := range o.rules.read {
+		read.add(path, "a --rules file", "creating it would overwrite it")
 	}
+	// Both outputs are checked before either is created.
 	if err := read.refuse("--output", o.output); err != nil {
+		return err
+	}
+	read.add(o.output, "--output's file", "two reports cannot share a file")
+	if err := read.refuse("--write-baseline", o.writeBaseline); err != nil {
 		return err
 	}
 	out := e.stdout
@@ -222,10 +225,6 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 		}
 		defer outFile.Close()
 		out = outFile
-		read.add(o.output, "--output's file", "two reports cannot share a file")
-	}
-	if err := read.refuse("--write-baseline", o.writeBaseline); err != nil {
-		return err
 	}
 	var baselineFile *os.File
 	if o.writeBaseline != "" {
