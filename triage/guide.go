@@ -150,7 +150,7 @@ const maxGuide = 256 << 10
 // templates (template, block), which can repeat work without bound, are
 // refused. k8sexec's own guides use neither.
 func parseGuide(r *rules.Rule) (*template.Template, error) {
-	t, err := template.New(r.ID).Funcs(GuideFuncs).Option("missingkey=error").Parse(r.Note)
+	t, err := template.New(r.ID).Funcs(boundedFuncs).Option("missingkey=error").Parse(r.Note)
 	if err != nil {
 		return nil, err
 	}
@@ -189,6 +189,98 @@ func boundedNodes(tree *parse.Tree, n parse.Node) error {
 		return errors.Join(boundedNodes(tree, n.List), boundedNodes(tree, n.ElseList))
 	case *parse.WithNode:
 		return errors.Join(boundedNodes(tree, n.List), boundedNodes(tree, n.ElseList))
+	}
+	return nil
+}
+
+// errGuideLong is a guide, or a value it computes, longer than maxGuide.
+var errGuideLong = fmt.Errorf("the guide is longer than %d KiB", maxGuide>>10)
+
+// boundedFuncs are GuideFuncs and text/template's builtins that make
+// strings, each refusing to make one longer than maxGuide: a template
+// that doubles a value in a variable ({{$x = print $x $x}}) prints little,
+// and must stop all the same. A builtin named here is replaced by its
+// bounded twin.
+var boundedFuncs = func() template.FuncMap {
+	m := template.FuncMap{}
+	for name, fn := range GuideFuncs {
+		m[name] = fn
+	}
+	m["sh"] = func(s string) (string, error) { return bounded(len(s)*4, func() string { return ShellQuote(s) }) }
+	m["kql"] = func(s string) (string, error) { return bounded(len(s)*2+2, func() string { return kqlQuote(s) }) }
+	m["oneLine"] = func(v any) (string, error) { return bounded(argsLen([]any{v}), func() string { return oneLine(v) }) }
+	m["print"] = func(args ...any) (string, error) {
+		return bounded(argsLen(args), func() string { return fmt.Sprint(args...) })
+	}
+	m["println"] = func(args ...any) (string, error) {
+		return bounded(argsLen(args)+len(args), func() string { return fmt.Sprintln(args...) })
+	}
+	m["printf"] = func(format string, args ...any) (string, error) {
+		if err := checkFormat(format); err != nil {
+			return "", err
+		}
+		return bounded(len(format)+argsLen(args), func() string { return fmt.Sprintf(format, args...) })
+	}
+	for name, esc := range map[string]func(...any) string{"html": template.HTMLEscaper, "js": template.JSEscaper, "urlquery": template.URLQueryEscaper} {
+		m[name] = func(args ...any) (string, error) {
+			return bounded(argsLen(args)*6, func() string { return esc(args...) })
+		}
+	}
+	return m
+}()
+
+// bounded makes a string with build, when the most it may be, most, and what
+// it is are within maxGuide.
+func bounded(most int, build func() string) (string, error) {
+	if most > maxGuide {
+		return "", errGuideLong
+	}
+	if s := build(); len(s) <= maxGuide {
+		return s, nil
+	}
+	return "", errGuideLong
+}
+
+// argsLen is how long the arguments print, each as fmt prints it (a guide's
+// values are strings, numbers and booleans).
+func argsLen(args []any) int {
+	n := 0
+	for _, a := range args {
+		if s, ok := a.(string); ok {
+			n += len(s)
+		} else {
+			n += len(fmt.Sprint(a))
+		}
+	}
+	return n
+}
+
+// checkFormat refuses a printf format whose width or precision could make
+// a long string from a short one: one over four digits, or given by an
+// argument (*).
+func checkFormat(format string) error {
+	for i := 0; i < len(format); i++ {
+		if format[i] != '%' {
+			continue
+		}
+		digits := 0
+	spec:
+		for i++; i < len(format); i++ {
+			c := format[i]
+			switch {
+			case c == '*':
+				return fmt.Errorf("printf %q: a width or precision from an argument (*) is not allowed in a guide", format)
+			case c >= '0' && c <= '9':
+				if digits++; digits > 4 {
+					return fmt.Errorf("printf %q: a width or precision over 9999 is not allowed in a guide", format)
+				}
+				continue
+			case c == '.' || c == '[' || c == ']' || strings.IndexByte("+-# ", c) >= 0:
+				digits = 0
+				continue
+			}
+			break spec // the verb
+		}
 	}
 	return nil
 }

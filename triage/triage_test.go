@@ -807,19 +807,26 @@ func templateRule(t *testing.T, note string) *rules.Rule {
 func TestGuideTemplatesAreBounded(t *testing.T) {
 	long := strings.Repeat("a", 8<<10)
 	raw := auditLine("Q", "ResponseComplete", "create", "alice", "/api/v1/namespaces/shop/pods/api-1/exec?command="+long+"&container=api", 101, "2026-11-20T10:00:00Z", "2026-11-20T10:01:00Z", true)
+	doubling := `{{$x := printf "%9999s" "a"}}` + strings.Repeat(`{{$x = print $x $x}}`, 30) + `{{len $x}}`
 	for _, tc := range []struct {
 		name, note, want string
+		refused          bool // before it runs (CheckGuide); else when it runs
 	}{
-		{"range over a number", "{{range 1000000000}}{{range 1000000000}}x{{end}}{{end}}", "range: a guide may not loop"},
-		{"range over a value", "{{range .Groups}}x{{end}}", "range: a guide may not loop"},
-		{"range inside if", "{{if .User}}{{range 5}}x{{end}}{{end}}", "range: a guide may not loop"},
-		{"recursive template", `{{define "x"}}{{template "x" .}}{{template "x" .}}{{end}}{{template "x" .}}`, "may not define or call templates"},
-		{"block", `{{block "b" .}}x{{end}}`, "may not define or call templates"},
-		{"too much output", strings.Repeat("{{.Command}}", 40), "longer than 256 KiB"},
+		{"range over a number", "{{range 1000000000}}{{range 1000000000}}x{{end}}{{end}}", "range: a guide may not loop", true},
+		{"range over a value", "{{range .Groups}}x{{end}}", "range: a guide may not loop", true},
+		{"range inside if", "{{if .User}}{{range 5}}x{{end}}{{end}}", "range: a guide may not loop", true},
+		{"recursive template", `{{define "x"}}{{template "x" .}}{{template "x" .}}{{end}}{{template "x" .}}`, "may not define or call templates", true},
+		{"block", `{{block "b" .}}x{{end}}`, "may not define or call templates", true},
+		{"too much output", strings.Repeat("{{.Command}}", 40), "longer than 256 KiB", false},
+		{"a variable doubled", doubling, "longer than 256 KiB", false},
+		{"shell-quoting doubled", `{{$x := printf "%9999s" "'"}}` + strings.Repeat(`{{$x = sh $x}}`, 20) + `{{len $x}}`, "longer than 256 KiB", false},
+		{"escaping doubled", `{{$x := printf "%9999s" "<"}}` + strings.Repeat(`{{$x = html $x $x}}`, 20) + `{{len $x}}`, "longer than 256 KiB", false},
+		{"printf width", `{{printf "%1000000000s" "a"}}`, "width or precision over 9999", false},
+		{"printf width from an argument", `{{printf "%*s" 1000000000 "a"}}`, "from an argument", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := templateRule(t, tc.note)
-			if err := triage.CheckGuide(r); (err == nil) == (tc.want != "longer than 256 KiB") { // output is only known when it runs
+			if err := triage.CheckGuide(r); (err != nil) != tc.refused {
 				t.Errorf("CheckGuide: %v", err)
 			}
 			done := make(chan *triage.Report, 1)
@@ -840,21 +847,22 @@ func TestGuideTemplatesAreBounded(t *testing.T) {
 				t.Errorf("guidance %.300q: want the note as written and %q", g, tc.want)
 			}
 			// The rule help fills placeholders in, which are short: only a
-			// template refused before it runs is shown as written there.
-			refused := tc.want != "longer than 256 KiB"
+			// template refused before it runs, or that computes too much, is
+			// shown as written there.
+			refused := tc.refused || tc.name != "too much output"
 			if help := triage.GenericGuide(r); (help == tc.note) != refused {
 				t.Errorf("rule help %.200q: want the note as written only when the template is refused", help)
 			}
 		})
 	}
-	// Conditionals and values are what guides are made of.
-	r := templateRule(t, "{{if .User}}{{.User}} ran {{sh .Command}}{{else}}nobody{{end}}{{with .Pod}} in {{.}}{{end}}")
+	// Conditionals, values and formatting are what guides are made of.
+	r := templateRule(t, `{{if .User}}{{.User}} ran {{sh .Command}}{{else}}nobody{{end}}{{with .Pod}} in {{.}}{{end}}; {{printf "%-6s|%5.1f|%d%%" "ab" 2.25 7}} {{print "x" 1}} {{kql .User}}`)
 	if err := triage.CheckGuide(r); err != nil {
 		t.Fatal(err)
 	}
 	f := triage.Build([]triage.Event{event(t, "a.log", 1, raw, r)}, triage.Options{Guide: true, Inputs: []string{"a.log"}}).Findings[0]
-	if !strings.HasPrefix(f.Guidance, "alice ran ") || !strings.HasSuffix(f.Guidance, " in api-1") {
-		t.Errorf("guidance %.200q", f.Guidance)
+	if !strings.HasPrefix(f.Guidance, "alice ran ") || !strings.HasSuffix(f.Guidance, ` in api-1; ab    |  2.2|7% x1 "alice"`) {
+		t.Errorf("guidance %.300q", f.Guidance)
 	}
 }
 
