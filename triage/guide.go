@@ -62,13 +62,6 @@ type GuideData struct {
 	ProcessEvents bool
 }
 
-// GuideFuncs are the functions guide templates may call.
-var GuideFuncs = template.FuncMap{
-	"sh":      ShellQuote,
-	"kql":     kqlQuote,
-	"oneLine": oneLine,
-}
-
 // kqlQuote renders s as a quoted KQL value.
 func kqlQuote(s string) string {
 	return `"` + kqlEscaper.Replace(s) + `"`
@@ -196,16 +189,14 @@ func boundedNodes(tree *parse.Tree, n parse.Node) error {
 // errGuideLong is a guide, or a value it computes, longer than maxGuide.
 var errGuideLong = fmt.Errorf("the guide is longer than %d KiB", maxGuide>>10)
 
-// boundedFuncs are GuideFuncs and text/template's builtins that make
-// strings, each refusing to make one longer than maxGuide: a template
-// that doubles a value in a variable ({{$x = print $x $x}}) prints little,
-// and must stop all the same. A builtin named here is replaced by its
-// bounded twin.
+// boundedFuncs are the functions guide templates may call: sh, kql and
+// oneLine (which every printing action ends in, oneLineActions), and
+// text/template's builtins that make strings, each refusing to make one
+// longer than maxGuide: a template that doubles a value in a variable
+// ({{$x = print $x $x}}) prints little, and must stop all the same. A
+// builtin named here is replaced by its bounded twin.
 var boundedFuncs = func() template.FuncMap {
 	m := template.FuncMap{}
-	for name, fn := range GuideFuncs {
-		m[name] = fn
-	}
 	m["sh"] = func(s string) (string, error) { return bounded(len(s)*4, func() string { return ShellQuote(s) }) }
 	m["kql"] = func(s string) (string, error) { return bounded(len(s)*2+2, func() string { return kqlQuote(s) }) }
 	m["oneLine"] = func(v any) (string, error) { return bounded(argsLen([]any{v}), func() string { return oneLine(v) }) }
