@@ -229,12 +229,9 @@ func newRulesShowCmd(e *env) *cobra.Command {
 	return c
 }
 
+// indent is cleanLines with each line indented by two spaces.
 func indent(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	for i, l := range lines {
-		lines[i] = "  " + report.Clean(l)
-	}
-	return strings.Join(lines, "\n")
+	return "  " + strings.ReplaceAll(cleanLines(strings.TrimSpace(s)), "\n", "\n  ")
 }
 
 func newRulesCheckCmd(e *env) *cobra.Command {
