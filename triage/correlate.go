@@ -87,7 +87,8 @@ func correlate(findings []*Finding, sessions []*session) {
 			mine = audits[pod{p.Namespace, p.Resource.Name}]
 		}
 		window = window[:0]
-		if tp, ok := parseTime(s.leader.Timestamp); ok && len(mine) > 0 {
+		tp, ok := parseTime(s.leader.Timestamp)
+		if ok && len(mine) > 0 {
 			// The requests received from LinkAfter before the session
 			// started to LinkBefore after it, in findings order.
 			from := sort.Search(len(mine), func(i int) bool { return !mine[i].t.Before(tp.Add(-LinkAfter)) })
@@ -100,7 +101,7 @@ func correlate(findings []*Finding, sessions []*session) {
 			sort.Slice(window, func(i, j int) bool { return window[i].order < window[j].order })
 		}
 		for _, a := range window {
-			if l, ok := candidate(a.f, s); ok {
+			if l, ok := candidate(a.f, a.t, s, tp); ok {
 				cands = append(cands, l)
 			}
 		}
@@ -245,30 +246,18 @@ func openedBy(findings, ghosts []*Finding, sessions []*session) {
 	}
 }
 
-// candidate reports whether session s may be the one that audit finding a
-// started.
-func candidate(a *Finding, s *session) (link, bool) {
+// candidate reports whether session s, whose first process started at
+// tp, may be the one that audit finding a, received at ta, started.
+// correlate asks only about requests into the session's pod within the
+// link window of tp.
+func candidate(a *Finding, ta time.Time, s *session, tp time.Time) (link, bool) {
 	p := s.leader
-	if a.Orch == nil || p.Orch == nil || a.Orch.Resource == nil || p.Orch.Resource == nil {
-		return link{}, false
-	}
-	if a.Orch.Namespace != p.Orch.Namespace || a.Orch.Resource.Name != p.Orch.Resource.Name {
-		return link{}, false
-	}
 	// An exec without container= goes to the pod's default container,
 	// which the audit log does not name: any container may be it.
 	if a.Container != nil && a.Container.Name != "" && (p.Container == nil || p.Container.Name != a.Container.Name) {
 		return link{}, false
 	}
-	ta, ok1 := parseTime(a.Timestamp)
-	tp, ok2 := parseTime(p.Timestamp)
-	if !ok1 || !ok2 {
-		return link{}, false
-	}
 	gap := tp.Sub(ta)
-	if gap < -LinkBefore || gap > LinkAfter {
-		return link{}, false
-	}
 	if a.Session != nil && a.Session.End != "" {
 		if end, ok := parseTime(a.Session.End); ok && tp.After(end.Add(LinkBefore)) {
 			return link{}, false
