@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/tidwall/gjson"
@@ -24,6 +23,9 @@ type NewTerms struct {
 	// rule's own history_window_start ("now-7d").
 	History     time.Duration
 	HistoryText string
+	// ip says which of Fields are of type ip, whose terms are addresses
+	// (parseNewTerms sets it; none are when it is short).
+	ip []bool
 }
 
 // maxNewTermsFields is Elastic's limit on a rule's new_terms fields.
@@ -72,6 +74,7 @@ func parseNewTerms(spec newTermsSpec) (*NewTerms, error) {
 		}
 		seen[name] = true
 		nt.Fields = append(nt.Fields, NewField(name))
+		nt.ip = append(nt.ip, typeOf(name) == ipType)
 	}
 	var window string
 	for _, h := range spec.HistoryWindowStart {
@@ -156,23 +159,44 @@ func (nt *NewTerms) Reads() []*Field { return append(slices.Clone(nt.Fields), ti
 // None when a field has no value: Elasticsearch's terms aggregation
 // leaves such a document out.
 func (nt *NewTerms) Terms(doc Document) (t int64, combos []string, ok bool) {
-	return nt.TermsAt(doc, First(doc, timestampField))
+	var r TermsReader
+	return r.Terms(nt, doc)
 }
 
+// A TermsReader reads the terms of matches for one goroutine at a time.
+// It reuses its buffers from match to match, and hands out each
+// combination it has seen lately as the same string, so that a rule
+// matching most of the input does not allocate a key per match.
+type TermsReader struct {
+	tc   *termsCollector
+	keys map[string]string
+}
+
+// Terms is NewTerms.Terms.
+func (r *TermsReader) Terms(nt *NewTerms, doc Document) (t int64, combos []string, ok bool) {
+	return r.TermsAt(nt, doc, First(doc, timestampField))
+}
+
+// maxReaderKeys bounds the combinations a TermsReader remembers; it
+// forgets them all past that.
+const maxReaderKeys = 1 << 14
+
 // TermsAt is Terms with the match's @timestamp read by the caller.
-func (nt *NewTerms) TermsAt(doc Document, timestamp gjson.Result) (t int64, combos []string, ok bool) {
+func (r *TermsReader) TermsAt(nt *NewTerms, doc Document, timestamp gjson.Result) (t int64, combos []string, ok bool) {
 	// A date, as Elasticsearch indexes @timestamp: to the millisecond.
 	ms, ok := dateOf(timestamp)
 	if !ok || ms < minTermsMillis || ms > maxTermsMillis {
 		return 0, nil, false // Unix nanoseconds cover the years 1678 to 2262
 	}
 	ts := time.UnixMilli(ms)
-	tc := termsScratch.Get().(*termsCollector)
-	defer termsScratch.Put(tc)
+	if r.tc == nil {
+		r.tc = newTermsCollector()
+	}
+	tc := r.tc
 	tc.vals, tc.all = tc.vals[:0], tc.all[:0]
-	for _, f := range nt.Fields {
+	for i, f := range nt.Fields {
 		from := len(tc.all)
-		tc.cur, tc.ip = tc.all[from:], typeOf(f.Name) == ipType
+		tc.cur, tc.ip = tc.all[from:], i < len(nt.ip) && nt.ip[i]
 		doc.Any(f, tc.keep)
 		if len(tc.cur) == 0 {
 			return ts.UnixNano(), nil, true
@@ -194,7 +218,7 @@ func (nt *NewTerms) TermsAt(doc Document, timestamp gjson.Result) (t int64, comb
 		idx = append(idx, 0)
 	}
 	tc.idx = idx
-	for len(combos) < n {
+	for range n {
 		key := tc.buf[:0]
 		for i, vs := range tc.vals {
 			v := vs[idx[i]]
@@ -203,7 +227,7 @@ func (nt *NewTerms) TermsAt(doc Document, timestamp gjson.Result) (t int64, comb
 			key = append(key, v...)
 		}
 		tc.buf = key
-		combos = append(combos, string(key))
+		combos = append(combos, r.key(key))
 		for i := len(idx) - 1; i >= 0; i-- {
 			if idx[i]++; idx[i] < len(tc.vals[i]) {
 				break
@@ -214,9 +238,23 @@ func (nt *NewTerms) TermsAt(doc Document, timestamp gjson.Result) (t int64, comb
 	return ts.UnixNano(), combos, true
 }
 
-// A termsCollector gathers one field's distinct values for Terms without
-// allocating a closure per call; a combination's key is each value
-// length-prefixed, so that no two combinations share a key.
+// key returns k as a string, the same one as the last time unless the
+// reader has forgotten it.
+func (r *TermsReader) key(k []byte) string {
+	if s, ok := r.keys[string(k)]; ok {
+		return s
+	}
+	if r.keys == nil || len(r.keys) >= maxReaderKeys {
+		r.keys = make(map[string]string)
+	}
+	s := string(k)
+	r.keys[s] = s
+	return s
+}
+
+// A termsCollector gathers one field's distinct values for a TermsReader
+// without allocating a closure per call; a combination's key is each
+// value length-prefixed, so that no two combinations share a key.
 type termsCollector struct {
 	cur  []string   // the field being read
 	all  []string   // the values of the fields read, one after the other
@@ -227,7 +265,7 @@ type termsCollector struct {
 	keep func(gjson.Result) bool
 }
 
-var termsScratch = sync.Pool{New: func() any {
+func newTermsCollector() *termsCollector {
 	tc := new(termsCollector)
 	tc.keep = func(v gjson.Result) bool {
 		if v.IsObject() {
@@ -248,7 +286,7 @@ var termsScratch = sync.Pool{New: func() any {
 		return false
 	}
 	return tc
-}}
+}
 
 // TermsHistory applies a new_terms rule's condition to the rule's matches
 // over a whole scan, as if Elastic's rule had run all along over the

@@ -730,8 +730,9 @@ const (
 )
 
 type worker struct {
-	plan  *plan
-	terms chunkTerms // the chunk's new_terms matches so far
+	plan        *plan
+	terms       chunkTerms // the chunk's new_terms matches so far
+	termsReader rules.TermsReader
 	// walked and walkedOut count the chunk's lines walked before
 	// validation (walkPays) and those the walk ruled out.
 	walked, walkedOut int
@@ -1114,7 +1115,7 @@ func (w *worker) evaluateUnit(c *chunk, i int, line []byte, lineNo, offset int64
 		if m < w.plan.nRules {
 			ev.Rules = append(ev.Rules, m)
 			if nt := w.plan.newTerms[m]; nt != nil {
-				ev.terms = append(ev.terms, newTermsOf(m, nt, doc, u.Shape))
+				ev.terms = append(ev.terms, w.newTermsOf(m, nt, doc, u.Shape))
 			}
 		} else {
 			si := m - w.plan.nRules

@@ -25,7 +25,8 @@ type matchTerms struct {
 	timed  bool
 }
 
-func newTermsOf(rule int, nt *rules.NewTerms, doc rules.Document, shape Shape) matchTerms {
+// newTermsOf reads what nt's condition needs of doc, a match of rule.
+func (w *worker) newTermsOf(rule int, nt *rules.NewTerms, doc rules.Document, shape Shape) matchTerms {
 	var t int64
 	var combos []string
 	var timed bool
@@ -37,9 +38,9 @@ func newTermsOf(rule int, nt *rules.NewTerms, doc rules.Document, shape Shape) m
 		if s, ok := auditTimestamp(walkedMembers{doc}); ok {
 			ts = gjson.Result{Type: gjson.String, Str: s}
 		}
-		t, combos, timed = nt.TermsAt(doc, ts)
+		t, combos, timed = w.termsReader.TermsAt(nt, doc, ts)
 	} else {
-		t, combos, timed = nt.Terms(doc)
+		t, combos, timed = w.termsReader.Terms(nt, doc)
 	}
 	return matchTerms{rule: rule, t: t, combos: combos, timed: timed}
 }
