@@ -14,6 +14,10 @@ type Pattern struct {
 	// prefix, suffix, contains, anything) skip the general matcher.
 	kind patKind
 	lit  string
+	// The general matcher's view: the runs between stars, and whether
+	// the pattern starts and ends with one.
+	segs               []segment
+	openStart, openEnd bool
 }
 
 type patItem struct {
@@ -103,6 +107,7 @@ func (p *Pattern) classify() {
 		p.kind, p.lit = patContains, it[1].lit
 	default:
 		p.kind = patGeneral
+		p.segs, p.openStart, p.openEnd = segmentsOf(it)
 	}
 }
 
@@ -172,46 +177,212 @@ func (p *Pattern) Match(s string) bool {
 	case patContains:
 		return strings.Contains(s, p.lit)
 	}
-	return matchItems(p.items, s)
+	return p.matchGeneral(s)
 }
 
-// matchItems is a backtracking glob matcher. Only the most recent star is
-// ever revisited, which keeps it linear in practice and O(len(items)*len(s))
-// at worst.
-func matchItems(items []patItem, s string) bool {
-	i, pos := 0, 0
-	starItem, starPos := -1, 0
-	for {
-		if i < len(items) {
-			it := items[i]
-			switch {
-			case it.star:
-				starItem, starPos = i, pos
-				i++
-				continue
-			case it.one:
-				if pos < len(s) {
-					_, size := utf8.DecodeRuneInString(s[pos:])
-					pos += size
-					i++
-					continue
-				}
-			default:
-				if strings.HasPrefix(s[pos:], it.lit) {
-					pos += len(it.lit)
-					i++
-					continue
-				}
-			}
-		} else if pos == len(s) {
-			return true
-		}
-		// Mismatch: let the last star swallow one more character.
-		if starItem < 0 || starPos >= len(s) {
+// matchGeneral matches s against segments separated by stars, in time
+// linear in len(s) for each segment (times its length in words when it
+// holds `?`): each segment is matched where it first can be after the one
+// before it, which is where any match could place it at the earliest, so
+// no choice is ever revisited. A segment's rune count is fixed, so an
+// earlier start never ends later.
+func (p *Pattern) matchGeneral(s string) bool {
+	segs, pos := p.segs, 0
+	if !p.openStart {
+		end, ok := segs[0].prefix(s)
+		if !ok {
 			return false
 		}
-		_, size := utf8.DecodeRuneInString(s[starPos:])
-		starPos += size
-		i, pos = starItem+1, starPos
+		if len(segs) == 1 && !p.openEnd {
+			return end == len(s) // no star at all
+		}
+		segs, pos = segs[1:], end
 	}
+	var last *segment
+	if !p.openEnd && len(segs) > 0 {
+		last, segs = &segs[len(segs)-1], segs[:len(segs)-1]
+	}
+	for i := range segs {
+		end, ok := segs[i].find(s, pos, false)
+		if !ok {
+			return false
+		}
+		pos = end
+	}
+	if last != nil {
+		_, ok := last.find(s, pos, true)
+		return ok
+	}
+	return true
+}
+
+// A segment is a run of a pattern without stars: literals and `?`s, which
+// match a fixed number of runes.
+type segment struct {
+	items []patItem
+	lit   string    // the whole segment, when it has no `?`
+	bits  *segMasks // when it has one
+}
+
+// segMasks are the bit-parallel matcher's masks for a segment of size
+// runes: bit j of a rune's mask is set when the segment's j-th rune may
+// be that rune. Every mask has the bits of the `?`s, which are all that
+// any has.
+type segMasks struct {
+	size   int
+	any    []uint64
+	ascii  [utf8.RuneSelf][]uint64
+	others map[rune][]uint64
+}
+
+// segmentsOf splits a pattern's items at its stars.
+func segmentsOf(items []patItem) (segs []segment, openStart, openEnd bool) {
+	openStart = items[0].star
+	openEnd = items[len(items)-1].star
+	var cur []patItem
+	flush := func() {
+		if len(cur) > 0 {
+			segs = append(segs, newSegment(cur))
+			cur = nil
+		}
+	}
+	for _, it := range items {
+		if it.star {
+			flush()
+			continue
+		}
+		cur = append(cur, it)
+	}
+	flush()
+	return segs, openStart, openEnd
+}
+
+func newSegment(items []patItem) segment {
+	sg := segment{items: items}
+	size, one := 0, false
+	var lit strings.Builder
+	for _, it := range items {
+		if it.one {
+			one = true
+			size++
+		} else {
+			lit.WriteString(it.lit)
+			size += utf8.RuneCountInString(it.lit)
+		}
+	}
+	if !one {
+		sg.lit = lit.String()
+		return sg
+	}
+	b := &segMasks{size: size, any: make([]uint64, (size+63)/64)}
+	j := 0
+	for _, it := range items {
+		if it.one {
+			b.any[j/64] |= 1 << (j % 64)
+			j++
+			continue
+		}
+		for _, r := range it.lit {
+			m := b.mask(r)
+			if m == nil {
+				m = make([]uint64, len(b.any))
+				if r < utf8.RuneSelf {
+					b.ascii[r] = m
+				} else {
+					if b.others == nil {
+						b.others = map[rune][]uint64{}
+					}
+					b.others[r] = m
+				}
+			}
+			m[j/64] |= 1 << (j % 64)
+			j++
+		}
+	}
+	for _, m := range b.ascii {
+		orInto(m, b.any)
+	}
+	for _, m := range b.others {
+		orInto(m, b.any)
+	}
+	sg.bits = b
+	return sg
+}
+
+func orInto(dst, src []uint64) {
+	for i := range dst {
+		dst[i] |= src[i]
+	}
+}
+
+// mask returns r's mask, or nil when only a `?` may be r.
+func (b *segMasks) mask(r rune) []uint64 {
+	if r >= 0 && r < utf8.RuneSelf {
+		return b.ascii[r]
+	}
+	return b.others[r]
+}
+
+// prefix matches the segment at the start of s, and returns where it
+// ends.
+func (sg *segment) prefix(s string) (int, bool) {
+	pos := 0
+	for _, it := range sg.items {
+		switch {
+		case it.one:
+			if pos == len(s) {
+				return 0, false
+			}
+			_, size := utf8.DecodeRuneInString(s[pos:])
+			pos += size
+		case strings.HasPrefix(s[pos:], it.lit):
+			pos += len(it.lit)
+		default:
+			return 0, false
+		}
+	}
+	return pos, true
+}
+
+// find returns where the first match of the segment at or after from
+// ends, or, when atEnd is set, whether one ends at the end of s.
+func (sg *segment) find(s string, from int, atEnd bool) (int, bool) {
+	if sg.bits == nil {
+		if atEnd {
+			return len(s), len(s)-from >= len(sg.lit) && strings.HasSuffix(s, sg.lit)
+		}
+		i := strings.Index(s[from:], sg.lit)
+		if i < 0 {
+			return 0, false
+		}
+		return from + i + len(sg.lit), true
+	}
+	// Shift-and: bit j of state is set when the runes read so far end
+	// with the segment's first j+1 runes.
+	b := sg.bits
+	var small [4]uint64 // no allocation for segments of up to 256 runes
+	var state []uint64
+	if len(b.any) <= len(small) {
+		state = small[:len(b.any)]
+	} else {
+		state = make([]uint64, len(b.any))
+	}
+	top, topBit := len(state)-1, uint64(1)<<((b.size-1)%64)
+	for pos := from; pos < len(s); {
+		r, size := utf8.DecodeRuneInString(s[pos:])
+		pos += size
+		m := b.mask(r)
+		if m == nil {
+			m = b.any
+		}
+		carry := uint64(1)
+		for w, v := range state {
+			state[w] = (v<<1 | carry) & m[w]
+			carry = v >> 63
+		}
+		if state[top]&topBit != 0 && (!atEnd || pos == len(s)) {
+			return pos, true
+		}
+	}
+	return 0, false
 }

@@ -119,6 +119,91 @@ func TestPatternMatchReference(t *testing.T) {
 	}
 }
 
+// TestPatternMatchLongSegments compares with the reference on patterns
+// whose runs between stars are longer than one word of the bit-parallel
+// matcher (64 runes) and than the ones it keeps on the stack (256).
+func TestPatternMatchLongSegments(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	for range 300 {
+		n := []int{63, 64, 65, 128, 255, 256, 257, 300}[rng.IntN(8)]
+		var seg strings.Builder
+		for range n {
+			switch rng.IntN(6) {
+			case 0:
+				seg.WriteRune('?')
+			case 1:
+				seg.WriteRune('é')
+			default:
+				seg.WriteRune(rune('a' + rng.IntN(2)))
+			}
+		}
+		// A value that holds the segment, with its ? filled in, or
+		// almost: one rune changed.
+		var val strings.Builder
+		for _, r := range seg.String() {
+			if r == '?' {
+				r = []rune{'a', 'b', '😀'}[rng.IntN(3)]
+			}
+			val.WriteRune(r)
+		}
+		hit := val.String()
+		if rng.IntN(2) == 0 {
+			runes := []rune(hit)
+			runes[rng.IntN(len(runes))] = 'z'
+			hit = string(runes)
+		}
+		s := strings.Repeat("ab", rng.IntN(40)) + hit + strings.Repeat("é", rng.IntN(40))
+		for _, pattern := range []string{seg.String(), "*" + seg.String(), seg.String() + "*", "*" + seg.String() + "*", "*a*" + seg.String() + "*b", "a*" + seg.String()} {
+			checkPattern(t, pattern, s, true)
+		}
+		if t.Failed() {
+			return
+		}
+	}
+}
+
+// TestPatternMatchHostile runs patterns that make a backtracking
+// matcher take time in the product of the lengths (BenchmarkPatternHostile
+// measures it); the answers must still be right.
+func TestPatternMatchHostile(t *testing.T) {
+	s := strings.Repeat("a", 100_000)
+	tests := []struct {
+		pattern string
+		want    bool
+	}{
+		{"*" + strings.Repeat("a?", 500) + "b*", false},
+		{"*" + strings.Repeat("a", 1000) + "b*", false},
+		{"*" + strings.Repeat("a*", 500) + "b", false},
+		{"*" + strings.Repeat("a?", 500) + "*", true},
+		{strings.Repeat("?", 99_999) + "*a", true},
+		{strings.Repeat("?", 100_001), false},
+	}
+	for _, tt := range tests {
+		if got := rules.ParseWildcard(tt.pattern, true).Match(s); got != tt.want {
+			t.Errorf("pattern of %d bytes on %d a's = %v, want %v", len(tt.pattern), len(s), got, tt.want)
+		}
+	}
+}
+
+func BenchmarkPatternHostile(b *testing.B) {
+	s := strings.Repeat("a", 1<<20)
+	for _, bc := range []struct{ name, pattern string }{
+		{"question-marks", "*" + strings.Repeat("a?", 1000) + "b*"},
+		{"literal", "*" + strings.Repeat("a", 2000) + "b*"},
+		{"stars", "*" + strings.Repeat("a*", 1000) + "b"},
+	} {
+		p := rules.ParseWildcard(bc.pattern, true)
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(s)))
+			for b.Loop() {
+				if p.Match(s) {
+					b.Fatal("matched")
+				}
+			}
+		})
+	}
+}
+
 func TestPatternAccessors(t *testing.T) {
 	tests := []struct {
 		pattern     string
@@ -181,5 +266,5 @@ func TestKQLPattern(t *testing.T) {
 // validPatternInput reports whether fuzz input can be compared with the
 // regexp reference, which needs valid UTF-8.
 func validPatternInput(pattern, s string) bool {
-	return utf8.ValidString(pattern) && utf8.ValidString(s) && len(pattern) <= 64 && len(s) <= 256
+	return utf8.ValidString(pattern) && utf8.ValidString(s) && len(pattern) <= 512 && len(s) <= 1024
 }
