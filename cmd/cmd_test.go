@@ -200,8 +200,8 @@ func TestScanDemoFindings(t *testing.T) {
 	// Alice's exec: one finding for three stages, evidence only for the
 	// two stages that matched, session measured from the stages.
 	alice := r.Findings[2]
-	if len(alice.Evidence) != 2 || alice.Evidence[0].Line != 8 || alice.Evidence[1].Line != 40 {
-		t.Errorf("alice evidence = %+v, want lines 8 and 40", alice.Evidence)
+	if len(alice.Evidence) != 2 || alice.Evidence[0].Line != 8 || alice.Evidence[1].Line != 41 {
+		t.Errorf("alice evidence = %+v, want lines 8 and 41", alice.Evidence)
 	}
 	if alice.Session == nil || len(alice.Session.Stages) != 3 || alice.Session.DurationMS == nil {
 		t.Errorf("alice session = %+v", alice.Session)
@@ -209,7 +209,7 @@ func TestScanDemoFindings(t *testing.T) {
 	if alice.Exec == nil || !alice.Exec.TTY || !alice.Exec.Stdin || alice.Container == nil || alice.Container.Name != "api" {
 		t.Errorf("alice exec flags %+v container %+v", alice.Exec, alice.Container)
 	}
-	if !strings.Contains(alice.Guidance, "alice@example.com") || !strings.Contains(alice.Guidance, "kubectl auth can-i create pods/exec -n shop --as alice@example.com") {
+	if !strings.Contains(alice.Guidance, "alice@example.com") || !strings.Contains(alice.Guidance, "kubectl auth can-i create pods/exec -n shop --as alice@example.com --as-group sre --as-group oidc:team-shop\n") {
 		t.Errorf("guidance not filled in with the finding's values:\n%s", alice.Guidance)
 	}
 	// The story: alice's request started the shell the process finding
@@ -229,7 +229,7 @@ func TestScanDemoFindings(t *testing.T) {
 	if ci := r.Findings[3]; ci.Started == nil || strings.Join(ci.Started.Args, " ") != "ls -la /app" || len(ci.Related) != 0 {
 		t.Errorf("ci started %+v related %v", ci.Started, ci.Related)
 	}
-	if r.Summary.Totals.Inputs != 3 || r.Summary.Totals.Lines != 85 || r.Summary.Totals.Malformed != 0 {
+	if r.Summary.Totals.Inputs != 3 || r.Summary.Totals.Lines != 86 || r.Summary.Totals.Malformed != 0 {
 		t.Errorf("totals = %+v", r.Summary.Totals)
 	}
 }
@@ -743,7 +743,7 @@ func TestProgressLine(t *testing.T) {
 
 func TestClosingSummaryOnStderr(t *testing.T) {
 	_, errOut, _ := run(t, nil, "scan", "--format", "ndjson", "../testdata/demo/")
-	if !strings.Contains(errOut, "7 finding(s) (1 high, 4 medium, 2 low) in 3 input(s), 85 events, 0 malformed") {
+	if !strings.Contains(errOut, "7 finding(s) (1 high, 4 medium, 2 low) in 3 input(s), 86 events, 0 malformed") {
 		t.Errorf("closing summary:\n%s", errOut)
 	}
 	_, errOut, _ = run(t, nil, "scan", "-q", "--format", "ndjson", "../testdata/demo/")
@@ -755,7 +755,7 @@ func TestClosingSummaryOnStderr(t *testing.T) {
 	_, errOut, _ = run(t, nil, "scan", "--format", "table", "../testdata/demo/")
 	// The demo's gzip makes the bytes scanned (decompressed) more than
 	// those read.
-	if !strings.HasPrefix(errOut, "k8sexec: scanned 94.5 KiB (79.9 KiB read) in ") || strings.Count(errOut, "\n") != 1 {
+	if !strings.HasPrefix(errOut, "k8sexec: scanned 95.7 KiB (81.1 KiB read) in ") || strings.Count(errOut, "\n") != 1 {
 		t.Errorf("table on stdout: stderr should only time the scan, got %q", errOut)
 	}
 	_, errOut, _ = run(t, nil, "scan", "--format", "table", "-o", filepath.Join(t.TempDir(), "r.txt"), "../testdata/demo/")

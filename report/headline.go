@@ -44,13 +44,32 @@ func Headline(f *triage.Finding) string {
 		}
 		switch {
 		case sub == "attach":
-			b.WriteString(" attached to " + orUnknown(place, "a pod"))
+			switch {
+			case triage.Refused(f):
+				b.WriteString(" was refused an attach to ")
+			case triage.Failed(f):
+				b.WriteString(" failed to attach to ")
+			default:
+				b.WriteString(" attached to ")
+			}
+			b.WriteString(orUnknown(place, "a pod"))
 		case sub == "ephemeralcontainers":
-			b.WriteString(" added an ephemeral container to " + orUnknown(place, "a pod"))
+			switch {
+			case triage.Refused(f):
+				b.WriteString(" was refused an ephemeral container in ")
+			case triage.Failed(f):
+				b.WriteString(" failed to add an ephemeral container to ")
+			default:
+				b.WriteString(" added an ephemeral container to ")
+			}
+			b.WriteString(orUnknown(place, "a pod"))
 		case sub == "exec":
-			if triage.Refused(f) {
+			switch {
+			case triage.Refused(f):
 				b.WriteString(" was refused an exec")
-			} else {
+			case triage.Failed(f):
+				b.WriteString(" failed to exec") // an error, such as the pod not found
+			default:
 				b.WriteString(" exec'd")
 			}
 			if f.Process != nil && len(f.Process.Args) > 0 {
@@ -60,12 +79,19 @@ func Headline(f *triage.Finding) string {
 		default:
 			// Any other request a rule matched: a secret read, an RBAC
 			// change, a pod created.
-			if triage.Refused(f) {
-				b.WriteString(" was refused")
-			}
-			if act := action(f); act == "request" {
+			act := action(f)
+			switch {
+			case triage.Refused(f) && act == "request":
+				b.WriteString(" was refused a request")
+			case triage.Refused(f):
+				b.WriteString(" was refused " + act)
+			case triage.Failed(f) && act == "request":
+				b.WriteString(" made a request that failed")
+			case triage.Failed(f):
+				b.WriteString(" failed to " + act)
+			case act == "request":
 				b.WriteString(" made a request")
-			} else {
+			default:
 				b.WriteString(" " + act)
 			}
 			switch {

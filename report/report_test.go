@@ -517,6 +517,13 @@ func TestHeadlineOfObjectRequests(t *testing.T) {
 		{triage.Audit{Verb: "get", Resource: "pods", Subresource: "exec"}, &triage.Orchestrator{Namespace: "shop", Resource: &triage.Resource{Type: "pod", Name: "api-1"}},
 			"system:node:n1 exec'd into shop/api-1 over WebSocket from 10.0.0.7 at 2026-11-20T10:00:00Z", "exec"},
 		{triage.Audit{}, nil, "system:node:n1 made a request from 10.0.0.7 at 2026-11-20T10:00:00Z", "request"},
+		{triage.Audit{ResponseCode: 403}, nil, "system:node:n1 was refused a request from 10.0.0.7 at 2026-11-20T10:00:00Z", "request (refused)"},
+		{triage.Audit{Verb: "get", Resource: "secrets", Decision: "allow", ResponseCode: 404}, &triage.Orchestrator{Namespace: "shop", Resource: &triage.Resource{Type: "secrets", Name: "gone"}},
+			"system:node:n1 failed to get secrets shop/gone from 10.0.0.7 at 2026-11-20T10:00:00Z", "get secrets (failed)"},
+		{triage.Audit{Verb: "create", Resource: "pods", Subresource: "exec", Decision: "allow", ResponseCode: 500}, &triage.Orchestrator{Namespace: "shop", Resource: &triage.Resource{Type: "pod", Name: "api-1"}},
+			"system:node:n1 failed to exec into shop/api-1 from 10.0.0.7 at 2026-11-20T10:00:00Z", "exec (failed)"},
+		{triage.Audit{Verb: "create", Resource: "pods", Subresource: "attach", Decision: "forbid", ResponseCode: 403}, &triage.Orchestrator{Namespace: "shop", Resource: &triage.Resource{Type: "pod", Name: "api-1"}},
+			"system:node:n1 was refused an attach to shop/api-1 from 10.0.0.7 at 2026-11-20T10:00:00Z", "attach (refused)"},
 	} {
 		f := &triage.Finding{ID: "0123456789abcdef", Rule: triage.RuleRef{ID: "r", Name: "R", Severity: "low"}, Kind: triage.KindAudit,
 			Timestamp: "2026-11-20T10:00:00Z", User: who, Source: src, Audit: &tc.audit, Orch: tc.orch,

@@ -131,8 +131,11 @@ func (p *tablePrinter) finding(f *triage.Finding, guide string) {
 		if len(f.User.Groups) > 0 {
 			who += "  groups: " + Clean(strings.Join(f.User.Groups, ", "))
 		}
-		if f.User.Impersonated != nil {
-			who += "  impersonating: " + Clean(f.User.Impersonated.Name)
+		if imp := f.User.Impersonated; imp != nil {
+			who += "  impersonating: " + Clean(imp.Name)
+			if len(imp.Groups) > 0 {
+				who += " (groups: " + Clean(strings.Join(imp.Groups, ", ")) + ")"
+			}
 		}
 		p.field("who", who)
 	}
@@ -158,6 +161,10 @@ func (p *tablePrinter) finding(f *triage.Finding, guide string) {
 		if f.Audit.Reason != "" {
 			out = append(out, Clean(f.Audit.Reason))
 		}
+		// Why it failed, unless authorization said so already.
+		if f.Audit.ResponseMessage != "" && triage.Failed(f) && f.Audit.Decision != "forbid" {
+			out = append(out, Clean(f.Audit.ResponseMessage))
+		}
 		p.field("outcome", strings.Join(out, "  "))
 	}
 	if s := f.Session; s != nil {
@@ -165,15 +172,15 @@ func (p *tablePrinter) finding(f *triage.Finding, guide string) {
 		switch {
 		case s.DurationMS != nil:
 			out = append(out, "lasted "+triage.FormatDuration(time.Duration(*s.DurationMS)*time.Millisecond))
-		case s.Ongoing && !triage.Refused(f): // a refusal is its own end
+		case s.Ongoing && !triage.Failed(f): // a refusal or an error is its own end
 			out = append(out, "no end seen")
 		}
 		if len(s.Stages) > 0 {
 			out = append(out, "stages "+Clean(strings.Join(s.Stages, ", ")))
 		}
 		label := "session"
-		if !triage.Streams(f) || triage.Refused(f) {
-			label = "request" // a refused exec opened no session
+		if !triage.Streams(f) || triage.Failed(f) {
+			label = "request" // a refused or failed exec opened no session
 		}
 		p.field(label, strings.Join(out, "  "))
 	}

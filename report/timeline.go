@@ -178,8 +178,11 @@ func processKey(entityID, place string) string {
 }
 
 func requestNoun(f *triage.Finding) string {
-	if triage.Refused(f) {
+	switch {
+	case triage.Refused(f):
 		return Clean(action(f)) + " (refused)"
+	case triage.Failed(f):
+		return Clean(action(f)) + " (failed)"
 	}
 	return Clean(action(f))
 }
@@ -212,13 +215,16 @@ func stageText(f *triage.Finding, ev triage.Evidence) string {
 		if session {
 			out = "ended"
 		}
-		if triage.Refused(f) {
+		switch {
+		case triage.Refused(f):
 			out = "refused"
 			if f.Audit.ResponseCode != 0 {
 				out += " " + strconv.Itoa(f.Audit.ResponseCode)
 			}
+		case triage.Failed(f):
+			out = "failed " + strconv.Itoa(f.Audit.ResponseCode)
 		}
-		if s := f.Session; s != nil && s.DurationMS != nil && !triage.Refused(f) && session {
+		if s := f.Session; s != nil && s.DurationMS != nil && !triage.Failed(f) && session {
 			out += ", lasted " + triage.FormatDuration(time.Duration(*s.DurationMS)*time.Millisecond)
 		}
 		return out

@@ -92,6 +92,7 @@ var (
 	fCreatedName  = rules.NewField("kubernetes.audit.responseObject.metadata.name")
 	fSubresource  = rules.NewField("kubernetes.audit.objectRef.subresource")
 	fCode         = rules.NewField("kubernetes.audit.responseStatus.code")
+	fMessage      = rules.NewField("kubernetes.audit.responseStatus.message")
 	fDecision     = rules.NewField("kubernetes.audit.annotations.authorization_k8s_io/decision")
 	fGKECommand   = rules.NewField("kubernetes.audit.annotations.command_gke_io/command")
 	fReason       = rules.NewField("kubernetes.audit.annotations.authorization_k8s_io/reason")
@@ -205,7 +206,7 @@ func Build(events []Event, opts Options) *Report {
 	var ghosts []*Finding
 	for _, g := range ghostGroups {
 		g.reads = stagesAt[g.id]
-		if f := auditFinding(g, events); isExec(f) && !Refused(f) {
+		if f := auditFinding(g, events); isExec(f) && !Failed(f) {
 			f.ID = fingerprint(g.rule.ID, g.kind, g.id)
 			ghosts = append(ghosts, f)
 		}
@@ -300,7 +301,7 @@ func gapNotes(findings []*Finding, replaced map[*rules.Rule]*rules.Rule, running
 	byID := map[string]*gap{} // complemented rule_id
 	for _, f := range findings {
 		r := f.Rule.rule
-		if r == nil || r.Complements == "" || !isExec(f) || f.Audit.Verb != "get" || Refused(f) || running != nil && !running(r.Complements) {
+		if r == nil || r.Complements == "" || !isExec(f) || f.Audit.Verb != "get" || Failed(f) || running != nil && !running(r.Complements) {
 			continue
 		}
 		g := byID[r.Complements]
@@ -683,6 +684,9 @@ func auditFinding(g *group, events []Event) *Finding {
 		if code := rules.First(ev.Doc, fCode); code.Type == gjson.Number && (st != "RequestReceived" || a.ResponseCode == 0) {
 			a.ResponseCode = int(code.Int())
 		}
+		if a.ResponseMessage == "" {
+			a.ResponseMessage = str(ev.Doc, fMessage)
+		}
 		if received == "" {
 			received = str(ev.Doc, fReceived)
 		}
@@ -718,10 +722,15 @@ func auditFinding(g *group, events []Event) *Finding {
 		}
 	}
 
-	if a.Decision == "allow" && a.ResponseCode == 403 {
-		f.Notes = append(f.Notes, "Authorization logged allow but the response was 403: the request was refused (Kubernetes 1.35 also checks create permission for WebSocket exec).")
+	switch {
+	case a.Decision == "allow" && a.ResponseCode == 403 && a.Verb == "get" && Streams(f):
+		f.Notes = append(f.Notes, "Authorization logged allow but the response was 403: the request was refused after authorization (Kubernetes 1.35 also checks create permission for exec and attach over WebSocket, verb get; an admission webhook can refuse it too).")
+	case a.Decision == "allow" && a.ResponseCode == 403:
+		f.Notes = append(f.Notes, "Authorization logged allow but the response was 403: the request was refused after authorization, by admission (a webhook or policy).")
+	case a.ResponseCode >= 400 && !Refused(f) && Streams(f):
+		f.Notes = append(f.Notes, fmt.Sprintf("The response was %d: the request failed before a stream was opened, so nothing ran in the container.", a.ResponseCode))
 	}
-	if sess.Ongoing && a.ResponseCode != 403 && Streams(f) {
+	if sess.Ongoing && !Failed(f) && Streams(f) {
 		f.Notes = append(f.Notes, "No ResponseComplete stage in the logs: the session may still have been open when the log ends, or the audit policy omits that stage.")
 	}
 	return f

@@ -67,7 +67,7 @@ func correlate(findings []*Finding, sessions []*session) {
 	}
 	audits := map[pod][]timed{}
 	for i, f := range findings {
-		if f.Kind == KindAudit && f.Audit != nil && f.Audit.Subresource == "exec" && !Refused(f) && f.Orch != nil && f.Orch.Resource != nil {
+		if f.Kind == KindAudit && f.Audit != nil && f.Audit.Subresource == "exec" && !Failed(f) && f.Orch != nil && f.Orch.Resource != nil {
 			t, ok := parseTime(f.Timestamp)
 			if !ok {
 				continue // candidate needs the request's time
@@ -280,6 +280,14 @@ func candidate(a *Finding, ta time.Time, s *session, tp time.Time) (link, bool) 
 // server turned down (authorization forbid, or a 403 response).
 func Refused(f *Finding) bool {
 	return f.Audit != nil && (f.Audit.Decision == "forbid" || f.Audit.ResponseCode == 403)
+}
+
+// Failed reports whether an audit finding is about a request that did
+// nothing: refused, or answered with an error (a code of 400 or more: the
+// pod or container not found, the kubelet not reached), so an exec
+// opened no stream and ran nothing.
+func Failed(f *Finding) bool {
+	return Refused(f) || f.Audit != nil && f.Audit.ResponseCode >= 400
 }
 
 func processLabel(p *Process) string {

@@ -175,6 +175,10 @@ type Audit struct {
 	Decision     string `json:"decision,omitempty"`
 	Reason       string `json:"reason,omitempty"`
 	ResponseCode int    `json:"response_code,omitempty"`
+	// ResponseMessage is the response's status message, when it has
+	// one: why a request failed ("pods \"x\" not found", a webhook's
+	// refusal).
+	ResponseMessage string `json:"response_message,omitempty"`
 	// FallbackFrom is the audit ID of a WebSocket attempt kubectl made
 	// just before this request, refused, before it fell back to SPDY.
 	FallbackFrom string `json:"fallback_from,omitempty"`

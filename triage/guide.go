@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"text/template"
@@ -60,6 +61,31 @@ type GuideData struct {
 	// ProcessEvents is set when the scan held container process events
 	// (sessions were seen), so a missing link means something.
 	ProcessEvents bool
+	// As is kubectl's impersonation flags, shell-quoted, for the identity
+	// whose rights the API server checked (the impersonated one, when
+	// the request impersonated): --as with the user, and --as-group with
+	// each group the log recorded, as groups often hold the binding.
+	// A service account's groups, and system:authenticated, come with
+	// the impersonation and are left out.
+	As string
+	// ImpersonateChecks, when the request impersonated, is kubectl
+	// commands (one line, joined by "; ") asking whether User may
+	// impersonate that identity and its groups.
+	ImpersonateChecks string
+	// Masters is set when the identity checked is in system:masters,
+	// which skips authorization: no binding granted it.
+	Masters bool
+	// Failed is set when the request was refused or answered with an
+	// error (ResponseCode 400 or more: a 404 for a pod not found, a 403
+	// from admission), so it opened no stream; ResponseMessage says why.
+	Failed          bool
+	ResponseMessage string
+	// FromStdin is set when the logs were read from standard input, so
+	// follow-up commands must be given them again.
+	FromStdin bool
+	// Copy is "download" or "upload" when the command is the tar that
+	// kubectl cp runs in the container to copy files out or in.
+	Copy string
 }
 
 // kqlQuote renders s as a quoted KQL value.
@@ -325,9 +351,14 @@ func guideData(f *Finding, byID map[string]*Finding, inputs []string) GuideData 
 	if f.User != nil {
 		d.User = f.User.Name
 		d.Groups = strings.Join(f.User.Groups, ", ")
-		if f.User.Impersonated != nil {
-			d.Impersonated = f.User.Impersonated.Name
+		checked := f.User
+		if imp := f.User.Impersonated; imp != nil {
+			d.Impersonated = imp.Name
+			checked = imp
+			d.ImpersonateChecks = impersonateChecks(f.User, imp)
 		}
+		d.As = asFlags(checked)
+		d.Masters = slices.Contains(checked.Groups, "system:masters")
 	}
 	if f.Source != nil && len(f.Source.IP) > 0 {
 		d.SourceIP = f.Source.IP[0]
@@ -373,6 +404,11 @@ func guideData(f *Finding, byID map[string]*Finding, inputs []string) GuideData 
 	if f.Audit != nil {
 		d.Verb, d.AuditID = f.Audit.Verb, f.Audit.AuditID
 		d.Decision, d.Reason, d.ResponseCode = f.Audit.Decision, f.Audit.Reason, f.Audit.ResponseCode
+		d.Failed = Failed(f)
+		d.ResponseMessage = f.Audit.ResponseMessage
+	}
+	if f.Kind == KindAudit && f.Process != nil {
+		d.Copy = copyDirection(f.Process.Args)
 	}
 	if f.Session != nil {
 		d.Ongoing = f.Session.Ongoing
@@ -380,6 +416,7 @@ func guideData(f *Finding, byID map[string]*Finding, inputs []string) GuideData 
 			d.Duration = FormatDuration(time.Duration(*f.Session.DurationMS) * time.Millisecond)
 		}
 	}
+	d.FromStdin = slices.Contains(inputs, "-")
 	quoted := make([]string, 0, len(inputs)+1)
 	for _, in := range inputs {
 		if in != "-" && strings.HasPrefix(in, "-") && (len(quoted) == 0 || quoted[0] != "--") {
@@ -390,6 +427,69 @@ func guideData(f *Finding, byID map[string]*Finding, inputs []string) GuideData 
 	}
 	d.Inputs = strings.Join(quoted, " ")
 	return d
+}
+
+// asFlags renders kubectl's flags to act as u: --as, and --as-group for
+// each of its groups that impersonating u does not add by itself.
+func asFlags(u *User) string {
+	flags := "--as " + ShellQuote(u.Name)
+	if strings.HasPrefix(u.Name, "system:serviceaccount:") {
+		return flags // its groups come with it
+	}
+	for _, g := range u.Groups {
+		if g != "system:authenticated" {
+			flags += " --as-group " + ShellQuote(g)
+		}
+	}
+	return flags
+}
+
+// impersonateChecks renders kubectl auth can-i commands asking whether
+// requester may impersonate imp: its user (or service account) and each
+// of its groups.
+func impersonateChecks(requester, imp *User) string {
+	as := asFlags(requester)
+	var checks []string
+	if ns, name, ok := serviceAccount(imp.Name); ok {
+		// Its groups come with it: impersonating them is not asked.
+		return "kubectl auth can-i impersonate serviceaccounts/" + ShellQuote(name) + " -n " + ShellQuote(ns) + " " + as
+	}
+	if imp.Name != "" {
+		checks = append(checks, "kubectl auth can-i impersonate users/"+ShellQuote(imp.Name)+" "+as)
+	}
+	for _, g := range imp.Groups {
+		if g != "system:authenticated" {
+			checks = append(checks, "kubectl auth can-i impersonate groups/"+ShellQuote(g)+" "+as)
+		}
+	}
+	return strings.Join(checks, "; ")
+}
+
+// serviceAccount splits a service account's user name,
+// system:serviceaccount:NAMESPACE:NAME.
+func serviceAccount(user string) (ns, name string, ok bool) {
+	rest, ok := strings.CutPrefix(user, "system:serviceaccount:")
+	if !ok {
+		return "", "", false
+	}
+	ns, name, ok = strings.Cut(rest, ":")
+	return ns, name, ok && ns != "" && name != ""
+}
+
+// copyDirection says whether argv is the tar kubectl cp runs in a
+// container: "tar cf - PATH" to copy out ("download"), "tar xmf - -C
+// DIR" (or xf) to copy in ("upload"); "" for any other command.
+func copyDirection(argv []string) string {
+	if len(argv) < 3 || argv[0] != "tar" || argv[2] != "-" {
+		return ""
+	}
+	switch strings.TrimPrefix(argv[1], "-") {
+	case "cf":
+		return "download"
+	case "xmf", "xf":
+		return "upload"
+	}
+	return ""
 }
 
 // FormatDuration renders a session length for people: "14m 3s", "2h 5m",
@@ -422,7 +522,7 @@ func GenericGuide(r *rules.Rule) string {
 		Rule: r.Name, User: "<user>", SourceIP: "<source-ip>", SourceIPs: "<source-ip>", UserAgent: "<user-agent>",
 		Namespace: "<namespace>", Pod: "<pod>", Container: "<container>", ContainerID: "<container-id>", Node: "<node>",
 		Command: "<command>", Time: "<time>", Process: "<process>", EntryLeaderID: "<entry-leader-id>", Inputs: "<logs>",
-		StreamsKnown: true,
+		StreamsKnown: true, As: "--as <user> --as-group <group>",
 	}
 	text, err := execGuide(t, d)
 	if err != nil {

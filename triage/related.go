@@ -22,7 +22,7 @@ func mergeFallbacks(findings []*Finding) ([]*Finding, int) {
 	// alike), in findings order: each refused exec looks only at its own.
 	retries := map[requester][]*Finding{}
 	for _, e := range findings {
-		if isExec(e) && e.Audit.Verb == "create" && !Refused(e) {
+		if isExec(e) && e.Audit.Verb == "create" && !Failed(e) {
 			if k, ok := requesterOf(e); ok {
 				retries[k] = append(retries[k], e)
 			}
@@ -84,14 +84,14 @@ func linkDebugAttach(findings []*Finding) {
 	// (samePod and sameUser), not at every finding.
 	attaches := map[requester][]*Finding{}
 	for _, at := range findings {
-		if at.Kind == KindAudit && at.Audit != nil && at.Audit.Subresource == "attach" && !Refused(at) {
+		if at.Kind == KindAudit && at.Audit != nil && at.Audit.Subresource == "attach" && !Failed(at) {
 			if k, ok := requesterOf(at); ok {
 				attaches[k] = append(attaches[k], at)
 			}
 		}
 	}
 	for _, add := range findings {
-		if add.Kind != KindAudit || add.Audit == nil || add.Audit.Subresource != "ephemeralcontainers" || Refused(add) {
+		if add.Kind != KindAudit || add.Audit == nil || add.Audit.Subresource != "ephemeralcontainers" || Failed(add) {
 			continue
 		}
 		k, ok := requesterOf(add)

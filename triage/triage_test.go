@@ -706,7 +706,7 @@ func TestGuideValuesCannotForgeLinesOrCommands(t *testing.T) {
 		if strings.HasPrefix(strings.TrimSpace(line), "1. Run curl") {
 			t.Errorf("the reason started a guide line of its own:\n%s", f.Guidance)
 		}
-		if strings.Contains(line, "can-i --list") && !strings.Contains(line, `--as 'system:serviceaccount:$(touch pwned):'"$(kubectl get pod -n '$(touch pwned)' -o jsonpath='{.spec.serviceAccountName}' -- api-1)"`) {
+		if strings.Contains(line, "can-i --list") && !strings.Contains(line, `sa="$(kubectl get pod -n '$(touch pwned)' -o jsonpath='{.spec.serviceAccountName}' -- api-1)" && kubectl auth can-i --list -n '$(touch pwned)' --as 'system:serviceaccount:$(touch pwned):'"$sa"`) {
 			t.Errorf("the namespace is not quoted in %q", line)
 		}
 	}
@@ -923,5 +923,124 @@ func TestGuideKubectlNamesAreNotFlags(t *testing.T) {
 	}
 	if checked == 0 {
 		t.Fatalf("no kubectl command checked in:\n%s", strings.Join(all, "\n---\n"))
+	}
+}
+
+// A request answered with an error opened no stream: its finding says
+// so, it links to no process session (the retry that followed does),
+// and its guide does not tell of a session that ran.
+func TestFailedExecIsNoSession(t *testing.T) {
+	r1, r2 := mustRule(t, rule1), mustRule(t, rule2)
+	leader := `{"@timestamp":"2026-11-20T10:00:01.300Z","event":{"category":["process"],"type":["start"],"action":"exec"},"container":{"id":"c0ffee","name":"api"},"orchestrator":{"namespace":"shop","resource":{"type":"pod","name":"api-1"}},"process":{"entity_id":"E1","pid":42,"executable":"/bin/bash","name":"bash","args":["/bin/bash"],"interactive":true,"entry_leader":{"entity_id":"E1","same_as_process":true,"entry_meta":{"type":"container"}}}}`
+	failed := auditLine("F", "ResponseComplete", "create", "alice", uriBash, 500, "2026-11-20T10:00:00.500Z", "2026-11-20T10:00:00.520Z", true)
+	failed = strings.Replace(failed, `"code":500}`, `"code":500,"message":"error dialing backend: dial tcp 10.0.0.5:10250: i/o timeout"}`, 1)
+	retry := auditLine("R", "ResponseStarted", "create", "alice", uriBash, 101, "2026-11-20T10:00:01Z", "2026-11-20T10:00:01.050Z", true)
+	for _, withRetry := range []bool{false, true} {
+		evs := []triage.Event{event(t, "audit.log", 1, failed, r1), event(t, "p.ndjson", 1, leader, r2)}
+		if withRetry {
+			evs = append(evs, event(t, "audit.log", 2, retry, r1))
+		}
+		rep := triage.Build(evs, triage.Options{Guide: true})
+		var fail, ok, shell *triage.Finding
+		for _, f := range rep.Findings {
+			switch {
+			case f.Kind == triage.KindProcess:
+				shell = f
+			case f.Audit.AuditID == "F":
+				fail = f
+			default:
+				ok = f
+			}
+		}
+		if fail == nil || shell == nil || withRetry != (ok != nil) {
+			t.Fatalf("retry=%v: findings %+v", withRetry, rep.Findings)
+		}
+		if !triage.Failed(fail) || triage.Refused(fail) {
+			t.Errorf("a 500 is Failed and not Refused: %+v", fail.Audit)
+		}
+		if fail.Audit.ResponseMessage != "error dialing backend: dial tcp 10.0.0.5:10250: i/o timeout" {
+			t.Errorf("response message %q", fail.Audit.ResponseMessage)
+		}
+		if len(fail.Related) != 0 || len(fail.Candidates) != 0 || fail.Started != nil {
+			t.Errorf("retry=%v: the failed request is linked: related %v candidates %v started %+v", withRetry, fail.Related, fail.Candidates, fail.Started)
+		}
+		if withRetry && (len(ok.Related) != 1 || ok.Related[0] != shell.ID || len(shell.Candidates) != 0) {
+			t.Errorf("the retry should be linked to the shell alone: retry related %v, shell related %v candidates %v", ok.Related, shell.Related, shell.Candidates)
+		}
+		if !strings.Contains(fail.Guidance, "the request failed with 500 (error dialing backend") || strings.Contains(fail.Guidance, "alice ran") || strings.Contains(fail.Guidance, "lasted") {
+			t.Errorf("guide of a failed exec:\n%s", fail.Guidance)
+		}
+	}
+}
+
+// kubectl auth can-i must ask with the groups the log recorded (a group
+// often holds the binding), for the identity the API server checked: the
+// impersonated one when the request impersonated.
+func TestGuideAsFlags(t *testing.T) {
+	r1 := mustRule(t, rule1)
+	base := auditLine("A", "ResponseStarted", "create", "alice", uriBash, 101, "2026-11-20T10:00:00Z", "2026-11-20T10:00:00.050Z", true)
+	guide := func(raw string) string {
+		t.Helper()
+		rep := triage.Build([]triage.Event{event(t, "audit.log", 1, raw, r1)}, triage.Options{Guide: true})
+		if len(rep.Findings) != 1 {
+			t.Fatalf("findings %+v", rep.Findings)
+		}
+		return rep.Findings[0].Guidance
+	}
+	for _, tc := range []struct {
+		name, from, to string
+		want, not      []string
+	}{
+		{"groups", "", "", []string{"kubectl auth can-i create pods/exec -n shop --as alice --as-group devs\n"}, []string{"system:authenticated"}},
+		{"service account", `"username":"alice","groups":["devs","system:authenticated"]`, `"username":"system:serviceaccount:ci:deployer","groups":["system:serviceaccounts","system:serviceaccounts:ci","system:authenticated"]`,
+			[]string{"kubectl auth can-i create pods/exec -n shop --as system:serviceaccount:ci:deployer\n"}, []string{"--as-group"}},
+		{"impersonated user", `"sourceIPs"`, `"impersonatedUser":{"username":"root@example.com","groups":["system:masters"]},"sourceIPs"`,
+			[]string{"kubectl auth can-i impersonate users/root@example.com --as alice --as-group devs; kubectl auth can-i impersonate groups/system:masters --as alice --as-group devs\n",
+				"whoever may impersonate it controls the cluster", "k8sexec search 'kubernetes.audit.impersonatedUser.username:\"root@example.com\"'"},
+			[]string{"can-i create pods/exec", "client\n   certificates"}},
+		{"impersonated service account", `"sourceIPs"`, `"impersonatedUser":{"username":"system:serviceaccount:kube-system:admin","groups":["system:serviceaccounts","system:authenticated"]},"sourceIPs"`,
+			[]string{"kubectl auth can-i create pods/exec -n shop --as system:serviceaccount:kube-system:admin\n",
+				"kubectl auth can-i impersonate serviceaccounts/admin -n kube-system --as alice --as-group devs\n"},
+			[]string{"impersonate groups/"}},
+		{"system:masters", `"groups":["devs","system:authenticated"]`, `"groups":["system:masters","system:authenticated"]`,
+			[]string{"which skips\n   authorization: no binding granted this", "then take back the credential"},
+			[]string{"can-i create pods/exec", "remove the binding"}},
+	} {
+		raw := base
+		if tc.from != "" {
+			if !strings.Contains(raw, tc.from) {
+				t.Fatalf("%s: %q not in the line", tc.name, tc.from)
+			}
+			raw = strings.Replace(raw, tc.from, tc.to, 1)
+		}
+		g := guide(raw)
+		for _, w := range tc.want {
+			if !strings.Contains(g, w) {
+				t.Errorf("%s: guide lacks %q:\n%s", tc.name, w, g)
+			}
+		}
+		for _, n := range tc.not {
+			if strings.Contains(g, n) {
+				t.Errorf("%s: guide has %q:\n%s", tc.name, n, g)
+			}
+		}
+	}
+}
+
+// kubectl cp runs tar in the container; the guide names the copy's
+// direction rather than calling it a one-off command.
+func TestGuideNamesKubectlCp(t *testing.T) {
+	r1 := mustRule(t, rule1)
+	for uri, want := range map[string]string{
+		"/api/v1/namespaces/shop/pods/api-1/exec?command=tar&command=cf&command=-&command=%2Fdata&container=api&stderr=true&stdout=true":                        "copy files out of the container",
+		"/api/v1/namespaces/shop/pods/api-1/exec?command=tar&command=-xmf&command=-&command=-C&command=%2Ftmp&container=api&stderr=true&stdin=true&stdout=true": "copy files into the container",
+		"/api/v1/namespaces/shop/pods/api-1/exec?command=tar&command=tvf&command=-&container=api&stderr=true&stdout=true":                                       "No TTY and no stdin",
+		"/api/v1/namespaces/shop/pods/api-1/exec?command=top&container=api&stderr=true&stdout=true&tty=true":                                                    "A TTY was attached without stdin",
+	} {
+		raw := auditLine("A", "ResponseStarted", "create", "alice", uri, 101, "2026-11-20T10:00:00Z", "2026-11-20T10:00:00.050Z", true)
+		rep := triage.Build([]triage.Event{event(t, "audit.log", 1, raw, r1)}, triage.Options{Guide: true})
+		if len(rep.Findings) != 1 || !strings.Contains(rep.Findings[0].Guidance, want) {
+			t.Errorf("%s: guide lacks %q:\n%+v", uri, want, rep.Findings)
+		}
 	}
 }
