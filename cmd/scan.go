@@ -304,6 +304,7 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 		hide(sp.Finding, "suppressed by "+sp.By.String())
 	}
 	if o.showSuppressed {
+		result.Suppressed = []*triage.Finding{} // listed, if empty
 		for _, sp := range suppressed {
 			f := *sp.Finding
 			f.SuppressedBy = &triage.SuppressedBy{Exception: sp.By.Name, Reason: sp.By.Reason, Source: sp.By.String()}
@@ -353,6 +354,9 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 
 	if err := writeReport(out, writer, result); err != nil {
 		return err
+	}
+	if n := len(result.Findings) + len(result.Suppressed); o.format == "sarif" && n > report.MaxSARIFResults && warn != nil {
+		fmt.Fprintf(warn, "k8sexec: warning: the SARIF run holds %d results; GitHub code scanning rejects a run of more than %d (narrow it with --min-severity, --since or exceptions)\n", n, report.MaxSARIFResults)
 	}
 	if outFile != nil {
 		if err := outFile.Close(); err != nil {

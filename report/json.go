@@ -30,7 +30,7 @@ func (JSON) Write(w io.Writer, r *Result) error {
 	if err := writeFindingArray(bw, r.Findings); err != nil {
 		return err
 	}
-	if len(r.Suppressed) > 0 {
+	if r.Suppressed != nil { // --show-suppressed, even when none were
 		bw.WriteString(",\n  \"suppressed\": ")
 		if err := writeFindingArray(bw, r.Suppressed); err != nil {
 			return err

@@ -25,7 +25,7 @@ type Result struct {
 	Tool     Tool              `json:"tool"`
 	Findings []*triage.Finding `json:"findings"`
 	// Suppressed are findings exceptions suppressed, each with its
-	// SuppressedBy; set only when they are to be shown.
+	// SuppressedBy; non-nil (if empty) only when they are to be shown.
 	Suppressed []*triage.Finding `json:"suppressed,omitempty"`
 	Notes      []string          `json:"notes,omitempty"`
 	Summary    Summary           `json:"summary"`

@@ -286,6 +286,7 @@ func TestClean(t *testing.T) {
 		{"a\x1b[31mred", "a[31mred"},
 		{"\x1f", ""},
 		{"tab\tand\nnewline\r", "tab and newline "},
+		{"line\u2028and\u2029paragraph separators", "line and paragraph separators"},
 		{"bell\x07", "bell"},
 		{"c1\u009bcsi", "c1csi"},
 		{"bidi\u202eevil\u2066x", "bidievilx"},

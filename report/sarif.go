@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/k8sexec/k8sexec/rules"
 	"github.com/k8sexec/k8sexec/triage"
@@ -208,7 +210,11 @@ func (s SARIF) result(f *triage.Finding, index map[string]int) (*sarifResult, er
 		WithLevel(sarifLevel(f.Rule.Severity)).
 		WithMessage(sarif.NewTextMessage(Headline(f)))
 	res.WithPartialFingerPrints(map[string]interface{}{fingerprintKey: f.ID})
-	for j, ev := range f.Evidence {
+	// Evidence first, then context, up to GitHub's limit of locations
+	// per result; JSON output keeps them all.
+	places := append(slices.Clone(f.Evidence), f.Context...)
+	omitted := max(0, len(places)-MaxSARIFLocations)
+	for j, ev := range places[:len(places)-omitted] {
 		loc := s.location(ev)
 		if j == 0 {
 			res.AddLocation(loc)
@@ -216,11 +222,11 @@ func (s SARIF) result(f *triage.Finding, index map[string]int) (*sarifResult, er
 			res.AddRelatedLocation(loc.WithId(j))
 		}
 	}
-	for j, ev := range f.Context {
-		res.AddRelatedLocation(s.location(ev).WithId(len(f.Evidence) + j))
-	}
 	props := sarif.NewPropertyBag()
 	props.Add("k8sexec", findingProperties(f))
+	if omitted > 0 {
+		props.Add("k8sexec/omittedLocations", omitted)
+	}
 	res.AttachPropertyBag(props)
 	out := &sarifResult{Result: res}
 	if by := f.SuppressedBy; by != nil {
@@ -240,23 +246,34 @@ func sarifRule(r *rules.Rule) *sarif.ReportingDescriptor {
 		desc = r.Name
 	}
 	d := sarif.NewRule(r.ID).
-		WithName(sarifRuleName(r.Name)).
 		WithShortDescription(sarif.NewMultiformatMessageString(r.Name)).
-		WithFullDescription(sarif.NewMultiformatMessageString(desc)).
+		WithFullDescription(sarif.NewMultiformatMessageString(cutRunes(desc, maxSARIFDescription))).
 		WithDefaultConfiguration(sarif.NewReportingConfiguration().WithLevel(sarifLevel(r.Severity)))
+	if name := sarifRuleName(r.Name); name != "" {
+		d.WithName(name)
+	}
 	help := triage.GenericGuide(r)
 	if help == "" {
-		help = desc
+		help = desc // whole: the description is cut above, the help is not
 	}
 	d.WithHelp(&sarif.MultiformatMessageString{Text: &help, Markdown: &help})
-	if len(r.References) > 0 {
-		d.WithHelpURI(r.References[0])
+	// helpUri must be an absolute URI: the first reference that is one.
+	for _, ref := range r.References {
+		if u, err := url.Parse(ref); err == nil && u.IsAbs() && u.Host != "" {
+			d.WithHelpURI(ref)
+			break
+		}
 	}
+	// GitHub rejects a rule with more than 20 tags (and shows 10): the
+	// first are the ones that matter most.
 	tags := append([]string{"security"}, r.AttackIDs()...)
 	for _, t := range r.Tags {
 		if !containsString(tags, t) {
 			tags = append(tags, t)
 		}
+	}
+	if len(tags) > MaxSARIFTags {
+		tags = tags[:MaxSARIFTags]
 	}
 	props := sarif.NewPropertyBag()
 	props.Add("tags", tags)
@@ -270,14 +287,39 @@ func sarifRule(r *rules.Rule) *sarif.ReportingDescriptor {
 
 // sarifRuleName turns a rule's title into the identifier-like name SARIF
 // viewers show: "Kubernetes User Exec into Pod" -> "KubernetesUserExecIntoPod".
+// Letters of any script are kept; a title without any gives "" (no name).
 func sarifRuleName(name string) string {
 	var b strings.Builder
 	for _, word := range strings.FieldsFunc(name, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
 	}) {
-		b.WriteString(strings.ToUpper(word[:1]) + word[1:])
+		first, size := utf8.DecodeRuneInString(word)
+		b.WriteRune(unicode.ToUpper(first))
+		b.WriteString(word[size:])
 	}
 	return b.String()
+}
+
+// GitHub code scanning's limits on what one SARIF file may hold
+// (docs/ci.md): a run with more results, or a result with more
+// locations, or a rule with more tags, is rejected.
+const (
+	MaxSARIFResults   = 25000
+	MaxSARIFLocations = 1000
+	MaxSARIFTags      = 20
+	// maxSARIFDescription is where GitHub cuts a rule's full
+	// description; the help holds the whole text.
+	maxSARIFDescription = 1024
+)
+
+// cutRunes returns s cut to at most n runes, the last one an ellipsis
+// when it was cut.
+func cutRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	runes := []rune(s)
+	return string(runes[:n-1]) + "…"
 }
 
 func sarifLevel(severity string) string {

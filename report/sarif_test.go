@@ -10,8 +10,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/k8sexec/k8sexec/report"
+	"github.com/k8sexec/k8sexec/rules"
 	"github.com/k8sexec/k8sexec/triage"
 )
 
@@ -361,5 +363,70 @@ func TestCSV(t *testing.T) {
 	}
 	if rows[3][col["file"]] != "-" {
 		t.Errorf("stdin file should stay -: %q", rows[3][col["file"]])
+	}
+}
+
+// TestSARIFGitHubLimits: a rule file from anyone and a finding with many
+// lines still give a file GitHub code scanning accepts: at most 20 tags
+// per rule, at most 1,000 locations per result, a helpUri that is an
+// absolute URI, a name from a title in any script, a full description
+// of at most 1,024 characters.
+func TestSARIFGitHubLimits(t *testing.T) {
+	var tags []string
+	for i := range 30 {
+		tags = append(tags, fmt.Sprintf("%q", fmt.Sprintf("Tag %d", i)))
+	}
+	toml := `[metadata]
+creation_date = "2026/12/01"
+[rule]
+author = ["k8sexec"]
+description = "` + strings.Repeat("é", 2000) + `"
+name = "日本語ルール"
+risk_score = 21
+rule_id = "limits-rule"
+severity = "low"
+type = "query"
+language = "kuery"
+query = 'kubernetes.audit.verb:"get"'
+references = ["not a uri", "/relative", "https://example.com/rule"]
+tags = [` + strings.Join(tags, ", ") + `]
+`
+	rule, err := rules.Parse([]byte(toml), "limits.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evidence []triage.Evidence
+	for i := range 1500 {
+		evidence = append(evidence, triage.Evidence{File: "audit.log", Line: int64(i + 1)})
+	}
+	f := &triage.Finding{ID: "0123456789abcdef", Rule: triage.RuleRef{ID: rule.ID, Name: rule.Name, Severity: "low"}, Kind: triage.KindEvent,
+		Timestamp: "2026-11-20T10:00:00Z", Evidence: evidence[:1200], Context: evidence[1200:]}
+	var buf bytes.Buffer
+	if err := (report.SARIF{}).Write(&buf, &report.Result{Tool: report.Tool{Name: "k8sexec", Version: "test"}, Findings: []*triage.Finding{f}, Rules: []*rules.Rule{rule}}); err != nil {
+		t.Fatal(err)
+	}
+	doc := validateSARIF(t, buf.Bytes())
+	run := doc["runs"].([]any)[0].(map[string]any)
+	r := run["tool"].(map[string]any)["driver"].(map[string]any)["rules"].([]any)[0].(map[string]any)
+	if got := r["properties"].(map[string]any)["tags"].([]any); len(got) != report.MaxSARIFTags || got[0] != "security" {
+		t.Errorf("%d tags, first %v: want %d, security first", len(got), got[0], report.MaxSARIFTags)
+	}
+	if r["helpUri"] != "https://example.com/rule" {
+		t.Errorf("helpUri = %v, want the first absolute URI among the references", r["helpUri"])
+	}
+	if r["name"] != "日本語ルール" {
+		t.Errorf("name = %v", r["name"])
+	}
+	full := r["fullDescription"].(map[string]any)["text"].(string)
+	if n := utf8.RuneCountInString(full); n != 1024 || !strings.HasSuffix(full, "…") {
+		t.Errorf("fullDescription of %d runes, want 1024 ending in …", n)
+	}
+	if help := r["help"].(map[string]any)["text"].(string); utf8.RuneCountInString(help) != 2000 {
+		t.Errorf("help of %d runes, want the whole description", utf8.RuneCountInString(help))
+	}
+	res := run["results"].([]any)[0].(map[string]any)
+	locs := len(res["locations"].([]any)) + len(res["relatedLocations"].([]any))
+	if locs != report.MaxSARIFLocations || res["properties"].(map[string]any)["k8sexec/omittedLocations"] != float64(500) {
+		t.Errorf("%d locations, omitted %v: want %d and 500", locs, res["properties"].(map[string]any)["k8sexec/omittedLocations"], report.MaxSARIFLocations)
 	}
 }

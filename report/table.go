@@ -773,7 +773,7 @@ func Clean(s string) string {
 	var b strings.Builder
 	for _, r := range s {
 		switch {
-		case r == '\t' || r == '\n' || r == '\r':
+		case r == '\t' || r == '\n' || r == '\r' || r == '\u2028' || r == '\u2029':
 			b.WriteByte(' ')
 		case isUnsafe(r):
 			// dropped

@@ -914,6 +914,8 @@ func TerminalUnsafe(r rune) bool {
 		return true
 	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
 		return true
+	case r == 0x2028, r == 0x2029: // line and paragraph separators: line breaks to some terminals
+		return true
 	}
 	return false
 }

@@ -532,7 +532,7 @@ func GenericGuide(r *rules.Rule) string {
 }
 
 // lineBreaks are what oneLine turns into spaces.
-var lineBreaks = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ", "\t", " ")
+var lineBreaks = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ", "\t", " ", "\u2028", " ", "\u2029", " ")
 
 // oneLine is what every action of a guide prints (oneLineActions): its
 // value on one line. A guide is lines of text with commands among them,
