@@ -18,11 +18,12 @@ const DebugAttachWindow = time.Minute
 // over SPDY into the retry: one command, one attempt. It returns the
 // findings left and how many were folded.
 func mergeFallbacks(findings []*Finding) ([]*Finding, int) {
-	// The allowed SPDY execs, by user and pod (sameRequester needs both
-	// alike), in findings order: each refused exec looks only at its own.
+	// The SPDY execs, by user and pod (sameRequester needs both alike), in
+	// findings order: each refused exec looks only at its own. A retry
+	// refused or failed too is still the same attempt, shown once.
 	retries := map[requester][]*Finding{}
 	for _, e := range findings {
-		if isExec(e) && e.Audit.Verb == "create" && !Failed(e) {
+		if isExec(e) && e.Audit.Verb == "create" {
 			if k, ok := requesterOf(e); ok {
 				retries[k] = append(retries[k], e)
 			}

@@ -1044,3 +1044,28 @@ func TestGuideNamesKubectlCp(t *testing.T) {
 		}
 	}
 }
+
+// A refused WebSocket exec and kubectl's SPDY retry a moment later are
+// one attempt, whether the retry was allowed or refused too: one finding,
+// on the retry.
+func TestFallbackPairIsOneAttempt(t *testing.T) {
+	r1, r3, denied := mustRule(t, rule1), mustRule(t, rule3), mustRule(t, ruleDenied)
+	uri := "/api/v1/namespaces/shop/pods/api-1/exec?command=sh&stdin=true&stdout=true&tty=true"
+	forbid := func(line string) string {
+		return strings.Replace(line, `"authorization.k8s.io/decision":"allow"`, `"authorization.k8s.io/decision":"forbid"`, 1)
+	}
+	for _, tc := range []struct {
+		name  string
+		retry string
+		rule  string
+	}{
+		{"allowed retry", auditLine("S", "ResponseStarted", "create", "bob", uri, 101, "2026-11-20T10:00:00.300Z", "2026-11-20T10:00:00.350Z", true), rule1},
+		{"refused retry", forbid(auditLine("S", "ResponseComplete", "create", "bob", uri, 403, "2026-11-20T10:00:00.300Z", "2026-11-20T10:00:00.350Z", true)), ruleDenied},
+	} {
+		ws := forbid(auditLine("W", "ResponseComplete", "get", "bob", uri, 403, "2026-11-20T10:00:00Z", "2026-11-20T10:00:00.020Z", true))
+		rep := triage.Build([]triage.Event{event(t, "a.log", 1, ws, r1, r3, denied), event(t, "a.log", 2, tc.retry, r1, r3, denied)}, triage.Options{})
+		if len(rep.Findings) != 1 || rep.Findings[0].Rule.ID != tc.rule || rep.Findings[0].Audit.FallbackFrom != "W" {
+			t.Errorf("%s: findings %+v, want one of rule %s on the retry, folding W", tc.name, rep.Findings, tc.rule)
+		}
+	}
+}
