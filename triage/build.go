@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"runtime"
 	"sort"
 	"strconv"
@@ -137,6 +138,33 @@ func str(doc rules.Document, f *rules.Field) string {
 }
 
 func strs(doc rules.Document, f *rules.Field) []string { return rules.Strings(doc, f) }
+
+// long reads a value as Elasticsearch indexes a long field, coercing: an
+// integer, or a fraction cut to one (1.5 is 1, 1e3 is 1000), written as a
+// number or a string; false for anything else and for a value out of the
+// long range, which Elasticsearch refuses, rather than the nearest long.
+func long(v gjson.Result) (int64, bool) {
+	var text string
+	switch v.Type {
+	case gjson.Number:
+		text = v.Raw
+	case gjson.String:
+		text = v.Str
+		if strings.ContainsAny(text, "xXpP_") { // Go's hex and digit separators, which are no JSON numbers
+			return 0, false
+		}
+	default:
+		return 0, false
+	}
+	if n, err := strconv.ParseInt(text, 10, 64); err == nil {
+		return n, true
+	}
+	f, err := strconv.ParseFloat(text, 64)
+	if err != nil || math.IsNaN(f) || f < -(1<<63) || f >= 1<<63 {
+		return 0, false
+	}
+	return int64(f), true
+}
 
 // group is the hits of one rule about one thing.
 type group struct {
@@ -681,8 +709,8 @@ func auditFinding(g *group, events []Event) *Finding {
 		if a.Reason == "" {
 			a.Reason = str(ev.Doc, fReason)
 		}
-		if code := rules.First(ev.Doc, fCode); code.Type == gjson.Number && (st != "RequestReceived" || a.ResponseCode == 0) {
-			a.ResponseCode = int(code.Int())
+		if code, ok := long(rules.First(ev.Doc, fCode)); ok && code >= 0 && code <= math.MaxInt32 && (st != "RequestReceived" || a.ResponseCode == 0) {
+			a.ResponseCode = int(code)
 		}
 		if a.ResponseMessage == "" {
 			a.ResponseMessage = str(ev.Doc, fMessage)

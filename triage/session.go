@@ -86,8 +86,8 @@ func processOf(doc rules.Document) *Process {
 	if p.UserID == "" {
 		p.UserID = str(doc, fUserID)
 	}
-	if pid := rules.First(doc, fPID); pid.Type == gjson.Number {
-		p.PID = pid.Int()
+	if pid, ok := long(rules.First(doc, fPID)); ok {
+		p.PID = pid
 	}
 	if v := rules.First(doc, fInteractive); v.Exists() {
 		b := v.Type == gjson.True || v.Type == gjson.String && v.Str == "true"

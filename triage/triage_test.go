@@ -1069,3 +1069,16 @@ func TestFallbackPairIsOneAttempt(t *testing.T) {
 		}
 	}
 }
+
+// Numbers are read as Elasticsearch indexes a long: fractions cut, and a
+// value out of range is no value, not the nearest long.
+func TestPIDAsLong(t *testing.T) {
+	r2 := mustRule(t, rule2)
+	for pid, want := range map[string]int64{"42": 42, "1.5": 1, "1e3": 1000, "-7": -7, "9223372036854775813": 0, "18446744073709551615": 0, "1e20": 0, `"42"`: 42, `"x"`: 0, "true": 0} {
+		raw := `{"@timestamp":"2026-11-20T10:00:00Z","event":{"category":["process"],"type":["start"],"action":"exec"},"container":{"id":"c"},"process":{"entity_id":"E1","pid":` + pid + `,"executable":"/bin/bash","interactive":true,"entry_leader":{"entity_id":"E1","same_as_process":true,"entry_meta":{"type":"container"}}}}`
+		rep := triage.Build([]triage.Event{event(t, "p.ndjson", 1, raw, r2)}, triage.Options{})
+		if len(rep.Findings) != 1 || rep.Findings[0].Process == nil || rep.Findings[0].Process.PID != want {
+			t.Errorf("pid %s: findings %+v, want pid %d", pid, rep.Findings, want)
+		}
+	}
+}
