@@ -259,7 +259,7 @@ func sarifRule(r *rules.Rule) *sarif.ReportingDescriptor {
 	d.WithHelp(&sarif.MultiformatMessageString{Text: &help, Markdown: &help})
 	// helpUri must be an absolute URI: the first reference that is one.
 	for _, ref := range r.References {
-		if u, err := url.Parse(ref); err == nil && u.IsAbs() && u.Host != "" {
+		if absoluteURI(ref) {
 			d.WithHelpURI(ref)
 			break
 		}
@@ -298,6 +298,19 @@ func sarifRuleName(name string) string {
 		b.WriteString(word[size:])
 	}
 	return b.String()
+}
+
+// absoluteURI reports whether s is an absolute URI as RFC 3986 writes
+// one (SARIF's helpUri is one): a scheme, and only the characters a URI
+// may hold, so no space, backslash or non-ASCII letter unencoded.
+func absoluteURI(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f || strings.IndexByte(`"<>\^`+"`"+`{|}`, c) >= 0 {
+			return false
+		}
+	}
+	u, err := url.Parse(s)
+	return err == nil && u.IsAbs()
 }
 
 // GitHub code scanning's limits on what one SARIF file may hold

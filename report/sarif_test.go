@@ -388,7 +388,7 @@ severity = "low"
 type = "query"
 language = "kuery"
 query = 'kubernetes.audit.verb:"get"'
-references = ["not a uri", "/relative", "https://example.com/rule"]
+references = ["not a uri", "/relative", "https://ok.example/x y", 'https://ok.example/a\b', "https://例え.jp/パス", "https://example.com/rule"]
 tags = [` + strings.Join(tags, ", ") + `]
 `
 	rule, err := rules.Parse([]byte(toml), "limits.toml")

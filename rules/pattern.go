@@ -371,9 +371,11 @@ func (sg *segment) find(s string, from int, atEnd bool) (int, bool) {
 	for pos := from; pos < len(s); {
 		r, size := utf8.DecodeRuneInString(s[pos:])
 		pos += size
-		m := b.mask(r)
-		if m == nil {
-			m = b.any
+		m := b.any // a byte that is no UTF-8 is matched by a `?` only
+		if r != utf8.RuneError || size != 1 {
+			if rm := b.mask(r); rm != nil {
+				m = rm
+			}
 		}
 		carry := uint64(1)
 		for w, v := range state {

@@ -268,3 +268,26 @@ func TestKQLPattern(t *testing.T) {
 func validPatternInput(pattern, s string) bool {
 	return utf8.ValidString(pattern) && utf8.ValidString(s) && len(pattern) <= 512 && len(s) <= 1024
 }
+
+// A byte that is no UTF-8 in a value is matched by `?` (one character)
+// but never by a literal, not even U+FFFD, wherever the pattern's run
+// is matched (at the start, by search, at the end).
+func TestPatternInvalidUTF8(t *testing.T) {
+	for _, tc := range []struct {
+		pattern, s string
+		want       bool
+	}{
+		{"*\uFFFD?", "\xffx", false},
+		{"\uFFFD?*", "\xffx", false},
+		{"*\uFFFD*", "\xffx", false},
+		{"*?x", "\xffx", true},
+		{"?x*", "\xffx", true},
+		{"*a?b*", "a\xffb", true},
+		{"*a\uFFFDb*", "a\xffb", false},
+		{"*a\uFFFDb?*", "a\uFFFDbc", true},
+	} {
+		if got := rules.ParseWildcard(tc.pattern, true).Match(tc.s); got != tc.want {
+			t.Errorf("ParseWildcard(%q).Match(%q) = %v, want %v", tc.pattern, tc.s, got, tc.want)
+		}
+	}
+}

@@ -329,7 +329,7 @@ func gapNotes(findings []*Finding, replaced map[*rules.Rule]*rules.Rule, running
 	byID := map[string]*gap{} // complemented rule_id
 	for _, f := range findings {
 		r := f.Rule.rule
-		if r == nil || r.Complements == "" || !isExec(f) || f.Audit.Verb != "get" || Failed(f) || running != nil && !running(r.Complements) {
+		if r == nil || r.Complements == "" || !isExec(f) || f.Audit.Verb != "get" || Refused(f) || running != nil && !running(r.Complements) {
 			continue
 		}
 		g := byID[r.Complements]

@@ -433,34 +433,41 @@ func guideData(f *Finding, byID map[string]*Finding, inputs []string) GuideData 
 // each of its groups that impersonating u does not add by itself.
 func asFlags(u *User) string {
 	flags := "--as " + ShellQuote(u.Name)
-	if strings.HasPrefix(u.Name, "system:serviceaccount:") {
-		return flags // its groups come with it
-	}
-	for _, g := range u.Groups {
-		if g != "system:authenticated" {
-			flags += " --as-group " + ShellQuote(g)
-		}
+	for _, g := range extraGroups(u) {
+		flags += " --as-group " + ShellQuote(g)
 	}
 	return flags
 }
 
+// extraGroups are u's groups that impersonating u does not bring:
+// system:authenticated comes with any user, and a service account's own
+// groups (system:serviceaccounts, system:serviceaccounts:NAMESPACE) with
+// it. Any other group was asked for, and needs a right of its own.
+func extraGroups(u *User) []string {
+	ns, _, sa := serviceAccount(u.Name)
+	var out []string
+	for _, g := range u.Groups {
+		if g == "system:authenticated" || sa && (g == "system:serviceaccounts" || g == "system:serviceaccounts:"+ns) {
+			continue
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
 // impersonateChecks renders kubectl auth can-i commands asking whether
 // requester may impersonate imp: its user (or service account) and each
-// of its groups.
+// of the groups asked for with it.
 func impersonateChecks(requester, imp *User) string {
 	as := asFlags(requester)
 	var checks []string
 	if ns, name, ok := serviceAccount(imp.Name); ok {
-		// Its groups come with it: impersonating them is not asked.
-		return "kubectl auth can-i impersonate serviceaccounts/" + ShellQuote(name) + " -n " + ShellQuote(ns) + " " + as
-	}
-	if imp.Name != "" {
+		checks = append(checks, "kubectl auth can-i impersonate serviceaccounts/"+ShellQuote(name)+" -n "+ShellQuote(ns)+" "+as)
+	} else if imp.Name != "" {
 		checks = append(checks, "kubectl auth can-i impersonate users/"+ShellQuote(imp.Name)+" "+as)
 	}
-	for _, g := range imp.Groups {
-		if g != "system:authenticated" {
-			checks = append(checks, "kubectl auth can-i impersonate groups/"+ShellQuote(g)+" "+as)
-		}
+	for _, g := range extraGroups(imp) {
+		checks = append(checks, "kubectl auth can-i impersonate groups/"+ShellQuote(g)+" "+as)
 	}
 	return strings.Join(checks, "; ")
 }
@@ -478,12 +485,20 @@ func serviceAccount(user string) (ns, name string, ok bool) {
 
 // copyDirection says whether argv is the tar kubectl cp runs in a
 // container: "tar cf - PATH" to copy out ("download"), "tar xmf - -C
-// DIR" (or xf) to copy in ("upload"); "" for any other command.
+// DIR" (or xf, after --no-same-permissions --no-same-owner with
+// --no-preserve) to copy in ("upload"); "" for any other command.
 func copyDirection(argv []string) string {
-	if len(argv) < 3 || argv[0] != "tar" || argv[2] != "-" {
+	if len(argv) < 3 || argv[0] != "tar" {
 		return ""
 	}
-	switch strings.TrimPrefix(argv[1], "-") {
+	rest := argv[1:]
+	for len(rest) > 0 && strings.HasPrefix(rest[0], "--") {
+		rest = rest[1:]
+	}
+	if len(rest) < 2 || rest[1] != "-" {
+		return ""
+	}
+	switch strings.TrimPrefix(rest[0], "-") {
 	case "cf":
 		return "download"
 	case "xmf", "xf":
@@ -521,8 +536,8 @@ func GenericGuide(r *rules.Rule) string {
 	d := GuideData{
 		Rule: r.Name, User: "<user>", SourceIP: "<source-ip>", SourceIPs: "<source-ip>", UserAgent: "<user-agent>",
 		Namespace: "<namespace>", Pod: "<pod>", Container: "<container>", ContainerID: "<container-id>", Node: "<node>",
-		Command: "<command>", Time: "<time>", Process: "<process>", EntryLeaderID: "<entry-leader-id>", Inputs: "<logs>",
-		StreamsKnown: true, As: "--as <user> --as-group <group>",
+		Command: "<command>", Time: "<time>", Process: "<process>", EntryLeaderID: "<entry-leader-id>", Inputs: "'<logs>'",
+		StreamsKnown: true, As: "--as '<user>' --as-group '<group>'", Decision: "forbid",
 	}
 	text, err := execGuide(t, d)
 	if err != nil {

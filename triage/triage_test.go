@@ -998,10 +998,16 @@ func TestGuideAsFlags(t *testing.T) {
 			[]string{"kubectl auth can-i impersonate users/root@example.com --as alice --as-group devs; kubectl auth can-i impersonate groups/system:masters --as alice --as-group devs\n",
 				"whoever may impersonate it controls the cluster", "k8sexec search 'kubernetes.audit.impersonatedUser.username:\"root@example.com\"'"},
 			[]string{"can-i create pods/exec", "client\n   certificates"}},
-		{"impersonated service account", `"sourceIPs"`, `"impersonatedUser":{"username":"system:serviceaccount:kube-system:admin","groups":["system:serviceaccounts","system:authenticated"]},"sourceIPs"`,
+		{"impersonated service account", `"sourceIPs"`, `"impersonatedUser":{"username":"system:serviceaccount:kube-system:admin","groups":["system:serviceaccounts","system:serviceaccounts:kube-system","system:authenticated"]},"sourceIPs"`,
 			[]string{"kubectl auth can-i create pods/exec -n shop --as system:serviceaccount:kube-system:admin\n",
 				"kubectl auth can-i impersonate serviceaccounts/admin -n kube-system --as alice --as-group devs\n"},
 			[]string{"impersonate groups/"}},
+		// kubectl --as system:serviceaccount:shop:builder --as-group system:masters:
+		// the group was asked for, and is what grants the cluster.
+		{"impersonated service account with a group", `"sourceIPs"`, `"impersonatedUser":{"username":"system:serviceaccount:shop:builder","groups":["system:masters"]},"sourceIPs"`,
+			[]string{"kubectl auth can-i impersonate serviceaccounts/builder -n shop --as alice --as-group devs; kubectl auth can-i impersonate groups/system:masters --as alice --as-group devs\n",
+				"whoever may impersonate it controls the cluster"},
+			nil},
 		{"system:masters", `"groups":["devs","system:authenticated"]`, `"groups":["system:masters","system:authenticated"]`,
 			[]string{"which skips\n   authorization: no binding granted this", "then take back the credential"},
 			[]string{"can-i create pods/exec", "remove the binding"}},
@@ -1032,10 +1038,11 @@ func TestGuideAsFlags(t *testing.T) {
 func TestGuideNamesKubectlCp(t *testing.T) {
 	r1 := mustRule(t, rule1)
 	for uri, want := range map[string]string{
-		"/api/v1/namespaces/shop/pods/api-1/exec?command=tar&command=cf&command=-&command=%2Fdata&container=api&stderr=true&stdout=true":                        "copy files out of the container",
-		"/api/v1/namespaces/shop/pods/api-1/exec?command=tar&command=-xmf&command=-&command=-C&command=%2Ftmp&container=api&stderr=true&stdin=true&stdout=true": "copy files into the container",
-		"/api/v1/namespaces/shop/pods/api-1/exec?command=tar&command=tvf&command=-&container=api&stderr=true&stdout=true":                                       "No TTY and no stdin",
-		"/api/v1/namespaces/shop/pods/api-1/exec?command=top&container=api&stderr=true&stdout=true&tty=true":                                                    "A TTY was attached without stdin",
+		"/api/v1/namespaces/shop/pods/api-1/exec?command=tar&command=cf&command=-&command=%2Fdata&container=api&stderr=true&stdout=true":                                                                  "copy files out of the container",
+		"/api/v1/namespaces/shop/pods/api-1/exec?command=tar&command=-xmf&command=-&command=-C&command=%2Ftmp&container=api&stderr=true&stdin=true&stdout=true":                                           "copy files into the container",
+		"/api/v1/namespaces/shop/pods/api-1/exec?command=tar&command=--no-same-permissions&command=--no-same-owner&command=-xmf&command=-&command=-C&command=%2Ftmp&container=api&stdin=true&stdout=true": "copy files into the container",
+		"/api/v1/namespaces/shop/pods/api-1/exec?command=tar&command=tvf&command=-&container=api&stderr=true&stdout=true":                                                                                 "No TTY and no stdin",
+		"/api/v1/namespaces/shop/pods/api-1/exec?command=top&container=api&stderr=true&stdout=true&tty=true":                                                                                              "A TTY was attached without stdin",
 	} {
 		raw := auditLine("A", "ResponseStarted", "create", "alice", uri, 101, "2026-11-20T10:00:00Z", "2026-11-20T10:00:00.050Z", true)
 		rep := triage.Build([]triage.Event{event(t, "audit.log", 1, raw, r1)}, triage.Options{Guide: true})
