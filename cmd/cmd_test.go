@@ -1321,3 +1321,21 @@ func devNull(t *testing.T) *os.File {
 	t.Cleanup(func() { f.Close() })
 	return f
 }
+
+// Without the process-side rule (disabled, or replaced by a version that
+// misses this shell), an exec request is still linked to the interactive
+// session it started, with the commands typed in it.
+func TestSessionLinkedWithoutTheProcessRule(t *testing.T) {
+	out, _, _ := run(t, nil, "scan", "-q", "-f", "json", "--disable-rule", rule2, "../testdata/demo/")
+	r := parseReport(t, out)
+	for _, f := range r.Findings {
+		if f.User == nil || f.User.Name != "alice@example.com" {
+			continue
+		}
+		if f.Started == nil || f.Started.PID != 1958854 || len(f.Commands) != 4 {
+			t.Errorf("alice's exec: started %+v, %d commands; want bash 1958854 and its 4 commands", f.Started, len(f.Commands))
+		}
+		return
+	}
+	t.Fatalf("no finding for alice's exec:\n%s", out)
+}

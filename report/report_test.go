@@ -743,3 +743,29 @@ func TestJSONEscapesTerminalControls(t *testing.T) {
 		}
 	}
 }
+
+// A process that execs again (a script exec'ing its payload) runs two
+// commands under one entity ID: the timeline has a line for each, and a
+// command listed on two findings (the shell's and the request's) once.
+func TestTimelineExecChain(t *testing.T) {
+	cmds := []triage.SessionCommand{
+		{Time: "2026-11-20T10:00:01Z", Args: []string{"sh", "/tmp/run.sh"}, EntityID: "P1", Evidence: triage.Evidence{File: "p.ndjson", Line: 2}},
+		{Time: "2026-11-20T10:00:01.5Z", Args: []string{"python3", "/tmp/payload.py"}, EntityID: "P1", Evidence: triage.Evidence{File: "p.ndjson", Line: 3}},
+	}
+	shell := &triage.Finding{ID: "1111aaaa2222bbbb", Rule: triage.RuleRef{ID: "r2", Name: "Shell", Severity: "high"}, Kind: triage.KindProcess,
+		Timestamp: "2026-11-20T10:00:00Z", Process: &triage.Process{Executable: "/bin/bash", EntityID: "E1"},
+		Evidence: []triage.Evidence{{File: "p.ndjson", Line: 1}}, Commands: cmds}
+	exec := &triage.Finding{ID: "3333cccc4444dddd", Rule: triage.RuleRef{ID: "r1", Name: "Exec", Severity: "medium"}, Kind: triage.KindAudit,
+		Timestamp: "2026-11-20T09:59:59.8Z", User: &triage.User{Name: "alice"}, Audit: &triage.Audit{Verb: "create", Subresource: "exec"},
+		Evidence: []triage.Evidence{{File: "a.log", Line: 1, Stage: "ResponseStarted", Time: "2026-11-20T09:59:59.8Z"}}, Commands: cmds}
+	var buf bytes.Buffer
+	if err := (report.Timeline{}).Write(&buf, &report.Result{Findings: []*triage.Finding{shell, exec}}); err != nil {
+		t.Fatal(err)
+	}
+	got := buf.String()
+	for _, want := range []string{"sh /tmp/run.sh", "python3 /tmp/payload.py"} {
+		if n := strings.Count(got, want); n != 1 {
+			t.Errorf("%q on %d lines, want 1:\n%s", want, n, got)
+		}
+	}
+}

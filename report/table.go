@@ -253,9 +253,14 @@ func (p *tablePrinter) commands(f *triage.Finding) {
 		p.field(label, clock(c.Time)+"  "+Clean(triage.Command(commandArgs(c))))
 		label = ""
 	}
-	more := int64(len(f.Commands)-min(len(f.Commands), tableCommands)) + f.MoreCommands
-	if more > 0 {
-		p.field(label, fmt.Sprintf("... %d more (every one: --format json, or k8sexec search on the session's entry leader)", more))
+	listed := int64(len(f.Commands) - min(len(f.Commands), tableCommands))
+	switch {
+	case f.MoreCommands > 0 && listed > 0:
+		p.field(label, fmt.Sprintf("... %d more (%d of them in --format json; every one: k8sexec search on the session's entry leader)", listed+f.MoreCommands, listed))
+	case f.MoreCommands > 0:
+		p.field(label, fmt.Sprintf("... %d more (every one: k8sexec search on the session's entry leader)", f.MoreCommands))
+	case listed > 0:
+		p.field(label, fmt.Sprintf("... %d more (every one: --format json, or k8sexec search on the session's entry leader)", listed))
 	}
 }
 

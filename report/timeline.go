@@ -42,6 +42,30 @@ type timelineEntry struct {
 type timeline struct {
 	entries []*timelineEntry
 	byKey   map[string]*timelineEntry
+	// execArgs holds, by entity ID, the argv of the first command seen
+	// of each process: a process that execs again (a script that execs
+	// its payload, env or nohup) runs further commands under the same
+	// entity ID, each a line of its own.
+	execArgs map[string]string
+}
+
+// commandKey identifies a session command on the timeline: as the
+// process it is (processKey), unless its process ran another command
+// before it.
+func (tl *timeline) commandKey(c triage.SessionCommand) string {
+	key := processKey(c.EntityID, c.Evidence.Place())
+	if c.EntityID == "" {
+		return key
+	}
+	args := strings.Join(commandArgs(c), "\x00")
+	first, ok := tl.execArgs[c.EntityID]
+	switch {
+	case !ok:
+		tl.execArgs[c.EntityID] = args
+	case first != args:
+		key += "\x00" + args
+	}
+	return key
 }
 
 // add puts an event on the timeline. key identifies the event (its
@@ -92,7 +116,7 @@ func (e *timelineEntry) String() string {
 }
 
 func (Timeline) Write(w io.Writer, r *Result) error {
-	tl := &timeline{byKey: map[string]*timelineEntry{}}
+	tl := &timeline{byKey: map[string]*timelineEntry{}, execArgs: map[string]string{}}
 	for _, f := range append(slices.Clone(r.Findings), r.Suppressed...) {
 		short := f.ID[:min(8, len(f.ID))]
 		ref := fmt.Sprintf("[%s %s]", short, Clean(f.Rule.Name))
@@ -142,7 +166,7 @@ func (Timeline) Write(w io.Writer, r *Result) error {
 			}
 		}
 		for _, c := range f.Commands {
-			tl.add(c.Time, processKey(c.EntityID, c.Evidence.Place()), fmt.Sprintf("%-9s %s  %s", "command", where, Clean(triage.Command(commandArgs(c)))), "", "session of "+short)
+			tl.add(c.Time, tl.commandKey(c), fmt.Sprintf("%-9s %s  %s", "command", where, Clean(triage.Command(commandArgs(c)))), "", "session of "+short)
 		}
 		if f.MoreCommands > 0 {
 			tl.add("", "more:"+f.ID, fmt.Sprintf("%-9s %s  %d more commands not kept", "command", where, f.MoreCommands), "", "session of "+short)

@@ -1,6 +1,7 @@
 package triage
 
 import (
+	"encoding/json"
 	"sort"
 
 	"github.com/tidwall/gjson"
@@ -55,6 +56,7 @@ func sessions(events []Event, findings []*Finding, overflow map[string]int64) []
 		if s.leader == nil {
 			continue // commands of a session whose start is not in the logs
 		}
+		s.commands = distinctCommands(s.commands)
 		sort.SliceStable(s.commands, func(i, j int) bool { return timeBefore(s.commands[i].Time, s.commands[j].Time) })
 		s.more = overflow[s.id]
 		if s.finding != nil {
@@ -105,9 +107,35 @@ func commandOf(ev Event) SessionCommand {
 	}
 }
 
-// timeBefore orders RFC 3339 times; unparsable ones keep their place.
+// timeBefore orders RFC 3339 times, with the ones that are none (missing
+// or unreadable) after all the others, among themselves in their place.
 func timeBefore(a, b string) bool {
 	ta, oka := parseTime(a)
 	tb, okb := parseTime(b)
-	return oka && okb && ta.Before(tb)
+	switch {
+	case oka && okb:
+		return ta.Before(tb)
+	case oka:
+		return true
+	}
+	return false
+}
+
+// distinctCommands drops the commands that repeat an earlier one: the
+// same event read twice (a file given twice, or in two exports), which
+// differs only in where it was read.
+func distinctCommands(cmds []SessionCommand) []SessionCommand {
+	seen := map[string]bool{}
+	out := cmds[:0]
+	for _, c := range cmds {
+		c2 := c
+		c2.Evidence = Evidence{}
+		key, _ := json.Marshal(c2)
+		if seen[string(key)] {
+			continue
+		}
+		seen[string(key)] = true
+		out = append(out, c)
+	}
+	return out
 }

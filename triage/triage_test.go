@@ -1089,3 +1089,39 @@ func TestPIDAsLong(t *testing.T) {
 		}
 	}
 }
+
+// A session's commands are in time order with those without a time
+// last, and the same event read twice (two files) is one command.
+func TestSessionCommandsOrderedAndDistinct(t *testing.T) {
+	r1, r2 := mustRule(t, rule1), mustRule(t, rule2)
+	leader := `{"@timestamp":"2026-11-20T10:00:00.300Z","event":{"category":["process"],"type":["start"],"action":"exec"},"container":{"id":"c0ffee","name":"api"},"orchestrator":{"namespace":"shop","resource":{"type":"pod","name":"api-1"}},"process":{"entity_id":"E1","pid":42,"executable":"/bin/bash","name":"bash","args":["/bin/bash"],"interactive":true,"entry_leader":{"entity_id":"E1","same_as_process":true,"entry_meta":{"type":"container"}}}}`
+	cmd := func(entity, ts, arg string) string {
+		time := ""
+		if ts != "" {
+			time = `"@timestamp":"` + ts + `",`
+		}
+		return `{` + time + `"event":{"category":["process"],"type":["start"],"action":"exec"},"container":{"id":"c0ffee","name":"api"},"orchestrator":{"namespace":"shop","resource":{"type":"pod","name":"api-1"}},"process":{"entity_id":"` + entity + `","executable":"/usr/bin/` + arg + `","args":["` + arg + `"],"entry_leader":{"entity_id":"E1","interactive":true,"entry_meta":{"type":"container"}}}}`
+	}
+	ctx := func(file string, line int64, raw string) triage.Event {
+		ev := event(t, file, line, raw)
+		ev.Context = []string{triage.ContextCommands}
+		return ev
+	}
+	rep := triage.Build([]triage.Event{
+		event(t, "a.log", 1, auditLine("A", "ResponseStarted", "create", "alice", uriBash, 101, "2026-11-20T10:00:00Z", "2026-11-20T10:00:00.050Z", true), r1),
+		event(t, "p.ndjson", 1, leader, r2),
+		ctx("p.ndjson", 2, cmd("C1", "2026-11-20T10:00:05Z", "id")),
+		ctx("p.ndjson", 3, cmd("C2", "", "whoami")),
+		ctx("p.ndjson", 4, cmd("C3", "2026-11-20T10:00:01Z", "uname")),
+		ctx("copy.ndjson", 2, cmd("C1", "2026-11-20T10:00:05Z", "id")),
+	}, triage.Options{})
+	for _, f := range rep.Findings {
+		var got []string
+		for _, c := range f.Commands {
+			got = append(got, strings.Join(c.Args, " "))
+		}
+		if strings.Join(got, ",") != "uname,id,whoami" {
+			t.Errorf("%s: commands %v, want uname, id, whoami", f.Rule.Name, got)
+		}
+	}
+}
