@@ -79,6 +79,13 @@ func correlate(findings []*Finding, sessions []*session) {
 	for _, list := range audits {
 		sort.SliceStable(list, func(i, j int) bool { return list[i].t.Before(list[j].t) })
 	}
+	// Each session's candidates, best first.
+	type pending struct {
+		s     *session
+		cands []link
+	}
+	var open []*pending
+	byAudit := map[*Finding][]*pending{} // the sessions each request is a candidate for
 	var window []timed
 	for _, s := range sessions {
 		var cands []link
@@ -114,28 +121,69 @@ func correlate(findings []*Finding, sessions []*session) {
 			}
 			return absDur(cands[i].gap) < absDur(cands[j].gap)
 		})
-		best := cands[0]
-		if len(cands) == 1 || cands[1].agree < best.agree {
-			attach(best.audit, s)
+		p := &pending{s: s, cands: cands}
+		open = append(open, p)
+		for _, c := range cands {
+			byAudit[c.audit] = append(byAudit[c.audit], p)
+		}
+	}
+	// best returns the candidates that agree on as many details as the
+	// best one, without (unlinked) those linked to another session: a
+	// request that agrees less is never promoted by the others' links.
+	best := func(cands []link, unlinked bool) []link {
+		var out []link
+		for _, c := range cands {
+			if c.agree == cands[0].agree && (!unlinked || c.audit.Started == nil) {
+				out = append(out, c)
+			}
+		}
+		return out
+	}
+	// One request starts one session: a request linked to a session
+	// explains no other, so a session it tied for may now have a single
+	// best explanation among the requests left. Sessions are looked at
+	// again when one of their candidates is linked elsewhere; each request
+	// is linked once, so each pair is looked at again at most once.
+	done := map[*pending]bool{}
+	work := slices.Clone(open)
+	for len(work) > 0 {
+		p := work[0]
+		work = work[1:]
+		if done[p] {
 			continue
 		}
-		var tied []string
-		for _, c := range cands {
-			if c.agree == best.agree {
-				tied = append(tied, c.audit.ID)
-			}
+		live := best(p.cands, true)
+		if len(live) != 1 {
+			continue
 		}
-		for _, c := range cands {
-			if c.agree != best.agree {
+		attach(live[0].audit, p.s)
+		done[p] = true
+		work = append(work, byAudit[live[0].audit]...)
+	}
+	for _, p := range open {
+		if done[p] {
+			continue
+		}
+		s, tied := p.s, best(p.cands, true)
+		if len(tied) == 0 {
+			// Every best explanation started another session.
+			if tied = best(p.cands, false); len(tied) == 1 {
+				attach(tied[0].audit, s) // which says so on it (a retried exec)
 				continue
 			}
+		}
+		var ids []string
+		for _, c := range tied {
+			ids = append(ids, c.audit.ID)
+		}
+		for _, c := range tied {
 			if s.finding != nil {
 				addCandidate(c.audit, s.finding.ID)
 				addCandidate(s.finding, c.audit.ID)
 			} else {
 				c.audit.Notes = append(c.audit.Notes, fmt.Sprintf(
 					"Process %s (pid %d) started in this container at %s, but %d exec requests fit it equally well (findings %s): not linked.",
-					processLabel(s.leader.Process), s.leader.Process.PID, s.leader.Timestamp, len(tied), strings.Join(tied, ", ")))
+					processLabel(s.leader.Process), s.leader.Process.PID, s.leader.Timestamp, len(ids), strings.Join(ids, ", ")))
 			}
 		}
 	}

@@ -1125,3 +1125,31 @@ func TestSessionCommandsOrderedAndDistinct(t *testing.T) {
 		}
 	}
 }
+
+// One request starts one session. Two shells a user opened 5 s apart:
+// the first fits only the first request (the second came too late), so
+// the second shell, which fits both, is the second request's.
+func TestLinkOneRequestOneSession(t *testing.T) {
+	r1, r2 := mustRule(t, rule1), mustRule(t, rule2)
+	shell := func(entity, ts string) string {
+		return `{"@timestamp":"` + ts + `","event":{"category":["process"],"type":["start"],"action":"exec"},"container":{"id":"c0ffee","name":"api"},"orchestrator":{"namespace":"shop","resource":{"type":"pod","name":"api-1"}},"process":{"entity_id":"` + entity + `","pid":42,"executable":"/bin/bash","name":"bash","args":["/bin/bash"],"interactive":true,"entry_leader":{"entity_id":"` + entity + `","same_as_process":true,"entry_meta":{"type":"container"}}}}`
+	}
+	rep := triage.Build([]triage.Event{
+		event(t, "a.log", 1, auditLine("A1", "ResponseStarted", "create", "alice", uriBash, 101, "2026-11-20T10:00:00Z", "2026-11-20T10:00:00.050Z", true), r1),
+		event(t, "a.log", 2, auditLine("A2", "ResponseStarted", "create", "alice", uriBash, 101, "2026-11-20T10:00:05Z", "2026-11-20T10:00:05.050Z", true), r1),
+		event(t, "p.ndjson", 1, shell("S1", "2026-11-20T10:00:00.300Z"), r2),
+		event(t, "p.ndjson", 2, shell("S2", "2026-11-20T10:00:05.300Z"), r2),
+	}, triage.Options{})
+	started := map[string]string{}
+	for _, f := range rep.Findings {
+		if len(f.Candidates) > 0 {
+			t.Errorf("%s has candidates %v: nothing is ambiguous", f.ID, f.Candidates)
+		}
+		if f.Kind == triage.KindAudit && f.Started != nil {
+			started[f.Audit.AuditID] = f.Started.EntityID
+		}
+	}
+	if started["A1"] != "S1" || started["A2"] != "S2" {
+		t.Errorf("started %v, want A1 -> S1 and A2 -> S2", started)
+	}
+}
