@@ -44,34 +44,14 @@ func Headline(f *triage.Finding) string {
 		}
 		switch {
 		case sub == "attach":
-			switch {
-			case triage.Refused(f):
-				b.WriteString(" was refused an attach to ")
-			case triage.Failed(f):
-				b.WriteString(" failed to attach to ")
-			default:
-				b.WriteString(" attached to ")
-			}
+			b.WriteString(byOutcome(f, " was refused an attach to ", " failed to attach to ", " attached to "))
 			b.WriteString(orUnknown(place, "a pod"))
 		case sub == "ephemeralcontainers":
-			switch {
-			case triage.Refused(f):
-				b.WriteString(" was refused an ephemeral container in ")
-			case triage.Failed(f):
-				b.WriteString(" failed to add an ephemeral container to ")
-			default:
-				b.WriteString(" added an ephemeral container to ")
-			}
+			b.WriteString(byOutcome(f, " was refused an ephemeral container in ", " failed to add an ephemeral container to ", " added an ephemeral container to "))
 			b.WriteString(orUnknown(place, "a pod"))
 		case sub == "exec":
-			switch {
-			case triage.Refused(f):
-				b.WriteString(" was refused an exec")
-			case triage.Failed(f):
-				b.WriteString(" failed to exec") // an error, such as the pod not found
-			default:
-				b.WriteString(" exec'd")
-			}
+			// Failed: an error, such as the pod not found.
+			b.WriteString(byOutcome(f, " was refused an exec", " failed to exec", " exec'd"))
 			if f.Process != nil && len(f.Process.Args) > 0 {
 				b.WriteString(" `" + triage.Command(f.Process.Args) + "`")
 			}
@@ -147,6 +127,18 @@ func Headline(f *triage.Finding) string {
 // "exec", "attach", "add ephemeral container", else its verb and
 // resource ("get secrets", "create pods", "get pods/log"), or "request"
 // when the record says neither.
+// byOutcome picks the words for what a request did: refused, failed
+// (triage.Failed), or done.
+func byOutcome(f *triage.Finding, refused, failed, done string) string {
+	switch {
+	case triage.Refused(f):
+		return refused
+	case triage.Failed(f):
+		return failed
+	}
+	return done
+}
+
 func action(f *triage.Finding) string {
 	a := f.Audit
 	if a == nil {
