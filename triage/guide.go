@@ -64,9 +64,8 @@ type GuideData struct {
 	// As is kubectl's impersonation flags, shell-quoted, for the identity
 	// whose rights the API server checked (the impersonated one, when
 	// the request impersonated): --as with the user, and --as-group with
-	// each group the log recorded, as groups often hold the binding.
-	// A service account's groups, and system:authenticated, come with
-	// the impersonation and are left out.
+	// each group the log recorded, as groups often hold the binding,
+	// but those impersonating the user brings anyway (extraGroups).
 	As string
 	// ImpersonateChecks, when the request impersonated, is kubectl
 	// commands (one line, joined by "; ") asking whether User may
