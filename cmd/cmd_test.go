@@ -1339,3 +1339,33 @@ func TestSessionLinkedWithoutTheProcessRule(t *testing.T) {
 	}
 	t.Fatalf("no finding for alice's exec:\n%s", out)
 }
+
+// Interactive sessions are read whatever their number: five shells in
+// one container, a minute apart, are each linked to their request when
+// the process-side rule does not run (the cap of 3 repeated sessions is
+// for sessions without a terminal, such as probes).
+func TestEveryInteractiveSessionLinked(t *testing.T) {
+	dir := t.TempDir()
+	var audit, proc strings.Builder
+	for i := range 5 {
+		fmt.Fprintf(&audit, `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"req-%d","stage":"ResponseStarted","requestURI":"/api/v1/namespaces/shop/pods/api-1/exec?command=bash&container=api&stdin=true&stdout=true&tty=true","verb":"create","user":{"username":"u%d@example.com","groups":["devs","system:authenticated"]},"sourceIPs":["203.0.113.9"],"userAgent":"kubectl/v1.29.0","objectRef":{"resource":"pods","namespace":"shop","name":"api-1","apiVersion":"v1","subresource":"exec"},"responseStatus":{"metadata":{},"code":101},"requestReceivedTimestamp":"2026-03-02T10:0%d:00Z","stageTimestamp":"2026-03-02T10:0%d:00.050Z","annotations":{"authorization.k8s.io/decision":"allow"}}`+"\n", i, i, i, i)
+		fmt.Fprintf(&proc, `{"@timestamp":"2026-03-02T10:0%d:01Z","event":{"category":["process"],"type":["start"],"action":"exec"},"container":{"id":"c1","name":"api"},"orchestrator":{"namespace":"shop","resource":{"type":"pod","name":"api-1"}},"process":{"entity_id":"S%d","pid":100,"name":"bash","executable":"/bin/bash","args":["bash"],"interactive":true,"entry_leader":{"entity_id":"S%d","interactive":true,"same_as_process":true,"entry_meta":{"type":"container"}}}}`+"\n", i, i, i)
+	}
+	a, p := filepath.Join(dir, "audit.log"), filepath.Join(dir, "proc.ndjson")
+	if err := os.WriteFile(a, []byte(audit.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(proc.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _, _ := run(t, nil, "scan", "-q", "-f", "json", "--disable-rule", rule2, a, p)
+	r := parseReport(t, out)
+	if len(r.Findings) != 5 {
+		t.Fatalf("%d findings, want the 5 exec requests", len(r.Findings))
+	}
+	for _, f := range r.Findings {
+		if f.Started == nil {
+			t.Errorf("%s (%s) has no session", f.ID, f.User.Name)
+		}
+	}
+}

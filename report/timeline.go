@@ -42,38 +42,25 @@ type timelineEntry struct {
 type timeline struct {
 	entries []*timelineEntry
 	byKey   map[string]*timelineEntry
-	// execArgs holds, by entity ID, the argv of the first command seen
-	// of each process: a process that execs again (a script that execs
-	// its payload, env or nohup) runs further commands under the same
-	// entity ID, each a line of its own.
-	execArgs map[string]string
-}
-
-// commandKey identifies a session command on the timeline: as the
-// process it is (processKey), unless its process ran another command
-// before it.
-func (tl *timeline) commandKey(c triage.SessionCommand) string {
-	key := processKey(c.EntityID, c.Evidence.Place())
-	if c.EntityID == "" {
-		return key
-	}
-	args := strings.Join(commandArgs(c), "\x00")
-	first, ok := tl.execArgs[c.EntityID]
-	switch {
-	case !ok:
-		tl.execArgs[c.EntityID] = args
-	case first != args:
-		key += "\x00" + args
-	}
-	return key
 }
 
 // add puts an event on the timeline. key identifies the event (its
 // evidence place, or the process's entity ID), "" when nothing else can
-// be about it; ref is the finding the line is for, note the session it
-// belongs to, either empty.
-func (tl *timeline) add(ts, key, text, ref, note string) {
-	if e := tl.byKey[key]; key != "" && e != nil {
+// be about it; more are other keys of the same event (a process
+// finding's evidence places, which its session's command list names);
+// ref is the finding the line is for, note the session it belongs to,
+// either empty. An event any of whose keys is on the timeline already is
+// merged into that line.
+func (tl *timeline) add(ts, key, text, ref, note string, more ...string) {
+	keys := append([]string{key}, more...)
+	var e *timelineEntry
+	for _, k := range keys {
+		if k != "" && tl.byKey[k] != nil {
+			e = tl.byKey[k]
+			break
+		}
+	}
+	if e != nil {
 		if ref != "" && !e.finding {
 			e.text, e.finding = text, true
 		}
@@ -81,19 +68,21 @@ func (tl *timeline) add(ts, key, text, ref, note string) {
 		if e.note == "" {
 			e.note = note
 		}
-		return
-	}
-	e := &timelineEntry{text: text, finding: ref != "", note: note, order: len(tl.entries)}
-	e.refs = appendNew(e.refs, ref)
-	if t, err := time.Parse(time.RFC3339Nano, ts); err == nil {
-		e.at, e.hasTime = t, true
-		e.stamp = t.UTC().Format("2006-01-02T15:04:05.000Z")
 	} else {
-		e.stamp = fmt.Sprintf("%-24s", orUnknown(Clean(ts), "(no time)"))
+		e = &timelineEntry{text: text, finding: ref != "", note: note, order: len(tl.entries)}
+		e.refs = appendNew(e.refs, ref)
+		if t, err := time.Parse(time.RFC3339Nano, ts); err == nil {
+			e.at, e.hasTime = t, true
+			e.stamp = t.UTC().Format("2006-01-02T15:04:05.000Z")
+		} else {
+			e.stamp = fmt.Sprintf("%-24s", orUnknown(Clean(ts), "(no time)"))
+		}
+		tl.entries = append(tl.entries, e)
 	}
-	tl.entries = append(tl.entries, e)
-	if key != "" {
-		tl.byKey[key] = e
+	for _, k := range keys {
+		if k != "" && tl.byKey[k] == nil {
+			tl.byKey[k] = e
+		}
 	}
 }
 
@@ -116,7 +105,7 @@ func (e *timelineEntry) String() string {
 }
 
 func (Timeline) Write(w io.Writer, r *Result) error {
-	tl := &timeline{byKey: map[string]*timelineEntry{}, execArgs: map[string]string{}}
+	tl := &timeline{byKey: map[string]*timelineEntry{}}
 	for _, f := range append(slices.Clone(r.Findings), r.Suppressed...) {
 		short := f.ID[:min(8, len(f.ID))]
 		ref := fmt.Sprintf("[%s %s]", short, Clean(f.Rule.Name))
@@ -159,14 +148,23 @@ func (Timeline) Write(w io.Writer, r *Result) error {
 			if f.Process != nil {
 				entity = f.Process.EntityID
 			}
-			tl.add(f.Timestamp, processKey(entity, place), fmt.Sprintf("%-9s %s  %s", "process", where, processText(f)), ref, "")
+			// The command lines of its session name the same events
+			// by where they were read.
+			var places []string
+			for _, ev := range f.Evidence {
+				places = append(places, ev.Place())
+			}
+			tl.add(f.Timestamp, processKey(entity, place), fmt.Sprintf("%-9s %s  %s", "process", where, processText(f)), ref, "", places...)
 		default:
 			for _, ev := range f.Evidence {
 				tl.add(orUnknown(ev.Time, f.Timestamp), ev.Place(), fmt.Sprintf("%-9s %s  %s", "event", where, Clean(Headline(f))), ref, "")
 			}
 		}
 		for _, c := range f.Commands {
-			tl.add(c.Time, tl.commandKey(c), fmt.Sprintf("%-9s %s  %s", "command", where, Clean(triage.Command(commandArgs(c)))), "", "session of "+short)
+			// By where it was read: a process that execs again (a
+			// script exec'ing its payload) runs several commands under
+			// one entity ID, each a line of its own.
+			tl.add(c.Time, c.Evidence.Place(), fmt.Sprintf("%-9s %s  %s", "command", where, Clean(triage.Command(commandArgs(c)))), "", "session of "+short)
 		}
 		if f.MoreCommands > 0 {
 			tl.add("", "more:"+f.ID, fmt.Sprintf("%-9s %s  %d more commands not kept", "command", where, f.MoreCommands), "", "session of "+short)

@@ -262,7 +262,7 @@ func Build(events []Event, opts Options) *Report {
 		}
 		rep.Findings[i] = f
 		for _, e := range g.reads {
-			if ev := events[e]; readers[e].Add(-1) == 0 && !hasContext(ev, ContextLeaders) && !hasContext(ev, ContextCommands) {
+			if ev := events[e]; readers[e].Add(-1) == 0 && !hasContext(ev, ContextLeaders) && !hasContext(ev, ContextShells) && !hasContext(ev, ContextCommands) {
 				if r, ok := ev.Doc.(releaser); ok {
 					r.Release()
 				}

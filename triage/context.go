@@ -27,13 +27,16 @@ const (
 	// its verb or decision, to list the stages and measure the session.
 	ContextStages = "request stages"
 	// ContextLeaders: the first process of container sessions that
-	// entered from outside (kubectl exec, kubectl cp): the process such an
-	// exec request started. Interactive ones are what Elastic's rule 2
-	// reports, but they are read here too, for a scan that runs another
-	// version of that rule or none. Exec probes enter the same way and
-	// repeat one command: only the first MaxRepeatedSessions sessions of
-	// each command in each container are kept.
+	// entered from outside without a terminal (kubectl exec -- ls, kubectl
+	// cp): the process such an exec request started. Exec probes enter
+	// the same way and repeat one command: only the first
+	// MaxRepeatedSessions sessions of each command in each container are
+	// kept.
 	ContextLeaders = "session leaders"
+	// ContextShells: the first process of interactive container sessions,
+	// every one. Elastic's rule 2 reports them, but a scan may run another
+	// version of that rule, or none, and still link them.
+	ContextShells = "interactive session leaders"
 	// ContextCommands: the programs run inside interactive sessions.
 	ContextCommands = "session commands"
 )
@@ -56,8 +59,10 @@ var contextQueries = []struct {
 	// Leaders are only linked to exec requests (correlate), and every
 	// exec probe starts one: they are not worth reading without an exec
 	// finding.
-	{ContextLeaders, `process.entry_leader.entry_meta.type:"container" and process.entry_leader.same_as_process:true and event.action:"exec"`,
+	{ContextLeaders, `process.entry_leader.entry_meta.type:"container" and process.entry_leader.same_as_process:true and event.action:"exec" and not process.interactive:true`,
 		[]*rules.Field{fOrchNS, fOrchName, fContName, fArgs}, MaxRepeatedSessions, isExecRequest},
+	{ContextShells, `process.entry_leader.entry_meta.type:"container" and process.entry_leader.same_as_process:true and event.action:"exec" and process.interactive:true`,
+		nil, 0, isExecRequest},
 	{ContextCommands, `process.entry_leader.entry_meta.type:"container" and process.entry_leader.interactive:true and not process.entry_leader.same_as_process:true and event.action:"exec"`,
 		[]*rules.Field{fEntryLeader}, MaxSessionCommands, nil},
 }

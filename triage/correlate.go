@@ -85,7 +85,6 @@ func correlate(findings []*Finding, sessions []*session) {
 		cands []link
 	}
 	var open []*pending
-	byAudit := map[*Finding][]*pending{} // the sessions each request is a candidate for
 	var window []timed
 	for _, s := range sessions {
 		var cands []link
@@ -121,11 +120,7 @@ func correlate(findings []*Finding, sessions []*session) {
 			}
 			return absDur(cands[i].gap) < absDur(cands[j].gap)
 		})
-		p := &pending{s: s, cands: cands}
-		open = append(open, p)
-		for _, c := range cands {
-			byAudit[c.audit] = append(byAudit[c.audit], p)
-		}
+		open = append(open, &pending{s: s, cands: cands})
 	}
 	// best returns the candidates that agree on as many details as the
 	// best one, without (unlinked) those linked to another session: a
@@ -140,25 +135,58 @@ func correlate(findings []*Finding, sessions []*session) {
 		return out
 	}
 	// One request starts one session: a request linked to a session
-	// explains no other, so a session it tied for may now have a single
-	// best explanation among the requests left. Sessions are looked at
-	// again when one of their candidates is linked elsewhere; each request
-	// is linked once, so each pair is looked at again at most once.
+	// explains no other, so a session it tied for may be left with a
+	// single best explanation. Links are made in rounds: first every
+	// session with one best explanation, then those that the round's
+	// links left with one, and so on; a session is looked at again only
+	// when its count of unlinked best explanations falls to one, so each
+	// request-session pair costs once. Whatever the order of the events,
+	// a link that follows from others never takes a request that a session
+	// had as its only explanation from the start.
+	live := map[*pending]int{} // unlinked best explanations
+	tops := map[*Finding][]*pending{}
+	var round []*pending
+	for _, p := range open {
+		top := best(p.cands, true)
+		live[p] = len(top)
+		for _, c := range top {
+			tops[c.audit] = append(tops[c.audit], p)
+		}
+		if len(top) == 1 {
+			round = append(round, p)
+		}
+	}
 	done := map[*pending]bool{}
-	work := slices.Clone(open)
-	for len(work) > 0 {
-		p := work[0]
-		work = work[1:]
-		if done[p] {
-			continue
+	order := map[*pending]int{}
+	for i, p := range open {
+		order[p] = i
+	}
+	for len(round) > 0 {
+		var linked []*Finding
+		for _, p := range round {
+			// Another session of this round may have taken it.
+			if top := best(p.cands, true); len(top) == 1 {
+				attach(top[0].audit, p.s)
+				done[p] = true
+				linked = append(linked, top[0].audit)
+			}
 		}
-		live := best(p.cands, true)
-		if len(live) != 1 {
-			continue
+		for _, a := range linked {
+			for _, q := range tops[a] {
+				live[q]--
+			}
 		}
-		attach(live[0].audit, p.s)
-		done[p] = true
-		work = append(work, byAudit[live[0].audit]...)
+		round = round[:0]
+		seen := map[*pending]bool{}
+		for _, a := range linked {
+			for _, q := range tops[a] {
+				if !done[q] && live[q] == 1 && !seen[q] {
+					seen[q] = true
+					round = append(round, q)
+				}
+			}
+		}
+		sort.Slice(round, func(i, j int) bool { return order[round[i]] < order[round[j]] })
 	}
 	for _, p := range open {
 		if done[p] {

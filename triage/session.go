@@ -34,7 +34,7 @@ func sessions(events []Event, findings []*Finding, overflow map[string]int64) []
 	}
 	for _, ev := range events {
 		switch {
-		case hasContext(ev, ContextLeaders):
+		case hasContext(ev, ContextLeaders) || hasContext(ev, ContextShells):
 			id := str(ev.Doc, fEntityID)
 			if id == "" {
 				continue

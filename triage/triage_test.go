@@ -1153,3 +1153,41 @@ func TestLinkOneRequestOneSession(t *testing.T) {
 		t.Errorf("started %v, want A1 -> S1 and A2 -> S2", started)
 	}
 }
+
+// Links that follow from other links never take a request that a
+// session had as its only explanation: S1 fits only A, S3 only B, S2
+// both. S1-A and S3-B stand and S2 stays a tie, in either event order.
+func TestLinkInferenceIsOrderFree(t *testing.T) {
+	r1, r2 := mustRule(t, rule1), mustRule(t, rule2)
+	shell := func(entity, ts string) string {
+		return `{"@timestamp":"` + ts + `","event":{"category":["process"],"type":["start"],"action":"exec"},"container":{"id":"c0ffee","name":"api"},"orchestrator":{"namespace":"shop","resource":{"type":"pod","name":"api-1"}},"process":{"entity_id":"` + entity + `","pid":42,"executable":"/bin/bash","name":"bash","args":["/bin/bash"],"interactive":true,"entry_leader":{"entity_id":"` + entity + `","same_as_process":true,"entry_meta":{"type":"container"}}}}`
+	}
+	audits := []triage.Event{
+		event(t, "a.log", 1, auditLine("A", "ResponseStarted", "create", "alice", uriBash, 101, "2026-11-20T10:00:00Z", "2026-11-20T10:00:00.050Z", true), r1),
+		event(t, "a.log", 2, auditLine("B", "ResponseStarted", "create", "bob", uriBash, 101, "2026-11-20T10:00:08Z", "2026-11-20T10:00:08.050Z", true), r1),
+	}
+	procs := []triage.Event{
+		event(t, "p.ndjson", 1, shell("S1", "2026-11-20T10:00:01Z"), r2),
+		event(t, "p.ndjson", 2, shell("S2", "2026-11-20T10:00:07Z"), r2),
+		event(t, "p.ndjson", 3, shell("S3", "2026-11-20T10:00:12Z"), r2),
+	}
+	for _, reversed := range []bool{false, true} {
+		ps := slices.Clone(procs)
+		if reversed {
+			slices.Reverse(ps)
+		}
+		rep := triage.Build(append(slices.Clone(audits), ps...), triage.Options{})
+		started, tied := map[string]string{}, map[string]int{}
+		for _, f := range rep.Findings {
+			if f.Kind == triage.KindAudit && f.Started != nil {
+				started[f.Audit.AuditID] = f.Started.EntityID
+			}
+			if f.Kind == triage.KindProcess {
+				tied[f.Process.EntityID] = len(f.Candidates)
+			}
+		}
+		if started["A"] != "S1" || started["B"] != "S3" || tied["S2"] != 2 || tied["S1"] != 0 || tied["S3"] != 0 {
+			t.Errorf("reversed=%v: started %v, candidates per session %v; want A-S1, B-S3, S2 tied between both", reversed, started, tied)
+		}
+	}
+}
