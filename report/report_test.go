@@ -769,3 +769,35 @@ func TestTimelineExecChain(t *testing.T) {
 		}
 	}
 }
+
+// Two findings about two execs of one process (a script, then the curl it
+// exec'd) are each on the line of their own event.
+func TestTimelineFindingsOnTheirOwnExec(t *testing.T) {
+	cmds := []triage.SessionCommand{
+		{Time: "2026-11-20T10:00:01Z", Args: []string{"sh", "/tmp/run.sh"}, EntityID: "P1", Evidence: triage.Evidence{File: "p.ndjson", Line: 2}},
+		{Time: "2026-11-20T10:00:02Z", Args: []string{"curl", "http://169.254.169.254/"}, EntityID: "P1", Evidence: triage.Evidence{File: "p.ndjson", Line: 3}},
+	}
+	finding := func(id, name, ts string, args []string, line int64) *triage.Finding {
+		return &triage.Finding{ID: id, Rule: triage.RuleRef{ID: name, Name: name, Severity: "low"}, Kind: triage.KindProcess, Timestamp: ts,
+			Process: &triage.Process{Args: args, EntityID: "P1", EntryLeaderID: "E1"}, Evidence: []triage.Evidence{{File: "p.ndjson", Line: line}}}
+	}
+	shell := &triage.Finding{ID: "1111aaaa2222bbbb", Rule: triage.RuleRef{ID: "r2", Name: "Shell", Severity: "high"}, Kind: triage.KindProcess,
+		Timestamp: "2026-11-20T10:00:00Z", Process: &triage.Process{Executable: "/bin/bash", EntityID: "E1"},
+		Evidence: []triage.Evidence{{File: "p.ndjson", Line: 1}}, Commands: cmds}
+	script := finding("5555eeee6666ffff", "Script", "2026-11-20T10:00:01Z", cmds[0].Args, 2)
+	curl := finding("7777aaaa8888bbbb", "Curl", "2026-11-20T10:00:02Z", cmds[1].Args, 3)
+	var buf bytes.Buffer
+	if err := (report.Timeline{}).Write(&buf, &report.Result{Findings: []*triage.Finding{shell, script, curl}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		switch {
+		case strings.Contains(line, "run.sh") && (!strings.Contains(line, "Script") || strings.Contains(line, "Curl")),
+			strings.Contains(line, "169.254") && (!strings.Contains(line, "Curl") || strings.Contains(line, "Script")):
+			t.Errorf("line %q: each finding belongs on its own exec's line:\n%s", line, buf.String())
+		}
+	}
+	if n := strings.Count(buf.String(), "\n"); n != 3 {
+		t.Errorf("%d lines, want 3 (the shell, the script, the curl):\n%s", n, buf.String())
+	}
+}

@@ -52,7 +52,9 @@ type timeline struct {
 // either empty. An event any of whose keys is on the timeline already is
 // merged into that line.
 func (tl *timeline) add(ts, key, text, ref, note string, more ...string) {
-	keys := append([]string{key}, more...)
+	// The more precise keys first: two findings about two execs of one
+	// process share its entity ID, not their places.
+	keys := append(slices.Clone(more), key)
 	var e *timelineEntry
 	for _, k := range keys {
 		if k != "" && tl.byKey[k] != nil {

@@ -161,11 +161,22 @@ func correlate(findings []*Finding, sessions []*session) {
 	for i, p := range open {
 		order[p] = i
 	}
-	for len(round) > 0 {
+	for first := true; len(round) > 0; first = false {
+		// A request that two sessions of a later round are left with
+		// explains neither better than the other: none takes it, and
+		// they stay ties. In the first round the first takes it and
+		// attach says there was another (a retried exec), as before
+		// links were inferred.
+		claims := map[*Finding]int{}
+		for _, p := range round {
+			if top := best(p.cands, true); len(top) == 1 {
+				claims[top[0].audit]++
+			}
+		}
 		var linked []*Finding
 		for _, p := range round {
 			// Another session of this round may have taken it.
-			if top := best(p.cands, true); len(top) == 1 {
+			if top := best(p.cands, true); len(top) == 1 && (first || claims[top[0].audit] == 1) {
 				attach(top[0].audit, p.s)
 				done[p] = true
 				linked = append(linked, top[0].audit)

@@ -1191,3 +1191,38 @@ func TestLinkInferenceIsOrderFree(t *testing.T) {
 		}
 	}
 }
+
+// Two sessions that a round's links leave with the same one request
+// explain it equally well: neither takes it, whatever the event order.
+func TestLinkInferenceLeavesSymmetricTies(t *testing.T) {
+	r1, r2 := mustRule(t, rule1), mustRule(t, rule2)
+	shell := func(entity, container, ts string) string {
+		return `{"@timestamp":"` + ts + `","event":{"category":["process"],"type":["start"],"action":"exec"},"container":{"id":"c-` + container + `","name":"` + container + `"},"orchestrator":{"namespace":"shop","resource":{"type":"pod","name":"api-1"}},"process":{"entity_id":"` + entity + `","pid":42,"executable":"/bin/bash","name":"bash","args":["/bin/bash"],"interactive":true,"entry_leader":{"entity_id":"` + entity + `","same_as_process":true,"entry_meta":{"type":"container"}}}}`
+	}
+	anyContainer := strings.Replace(uriBash, "&container=api", "", 1)
+	side := strings.Replace(uriBash, "container=api", "container=side", 1)
+	audits := []triage.Event{
+		event(t, "a.log", 1, auditLine("A", "ResponseStarted", "create", "alice", anyContainer, 101, "2026-11-20T10:00:00Z", "2026-11-20T10:00:00.050Z", true), r1),
+		event(t, "a.log", 2, auditLine("B", "ResponseStarted", "create", "bob", side, 101, "2026-11-20T10:00:01Z", "2026-11-20T10:00:01.050Z", true), r1),
+	}
+	procs := []triage.Event{
+		event(t, "p.ndjson", 1, shell("S0", "api", "2026-11-20T10:00:00.500Z"), r2),
+		event(t, "p.ndjson", 2, shell("S7", "side", "2026-11-20T10:00:02Z"), r2),
+		event(t, "p.ndjson", 3, shell("S9", "side", "2026-11-20T10:00:03Z"), r2),
+	}
+	for _, reversed := range []bool{false, true} {
+		ps := slices.Clone(procs)
+		if reversed {
+			slices.Reverse(ps)
+		}
+		started := map[string]string{}
+		for _, f := range triage.Build(append(slices.Clone(audits), ps...), triage.Options{}).Findings {
+			if f.Kind == triage.KindAudit && f.Started != nil {
+				started[f.Audit.AuditID] = f.Started.EntityID
+			}
+		}
+		if len(started) != 1 || started["A"] != "S0" {
+			t.Errorf("reversed=%v: started %v, want only A-S0 (S7 and S9 fit B equally)", reversed, started)
+		}
+	}
+}
