@@ -79,11 +79,6 @@ func correlate(findings []*Finding, sessions []*session) {
 	for _, list := range audits {
 		sort.SliceStable(list, func(i, j int) bool { return list[i].t.Before(list[j].t) })
 	}
-	// Each session's candidates, best first.
-	type pending struct {
-		s     *session
-		cands []link
-	}
 	var open []*pending
 	var window []timed
 	for _, s := range sessions {
@@ -122,18 +117,37 @@ func correlate(findings []*Finding, sessions []*session) {
 		})
 		open = append(open, &pending{s: s, cands: cands})
 	}
-	// best returns the candidates that agree on as many details as the
-	// best one, without (unlinked) those linked to another session: a
-	// request that agrees less is never promoted by the others' links.
-	best := func(cands []link, unlinked bool) []link {
-		var out []link
-		for _, c := range cands {
-			if c.agree == cands[0].agree && (!unlinked || c.audit.Started == nil) {
-				out = append(out, c)
-			}
+	done := linkInRounds(open)
+	for _, p := range open {
+		if !done[p] {
+			unresolved(p)
 		}
-		return out
 	}
+}
+
+// pending is a session that requests may explain, with those requests,
+// best first.
+type pending struct {
+	s     *session
+	cands []link
+}
+
+// bestLinks returns the candidates that agree on as many details as the best
+// one, without (unlinked) those linked to another session: a request that
+// agrees less is never promoted by the others' links.
+func bestLinks(cands []link, unlinked bool) []link {
+	var out []link
+	for _, c := range cands {
+		if c.agree == cands[0].agree && (!unlinked || c.audit.Started == nil) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// linkInRounds links each session that has one best explanation left,
+// and reports which it linked.
+func linkInRounds(open []*pending) map[*pending]bool {
 	// One request starts one session: a request linked to a session
 	// explains no other, so a session it tied for may be left with a
 	// single best explanation. Links are made in rounds: first every
@@ -147,7 +161,7 @@ func correlate(findings []*Finding, sessions []*session) {
 	tops := map[*Finding][]*pending{}
 	var round []*pending
 	for _, p := range open {
-		top := best(p.cands, true)
+		top := bestLinks(p.cands, true)
 		live[p] = len(top)
 		for _, c := range top {
 			tops[c.audit] = append(tops[c.audit], p)
@@ -169,14 +183,14 @@ func correlate(findings []*Finding, sessions []*session) {
 		// links were inferred.
 		claims := map[*Finding]int{}
 		for _, p := range round {
-			if top := best(p.cands, true); len(top) == 1 {
+			if top := bestLinks(p.cands, true); len(top) == 1 {
 				claims[top[0].audit]++
 			}
 		}
 		var linked []*Finding
 		for _, p := range round {
 			// Another session of this round may have taken it.
-			if top := best(p.cands, true); len(top) == 1 && (first || claims[top[0].audit] == 1) {
+			if top := bestLinks(p.cands, true); len(top) == 1 && (first || claims[top[0].audit] == 1) {
 				attach(top[0].audit, p.s)
 				done[p] = true
 				linked = append(linked, top[0].audit)
@@ -199,31 +213,33 @@ func correlate(findings []*Finding, sessions []*session) {
 		}
 		sort.Slice(round, func(i, j int) bool { return order[round[i]] < order[round[j]] })
 	}
-	for _, p := range open {
-		if done[p] {
-			continue
+	return done
+}
+
+// unresolved records what is known of a session linkInRounds could not
+// link: the request that fits it best though it started another session
+// (attach notes it), or the requests that fit it equally well.
+func unresolved(p *pending) {
+	s, tied := p.s, bestLinks(p.cands, true)
+	if len(tied) == 0 {
+		// Every best explanation started another session.
+		if tied = bestLinks(p.cands, false); len(tied) == 1 {
+			attach(tied[0].audit, s) // which says so on it (a retried exec)
+			return
 		}
-		s, tied := p.s, best(p.cands, true)
-		if len(tied) == 0 {
-			// Every best explanation started another session.
-			if tied = best(p.cands, false); len(tied) == 1 {
-				attach(tied[0].audit, s) // which says so on it (a retried exec)
-				continue
-			}
-		}
-		var ids []string
-		for _, c := range tied {
-			ids = append(ids, c.audit.ID)
-		}
-		for _, c := range tied {
-			if s.finding != nil {
-				addCandidate(c.audit, s.finding.ID)
-				addCandidate(s.finding, c.audit.ID)
-			} else {
-				c.audit.Notes = append(c.audit.Notes, fmt.Sprintf(
-					"Process %s (pid %d) started in this container at %s, but %d exec requests fit it equally well (findings %s): not linked.",
-					processLabel(s.leader.Process), s.leader.Process.PID, s.leader.Timestamp, len(ids), strings.Join(ids, ", ")))
-			}
+	}
+	var ids []string
+	for _, c := range tied {
+		ids = append(ids, c.audit.ID)
+	}
+	for _, c := range tied {
+		if s.finding != nil {
+			addCandidate(c.audit, s.finding.ID)
+			addCandidate(s.finding, c.audit.ID)
+		} else {
+			c.audit.Notes = append(c.audit.Notes, fmt.Sprintf(
+				"Process %s (pid %d) started in this container at %s, but %d exec requests fit it equally well (findings %s): not linked.",
+				processLabel(s.leader.Process), s.leader.Process.PID, s.leader.Timestamp, len(ids), strings.Join(ids, ", ")))
 		}
 	}
 }
