@@ -191,9 +191,10 @@ func (Timeline) Write(w io.Writer, r *Result) error {
 	return nil
 }
 
-// processKey identifies a process event on the timeline: by its entity
-// ID, which the session's command list and a finding about the process
-// share, else by where it was read.
+// processKey identifies a process on the timeline: by its entity ID,
+// which an exec request's started process and the finding about that
+// process share, else by where it was read. (Session commands are keyed
+// by where they were read: one process may exec several.)
 func processKey(entityID, place string) string {
 	if entityID != "" {
 		return "process:" + entityID
