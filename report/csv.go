@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/k8sexec/k8sexec/triage"
@@ -136,9 +137,11 @@ func csvRow(f *triage.Finding) []string {
 
 // defuseFormula keeps spreadsheets from evaluating a cell as a formula:
 // one whose first character, after any spaces (what Clean made of tabs
-// and line breaks), starts a formula, in its ASCII or full-width form.
+// and line breaks, and Unicode's spaces such as U+00A0 and U+3000, which
+// a spreadsheet may trim too), starts a formula, in its ASCII or
+// full-width form.
 func defuseFormula(s string) string {
-	t := strings.TrimLeft(s, " ")
+	t := strings.TrimLeftFunc(s, unicode.IsSpace)
 	if r, size := utf8.DecodeRuneInString(t); len(t) > size && strings.ContainsRune("=+-@\t\r＝＋－＠", r) {
 		return "'" + s
 	}
