@@ -801,3 +801,31 @@ func TestTimelineFindingsOnTheirOwnExec(t *testing.T) {
 		t.Errorf("%d lines, want 3 (the shell, the script, the curl):\n%s", n, buf.String())
 	}
 }
+
+// A payload passed as an argument (kilobytes of base64) is cut where
+// people read the command, once per place; JSON keeps it whole.
+func TestLongCommandCutInTable(t *testing.T) {
+	payload := strings.Repeat("QUJD", 750)
+	f := &triage.Finding{ID: "0123456789abcdef", Rule: triage.RuleRef{ID: "r1", Name: "Exec", Severity: "medium"}, Kind: triage.KindAudit,
+		Timestamp: "2026-11-20T10:00:00Z", User: &triage.User{Name: "alice"}, Audit: &triage.Audit{Verb: "create", Subresource: "exec"},
+		Process: &triage.Process{Args: []string{"sh", "-c", "echo " + payload + " | base64 -d | sh"}}, Evidence: []triage.Evidence{{File: "a.log", Line: 1}}}
+	var buf bytes.Buffer
+	if err := (&report.Table{}).Write(&buf, &report.Result{Findings: []*triage.Finding{f}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(buf.String(), "\n") {
+		if utf8.RuneCountInString(line) > triage.MaxCommandText+100 {
+			t.Errorf("a line of %d characters: %.120q", utf8.RuneCountInString(line), line)
+		}
+	}
+	if !strings.Contains(buf.String(), "…") {
+		t.Errorf("the command is not marked as cut:\n%.600s", buf.String())
+	}
+	buf.Reset()
+	if err := (report.JSON{}).Write(&buf, &report.Result{Findings: []*triage.Finding{f}}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), payload) {
+		t.Error("JSON should keep the argument whole")
+	}
+}

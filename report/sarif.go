@@ -247,7 +247,7 @@ func sarifRule(r *rules.Rule) *sarif.ReportingDescriptor {
 	}
 	d := sarif.NewRule(r.ID).
 		WithShortDescription(sarif.NewMultiformatMessageString(r.Name)).
-		WithFullDescription(sarif.NewMultiformatMessageString(cutRunes(desc, maxSARIFDescription))).
+		WithFullDescription(sarif.NewMultiformatMessageString(triage.Cut(desc, maxSARIFDescription))).
 		WithDefaultConfiguration(sarif.NewReportingConfiguration().WithLevel(sarifLevel(r.Severity)))
 	if name := sarifRuleName(r.Name); name != "" {
 		d.WithName(name)
@@ -324,16 +324,6 @@ const (
 	// description; the help holds the whole text.
 	maxSARIFDescription = 1024
 )
-
-// cutRunes returns s cut to at most n runes, the last one an ellipsis
-// when it was cut.
-func cutRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	runes := []rune(s)
-	return string(runes[:n-1]) + "…"
-}
 
 func sarifLevel(severity string) string {
 	switch severity {

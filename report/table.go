@@ -449,7 +449,7 @@ func what(f *triage.Finding) string {
 	if pr := f.Process; pr != nil {
 		switch {
 		case f.Kind == triage.KindAudit:
-			out = append(out, Clean(triage.Command(pr.Args)))
+			out = append(out, Clean(triage.Cut(triage.Command(pr.Args), triage.MaxCommandText)))
 		default:
 			exe := pr.Executable
 			if exe == "" {
@@ -460,7 +460,7 @@ func what(f *triage.Finding) string {
 			}
 			// Show argv unless it only repeats the program's name.
 			if cmd := triage.Command(pr.Args); len(pr.Args) > 0 && cmd != exe && cmd != pr.Name && cmd != path.Base(exe) {
-				out = append(out, "args: "+Clean(cmd))
+				out = append(out, "args: "+Clean(triage.Cut(cmd, triage.MaxCommandText)))
 			}
 			if pr.PID != 0 {
 				out = append(out, "pid "+strconv.FormatInt(pr.PID, 10))

@@ -850,6 +850,21 @@ func normTime(s string) string {
 	return t.UTC().Format(time.RFC3339Nano)
 }
 
+// Cut returns s cut to at most n runes, the last one an ellipsis when it
+// was cut.
+func Cut(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	runes := []rune(s)
+	return string(runes[:n-1]) + "…"
+}
+
+// MaxCommandText is how much of a command line is shown where people
+// read it (the table, the guides): a payload of kilobytes passed as an
+// argument would fill the screen twice. JSON has every argument whole.
+const MaxCommandText = 500
+
 // Command renders argv for reading, quoting arguments the way a POSIX
 // shell would need them.
 func Command(args []string) string {

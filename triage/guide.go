@@ -32,7 +32,7 @@ type GuideData struct {
 	ContainerID   string
 	Image         string
 	Node          string
-	Command       string // the exec'd argv, shell-quoted for reading
+	Command       string // the exec'd argv, shell-quoted for reading, cut at MaxCommandText
 	Interactive   bool   // a TTY and stdin were requested
 	TTY, Stdin    bool
 	StreamsKnown  bool // the log records which streams were attached
@@ -383,7 +383,7 @@ func guideData(f *Finding, byID map[string]*Finding, inputs []string) GuideData 
 	}
 	if f.Process != nil {
 		if f.Kind == KindAudit {
-			d.Command = Command(f.Process.Args)
+			d.Command = Cut(Command(f.Process.Args), MaxCommandText)
 		} else {
 			d.Process = f.Process.Executable
 			if d.Process == "" {

@@ -817,7 +817,7 @@ func TestGuideTemplatesAreBounded(t *testing.T) {
 		{"range inside if", "{{if .User}}{{range 5}}x{{end}}{{end}}", "range: a guide may not loop", true},
 		{"recursive template", `{{define "x"}}{{template "x" .}}{{template "x" .}}{{end}}{{template "x" .}}`, "may not define or call templates", true},
 		{"block", `{{block "b" .}}x{{end}}`, "may not define or call templates", true},
-		{"too much output", strings.Repeat("{{.Command}}", 40), "longer than 256 KiB", false},
+		{"too much output", strings.Repeat("{{.Command}}", 600), "longer than 256 KiB", false},
 		{"a variable doubled", doubling, "longer than 256 KiB", false},
 		{"shell-quoting doubled", `{{$x := printf "%9999s" "'"}}` + strings.Repeat(`{{$x = sh $x}}`, 20) + `{{len $x}}`, "longer than 256 KiB", false},
 		{"escaping doubled", `{{$x := printf "%9999s" "<"}}` + strings.Repeat(`{{$x = html $x $x}}`, 20) + `{{len $x}}`, "longer than 256 KiB", false},
