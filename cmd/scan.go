@@ -456,7 +456,7 @@ func triageEvents(res *scan.Result, rs []*rules.Rule, contexts []triage.Context)
 func selectors(contexts []triage.Context) []scan.Selector {
 	out := make([]scan.Selector, len(contexts))
 	for i, c := range contexts {
-		out[i] = scan.Selector{Name: c.Name, Expr: c.Expr, Keys: c.Keys, Limit: c.Limit, OnlyFor: c.OnlyFor}
+		out[i] = scan.Selector{Name: c.Name, Expr: c.Expr, Keys: c.Keys, Limit: c.Limit, OnlyFor: c.OnlyFor, Order: c.Order}
 	}
 	return out
 }

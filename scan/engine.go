@@ -35,15 +35,20 @@ const (
 // exec request, to list stages and measure session length).
 //
 // With Keys and Limit set, at most Limit events are kept for each
-// combination of the Keys' values (the first ones in input order) and the
-// rest are only counted in Result.Overflow, so context stays bounded
-// however large the input: for example the commands of each container
-// session.
+// combination of the Keys' values (the first ones in input order, or the
+// earliest by Order) and the rest are only counted in Result.Overflow, so
+// context stays bounded however large the input: for example the commands
+// of each container session.
 type Selector struct {
 	Name  string
 	Expr  rules.Expr
 	Keys  []*rules.Field
 	Limit int
+	// Order, with a Limit, makes it keep the events earliest by this
+	// field (a date; one without it counts as latest, and equal ones in
+	// input order) rather than the first read, so that inputs given out
+	// of time order keep the same events.
+	Order *rules.Field
 	// OnlyFor, when set, says the selector's events are only wanted if
 	// some rule hit h has OnlyFor(h.Doc). Where every input is a regular
 	// file the scan then leaves the selector out, and looks for its events
@@ -400,12 +405,13 @@ func scanOnce(ctx context.Context, inputs []Input, opts Options) (*Result, error
 	}()
 
 	col := collector{res: res, opts: &opts, pending: map[chunkKey]chunkResult{}, lines: make([]int64, len(inputs)), faulted: make([]bool, len(inputs)),
-		kept: map[selectorKey]int{}, dropped: map[selectorKey]int64{}}
+		kept: map[selectorKey]*keptEvents{}, dropped: map[selectorKey]int64{}}
 	col.startTerms(opts.Rules)
 	for r := range results {
 		col.add(r)
 	}
 	col.finishTerms()
+	col.dropEvicted()
 	res.Interrupted = ctx.Err() != nil
 	for k, n := range col.dropped {
 		res.Overflow = append(res.Overflow, Overflow{Selector: k.selector, Key: k.key, Dropped: n})
@@ -438,8 +444,12 @@ type collector struct {
 	ended   int
 	// kept and dropped count, per limited selector and key, the events
 	// kept and those left out.
-	kept    map[selectorKey]int
+	kept    map[selectorKey]*keptEvents
 	dropped map[selectorKey]int64
+	// evicted is set once a limited selector let an event go for an
+	// earlier one (keptEvents), which may leave it with no reason to be.
+	evicted bool
+	seq     int64 // events kept for limited selectors so far
 	// histories holds each new_terms rule's history, nil for others.
 	histories []*rules.TermsHistory
 }
@@ -484,8 +494,12 @@ func (c *collector) keep(h *Event) bool {
 			continue
 		}
 		k := selectorKey{si, h.keys[slices.Index(h.Selectors, si)]}
-		if c.kept[k] < sel.Limit {
-			c.kept[k]++
+		ks := c.kept[k]
+		if ks == nil {
+			ks = &keptEvents{}
+			c.kept[k] = ks
+		}
+		if c.admit(ks, sel, k, h) {
 			kept = true
 		} else {
 			c.dropped[k]++

@@ -580,6 +580,43 @@ func TestSelectorLimit(t *testing.T) {
 	}
 }
 
+// With an Order, a limited selector keeps the earliest events by it, not
+// the first read: lines in reverse time order (and two without a time,
+// which count as latest) keep the same three as in time order, whatever
+// the chunks and workers; an event a rule matched is kept and uses no
+// room, and the overflow counts the rest.
+func TestSelectorLimitByOrder(t *testing.T) {
+	var in []string
+	for i := 9; i >= 0; i-- {
+		in = append(in, fmt.Sprintf(`{"@timestamp":"2026-11-20T10:00:0%dZ","process":{"entry_leader":{"entity_id":"L1"},"name":"cmd%d"}}`, i, i))
+	}
+	in = append(in, `{"process":{"entry_leader":{"entity_id":"L1"},"name":"untimed"}}`, `{"@timestamp":"2026-11-20T10:00:09Z","process":{"entry_leader":{"entity_id":"L1"},"name":"bash"}}`)
+	in = append([]string{`{"process":{"entry_leader":{"entity_id":"L1"},"name":"untimed0"}}`}, in...)
+	ts := rules.NewField("@timestamp")
+	name := rules.NewField("process.name")
+	sels := []Selector{{Name: "commands", Expr: mustExpr(t, `process.entry_leader.entity_id:*`), Keys: []*rules.Field{rules.NewField("process.entry_leader.entity_id")}, Limit: 3, Order: ts}}
+	rs := []*rules.Rule{customRule(t, "bash", `process.name:"bash"`)}
+	for _, chunk := range []int{64, 4 << 20} {
+		for _, workers := range []int{1, 4} {
+			res := scanString(t, lines(in...), Options{Rules: rs, Selectors: sels, ChunkSize: chunk, Workers: workers})
+			checkInvariants(t, res)
+			var got []string
+			for _, ev := range res.Events {
+				got = append(got, fmt.Sprintf("%s:%v", rules.First(ev.Doc, name).String(), ev.Selectors))
+			}
+			// In input order: cmd2, cmd1, cmd0 are the earliest three;
+			// bash matched the rule, so it is kept and uses no room.
+			want := []string{"cmd2:[0]", "cmd1:[0]", "cmd0:[0]", "bash:[0]"}
+			if !slices.Equal(got, want) {
+				t.Errorf("chunk %d workers %d: events %v, want %v", chunk, workers, got, want)
+			}
+			if fmt.Sprint(res.Overflow) != "[{0 L1 9}]" {
+				t.Errorf("chunk %d workers %d: overflow %v, want the 9 others", chunk, workers, res.Overflow)
+			}
+		}
+	}
+}
+
 // TestSampleLinesCountsEveryNeedle checks the one-pass count adapt orders
 // clauses by against a search per needle, line by line: on our fixtures of
 // every shape, for the needles of the operator rules and the built-ins

@@ -19,6 +19,9 @@ type Context struct {
 	// h has OnlyFor(h): the scanner may then look for it only afterwards,
 	// and only if such a hit was found.
 	OnlyFor func(hit rules.Document) bool
+	// Order, with a Limit, asks for the earliest events by this field
+	// rather than the first read.
+	Order *rules.Field
 }
 
 // Names of the context queries.
@@ -41,8 +44,8 @@ const (
 	ContextCommands = "session commands"
 )
 
-// MaxSessionCommands is how many commands of one session are kept; the rest
-// are counted.
+// MaxSessionCommands is how many commands of one session are kept (the
+// earliest); the rest are counted.
 const MaxSessionCommands = 50
 
 // MaxRepeatedSessions is how many non-interactive sessions of the same
@@ -54,17 +57,18 @@ var contextQueries = []struct {
 	keys        []*rules.Field
 	limit       int
 	onlyFor     func(rules.Document) bool
+	order       *rules.Field
 }{
-	{ContextStages, `kubernetes.audit.objectRef.subresource:("exec" or "attach")`, nil, 0, nil},
+	{ContextStages, `kubernetes.audit.objectRef.subresource:("exec" or "attach")`, nil, 0, nil, nil},
 	// Leaders are only linked to exec requests (correlate), and every
 	// exec probe starts one: they are not worth reading without an exec
 	// finding.
 	{ContextLeaders, `process.entry_leader.entry_meta.type:"container" and process.entry_leader.same_as_process:true and event.action:"exec" and not process.interactive:true`,
-		[]*rules.Field{fOrchNS, fOrchName, fContName, fArgs}, MaxRepeatedSessions, isExecRequest},
+		[]*rules.Field{fOrchNS, fOrchName, fContName, fArgs}, MaxRepeatedSessions, isExecRequest, fTimestamp},
 	{ContextShells, `process.entry_leader.entry_meta.type:"container" and process.entry_leader.same_as_process:true and event.action:"exec" and process.interactive:true`,
-		nil, 0, isExecRequest},
+		nil, 0, isExecRequest, nil},
 	{ContextCommands, `process.entry_leader.entry_meta.type:"container" and process.entry_leader.interactive:true and not process.entry_leader.same_as_process:true and event.action:"exec"`,
-		[]*rules.Field{fEntryLeader}, MaxSessionCommands, nil},
+		[]*rules.Field{fEntryLeader}, MaxSessionCommands, nil, fTimestamp},
 }
 
 // isExecRequest reports whether a hit is an exec request, which correlate
@@ -79,7 +83,7 @@ func ContextQueries() []Context {
 		if err != nil {
 			panic(fmt.Sprintf("triage: context query %q: %v", q.name, err))
 		}
-		out = append(out, Context{Name: q.name, Expr: e, Keys: q.keys, Limit: q.limit, OnlyFor: q.onlyFor})
+		out = append(out, Context{Name: q.name, Expr: e, Keys: q.keys, Limit: q.limit, OnlyFor: q.onlyFor, Order: q.order})
 	}
 	return out
 }

@@ -1,0 +1,89 @@
+package scan
+
+import (
+	"container/heap"
+	"math"
+	"slices"
+
+	"github.com/k8sexec/k8sexec/rules"
+)
+
+// keptEvents are the events a limited selector keeps for one key, as a
+// heap whose top is the one to let go first: the latest by the
+// selector's Order, and of equal ones the last read.
+type keptEvents []keptEvent
+
+type keptEvent struct {
+	t   int64 // Unix nanoseconds; math.MaxInt64 without a time
+	seq int64 // input order
+	idx int   // in Result.Events
+}
+
+func (k keptEvents) Len() int { return len(k) }
+func (k keptEvents) Less(i, j int) bool {
+	return k[i].t > k[j].t || k[i].t == k[j].t && k[i].seq > k[j].seq
+}
+func (k keptEvents) Swap(i, j int) { k[i], k[j] = k[j], k[i] }
+func (k *keptEvents) Push(x any)   { *k = append(*k, x.(keptEvent)) }
+func (k *keptEvents) Pop() any {
+	old := *k
+	x := old[len(old)-1]
+	*k = old[:len(old)-1]
+	return x
+}
+
+// admit decides whether h, which sel matched with key k, is one of the
+// sel.Limit events kept for k. Without an Order the first ones read are;
+// with one the earliest are, so a later-read earlier event takes the
+// place of the latest kept, which is let go and counted as dropped. h,
+// when admitted, is appended to the result next (collector.fold).
+func (c *collector) admit(ks *keptEvents, sel Selector, k selectorKey, h *Event) bool {
+	if sel.Order == nil {
+		if len(*ks) < sel.Limit {
+			*ks = append(*ks, keptEvent{})
+			return true
+		}
+		return false
+	}
+	ev := keptEvent{t: math.MaxInt64, seq: c.seq, idx: len(c.res.Events)}
+	if t, ok := rules.ParseDate(rules.First(h.Doc, sel.Order).String()); ok {
+		ev.t = t.UnixNano()
+	}
+	if len(*ks) < sel.Limit {
+		c.seq++
+		heap.Push(ks, ev)
+		return true
+	}
+	if top := (*ks)[0]; ev.t >= top.t {
+		return false // no earlier than any kept: equal ones in input order
+	}
+	c.seq++
+	c.evict(heap.Pop(ks).(keptEvent).idx, k)
+	heap.Push(ks, ev)
+	return true
+}
+
+// evict takes selector k.selector from the kept event at idx, which no
+// longer counts among that key's; an event left with no rule and no
+// selector is dropped at the end (dropEvicted).
+func (c *collector) evict(idx int, k selectorKey) {
+	c.dropped[k]++
+	e := &c.res.Events[idx]
+	if i := slices.Index(e.Selectors, k.selector); i >= 0 {
+		e.Selectors = slices.Delete(e.Selectors, i, i+1)
+		e.keys = slices.Delete(e.keys, i, i+1)
+	}
+	if len(e.Rules) == 0 && len(e.Selectors) == 0 {
+		e.Raw, e.Doc = nil, nil // let its text go now
+		c.evicted = true
+	}
+}
+
+// dropEvicted leaves out the events evict left with no reason to be kept.
+// It runs last: until then events are named by their index.
+func (c *collector) dropEvicted() {
+	if !c.evicted {
+		return
+	}
+	c.res.Events = slices.DeleteFunc(c.res.Events, func(e Event) bool { return len(e.Rules) == 0 && len(e.Selectors) == 0 })
+}
