@@ -411,7 +411,7 @@ func scanOnce(ctx context.Context, inputs []Input, opts Options) (*Result, error
 		col.add(r)
 	}
 	col.finishTerms()
-	col.dropEvicted()
+	col.dropUnwanted()
 	res.Interrupted = ctx.Err() != nil
 	for k, n := range col.dropped {
 		res.Overflow = append(res.Overflow, Overflow{Selector: k.selector, Key: k.key, Dropped: n})
@@ -446,10 +446,11 @@ type collector struct {
 	// kept and those left out.
 	kept    map[selectorKey]*keptEvents
 	dropped map[selectorKey]int64
-	// evicted is set once a limited selector let an event go for an
-	// earlier one (keptEvents), which may leave it with no reason to be.
-	evicted bool
-	seq     int64 // events kept for limited selectors so far
+	// unwanted is set once an event may be left with no rule and no
+	// selector: a limited selector let it go for an earlier one
+	// (keptEvents), or a new_terms rule found it not new (finishTerms).
+	unwanted bool
+	seq      int64 // events kept for limited selectors so far
 	// histories holds each new_terms rule's history, nil for others.
 	histories []*rules.TermsHistory
 }

@@ -65,7 +65,7 @@ func (c *collector) admit(ks *keptEvents, sel Selector, k selectorKey, h *Event)
 
 // evict takes selector k.selector from the kept event at idx, which no
 // longer counts among that key's; an event left with no rule and no
-// selector is dropped at the end (dropEvicted).
+// selector is dropped at the end (dropUnwanted).
 func (c *collector) evict(idx int, k selectorKey) {
 	c.dropped[k]++
 	e := &c.res.Events[idx]
@@ -75,14 +75,15 @@ func (c *collector) evict(idx int, k selectorKey) {
 	}
 	if len(e.Rules) == 0 && len(e.Selectors) == 0 {
 		e.Raw, e.Doc = nil, nil // let its text go now
-		c.evicted = true
+		c.unwanted = true
 	}
 }
 
-// dropEvicted leaves out the events evict left with no reason to be kept.
-// It runs last: until then events are named by their index.
-func (c *collector) dropEvicted() {
-	if !c.evicted {
+// dropUnwanted leaves out the events left with no rule and no selector
+// (by evict, or by finishTerms for matches that were not new). It runs
+// last: until then events are named by their index.
+func (c *collector) dropUnwanted() {
+	if !c.unwanted {
 		return
 	}
 	c.res.Events = slices.DeleteFunc(c.res.Events, func(e Event) bool { return len(e.Rules) == 0 && len(e.Selectors) == 0 })

@@ -159,7 +159,7 @@ func (c *collector) observeTerms(h *Event) {
 		isKept := hist.Observe(id, mt.t, mt.combos, mt.timed) && h.Raw != nil
 		// Kept matches this one shows are not new need not wait for the
 		// end: an event left with no rule and no selector lets its text
-		// go at once, and finishTerms drops what is left of it, so input
+		// go at once, and dropUnwanted drops what is left of it, so input
 		// in reverse time order keeps a few hundred bytes per match, not
 		// the matches.
 		for _, ruled := range hist.Ruled() {
@@ -183,8 +183,8 @@ func (c *collector) observeTerms(h *Event) {
 }
 
 // finishTerms takes each new_terms rule from the events its history kept
-// but did not find new, leaves out the events left with no rule and no
-// selector, and records the rules' summaries.
+// but did not find new, and records the rules' summaries; dropUnwanted
+// then leaves out the events left with no rule and no selector.
 func (c *collector) finishTerms() {
 	if c.histories == nil {
 		return
@@ -204,18 +204,14 @@ func (c *collector) finishTerms() {
 			isNew[i][id] = true
 		}
 	}
-	events := res.Events[:0]
-	for id, ev := range res.Events {
+	for id := range res.Events {
+		ev := &res.Events[id]
 		for _, mt := range ev.terms {
 			if !isNew[mt.rule][id] {
 				ev.Rules = slices.DeleteFunc(ev.Rules, func(r int) bool { return r == mt.rule })
 			}
 		}
 		ev.terms = nil
-		if len(ev.Rules) > 0 || len(ev.Selectors) > 0 {
-			events = append(events, ev)
-		}
 	}
-	clear(res.Events[len(events):])
-	res.Events = events
+	c.unwanted = true // dropUnwanted leaves out the events left without a rule
 }
