@@ -172,10 +172,7 @@ func merge(res, more *Result, inputs []int) {
 		return a.Index < b.Index
 	})
 	res.Overflow = append(res.Overflow, more.Overflow...)
-	sort.Slice(res.Overflow, func(i, j int) bool {
-		a, b := res.Overflow[i], res.Overflow[j]
-		return a.Selector < b.Selector || a.Selector == b.Selector && a.Key < b.Key
-	})
+	sortOverflow(res.Overflow)
 }
 
 // joinSelectors adds the selectors of other, the same event found by

@@ -54,13 +54,27 @@ type Selector struct {
 	// file the scan then leaves the selector out, and looks for its events
 	// in a second pass only when a hit wants them (deferred.go).
 	OnlyFor func(hit rules.Document) bool
+	// Group and GroupLimit, with Keys and Limit, also bound how many keys
+	// hold events: of the keys whose events share the Group fields'
+	// values, only the GroupLimit earliest by GroupOrder (a date read from
+	// each key's first event; without it, latest; equal ones in input
+	// order) keep theirs. An earlier key read later takes the place of the
+	// latest, whose events are let go. For example the commands of the
+	// first few sessions that ran one command in one container, where a
+	// probe starts a session every few seconds.
+	Group      []*rules.Field
+	GroupLimit int
+	GroupOrder *rules.Field
 }
 
 // Overflow counts the events of one selector and key that were not kept.
+// With Group set, Key is a group's (Selector.Group) and Dropped counts
+// the events of the keys that did not fit in it.
 type Overflow struct {
 	Selector int
 	Key      string
 	Dropped  int64
+	Group    bool
 }
 
 // Options configure a scan.
@@ -405,7 +419,7 @@ func scanOnce(ctx context.Context, inputs []Input, opts Options) (*Result, error
 	}()
 
 	col := collector{res: res, opts: &opts, pending: map[chunkKey]chunkResult{}, lines: make([]int64, len(inputs)), faulted: make([]bool, len(inputs)),
-		kept: map[selectorKey]*keptEvents{}, dropped: map[selectorKey]int64{}}
+		kept: map[selectorKey]*keptEvents{}, dropped: map[selectorKey]int64{}, groups: map[selectorKey]*keptEvents{}, groupDropped: map[selectorKey]int64{}}
 	col.startTerms(opts.Rules)
 	for r := range results {
 		col.add(r)
@@ -416,10 +430,10 @@ func scanOnce(ctx context.Context, inputs []Input, opts Options) (*Result, error
 	for k, n := range col.dropped {
 		res.Overflow = append(res.Overflow, Overflow{Selector: k.selector, Key: k.key, Dropped: n})
 	}
-	sort.Slice(res.Overflow, func(i, j int) bool {
-		a, b := res.Overflow[i], res.Overflow[j]
-		return a.Selector < b.Selector || a.Selector == b.Selector && a.Key < b.Key
-	})
+	for k, n := range col.groupDropped {
+		res.Overflow = append(res.Overflow, Overflow{Selector: k.selector, Key: k.key, Dropped: n, Group: true})
+	}
+	sortOverflow(res.Overflow)
 	return res, nil
 }
 
@@ -446,6 +460,10 @@ type collector struct {
 	// kept and those left out.
 	kept    map[selectorKey]*keptEvents
 	dropped map[selectorKey]int64
+	// groups holds, per grouped selector and group, the keys kept in it
+	// (keptEvent.key); groupDropped counts the events of the others.
+	groups       map[selectorKey]*keptEvents
+	groupDropped map[selectorKey]int64
 	// unwanted is set once an event may be left with no rule and no
 	// selector: a limited selector let it go for an earlier one
 	// (keptEvents), or a new_terms rule found it not new (finishTerms).
@@ -497,6 +515,10 @@ func (c *collector) keep(h *Event) bool {
 		k := selectorKey{si, h.keys[slices.Index(h.Selectors, si)]}
 		ks := c.kept[k]
 		if ks == nil {
+			if len(sel.Group) > 0 && sel.GroupLimit > 0 && !c.admitKey(sel, k, h) {
+				full = append(full, si)
+				continue
+			}
 			ks = &keptEvents{}
 			c.kept[k] = ks
 		}

@@ -4,19 +4,22 @@ import (
 	"container/heap"
 	"math"
 	"slices"
+	"sort"
 
 	"github.com/k8sexec/k8sexec/rules"
 )
 
 // keptEvents are the events a limited selector keeps for one key, as a
 // heap whose top is the one to let go first: the latest by the
-// selector's Order, and of equal ones the last read.
+// selector's Order, and of equal ones the last read. A grouped
+// selector's groups hold their keys the same way.
 type keptEvents []keptEvent
 
 type keptEvent struct {
-	t   int64 // Unix nanoseconds; math.MaxInt64 without a time
-	seq int64 // input order
-	idx int   // in Result.Events
+	t   int64  // Unix nanoseconds; math.MaxInt64 without a time
+	seq int64  // input order
+	idx int    // in Result.Events
+	key string // the key, in a group
 }
 
 func (k keptEvents) Len() int { return len(k) }
@@ -40,15 +43,12 @@ func (k *keptEvents) Pop() any {
 func (c *collector) admit(ks *keptEvents, sel Selector, k selectorKey, h *Event) bool {
 	if sel.Order == nil {
 		if len(*ks) < sel.Limit {
-			*ks = append(*ks, keptEvent{})
+			*ks = append(*ks, keptEvent{idx: len(c.res.Events)})
 			return true
 		}
 		return false
 	}
-	ev := keptEvent{t: math.MaxInt64, seq: c.seq, idx: len(c.res.Events)}
-	if t, ok := rules.ParseDate(rules.First(h.Doc, sel.Order).String()); ok {
-		ev.t = t.UnixNano()
-	}
+	ev := keptEvent{t: dateOf(h.Doc, sel.Order), seq: c.seq, idx: len(c.res.Events)}
 	if len(*ks) < sel.Limit {
 		c.seq++
 		heap.Push(ks, ev)
@@ -63,13 +63,76 @@ func (c *collector) admit(ks *keptEvents, sel Selector, k selectorKey, h *Event)
 	return true
 }
 
+// admitKey decides whether k, a key of a grouped selector that holds no
+// events yet, is one of the sel.GroupLimit kept in its group, as admit
+// does for events: the earliest by sel.GroupOrder, read from h, its first
+// event. A key earlier than the latest kept takes its place, and the
+// latest key's events are let go. What is left out is counted under the
+// group.
+func (c *collector) admitKey(sel Selector, k selectorKey, h *Event) bool {
+	gk := selectorKey{k.selector, keyOf(h.Doc, sel.Group)}
+	g := c.groups[gk]
+	if g == nil {
+		g = &keptEvents{}
+		c.groups[gk] = g
+	}
+	in := keptEvent{t: dateOf(h.Doc, sel.GroupOrder), seq: c.seq, key: k.key}
+	if len(*g) >= sel.GroupLimit {
+		if top := (*g)[0]; in.t >= top.t {
+			c.groupDropped[gk]++
+			return false
+		}
+		out := selectorKey{k.selector, heap.Pop(g).(keptEvent).key}
+		for _, e := range *c.kept[out] {
+			c.release(e.idx, out.selector)
+		}
+		c.groupDropped[gk] += int64(len(*c.kept[out])) + c.dropped[out]
+		delete(c.kept, out)
+		delete(c.dropped, out)
+	}
+	c.seq++
+	heap.Push(g, in)
+	return true
+}
+
+// dateOf reads a date field as Unix nanoseconds, math.MaxInt64 (latest)
+// when it is missing or not a date, or when f is nil.
+func dateOf(doc rules.Document, f *rules.Field) int64 {
+	if f == nil {
+		return math.MaxInt64
+	}
+	if t, ok := rules.ParseDate(rules.First(doc, f).String()); ok {
+		return t.UnixNano()
+	}
+	return math.MaxInt64
+}
+
+// sortOverflow puts overflow counts in a fixed order.
+func sortOverflow(o []Overflow) {
+	sort.Slice(o, func(i, j int) bool {
+		a, b := o[i], o[j]
+		if a.Selector != b.Selector {
+			return a.Selector < b.Selector
+		}
+		if a.Group != b.Group {
+			return !a.Group
+		}
+		return a.Key < b.Key
+	})
+}
+
 // evict takes selector k.selector from the kept event at idx, which no
-// longer counts among that key's; an event left with no rule and no
-// selector is dropped at the end (dropUnwanted).
+// longer counts among that key's.
 func (c *collector) evict(idx int, k selectorKey) {
 	c.dropped[k]++
+	c.release(idx, k.selector)
+}
+
+// release takes selector si from the kept event at idx; an event left
+// with no rule and no selector is dropped at the end (dropUnwanted).
+func (c *collector) release(idx, si int) {
 	e := &c.res.Events[idx]
-	if i := slices.Index(e.Selectors, k.selector); i >= 0 {
+	if i := slices.Index(e.Selectors, si); i >= 0 {
 		e.Selectors = slices.Delete(e.Selectors, i, i+1)
 		e.keys = slices.Delete(e.keys, i, i+1)
 	}

@@ -573,7 +573,7 @@ func TestSelectorLimit(t *testing.T) {
 			if !slices.Equal(got, want) {
 				t.Errorf("chunk %d workers %d: events %v, want %v", chunk, workers, got, want)
 			}
-			if fmt.Sprint(res.Overflow) != "[{0 L1 4} {0 L2 4}]" {
+			if fmt.Sprint(res.Overflow) != "[{0 L1 4 false} {0 L2 4 false}]" {
 				t.Errorf("overflow %v", res.Overflow)
 			}
 		}
@@ -610,8 +610,68 @@ func TestSelectorLimitByOrder(t *testing.T) {
 			if !slices.Equal(got, want) {
 				t.Errorf("chunk %d workers %d: events %v, want %v", chunk, workers, got, want)
 			}
-			if fmt.Sprint(res.Overflow) != "[{0 L1 9}]" {
+			if fmt.Sprint(res.Overflow) != "[{0 L1 9 false}]" {
 				t.Errorf("chunk %d workers %d: overflow %v, want the 9 others", chunk, workers, res.Overflow)
+			}
+		}
+	}
+}
+
+// With a Group, a limited selector keeps the events of only the
+// GroupLimit earliest keys of each group, by GroupOrder: sessions read in
+// any order keep the same two earliest of each container, a session that
+// starts earlier pushes out the latest one kept (its events are let go),
+// and what is left out is counted under the group, each key's own
+// overflow under the key.
+func TestSelectorGroupLimit(t *testing.T) {
+	session := func(c string, s int, start string) []string {
+		var out []string
+		for i := range 3 {
+			out = append(out, fmt.Sprintf(`{"@timestamp":"2026-11-20T10:0%d:0%dZ","c":%q,"leader":"%s-S%d","start":%q,"name":"%s-S%d-%d"}`, s, i, c, c, s, start, c, s, i))
+		}
+		return out
+	}
+	var sessions [][]string
+	for s := 1; s <= 5; s++ {
+		sessions = append(sessions, session("A", s, fmt.Sprintf("2026-11-20T10:0%d:00Z", s)))
+	}
+	sessions = append(sessions, session("B", 1, ""), session("B", 2, "2026-11-20T10:02:00Z"), session("B", 3, "not a date"))
+	name := rules.NewField("name")
+	sels := []Selector{{Name: "commands", Expr: mustExpr(t, `leader:*`), Keys: []*rules.Field{rules.NewField("leader")}, Limit: 2, Order: rules.NewField("@timestamp"),
+		Group: []*rules.Field{rules.NewField("c")}, GroupLimit: 2, GroupOrder: rules.NewField("start")}}
+	rs := []*rules.Rule{customRule(t, "marked", `name:"A-S4-1"`)}
+	for _, order := range [][]int{{0, 1, 2, 3, 4, 5, 6, 7}, {4, 3, 7, 2, 6, 1, 0, 5}, {2, 4, 0, 3, 1, 5, 7, 6}} {
+		var in []string
+		for _, o := range order {
+			in = append(in, sessions[o]...)
+		}
+		for _, workers := range []int{1, 4} {
+			res := scanString(t, lines(in...), Options{Rules: rs, Selectors: sels, ChunkSize: 64, Workers: workers})
+			checkInvariants(t, res)
+			var got []string
+			for _, ev := range res.Events {
+				got = append(got, fmt.Sprintf("%s:%v", rules.First(ev.Doc, name).String(), ev.Selectors))
+			}
+			slices.Sort(got)
+			// A: S1 and S2, two events each; S4-1 matched the rule: kept,
+			// using no room. B: S2 has the only start; of S1
+			// and S3 (no date: latest), the first read.
+			bFirst := "B-S1"
+			if slices.Index(order, 5) > slices.Index(order, 7) {
+				bFirst = "B-S3"
+			}
+			want := []string{"A-S1-0:[0]", "A-S1-1:[0]", "A-S2-0:[0]", "A-S2-1:[0]", "A-S4-1:[0]", "B-S2-0:[0]", "B-S2-1:[0]", bFirst + "-0:[0]", bFirst + "-1:[0]"}
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("order %v workers %d: events %v, want %v", order, workers, got, want)
+			}
+			var wantOver []Overflow
+			for _, k := range slices.Sorted(slices.Values([]string{"A-S1", "A-S2", bFirst, "B-S2"})) {
+				wantOver = append(wantOver, Overflow{Key: k, Dropped: 1})
+			}
+			wantOver = append(wantOver, Overflow{Key: "A", Dropped: 8, Group: true}, Overflow{Key: "B", Dropped: 3, Group: true})
+			if !slices.Equal(res.Overflow, wantOver) {
+				t.Errorf("order %v workers %d: overflow %v, want %v", order, workers, res.Overflow, wantOver)
 			}
 		}
 	}
