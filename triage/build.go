@@ -116,6 +116,8 @@ var (
 	fImageTag     = rules.NewField("container.image.tag")
 	fEntityID     = rules.NewField("process.entity_id")
 	fEntryLeader  = rules.NewField("process.entry_leader.entity_id")
+	fLeaderArgs   = rules.NewField("process.entry_leader.args")
+	fLeaderStart  = rules.NewField("process.entry_leader.start")
 	fExecutable   = rules.NewField("process.executable")
 	fProcName     = rules.NewField("process.name")
 	fArgs         = rules.NewField("process.args")
@@ -262,7 +264,7 @@ func Build(events []Event, opts Options) *Report {
 		}
 		rep.Findings[i] = f
 		for _, e := range g.reads {
-			if ev := events[e]; readers[e].Add(-1) == 0 && !hasContext(ev, ContextLeaders) && !hasContext(ev, ContextShells) && !hasContext(ev, ContextCommands) {
+			if ev := events[e]; readers[e].Add(-1) == 0 && !hasContext(ev, ContextLeaders) && !hasContext(ev, ContextShells) && !hasContext(ev, ContextCommands) && !hasContext(ev, ContextScriptCommands) {
 				if r, ok := ev.Doc.(releaser); ok {
 					r.Release()
 				}

@@ -15,6 +15,12 @@ type Context struct {
 	Expr  rules.Expr
 	Keys  []*rules.Field
 	Limit int
+	// Group and GroupLimit, with Keys and Limit, keep the events of only
+	// the GroupLimit keys earliest by GroupOrder among those whose events
+	// share the Group fields' values (scan.Selector).
+	Group      []*rules.Field
+	GroupLimit int
+	GroupOrder *rules.Field
 	// OnlyFor, when set, says the context is only needed if some rule hit
 	// h has OnlyFor(h): the scanner may then look for it only afterwards,
 	// and only if such a hit was found.
@@ -42,6 +48,11 @@ const (
 	ContextShells = "interactive session leaders"
 	// ContextCommands: the programs run inside interactive sessions.
 	ContextCommands = "session commands"
+	// ContextScriptCommands: the programs run inside sessions without a
+	// terminal (kubectl exec -i -- sh < script.sh, kubectl exec -- sh -c
+	// '...'), of the same sessions as ContextLeaders keeps: the first
+	// MaxRepeatedSessions of each command in each container.
+	ContextScriptCommands = "commands of sessions without a terminal"
 )
 
 // MaxSessionCommands is how many commands of one session are kept (the
@@ -58,17 +69,25 @@ var contextQueries = []struct {
 	limit       int
 	onlyFor     func(rules.Document) bool
 	order       *rules.Field
+	group       []*rules.Field // for GroupLimit MaxRepeatedSessions, by fLeaderStart
 }{
-	{ContextStages, `kubernetes.audit.objectRef.subresource:("exec" or "attach")`, nil, 0, nil, nil},
+	{ContextStages, `kubernetes.audit.objectRef.subresource:("exec" or "attach")`, nil, 0, nil, nil, nil},
 	// Leaders are only linked to exec requests (correlate), and every
 	// exec probe starts one: they are not worth reading without an exec
-	// finding.
+	// finding. They are kept by their start, the field their sessions'
+	// commands are kept by, so that the commands kept are those of the
+	// sessions kept.
 	{ContextLeaders, `process.entry_leader.entry_meta.type:"container" and process.entry_leader.same_as_process:true and event.action:"exec" and not process.interactive:true`,
-		[]*rules.Field{fOrchNS, fOrchName, fContName, fArgs}, MaxRepeatedSessions, isExecRequest, fTimestamp},
+		[]*rules.Field{fOrchNS, fOrchName, fContName, fArgs}, MaxRepeatedSessions, isExecRequest, fLeaderStart, nil},
 	{ContextShells, `process.entry_leader.entry_meta.type:"container" and process.entry_leader.same_as_process:true and event.action:"exec" and process.interactive:true`,
-		nil, 0, isExecRequest, nil},
+		nil, 0, isExecRequest, nil, nil},
 	{ContextCommands, `process.entry_leader.entry_meta.type:"container" and process.entry_leader.interactive:true and not process.entry_leader.same_as_process:true and event.action:"exec"`,
-		[]*rules.Field{fEntryLeader}, MaxSessionCommands, nil, fTimestamp},
+		[]*rules.Field{fEntryLeader}, MaxSessionCommands, nil, fTimestamp, nil},
+	// A probe's session runs a child or two every few seconds: each
+	// container's repeated commands keep the sessions ContextLeaders
+	// keeps, the leader's args and start being on every child.
+	{ContextScriptCommands, `process.entry_leader.entry_meta.type:"container" and not process.entry_leader.interactive:true and not process.entry_leader.same_as_process:true and event.action:"exec"`,
+		[]*rules.Field{fEntryLeader}, MaxSessionCommands, isExecRequest, fTimestamp, []*rules.Field{fOrchNS, fOrchName, fContName, fLeaderArgs}},
 }
 
 // isExecRequest reports whether a hit is an exec request, which correlate
@@ -83,7 +102,11 @@ func ContextQueries() []Context {
 		if err != nil {
 			panic(fmt.Sprintf("triage: context query %q: %v", q.name, err))
 		}
-		out = append(out, Context{Name: q.name, Expr: e, Keys: q.keys, Limit: q.limit, OnlyFor: q.onlyFor, Order: q.order})
+		c := Context{Name: q.name, Expr: e, Keys: q.keys, Limit: q.limit, OnlyFor: q.onlyFor, Order: q.order}
+		if q.group != nil {
+			c.Group, c.GroupLimit, c.GroupOrder = q.group, MaxRepeatedSessions, fLeaderStart
+		}
+		out = append(out, c)
 	}
 	return out
 }

@@ -42,7 +42,7 @@ func sessions(events []Event, findings []*Finding, overflow map[string]int64) []
 			if s := get(id); s.leader == nil {
 				s.leader = leaderOf(ev)
 			}
-		case hasContext(ev, ContextCommands):
+		case hasContext(ev, ContextCommands) || hasContext(ev, ContextScriptCommands):
 			id := str(ev.Doc, fEntryLeader)
 			if id == "" {
 				continue
