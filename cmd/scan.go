@@ -466,7 +466,7 @@ func selectors(contexts []triage.Context) []scan.Selector {
 func moreCommands(res *scan.Result, contexts []triage.Context) map[string]int64 {
 	out := map[string]int64{}
 	for _, o := range res.Overflow {
-		if name := contexts[o.Selector].Name; !o.Group && (name == triage.ContextCommands || name == triage.ContextScriptCommands) {
+		if name := contexts[o.Selector].Name; !o.Group && (name == triage.ContextCommands || name == triage.ContextQuiet) {
 			out[o.Key] += o.Dropped
 		}
 	}

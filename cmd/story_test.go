@@ -245,66 +245,116 @@ func TestLongSessionIsBounded(t *testing.T) {
 
 // TestRepeatedScriptSessions: a job that pipes a script to sh in the same
 // container again and again. The scan keeps the 3 earliest of those
-// sessions and the commands of exactly those, whatever order the process
-// events come in, in two passes over files as in one over stdin; the later
-// requests are told why they have none.
+// sessions, whole, whatever order the process events come in, in two
+// passes over files as in one over stdin; the later requests are told why
+// they have none. So too when the events carry no entry_leader.start
+// (placed by @timestamp), when two sessions start at the same time, and
+// when rules match the leaders and commands (a rule hit counts toward the
+// limits like any event, as in the second pass, which runs no rules).
 func TestRepeatedScriptSessions(t *testing.T) {
 	const n = 5
-	var audit, procs []string
-	for i := range n {
-		at := time.Date(2026, 11, 22, 10, 0, 20*i, 0, time.UTC)
-		ts := func(d time.Duration) string { return at.Add(d).Format("2006-01-02T15:04:05.000000Z") }
-		audit = append(audit, fmt.Sprintf(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"job-%d","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/batch/pods/worker-0/exec?command=sh\u0026container=worker\u0026stdin=true\u0026stdout=true","verb":"create","user":{"username":"system:serviceaccount:batch:runner"},"sourceIPs":["10.0.0.9"],"objectRef":{"resource":"pods","namespace":"batch","name":"worker-0","subresource":"exec"},"responseStatus":{"code":101},"requestReceivedTimestamp":%q,"stageTimestamp":%q,"annotations":{"authorization.k8s.io/decision":"allow"}}`,
-			i, ts(0), ts(2*time.Second)))
-		proc := func(id, name string, same bool, d time.Duration) string {
-			return fmt.Sprintf(`{"@timestamp":%q,"event":{"category":["process"],"type":["start"],"action":"exec"},"container":{"id":"c1","name":"worker"},"orchestrator":{"namespace":"batch","resource":{"name":"worker-0"}},"process":{"entity_id":%q,"pid":%d,"name":%q,"args":[%q,"step-%d"],"interactive":false,"entry_leader":{"entity_id":"S%d","args":["sh"],"interactive":false,"same_as_process":%t,"start":%q,"entry_meta":{"type":"container"}}}}`,
-				ts(d), id, 100+i, name, name, i, i, same, ts(300*time.Millisecond))
-		}
-		leader := strings.Replace(proc(fmt.Sprintf("S%d", i), "sh", true, 300*time.Millisecond), fmt.Sprintf(`"args":["sh","step-%d"]`, i), `"args":["sh"]`, 1)
-		procs = append(procs, leader, proc(fmt.Sprintf("S%d-a", i), "curl", false, 500*time.Millisecond), proc(fmt.Sprintf("S%d-b", i), "tar", false, 900*time.Millisecond))
-	}
-	slices.Reverse(procs) // the latest first: each earlier session pushes a later one out
-	dir := t.TempDir()
-	auditFile, procFile := filepath.Join(dir, "audit.log"), filepath.Join(dir, "process.ndjson")
-	if err := os.WriteFile(auditFile, []byte(strings.Join(audit, "\n")+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(procFile, []byte(strings.Join(procs, "\n")+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	check := func(how string, fs []storyFinding) {
-		t.Helper()
+	for _, tc := range []struct {
+		name            string
+		noStart, sameAt bool
+		rules           string
+	}{
+		{name: "plain"},
+		{name: "no start", noStart: true},
+		{name: "equal starts", sameAt: true},
+		{name: "rules", rules: `process.name:("curl" or "sh")`},
+	} {
+		var audit, procs []string
 		for i := range n {
-			f := byAuditID(fs, fmt.Sprintf("job-%d", i))
-			if f == nil {
-				t.Fatalf("%s: no finding for job-%d", how, i)
+			at := time.Date(2026, 11, 22, 10, 0, 20*i, 0, time.UTC)
+			ts := func(d time.Duration) string { return at.Add(d).Format("2006-01-02T15:04:05.000000Z") }
+			audit = append(audit, fmt.Sprintf(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"job-%d","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/batch/pods/worker-0/exec?command=sh\u0026container=worker\u0026stdin=true\u0026stdout=true","verb":"create","user":{"username":"system:serviceaccount:batch:runner"},"sourceIPs":["10.0.0.9"],"objectRef":{"resource":"pods","namespace":"batch","name":"worker-0","subresource":"exec"},"responseStatus":{"code":101},"requestReceivedTimestamp":%q,"stageTimestamp":%q,"annotations":{"authorization.k8s.io/decision":"allow"}}`,
+				i, ts(0), ts(2*time.Second)))
+			start := `"start":"` + ts(300*time.Millisecond) + `",`
+			if tc.noStart {
+				start = ""
+			} else if tc.sameAt && i >= 2 {
+				start = `"start":"2026-11-22T10:00:40.300000Z",` // job-2's, for job-2 to job-4
 			}
-			var got []string
-			for _, c := range f.Commands {
-				got = append(got, args(c.Args))
+			proc := func(id, name string, same bool, d time.Duration) string {
+				return fmt.Sprintf(`{"@timestamp":%q,"event":{"category":["process"],"type":["start"],"action":"exec"},"container":{"id":"c1","name":"worker"},"orchestrator":{"namespace":"batch","resource":{"name":"worker-0"}},"process":{"entity_id":%q,"pid":%d,"name":%q,"args":[%q,"step-%d"],"interactive":false,"entry_leader":{"entity_id":"S%d","args":["sh"],"interactive":false,"same_as_process":%t,%s"entry_meta":{"type":"container"}}}}`,
+					ts(d), id, 100+i, name, name, i, i, same, start)
 			}
-			if i < 3 {
-				want := []string{fmt.Sprintf("curl step-%d", i), fmt.Sprintf("tar step-%d", i)}
-				if f.Started == nil || f.Started.EntityID != fmt.Sprintf("S%d", i) || !slices.Equal(got, want) {
-					t.Errorf("%s: job-%d started %+v commands %q, want S%d and %q", how, i, f.Started, got, i, want)
+			leader := strings.Replace(proc(fmt.Sprintf("S%d", i), "sh", true, 300*time.Millisecond), fmt.Sprintf(`"args":["sh","step-%d"]`, i), `"args":["sh"]`, 1)
+			procs = append(procs, leader, proc(fmt.Sprintf("S%d-a", i), "curl", false, 500*time.Millisecond), proc(fmt.Sprintf("S%d-b", i), "tar", false, 900*time.Millisecond))
+		}
+		slices.Reverse(procs) // the latest first: each earlier session pushes a later one out
+		dir := t.TempDir()
+		auditFile, procFile := filepath.Join(dir, "audit.log"), filepath.Join(dir, "process.ndjson")
+		if err := os.WriteFile(auditFile, []byte(strings.Join(audit, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(procFile, []byte(strings.Join(procs, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var flags []string
+		if tc.rules != "" {
+			rule := filepath.Join(dir, "rule.toml")
+			if err := os.WriteFile(rule, []byte("[rule]\nrule_id = \"r-1\"\nname = \"Scripted\"\nseverity = \"low\"\nrisk_score = 21\nlanguage = \"kuery\"\ntype = \"query\"\nquery = '"+tc.rules+"'\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			flags = []string{"--rules", rule}
+		}
+		var stories []string
+		for _, how := range []string{"files", "stdin"} {
+			var out, errOut string
+			var code int
+			if how == "files" {
+				out, errOut, code = run(t, nil, append(append([]string{"scan", "--format", "json", "--guide", "none"}, flags...), auditFile, procFile)...)
+			} else {
+				out, errOut, code = run(t, strings.NewReader(strings.Join(append(audit, procs...), "\n")+"\n"), append(append([]string{"scan", "--format", "json", "--guide", "none"}, flags...), "-")...)
+			}
+			var doc struct{ Findings []storyFinding }
+			if code != ExitFindings || json.Unmarshal([]byte(out), &doc) != nil {
+				t.Fatalf("%s, %s: exit %d\n%s", tc.name, how, code, errOut)
+			}
+			var story []string
+			for i := range n {
+				f := byAuditID(doc.Findings, fmt.Sprintf("job-%d", i))
+				if f == nil {
+					t.Fatalf("%s, %s: no finding for job-%d", tc.name, how, i)
 				}
-			} else if f.Started != nil || len(got) != 0 {
-				t.Errorf("%s: job-%d started %+v commands %q, want neither (not one of the 3 earliest sessions)", how, i, f.Started, got)
+				var got []string
+				for _, c := range f.Commands {
+					got = append(got, args(c.Args))
+				}
+				started := ""
+				if f.Started != nil {
+					started = f.Started.EntityID
+				}
+				story = append(story, fmt.Sprintf("job-%d:%s%q", i, started, got))
+			}
+			stories = append(stories, strings.Join(story, " "))
+		}
+		want := []string{}
+		for i := range n {
+			if i < 3 {
+				want = append(want, fmt.Sprintf(`job-%d:S%d["curl step-%d" "tar step-%d"]`, i, i, i, i))
+			} else {
+				want = append(want, fmt.Sprintf("job-%d:[]", i))
 			}
 		}
-	}
-	check("files", storyFindings(t, auditFile, procFile))
-	out, errOut, code := run(t, strings.NewReader(strings.Join(append(audit, procs...), "\n")+"\n"), "scan", "--format", "json", "--guide", "none", "-")
-	if code != ExitFindings {
-		t.Fatalf("stdin: exit %d\n%s", code, errOut)
-	}
-	var doc struct{ Findings []storyFinding }
-	if err := json.Unmarshal([]byte(out), &doc); err != nil {
-		t.Fatal(err)
-	}
-	check("stdin", doc.Findings)
-	table, _, _ := run(t, nil, "scan", "--color", "never", auditFile, procFile)
-	if !strings.Contains(table, "keeps the 3 earliest of its sessions without a terminal") {
-		t.Error("the later requests' guide should say why no session was linked")
+		switch {
+		case tc.sameAt:
+			// Of the sessions starting at the same time, the first read
+			// (job-4's, latest first) takes the last place, whole.
+			want[2], want[4] = "job-2:[]", `job-4:S4["curl step-4" "tar step-4"]`
+		case tc.rules != "":
+			// The rule reported every leader: each is a finding of its
+			// own and linked, but only the 3 sessions kept have commands.
+			want[3], want[4] = "job-3:S3[]", "job-4:S4[]"
+		}
+		if table, _, _ := run(t, nil, append(append([]string{"scan", "--color", "never"}, flags...), auditFile, procFile)...); tc.name == "plain" && !strings.Contains(table, "keeps the 3 earliest of its sessions without a terminal") {
+			t.Error("the later requests' guide should say why no session was linked")
+		}
+		for k, how := range []string{"files", "stdin"} {
+			if stories[k] != strings.Join(want, " ") {
+				t.Errorf("%s, %s:\n got %s\nwant %s", tc.name, how, stories[k], strings.Join(want, " "))
+			}
+		}
 	}
 }

@@ -59,7 +59,8 @@ type Selector struct {
 	// values, only the GroupLimit earliest by GroupOrder (a date read from
 	// each key's first event; without it, latest; equal ones in input
 	// order) keep theirs. An earlier key read later takes the place of the
-	// latest, whose events are let go. For example the commands of the
+	// latest, whose events are let go. A key whose first event has no
+	// GroupOrder date is placed by its Order date. For example the commands of the
 	// first few sessions that ran one command in one container, where a
 	// probe starts a session every few seconds.
 	Group      []*rules.Field
@@ -498,13 +499,12 @@ func keyOf(doc rules.Document, fields []*rules.Field) string {
 }
 
 // keep applies the selectors' limits to an event in input order. An event
-// matching a rule is always kept; one matching only limited selectors
-// whose keys are all full is dropped and counted.
+// matching a rule is always kept, but counts toward the limits like any
+// other: past one it keeps its rule, not that selector, as a second pass
+// without the rules would find (deferred.go). One matching only limited
+// selectors whose keys are all full is dropped and counted.
 func (c *collector) keep(h *Event) bool {
-	if len(h.Rules) > 0 {
-		return true
-	}
-	kept := false
+	kept := len(h.Rules) > 0
 	var full []int
 	for _, si := range h.Selectors {
 		sel := c.opts.Selectors[si]

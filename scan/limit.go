@@ -66,9 +66,9 @@ func (c *collector) admit(ks *keptEvents, sel Selector, k selectorKey, h *Event)
 // admitKey decides whether k, a key of a grouped selector that holds no
 // events yet, is one of the sel.GroupLimit kept in its group, as admit
 // does for events: the earliest by sel.GroupOrder, read from h, its first
-// event. A key earlier than the latest kept takes its place, and the
-// latest key's events are let go. What is left out is counted under the
-// group.
+// event (or by sel.Order when h has no GroupOrder date). A key earlier
+// than the latest kept takes its place, and the latest key's events are
+// let go. What is left out is counted under the group.
 func (c *collector) admitKey(sel Selector, k selectorKey, h *Event) bool {
 	gk := selectorKey{k.selector, keyOf(h.Doc, sel.Group)}
 	g := c.groups[gk]
@@ -77,6 +77,9 @@ func (c *collector) admitKey(sel Selector, k selectorKey, h *Event) bool {
 		c.groups[gk] = g
 	}
 	in := keptEvent{t: dateOf(h.Doc, sel.GroupOrder), seq: c.seq, key: k.key}
+	if in.t == math.MaxInt64 {
+		in.t = dateOf(h.Doc, sel.Order)
+	}
 	if len(*g) >= sel.GroupLimit {
 		if top := (*g)[0]; in.t >= top.t {
 			c.groupDropped[gk]++

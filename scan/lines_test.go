@@ -551,7 +551,8 @@ func TestProgress(t *testing.T) {
 }
 
 // TestSelectorLimit: a limited selector keeps the first events of each key
-// in input order and counts the rest; rule hits are never dropped.
+// in input order and counts the rest; a rule hit is never dropped, but
+// past the limit it is not the selector's.
 func TestSelectorLimit(t *testing.T) {
 	var in []string
 	for i := range 7 {
@@ -569,11 +570,11 @@ func TestSelectorLimit(t *testing.T) {
 			for _, ev := range res.Events {
 				got = append(got, fmt.Sprintf("%d:%v", ev.Line, ev.Selectors))
 			}
-			want := []string{"1:[0]", "2:[0]", "3:[0]", "4:[0]", "5:[0]", "6:[0]", "15:[0]"} // the rule hit is kept and uses no room
+			want := []string{"1:[0]", "2:[0]", "3:[0]", "4:[0]", "5:[0]", "6:[0]", "15:[]"} // the rule hit is kept, not as the selector's
 			if !slices.Equal(got, want) {
 				t.Errorf("chunk %d workers %d: events %v, want %v", chunk, workers, got, want)
 			}
-			if fmt.Sprint(res.Overflow) != "[{0 L1 4 false} {0 L2 4 false}]" {
+			if fmt.Sprint(res.Overflow) != "[{0 L1 5 false} {0 L2 4 false}]" {
 				t.Errorf("overflow %v", res.Overflow)
 			}
 		}
@@ -583,8 +584,9 @@ func TestSelectorLimit(t *testing.T) {
 // With an Order, a limited selector keeps the earliest events by it, not
 // the first read: lines in reverse time order (and two without a time,
 // which count as latest) keep the same three as in time order, whatever
-// the chunks and workers; an event a rule matched is kept and uses no
-// room, and the overflow counts the rest.
+// the chunks and workers; an event a rule matched is kept, for the rule
+// only when it is not among the earliest, and the overflow counts the
+// rest.
 func TestSelectorLimitByOrder(t *testing.T) {
 	var in []string
 	for i := 9; i >= 0; i-- {
@@ -605,12 +607,12 @@ func TestSelectorLimitByOrder(t *testing.T) {
 				got = append(got, fmt.Sprintf("%s:%v", rules.First(ev.Doc, name).String(), ev.Selectors))
 			}
 			// In input order: cmd2, cmd1, cmd0 are the earliest three;
-			// bash matched the rule, so it is kept and uses no room.
-			want := []string{"cmd2:[0]", "cmd1:[0]", "cmd0:[0]", "bash:[0]"}
+			// bash matched the rule: it is kept, not as the selector's.
+			want := []string{"cmd2:[0]", "cmd1:[0]", "cmd0:[0]", "bash:[]"}
 			if !slices.Equal(got, want) {
 				t.Errorf("chunk %d workers %d: events %v, want %v", chunk, workers, got, want)
 			}
-			if fmt.Sprint(res.Overflow) != "[{0 L1 9 false}]" {
+			if fmt.Sprint(res.Overflow) != "[{0 L1 10 false}]" {
 				t.Errorf("chunk %d workers %d: overflow %v, want the 9 others", chunk, workers, res.Overflow)
 			}
 		}
@@ -621,8 +623,9 @@ func TestSelectorLimitByOrder(t *testing.T) {
 // GroupLimit earliest keys of each group, by GroupOrder: sessions read in
 // any order keep the same two earliest of each container, a session that
 // starts earlier pushes out the latest one kept (its events are let go),
-// and what is left out is counted under the group, each key's own
-// overflow under the key.
+// a key without a GroupOrder date is placed by its Order date, and what
+// is left out is counted under the group, each key's own overflow under
+// the key.
 func TestSelectorGroupLimit(t *testing.T) {
 	session := func(c string, s int, start string) []string {
 		var out []string
@@ -654,22 +657,19 @@ func TestSelectorGroupLimit(t *testing.T) {
 			}
 			slices.Sort(got)
 			// A: S1 and S2, two events each; S4-1 matched the rule: kept,
-			// using no room. B: S2 has the only start; of S1
-			// and S3 (no date: latest), the first read.
-			bFirst := "B-S1"
-			if slices.Index(order, 5) > slices.Index(order, 7) {
-				bFirst = "B-S3"
-			}
-			want := []string{"A-S1-0:[0]", "A-S1-1:[0]", "A-S2-0:[0]", "A-S2-1:[0]", "A-S4-1:[0]", "B-S2-0:[0]", "B-S2-1:[0]", bFirst + "-0:[0]", bFirst + "-1:[0]"}
+			// not as the selector's. B: S1 has no start and S3 no date,
+			// so they are placed by their first event's @timestamp,
+			// 10:01 and 10:03: S1 and S2 are the earliest.
+			want := []string{"A-S1-0:[0]", "A-S1-1:[0]", "A-S2-0:[0]", "A-S2-1:[0]", "A-S4-1:[]", "B-S1-0:[0]", "B-S1-1:[0]", "B-S2-0:[0]", "B-S2-1:[0]"}
 			slices.Sort(want)
 			if !slices.Equal(got, want) {
 				t.Errorf("order %v workers %d: events %v, want %v", order, workers, got, want)
 			}
 			var wantOver []Overflow
-			for _, k := range slices.Sorted(slices.Values([]string{"A-S1", "A-S2", bFirst, "B-S2"})) {
+			for _, k := range slices.Sorted(slices.Values([]string{"A-S1", "A-S2", "B-S1", "B-S2"})) {
 				wantOver = append(wantOver, Overflow{Key: k, Dropped: 1})
 			}
-			wantOver = append(wantOver, Overflow{Key: "A", Dropped: 8, Group: true}, Overflow{Key: "B", Dropped: 3, Group: true})
+			wantOver = append(wantOver, Overflow{Key: "A", Dropped: 9, Group: true}, Overflow{Key: "B", Dropped: 3, Group: true})
 			if !slices.Equal(res.Overflow, wantOver) {
 				t.Errorf("order %v workers %d: overflow %v, want %v", order, workers, res.Overflow, wantOver)
 			}

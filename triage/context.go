@@ -35,24 +35,20 @@ const (
 	// ContextStages: every stage of every exec and attach request, whatever
 	// its verb or decision, to list the stages and measure the session.
 	ContextStages = "request stages"
-	// ContextLeaders: the first process of container sessions that
-	// entered from outside without a terminal (kubectl exec -- ls, kubectl
-	// cp): the process such an exec request started. Exec probes enter
-	// the same way and repeat one command: only the first
-	// MaxRepeatedSessions sessions of each command in each container are
-	// kept.
-	ContextLeaders = "session leaders"
+	// ContextQuiet: the container sessions entered from outside without a
+	// terminal (kubectl exec -- ls, kubectl cp, kubectl exec -i -- sh <
+	// script.sh), first process and commands: the process such an exec
+	// request started and the programs it ran. Exec probes enter the same
+	// way and repeat one command: only the first MaxRepeatedSessions
+	// sessions of each command in each container are kept, whole, and
+	// MaxSessionCommands commands of each.
+	ContextQuiet = "sessions without a terminal"
 	// ContextShells: the first process of interactive container sessions,
 	// every one. Elastic's rule 2 reports them, but a scan may run another
 	// version of that rule, or none, and still link them.
 	ContextShells = "interactive session leaders"
 	// ContextCommands: the programs run inside interactive sessions.
 	ContextCommands = "session commands"
-	// ContextScriptCommands: the programs run inside sessions without a
-	// terminal (kubectl exec -i -- sh < script.sh, kubectl exec -- sh -c
-	// '...'), of the same sessions as ContextLeaders keeps: the first
-	// MaxRepeatedSessions of each command in each container.
-	ContextScriptCommands = "commands of sessions without a terminal"
 )
 
 // MaxSessionCommands is how many commands of one session are kept (the
@@ -72,22 +68,18 @@ var contextQueries = []struct {
 	group       []*rules.Field // for GroupLimit MaxRepeatedSessions, by fLeaderStart
 }{
 	{ContextStages, `kubernetes.audit.objectRef.subresource:("exec" or "attach")`, nil, 0, nil, nil, nil},
-	// Leaders are only linked to exec requests (correlate), and every
-	// exec probe starts one: they are not worth reading without an exec
-	// finding. They are kept by their start, the field their sessions'
-	// commands are kept by, so that the commands kept are those of the
-	// sessions kept.
-	{ContextLeaders, `process.entry_leader.entry_meta.type:"container" and process.entry_leader.same_as_process:true and event.action:"exec" and not process.interactive:true`,
-		[]*rules.Field{fOrchNS, fOrchName, fContName, fArgs}, MaxRepeatedSessions, isExecRequest, fLeaderStart, nil},
+	// Sessions without a terminal are only linked to exec requests
+	// (correlate), and every exec probe starts one: they are not worth
+	// reading without an exec finding. One selector keeps the leader and
+	// the commands of each, so that the commands kept are those of the
+	// leaders kept: grouped by container and the leader's args, which
+	// every child carries too, the earliest sessions by their start.
+	{ContextQuiet, `process.entry_leader.entry_meta.type:"container" and event.action:"exec" and (process.entry_leader.same_as_process:true and not process.interactive:true or not process.entry_leader.same_as_process:true and not process.entry_leader.interactive:true)`,
+		[]*rules.Field{fEntryLeader}, MaxSessionCommands + 1, isExecRequest, fTimestamp, []*rules.Field{fOrchNS, fOrchName, fContName, fLeaderArgs}},
 	{ContextShells, `process.entry_leader.entry_meta.type:"container" and process.entry_leader.same_as_process:true and event.action:"exec" and process.interactive:true`,
 		nil, 0, isExecRequest, nil, nil},
 	{ContextCommands, `process.entry_leader.entry_meta.type:"container" and process.entry_leader.interactive:true and not process.entry_leader.same_as_process:true and event.action:"exec"`,
 		[]*rules.Field{fEntryLeader}, MaxSessionCommands, nil, fTimestamp, nil},
-	// A probe's session runs a child or two every few seconds: each
-	// container's repeated commands keep the sessions ContextLeaders
-	// keeps, the leader's args and start being on every child.
-	{ContextScriptCommands, `process.entry_leader.entry_meta.type:"container" and not process.entry_leader.interactive:true and not process.entry_leader.same_as_process:true and event.action:"exec"`,
-		[]*rules.Field{fEntryLeader}, MaxSessionCommands, isExecRequest, fTimestamp, []*rules.Field{fOrchNS, fOrchName, fContName, fLeaderArgs}},
 }
 
 // isExecRequest reports whether a hit is an exec request, which correlate

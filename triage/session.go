@@ -34,7 +34,7 @@ func sessions(events []Event, findings []*Finding, overflow map[string]int64) []
 	}
 	for _, ev := range events {
 		switch {
-		case hasContext(ev, ContextLeaders) || hasContext(ev, ContextShells):
+		case hasContext(ev, ContextShells) || hasContext(ev, ContextQuiet) && isLeader(ev):
 			id := str(ev.Doc, fEntityID)
 			if id == "" {
 				continue
@@ -42,7 +42,7 @@ func sessions(events []Event, findings []*Finding, overflow map[string]int64) []
 			if s := get(id); s.leader == nil {
 				s.leader = leaderOf(ev)
 			}
-		case hasContext(ev, ContextCommands) || hasContext(ev, ContextScriptCommands):
+		case hasContext(ev, ContextCommands) || hasContext(ev, ContextQuiet):
 			id := str(ev.Doc, fEntryLeader)
 			if id == "" {
 				continue
@@ -65,6 +65,13 @@ func sessions(events []Event, findings []*Finding, overflow map[string]int64) []
 		out = append(out, s)
 	}
 	return out
+}
+
+// isLeader reports whether a process event is its session's first
+// process.
+func isLeader(ev Event) bool {
+	v := rules.First(ev.Doc, fSameAsProcess)
+	return v.Type == gjson.True || v.Type == gjson.String && v.Str == "true"
 }
 
 // leaderOf describes a session's first process from its event.
