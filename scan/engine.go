@@ -146,9 +146,10 @@ type Event struct {
 	// matched; Selectors the indices of the selectors.
 	Rules     []int
 	Selectors []int
-	// keys holds, for each of Selectors that has Keys, the event's key
-	// (keyOf), computed by the worker that matched it.
-	keys []string
+	// keys holds, for each of Selectors, the event's key and group
+	// (keyOf; "" without Keys or Group) and the group's order date,
+	// read by the worker that matched it.
+	keys []eventKey
 	// terms holds, for each new_terms rule of Rules, what its condition
 	// reads of the event, read by the worker that matched it.
 	terms []matchTerms
@@ -474,6 +475,13 @@ type collector struct {
 	histories []*rules.TermsHistory
 }
 
+// eventKey is what a worker reads of an event for one selector: its key,
+// its group and the group's order date (groupDate).
+type eventKey struct {
+	key, group string
+	at         int64
+}
+
 type selectorKey struct {
 	selector int
 	key      string
@@ -512,10 +520,11 @@ func (c *collector) keep(h *Event) bool {
 			kept = true
 			continue
 		}
-		k := selectorKey{si, h.keys[slices.Index(h.Selectors, si)]}
+		ek := h.keys[slices.Index(h.Selectors, si)]
+		k := selectorKey{si, ek.key}
 		ks := c.kept[k]
 		if ks == nil {
-			if len(sel.Group) > 0 && sel.GroupLimit > 0 && !c.admitKey(sel, k, h) {
+			if len(sel.Group) > 0 && sel.GroupLimit > 0 && !c.admitKey(sel, k, ek) {
 				full = append(full, si)
 				continue
 			}
@@ -532,7 +541,7 @@ func (c *collector) keep(h *Event) bool {
 	if kept && len(full) > 0 {
 		// Kept for another selector: it stays, but not as one of these.
 		var sels []int
-		var keys []string
+		var keys []eventKey
 		for i, si := range h.Selectors {
 			if !slices.Contains(full, si) {
 				sels, keys = append(sels, si), append(keys, h.keys[i])

@@ -65,21 +65,18 @@ func (c *collector) admit(ks *keptEvents, sel Selector, k selectorKey, h *Event)
 
 // admitKey decides whether k, a key of a grouped selector that holds no
 // events yet, is one of the sel.GroupLimit kept in its group, as admit
-// does for events: the earliest by sel.GroupOrder, read from h, its first
-// event (or by sel.Order when h has no GroupOrder date). A key earlier
+// does for events: the earliest by ek.at, its first event's date
+// (groupDate). A key earlier
 // than the latest kept takes its place, and the latest key's events are
 // let go. What is left out is counted under the group.
-func (c *collector) admitKey(sel Selector, k selectorKey, h *Event) bool {
-	gk := selectorKey{k.selector, keyOf(h.Doc, sel.Group)}
+func (c *collector) admitKey(sel Selector, k selectorKey, ek eventKey) bool {
+	gk := selectorKey{k.selector, ek.group}
 	g := c.groups[gk]
 	if g == nil {
 		g = &keptEvents{}
 		c.groups[gk] = g
 	}
-	in := keptEvent{t: dateOf(h.Doc, sel.GroupOrder), seq: c.seq, key: k.key}
-	if in.t == math.MaxInt64 {
-		in.t = dateOf(h.Doc, sel.Order)
-	}
+	in := keptEvent{t: ek.at, seq: c.seq, key: k.key}
 	if len(*g) >= sel.GroupLimit {
 		if top := (*g)[0]; in.t >= top.t {
 			c.groupDropped[gk]++
@@ -96,6 +93,15 @@ func (c *collector) admitKey(sel Selector, k selectorKey, h *Event) bool {
 	c.seq++
 	heap.Push(g, in)
 	return true
+}
+
+// groupDate is the date a key of a grouped selector is placed by, read
+// from its event: GroupOrder's, or Order's where there is none.
+func groupDate(doc rules.Document, sel Selector) int64 {
+	if t := dateOf(doc, sel.GroupOrder); t != math.MaxInt64 {
+		return t
+	}
+	return dateOf(doc, sel.Order)
 }
 
 // dateOf reads a date field as Unix nanoseconds, math.MaxInt64 (latest)

@@ -1120,9 +1120,12 @@ func (w *worker) evaluateUnit(c *chunk, i int, line []byte, lineNo, offset int64
 		} else {
 			si := m - w.plan.nRules
 			ev.Selectors = append(ev.Selectors, si)
-			key := ""
+			var key eventKey
 			if sel := w.plan.selectors[si]; len(sel.Keys) > 0 {
-				key = keyOf(doc, sel.Keys)
+				key.key = keyOf(doc, sel.Keys)
+				if len(sel.Group) > 0 {
+					key.group, key.at = keyOf(doc, sel.Group), groupDate(doc, sel)
+				}
 			}
 			ev.keys = append(ev.keys, key)
 		}
