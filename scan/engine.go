@@ -56,13 +56,13 @@ type Selector struct {
 	OnlyFor func(hit rules.Document) bool
 	// Group and GroupLimit, with Keys and Limit, also bound how many keys
 	// hold events: of the keys whose events share the Group fields'
-	// values, only the GroupLimit earliest by GroupOrder (a date read from
-	// each key's first event; without it, latest; equal ones in input
-	// order) keep theirs. An earlier key read later takes the place of the
-	// latest, whose events are let go. A key whose first event has no
-	// GroupOrder date is placed by its Order date. For example the commands of the
-	// first few sessions that ran one command in one container, where a
-	// probe starts a session every few seconds.
+	// values, only the GroupLimit earliest by GroupOrder keep theirs: a
+	// date read from each key's first event, its Order date where it has
+	// none, latest without either, equal ones in input order. An earlier
+	// key read later takes the place of the latest, whose events are let
+	// go. For example the commands of the first few sessions that ran one
+	// command in one container, where a probe starts a session every few
+	// seconds.
 	Group      []*rules.Field
 	GroupLimit int
 	GroupOrder *rules.Field

@@ -66,9 +66,9 @@ func (c *collector) admit(ks *keptEvents, sel Selector, k selectorKey, h *Event)
 // admitKey decides whether k, a key of a grouped selector that holds no
 // events yet, is one of the sel.GroupLimit kept in its group, as admit
 // does for events: the earliest by ek.at, its first event's date
-// (groupDate). A key earlier
-// than the latest kept takes its place, and the latest key's events are
-// let go. What is left out is counted under the group.
+// (groupDate). A key earlier than the latest kept takes its place, and
+// the latest key's events are let go. What is left out is counted under
+// the group.
 func (c *collector) admitKey(sel Selector, k selectorKey, ek eventKey) bool {
 	gk := selectorKey{k.selector, ek.group}
 	g := c.groups[gk]
