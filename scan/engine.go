@@ -470,7 +470,10 @@ type collector struct {
 	// selector: a limited selector let it go for an earlier one
 	// (keptEvents), or a new_terms rule found it not new (finishTerms).
 	unwanted bool
-	seq      int64 // events kept for limited selectors so far
+	// stubs counts the events a limited selector let go since the last
+	// compact.
+	stubs int
+	seq   int64 // events kept for limited selectors so far
 	// histories holds each new_terms rule's history, nil for others.
 	histories []*rules.TermsHistory
 }
@@ -662,6 +665,7 @@ func (c *collector) fold(r chunkResult) {
 		}
 		c.res.Events = append(c.res.Events, h)
 	}
+	c.compact()
 	c.rawDone = ch.rawPos
 	c.events += r.events
 	c.report(ch.input)

@@ -148,7 +148,40 @@ func (c *collector) release(idx, si int) {
 	if len(e.Rules) == 0 && len(e.Selectors) == 0 {
 		e.Raw, e.Doc = nil, nil // let its text go now
 		c.unwanted = true
+		c.stubs++
 	}
+}
+
+// minCompact is how many events let go make compact worth its pass.
+const minCompact = 4096
+
+// compact leaves out the events the limited selectors let go, once they
+// are half of those kept, and renumbers the events the selectors keep:
+// input in reverse time order lets go nearly every session it keeps, and
+// memory would grow by an Event for each. Not with new_terms rules, whose
+// histories name events by index too; dropUnwanted has the last word.
+func (c *collector) compact() {
+	if c.histories != nil || c.stubs < minCompact || c.stubs < len(c.res.Events)/2 {
+		return
+	}
+	renum := make([]int, len(c.res.Events))
+	n := 0
+	for i, e := range c.res.Events {
+		if len(e.Rules) == 0 && len(e.Selectors) == 0 {
+			continue
+		}
+		renum[i] = n
+		c.res.Events[n] = e
+		n++
+	}
+	clear(c.res.Events[n:])
+	c.res.Events = c.res.Events[:n]
+	for _, ks := range c.kept {
+		for i := range *ks {
+			(*ks)[i].idx = renum[(*ks)[i].idx]
+		}
+	}
+	c.stubs = 0
 }
 
 // dropUnwanted leaves out the events left with no rule and no selector

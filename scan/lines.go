@@ -641,7 +641,15 @@ func newPlan(opts Options) (*plan, error) {
 			return nil, fmt.Errorf("selector %s: %w", s.Name, err)
 		}
 		add(m, s.Expr)
+		// What the worker reads of each match (eventKey), and the
+		// collector of those it keeps (admit).
 		fields = append(fields, s.Keys...)
+		fields = append(fields, s.Group...)
+		for _, f := range []*rules.Field{s.Order, s.GroupOrder} {
+			if f != nil {
+				fields = append(fields, f)
+			}
+		}
 		p.selectors = append(p.selectors, s)
 	}
 	p.probeFrom = len(p.matchers)

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/k8sexec/k8sexec/rules"
 )
@@ -673,6 +674,55 @@ func TestSelectorGroupLimit(t *testing.T) {
 			if !slices.Equal(res.Overflow, wantOver) {
 				t.Errorf("order %v workers %d: overflow %v, want %v", order, workers, res.Overflow, wantOver)
 			}
+		}
+	}
+}
+
+// TestSelectorGroupCompacts: sessions read newest first push out the
+// session kept before them, one after the other, so the collector drops
+// the events let go during the scan (compact) and renumbers those it
+// keeps. The result is the earliest sessions' events, as if read oldest
+// first, with the events a rule or an unlimited selector holds untouched.
+func TestSelectorGroupCompacts(t *testing.T) {
+	const n = 3 * minCompact
+	var in []string
+	for s := n - 1; s >= 0; s-- {
+		start := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC).Add(time.Duration(s) * time.Second).Format(time.RFC3339)
+		for i := range 2 {
+			in = append(in, fmt.Sprintf(`{"@timestamp":%q,"c":"A","leader":"S%d","start":%q,"name":"S%d-%d","every":%d}`, start, s, start, s, i, s%7))
+		}
+	}
+	sels := []Selector{
+		{Name: "sessions", Expr: mustExpr(t, `leader:*`), Keys: []*rules.Field{rules.NewField("leader")}, Limit: 2, Order: rules.NewField("@timestamp"),
+			Group: []*rules.Field{rules.NewField("c")}, GroupLimit: 3, GroupOrder: rules.NewField("start")},
+		{Name: "sevenths", Expr: mustExpr(t, `every:0`)},
+	}
+	rs := []*rules.Rule{customRule(t, "marked", `name:"S5000-1"`)}
+	name := rules.NewField("name")
+	for _, workers := range []int{1, 4} {
+		res := scanString(t, lines(in...), Options{Rules: rs, Selectors: sels, Workers: workers, ChunkSize: 4096})
+		checkInvariants(t, res)
+		var grouped, sevenths []string
+		for _, ev := range res.Events {
+			if slices.Contains(ev.Selectors, 0) {
+				grouped = append(grouped, rules.First(ev.Doc, name).String())
+			}
+			if slices.Contains(ev.Selectors, 1) {
+				sevenths = append(sevenths, rules.First(ev.Doc, name).String())
+			}
+			if len(ev.Selectors) == 0 && (len(ev.Rules) != 1 || rules.First(ev.Doc, name).String() != "S5000-1") {
+				t.Errorf("workers %d: event %s kept with no selector", workers, rules.First(ev.Doc, name).String())
+			}
+		}
+		slices.Sort(grouped)
+		if want := []string{"S0-0", "S0-1", "S1-0", "S1-1", "S2-0", "S2-1"}; !slices.Equal(grouped, want) {
+			t.Errorf("workers %d: grouped %v, want %v", workers, grouped, want)
+		}
+		if want := 2 * ((n + 6) / 7); len(sevenths) != want {
+			t.Errorf("workers %d: %d events of the unlimited selector, want %d", workers, len(sevenths), want)
+		}
+		if want := []Overflow{{Key: "A", Dropped: 2*n - 6, Group: true}}; !slices.Equal(res.Overflow, want) {
+			t.Errorf("workers %d: overflow %v, want %v", workers, res.Overflow, want)
 		}
 	}
 }
