@@ -439,6 +439,17 @@ func (h *TermsHistory) Observe(id int, t int64, combos []string, timed bool) boo
 	return true
 }
 
+// Renumber rewrites the ids Observe was given, for a caller that renumbers
+// what they name: renum[id] is the new id (negative for one that names
+// nothing now, which must be a match ruled out).
+func (h *TermsHistory) Renumber(renum []int) {
+	for _, c := range h.cands {
+		if c.id >= 0 {
+			c.id = renum[c.id]
+		}
+	}
+}
+
 // Final returns the ids of the new matches, in Observe order, and the
 // summary.
 func (h *TermsHistory) Final() (ids []int, sum TermsSummary) {

@@ -470,8 +470,8 @@ type collector struct {
 	// selector: a limited selector let it go for an earlier one
 	// (keptEvents), or a new_terms rule found it not new (finishTerms).
 	unwanted bool
-	// stubs counts the events a limited selector let go since the last
-	// compact.
+	// stubs counts the events let go (left with no rule and no
+	// selector) since the last compact.
 	stubs int
 	seq   int64 // events kept for limited selectors so far
 	// histories holds each new_terms rule's history, nil for others.
@@ -510,16 +510,19 @@ func keyOf(doc rules.Document, fields []*rules.Field) string {
 }
 
 // keep applies the selectors' limits to an event in input order. An event
-// matching a rule is always kept, but counts toward the limits like any
-// other: past one it keeps its rule, not that selector, as a second pass
-// without the rules would find (deferred.go). One matching only limited
-// selectors whose keys are all full is dropped and counted.
+// matching a rule is always kept, and uses no room in a selector read
+// with the rules. A selector that may be left to a second pass (OnlyFor)
+// counts it like any other event, as that pass, which runs no rules,
+// would (deferred.go): past the limit it keeps its rule, not that
+// selector. One matching only limited selectors whose keys are all full
+// is dropped and counted.
 func (c *collector) keep(h *Event) bool {
-	kept := len(h.Rules) > 0
+	ruled := len(h.Rules) > 0
+	kept := ruled
 	var full []int
 	for _, si := range h.Selectors {
 		sel := c.opts.Selectors[si]
-		if len(sel.Keys) == 0 || sel.Limit <= 0 {
+		if len(sel.Keys) == 0 || sel.Limit <= 0 || ruled && sel.OnlyFor == nil {
 			kept = true
 			continue
 		}

@@ -152,22 +152,25 @@ func (c *collector) release(idx, si int) {
 	}
 }
 
-// minCompact is how many events let go make compact worth its pass.
-const minCompact = 4096
+// minCompact is how many events let go make compact worth its pass (a
+// variable for tests, which make it compact often).
+var minCompact = 4096
 
-// compact leaves out the events the limited selectors let go, once they
-// are half of those kept, and renumbers the events the selectors keep:
-// input in reverse time order lets go nearly every session it keeps, and
-// memory would grow by an Event for each. Not with new_terms rules, whose
-// histories name events by index too; dropUnwanted has the last word.
+// compact leaves out the events let go during the scan (by a limited
+// selector, or by a new_terms rule that found them not new), once they
+// are half of those kept, and renumbers the events the selectors and the
+// new_terms histories name: input in reverse time order lets go nearly
+// every session and match it keeps, and memory would grow by an Event for
+// each. dropUnwanted has the last word.
 func (c *collector) compact() {
-	if c.histories != nil || c.stubs < minCompact || c.stubs < len(c.res.Events)/2 {
+	if c.stubs < minCompact || c.stubs < len(c.res.Events)/2 {
 		return
 	}
 	renum := make([]int, len(c.res.Events))
 	n := 0
 	for i, e := range c.res.Events {
 		if len(e.Rules) == 0 && len(e.Selectors) == 0 {
+			renum[i] = -1
 			continue
 		}
 		renum[i] = n
@@ -179,6 +182,11 @@ func (c *collector) compact() {
 	for _, ks := range c.kept {
 		for i := range *ks {
 			(*ks)[i].idx = renum[(*ks)[i].idx]
+		}
+	}
+	for _, h := range c.histories {
+		if h != nil {
+			h.Renumber(renum)
 		}
 	}
 	c.stubs = 0

@@ -552,8 +552,8 @@ func TestProgress(t *testing.T) {
 }
 
 // TestSelectorLimit: a limited selector keeps the first events of each key
-// in input order and counts the rest; a rule hit is never dropped, but
-// past the limit it is not the selector's.
+// in input order and counts the rest; rule hits are never dropped and use
+// no room.
 func TestSelectorLimit(t *testing.T) {
 	var in []string
 	for i := range 7 {
@@ -571,11 +571,11 @@ func TestSelectorLimit(t *testing.T) {
 			for _, ev := range res.Events {
 				got = append(got, fmt.Sprintf("%d:%v", ev.Line, ev.Selectors))
 			}
-			want := []string{"1:[0]", "2:[0]", "3:[0]", "4:[0]", "5:[0]", "6:[0]", "15:[]"} // the rule hit is kept, not as the selector's
+			want := []string{"1:[0]", "2:[0]", "3:[0]", "4:[0]", "5:[0]", "6:[0]", "15:[0]"} // the rule hit is kept and uses no room
 			if !slices.Equal(got, want) {
 				t.Errorf("chunk %d workers %d: events %v, want %v", chunk, workers, got, want)
 			}
-			if fmt.Sprint(res.Overflow) != "[{0 L1 5 false} {0 L2 4 false}]" {
+			if fmt.Sprint(res.Overflow) != "[{0 L1 4 false} {0 L2 4 false}]" {
 				t.Errorf("overflow %v", res.Overflow)
 			}
 		}
@@ -585,9 +585,8 @@ func TestSelectorLimit(t *testing.T) {
 // With an Order, a limited selector keeps the earliest events by it, not
 // the first read: lines in reverse time order (and two without a time,
 // which count as latest) keep the same three as in time order, whatever
-// the chunks and workers; an event a rule matched is kept, for the rule
-// only when it is not among the earliest, and the overflow counts the
-// rest.
+// the chunks and workers; an event a rule matched is kept and uses no
+// room, and the overflow counts the rest.
 func TestSelectorLimitByOrder(t *testing.T) {
 	var in []string
 	for i := 9; i >= 0; i-- {
@@ -608,12 +607,12 @@ func TestSelectorLimitByOrder(t *testing.T) {
 				got = append(got, fmt.Sprintf("%s:%v", rules.First(ev.Doc, name).String(), ev.Selectors))
 			}
 			// In input order: cmd2, cmd1, cmd0 are the earliest three;
-			// bash matched the rule: it is kept, not as the selector's.
-			want := []string{"cmd2:[0]", "cmd1:[0]", "cmd0:[0]", "bash:[]"}
+			// bash matched the rule, so it is kept and uses no room.
+			want := []string{"cmd2:[0]", "cmd1:[0]", "cmd0:[0]", "bash:[0]"}
 			if !slices.Equal(got, want) {
 				t.Errorf("chunk %d workers %d: events %v, want %v", chunk, workers, got, want)
 			}
-			if fmt.Sprint(res.Overflow) != "[{0 L1 10 false}]" {
+			if fmt.Sprint(res.Overflow) != "[{0 L1 9 false}]" {
 				t.Errorf("chunk %d workers %d: overflow %v, want the 9 others", chunk, workers, res.Overflow)
 			}
 		}
@@ -626,7 +625,9 @@ func TestSelectorLimitByOrder(t *testing.T) {
 // starts earlier pushes out the latest one kept (its events are let go),
 // a key without a GroupOrder date is placed by its Order date, and what
 // is left out is counted under the group, each key's own overflow under
-// the key.
+// the key. A rule hit uses no room, but in a selector that may be left to
+// a second pass (OnlyFor; here read in one, from stdin) it counts like
+// any event, as that pass would.
 func TestSelectorGroupLimit(t *testing.T) {
 	session := func(c string, s int, start string) []string {
 		var out []string
@@ -641,38 +642,45 @@ func TestSelectorGroupLimit(t *testing.T) {
 	}
 	sessions = append(sessions, session("B", 1, ""), session("B", 2, "2026-11-20T10:02:00Z"), session("B", 3, "not a date"))
 	name := rules.NewField("name")
-	sels := []Selector{{Name: "commands", Expr: mustExpr(t, `leader:*`), Keys: []*rules.Field{rules.NewField("leader")}, Limit: 2, Order: rules.NewField("@timestamp"),
-		Group: []*rules.Field{rules.NewField("c")}, GroupLimit: 2, GroupOrder: rules.NewField("start")}}
 	rs := []*rules.Rule{customRule(t, "marked", `name:"A-S4-1"`)}
-	for _, order := range [][]int{{0, 1, 2, 3, 4, 5, 6, 7}, {4, 3, 7, 2, 6, 1, 0, 5}, {2, 4, 0, 3, 1, 5, 7, 6}} {
-		var in []string
-		for _, o := range order {
-			in = append(in, sessions[o]...)
+	for _, deferrable := range []bool{false, true} {
+		sels := []Selector{{Name: "commands", Expr: mustExpr(t, `leader:*`), Keys: []*rules.Field{rules.NewField("leader")}, Limit: 2, Order: rules.NewField("@timestamp"),
+			Group: []*rules.Field{rules.NewField("c")}, GroupLimit: 2, GroupOrder: rules.NewField("start")}}
+		marked, dropped := "A-S4-1:[0]", int64(8)
+		if deferrable {
+			sels[0].OnlyFor = func(rules.Document) bool { return true }
+			marked, dropped = "A-S4-1:[]", 9
 		}
-		for _, workers := range []int{1, 4} {
-			res := scanString(t, lines(in...), Options{Rules: rs, Selectors: sels, ChunkSize: 64, Workers: workers})
-			checkInvariants(t, res)
-			var got []string
-			for _, ev := range res.Events {
-				got = append(got, fmt.Sprintf("%s:%v", rules.First(ev.Doc, name).String(), ev.Selectors))
+		for _, order := range [][]int{{0, 1, 2, 3, 4, 5, 6, 7}, {4, 3, 7, 2, 6, 1, 0, 5}, {2, 4, 0, 3, 1, 5, 7, 6}} {
+			var in []string
+			for _, o := range order {
+				in = append(in, sessions[o]...)
 			}
-			slices.Sort(got)
-			// A: S1 and S2, two events each; S4-1 matched the rule: kept,
-			// not as the selector's. B: S1 has no start and S3 no date,
-			// so they are placed by their first event's @timestamp,
-			// 10:01 and 10:03: S1 and S2 are the earliest.
-			want := []string{"A-S1-0:[0]", "A-S1-1:[0]", "A-S2-0:[0]", "A-S2-1:[0]", "A-S4-1:[]", "B-S1-0:[0]", "B-S1-1:[0]", "B-S2-0:[0]", "B-S2-1:[0]"}
-			slices.Sort(want)
-			if !slices.Equal(got, want) {
-				t.Errorf("order %v workers %d: events %v, want %v", order, workers, got, want)
-			}
-			var wantOver []Overflow
-			for _, k := range slices.Sorted(slices.Values([]string{"A-S1", "A-S2", "B-S1", "B-S2"})) {
-				wantOver = append(wantOver, Overflow{Key: k, Dropped: 1})
-			}
-			wantOver = append(wantOver, Overflow{Key: "A", Dropped: 9, Group: true}, Overflow{Key: "B", Dropped: 3, Group: true})
-			if !slices.Equal(res.Overflow, wantOver) {
-				t.Errorf("order %v workers %d: overflow %v, want %v", order, workers, res.Overflow, wantOver)
+			for _, workers := range []int{1, 4} {
+				res := scanString(t, lines(in...), Options{Rules: rs, Selectors: sels, ChunkSize: 64, Workers: workers})
+				checkInvariants(t, res)
+				var got []string
+				for _, ev := range res.Events {
+					got = append(got, fmt.Sprintf("%s:%v", rules.First(ev.Doc, name).String(), ev.Selectors))
+				}
+				slices.Sort(got)
+				// A: S1 and S2, two events each; S4-1 matched the rule: kept
+				// (not as the selector's when deferrable). B: S1 has no start and S3 no date,
+				// so they are placed by their first event's @timestamp,
+				// 10:01 and 10:03: S1 and S2 are the earliest.
+				want := []string{"A-S1-0:[0]", "A-S1-1:[0]", "A-S2-0:[0]", "A-S2-1:[0]", marked, "B-S1-0:[0]", "B-S1-1:[0]", "B-S2-0:[0]", "B-S2-1:[0]"}
+				slices.Sort(want)
+				if !slices.Equal(got, want) {
+					t.Errorf("deferrable %t order %v workers %d: events %v, want %v", deferrable, order, workers, got, want)
+				}
+				var wantOver []Overflow
+				for _, k := range slices.Sorted(slices.Values([]string{"A-S1", "A-S2", "B-S1", "B-S2"})) {
+					wantOver = append(wantOver, Overflow{Key: k, Dropped: 1})
+				}
+				wantOver = append(wantOver, Overflow{Key: "A", Dropped: dropped, Group: true}, Overflow{Key: "B", Dropped: 3, Group: true})
+				if !slices.Equal(res.Overflow, wantOver) {
+					t.Errorf("deferrable %t order %v workers %d: overflow %v, want %v", deferrable, order, workers, res.Overflow, wantOver)
+				}
 			}
 		}
 	}
@@ -684,7 +692,7 @@ func TestSelectorGroupLimit(t *testing.T) {
 // keeps. The result is the earliest sessions' events, as if read oldest
 // first, with the events a rule or an unlimited selector holds untouched.
 func TestSelectorGroupCompacts(t *testing.T) {
-	const n = 3 * minCompact
+	n := 3 * minCompact
 	var in []string
 	for s := n - 1; s >= 0; s-- {
 		start := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC).Add(time.Duration(s) * time.Second).Format(time.RFC3339)
@@ -710,18 +718,18 @@ func TestSelectorGroupCompacts(t *testing.T) {
 			if slices.Contains(ev.Selectors, 1) {
 				sevenths = append(sevenths, rules.First(ev.Doc, name).String())
 			}
-			if len(ev.Selectors) == 0 && (len(ev.Rules) != 1 || rules.First(ev.Doc, name).String() != "S5000-1") {
+			if len(ev.Selectors) == 0 {
 				t.Errorf("workers %d: event %s kept with no selector", workers, rules.First(ev.Doc, name).String())
 			}
 		}
 		slices.Sort(grouped)
-		if want := []string{"S0-0", "S0-1", "S1-0", "S1-1", "S2-0", "S2-1"}; !slices.Equal(grouped, want) {
+		if want := []string{"S0-0", "S0-1", "S1-0", "S1-1", "S2-0", "S2-1", "S5000-1"}; !slices.Equal(grouped, want) { // the rule hit uses no room
 			t.Errorf("workers %d: grouped %v, want %v", workers, grouped, want)
 		}
 		if want := 2 * ((n + 6) / 7); len(sevenths) != want {
 			t.Errorf("workers %d: %d events of the unlimited selector, want %d", workers, len(sevenths), want)
 		}
-		if want := []Overflow{{Key: "A", Dropped: 2*n - 6, Group: true}}; !slices.Equal(res.Overflow, want) {
+		if want := []Overflow{{Key: "A", Dropped: int64(2*n - 7), Group: true}}; !slices.Equal(res.Overflow, want) {
 			t.Errorf("workers %d: overflow %v, want %v", workers, res.Overflow, want)
 		}
 	}

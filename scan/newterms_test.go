@@ -113,9 +113,16 @@ func newTermsTestRules(tb testing.TB) []*rules.Rule {
 // first window when some combination of it has no match before it in the
 // window.
 func TestNewTermsMatchesModel(t *testing.T) {
-	for seed := range uint64(4) {
+	defer func(n int) { minCompact = n }(minCompact)
+	for seed := range uint64(6) {
+		// Seeds 4 and 5 compact the matches let go every few chunks,
+		// renumbering the histories' matches (compact).
+		minCompact = 4096
+		if seed >= 4 {
+			minCompact = 4
+		}
 		inputs := newTermsCorpus(t, seed)
-		if seed == 3 {
+		if seed == 3 || seed == 5 {
 			// Lines from latest to earliest: every first sighting is kept
 			// and then ruled out by the next line.
 			inputs = reversedLines(t, inputs)
