@@ -326,6 +326,9 @@ func TestRepeatedScriptSessions(t *testing.T) {
 				if f.Started != nil {
 					started = f.Started.EntityID
 				}
+				if lost := strings.Contains(strings.Join(f.Notes, " "), "this session ran were not kept"); lost != (tc.rules != "" && i >= 3) {
+					t.Errorf("%s, %s: job-%d notes %q: should say the session's programs were not kept only where a rule linked a session the scan did not keep", tc.name, how, i, f.Notes)
+				}
 				story = append(story, fmt.Sprintf("job-%d:%s%q", i, started, got))
 			}
 			stories = append(stories, strings.Join(story, " "))
@@ -345,7 +348,8 @@ func TestRepeatedScriptSessions(t *testing.T) {
 			want[2], want[4] = "job-2:[]", `job-4:S4["curl step-4" "tar step-4"]`
 		case tc.rules != "":
 			// The rule reported every leader: each is a finding of its
-			// own and linked, but only the 3 sessions kept have commands.
+			// own and linked, but only the 3 sessions kept have commands
+			// (the others' findings say so).
 			want[3], want[4] = "job-3:S3[]", "job-4:S4[]"
 		}
 		if table, _, _ := run(t, nil, append(append([]string{"scan", "--color", "never"}, flags...), auditFile, procFile)...); tc.name == "plain" && !strings.Contains(table, "keeps the 3 earliest of its sessions without a terminal") {

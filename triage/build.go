@@ -119,6 +119,7 @@ var (
 	fLeaderArgs    = rules.NewField("process.entry_leader.args")
 	fLeaderStart   = rules.NewField("process.entry_leader.start")
 	fSameAsProcess = rules.NewField("process.entry_leader.same_as_process")
+	fEntryType     = rules.NewField("process.entry_leader.entry_meta.type")
 	fExecutable    = rules.NewField("process.executable")
 	fProcName      = rules.NewField("process.name")
 	fArgs          = rules.NewField("process.args")

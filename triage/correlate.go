@@ -31,7 +31,10 @@ type session struct {
 	finding  *Finding // the rule finding about the leader, if any
 	commands []SessionCommand
 	more     int64 // commands seen but not kept
-	linked   *Finding
+	// dropped is set when the scan kept none of the session's events:
+	// it was not one of the first of its command (ContextQuiet).
+	dropped bool
+	linked  *Finding
 }
 
 // link is one audit-session pairing under consideration.
@@ -258,6 +261,14 @@ func attach(a *Finding, s *session) {
 	a.Started = &p
 	a.Commands, a.MoreCommands = s.commands, s.more
 	s.linked = a
+	if s.dropped {
+		note := fmt.Sprintf("The programs this session ran were not kept: of the sessions without a terminal, k8sexec keeps those of the %d earliest of each command in each container. They are one search away: k8sexec search 'process.entry_leader.entity_id:%s'.",
+			MaxRepeatedSessions, kqlQuote(s.id))
+		a.Notes = append(a.Notes, note)
+		if s.finding != nil {
+			s.finding.Notes = append(s.finding.Notes, note)
+		}
+	}
 	if s.finding != nil {
 		addRelated(a, s.finding.ID)
 		addRelated(s.finding, a.ID)

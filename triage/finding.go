@@ -143,6 +143,9 @@ type Process struct {
 	UserID           string   `json:"user_id,omitempty"`
 	// Time is when the process started (set on Finding.Started).
 	Time string `json:"time,omitempty"`
+	// entryType is how its session entered (entry_meta.type): container
+	// for one entered from outside, as kubectl exec does.
+	entryType string
 }
 
 // SessionCommand is one program run inside a container session.

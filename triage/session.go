@@ -32,12 +32,16 @@ func sessions(events []Event, findings []*Finding, overflow map[string]int64) []
 			s.leader, s.finding = f, f
 		}
 	}
+	kept := map[string]bool{} // sessions ContextQuiet kept, by leader
 	for _, ev := range events {
 		switch {
 		case hasContext(ev, ContextShells) || hasContext(ev, ContextQuiet) && isLeader(ev):
 			id := str(ev.Doc, fEntityID)
 			if id == "" {
 				continue
+			}
+			if hasContext(ev, ContextQuiet) {
+				kept[id] = true
 			}
 			if s := get(id); s.leader == nil {
 				s.leader = leaderOf(ev)
@@ -56,6 +60,11 @@ func sessions(events []Event, findings []*Finding, overflow map[string]int64) []
 		if s.leader == nil {
 			continue // commands of a session whose start is not in the logs
 		}
+		// A rule reported the first process of a session without a
+		// terminal that the scan did not keep (Context.Group): its
+		// commands are unknown, not none.
+		p := s.leader.Process
+		s.dropped = s.finding != nil && p.entryType == "container" && (p.Interactive == nil || !*p.Interactive) && !kept[s.id]
 		s.commands = distinctCommands(s.commands)
 		sort.SliceStable(s.commands, func(i, j int) bool { return timeBefore(s.commands[i].Time, s.commands[j].Time) })
 		s.more = overflow[s.id]
@@ -89,6 +98,7 @@ func processOf(doc rules.Document) *Process {
 		Args:             strs(doc, fArgs),
 		EntityID:         str(doc, fEntityID),
 		EntryLeaderID:    str(doc, fEntryLeader),
+		entryType:        str(doc, fEntryType),
 		WorkingDirectory: str(doc, fWorkDir),
 		UserID:           str(doc, fProcUserID),
 	}
