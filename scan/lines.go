@@ -641,13 +641,14 @@ func newPlan(opts Options) (*plan, error) {
 			return nil, fmt.Errorf("selector %s: %w", s.Name, err)
 		}
 		add(m, s.Expr)
-		// What the worker reads of each match (eventKey), and the
-		// collector of those it keeps (admit).
+		// What the worker reads of each match (eventKey).
 		fields = append(fields, s.Keys...)
-		fields = append(fields, s.Group...)
-		for _, f := range []*rules.Field{s.Order, s.GroupOrder} {
-			if f != nil {
-				fields = append(fields, f)
+		if len(s.Group) > 0 {
+			fields = append(fields, s.Group...)
+			for _, f := range []*rules.Field{s.Order, s.GroupOrder} {
+				if f != nil {
+					fields = append(fields, f)
+				}
 			}
 		}
 		p.selectors = append(p.selectors, s)
