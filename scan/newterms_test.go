@@ -290,7 +290,12 @@ func FuzzNewTerms(f *testing.F) {
 	}
 	rs := newTermsTestRules(f)
 	plain := plainRules(rs)
+	defer func(n int) { minCompact = n }(minCompact)
 	f.Fuzz(func(t *testing.T, data []byte, chunk uint16, workers uint8) {
+		minCompact = 4096
+		if workers&4 != 0 {
+			minCompact = 2 // compact after nearly every chunk
+		}
 		opts := Options{Rules: rs, Workers: 1 + int(workers)%4, ChunkSize: 1 + int(chunk)%2048, Stdin: bytes.NewReader(data)}
 		res := mustScan(t, []Input{{Name: Stdin}}, opts)
 		checkInvariants(t, res)
