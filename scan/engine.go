@@ -340,6 +340,11 @@ func Scan(ctx context.Context, inputs []Input, opts Options) (*Result, error) {
 	if opts.MaxEvents != 0 && len(opts.Selectors) > 0 {
 		return nil, errors.New("scan: MaxEvents is for scans without selectors")
 	}
+	if opts.MaxEvents != 0 && slices.ContainsFunc(opts.Rules, func(r *rules.Rule) bool { return r.NewTerms != nil }) {
+		// A new_terms history names the matches it keeps by the place
+		// they will have among the events.
+		return nil, errors.New("scan: MaxEvents is for scans without new_terms rules")
+	}
 	if deferred := deferrable(inputs, opts.Selectors); len(deferred) > 0 {
 		return scanDeferring(ctx, inputs, opts, deferred)
 	}
@@ -514,11 +519,14 @@ func keyOf(doc rules.Document, fields []*rules.Field) string {
 // with the rules. A selector that may be left to a second pass (OnlyFor)
 // counts it like any other event, as that pass, which runs no rules,
 // would (deferred.go): past the limit it keeps its rule, not that
-// selector. One matching only limited selectors whose keys are all full
-// is dropped and counted.
+// selector. So does every selector for a match of new_terms rules alone,
+// which a later event may show was not new. One matching only limited
+// selectors whose keys are all full is dropped and counted.
 func (c *collector) keep(h *Event) bool {
-	ruled := len(h.Rules) > 0
-	kept := ruled
+	kept := len(h.Rules) > 0
+	ruled := slices.ContainsFunc(h.Rules, func(r int) bool { // a finding whatever comes later
+		return !slices.ContainsFunc(h.terms, func(t matchTerms) bool { return t.rule == r })
+	})
 	var full []int
 	for _, si := range h.Selectors {
 		sel := c.opts.Selectors[si]

@@ -306,3 +306,35 @@ func FuzzNewTerms(f *testing.F) {
 		}
 	})
 }
+
+// TestNewTermsMatchUsesRoom: a match of a new_terms rule alone may turn
+// out not to be new, so a limited selector counts it like any event: in
+// time order or reversed, the selector keeps its 2 earliest, and none of
+// the matches, all in the first window, is a finding.
+func TestNewTermsMatchUsesRoom(t *testing.T) {
+	var in []string
+	for i := range 10 {
+		in = append(in, fmt.Sprintf(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"a-%d","stage":"ResponseComplete","verb":"get","user":{"username":"alice"},"userAgent":"kubectl/v1.31","stageTimestamp":"2026-11-20T10:%02d:00Z","annotations":{"authorization.k8s.io/decision":"allow"}}`, i, i))
+	}
+	rs := []*rules.Rule{newTermsTestRule(t, "ua", `kubernetes.audit.verb:get`, `"user_agent.original"`, "now-7d")}
+	sels := []Selector{{Name: "by user", Expr: mustExpr(t, `user.name:*`), Keys: []*rules.Field{rules.NewField("user.name")}, Limit: 2, Order: rules.NewField("@timestamp")}}
+	auditID := rules.NewField("kubernetes.audit.auditID")
+	for _, reversed := range []bool{false, true} {
+		lines := slices.Clone(in)
+		if reversed {
+			slices.Reverse(lines)
+		}
+		res := scanString(t, strings.Join(lines, "\n")+"\n", Options{Rules: rs, Selectors: sels, Workers: 1})
+		var got []string
+		for _, ev := range res.Events {
+			got = append(got, fmt.Sprintf("%s:%v:%v", rules.First(ev.Doc, auditID).String(), ev.Rules, ev.Selectors))
+		}
+		slices.Sort(got)
+		if want := []string{"a-0:[]:[0]", "a-1:[]:[0]"}; !slices.Equal(got, want) {
+			t.Errorf("reversed %t: events %v, want %v", reversed, got, want)
+		}
+		if want := []Overflow{{Key: "alice", Dropped: 8}}; !slices.Equal(res.Overflow, want) {
+			t.Errorf("reversed %t: overflow %v, want %v", reversed, res.Overflow, want)
+		}
+	}
+}

@@ -34,15 +34,19 @@ func sessions(events []Event, findings []*Finding, overflow map[string]int64) []
 	}
 	kept := map[string]bool{} // sessions ContextQuiet kept, by leader
 	for _, ev := range events {
+		if hasContext(ev, ContextQuiet) {
+			// The scan keeps a session's events together, or none.
+			if id := str(ev.Doc, fEntryLeader); id != "" {
+				kept[id] = true
+			}
+		}
 		switch {
 		case hasContext(ev, ContextShells) || hasContext(ev, ContextQuiet) && isLeader(ev):
 			id := str(ev.Doc, fEntityID)
 			if id == "" {
 				continue
 			}
-			if hasContext(ev, ContextQuiet) {
-				kept[id] = true
-			}
+
 			if s := get(id); s.leader == nil {
 				s.leader = leaderOf(ev)
 			}
