@@ -2,6 +2,7 @@ package scan
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -336,5 +337,15 @@ func TestNewTermsMatchUsesRoom(t *testing.T) {
 		if want := []Overflow{{Key: "alice", Dropped: 8}}; !slices.Equal(res.Overflow, want) {
 			t.Errorf("reversed %t: overflow %v, want %v", reversed, res.Overflow, want)
 		}
+	}
+}
+
+// TestMaxEventsRefusesNewTerms: a new_terms history names the matches it
+// keeps by their place among the events, which MaxEvents would not keep.
+func TestMaxEventsRefusesNewTerms(t *testing.T) {
+	rs := []*rules.Rule{newTermsTestRule(t, "ua", `kubernetes.audit.verb:get`, `"user_agent.original"`, "now-7d")}
+	_, err := Scan(context.Background(), []Input{{Name: Stdin}}, Options{Rules: rs, MaxEvents: 5, Stdin: strings.NewReader("{}\n")})
+	if err == nil || !strings.Contains(err.Error(), "new_terms") {
+		t.Errorf("err %v, want a refusal naming new_terms", err)
 	}
 }
