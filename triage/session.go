@@ -46,7 +46,6 @@ func sessions(events []Event, findings []*Finding, overflow map[string]int64) []
 			if id == "" {
 				continue
 			}
-
 			if s := get(id); s.leader == nil {
 				s.leader = leaderOf(ev)
 			}
@@ -82,8 +81,10 @@ func sessions(events []Event, findings []*Finding, overflow map[string]int64) []
 
 // isLeader reports whether a process event is its session's first
 // process.
-func isLeader(ev Event) bool {
-	v := rules.First(ev.Doc, fSameAsProcess)
+func isLeader(ev Event) bool { return isTrue(rules.First(ev.Doc, fSameAsProcess)) }
+
+// isTrue reads a boolean as Elasticsearch does: true, or the string "true".
+func isTrue(v gjson.Result) bool {
 	return v.Type == gjson.True || v.Type == gjson.String && v.Str == "true"
 }
 
@@ -113,7 +114,7 @@ func processOf(doc rules.Document) *Process {
 		p.PID = pid
 	}
 	if v := rules.First(doc, fInteractive); v.Exists() {
-		b := v.Type == gjson.True || v.Type == gjson.String && v.Str == "true"
+		b := isTrue(v)
 		p.Interactive = &b
 	}
 	return p
