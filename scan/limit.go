@@ -137,16 +137,24 @@ func (c *collector) evict(idx int, k selectorKey) {
 	c.release(idx, k.selector)
 }
 
-// release takes selector si from the kept event at idx; an event left
-// with no rule and no selector is dropped at the end (dropUnwanted).
+// release takes selector si from the kept event at idx.
 func (c *collector) release(idx, si int) {
 	e := &c.res.Events[idx]
 	if i := slices.Index(e.Selectors, si); i >= 0 {
 		e.Selectors = slices.Delete(e.Selectors, i, i+1)
 		e.keys = slices.Delete(e.keys, i, i+1)
 	}
-	if len(e.Rules) == 0 && len(e.Selectors) == 0 {
-		e.Raw, e.Doc = nil, nil // let its text go now
+	c.letGo(e)
+}
+
+// unwanted reports whether an event is left with no rule and no selector.
+func unwanted(e *Event) bool { return len(e.Rules) == 0 && len(e.Selectors) == 0 }
+
+// letGo lets the text of an event left with no rule and no selector go
+// now; compact, or dropUnwanted at the end, drops what is left of it.
+func (c *collector) letGo(e *Event) {
+	if unwanted(e) && e.Raw != nil {
+		e.Raw, e.Doc = nil, nil
 		c.unwanted = true
 		c.stubs++
 	}
@@ -168,13 +176,13 @@ func (c *collector) compact() {
 	}
 	renum := make([]int, len(c.res.Events))
 	n := 0
-	for i, e := range c.res.Events {
-		if len(e.Rules) == 0 && len(e.Selectors) == 0 {
+	for i := range c.res.Events {
+		if unwanted(&c.res.Events[i]) {
 			renum[i] = -1
 			continue
 		}
 		renum[i] = n
-		c.res.Events[n] = e
+		c.res.Events[n] = c.res.Events[i]
 		n++
 	}
 	clear(c.res.Events[n:])
@@ -199,5 +207,5 @@ func (c *collector) dropUnwanted() {
 	if !c.unwanted {
 		return
 	}
-	c.res.Events = slices.DeleteFunc(c.res.Events, func(e Event) bool { return len(e.Rules) == 0 && len(e.Selectors) == 0 })
+	c.res.Events = slices.DeleteFunc(c.res.Events, func(e Event) bool { return unwanted(&e) })
 }

@@ -169,10 +169,7 @@ func (c *collector) observeTerms(h *Event) {
 			ev := &c.res.Events[ruled]
 			ev.Rules = slices.DeleteFunc(ev.Rules, func(r int) bool { return r == mt.rule })
 			ev.terms = slices.DeleteFunc(ev.terms, func(t matchTerms) bool { return t.rule == mt.rule })
-			if len(ev.Rules) == 0 && len(ev.Selectors) == 0 && ev.Raw != nil {
-				ev.Raw, ev.Doc = nil, nil
-				c.stubs++
-			}
+			c.letGo(ev)
 		}
 		if isKept {
 			kept = append(kept, mt)

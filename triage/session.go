@@ -34,14 +34,15 @@ func sessions(events []Event, findings []*Finding, overflow map[string]int64) []
 	}
 	kept := map[string]bool{} // sessions ContextQuiet kept, by leader
 	for _, ev := range events {
-		if hasContext(ev, ContextQuiet) {
+		quiet := hasContext(ev, ContextQuiet)
+		if quiet {
 			// The scan keeps a session's events together, or none.
 			if id := str(ev.Doc, fEntryLeader); id != "" {
 				kept[id] = true
 			}
 		}
 		switch {
-		case hasContext(ev, ContextShells) || hasContext(ev, ContextQuiet) && isLeader(ev):
+		case hasContext(ev, ContextShells) || quiet && isLeader(ev):
 			id := str(ev.Doc, fEntityID)
 			if id == "" {
 				continue
@@ -49,7 +50,7 @@ func sessions(events []Event, findings []*Finding, overflow map[string]int64) []
 			if s := get(id); s.leader == nil {
 				s.leader = leaderOf(ev)
 			}
-		case hasContext(ev, ContextCommands) || hasContext(ev, ContextQuiet):
+		case hasContext(ev, ContextCommands) || quiet:
 			id := str(ev.Doc, fEntryLeader)
 			if id == "" {
 				continue
