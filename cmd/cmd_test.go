@@ -108,8 +108,13 @@ type jsonFinding struct {
 		Line  int64
 		Index int
 	}
-	Related  []string
-	Commands []struct {
+	Context []struct {
+		File string
+		Line int64
+	}
+	MoreEvidence int64 `json:"more_evidence"`
+	Related      []string
+	Commands     []struct {
 		Time string
 		Args []string
 	}

@@ -250,6 +250,9 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 		Stdin:       e.stdin,
 		Workers:     o.workers,
 		MaxLineSize: o.maxLineSize,
+		// One request written a million times is one finding, which
+		// needs no million events.
+		Evidence: triage.EvidenceOf, EvidenceLimit: triage.MaxEvidence,
 	}
 	var prog *progress
 	if progressWanted(o.progress, e, o.quiet) {
@@ -271,7 +274,7 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 	// documents go while the report is written.
 	res.Events = nil
 	rep := triage.Build(events, triage.Options{
-		Inputs: args, Guide: o.guide != "none", MoreCommands: moreCommands(res, contexts), Since: since, Until: until,
+		Inputs: args, Guide: o.guide != "none", MoreCommands: moreCommands(res, contexts), MoreEvidence: res.MoreEvidence, Since: since, Until: until,
 		NewTerms: res.NewTerms, Replaced: replaced, Running: func(id string) bool { return set.ByID(id) != nil }})
 	kept, suppressed, expired := triage.Apply(rep.Findings, exceptions, now, findingDoc)
 	if warn != nil {

@@ -107,6 +107,21 @@ type Options struct {
 	// no second pass merges.
 	MaxEvents int
 
+	// Evidence, with EvidenceLimit, bounds what is kept of one thing: it
+	// names what a matched event is about (an audit request, a process;
+	// "" for nothing), from the event's document and text. Of the events
+	// about one thing that a rule matched (other than new_terms rules
+	// alone, which a later event may show were not new) or that a
+	// selector without Keys and Limit matched, only the first
+	// EvidenceLimit in input order are kept, and the rest are counted in
+	// Result.MoreEvidence. A request whose lines were written a million
+	// times then holds EvidenceLimit events, not a million. A dropped
+	// match of a new_terms rule still counts in its history. Selectors
+	// left to a second pass (Selector.OnlyFor) are bounded by their own
+	// Keys and Limit only.
+	Evidence      func(doc rules.Document, raw []byte) string
+	EvidenceLimit int
+
 	// probes are selectors that are only looked for: lines that may hold
 	// their events are counted (InputStats.probed), never parsed for them
 	// (deferred.go).
@@ -153,6 +168,9 @@ type Event struct {
 	// terms holds, for each new_terms rule of Rules, what its condition
 	// reads of the event, read by the worker that matched it.
 	terms []matchTerms
+	// thing is what the event is about (Options.Evidence), set by the
+	// worker on the events EvidenceLimit bounds.
+	thing string
 }
 
 // Problem locates a line, record or wrapped event that could not be
@@ -214,8 +232,11 @@ type Result struct {
 	Events []Event
 	// MoreEvents counts the matched events past Options.MaxEvents.
 	MoreEvents int64
-	Problems   []Problem  // the first MaxProblems, in input order
-	Overflow   []Overflow // by selector, then key
+	// MoreEvidence counts, per thing (Options.Evidence), the events past
+	// Options.EvidenceLimit; nil when none were.
+	MoreEvidence map[string]int64
+	Problems     []Problem  // the first MaxProblems, in input order
+	Overflow     []Overflow // by selector, then key
 	// NewTerms says, per new_terms rule that matched anything, in rule
 	// order, what its condition left of its matches (newterms.go).
 	NewTerms    []rules.TermsSummary
@@ -426,7 +447,8 @@ func scanOnce(ctx context.Context, inputs []Input, opts Options) (*Result, error
 	}()
 
 	col := collector{res: res, opts: &opts, pending: map[chunkKey]chunkResult{}, lines: make([]int64, len(inputs)), faulted: make([]bool, len(inputs)),
-		kept: map[selectorKey]*keptEvents{}, dropped: map[selectorKey]int64{}, groups: map[selectorKey]*keptEvents{}, groupDropped: map[selectorKey]int64{}}
+		kept: map[selectorKey]*keptEvents{}, dropped: map[selectorKey]int64{}, groups: map[selectorKey]*keptEvents{}, groupDropped: map[selectorKey]int64{},
+		evidence: map[string]int{}}
 	col.startTerms(opts.Rules)
 	for r := range results {
 		col.add(r)
@@ -481,6 +503,8 @@ type collector struct {
 	seq   int64 // events kept for limited selectors so far
 	// histories holds each new_terms rule's history, nil for others.
 	histories []*rules.TermsHistory
+	// evidence counts the events kept per thing (Options.Evidence).
+	evidence map[string]int
 }
 
 // eventKey is what a worker reads of an event for one selector: its key,
@@ -564,6 +588,25 @@ func (c *collector) keep(h *Event) bool {
 		h.Selectors, h.keys = sels, keys
 	}
 	return kept
+}
+
+// pastEvidence reports whether h is about a thing that already has
+// Options.EvidenceLimit events kept, and counts it there if so; else h
+// takes one of its places (an event the worker gave a thing is always
+// kept: a rule or an unlimited selector holds it).
+func (c *collector) pastEvidence(h *Event) bool {
+	if h.thing == "" || c.opts.EvidenceLimit <= 0 {
+		return false
+	}
+	if c.evidence[h.thing] < c.opts.EvidenceLimit {
+		c.evidence[h.thing]++
+		return false
+	}
+	if c.res.MoreEvidence == nil {
+		c.res.MoreEvidence = map[string]int64{}
+	}
+	c.res.MoreEvidence[h.thing]++
+	return true
 }
 
 func (c *collector) add(r chunkResult) {
@@ -665,6 +708,13 @@ func (c *collector) fold(r chunkResult) {
 	}
 	for _, h := range r.hits {
 		h.Line += base
+		if c.pastEvidence(&h) {
+			// Its terms still count in the histories, as those of a
+			// match never kept.
+			h.Raw, h.Doc = nil, nil
+			c.observeTerms(&h)
+			continue
+		}
 		c.observeTerms(&h)
 		if !c.keep(&h) {
 			continue

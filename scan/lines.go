@@ -50,6 +50,24 @@ type plan struct {
 	selectors []Selector
 	// newTerms holds, per rule, its new_terms condition, nil for others.
 	newTerms []*rules.NewTerms
+	// evidence is Options.Evidence when EvidenceLimit is set.
+	evidence func(doc rules.Document, raw []byte) string
+}
+
+// bounded reports whether Options.EvidenceLimit bounds ev: a rule other
+// than a new_terms one matched it, or a selector without Keys and Limit.
+func (p *plan) bounded(ev *Event) bool {
+	for _, r := range ev.Rules {
+		if p.newTerms[r] == nil {
+			return true
+		}
+	}
+	for _, si := range ev.Selectors {
+		if s := p.selectors[si]; len(s.Keys) == 0 || s.Limit <= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // filter decides which lines are parsed and for which matchers.
@@ -590,6 +608,9 @@ var renamedClause = rules.Clause{renamedMarker}
 
 func newPlan(opts Options) (*plan, error) {
 	p := &plan{nRules: len(opts.Rules), prefilter: !opts.NoPrefilter, adaptAt: adaptSample}
+	if opts.EvidenceLimit > 0 {
+		p.evidence = opts.Evidence
+	}
 	if opts.ChunkSize > 0 && opts.ChunkSize/2 < p.adaptAt {
 		p.adaptAt = max(opts.ChunkSize/2, 1)
 	}
@@ -1146,6 +1167,9 @@ func (w *worker) evaluateUnit(c *chunk, i int, line []byte, lineNo, offset int64
 		if !w.terms.notNew(ev, w.plan.newTerms) {
 			ev.Raw = compact(u.Raw)
 			ev.Doc = hitDoc(ev.Raw, u, len(ev.Rules) > 0)
+			if w.plan.evidence != nil && w.plan.bounded(ev) {
+				ev.thing = w.plan.evidence(ev.Doc, ev.Raw)
+			}
 		}
 		w.terms.add(ev.terms)
 	}

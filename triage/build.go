@@ -57,6 +57,9 @@ type Options struct {
 	// match are counted in a note, since a replacement may miss what
 	// the built-in finds (Elastic's exec rule wants level Request).
 	Replaced map[*rules.Rule]*rules.Rule
+	// MoreEvidence counts, per thing (EvidenceOf), the events the scan
+	// read but did not keep, past MaxEvidence.
+	MoreEvidence map[string]int64
 	// Running reports whether a rule of that rule_id ran (nil: any did).
 	// A rule that fills another's gap says nothing about a rule that was
 	// not run.
@@ -258,6 +261,10 @@ func Build(events []Event, opts Options) *Report {
 			f = eventFinding(g)
 		}
 		f.ID = fingerprint(g.rule.ID, g.kind, g.id)
+		if n := opts.MoreEvidence[g.kind+"\x00"+g.id]; n > 0 {
+			f.MoreEvidence = n
+			f.Notes = append(f.Notes, moreEvidenceNote(g.kind, g.id, n))
+		}
 		if from := g.rule.NameFrom; from != nil {
 			// rule_name_override: the event names its finding.
 			if name := strings.TrimSpace(str(g.events[0].Doc, from)); name != "" {
@@ -309,6 +316,16 @@ func Build(events []Event, opts Options) *Report {
 	}
 	rep.Notes = append(rep.Notes, gapNotes(rep.Findings, opts.Replaced, opts.Running)...)
 	rep.Notes = append(rep.Notes, missed...)
+	var capped int
+	for _, f := range rep.Findings {
+		if f.MoreEvidence > 0 {
+			capped++
+		}
+	}
+	if n := capped; n > 0 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf(
+			"%d finding(s) are about a request, process or event the logs hold more than %d events of (the same log read twice over, or a broken or forged writer): the first %d of each were kept, and each such finding says how many more were read.", n, MaxEvidence, MaxEvidence))
+	}
 	if fallbacks > 0 {
 		rep.Notes = append(rep.Notes, fmt.Sprintf(
 			"%d refused WebSocket exec(s) were retried by kubectl over SPDY right away; each pair is shown as one attempt, on the retry.", fallbacks))
@@ -486,15 +503,43 @@ func unreplaced(events []Event, kinds, ids []string, replaced map[*rules.Rule]*r
 
 // identify says what an event is about: an audit request (by auditID), a
 // process (by entity ID), or neither (by its content).
-func identify(ev Event) (kind, id string) {
-	if id := str(ev.Doc, fAuditID); id != "" {
+func identify(ev Event) (kind, id string) { return identifyDoc(ev.Doc, ev.Raw) }
+
+func identifyDoc(doc rules.Document, raw []byte) (kind, id string) {
+	if id := str(doc, fAuditID); id != "" {
 		return KindAudit, id
 	}
-	if id := str(ev.Doc, fEntityID); id != "" {
+	if id := str(doc, fEntityID); id != "" {
 		return KindProcess, id
 	}
-	sum := sha256.Sum256(ev.Raw)
+	sum := sha256.Sum256(raw)
 	return KindEvent, hex.EncodeToString(sum[:8])
+}
+
+// MaxEvidence is how many events of one thing (a request, a process, one
+// event's copies) the scan keeps for triage; the rest are counted
+// (Options.MoreEvidence). A request has at most four stages, and a
+// process a few events: only a log that repeats them (shipped twice over,
+// a broken writer, a forged log) reaches it.
+const MaxEvidence = 100
+
+// EvidenceOf names the thing an event is about, as findings are grouped:
+// its audit request, else its process, else its text.
+func EvidenceOf(doc rules.Document, raw []byte) string {
+	kind, id := identifyDoc(doc, raw)
+	return kind + "\x00" + id
+}
+
+// moreEvidenceNote says on a finding how many events of its thing were
+// not kept, and where to find them.
+func moreEvidenceNote(kind, id string, n int64) string {
+	switch kind {
+	case KindAudit:
+		return fmt.Sprintf("%d more events of this request were read but not kept: k8sexec keeps the first %d events of one request, in input order. Every one: k8sexec search 'kubernetes.audit.auditID:%s'.", n, MaxEvidence, kqlQuote(id))
+	case KindProcess:
+		return fmt.Sprintf("%d more events of this process were read but not kept: k8sexec keeps the first %d events of one process, in input order. Every one: k8sexec search 'process.entity_id:%s'.", n, MaxEvidence, kqlQuote(id))
+	}
+	return fmt.Sprintf("%d more copies of this event were read but not kept: k8sexec keeps the first %d copies of one event, in input order.", n, MaxEvidence)
 }
 
 // fingerprint is a finding's stable ID: the same rule and request give the

@@ -77,7 +77,7 @@ var contextQueries = []struct {
 	{ContextQuiet, `process.entry_leader.entry_meta.type:"container" and event.action:"exec" and (process.entry_leader.same_as_process:true and not process.interactive:true or not process.entry_leader.same_as_process:true and not process.entry_leader.interactive:true)`,
 		[]*rules.Field{fEntryLeader}, MaxSessionCommands + 1, isExecRequest, fTimestamp, []*rules.Field{fOrchNS, fOrchName, fContName, fLeaderArgs}},
 	{ContextShells, `process.entry_leader.entry_meta.type:"container" and process.entry_leader.same_as_process:true and event.action:"exec" and process.interactive:true`,
-		nil, 0, isExecRequest, nil, nil},
+		[]*rules.Field{fEntityID}, MaxEvidence, isExecRequest, nil, nil},
 	{ContextCommands, `process.entry_leader.entry_meta.type:"container" and process.entry_leader.interactive:true and not process.entry_leader.same_as_process:true and event.action:"exec"`,
 		[]*rules.Field{fEntryLeader}, MaxSessionCommands, nil, fTimestamp, nil},
 }

@@ -40,7 +40,11 @@ type Finding struct {
 	Commands     []SessionCommand `json:"commands,omitempty"`
 	MoreCommands int64            `json:"more_commands,omitempty"`
 	Evidence     []Evidence       `json:"evidence"`
-	Context      []Evidence       `json:"context,omitempty"`
+	// MoreEvidence counts the events of the finding's request or process
+	// (or copies of its event) that were read but not kept, past
+	// MaxEvidence.
+	MoreEvidence int64      `json:"more_evidence,omitempty"`
+	Context      []Evidence `json:"context,omitempty"`
 	// Related lists the IDs of findings about the same session: the
 	// process an exec request started, the request that started a
 	// process, or the commands run in the session and its shell. Candidates lists possible links that could not be told
