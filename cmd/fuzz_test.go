@@ -62,9 +62,18 @@ func FuzzScanReport(f *testing.F) {
 not json
 `))
 	f.Fuzz(func(t *testing.T, input []byte) {
-		for _, format := range []string{"json", "table", "timeline", "csv", "sarif"} {
+		// The input once as it is, and once three times over with a limit
+		// of two events per request or process (evidenceLimit), which
+		// the copies then reach.
+		for _, format := range []string{"json", "table", "timeline", "csv", "sarif", "json-copies"} {
+			in := input
+			if format == "json-copies" {
+				format, in = "json", bytes.Repeat(append(bytes.TrimRight(input, "\n"), '\n'), 3)
+				defer func(n int) { evidenceLimit = n }(evidenceLimit)
+				evidenceLimit = 2
+			}
 			args := append([]string{"scan", "-q", "-f", format, "--now", "2026-12-01T00:00:00Z"}, ruleArgs...)
-			out, stderr, code := run(t, bytes.NewReader(input), append(args, "-")...)
+			out, stderr, code := run(t, bytes.NewReader(in), append(args, "-")...)
 			if code != ExitOK && code != ExitFindings && code != ExitError {
 				t.Fatalf("-f %s: exit %d\n%s", format, code, stderr)
 			}
