@@ -11,10 +11,11 @@ import (
 )
 
 // TestRepeatedEventsKeepBoundedEvidence: a log that repeats one exec
-// request's stage and one interactive shell's event hundreds of times (the
-// same log read twice over, a broken writer) gives the findings it gives
-// once, each holding MaxEvidence of its events and saying how many more
-// it read, with the same bytes whatever the workers.
+// request's stage and one interactive shell's event hundreds of times (a
+// broken writer) gives the findings it gives once, with the same links,
+// each holding the event once and MaxEvidence copies of it and saying how
+// many more it read; the request's later stage still ends its session.
+// The bytes are the same whatever the workers.
 func TestRepeatedEventsKeepBoundedEvidence(t *testing.T) {
 	const copies = 150
 	dir := t.TempDir()
@@ -62,30 +63,95 @@ func TestRepeatedEventsKeepBoundedEvidence(t *testing.T) {
 			continue
 		}
 		capped = append(capped, f.Rule.ID)
-		if n := len(f.Evidence) + len(f.Context); n != triage.MaxEvidence {
-			t.Errorf("finding %s: %d events kept, want %d", f.ID, n, triage.MaxEvidence)
+		// The request: its 3 stages and 100 copies of the repeated one.
+		// The shell: its event and 100 copies.
+		want := map[string]int{rule1: 3, rule2: 1}[f.Rule.ID] + triage.MaxEvidence
+		if n := len(f.Evidence) + len(f.Context); n != want {
+			t.Errorf("finding %s: %d events kept, want %d", f.ID, n, want)
 		}
-		if !slices.ContainsFunc(f.Notes, func(n string) bool { return strings.Contains(n, "more events of this") }) {
+		if f.MoreEvidence != copies-triage.MaxEvidence {
+			t.Errorf("finding %s: more_evidence %d, want %d", f.ID, f.MoreEvidence, copies-triage.MaxEvidence)
+		}
+		if !slices.ContainsFunc(f.Notes, func(n string) bool { return strings.Contains(n, "were read but not kept") }) {
 			t.Errorf("finding %s: notes %q say nothing of the events not kept", f.ID, f.Notes)
 		}
+		if f.Rule.ID == rule1 && (f.Session == nil || !slices.Equal(f.Session.Stages, []string{"RequestReceived", "ResponseStarted", "ResponseComplete"}) || f.Session.DurationMS == nil) {
+			t.Errorf("finding %s: session %+v, want all three stages and an end", f.ID, f.Session)
+		}
 	}
-	// The request: 3 stages and the copies, of which 100 are kept. The
-	// shell: one event and the copies.
 	slices.Sort(capped)
 	if want := []string{rule1, rule2}; !slices.Equal(capped, want) {
 		t.Errorf("findings with events not kept: rules %v, want %v", capped, want)
 	}
-	for _, f := range r.Findings {
-		want := map[string]int64{rule1: 3 + copies - triage.MaxEvidence, rule2: 1 + copies - triage.MaxEvidence}[f.Rule.ID]
-		if f.MoreEvidence != 0 && f.MoreEvidence != want {
-			t.Errorf("finding %s (rule %s): more_evidence %d, want %d", f.ID, f.Rule.ID, f.MoreEvidence, want)
-		}
-	}
-	if !strings.Contains(out, "the first 100 of each were kept") {
+	if !strings.Contains(out, "2 request(s), process(es) or event(s) are in the logs so many times over") {
 		t.Errorf("no scan note about the events not kept:\n%s", out)
 	}
 	one, _, _ := run(t, nil, "scan", "--format", "json", "--workers", "1", filepath.Join(dir, "audit.log"), filepath.Join(dir, "process.ndjson"))
 	if one != out {
 		t.Error("one worker gives other bytes than the default")
+	}
+}
+
+// TestRepeatedLinesKeepFindings: however a log repeats its lines (every
+// line written 120 times in place, or a request's first stage, which no
+// rule matches, written 150 times before the stage that matches), the
+// scan gives the findings and links it gives on the log as written once.
+func TestRepeatedLinesKeepFindings(t *testing.T) {
+	type repeat func(i int, line string) int // how many times line i is written
+	cases := map[string]struct {
+		files  []string
+		repeat repeat
+	}{
+		"every line 120 times": {
+			[]string{"../testdata/sessions/audit.log", "../testdata/sessions/process.ndjson", "../testdata/demo/kube-apiserver-audit.log"},
+			func(int, string) int { return 120 }},
+		"a first stage 150 times": {
+			[]string{"../testdata/demo/kube-apiserver-audit.log", "../testdata/demo/cloud-defend-process.ndjson"},
+			func(_ int, l string) int {
+				if strings.Contains(l, `"9483afa0-f5ba-4ca6-bdde-8126bc306607"`) && strings.Contains(l, `"RequestReceived"`) {
+					return 150
+				}
+				return 1
+			}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			var copies []string
+			for _, src := range tc.files {
+				data, err := os.ReadFile(src)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var b strings.Builder
+				for i, l := range strings.SplitAfter(string(data), "\n") {
+					b.WriteString(strings.Repeat(l, tc.repeat(i, l)))
+				}
+				path := filepath.Join(dir, filepath.Base(src))
+				if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				copies = append(copies, path)
+			}
+			once, _, _ := run(t, nil, append([]string{"scan", "--format", "json"}, tc.files...)...)
+			out, errOut, code := run(t, nil, append([]string{"scan", "--format", "json"}, copies...)...)
+			if code != ExitFindings {
+				t.Fatalf("exit %d; stderr %s", code, errOut)
+			}
+			r, r1 := parseReport(t, out), parseReport(t, once)
+			if len(r.Findings) != len(r1.Findings) {
+				t.Fatalf("%d findings, want %d as without the copies", len(r.Findings), len(r1.Findings))
+			}
+			for i, f := range r.Findings {
+				g := r1.Findings[i]
+				if f.ID != g.ID || !slices.Equal(f.Related, g.Related) || len(f.Commands) != len(g.Commands) {
+					t.Errorf("finding %d: %s related %v, %d commands; want %s related %v, %d commands as without the copies",
+						i, f.ID, f.Related, len(f.Commands), g.ID, g.Related, len(g.Commands))
+				}
+				if (f.Session == nil) != (g.Session == nil) || f.Session != nil && !slices.Equal(f.Session.Stages, g.Session.Stages) {
+					t.Errorf("finding %s: session %+v, want %+v", f.ID, f.Session, g.Session)
+				}
+			}
+		})
 	}
 }

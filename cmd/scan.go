@@ -274,7 +274,7 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 	// documents go while the report is written.
 	res.Events = nil
 	rep := triage.Build(events, triage.Options{
-		Inputs: args, Guide: o.guide != "none", MoreCommands: moreCommands(res, contexts), MoreEvidence: res.MoreEvidence, Since: since, Until: until,
+		Inputs: args, Guide: o.guide != "none", MoreCommands: moreCommands(res, contexts), MoreEvidence: moreEvidence(res, scanned), Since: since, Until: until,
 		NewTerms: res.NewTerms, Replaced: replaced, Running: func(id string) bool { return set.ByID(id) != nil }})
 	kept, suppressed, expired := triage.Apply(rep.Findings, exceptions, now, findingDoc)
 	if warn != nil {
@@ -451,6 +451,19 @@ func triageEvents(res *scan.Result, rs []*rules.Rule, contexts []triage.Context)
 			te.Context = append(te.Context, contexts[i].Name)
 		}
 		out = append(out, te)
+	}
+	return out
+}
+
+// moreEvidence names the rules of what the evidence limit left out.
+func moreEvidence(res *scan.Result, rs []*rules.Rule) map[triage.EvidenceKey]int64 {
+	out := map[triage.EvidenceKey]int64{}
+	for k, n := range res.MoreEvidence {
+		var r *rules.Rule
+		if k.Rule >= 0 {
+			r = rs[k.Rule]
+		}
+		out[triage.EvidenceKey{Rule: r, Thing: k.Thing}] += n
 	}
 	return out
 }

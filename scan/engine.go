@@ -110,15 +110,14 @@ type Options struct {
 	// Evidence, with EvidenceLimit, bounds what is kept of one thing: it
 	// names what a matched event is about (an audit request, a process;
 	// "" for nothing), from the event's document and text. Of the events
-	// about one thing that a rule matched (other than new_terms rules
-	// alone, which a later event may show were not new) or that a
-	// selector without Keys and Limit matched, only the first
-	// EvidenceLimit in input order are kept, and the rest are counted in
-	// Result.MoreEvidence. A request whose lines were written a million
-	// times then holds EvidenceLimit events, not a million. A dropped
-	// match of a new_terms rule still counts in its history. Selectors
-	// left to a second pass (Selector.OnlyFor) are bounded by their own
-	// Keys and Limit only.
+	// about one thing, each rule keeps the first EvidenceLimit it matched
+	// in input order, and the selectors without Keys and Limit together
+	// the first EvidenceLimit they matched; the rest are counted in
+	// Result.MoreEvidence (boundEvidence). A request whose lines were
+	// written a million times then holds a few hundred events, not a
+	// million. new_terms rules are not bounded so (a later event may show
+	// a match was not new), nor are selectors left to a second pass
+	// (Selector.OnlyFor): their own Keys and Limit bound them.
 	Evidence      func(doc rules.Document, raw []byte) string
 	EvidenceLimit int
 
@@ -169,8 +168,10 @@ type Event struct {
 	// reads of the event, read by the worker that matched it.
 	terms []matchTerms
 	// thing is what the event is about (Options.Evidence), set by the
-	// worker on the events EvidenceLimit bounds.
+	// worker on the events EvidenceLimit bounds; sum hashes Raw, for
+	// telling copies apart.
 	thing string
+	sum   uint64
 }
 
 // Problem locates a line, record or wrapped event that could not be
@@ -232,9 +233,9 @@ type Result struct {
 	Events []Event
 	// MoreEvents counts the matched events past Options.MaxEvents.
 	MoreEvents int64
-	// MoreEvidence counts, per thing (Options.Evidence), the events past
-	// Options.EvidenceLimit; nil when none were.
-	MoreEvidence map[string]int64
+	// MoreEvidence counts, per thing (Options.Evidence) and rule, or
+	// context, the events past Options.EvidenceLimit; nil when none were.
+	MoreEvidence map[EvidenceKey]int64
 	Problems     []Problem  // the first MaxProblems, in input order
 	Overflow     []Overflow // by selector, then key
 	// NewTerms says, per new_terms rule that matched anything, in rule
@@ -448,7 +449,7 @@ func scanOnce(ctx context.Context, inputs []Input, opts Options) (*Result, error
 
 	col := collector{res: res, opts: &opts, pending: map[chunkKey]chunkResult{}, lines: make([]int64, len(inputs)), faulted: make([]bool, len(inputs)),
 		kept: map[selectorKey]*keptEvents{}, dropped: map[selectorKey]int64{}, groups: map[selectorKey]*keptEvents{}, groupDropped: map[selectorKey]int64{},
-		evidence: map[string]int{}}
+		evidence: map[EvidenceKey]int{}, thingSums: map[thingSum]bool{}, copies: map[string]int{}, selCopies: map[selectorSum]bool{}}
 	col.startTerms(opts.Rules)
 	for r := range results {
 		col.add(r)
@@ -503,8 +504,15 @@ type collector struct {
 	seq   int64 // events kept for limited selectors so far
 	// histories holds each new_terms rule's history, nil for others.
 	histories []*rules.TermsHistory
-	// evidence counts the events kept per thing (Options.Evidence).
-	evidence map[string]int
+	// evidence counts the events kept per thing (Options.Evidence) and
+	// rule, or context; thingSums names those kept whole, by text, and
+	// copies counts, per thing, the copies of them kept (boundEvidence).
+	evidence  map[EvidenceKey]int
+	thingSums map[thingSum]bool
+	copies    map[string]int
+	// selCopies names the events limited selectors kept, per key, by
+	// text: their copies take no place.
+	selCopies map[selectorSum]bool
 }
 
 // eventKey is what a worker reads of an event for one selector: its key,
@@ -538,6 +546,13 @@ func keyOf(doc rules.Document, fields []*rules.Field) string {
 	return b.String()
 }
 
+// selectorSum names an event's text (Event.sum) among those a limited
+// selector kept for one key.
+type selectorSum struct {
+	key selectorKey
+	sum uint64
+}
+
 // keep applies the selectors' limits to an event in input order. An event
 // matching a rule is always kept, and uses no room in a selector read
 // with the rules. A selector that may be left to a second pass (OnlyFor)
@@ -569,8 +584,17 @@ func (c *collector) keep(h *Event) bool {
 			ks = &keptEvents{}
 			c.kept[k] = ks
 		}
+		if h.Raw != nil && c.selCopies[selectorSum{k, h.sum}] {
+			// A copy of an event kept for this key takes no place.
+			c.dropped[k]++
+			full = append(full, si)
+			continue
+		}
 		if c.admit(ks, sel, k, h) {
 			kept = true
+			if h.Raw != nil {
+				c.selCopies[selectorSum{k, h.sum}] = true
+			}
 		} else {
 			c.dropped[k]++
 			full = append(full, si)
@@ -590,23 +614,78 @@ func (c *collector) keep(h *Event) bool {
 	return kept
 }
 
-// pastEvidence reports whether h is about a thing that already has
-// Options.EvidenceLimit events kept, and counts it there if so; else h
-// takes one of its places (an event the worker gave a thing is always
-// kept: a rule or an unlimited selector holds it).
-func (c *collector) pastEvidence(h *Event) bool {
+// EvidenceKey names what Options.EvidenceLimit counts: the events about
+// one thing that one rule matched (Rule, an index into Options.Rules), or,
+// with Rule -1, those the selectors it bounds matched (boundsContext).
+type EvidenceKey struct {
+	Thing string
+	Rule  int
+}
+
+// boundsContext reports whether Options.EvidenceLimit bounds a selector's
+// events: those of one without Keys and Limit, read with the rules.
+// A selector left to a second pass (OnlyFor) is bounded by its own Keys
+// and Limit only, so that one pass and two keep the same.
+func boundsContext(s Selector) bool { return (len(s.Keys) == 0 || s.Limit <= 0) && s.OnlyFor == nil }
+
+// boundEvidence applies Options.EvidenceLimit to h in input order: each
+// rule (but new_terms rules, bounded by their histories) keeps the first
+// EvidenceLimit events about one thing that it matched, and the selectors
+// boundsContext names, together, the first EvidenceLimit they matched;
+// copies of an event kept whole (the same text) take none of those
+// places, and the first EvidenceLimit copies of one thing's events are
+// kept besides. A rule or those selectors past the limit let h go, and
+// count it in Result.MoreEvidence; whatever else holds h still keeps it
+// (collector.keep). So no rule's matches push out another's, and a stage
+// written a thousand times over leaves room for the stages after it.
+func (c *collector) boundEvidence(h *Event) {
 	if h.thing == "" || c.opts.EvidenceLimit <= 0 {
-		return false
+		return
 	}
-	if c.evidence[h.thing] < c.opts.EvidenceLimit {
-		c.evidence[h.thing]++
-		return false
+	limit := c.opts.EvidenceLimit
+	ts := thingSum{h.thing, h.sum}
+	copied := c.thingSums[ts]
+	if copied && c.copies[h.thing] < limit {
+		// A copy of an event kept: kept as that one was, taking none
+		// of the places of the events that differ, so that a stage
+		// written a thousand times leaves room for the next stage.
+		c.copies[h.thing]++
+		return
 	}
-	if c.res.MoreEvidence == nil {
-		c.res.MoreEvidence = map[string]int64{}
+	over := func(rule int) bool {
+		k := EvidenceKey{h.thing, rule}
+		if !copied && c.evidence[k] < limit {
+			c.evidence[k]++
+			return false
+		}
+		if c.res.MoreEvidence == nil {
+			c.res.MoreEvidence = map[EvidenceKey]int64{}
+		}
+		c.res.MoreEvidence[k]++
+		return true
 	}
-	c.res.MoreEvidence[h.thing]++
-	return true
+	n := len(h.Rules) + len(h.Selectors)
+	h.Rules = slices.DeleteFunc(h.Rules, func(r int) bool { return c.opts.Rules[r].NewTerms == nil && over(r) })
+	bounded := func(si int) bool { return boundsContext(c.opts.Selectors[si]) }
+	if slices.ContainsFunc(h.Selectors, bounded) && over(-1) {
+		var sels []int
+		var keys []eventKey
+		for i, si := range h.Selectors {
+			if !bounded(si) {
+				sels, keys = append(sels, si), append(keys, h.keys[i])
+			}
+		}
+		h.Selectors, h.keys = sels, keys
+	}
+	if !copied && len(h.Rules)+len(h.Selectors) == n {
+		c.thingSums[ts] = true // kept whole: its copies are copies of a kept event
+	}
+}
+
+// thingSum names an event's text (Event.sum) among one thing's.
+type thingSum struct {
+	thing string
+	sum   uint64
 }
 
 func (c *collector) add(r chunkResult) {
@@ -708,13 +787,7 @@ func (c *collector) fold(r chunkResult) {
 	}
 	for _, h := range r.hits {
 		h.Line += base
-		if c.pastEvidence(&h) {
-			// Its terms still count in the histories, as those of a
-			// match never kept.
-			h.Raw, h.Doc = nil, nil
-			c.observeTerms(&h)
-			continue
-		}
+		c.boundEvidence(&h)
 		c.observeTerms(&h)
 		if !c.keep(&h) {
 			continue

@@ -3,75 +3,88 @@ package scan
 import (
 	"fmt"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/k8sexec/k8sexec/rules"
 )
 
-// TestEvidenceLimit: of one thing's events, only the first EvidenceLimit
-// in input order that a rule or an unlimited selector matched are kept;
-// the rest are counted, whatever the workers and chunks. Events of a
-// limited selector alone, and events about nothing, are not bounded.
-func TestEvidenceLimit(t *testing.T) {
-	ev := func(id, name string, ruled, stage, keyed bool) string {
-		s := fmt.Sprintf(`{"name":%q`, name)
-		if id != "" {
-			s += fmt.Sprintf(`,"id":%q`, id)
-		}
-		if ruled {
-			s += `,"r":true`
-		}
-		if stage {
-			s += `,"s":true`
-		}
-		if keyed {
-			s += `,"k":"x"`
-		}
-		return s + "}"
+// evidenceLine is a generic event for the evidence limit's tests: about
+// thing id ("" for none), named name, with the flags the tests' rules and
+// selectors look for.
+func evidenceLine(id, name string, flags ...string) string {
+	s := fmt.Sprintf(`{"name":%q`, name)
+	if id != "" {
+		s += fmt.Sprintf(`,"id":%q`, id)
 	}
+	for _, f := range flags {
+		s += fmt.Sprintf(`,%q:true`, f)
+	}
+	return s + "}"
+}
+
+func evidenceNames(res *Result) []string {
+	name := rules.NewField("name")
+	var out []string
+	for _, e := range res.Events {
+		out = append(out, fmt.Sprintf("%s:%v:%v", rules.First(e.Doc, name).String(), e.Rules, e.Selectors))
+	}
+	return out
+}
+
+var evidenceID = func(doc rules.Document, raw []byte) string { return rules.First(doc, rules.NewField("id")).String() }
+
+// TestEvidenceLimit: of one thing's events, each rule keeps the first
+// EvidenceLimit it matched in input order, and the selectors without Keys
+// and Limit the first EvidenceLimit they matched; the rest are counted
+// (per rule, and -1 for those selectors), whatever the workers and chunks.
+// One rule's matches never push out another's. What else holds an event
+// (a limited selector) keeps it still, and events about nothing are not
+// bounded.
+func TestEvidenceLimit(t *testing.T) {
+	ev := evidenceLine
 	in := []string{
-		ev("a", "a0", true, false, false),
-		ev("a", "a1", false, true, false),
-		ev("a", "a2", true, true, false),
-		ev("a", "a3", true, false, false), // past the limit
-		ev("a", "a4", false, true, false), // past the limit
-		ev("a", "a5", false, false, true), // a limited selector's
-		ev("a", "a6", true, false, true),  // past the limit, with it
-		ev("b", "b0", true, false, false),
-		ev("a", "a7", false, false, true),
-		ev("b", "b1", false, true, false),
+		ev("a", "a0", "r"),
+		ev("a", "a1", "s"),
+		ev("a", "a2", "r", "s"),
+		ev("a", "a3", "r"),
+		ev("a", "a4", "s"),
+		ev("a", "a5", "k"),      // a limited selector's
+		ev("a", "a6", "r", "k"), // past r's limit: the limited selector keeps it
+		ev("a", "a8", "q"),      // another rule: room for it
+		ev("a", "a9", "s"),      // past the context limit
+		ev("a", "a10", "r", "s"),
+		ev("b", "b0", "r"),
+		ev("a", "a7", "k"),
+		ev("b", "b1", "s"),
 	}
 	for i := range 5 {
-		in = append(in, ev("", fmt.Sprintf("n%d", i), true, true, false))
+		in = append(in, ev("", fmt.Sprintf("n%d", i), "r", "s"))
 	}
-	id, name := rules.NewField("id"), rules.NewField("name")
 	opts := Options{
-		Rules: []*rules.Rule{customRule(t, "r", `r:true`)},
+		Rules: []*rules.Rule{customRule(t, "r", `r:true`), customRule(t, "q", `q:true`)},
 		Selectors: []Selector{
 			{Name: "stages", Expr: mustExpr(t, `s:true`)},
 			{Name: "keyed", Expr: mustExpr(t, `k:*`), Keys: []*rules.Field{rules.NewField("k")}, Limit: 100},
 		},
-		Evidence:      func(doc rules.Document, raw []byte) string { return rules.First(doc, id).String() },
-		EvidenceLimit: 3,
+		Evidence: evidenceID, EvidenceLimit: 3,
 	}
-	want := []string{"a0:[0]:[]", "a1:[]:[0]", "a2:[0]:[0]", "a5:[]:[1]", "b0:[0]:[]", "a7:[]:[1]", "b1:[]:[0]",
-		"n0:[0]:[0]", "n1:[0]:[0]", "n2:[0]:[0]", "n3:[0]:[0]", "n4:[0]:[0]"}
+	want := []string{"a0:[0]:[]", "a1:[]:[0]", "a2:[0]:[0]", "a3:[0]:[]", "a4:[]:[0]", "a5:[]:[1]", "a6:[]:[1]", "a8:[1]:[]",
+		"b0:[0]:[]", "a7:[]:[1]", "b1:[]:[0]", "n0:[0]:[0]", "n1:[0]:[0]", "n2:[0]:[0]", "n3:[0]:[0]", "n4:[0]:[0]"}
+	wantMore := map[EvidenceKey]int64{{"a", 0}: 2, {"a", -1}: 2}
 	for _, workers := range []int{1, 4} {
 		for _, chunk := range []int{64, 0} {
 			o := opts
 			o.Workers, o.ChunkSize = workers, chunk
 			res := scanString(t, lines(in...), o)
 			checkInvariants(t, res)
-			var got []string
-			for _, e := range res.Events {
-				got = append(got, fmt.Sprintf("%s:%v:%v", rules.First(e.Doc, name).String(), e.Rules, e.Selectors))
-			}
-			if !slices.Equal(got, want) {
+			if got := evidenceNames(res); !slices.Equal(got, want) {
 				t.Errorf("workers %d chunk %d: events %v, want %v", workers, chunk, got, want)
 			}
-			if w := map[string]int64{"a": 3}; !maps.Equal(res.MoreEvidence, w) {
-				t.Errorf("workers %d chunk %d: more evidence %v, want %v", workers, chunk, res.MoreEvidence, w)
+			if !maps.Equal(res.MoreEvidence, wantMore) {
+				t.Errorf("workers %d chunk %d: more evidence %v, want %v", workers, chunk, res.MoreEvidence, wantMore)
 			}
 		}
 	}
@@ -84,10 +97,42 @@ func TestEvidenceLimit(t *testing.T) {
 	}
 }
 
-// TestEvidenceLimitNewTerms: a new_terms match dropped past the limit
-// still counts in the rule's history, as it would have without the limit:
-// a later event with its value is not new. New_terms matches alone are
-// not bounded, since a later event may show they were not new.
+// TestEvidenceLimitOnePassOrTwo: a selector that may be left to a second
+// pass (OnlyFor) is not bounded by the evidence limit, so reading the
+// input once (stdin) or twice (a file) keeps the same events.
+func TestEvidenceLimitOnePassOrTwo(t *testing.T) {
+	var in []string
+	for i := range 5 {
+		in = append(in, evidenceLine("a", fmt.Sprintf("a%d", i), "r", "s"))
+	}
+	path := filepath.Join(t.TempDir(), "events.ndjson")
+	if err := os.WriteFile(path, []byte(lines(in...)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{
+		Rules:     []*rules.Rule{customRule(t, "r", `r:true`)},
+		Selectors: []Selector{{Name: "later", Expr: mustExpr(t, `s:true`), OnlyFor: func(rules.Document) bool { return true }}},
+		Evidence:  evidenceID, EvidenceLimit: 2,
+	}
+	once := scanString(t, lines(in...), opts)
+	twice := mustScan(t, []Input{{Name: path}}, opts)
+	want := []string{"a0:[0]:[0]", "a1:[0]:[0]", "a2:[]:[0]", "a3:[]:[0]", "a4:[]:[0]"}
+	if got := evidenceNames(once); !slices.Equal(got, want) {
+		t.Errorf("one pass: %v, want %v", got, want)
+	}
+	if got := evidenceNames(twice); !slices.Equal(got, want) {
+		t.Errorf("two passes: %v, want %v", got, want)
+	}
+	for name, res := range map[string]*Result{"one pass": once, "two passes": twice} {
+		if w := map[EvidenceKey]int64{{"a", 0}: 3}; !maps.Equal(res.MoreEvidence, w) {
+			t.Errorf("%s: more evidence %v, want %v", name, res.MoreEvidence, w)
+		}
+	}
+}
+
+// TestEvidenceLimitNewTerms: new_terms rules are not bounded (a later
+// event may show a match was not new): an event past another rule's limit
+// stays a new_terms match, and the history sees every event.
 func TestEvidenceLimitNewTerms(t *testing.T) {
 	audit := func(id, day, ua, verb string) string {
 		return fmt.Sprintf(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":%q,"stage":"ResponseComplete","verb":%q,"user":{"username":"alice"},"userAgent":%q,"stageTimestamp":"2026-11-%sT10:00:00Z"}`, id, verb, ua, day)
@@ -95,13 +140,13 @@ func TestEvidenceLimitNewTerms(t *testing.T) {
 	in := []string{
 		audit("x", "01", "ua0", "get"),
 		audit("x", "09", "ua1", "get"),
-		audit("x", "09", "ua2", "get"), // past the limit
-		audit("x", "09", "ua3", "get"), // past the limit: ua3 is known from here on
+		audit("x", "09", "ua2", "get"), // past plain's limit
+		audit("x", "09", "ua3", "get"), // past plain's limit
 		audit("y", "10", "ua3", "get"), // not new
 		audit("z", "10", "ua9", "get"), // new
 		audit("w", "09", "uaW", "list"),
 		audit("w", "09", "uaW2", "list"),
-		audit("w", "09", "uaW3", "list"), // new_terms alone: not bounded
+		audit("w", "09", "uaW3", "list"),
 	}
 	rs := []*rules.Rule{
 		newTermsTestRule(t, "nt", `kubernetes.audit.verb:(get or list)`, `"user_agent.original"`, "now-7d"),
@@ -116,12 +161,56 @@ func TestEvidenceLimitNewTerms(t *testing.T) {
 		for _, e := range res.Events {
 			got = append(got, fmt.Sprintf("%s/%s:%v", rules.First(e.Doc, auditID).String(), rules.First(e.Doc, ua).String(), e.Rules))
 		}
-		want := []string{"x/ua0:[1]", "x/ua1:[0 1]", "y/ua3:[1]", "z/ua9:[0 1]", "w/uaW:[0]", "w/uaW2:[0]", "w/uaW3:[0]"}
+		want := []string{"x/ua0:[1]", "x/ua1:[0 1]", "x/ua2:[0]", "x/ua3:[0]", "y/ua3:[1]", "z/ua9:[0 1]", "w/uaW:[0]", "w/uaW2:[0]", "w/uaW3:[0]"}
 		if !slices.Equal(got, want) {
 			t.Errorf("workers %d: events %v, want %v", workers, got, want)
 		}
-		if w := map[string]int64{"x": 2}; !maps.Equal(res.MoreEvidence, w) {
+		if w := map[EvidenceKey]int64{{"x", 1}: 2}; !maps.Equal(res.MoreEvidence, w) {
 			t.Errorf("workers %d: more evidence %v, want %v", workers, res.MoreEvidence, w)
+		}
+	}
+}
+
+// TestEvidenceLimitCopies: copies of an event kept (the same text) take
+// none of the places of the events that differ, so a stage written over
+// and over leaves room for the next one; the first EvidenceLimit copies of
+// one thing are kept too, and the rest counted. A limited selector keeps
+// no copy of an event it kept for the same key: the commands of a session
+// whose log was written twice are its commands, not its first one twice.
+func TestEvidenceLimitCopies(t *testing.T) {
+	ev := evidenceLine
+	var in []string
+	for range 6 {
+		in = append(in, ev("a", "X", "r", "s"))
+	}
+	in = append(in, ev("a", "Y", "r", "s"), ev("a", "Z", "s"))
+	for range 3 {
+		in = append(in, ev("", "K1", "k"))
+	}
+	in = append(in, ev("", "K2", "k"), ev("", "K3", "k"))
+	opts := Options{
+		Rules: []*rules.Rule{customRule(t, "r", `r:true`)},
+		Selectors: []Selector{
+			{Name: "stages", Expr: mustExpr(t, `s:true`)},
+			{Name: "keyed", Expr: mustExpr(t, `k:*`), Keys: []*rules.Field{rules.NewField("k")}, Limit: 2},
+		},
+		Evidence: evidenceID, EvidenceLimit: 3,
+	}
+	for _, workers := range []int{1, 4} {
+		o := opts
+		o.Workers, o.ChunkSize = workers, 64
+		res := scanString(t, lines(in...), o)
+		checkInvariants(t, res)
+		// X once and 3 copies; Y and Z differ, so they have room.
+		want := []string{"X:[0]:[0]", "X:[0]:[0]", "X:[0]:[0]", "X:[0]:[0]", "Y:[0]:[0]", "Z:[]:[0]", "K1:[]:[1]", "K2:[]:[1]"}
+		if got := evidenceNames(res); !slices.Equal(got, want) {
+			t.Errorf("workers %d: events %v, want %v", workers, got, want)
+		}
+		if w := map[EvidenceKey]int64{{"a", 0}: 2, {"a", -1}: 2}; !maps.Equal(res.MoreEvidence, w) {
+			t.Errorf("workers %d: more evidence %v, want %v", workers, res.MoreEvidence, w)
+		}
+		if w := []Overflow{{Selector: 1, Key: "true", Dropped: 3}}; !slices.Equal(res.Overflow, w) {
+			t.Errorf("workers %d: overflow %v, want %v", workers, res.Overflow, w)
 		}
 	}
 }

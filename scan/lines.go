@@ -3,6 +3,7 @@ package scan
 import (
 	"bytes"
 	"fmt"
+	"hash/maphash"
 	"math"
 	"math/bits"
 	"slices"
@@ -52,22 +53,17 @@ type plan struct {
 	newTerms []*rules.NewTerms
 	// evidence is Options.Evidence when EvidenceLimit is set.
 	evidence func(doc rules.Document, raw []byte) string
+	// seed hashes matched events' text (Event.sum): random, so that no
+	// log can be written to make two events hash alike.
+	seed maphash.Seed
 }
 
-// bounded reports whether Options.EvidenceLimit bounds ev: a rule other
-// than a new_terms one matched it, or a selector without Keys and Limit.
+// bounded reports whether Options.EvidenceLimit may bound ev: a rule
+// other than a new_terms one matched it, or a selector boundsContext
+// names.
 func (p *plan) bounded(ev *Event) bool {
-	for _, r := range ev.Rules {
-		if p.newTerms[r] == nil {
-			return true
-		}
-	}
-	for _, si := range ev.Selectors {
-		if s := p.selectors[si]; len(s.Keys) == 0 || s.Limit <= 0 {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(ev.Rules, func(r int) bool { return p.newTerms[r] == nil }) ||
+		slices.ContainsFunc(ev.Selectors, func(si int) bool { return boundsContext(p.selectors[si]) })
 }
 
 // filter decides which lines are parsed and for which matchers.
@@ -607,7 +603,7 @@ var renamedMarker = rules.Needle{Text: "protoPayload"}
 var renamedClause = rules.Clause{renamedMarker}
 
 func newPlan(opts Options) (*plan, error) {
-	p := &plan{nRules: len(opts.Rules), prefilter: !opts.NoPrefilter, adaptAt: adaptSample}
+	p := &plan{nRules: len(opts.Rules), prefilter: !opts.NoPrefilter, adaptAt: adaptSample, seed: maphash.MakeSeed()}
 	if opts.EvidenceLimit > 0 {
 		p.evidence = opts.Evidence
 	}
@@ -1167,6 +1163,7 @@ func (w *worker) evaluateUnit(c *chunk, i int, line []byte, lineNo, offset int64
 		if !w.terms.notNew(ev, w.plan.newTerms) {
 			ev.Raw = compact(u.Raw)
 			ev.Doc = hitDoc(ev.Raw, u, len(ev.Rules) > 0)
+			ev.sum = maphash.Bytes(w.plan.seed, ev.Raw)
 			if w.plan.evidence != nil && w.plan.bounded(ev) {
 				ev.thing = w.plan.evidence(unindexed(ev.Doc), ev.Raw)
 			}

@@ -57,9 +57,10 @@ type Options struct {
 	// match are counted in a note, since a replacement may miss what
 	// the built-in finds (Elastic's exec rule wants level Request).
 	Replaced map[*rules.Rule]*rules.Rule
-	// MoreEvidence counts, per thing (EvidenceOf), the events the scan
-	// read but did not keep, past MaxEvidence.
-	MoreEvidence map[string]int64
+	// MoreEvidence counts the events the scan read but did not keep,
+	// past MaxEvidence: a rule's matches on one thing, or the thing's
+	// context.
+	MoreEvidence map[EvidenceKey]int64
 	// Running reports whether a rule of that rule_id ran (nil: any did).
 	// A rule that fills another's gap says nothing about a rule that was
 	// not run.
@@ -261,9 +262,10 @@ func Build(events []Event, opts Options) *Report {
 			f = eventFinding(g)
 		}
 		f.ID = fingerprint(g.rule.ID, g.kind, g.id)
-		if n := opts.MoreEvidence[g.kind+"\x00"+g.id]; n > 0 {
-			f.MoreEvidence = n
-			f.Notes = append(f.Notes, moreEvidenceNote(g.kind, g.id, n))
+		thing := g.kind + "\x00" + g.id
+		if n, others := opts.MoreEvidence[EvidenceKey{g.rule, thing}], opts.MoreEvidence[EvidenceKey{nil, thing}]; n > 0 || others > 0 {
+			f.MoreEvidence, f.capped = n, moreEvidenceNote(g.kind, g.id, n, others)
+			f.Notes = append(f.Notes, f.capped)
 		}
 		if from := g.rule.NameFrom; from != nil {
 			// rule_name_override: the event names its finding.
@@ -316,15 +318,13 @@ func Build(events []Event, opts Options) *Report {
 	}
 	rep.Notes = append(rep.Notes, gapNotes(rep.Findings, opts.Replaced, opts.Running)...)
 	rep.Notes = append(rep.Notes, missed...)
-	var capped int
-	for _, f := range rep.Findings {
-		if f.MoreEvidence > 0 {
-			capped++
-		}
+	things := map[string]bool{}
+	for k := range opts.MoreEvidence {
+		things[k.Thing] = true
 	}
-	if n := capped; n > 0 {
+	if len(things) > 0 {
 		rep.Notes = append(rep.Notes, fmt.Sprintf(
-			"%d finding(s) are about a request, process or event the logs hold more than %d events of (the same log read twice over, or a broken or forged writer): the first %d of each were kept, and each such finding says how many more were read.", n, MaxEvidence, MaxEvidence))
+			"%d request(s), process(es) or event(s) are in the logs so many times over (the same log read again and again, a broken writer, a forged log?) that k8sexec kept only some of their events; the findings about them say how many more it read.", len(things)))
 	}
 	if fallbacks > 0 {
 		rep.Notes = append(rep.Notes, fmt.Sprintf(
@@ -516,11 +516,12 @@ func identifyDoc(doc rules.Document, raw []byte) (kind, id string) {
 	return KindEvent, hex.EncodeToString(sum[:8])
 }
 
-// MaxEvidence is how many events of one thing (a request, a process, one
-// event's copies) the scan keeps for triage; the rest are counted
-// (Options.MoreEvidence). A request has at most four stages, and a
-// process a few events: only a log that repeats them (shipped twice over,
-// a broken writer, a forged log) reaches it.
+// MaxEvidence is how many different events of one thing (a request, a
+// process, one event's copies) the scan keeps for each rule that matched
+// them, how many as context, and how many copies of those (the same
+// text); the rest are counted (Options.MoreEvidence). A request has at
+// most four stages, and a process a few events: only a log that repeats
+// them (read again and again, a broken writer, a forged log) reaches it.
 const MaxEvidence = 100
 
 // EvidenceOf names the thing an event is about, as findings are grouped:
@@ -530,16 +531,36 @@ func EvidenceOf(doc rules.Document, raw []byte) string {
 	return kind + "\x00" + id
 }
 
-// moreEvidenceNote says on a finding how many events of its thing were
-// not kept, and where to find them.
-func moreEvidenceNote(kind, id string, n int64) string {
+// EvidenceKey names what the scan's evidence limit counts: the matches of
+// Rule on one thing (EvidenceOf), or with Rule nil the thing's context
+// (ContextStages).
+type EvidenceKey struct {
+	Rule  *rules.Rule
+	Thing string
+}
+
+// moreEvidenceNote says on a finding how many of its rule's matches on
+// its thing, and of the thing's other events, were not kept, and where to
+// find them.
+func moreEvidenceNote(kind, id string, matches, others int64) string {
+	what, search := map[string]string{KindAudit: "request", KindProcess: "process"}[kind], ""
 	switch kind {
 	case KindAudit:
-		return fmt.Sprintf("%d more events of this request were read but not kept: k8sexec keeps the first %d events of one request, in input order. Every one: k8sexec search 'kubernetes.audit.auditID:%s'.", n, MaxEvidence, kqlQuote(id))
+		search = fmt.Sprintf(" Every one: k8sexec search 'kubernetes.audit.auditID:%s'.", kqlQuote(id))
 	case KindProcess:
-		return fmt.Sprintf("%d more events of this process were read but not kept: k8sexec keeps the first %d events of one process, in input order. Every one: k8sexec search 'process.entity_id:%s'.", n, MaxEvidence, kqlQuote(id))
+		search = fmt.Sprintf(" Every one: k8sexec search 'process.entity_id:%s'.", kqlQuote(id))
+	default:
+		what = "event"
 	}
-	return fmt.Sprintf("%d more copies of this event were read but not kept: k8sexec keeps the first %d copies of one event, in input order.", n, MaxEvidence)
+	var parts []string
+	if matches > 0 {
+		parts = append(parts, fmt.Sprintf("%d more matches of this rule", matches))
+	}
+	if others > 0 {
+		parts = append(parts, fmt.Sprintf("%d more events read as its context", others))
+	}
+	return fmt.Sprintf("%s were read but not kept: of one %s, k8sexec keeps the first %d different events each rule matched, %d more as context, and %d copies of those, in input order.%s",
+		strings.Join(parts, " and "), what, MaxEvidence, MaxEvidence, MaxEvidence, search)
 }
 
 // fingerprint is a finding's stable ID: the same rule and request give the

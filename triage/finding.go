@@ -40,9 +40,9 @@ type Finding struct {
 	Commands     []SessionCommand `json:"commands,omitempty"`
 	MoreCommands int64            `json:"more_commands,omitempty"`
 	Evidence     []Evidence       `json:"evidence"`
-	// MoreEvidence counts the events of the finding's request or process
-	// (or copies of its event) that were read but not kept, past
-	// MaxEvidence.
+	// MoreEvidence counts the matches of the finding's rule on its
+	// request or process (or copies of its event) that were read but not
+	// kept, past MaxEvidence.
 	MoreEvidence int64      `json:"more_evidence,omitempty"`
 	Context      []Evidence `json:"context,omitempty"`
 	// Related lists the IDs of findings about the same session: the
@@ -56,6 +56,10 @@ type Finding struct {
 	// SuppressedBy is set on findings an exception suppressed, when they
 	// are shown anyway (--show-suppressed).
 	SuppressedBy *SuppressedBy `json:"suppressed_by,omitempty"`
+
+	// capped is the note saying how many events of the finding's thing
+	// the evidence limit left out, "" when none.
+	capped string
 }
 
 // SuppressedBy names the exception that suppressed a finding, and why.

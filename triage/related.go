@@ -63,6 +63,9 @@ func mergeFallbacks(findings []*Finding) ([]*Finding, int) {
 		retry.Notes = append(retry.Notes, fmt.Sprintf(
 			"kubectl tried WebSocket first (request %s at %s, refused: %s) and fell back to SPDY: one attempt, shown once.",
 			d.Audit.AuditID, d.Timestamp, why))
+		if d.capped != "" {
+			retry.Notes = append(retry.Notes, "Of the WebSocket attempt "+d.Audit.AuditID+": "+d.capped)
+		}
 		merged[d] = true
 	}
 	if len(merged) == 0 {
