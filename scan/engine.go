@@ -449,7 +449,7 @@ func scanOnce(ctx context.Context, inputs []Input, opts Options) (*Result, error
 
 	col := collector{res: res, opts: &opts, pending: map[chunkKey]chunkResult{}, lines: make([]int64, len(inputs)), faulted: make([]bool, len(inputs)),
 		kept: map[selectorKey]*keptEvents{}, dropped: map[selectorKey]int64{}, groups: map[selectorKey]*keptEvents{}, groupDropped: map[selectorKey]int64{},
-		evidence: map[EvidenceKey]int{}, thingSums: map[thingSum]bool{}, copies: map[string]int{}, selCopies: map[selectorSum]bool{}}
+		evidence: map[EvidenceKey]int{}, thingSums: map[thingSum]bool{}, copies: map[string]int{}}
 	col.startTerms(opts.Rules)
 	for r := range results {
 		col.add(r)
@@ -510,9 +510,6 @@ type collector struct {
 	evidence  map[EvidenceKey]int
 	thingSums map[thingSum]bool
 	copies    map[string]int
-	// selCopies names the events limited selectors kept, per key, by
-	// text: their copies take no place.
-	selCopies map[selectorSum]bool
 }
 
 // eventKey is what a worker reads of an event for one selector: its key,
@@ -546,13 +543,6 @@ func keyOf(doc rules.Document, fields []*rules.Field) string {
 	return b.String()
 }
 
-// selectorSum names an event's text (Event.sum) among those a limited
-// selector kept for one key.
-type selectorSum struct {
-	key selectorKey
-	sum uint64
-}
-
 // keep applies the selectors' limits to an event in input order. An event
 // matching a rule is always kept, and uses no room in a selector read
 // with the rules. A selector that may be left to a second pass (OnlyFor)
@@ -584,17 +574,16 @@ func (c *collector) keep(h *Event) bool {
 			ks = &keptEvents{}
 			c.kept[k] = ks
 		}
-		if h.Raw != nil && c.selCopies[selectorSum{k, h.sum}] {
-			// A copy of an event kept for this key takes no place.
+		if h.Raw != nil && ks.holds(h.sum) {
+			// A copy of an event kept for this key takes no place. (One
+			// of an event let go for an earlier one would not either:
+			// it is no earlier than those kept.)
 			c.dropped[k]++
 			full = append(full, si)
 			continue
 		}
 		if c.admit(ks, sel, k, h) {
 			kept = true
-			if h.Raw != nil {
-				c.selCopies[selectorSum{k, h.sum}] = true
-			}
 		} else {
 			c.dropped[k]++
 			full = append(full, si)

@@ -20,6 +20,13 @@ type keptEvent struct {
 	seq int64  // input order
 	idx int    // in Result.Events
 	key string // the key, in a group
+	sum uint64 // the event's Event.sum
+}
+
+// holds reports whether a copy of an event with this text (Event.sum) is
+// kept.
+func (k keptEvents) holds(sum uint64) bool {
+	return slices.ContainsFunc(k, func(e keptEvent) bool { return e.sum == sum })
 }
 
 func (k keptEvents) Len() int { return len(k) }
@@ -43,12 +50,12 @@ func (k *keptEvents) Pop() any {
 func (c *collector) admit(ks *keptEvents, sel Selector, k selectorKey, h *Event) bool {
 	if sel.Order == nil {
 		if len(*ks) < sel.Limit {
-			*ks = append(*ks, keptEvent{idx: len(c.res.Events)})
+			*ks = append(*ks, keptEvent{idx: len(c.res.Events), sum: h.sum})
 			return true
 		}
 		return false
 	}
-	ev := keptEvent{t: dateOf(h.Doc, sel.Order), seq: c.seq, idx: len(c.res.Events)}
+	ev := keptEvent{t: dateOf(h.Doc, sel.Order), seq: c.seq, idx: len(c.res.Events), sum: h.sum}
 	if len(*ks) < sel.Limit {
 		c.seq++
 		heap.Push(ks, ev)
