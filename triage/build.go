@@ -559,6 +559,9 @@ func moreEvidenceNote(kind, id string, matches, others int64) string {
 	if others > 0 {
 		parts = append(parts, fmt.Sprintf("%d more events read as its context", others))
 	}
+	if kind == KindAudit {
+		search = " The request's stages, end and length are those of the events kept." + search
+	}
 	return fmt.Sprintf("%s were read but not kept: of one %s, k8sexec keeps the first %d different events each rule matched, %d more as context, and %d copies of those, in input order.%s",
 		strings.Join(parts, " and "), what, MaxEvidence, MaxEvidence, MaxEvidence, search)
 }

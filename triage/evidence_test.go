@@ -1,0 +1,47 @@
+package triage_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/k8sexec/k8sexec/triage"
+)
+
+// TestMoreEvidenceOnItsFindings: what the scan left out of a request is
+// said on the findings about that request: each rule's finding counts its
+// own matches left out (more_evidence) and its note the context too; a
+// finding about another request says nothing, and the scan's note counts
+// requests, not findings.
+func TestMoreEvidenceOnItsFindings(t *testing.T) {
+	r1, denied := mustRule(t, rule1), mustRule(t, ruleDenied)
+	evs := []triage.Event{
+		event(t, "audit.log", 1, auditLine("A", "ResponseStarted", "create", "alice", uriBash, 101, "2026-11-20T10:00:00Z", "2026-11-20T10:00:01Z", true), r1),
+		event(t, "audit.log", 2, auditLine("B", "ResponseStarted", "create", "bob", uriBash, 101, "2026-11-20T11:00:00Z", "2026-11-20T11:00:01Z", true), r1),
+	}
+	thing := func(e triage.Event) string { return triage.EvidenceOf(e.Doc, e.Raw) }
+	rep := triage.Build(evs, triage.Options{MoreEvidence: map[triage.EvidenceKey]int64{
+		{Rule: r1, Thing: thing(evs[0])}:     7,
+		{Rule: nil, Thing: thing(evs[0])}:    3,
+		{Rule: denied, Thing: thing(evs[1])}: 5, // a rule with no finding on B
+	}})
+	if len(rep.Findings) != 2 {
+		t.Fatalf("%d findings, want 2", len(rep.Findings))
+	}
+	for _, f := range rep.Findings {
+		notes := strings.Join(f.Notes, "\n")
+		switch f.User.Name {
+		case "alice":
+			if f.MoreEvidence != 7 || !strings.Contains(notes, "7 more matches of this rule and 3 more events read as its context were read but not kept") ||
+				!strings.Contains(notes, `k8sexec search 'kubernetes.audit.auditID:"A"'`) {
+				t.Errorf("alice: more_evidence %d, notes %q", f.MoreEvidence, notes)
+			}
+		case "bob":
+			if f.MoreEvidence != 0 || strings.Contains(notes, "not kept") {
+				t.Errorf("bob: more_evidence %d, notes %q; his rule's matches were all kept", f.MoreEvidence, notes)
+			}
+		}
+	}
+	if n := strings.Join(rep.Notes, "\n"); !strings.Contains(n, "2 request(s), process(es) or event(s) are in the logs so many times over") {
+		t.Errorf("scan notes %q", rep.Notes)
+	}
+}
