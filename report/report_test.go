@@ -829,3 +829,22 @@ func TestLongCommandCutInTable(t *testing.T) {
 		t.Error("JSON should keep the argument whole")
 	}
 }
+
+// TestManyEvidencePlacesCutInTable: a finding of a log that repeats its
+// request holds a hundred places or more; the table lists 20 and says how
+// many more JSON has.
+func TestManyEvidencePlacesCutInTable(t *testing.T) {
+	f := &triage.Finding{ID: "0123456789abcdef", Rule: triage.RuleRef{ID: "r1", Name: "Exec", Severity: "medium"}, Kind: triage.KindAudit,
+		Timestamp: "2026-11-20T10:00:00Z", User: &triage.User{Name: "alice"}, Audit: &triage.Audit{Verb: "create", Subresource: "exec"}}
+	for i := range 25 {
+		f.Evidence = append(f.Evidence, triage.Evidence{File: "a.log", Line: int64(i + 1), Stage: "ResponseStarted"})
+	}
+	var buf bytes.Buffer
+	if err := (&report.Table{}).Write(&buf, &report.Result{Findings: []*triage.Finding{f}}); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if !strings.Contains(out, "20 (ResponseStarted) ... 5 more (--format json)") || strings.Contains(out, "21 (ResponseStarted)") {
+		t.Errorf("evidence not cut at 20 places:\n%s", out)
+	}
+}

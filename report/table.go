@@ -197,8 +197,8 @@ func (p *tablePrinter) finding(f *triage.Finding, guide string) {
 			p.field("", p.describe(id))
 		}
 	}
-	p.field("evidence", evidenceText(f.Evidence))
-	p.field("context", evidenceText(f.Context))
+	p.field("evidence", listedEvidence(f.Evidence))
+	p.field("context", listedEvidence(f.Context))
 	for _, n := range f.Notes {
 		p.field("note", Clean(n))
 	}
@@ -495,6 +495,20 @@ func shortID(id string) string {
 		return id[:12]
 	}
 	return id
+}
+
+// tableEvidence is how many evidence or context places the table lists
+// for one finding; JSON has every one the scan kept (a log that repeats a
+// request keeps a hundred or more).
+const tableEvidence = 20
+
+// listedEvidence is evidenceText of the first tableEvidence places, and
+// how many more there are.
+func listedEvidence(evs []triage.Evidence) string {
+	if len(evs) <= tableEvidence {
+		return evidenceText(evs)
+	}
+	return fmt.Sprintf("%s ... %d more (--format json)", evidenceText(evs[:tableEvidence]), len(evs)-tableEvidence)
 }
 
 // evidenceText renders locations compactly: "a.log:3,7 b.log:12".
