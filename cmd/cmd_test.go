@@ -113,6 +113,7 @@ type jsonFinding struct {
 		Line int64
 	}
 	MoreEvidence int64 `json:"more_evidence"`
+	MoreCommands int64 `json:"more_commands"`
 	Related      []string
 	Commands     []struct {
 		Time string

@@ -3,6 +3,7 @@ package cmd
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -83,14 +84,19 @@ func TestRepeatedEventsKeepBoundedEvidence(t *testing.T) {
 	if want := []string{rule1, rule2}; !slices.Equal(capped, want) {
 		t.Errorf("findings with events not kept: rules %v, want %v", capped, want)
 	}
-	if !strings.Contains(out, "2 request(s), process(es) or event(s) are in the logs so many times over") {
+	if !strings.Contains(out, "2 finding(s) are about a request, process or event that the logs hold so many times over") {
 		t.Errorf("no scan note about the events not kept:\n%s", out)
+	}
+	if later, _, _ := run(t, nil, "scan", "--format", "json", "--since", "2030-01-01T00:00:00Z", filepath.Join(dir, "audit.log"), filepath.Join(dir, "process.ndjson")); strings.Contains(later, "so many times over") {
+		t.Error("the scan's note counts findings --since left out")
 	}
 	one, _, _ := run(t, nil, "scan", "--format", "json", "--workers", "1", filepath.Join(dir, "audit.log"), filepath.Join(dir, "process.ndjson"))
 	if one != out {
 		t.Error("one worker gives other bytes than the default")
 	}
 }
+
+var programsRE = regexp.MustCompile(`[0-9]+ program\(s\) r[au]n`)
 
 // TestRepeatedLinesKeepFindings: however a log repeats its lines (every
 // line written 120 times in place, or a request's first stage, which no
@@ -142,15 +148,24 @@ func TestRepeatedLinesKeepFindings(t *testing.T) {
 			if len(r.Findings) != len(r1.Findings) {
 				t.Fatalf("%d findings, want %d as without the copies", len(r.Findings), len(r1.Findings))
 			}
+			counted := 0
 			for i, f := range r.Findings {
 				g := r1.Findings[i]
-				if f.ID != g.ID || !slices.Equal(f.Related, g.Related) || len(f.Commands) != len(g.Commands) {
-					t.Errorf("finding %d: %s related %v, %d commands; want %s related %v, %d commands as without the copies",
-						i, f.ID, f.Related, len(f.Commands), g.ID, g.Related, len(g.Commands))
+				if f.ID != g.ID || !slices.Equal(f.Related, g.Related) || len(f.Commands) != len(g.Commands) || f.MoreCommands != g.MoreCommands {
+					t.Errorf("finding %d: %s related %v, %d+%d commands; want %s related %v, %d+%d commands as without the copies",
+						i, f.ID, f.Related, len(f.Commands), f.MoreCommands, g.ID, g.Related, len(g.Commands), g.MoreCommands)
+				}
+				if a, b := programsRE.FindString(f.Guidance), programsRE.FindString(g.Guidance); a != b {
+					t.Errorf("finding %s: guidance says %q, want %q as without the copies", f.ID, a, b)
+				} else if a != "" {
+					counted++
 				}
 				if (f.Session == nil) != (g.Session == nil) || f.Session != nil && !slices.Equal(f.Session.Stages, g.Session.Stages) {
 					t.Errorf("finding %s: session %+v, want %+v", f.ID, f.Session, g.Session)
 				}
+			}
+			if counted == 0 {
+				t.Error("no finding's guidance counts the programs of its session")
 			}
 		})
 	}

@@ -354,6 +354,9 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 	}
 	result.Findings = shown
 	result.Tally()
+	if note := triage.CappedNote(shown); note != "" {
+		result.Notes = append(result.Notes, note)
+	}
 
 	if err := writeReport(out, writer, result); err != nil {
 		return err

@@ -575,10 +575,10 @@ func (c *collector) keep(h *Event) bool {
 			c.kept[k] = ks
 		}
 		if h.Raw != nil && ks.holds(h.sum) {
-			// A copy of an event kept for this key takes no place. (One
-			// of an event let go for an earlier one would not either:
-			// it is no earlier than those kept.)
-			c.dropped[k]++
+			// A copy of an event kept for this key takes no place, and
+			// is no more of them (a command written twice ran once).
+			// One of an event let go for an earlier one would not be
+			// kept either: it is no earlier than those kept.
 			full = append(full, si)
 			continue
 		}
@@ -641,33 +641,72 @@ func (c *collector) boundEvidence(h *Event) {
 		c.copies[h.thing]++
 		return
 	}
-	over := func(rule int) bool {
-		k := EvidenceKey{h.thing, rule}
-		if !copied && c.evidence[k] < limit {
-			c.evidence[k]++
-			return false
-		}
+	count := func(rule int) {
 		if c.res.MoreEvidence == nil {
 			c.res.MoreEvidence = map[EvidenceKey]int64{}
 		}
-		c.res.MoreEvidence[k]++
-		return true
+		c.res.MoreEvidence[EvidenceKey{h.thing, rule}]++
 	}
-	n := len(h.Rules) + len(h.Selectors)
-	h.Rules = slices.DeleteFunc(h.Rules, func(r int) bool { return c.opts.Rules[r].NewTerms == nil && over(r) })
-	bounded := func(si int) bool { return boundsContext(c.opts.Selectors[si]) }
-	if slices.ContainsFunc(h.Selectors, bounded) && over(-1) {
-		var sels []int
-		var keys []eventKey
-		for i, si := range h.Selectors {
-			if !bounded(si) {
-				sels, keys = append(sels, si), append(keys, h.keys[i])
+	room := func(rule int) bool {
+		k := EvidenceKey{h.thing, rule}
+		if c.evidence[k] < limit {
+			c.evidence[k]++
+			return true
+		}
+		return false
+	}
+	isBounded := func(r int) bool { return c.opts.Rules[r].NewTerms == nil }
+	ruled := slices.ContainsFunc(h.Rules, isBounded)
+	if copied {
+		// Past the copies kept: it goes from everything but its new_terms
+		// rules, since what held its first copy holds that (a limited
+		// selector the rule shadowed would otherwise take it in).
+		for _, r := range h.Rules {
+			if isBounded(r) {
+				count(r)
 			}
 		}
-		h.Selectors, h.keys = sels, keys
+		if !ruled && slices.ContainsFunc(h.Selectors, func(si int) bool { return boundsContext(c.opts.Selectors[si]) }) {
+			count(-1)
+		}
+		h.Rules = slices.DeleteFunc(h.Rules, isBounded)
+		h.Selectors, h.keys = nil, nil
+		return
 	}
-	if !copied && len(h.Rules)+len(h.Selectors) == n {
-		c.thingSums[ts] = true // kept whole: its copies are copies of a kept event
+	kept := false
+	h.Rules = slices.DeleteFunc(h.Rules, func(r int) bool {
+		if !isBounded(r) {
+			return false
+		}
+		if room(r) {
+			kept = true
+			return false
+		}
+		count(r)
+		return true
+	})
+	bounded := func(si int) bool { return boundsContext(c.opts.Selectors[si]) }
+	if slices.ContainsFunc(h.Selectors, bounded) {
+		if room(-1) {
+			kept = true
+		} else {
+			// Counted only for events no rule matched: a match is
+			// counted once, as its rule's.
+			if !ruled {
+				count(-1)
+			}
+			var sels []int
+			var keys []eventKey
+			for i, si := range h.Selectors {
+				if !bounded(si) {
+					sels, keys = append(sels, si), append(keys, h.keys[i])
+				}
+			}
+			h.Selectors, h.keys = sels, keys
+		}
+	}
+	if kept {
+		c.thingSums[ts] = true // its copies are copies of a kept event
 	}
 }
 

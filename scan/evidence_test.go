@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/k8sexec/k8sexec/rules"
@@ -39,7 +40,8 @@ var evidenceID = func(doc rules.Document, raw []byte) string { return rules.Firs
 // TestEvidenceLimit: of one thing's events, each rule keeps the first
 // EvidenceLimit it matched in input order, and the selectors without Keys
 // and Limit the first EvidenceLimit they matched; the rest are counted
-// (per rule, and -1 for those selectors), whatever the workers and chunks.
+// once (per rule, or -1 for those selectors when no rule matched them),
+// whatever the workers and chunks.
 // One rule's matches never push out another's. What else holds an event
 // (a limited selector) keeps it still, and events about nothing are not
 // bounded.
@@ -73,7 +75,8 @@ func TestEvidenceLimit(t *testing.T) {
 	}
 	want := []string{"a0:[0]:[]", "a1:[]:[0]", "a2:[0]:[0]", "a3:[0]:[]", "a4:[]:[0]", "a5:[]:[1]", "a6:[]:[1]", "a8:[1]:[]",
 		"b0:[0]:[]", "a7:[]:[1]", "b1:[]:[0]", "n0:[0]:[0]", "n1:[0]:[0]", "n2:[0]:[0]", "n3:[0]:[0]", "n4:[0]:[0]"}
-	wantMore := map[EvidenceKey]int64{{"a", 0}: 2, {"a", -1}: 2}
+	// a10 is counted as r's match only.
+	wantMore := map[EvidenceKey]int64{{"a", 0}: 2, {"a", -1}: 1}
 	for _, workers := range []int{1, 4} {
 		for _, chunk := range []int{64, 0} {
 			o := opts
@@ -175,8 +178,9 @@ func TestEvidenceLimitNewTerms(t *testing.T) {
 // none of the places of the events that differ, so a stage written over
 // and over leaves room for the next one; the first EvidenceLimit copies of
 // one thing are kept too, and the rest counted. A limited selector keeps
-// no copy of an event it kept for the same key: the commands of a session
-// whose log was written twice are its commands, not its first one twice.
+// no copy of an event it kept for the same key, nor counts it: the
+// commands of a session whose log was written twice are its commands, not
+// its first one twice.
 func TestEvidenceLimitCopies(t *testing.T) {
 	ev := evidenceLine
 	var in []string
@@ -206,11 +210,42 @@ func TestEvidenceLimitCopies(t *testing.T) {
 		if got := evidenceNames(res); !slices.Equal(got, want) {
 			t.Errorf("workers %d: events %v, want %v", workers, got, want)
 		}
-		if w := map[EvidenceKey]int64{{"a", 0}: 2, {"a", -1}: 2}; !maps.Equal(res.MoreEvidence, w) {
+		if w := map[EvidenceKey]int64{{"a", 0}: 2}; !maps.Equal(res.MoreEvidence, w) {
 			t.Errorf("workers %d: more evidence %v, want %v", workers, res.MoreEvidence, w)
 		}
-		if w := []Overflow{{Selector: 1, Key: "true", Dropped: 3}}; !slices.Equal(res.Overflow, w) {
+		// K3, past the limit; K1's copies are no more events.
+		if w := []Overflow{{Selector: 1, Key: "true", Dropped: 1}}; !slices.Equal(res.Overflow, w) {
 			t.Errorf("workers %d: overflow %v, want %v", workers, res.Overflow, w)
 		}
+	}
+}
+
+// TestEvidenceCopiesLeaveSelectorsAlone: a rule's match takes no place in
+// a limited selector (without OnlyFor); once its copies are past those
+// kept, the next copy is let go whole rather than taking the place of
+// another event there, as a copy of a match it still is.
+func TestEvidenceCopiesLeaveSelectorsAlone(t *testing.T) {
+	at := func(name, ts string, flags ...string) string {
+		return strings.Replace(evidenceLine("a", name, flags...), "{", fmt.Sprintf(`{"@timestamp":%q,`, ts), 1)
+	}
+	in := []string{
+		at("X", "2026-11-20T10:00:00Z", "r", "k"),
+		at("A", "2026-11-20T10:00:01Z", "k"),
+		at("B", "2026-11-20T10:00:02Z", "k"),
+		at("X", "2026-11-20T10:00:00Z", "r", "k"),
+		at("X", "2026-11-20T10:00:00Z", "r", "k"),
+	}
+	opts := Options{
+		Rules:     []*rules.Rule{customRule(t, "r", `r:true`)},
+		Selectors: []Selector{{Name: "commands", Expr: mustExpr(t, `k:*`), Keys: []*rules.Field{rules.NewField("k")}, Limit: 2, Order: rules.NewField("@timestamp")}},
+		Evidence:  evidenceID, EvidenceLimit: 1,
+	}
+	res := scanString(t, lines(in...), opts)
+	checkInvariants(t, res)
+	if got, want := evidenceNames(res), []string{"X:[0]:[0]", "A:[]:[0]", "B:[]:[0]", "X:[0]:[0]"}; !slices.Equal(got, want) {
+		t.Errorf("events %v, want %v", got, want)
+	}
+	if w := map[EvidenceKey]int64{{"a", 0}: 1}; !maps.Equal(res.MoreEvidence, w) {
+		t.Errorf("more evidence %v, want %v", res.MoreEvidence, w)
 	}
 }

@@ -318,14 +318,6 @@ func Build(events []Event, opts Options) *Report {
 	}
 	rep.Notes = append(rep.Notes, gapNotes(rep.Findings, opts.Replaced, opts.Running)...)
 	rep.Notes = append(rep.Notes, missed...)
-	things := map[string]bool{}
-	for k := range opts.MoreEvidence {
-		things[k.Thing] = true
-	}
-	if len(things) > 0 {
-		rep.Notes = append(rep.Notes, fmt.Sprintf(
-			"%d request(s), process(es) or event(s) are in the logs so many times over (the same log read again and again, a broken writer, a forged log?) that k8sexec kept only some of their events; the findings about them say how many more it read.", len(things)))
-	}
 	if fallbacks > 0 {
 		rep.Notes = append(rep.Notes, fmt.Sprintf(
 			"%d refused WebSocket exec(s) were retried by kubectl over SPDY right away; each pair is shown as one attempt, on the retry.", fallbacks))
@@ -537,6 +529,23 @@ func EvidenceOf(doc rules.Document, raw []byte) string {
 type EvidenceKey struct {
 	Rule  *rules.Rule
 	Thing string
+}
+
+// CappedNote is the scan's note on the findings shown whose request or
+// process the logs hold so many times over that the scan kept only some
+// of its events (each says how many more it read), "" when none. It
+// counts the findings a reader sees, after exceptions and time windows.
+func CappedNote(shown []*Finding) string {
+	n := 0
+	for _, f := range shown {
+		if f.capped != "" {
+			n++
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d finding(s) are about a request, process or event that the logs hold so many times over (the same log read again and again, a broken writer, a forged log?) that k8sexec kept only some of its events; each says how many more it read.", n)
 }
 
 // moreEvidenceNote says on a finding how many of its rule's matches on

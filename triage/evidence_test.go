@@ -11,7 +11,7 @@ import (
 // said on the findings about that request: each rule's finding counts its
 // own matches left out (more_evidence) and its note the context too; a
 // finding about another request says nothing, and the scan's note counts
-// requests, not findings.
+// the findings shown that say so.
 func TestMoreEvidenceOnItsFindings(t *testing.T) {
 	r1, denied := mustRule(t, rule1), mustRule(t, ruleDenied)
 	evs := []triage.Event{
@@ -41,7 +41,10 @@ func TestMoreEvidenceOnItsFindings(t *testing.T) {
 			}
 		}
 	}
-	if n := strings.Join(rep.Notes, "\n"); !strings.Contains(n, "2 request(s), process(es) or event(s) are in the logs so many times over") {
-		t.Errorf("scan notes %q", rep.Notes)
+	if n := triage.CappedNote(rep.Findings); !strings.HasPrefix(n, "1 finding(s) are about a request, process or event that the logs hold so many times over") {
+		t.Errorf("scan note %q, want one naming alice's finding alone", n)
+	}
+	if n := triage.CappedNote(rep.Findings[:0]); n != "" {
+		t.Errorf("scan note %q with no finding shown", n)
 	}
 }
