@@ -658,9 +658,11 @@ func (c *collector) boundEvidence(h *Event) {
 	isBounded := func(r int) bool { return c.opts.Rules[r].NewTerms == nil }
 	ruled := slices.ContainsFunc(h.Rules, isBounded)
 	if copied {
-		// Past the copies kept: it goes from everything but its new_terms
-		// rules, since what held its first copy holds that (a limited
-		// selector the rule shadowed would otherwise take it in).
+		// Past the copies kept: it goes from everything the limit bounds
+		// and from the limited selectors its rules shadowed (which would
+		// otherwise take it in), since what held its first copy holds
+		// that. Its new_terms rules and the selectors a second pass may
+		// read (OnlyFor) keep it as they would in that pass.
 		for _, r := range h.Rules {
 			if isBounded(r) {
 				count(r)
@@ -670,7 +672,14 @@ func (c *collector) boundEvidence(h *Event) {
 			count(-1)
 		}
 		h.Rules = slices.DeleteFunc(h.Rules, isBounded)
-		h.Selectors, h.keys = nil, nil
+		var sels []int
+		var keys []eventKey
+		for i, si := range h.Selectors {
+			if c.opts.Selectors[si].OnlyFor != nil {
+				sels, keys = append(sels, si), append(keys, h.keys[i])
+			}
+		}
+		h.Selectors, h.keys = sels, keys
 		return
 	}
 	kept := false

@@ -249,3 +249,34 @@ func TestEvidenceCopiesLeaveSelectorsAlone(t *testing.T) {
 		t.Errorf("more evidence %v, want %v", res.MoreEvidence, w)
 	}
 }
+
+// TestEvidenceCopiesOnePassOrTwo: a copy past those kept stays with the
+// selectors a second pass may read (OnlyFor), so that reading the input
+// once (stdin) or twice (a file) keeps and counts the same.
+func TestEvidenceCopiesOnePassOrTwo(t *testing.T) {
+	rs := []*rules.Rule{customRule(t, "r", `r:true`)}
+	sels := []Selector{
+		{Name: "later", Expr: mustExpr(t, `dd:true`), Keys: []*rules.Field{rules.NewField("k")}, Limit: 1, OnlyFor: func(rules.Document) bool { return true }},
+		{Name: "now", Expr: mustExpr(t, `c:true`), Keys: []*rules.Field{rules.NewField("k")}, Limit: 1},
+	}
+	a := `{"id":"a","name":"A","dd":true,"c":true,"k":"s"}`
+	x := `{"id":"x","name":"X","r":true,"dd":true,"k":"s"}`
+	c := `{"id":"b","name":"C","c":true,"k":"s"}`
+	in := []string{a, x, c, x, x, c, c}
+	path := filepath.Join(t.TempDir(), "events.ndjson")
+	if err := os.WriteFile(path, []byte(lines(in...)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{Rules: rs, Selectors: sels, Evidence: evidenceID, EvidenceLimit: 1}
+	once := scanString(t, lines(in...), opts)
+	twice := mustScan(t, []Input{{Name: path}}, opts)
+	if a, b := evidenceNames(once), evidenceNames(twice); !slices.Equal(a, b) {
+		t.Errorf("events: one pass %v, two passes %v", a, b)
+	}
+	if !slices.Equal(once.Overflow, twice.Overflow) || !maps.Equal(once.MoreEvidence, twice.MoreEvidence) {
+		t.Errorf("one pass: overflow %v, more %v; two passes: overflow %v, more %v", once.Overflow, once.MoreEvidence, twice.Overflow, twice.MoreEvidence)
+	}
+	if w := map[EvidenceKey]int64{{"x", 0}: 1}; !maps.Equal(once.MoreEvidence, w) {
+		t.Errorf("more evidence %v, want %v", once.MoreEvidence, w)
+	}
+}

@@ -48,3 +48,26 @@ func TestMoreEvidenceOnItsFindings(t *testing.T) {
 		t.Errorf("scan note %q with no finding shown", n)
 	}
 }
+
+// TestMoreEvidenceOfAFoldedAttempt: a refused WebSocket attempt folded
+// into its SPDY retry brings what the scan left out of it: its note, its
+// count, and the scan's note counts the finding shown.
+func TestMoreEvidenceOfAFoldedAttempt(t *testing.T) {
+	r1, denied := mustRule(t, rule1), mustRule(t, ruleDenied)
+	uri := "/api/v1/namespaces/shop/pods/api-1/exec?command=sh&stdin=true&stdout=true&tty=true"
+	ws := strings.Replace(auditLine("W", "ResponseComplete", "get", "bob", uri, 403, "2026-11-20T10:00:00Z", "2026-11-20T10:00:00.020Z", true),
+		`"authorization.k8s.io/decision":"allow"`, `"authorization.k8s.io/decision":"forbid"`, 1)
+	retry := auditLine("S", "ResponseStarted", "create", "bob", uri, 101, "2026-11-20T10:00:00.300Z", "2026-11-20T10:00:00.350Z", true)
+	evs := []triage.Event{event(t, "a.log", 1, ws, r1, denied), event(t, "a.log", 2, retry, r1, denied)}
+	rep := triage.Build(evs, triage.Options{MoreEvidence: map[triage.EvidenceKey]int64{{Rule: denied, Thing: triage.EvidenceOf(evs[0].Doc, evs[0].Raw)}: 4}})
+	if len(rep.Findings) != 1 || rep.Findings[0].Audit.FallbackFrom != "W" {
+		t.Fatalf("findings %+v, want the retry folding W", rep.Findings)
+	}
+	f := rep.Findings[0]
+	if f.MoreEvidence != 4 || !strings.Contains(strings.Join(f.Notes, "\n"), "Of the WebSocket attempt W: 4 more matches of this rule") {
+		t.Errorf("more_evidence %d, notes %q", f.MoreEvidence, f.Notes)
+	}
+	if n := triage.CappedNote(rep.Findings); !strings.HasPrefix(n, "1 finding(s)") {
+		t.Errorf("scan note %q", n)
+	}
+}

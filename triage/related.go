@@ -65,6 +65,10 @@ func mergeFallbacks(findings []*Finding) ([]*Finding, int) {
 			d.Audit.AuditID, d.Timestamp, why))
 		if d.capped != "" {
 			retry.Notes = append(retry.Notes, "Of the WebSocket attempt "+d.Audit.AuditID+": "+d.capped)
+			retry.MoreEvidence += d.MoreEvidence
+			if retry.capped == "" {
+				retry.capped = d.capped
+			}
 		}
 		merged[d] = true
 	}
