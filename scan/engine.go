@@ -110,9 +110,11 @@ type Options struct {
 	// Evidence, with EvidenceLimit, bounds what is kept of one thing: it
 	// names what a matched event is about (an audit request, a process;
 	// "" for nothing), from the event's document and text. Of the events
-	// about one thing, each rule keeps the first EvidenceLimit it matched
-	// in input order, and the selectors without Keys and Limit together
-	// the first EvidenceLimit they matched; the rest are counted in
+	// about one thing, each rule keeps the first EvidenceLimit different
+	// ones it matched in input order, and the selectors without Keys and
+	// Limit together the first EvidenceLimit they matched; copies of an
+	// event kept (the same text) take none of those places, and
+	// EvidenceLimit of them are kept besides; the rest are counted in
 	// Result.MoreEvidence (boundEvidence). A request whose lines were
 	// written a million times then holds a few hundred events, not a
 	// million. new_terms rules are not bounded so (a later event may show
