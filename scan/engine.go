@@ -593,16 +593,21 @@ func (c *collector) keep(h *Event) bool {
 	}
 	if kept && len(full) > 0 {
 		// Kept for another selector: it stays, but not as one of these.
-		var sels []int
-		var keys []eventKey
-		for i, si := range h.Selectors {
-			if !slices.Contains(full, si) {
-				sels, keys = append(sels, si), append(keys, h.keys[i])
-			}
-		}
-		h.Selectors, h.keys = sels, keys
+		h.keepSelectors(func(si int) bool { return !slices.Contains(full, si) })
 	}
 	return kept
+}
+
+// keepSelectors keeps of h's selectors (and their keys) those keep says.
+func (h *Event) keepSelectors(keep func(si int) bool) {
+	var sels []int
+	var keys []eventKey
+	for i, si := range h.Selectors {
+		if keep(si) {
+			sels, keys = append(sels, si), append(keys, h.keys[i])
+		}
+	}
+	h.Selectors, h.keys = sels, keys
 }
 
 // EvidenceKey names what Options.EvidenceLimit counts: the events about
@@ -658,6 +663,7 @@ func (c *collector) boundEvidence(h *Event) {
 		return false
 	}
 	isBounded := func(r int) bool { return c.opts.Rules[r].NewTerms == nil }
+	bounded := func(si int) bool { return boundsContext(c.opts.Selectors[si]) }
 	ruled := slices.ContainsFunc(h.Rules, isBounded)
 	if copied {
 		// Past the copies kept: it goes from everything the limit bounds
@@ -670,18 +676,11 @@ func (c *collector) boundEvidence(h *Event) {
 				count(r)
 			}
 		}
-		if !ruled && slices.ContainsFunc(h.Selectors, func(si int) bool { return boundsContext(c.opts.Selectors[si]) }) {
+		if !ruled && slices.ContainsFunc(h.Selectors, bounded) {
 			count(-1)
 		}
 		h.Rules = slices.DeleteFunc(h.Rules, isBounded)
-		var sels []int
-		var keys []eventKey
-		for i, si := range h.Selectors {
-			if c.opts.Selectors[si].OnlyFor != nil {
-				sels, keys = append(sels, si), append(keys, h.keys[i])
-			}
-		}
-		h.Selectors, h.keys = sels, keys
+		h.keepSelectors(func(si int) bool { return c.opts.Selectors[si].OnlyFor != nil })
 		return
 	}
 	kept := false
@@ -696,7 +695,6 @@ func (c *collector) boundEvidence(h *Event) {
 		count(r)
 		return true
 	})
-	bounded := func(si int) bool { return boundsContext(c.opts.Selectors[si]) }
 	if slices.ContainsFunc(h.Selectors, bounded) {
 		if room(-1) {
 			kept = true
@@ -706,14 +704,7 @@ func (c *collector) boundEvidence(h *Event) {
 			if !ruled {
 				count(-1)
 			}
-			var sels []int
-			var keys []eventKey
-			for i, si := range h.Selectors {
-				if !bounded(si) {
-					sels, keys = append(sels, si), append(keys, h.keys[i])
-				}
-			}
-			h.Selectors, h.keys = sels, keys
+			h.keepSelectors(func(si int) bool { return !bounded(si) })
 		}
 	}
 	if kept {
