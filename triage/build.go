@@ -207,7 +207,7 @@ func Build(events []Event, opts Options) *Report {
 			stagesAt[id] = append(stagesAt[id], i)
 		}
 		for _, r := range ev.Rules {
-			key := r.ID + "\x00" + kind + "\x00" + id
+			key := r.ID + "\x00" + thingKey(kind, id)
 			g := groups[key]
 			if g == nil {
 				g = &group{key: key, rule: r, kind: kind, id: id}
@@ -262,7 +262,7 @@ func Build(events []Event, opts Options) *Report {
 			f = eventFinding(g)
 		}
 		f.ID = fingerprint(g.rule.ID, g.kind, g.id)
-		thing := g.kind + "\x00" + g.id
+		thing := thingKey(g.kind, g.id)
 		if n, others := opts.MoreEvidence[EvidenceKey{g.rule, thing}], opts.MoreEvidence[EvidenceKey{nil, thing}]; n > 0 || others > 0 {
 			f.MoreEvidence, f.capped = n, moreEvidenceNote(g.kind, g.id, n, others)
 			f.Notes = append(f.Notes, f.capped)
@@ -381,7 +381,7 @@ func gapNotes(findings []*Finding, replaced map[*rules.Rule]*rules.Rule, running
 func dropCovered(order []*group, groups map[string]*group) []*group {
 	kept := order[:0]
 	for _, g := range order {
-		if c := g.rule.Complements; c != "" && groups[c+"\x00"+g.kind+"\x00"+g.id] != nil {
+		if c := g.rule.Complements; c != "" && groups[c+"\x00"+thingKey(g.kind, g.id)] != nil {
 			continue
 		}
 		kept = append(kept, g)
@@ -411,7 +411,7 @@ func unreplaced(events []Event, kinds, ids []string, replaced map[*rules.Rule]*r
 	if len(replaced) == 0 {
 		return nil, nil
 	}
-	key := func(i int) string { return kinds[i] + "\x00" + ids[i] }
+	key := func(i int) string { return thingKey(kinds[i], ids[i]) }
 	found := map[*rules.Rule]map[string]bool{} // by replacement
 	for i, ev := range events {
 		for _, r := range ev.Rules {
@@ -519,9 +519,12 @@ const MaxEvidence = 100
 // EvidenceOf names the thing an event is about, as findings are grouped:
 // its audit request, else its process, else its text.
 func EvidenceOf(doc rules.Document, raw []byte) string {
-	kind, id := identifyDoc(doc, raw)
-	return kind + "\x00" + id
+	return thingKey(identifyDoc(doc, raw))
 }
+
+// thingKey joins a thing's kind and ID (identify) into one key: the key of
+// its findings' groups (after the rule ID) and of EvidenceOf.
+func thingKey(kind, id string) string { return kind + "\x00" + id }
 
 // EvidenceKey names what the scan's evidence limit counts: the matches of
 // Rule on one thing (EvidenceOf), or with Rule nil the thing's context
