@@ -374,7 +374,7 @@ func decodeMagic(data []byte) ([]byte, bool) {
 			return nil, false
 		}
 		r = zr
-	case bytes.HasPrefix(data, zstdMagic):
+	case isZstd(data):
 		zr, err := zstd.NewReader(bytes.NewReader(data), zstd.WithDecoderConcurrency(1))
 		if err != nil {
 			return nil, false

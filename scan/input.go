@@ -37,6 +37,17 @@ var (
 	zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
 )
 
+// isZstd reports whether an input starting with head is zstd: a frame, or
+// a skippable frame (magic 0x184D2A50 to 0x184D2A5F, little-endian), with
+// which pzstd starts its output.
+func isZstd(head []byte) bool {
+	if len(head) < 4 {
+		return false
+	}
+	return string(head[:4]) == string(zstdMagic) ||
+		head[0]&0xf0 == 0x50 && head[1] == 0x2a && head[2] == 0x4d && head[3] == 0x18
+}
+
 // stream is an opened input: decompressed bytes, and the count of raw bytes
 // consumed so far (which locates damage in a compressed file).
 type stream struct {
@@ -152,7 +163,7 @@ func open(ctx context.Context, in Input, stdin io.Reader) (*stream, error) {
 		// The decoder reads ahead into its own buffer: it knows how
 		// much of the input it has used.
 		s.raw.used = zr.InputOffset
-	case len(head) == 4 && string(head) == string(zstdMagic):
+	case isZstd(head):
 		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
 		if err != nil {
 			s.close()

@@ -313,6 +313,9 @@ func TestCompressionByMagic(t *testing.T) {
 	plain := []byte(lines(noiseLine, execLine, procLine))
 	twoMembers := append(gzipBytes(t, []byte(lines(noiseLine, execLine))), gzipBytes(t, []byte(lines(procLine, execLine)))...)
 	emptyGzip := gzipBytes(t, nil)
+	// pzstd starts its output with a skippable frame (magic 0x184D2A50
+	// to 0x184D2A5F, little-endian, then the payload's length).
+	skippable := []byte{0x5e, 0x2a, 0x4d, 0x18, 4, 0, 0, 0, 1, 2, 3, 4}
 	tests := []struct {
 		name, file  string
 		data        []byte
@@ -324,6 +327,7 @@ func TestCompressionByMagic(t *testing.T) {
 		{"plain named .gz", "audit.log.gz", plain, CompressionNone, 3, []string{"2:R1", "3:R2"}},
 		{"zstd named .gz", "audit.gz", zstdBytes(t, plain), CompressionZstd, 3, []string{"2:R1", "3:R2"}},
 		{"zstd named .zst", "audit.log.zst", zstdBytes(t, plain), CompressionZstd, 3, []string{"2:R1", "3:R2"}},
+		{"zstd after a skippable frame", "pzstd.zst", append(skippable, zstdBytes(t, plain)...), CompressionZstd, 3, []string{"2:R1", "3:R2"}},
 		{"gzip without extension", "audit", gzipBytes(t, plain), CompressionGzip, 3, []string{"2:R1", "3:R2"}},
 		{"multi-member gzip", "rotated.gz", twoMembers, CompressionGzip, 4, []string{"2:R1", "3:R2", "4:R1"}},
 		{"empty file", "empty.log", nil, CompressionNone, 0, nil},
