@@ -1125,6 +1125,22 @@ func TestNumberFlagLimits(t *testing.T) {
 	}
 }
 
+// A glob that is not valid is refused before anything is read: a scan
+// that went on read the files named but no folder, and its report said
+// "No findings." beside an input with no name.
+func TestBadGlobRefused(t *testing.T) {
+	input := filepath.Join("..", "testdata", "demo", "kube-apiserver-audit.log")
+	for _, sub := range [][]string{{"scan"}, {"search", "kubernetes.audit.verb:create"}} {
+		for _, flag := range []string{"--include", "--exclude"} {
+			args := append(append([]string{}, sub...), flag, "[a-", input)
+			stdout, stderr, code := run(t, nil, args...)
+			if want := flag + ` "[a-": `; code != ExitError || stdout != "" || !strings.Contains(stderr, want) {
+				t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit %d, no report and %q", args, code, stdout, stderr, ExitError, want)
+			}
+		}
+	}
+}
+
 // An output over a file the scan reads would empty the evidence before it
 // is read, and the scan would then report nothing with exit 0: it is
 // refused, whatever path names the file, and the file is left as it was.

@@ -21,6 +21,16 @@ func (f *filterFlags) register(c *cobra.Command) {
 	c.Flags().StringArrayVar(&f.exclude, "exclude", nil, "skip files in folders matching this glob (repeatable)")
 }
 
+// check refuses a glob that is not valid: a usage error, before anything
+// is read (a scan that read the files named would still have skipped every
+// folder, and said nothing was found).
+func (f *filterFlags) check() error {
+	if err := f.filter().Check(); err != nil {
+		return usageError("%v", err)
+	}
+	return nil
+}
+
 func (f *filterFlags) filter() scan.Filter {
 	return scan.Filter{Include: f.include, Exclude: f.exclude}
 }

@@ -113,6 +113,9 @@ func (o *scanOptions) validate() error {
 	if err := checkWorkers(o.workers); err != nil {
 		return err
 	}
+	if err := o.filter.check(); err != nil {
+		return err
+	}
 	return checkLineSize(o.maxLineSize)
 }
 

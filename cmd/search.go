@@ -68,6 +68,9 @@ func runSearch(c *cobra.Command, e *env, o *searchOptions, query string, paths [
 	if err := checkWorkers(o.workers); err != nil {
 		return err
 	}
+	if err := o.filter.check(); err != nil {
+		return err
+	}
 	if err := checkLineSize(o.maxLineSize); err != nil {
 		return err
 	}

@@ -189,6 +189,13 @@ func (w *walker) dir(path string, info os.FileInfo, ancestors []os.FileInfo) {
 	}
 }
 
+// Check reports a glob that is not valid, naming its flag, so that a
+// command can refuse it before reading anything.
+func (f Filter) Check() error {
+	_, err := f.compile()
+	return err
+}
+
 // compile turns the globs into one decision function.
 func (f Filter) compile() (func(rel string) bool, error) {
 	include, err := compileGlobs(f.Include, "--include")
