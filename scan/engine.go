@@ -288,8 +288,12 @@ type chunk struct {
 	rawPos int64 // raw (compressed) bytes consumed when the chunk was cut
 	// span is how many decompressed bytes of the input the chunk stands
 	// for: len(data) for lines, more for whole-file JSON (whitespace and
-	// separators between records) or an overlong record.
+	// separators between records), an overlong record, or the padding.
 	span int64
+	// padding is how many NUL bytes a reader dropped before data
+	// (nulPadding): the chunk's first line starts that many bytes before
+	// offset.
+	padding int64
 	// recs is set for whole-file JSON: data holds one record per line,
 	// and recs[i] says where record i started in the input and, if it is
 	// broken, why. lines is then how many input lines the chunk covers.
@@ -319,7 +323,15 @@ func (c *chunk) place(i, start int) (int64, int64) {
 	if c.recs != nil {
 		return c.recs[i].line, c.recs[i].offset
 	}
-	return int64(i + 1), c.offset + int64(start)
+	return int64(i + 1), c.offset + int64(start) - c.padded(i)
+}
+
+// padded is the padding dropped before line i of a chunk of lines.
+func (c *chunk) padded(i int) int64 {
+	if i == 0 {
+		return c.padding
+	}
+	return 0
 }
 
 // placeWithin returns the line and offset of the byte at off inside line i
@@ -330,8 +342,9 @@ func (c *chunk) placeWithin(i, start, off int) (int64, int64) {
 	if c.recs != nil {
 		nl := c.recs[i].newlines
 		line += int64(sort.Search(len(nl), func(k int) bool { return int(nl[k]) >= off }))
+		return line, offset + int64(off)
 	}
-	return line, offset + int64(off)
+	return line, offset + c.padded(i) + int64(off)
 }
 
 type chunkResult struct {
@@ -1000,7 +1013,8 @@ func readInput(ctx context.Context, i int, in Input, opts Options, plan *plan, p
 // It reports false when the scan was cancelled.
 func readChunks(ctx context.Context, name string, input int, s *stream, opts Options, pool *sync.Pool, send func(*chunk) bool, end *chunk) bool {
 	var offset int64
-	var carry []byte // start of a line continued in the next chunk
+	var carry []byte  // start of a line continued in the next chunk
+	var padding int64 // NUL padding dropped before the next chunk's data (nulPadding)
 	for {
 		if ctx.Err() != nil {
 			return false
@@ -1029,12 +1043,20 @@ func readChunks(ctx context.Context, name string, input int, s *stream, opts Opt
 			if readErr != nil && n < len(buf) || bytes.LastIndexByte(buf[:n], '\n') >= 0 {
 				break
 			}
+			// The buffer holds the start of one line: padding is dropped
+			// before it can make the line overlong.
+			if drop := nulPadding(buf[:n]); drop > 0 {
+				n = copy(buf, buf[drop:n])
+				offset += int64(drop)
+				padding += int64(drop)
+				continue
+			}
 			// A line bigger than the buffer: grow, or give up on the line
 			// once it is longer than MaxLineSize (the buffer's last byte
 			// is room for the newline).
 			if len(buf) > opts.MaxLineSize {
-				offset = skipLine(s, buf[:n], offset, input, send)
-				n = 0
+				offset = skipLine(s, buf[:n], offset, padding, input, send)
+				n, padding = 0, 0
 				if offset < 0 {
 					return false
 				}
@@ -1060,10 +1082,11 @@ func readChunks(ctx context.Context, name string, input int, s *stream, opts Opt
 			data = data[:cut]
 		}
 		if len(data) > 0 {
-			if !send(&chunk{input: input, offset: offset, data: data, buf: bufp, rawPos: s.raw.n(), span: int64(len(data))}) {
+			if !send(&chunk{input: input, offset: offset, data: data, buf: bufp, rawPos: s.raw.n(), span: padding + int64(len(data)), padding: padding}) {
 				return false
 			}
 			offset += int64(len(data))
+			padding = 0
 		} else {
 			pool.Put(bufp)
 		}
@@ -1079,10 +1102,11 @@ func readChunks(ctx context.Context, name string, input int, s *stream, opts Opt
 	}
 }
 
-// skipLine discards the rest of an overlong line, sends its marker, and
-// returns the offset after its newline (or -1 if the scan was cancelled).
-// Memory stays at one buffer however long the line is.
-func skipLine(s *stream, head []byte, offset int64, input int, send func(*chunk) bool) int64 {
+// skipLine discards the rest of an overlong line, sends its marker (its
+// span counting the padding dropped before it), and returns the offset
+// after its newline (or -1 if the scan was cancelled). Memory stays at one
+// buffer however long the line is.
+func skipLine(s *stream, head []byte, offset, padding int64, input int, send func(*chunk) bool) int64 {
 	lineStart := offset
 	offset += int64(len(head))
 	scratch := head[:cap(head)]
@@ -1099,8 +1123,25 @@ func skipLine(s *stream, head []byte, offset int64, input int, send func(*chunk)
 			break
 		}
 	}
-	if !send(&chunk{input: input, offset: lineStart, overlong: true, span: offset - lineStart}) {
+	if !send(&chunk{input: input, offset: lineStart - padding, overlong: true, span: padding + offset - lineStart}) {
 		return -1
 	}
 	return offset
+}
+
+// nulPadding returns how many bytes at the start of data, the start of a
+// line longer than a chunk, a reader drops: the NUL bytes it starts with
+// but the last. copytruncate rotation leaves a hole of NULs as long as the
+// file was when it was cut, where the writer goes on, and counted as part
+// of the line the hole would make the event after it overlong. trimLine
+// strips the NUL left, so the event is read as after a short hole, and a
+// line of nothing but NULs is still malformed. The bytes dropped are
+// counted in the span of the chunk after them; no newline is among them,
+// so every line keeps its number.
+func nulPadding(data []byte) int {
+	n := 0
+	for n < len(data) && data[n] == 0 {
+		n++
+	}
+	return max(n-1, 0)
 }

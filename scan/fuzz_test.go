@@ -55,8 +55,11 @@ func referenceScan(data []byte, rs []*rules.Rule, sels []rules.Matcher, maxLine 
 		offset += int64(next)
 		data = data[next:]
 		out.lines++
-		// A line longer than MaxLineSize (without its newline) is skipped.
-		if len(content) > maxLine {
+		// A line longer than MaxLineSize (without its newline, and
+		// without the NUL bytes it starts with but one: copytruncate's
+		// padding) is skipped.
+		padding := len(content) - len(bytes.TrimLeft(content, "\x00"))
+		if len(content)-max(padding-1, 0) > maxLine {
 			out.overlong++
 			continue
 		}

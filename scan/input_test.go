@@ -725,3 +725,44 @@ func TestMaxEvents(t *testing.T) {
 		t.Error("MaxEvents with selectors: no error")
 	}
 }
+
+// TestNULPaddingLongerThanLimit: a copytruncate hole longer than the line
+// limit is dropped by every reader (a mapped file, a gzip stream, standard
+// input) alike. The event after it is read, located where its line starts,
+// and every byte is counted.
+func TestNULPaddingLongerThanLimit(t *testing.T) {
+	rs := builtinRules(t)
+	dir := t.TempDir()
+	hole := strings.Repeat("\x00", 5000)
+	data := []byte(noiseLine + "\n" + hole + execLine + "\n" + hole + "\n" + hole + padTo(execLine, 1025) + "\n" + hole + execLine)
+	second := int64(len(noiseLine) + 1)
+	plain := writeFile(t, filepath.Join(dir, "audit.log"), data)
+	gz := writeFile(t, filepath.Join(dir, "audit.log.gz"), gzipBytes(t, data))
+	for _, size := range []int{1, 256, 1 << 20} {
+		for name, in := range map[string]Input{"mapped": {Name: plain}, "gzip": {Name: gz}, "stdin": {Name: Stdin}} {
+			where := fmt.Sprintf("%s, chunk %d", name, size)
+			opts := Options{Rules: rs, ChunkSize: size, MaxLineSize: 1024, Stdin: bytes.NewReader(data)}
+			res := mustScan(t, []Input{in}, opts)
+			checkInvariants(t, res)
+			st := res.Inputs[0]
+			if got := hits(res, rs, 0); !slices.Equal(got, []string{"2:R1", "5:R1"}) {
+				t.Errorf("%s: matches %v, want [2:R1 5:R1]", where, got)
+			}
+			if st.Bytes != int64(len(data)) || st.Lines != 5 || st.Malformed != 1 || st.Overlong != 1 {
+				t.Errorf("%s: bytes %d lines %d malformed %d overlong %d, want %d 5 1 1", where, st.Bytes, st.Lines, st.Malformed, st.Overlong, len(data))
+			}
+			if len(res.Events) > 0 && res.Events[0].Offset != second {
+				t.Errorf("%s: the event after the hole is at offset %d, want its line's %d", where, res.Events[0].Offset, second)
+			}
+			var got []string
+			for _, p := range res.Problems {
+				got = append(got, fmt.Sprintf("%d@%d:%s", p.Line, p.Offset, p.Reason))
+			}
+			third := second + int64(len(hole)+len(execLine)+1)
+			want := []string{fmt.Sprintf("3@%d:NUL bytes", third), fmt.Sprintf("4@%d:longer than 1024 bytes, skipped", third+int64(len(hole))+1)}
+			if !slices.Equal(got, want) {
+				t.Errorf("%s: problems %q, want %q", where, got, want)
+			}
+		}
+	}
+}

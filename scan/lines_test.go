@@ -123,6 +123,29 @@ func TestLines(t *testing.T) {
 			problems: []string{"2:NUL"},
 		},
 		{
+			// A copytruncate hole is as long as the file was when it was
+			// cut: often more than the line limit. Its NULs are padding,
+			// not the line the limit is about.
+			name:  "NUL padding longer than the limit",
+			input: execLine + "\n" + strings.Repeat("\x00", 5000) + execLine + "\n" + strings.Repeat("\x00", 1025) + execLine,
+			opts:  Options{ChunkSize: 256, MaxLineSize: 1024},
+			lines: 3, events: 3, hits: []string{"1:R1", "2:R1", "3:R1"},
+		},
+		{
+			name:  "line of NULs longer than the limit",
+			input: execLine + "\n" + strings.Repeat("\x00", 5000) + "\n" + execLine + "\n" + strings.Repeat("\x00", 3000),
+			opts:  Options{ChunkSize: 256, MaxLineSize: 1024},
+			lines: 4, events: 2, malformed: 2, hits: []string{"1:R1", "3:R1"},
+			problems: []string{"2:NUL", "4:NUL"},
+		},
+		{
+			name:  "NUL padding, then an event longer than the limit",
+			input: strings.Repeat("\x00", 3000) + padTo(execLine, 1025) + "\n" + execLine + "\n",
+			opts:  Options{ChunkSize: 256, MaxLineSize: 1024},
+			lines: 2, events: 1, overlong: 1, hits: []string{"2:R1"},
+			problems: []string{"1:longer than 1024 bytes"},
+		},
+		{
 			name: "lines longer than the chunk", input: lines(execLine, noiseLine, procLine, execLine),
 			opts:  Options{ChunkSize: 16},
 			lines: 4, events: 4, hits: []string{"1:R1", "3:R2", "4:R1"},

@@ -123,6 +123,7 @@ func readMapped(ctx context.Context, name string, input int, f *os.File, size in
 	}
 
 	want := int64(opts.ChunkSize)
+	var padding int64 // NUL padding skipped before the next chunk (nulPadding)
 	for off < size {
 		if ctx.Err() != nil {
 			return false
@@ -142,15 +143,23 @@ func readMapped(ctx context.Context, name string, input int, f *os.File, size in
 			cut = int64(bytes.LastIndexByte(data, '\n') + 1)
 		}
 		if cut == 0 {
-			// A line longer than the chunk.
+			// A line longer than the chunk: padding is skipped before it
+			// can make the line overlong.
+			if skip := int64(nulPadding(data)); skip > 0 {
+				off += skip
+				padding += skip
+				want = int64(opts.ChunkSize)
+				continue
+			}
 			if want > int64(opts.MaxLineSize) {
 				drop()
 				span, err := lineSpan(f, off, size, int64(opts.ChunkSize))
 				if err != nil {
 					return failed(err)
 				}
-				sent := send(&chunk{input: input, offset: off, overlong: true, span: span})
+				sent := send(&chunk{input: input, offset: off - padding, overlong: true, span: padding + span})
 				off += span
+				padding = 0
 				if !sent {
 					return false
 				}
@@ -162,9 +171,10 @@ func readMapped(ctx context.Context, name string, input int, f *os.File, size in
 			continue
 		}
 		win.refs.Add(1)
-		c := &chunk{input: input, offset: off, data: data[:cut], release: win.release, rawPos: off + cut, span: cut, changed: changed}
+		c := &chunk{input: input, offset: off, data: data[:cut], release: win.release, rawPos: off + cut, span: padding + cut, padding: padding, changed: changed}
 		sent := send(c)
 		off += cut
+		padding = 0
 		if !sent { // the scan was cancelled
 			return false
 		}
