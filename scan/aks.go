@@ -25,7 +25,7 @@ func aksRecord(rec []byte, base int, v gjson.Result) Unit {
 	if !aksAuditCategories[cat] {
 		return Unit{Offset: base + v.Index, Skip: "AKS " + nonEmptyOr(cat, "uncategorised") + " record"}
 	}
-	u := embedded(v.Get("properties.log"), base, ShapeAKS)
+	u := embedded(rec, base, v, "properties.log", ShapeAKS)
 	u.Cluster = aksCluster(v.Get("resourceId").Str)
 	return u
 }

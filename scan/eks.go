@@ -21,14 +21,21 @@ import (
 // limit (256 KiB).
 const eksTruncated = "[Truncated...]"
 
-// embedded decodes an event carried as a JSON string (EKS messages, AKS
-// log properties) and adapts it. base is where the wrapper starts in its
-// record.
-func embedded(msg gjson.Result, base int, shape Shape) Unit {
+// embedded decodes the event that log record v, of a wrapper that starts
+// base bytes into rec, carries at path as a JSON string (EKS messages, AKS
+// log properties), and adapts it. A record without one is located where
+// the record starts.
+func embedded(rec []byte, base int, v gjson.Result, path string, shape Shape) Unit {
+	if !v.IsObject() {
+		raw, at := locate(rec, base, v)
+		return Unit{Raw: raw, Offset: at, Problem: "record is not a JSON object"}
+	}
+	msg := v.Get(path)
 	off := base + msg.Index
 	switch {
 	case !msg.Exists():
-		return Unit{Offset: base, Problem: "record has no message"}
+		raw, at := locate(rec, base, v)
+		return Unit{Raw: raw, Offset: at, Problem: "record has no message"}
 	case msg.IsObject():
 		raw := []byte(msg.Raw)
 		doc, _ := Adapt(raw) // checks raw for repeated keys

@@ -265,9 +265,9 @@ func (w wrapper) expand(rec []byte, base int, emit func(Unit)) {
 			emit(Unit{Raw: child, Offset: off, Doc: &ecsDoc{root: src, resolver: w.r}, Shape: ShapeSearchResponse})
 		})
 	case wrapEKSEvents:
-		w.each("events", func(v gjson.Result) { emit(embedded(v.Get("message"), base, ShapeEKSCloudWatch)) })
+		w.each("events", func(v gjson.Result) { emit(embedded(rec, base, v, "message", ShapeEKSCloudWatch)) })
 	case wrapEKSInsights:
-		u := embedded(w.root.Get("@message"), base, ShapeEKSInsights)
+		u := embedded(rec, base, w.root, "@message", ShapeEKSInsights)
 		// @log is "<account>:<log group>".
 		_, group, _ := strings.Cut(w.r.get(w.root, "@log").Str, ":")
 		u.Cluster = eksCluster(group)
@@ -279,7 +279,7 @@ func (w wrapper) expand(rec []byte, base int, emit func(Unit)) {
 		}
 		cluster := eksCluster(w.r.get(w.root, "logGroup").Str)
 		w.each("logEvents", func(v gjson.Result) {
-			u := embedded(v.Get("message"), base, ShapeEKSFirehose)
+			u := embedded(rec, base, v, "message", ShapeEKSFirehose)
 			u.Cluster = cluster
 			emit(u)
 		})

@@ -282,3 +282,57 @@ func TestWrapperClusterNames(t *testing.T) {
 		}
 	}
 }
+
+// TestWrapperProblemsLocated: a record of a wrapper that holds no event (no
+// message, not an object, a message of the wrong type) is located where the
+// record starts, in a pretty-printed export as in any other.
+func TestWrapperProblemsLocated(t *testing.T) {
+	rs := builtinRules(t)
+	msg, err := json.Marshal(execLine) // the event as a JSON string
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := string(msg)
+	tests := []struct {
+		name, doc string
+		hit       string   // line:rule of the event the wrapper holds
+		want      []string // line#index:reason
+	}{
+		{"filter-log-events", "{\n  \"events\": [\n" +
+			`    {"logStreamName": "kube-apiserver-audit-1", "timestamp": 1, "message": ` + m + "},\n" +
+			`    {"logStreamName": "kube-apiserver-audit-1", "timestamp": 2},` + "\n" +
+			"    7,\n" +
+			`    {"timestamp": 3, "message": 42}` + "\n  ]\n}\n", "3:R1",
+			[]string{"4#2:record has no message", "5#3:record is not a JSON object", "6#4:message is not a string or an object"}},
+		{"firehose", "{\n  \"messageType\": \"DATA_MESSAGE\",\n  \"logGroup\": \"/aws/eks/prod/cluster\",\n  \"logEvents\": [\n" +
+			`    {"id": "1", "timestamp": 1, "message": ` + m + "},\n" +
+			`    {"id": "2", "timestamp": 2},` + "\n" +
+			"    \"text\",\n" +
+			`    {"id": "4", "timestamp": 3, "message": [1]}` + "\n  ]\n}\n", "5:R1",
+			[]string{"6#2:record has no message", "7#3:record is not a JSON object", "8#4:message is not a string or an object"}},
+		{"aks", "{\n  \"records\": [\n" +
+			`    {"category": "kube-audit", "properties": {"log": ` + m + "}},\n" +
+			`    {"category": "kube-audit", "properties": {}},` + "\n" +
+			"    null,\n" +
+			`    {"category": "kube-audit", "properties": {"log": true}}` + "\n  ]\n}\n", "3:R1",
+			[]string{"4#2:record has no message", "5#3:AKS record is not a JSON object", "6#4:message is not a string or an object"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, chunk := range []int{0, 64} {
+				res := scanString(t, tc.doc, Options{Rules: rs, ChunkSize: chunk})
+				checkInvariants(t, res)
+				if got := hits(res, rs, 0); !slices.Equal(got, []string{tc.hit}) {
+					t.Errorf("chunk %d: matches %v, want [%s]", chunk, got, tc.hit)
+				}
+				var got []string
+				for _, p := range res.Problems {
+					got = append(got, fmt.Sprintf("%d#%d:%s", p.Line, p.Index, p.Reason))
+				}
+				if !slices.Equal(got, tc.want) {
+					t.Errorf("chunk %d: problems\n%q\nwant\n%q", chunk, got, tc.want)
+				}
+			}
+		})
+	}
+}
