@@ -1091,6 +1091,12 @@ func (w *worker) evaluate(c *chunk, i int, line []byte, res *chunkResult) {
 	case check.deep:
 		broken(fmt.Sprintf("JSON nested deeper than %d levels", maxDepth))
 		return
+	case !check.valid && w.raws[i] && len(w.splitValues(line)) > 1:
+		// The search for lines worth parsing reads a raw audit line as
+		// one event, so its events were not all looked at: say what to
+		// mend rather than only that the line is broken.
+		broken("several audit events on one line (a raw audit line holds one): not evaluated; put each on a line of its own")
+		return
 	case !check.valid:
 		broken("invalid JSON")
 		return

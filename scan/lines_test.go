@@ -146,6 +146,14 @@ func TestLines(t *testing.T) {
 			problems: []string{"1:longer than 1024 bytes"},
 		},
 		{
+			// A raw audit line is read as one event by the search for
+			// lines worth parsing: two on a line are not evaluated, and
+			// the problem says so.
+			name: "two raw audit events on one line", input: lines(execLine+execLine, execLine, noiseLine+" "+execLine),
+			lines: 3, events: 1, malformed: 2, hits: []string{"2:R1"},
+			problems: []string{"1:several audit events on one line", "3:several audit events on one line"},
+		},
+		{
 			name: "lines longer than the chunk", input: lines(execLine, noiseLine, procLine, execLine),
 			opts:  Options{ChunkSize: 16},
 			lines: 4, events: 4, hits: []string{"1:R1", "3:R2", "4:R1"},
