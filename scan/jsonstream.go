@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"math/bits"
 	"sync"
@@ -293,6 +294,9 @@ func (s *jsonSplitter) junk(dst []byte, limit int, rec record) record {
 	s.skipToValue()
 	rec.data = dst
 	rec.status, rec.reason = recordBroken, ""
+	if s.inArray && len(dst) > 0 {
+		rec.reason = fmt.Sprintf("an element of the array is not a JSON object (starts %q); the rest of its line is skipped", preview(dst, 24))
+	}
 	return rec
 }
 

@@ -1684,6 +1684,10 @@ func malformedReason(line []byte) string {
 	switch {
 	case bytes.IndexByte(line, 0) >= 0:
 		return "NUL bytes"
+	case line[0] == '{' && bytes.HasSuffix(line, []byte("},")):
+		// A line cut from a JSON array (split -l, grep on a pretty
+		// export): the file whole, or the line without the comma, reads.
+		return "a JSON object followed by a comma: a line cut from a JSON array? (give the whole file, or drop the comma)"
 	case line[0] == '{':
 		return "truncated JSON object (no closing brace)"
 	case line[0] == '[':

@@ -154,6 +154,11 @@ func TestLines(t *testing.T) {
 			problems: []string{"1:several audit events on one line", "3:several audit events on one line"},
 		},
 		{
+			name: "lines cut from a JSON array", input: lines(execLine+",", execLine, "  "+execLine+", "),
+			lines: 3, events: 1, malformed: 2, hits: []string{"2:R1"},
+			problems: []string{"1:a JSON object followed by a comma", "3:a JSON object followed by a comma"},
+		},
+		{
 			name: "lines longer than the chunk", input: lines(execLine, noiseLine, procLine, execLine),
 			opts:  Options{ChunkSize: 16},
 			lines: 4, events: 4, hits: []string{"1:R1", "3:R2", "4:R1"},
@@ -254,7 +259,7 @@ func TestLines(t *testing.T) {
 			name:  "whole-file JSON with junk",
 			input: lines("[1,2]", "null", "42", `"text"`, "{", "}", "{} {}", "{}", "{ }"),
 			lines: 9, events: 5, malformed: 1,
-			problems: []string{"1:not JSON"},
+			problems: []string{`1:an element of the array is not a JSON object (starts "1,2]")`},
 		},
 		{
 			name:  "invalid JSON holding the rule's literals",
