@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"github.com/k8sexec/k8sexec/scan"
 	"github.com/k8sexec/k8sexec/triage"
@@ -1389,5 +1391,36 @@ func TestEveryInteractiveSessionLinked(t *testing.T) {
 		if f.Started == nil {
 			t.Errorf("%s (%s) has no session", f.ID, f.User.Name)
 		}
+	}
+}
+
+// A log that Windows PowerShell 5 wrote with > is UTF-16LE with a byte
+// order mark: it finds what the UTF-8 log finds, and both reports say it
+// was decoded.
+func TestUTF16LogDecoded(t *testing.T) {
+	demo, err := os.ReadFile(filepath.Join("..", "testdata", "demo", "kube-apiserver-audit.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := []byte{0xff, 0xfe}
+	for _, u := range utf16.Encode([]rune(string(demo))) {
+		data = binary.LittleEndian.AppendUint16(data, u)
+	}
+	path := filepath.Join(t.TempDir(), "audit.log")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want, _, _ := run(t, nil, "scan", "-q", "--format", "ndjson", "../testdata/demo/kube-apiserver-audit.log")
+	got, _, _ := run(t, nil, "scan", "-q", "--format", "ndjson", path)
+	if strings.Count(got, "\n") != 5 || strings.Count(got, `"evidence"`) != strings.Count(want, `"evidence"`) {
+		t.Errorf("UTF-16 log: %d findings, want the UTF-8 log's 5", strings.Count(got, "\n"))
+	}
+	table, _, _ := run(t, nil, "scan", "--guide", "none", path)
+	if !strings.Contains(table, "1 input (1 decoded from UTF-16),") {
+		t.Errorf("the table's summary does not say the input was decoded:\n%s", table)
+	}
+	js, _, _ := run(t, nil, "scan", "-q", "--format", "json", path)
+	if !strings.Contains(js, `"encoding": "utf-16le"`) {
+		t.Error(`the JSON report's input has no "encoding": "utf-16le"`)
 	}
 }

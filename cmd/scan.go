@@ -500,7 +500,7 @@ func moreCommands(res *scan.Result, contexts []triage.Context) map[string]int64 
 }
 
 func inputSummary(in scan.InputStats) report.InputSummary {
-	s := report.InputSummary{Name: in.Name, Compression: in.Compression, Layout: in.Layout, Counts: report.Counts{
+	s := report.InputSummary{Name: in.Name, Compression: in.Compression, Encoding: in.Encoding, Layout: in.Layout, Counts: report.Counts{
 		RawBytes: in.RawBytes, Bytes: in.Bytes, Lines: in.Lines, Records: in.Records, Events: in.Events,
 		Parsed: in.Parsed, Blank: in.Blank, Malformed: in.Malformed, Overlong: in.Overlong, Skipped: in.Skipped,
 		Envelopes: in.Envelopes, Unwrapped: in.Unwrapped,

@@ -82,7 +82,10 @@ type Summary struct {
 type InputSummary struct {
 	Name        string `json:"name"`
 	Compression string `json:"compression,omitempty"`
-	Layout      string `json:"layout,omitempty"`
+	// Encoding names the text encoding k8sexec decoded (utf-16le,
+	// utf-16be); offsets are of the UTF-8 text. Empty for UTF-8.
+	Encoding string `json:"encoding,omitempty"`
+	Layout   string `json:"layout,omitempty"`
 	Counts
 	Shapes      map[string]int64 `json:"shapes,omitempty"`
 	SkipReasons map[string]int64 `json:"skip_reasons,omitempty"`

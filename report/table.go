@@ -546,15 +546,23 @@ func (p *tablePrinter) summary(r *Result) {
 	s := r.Summary
 	t := s.Totals
 	p.line(p.paint(color.Bold, "Summary"))
-	var compressed []string
+	var compressed, utf16 int
 	for _, in := range s.Inputs {
 		if in.Compression != "" {
-			compressed = append(compressed, in.Compression)
+			compressed++
+		}
+		if in.Encoding != "" {
+			utf16++
 		}
 	}
 	inputs := plural(t.Inputs, "input")
-	if len(compressed) > 0 {
-		inputs += fmt.Sprintf(" (%d compressed)", len(compressed))
+	switch {
+	case compressed > 0 && utf16 > 0:
+		inputs += fmt.Sprintf(" (%d compressed, %d decoded from UTF-16)", compressed, utf16)
+	case compressed > 0:
+		inputs += fmt.Sprintf(" (%d compressed)", compressed)
+	case utf16 > 0:
+		inputs += fmt.Sprintf(" (%d decoded from UTF-16)", utf16)
 	}
 	inputs += ", " + HumanBytes(t.Bytes) + " scanned"
 	if t.RawBytes != t.Bytes {

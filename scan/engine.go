@@ -198,19 +198,22 @@ type Problem struct {
 type InputStats struct {
 	Name        string
 	Compression string // "", "gzip" or "zstd"
-	Layout      string // LayoutLines or LayoutJSON
-	RawBytes    int64  // bytes read from the file (compressed size)
-	Bytes       int64  // decompressed bytes
-	Lines       int64
-	Blank       int64
-	Records     int64 // non-blank lines, or JSON values in the json layout
-	Events      int64 // events evaluated, or ruled out by the prefilter without parsing
-	Parsed      int64 // events parsed and evaluated
-	Malformed   int64 // records or wrapped events that are not a valid JSON object
-	Overlong    int64 // records longer than the limit, skipped
-	Skipped     int64 // wrapped records that are not events (other log categories)
-	Envelopes   int64 // records that held other records (an EventList, an export page)
-	Unwrapped   int64 // records found inside envelopes
+	// Encoding is EncodingUTF16LE or EncodingUTF16BE for text k8sexec
+	// decoded (offsets are then of the UTF-8 text), else "".
+	Encoding  string
+	Layout    string // LayoutLines or LayoutJSON
+	RawBytes  int64  // bytes read from the file (compressed size)
+	Bytes     int64  // decompressed bytes
+	Lines     int64
+	Blank     int64
+	Records   int64 // non-blank lines, or JSON values in the json layout
+	Events    int64 // events evaluated, or ruled out by the prefilter without parsing
+	Parsed    int64 // events parsed and evaluated
+	Malformed int64 // records or wrapped events that are not a valid JSON object
+	Overlong  int64 // records longer than the limit, skipped
+	Skipped   int64 // wrapped records that are not events (other log categories)
+	Envelopes int64 // records that held other records (an EventList, an export page)
+	Unwrapped int64 // records found inside envelopes
 	// Shapes counts events by shape. Events ruled out without parsing
 	// count under ShapeUnparsed, except raw audit lines, recognised by
 	// their first bytes.
@@ -306,6 +309,7 @@ type chunk struct {
 	end         bool
 	rawBytes    int64
 	compression string
+	encoding    string
 	layout      string
 	err         error
 }
@@ -757,7 +761,7 @@ func (c *collector) fold(r chunkResult) {
 	}
 	if ch.end {
 		st.RawBytes = ch.rawBytes
-		st.Compression = ch.compression
+		st.Compression, st.Encoding = ch.compression, ch.encoding
 		st.Layout = ch.layout
 		st.Lines += ch.lines
 		st.Bytes += ch.span
@@ -974,7 +978,7 @@ func readInput(ctx context.Context, i int, in Input, opts Options, plan *plan, p
 		}
 		return send(end)
 	}
-	end.compression = s.compression
+	end.compression, end.encoding = s.compression, s.encoding
 	end.layout, err = sniff(s)
 	if err != nil {
 		end.err = fmt.Errorf("%s: %w", in.Name, err)

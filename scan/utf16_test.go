@@ -1,0 +1,134 @@
+package scan
+
+import (
+	"bytes"
+	"encoding/binary"
+	"io"
+	"path/filepath"
+	"slices"
+	"testing"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// byteOrder reads and appends: binary.LittleEndian and BigEndian.
+type byteOrder interface {
+	binary.ByteOrder
+	binary.AppendByteOrder
+}
+
+// utf16Reference decodes UTF-16 the standard library's way: unpaired
+// surrogates, and a last byte without its pair, are U+FFFD.
+func utf16Reference(b []byte, order byteOrder) []byte {
+	units := make([]uint16, len(b)/2)
+	for i := range units {
+		units[i] = order.Uint16(b[2*i:])
+	}
+	out := []byte(string(utf16.Decode(units)))
+	if len(b)%2 == 1 {
+		out = utf8.AppendRune(out, utf8.RuneError)
+	}
+	return out
+}
+
+func encodeUTF16(s string, order byteOrder) []byte {
+	var b []byte
+	for _, u := range utf16.Encode([]rune(s)) {
+		b = order.AppendUint16(b, u)
+	}
+	return b
+}
+
+func readUTF16(t testing.TB, b []byte, encoding string, oneByte bool) []byte {
+	var r io.Reader = bytes.NewReader(b)
+	if oneByte {
+		r = &oneByteReader{r}
+	}
+	out, err := io.ReadAll(newUTF16Reader(r, encoding))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestUTF16Reader(t *testing.T) {
+	text := "{\"user\":\"zoë 🐳\"}\n\x00é\r\n"
+	for _, tc := range []struct {
+		encoding string
+		order    byteOrder
+	}{{EncodingUTF16LE, binary.LittleEndian}, {EncodingUTF16BE, binary.BigEndian}} {
+		le := encodeUTF16(text, tc.order)
+		cases := map[string][]byte{
+			"text":                 le,
+			"odd last byte":        append(slices.Clone(le), 'x'),
+			"unpaired high":        append(tc.order.AppendUint16(nil, 0xd83d), le...),
+			"unpaired low":         append(tc.order.AppendUint16(nil, 0xdc33), le...),
+			"high at the end":      tc.order.AppendUint16(slices.Clone(le), 0xd83d),
+			"two highs then a low": append(tc.order.AppendUint16(tc.order.AppendUint16(nil, 0xd83d), 0xd83d), tc.order.AppendUint16(nil, 0xdc33)...),
+			"empty":                nil,
+		}
+		for name, b := range cases {
+			want := utf16Reference(b, tc.order)
+			for _, oneByte := range []bool{false, true} {
+				if got := readUTF16(t, b, tc.encoding, oneByte); !bytes.Equal(got, want) {
+					t.Errorf("%s %s (one byte at a time %v): %q, want %q", tc.encoding, name, oneByte, got, want)
+				}
+			}
+		}
+	}
+}
+
+func FuzzUTF16Reader(f *testing.F) {
+	f.Add([]byte{0x3d, 0xd8, 0x33, 0xdc, 'a', 0}, false)
+	f.Add([]byte{0xd8, 0x3d}, true)
+	f.Fuzz(func(t *testing.T, b []byte, big bool) {
+		encoding, order := EncodingUTF16LE, byteOrder(binary.LittleEndian)
+		if big {
+			encoding, order = EncodingUTF16BE, binary.BigEndian
+		}
+		want := utf16Reference(b, order)
+		if got := readUTF16(t, b, encoding, false); !bytes.Equal(got, want) {
+			t.Fatalf("%q, want %q", got, want)
+		}
+		if got := readUTF16(t, b, encoding, true); !bytes.Equal(got, want) {
+			t.Fatalf("one byte at a time: %q, want %q", got, want)
+		}
+	})
+}
+
+// TestUTF16Input: a log with a UTF-16 byte order mark (Windows PowerShell
+// 5 writes one with >) is decoded, from a file or standard input, and
+// finds what its UTF-8 text finds.
+func TestUTF16Input(t *testing.T) {
+	rs := builtinRules(t)
+	dir := t.TempDir()
+	text := lines(noiseLine, execLine, procLine)
+	for _, tc := range []struct {
+		encoding string
+		bom      []byte
+		order    byteOrder
+	}{{EncodingUTF16LE, []byte{0xff, 0xfe}, binary.LittleEndian}, {EncodingUTF16BE, []byte{0xfe, 0xff}, binary.BigEndian}} {
+		data := append(slices.Clone(tc.bom), encodeUTF16(text, tc.order)...)
+		path := writeFile(t, filepath.Join(dir, tc.encoding+".log"), data)
+		for _, in := range []Input{{Name: path}, {Name: Stdin}} {
+			res := mustScan(t, []Input{in}, Options{Rules: rs, Stdin: bytes.NewReader(data)})
+			checkInvariants(t, res)
+			st := res.Inputs[0]
+			if got := hits(res, rs, 0); !slices.Equal(got, []string{"2:R1", "3:R2"}) {
+				t.Errorf("%s %s: matches %v, want [2:R1 3:R2]", tc.encoding, in.Name, got)
+			}
+			if st.Encoding != tc.encoding || st.Compression != "" || st.Err != nil {
+				t.Errorf("%s %s: encoding %q, compression %q, error %v", tc.encoding, in.Name, st.Encoding, st.Compression, st.Err)
+			}
+			if st.Bytes != int64(len(text)) || st.RawBytes != int64(len(data)) || st.Lines != 3 || st.Malformed != 0 {
+				t.Errorf("%s %s: bytes %d (read %d), lines %d, malformed %d; want %d (%d), 3, 0",
+					tc.encoding, in.Name, st.Bytes, st.RawBytes, st.Lines, st.Malformed, len(text), len(data))
+			}
+		}
+	}
+	// FF FE 00 00 is UTF-32LE's mark: not decoded as UTF-16.
+	res := scanString(t, "\xff\xfe\x00\x00"+execLine+"\n", Options{Rules: rs})
+	if st := res.Inputs[0]; st.Encoding != "" {
+		t.Errorf("UTF-32LE mark read as %s", st.Encoding)
+	}
+}
