@@ -1060,6 +1060,21 @@ func TestEmptyInputIsSaid(t *testing.T) {
 	if code != ExitOK || !strings.Contains(errOut, "k8sexec: warning: ../testdata/broken/empty.log: empty: nothing was scanned\n") || strings.Contains(errOut, "noise.log: empty") {
 		t.Errorf("ndjson: exit %d\n%s", code, errOut)
 	}
+	// A gzip of nothing is read without an error, and holds nothing.
+	var gz bytes.Buffer
+	if err := gzip.NewWriter(&gz).Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "audit.log.gz")
+	if err := os.WriteFile(path, gz.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := run(t, nil, "scan", "-f", "ndjson", path); code != ExitOK || !strings.Contains(errOut, "audit.log.gz: an empty gzip stream: nothing was scanned\n") {
+		t.Errorf("gzip of nothing: exit %d\n%s", code, errOut)
+	}
+	if out, _, code := run(t, bytes.NewReader(gz.Bytes()), "scan", "-"); code != ExitOK || !strings.Contains(out, "  warning   standard input was an empty gzip stream: nothing was scanned\n") {
+		t.Errorf("gzip of nothing on standard input: exit %d\n%s", code, out)
+	}
 }
 
 // The JSON summary reconciles, per input, as formats.md says: every record

@@ -718,11 +718,10 @@ func describeInput(in InputSummary) string {
 	return out
 }
 
-// unrecognised reports an input whose parsed events are all of no known
-// shape.
 // InputWarning says what is odd about an input that was read without an
 // error, or "": it was empty (a pipe fed nothing, a path given by a script
-// that wrote nothing), held no JSON, or held JSON no rule can read.
+// that wrote nothing, a gzip of nothing), held no JSON, or held JSON no
+// rule can read.
 func InputWarning(in InputSummary, interrupted bool) string {
 	switch {
 	case in.Error != "":
@@ -732,6 +731,11 @@ func InputWarning(in InputSummary, interrupted bool) string {
 			return "standard input was empty: nothing was scanned"
 		}
 		return in.Name + ": empty: nothing was scanned"
+	case in.Lines == 0 && in.Bytes == 0 && in.Compression != "" && !interrupted:
+		if in.Name == "-" {
+			return "standard input was an empty " + in.Compression + " stream: nothing was scanned"
+		}
+		return in.Name + ": an empty " + in.Compression + " stream: nothing was scanned"
 	case in.Events == 0 && in.Lines > 0:
 		return in.Name + ": no JSON events found"
 	case unrecognised(in):
@@ -740,6 +744,8 @@ func InputWarning(in InputSummary, interrupted bool) string {
 	return ""
 }
 
+// unrecognised reports an input whose parsed events are all of no known
+// shape.
 func unrecognised(in InputSummary) bool {
 	known := int64(0)
 	for k, v := range in.Shapes {
