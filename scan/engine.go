@@ -317,6 +317,7 @@ type chunk struct {
 // recInfo places one record of a whole-file JSON input.
 type recInfo struct {
 	line, offset int64
+	index        int     // position among the records starting on its line, or 0 (jsonSplitter.number)
 	broken       string  // why the record is not a JSON value, or ""
 	newlines     []int32 // positions in the record of its line breaks
 }
@@ -328,6 +329,15 @@ func (c *chunk) place(i, start int) (int64, int64) {
 		return c.recs[i].line, c.recs[i].offset
 	}
 	return int64(i + 1), c.offset + int64(start) - c.padded(i)
+}
+
+// recIndex is the position of record i among the records that start on
+// its input line, in whole-file JSON, or 0.
+func (c *chunk) recIndex(i int) int {
+	if c.recs != nil {
+		return c.recs[i].index
+	}
+	return 0
 }
 
 // padded is the padding dropped before line i of a chunk of lines.
@@ -801,7 +811,7 @@ func (c *collector) fold(r chunkResult) {
 		}
 		st.Records++
 		st.Overlong++
-		c.problem(Problem{Input: ch.input, Line: line, Offset: ch.offset,
+		c.problem(Problem{Input: ch.input, Line: line, Offset: ch.offset, Index: ch.recIndex(0),
 			Reason: fmt.Sprintf("longer than %d bytes, skipped", c.opts.MaxLineSize)})
 		return
 	}

@@ -85,7 +85,13 @@ func referenceJSON(data []byte, rs []*rules.Rule, sels []rules.Matcher, maxLine 
 		case recordOverlong:
 			out.overlong++
 		case recordOK:
-			out.matches = append(out.matches, refEvaluate(rec.data, rec.line, rec.offset, rec.newlines, rs, sels, true)...)
+			ms := refEvaluate(rec.data, rec.line, rec.offset, rec.newlines, rs, sels, true)
+			for i := range ms {
+				if ms[i].index == 0 {
+					ms[i].index = rec.index // a record that is one event: its place on its line
+				}
+			}
+			out.matches = append(out.matches, ms...)
 		}
 	}
 	out.lines = sp.lines()

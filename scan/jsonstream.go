@@ -73,6 +73,10 @@ type jsonSplitter struct {
 	started bool
 	// prevNewline remembers whether the previous buffer ended in '\n'.
 	prevNewline bool
+	// lastLine is the line the last record started on, and linePos its
+	// position among the records that started there (number).
+	lastLine int64
+	linePos  int
 }
 
 func newJSONSplitter(r io.Reader) *jsonSplitter {
@@ -110,6 +114,9 @@ type record struct {
 	status int
 	reason string
 	size   int64 // bytes the value spans, for overlong records
+	// index is the record's 1-based position among the records that
+	// start on its line, or 0 when it is the only one (number).
+	index int
 	// newlines are the positions in data of the newlines that were made
 	// spaces, so an event inside the record can be placed on its line.
 	newlines []int32
@@ -152,9 +159,48 @@ func (s *jsonSplitter) next(dst []byte, limit int) (rec record, ok bool) {
 	s.started = true
 	rec.line, rec.offset = s.line, s.offset
 	if c := s.buf[s.pos]; c != '{' && c != '[' {
-		return s.junk(dst, limit, rec), true
+		rec = s.junk(dst, limit, rec)
+	} else {
+		rec = splitValue(s, dst, limit, rec)
 	}
-	return splitValue(s, dst, limit, rec), true
+	rec.index = s.number(rec.line)
+	return rec, true
+}
+
+// number returns the position of a record that started on line among the
+// records that start there, or 0 when it is the only one. An array written
+// on one line (jq -c) holds every event on line 1: their positions tell
+// them apart, in the report as in the evidence of one request.
+func (s *jsonSplitter) number(line int64) int {
+	if line == s.lastLine {
+		s.linePos++
+	} else {
+		s.lastLine, s.linePos = line, 1
+	}
+	if s.linePos > 1 || s.moreOnLine() {
+		return s.linePos
+	}
+	return 0
+}
+
+// moreOnLine reports whether another value starts on the current line. It
+// skips what next would skip before it on the line: blanks, and inside the
+// top-level array the commas and the closing bracket.
+func (s *jsonSplitter) moreOnLine() bool {
+	for s.fill() {
+		switch c := s.buf[s.pos]; {
+		case c == '\n':
+			return false
+		case c == ' ' || c == '\t' || c == '\r':
+		case s.inArray && c == ',':
+		case s.inArray && c == ']':
+			s.inArray = false
+		default:
+			return true
+		}
+		s.advance(1)
+	}
+	return false
 }
 
 // splitValue is value; tests compare it with a reference.
@@ -466,14 +512,14 @@ func readJSONChunks(ctx context.Context, name string, input int, s *stream, opts
 			}
 			lines := sp.lines()
 			c := &chunk{input: input, offset: rec.offset, overlong: true, span: sp.offset - spanStart,
-				recs: []recInfo{{line: rec.line, offset: rec.offset}}, lines: lines - linesSent}
+				recs: []recInfo{{line: rec.line, offset: rec.offset, index: rec.index}}, lines: lines - linesSent}
 			linesSent, spanStart = lines, sp.offset
 			if !send(c) {
 				return false
 			}
 			continue
 		}
-		info := recInfo{line: rec.line, offset: rec.offset, newlines: rec.newlines}
+		info := recInfo{line: rec.line, offset: rec.offset, index: rec.index, newlines: rec.newlines}
 		if rec.status == recordBroken {
 			info.broken = rec.reason
 			if info.broken == "" {

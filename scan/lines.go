@@ -895,7 +895,7 @@ func (w *worker) process(c *chunk) chunkResult {
 			kind = lineMalformed
 			res.malformed++
 			ln, off := c.place(i, start)
-			res.problems = append(res.problems, Problem{Line: ln, Offset: off, Reason: c.recs[i].broken})
+			res.problems = append(res.problems, Problem{Line: ln, Offset: off, Index: c.recIndex(i), Reason: c.recs[i].broken})
 		case len(line) == 0:
 			kind = lineBlank
 			res.blank++
@@ -910,7 +910,7 @@ func (w *worker) process(c *chunk) chunkResult {
 			kind = lineMalformed
 			res.malformed++
 			ln, off := c.place(i, start)
-			res.problems = append(res.problems, Problem{Line: ln, Offset: off, Reason: malformedReason(line)})
+			res.problems = append(res.problems, Problem{Line: ln, Offset: off, Index: c.recIndex(i), Reason: malformedReason(line)})
 		}
 		w.starts = append(w.starts, start)
 		w.ends = append(w.ends, end)
@@ -1068,7 +1068,7 @@ func (w *worker) evaluate(c *chunk, i int, line []byte, res *chunkResult) {
 	broken := func(reason string) {
 		res.events--
 		res.malformed++
-		res.problems = append(res.problems, Problem{Line: lineNo, Offset: offset, Reason: reason})
+		res.problems = append(res.problems, Problem{Line: lineNo, Offset: offset, Index: c.recIndex(i), Reason: reason})
 	}
 	if w.plan.walkFirst && w.raws[i] && !w.sampled(c, i) && w.walkPays() {
 		w.walked++
@@ -1111,14 +1111,16 @@ func (w *worker) evaluate(c *chunk, i int, line []byte, res *chunkResult) {
 // evaluateUnit evaluates one event of the line at chunk index i, which
 // starts at lineNo and offset.
 func (w *worker) evaluateUnit(c *chunk, i int, line []byte, lineNo, offset int64, u Unit, res *chunkResult) {
-	uLine, uOffset := lineNo, offset
+	uLine, uOffset, index := lineNo, offset, u.Index
 	if u.Index > 0 {
 		uLine, uOffset = c.placeWithin(i, w.starts[i], u.Offset+offsetIn(c.data[w.starts[i]:], line))
+	} else {
+		index = c.recIndex(i) // a record that is one event: its place on its line
 	}
 	switch {
 	case u.Problem != "":
 		res.malformed++
-		res.problems = append(res.problems, Problem{Line: uLine, Offset: uOffset, Index: u.Index, Reason: u.Problem})
+		res.problems = append(res.problems, Problem{Line: uLine, Offset: uOffset, Index: index, Reason: u.Problem})
 		return
 	case u.Skip != "":
 		res.skipped++
@@ -1139,7 +1141,7 @@ func (w *worker) evaluateUnit(c *chunk, i int, line []byte, lineNo, offset int64
 		}
 		if ev == nil {
 			// Built in place: nothing below appends to the hits.
-			res.hits = append(res.hits, Event{Input: c.input, Line: uLine, Offset: uOffset, Index: u.Index, Shape: u.Shape,
+			res.hits = append(res.hits, Event{Input: c.input, Line: uLine, Offset: uOffset, Index: index, Shape: u.Shape,
 				// A copy: the wrapper's text may be a mapped file's.
 				Cluster: strings.Clone(u.Cluster)})
 			ev = &res.hits[len(res.hits)-1]
@@ -1485,7 +1487,7 @@ func (w *worker) nulLine(data []byte, li int, res *chunkResult) bool {
 	res.events--
 	res.malformed++
 	ln, off := res.c.place(li, w.starts[li])
-	res.problems = append(res.problems, Problem{Line: ln, Offset: off, Reason: "NUL bytes"})
+	res.problems = append(res.problems, Problem{Line: ln, Offset: off, Index: res.c.recIndex(li), Reason: "NUL bytes"})
 	return true
 }
 

@@ -336,3 +336,38 @@ func TestWrapperProblemsLocated(t *testing.T) {
 		})
 	}
 }
+
+// TestOneLineArrayNumbered: whole-file JSON holding several events on a
+// line (jq -c writes an array on one line) numbers them across the line, so
+// each has a place of its own; an event alone on its line has none.
+func TestOneLineArrayNumbered(t *testing.T) {
+	rs := builtinRules(t)
+	ws := strings.Replace(execLine, `"stage":"ResponseStarted"`, `"stage":"ResponseComplete"`, 1)
+	doc := "[" + execLine + "," + ws + ", " + execLine + "]\n"
+	pretty := "[\n  " + execLine + ", " + ws + ",\n  " + execLine + "\n]\n"
+	broken := "[" + execLine + ", 7]\n"
+	for _, tc := range []struct {
+		name, doc string
+		at        []string
+		problems  []string
+	}{
+		{"one line", doc, []string{"1#1", "1#2", "1#3"}, nil},
+		{"two on a line, one alone", pretty, []string{"2#1", "2#2", "3#0"}, nil},
+		{"an event and junk", broken, []string{"1#1"}, []string{"1#2"}},
+	} {
+		for _, chunk := range []int{0, 300} {
+			res := scanString(t, tc.doc, Options{Rules: rs, ChunkSize: chunk})
+			checkInvariants(t, res)
+			var at, problems []string
+			for _, ev := range res.Events {
+				at = append(at, fmt.Sprintf("%d#%d", ev.Line, ev.Index))
+			}
+			for _, p := range res.Problems {
+				problems = append(problems, fmt.Sprintf("%d#%d", p.Line, p.Index))
+			}
+			if !slices.Equal(at, tc.at) || !slices.Equal(problems, tc.problems) {
+				t.Errorf("%s, chunk %d: events at %v, problems at %v; want %v and %v", tc.name, chunk, at, problems, tc.at, tc.problems)
+			}
+		}
+	}
+}
