@@ -177,16 +177,21 @@ func (s *jsonSplitter) number(line int64) int {
 	} else {
 		s.lastLine, s.linePos = line, 1
 	}
-	if s.linePos > 1 || s.moreOnLine() {
+	if s.linePos > 1 || s.moreOnLine(line) {
 		return s.linePos
 	}
 	return 0
 }
 
-// moreOnLine reports whether another value starts on the current line. It
-// skips what next would skip before it on the line: blanks, and inside the
-// top-level array the commas and the closing bracket.
-func (s *jsonSplitter) moreOnLine() bool {
+// moreOnLine reports whether another value starts on line after the
+// record just cut. It skips what next would skip before it on the line:
+// blanks, and inside the top-level array the commas and the closing
+// bracket. A record that ended on a later line (pretty-printed), or whose
+// line the splitter skipped past (junk), has nothing after it on line.
+func (s *jsonSplitter) moreOnLine(line int64) bool {
+	if s.line != line {
+		return false
+	}
 	for s.fill() {
 		switch c := s.buf[s.pos]; {
 		case c == '\n':

@@ -346,6 +346,8 @@ func TestOneLineArrayNumbered(t *testing.T) {
 	doc := "[" + execLine + "," + ws + ", " + execLine + "]\n"
 	pretty := "[\n  " + execLine + ", " + ws + ",\n  " + execLine + "\n]\n"
 	broken := "[" + execLine + ", 7]\n"
+	junk := "[" + execLine + ",\n7,\n" + execLine + "]\n"
+	split := "[{\"a\":\n1}, " + execLine + ",\n" + execLine + "]\n"
 	for _, tc := range []struct {
 		name, doc string
 		at        []string
@@ -354,6 +356,11 @@ func TestOneLineArrayNumbered(t *testing.T) {
 		{"one line", doc, []string{"1#1", "1#2", "1#3"}, nil},
 		{"two on a line, one alone", pretty, []string{"2#1", "2#2", "3#0"}, nil},
 		{"an event and junk", broken, []string{"1#1"}, []string{"1#2"}},
+		// Junk is skipped to the next line that starts a value.
+		{"junk alone on its line", junk, []string{"1#0", "3#0"}, []string{"2#0"}},
+		// Only the records that start on a line count: the one before
+		// started a line above.
+		{"a record that ends where the next starts", split, []string{"2#0", "3#0"}, nil},
 	} {
 		for _, chunk := range []int{0, 300} {
 			res := scanString(t, tc.doc, Options{Rules: rs, ChunkSize: chunk})
