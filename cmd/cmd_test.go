@@ -1075,6 +1075,9 @@ func TestEmptyInputIsSaid(t *testing.T) {
 	if out, _, code := run(t, bytes.NewReader(gz.Bytes()), "scan", "-"); code != ExitOK || !strings.Contains(out, "  warning   standard input was an empty gzip stream: nothing was scanned\n") {
 		t.Errorf("gzip of nothing on standard input: exit %d\n%s", code, out)
 	}
+	if out, _, code := run(t, bytes.NewReader([]byte{0xff, 0xfe}), "scan", "-"); code != ExitOK || !strings.Contains(out, "  warning   standard input was a utf-16le byte order mark and nothing else: nothing was scanned\n") {
+		t.Errorf("UTF-16 of nothing on standard input: exit %d\n%s", code, out)
+	}
 }
 
 // The JSON summary reconciles, per input, as formats.md says: every record

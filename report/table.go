@@ -731,11 +731,17 @@ func InputWarning(in InputSummary, interrupted bool) string {
 			return "standard input was empty: nothing was scanned"
 		}
 		return in.Name + ": empty: nothing was scanned"
-	case in.Lines == 0 && in.Bytes == 0 && in.Compression != "" && !interrupted:
-		if in.Name == "-" {
-			return "standard input was an empty " + in.Compression + " stream: nothing was scanned"
+	case in.Lines == 0 && in.Bytes == 0 && (in.Compression != "" || in.Encoding != "") && !interrupted:
+		// A gzip of nothing, or a byte order mark alone (PowerShell's
+		// output of nothing).
+		what := "an empty " + in.Compression + " stream"
+		if in.Compression == "" {
+			what = "a " + in.Encoding + " byte order mark and nothing else"
 		}
-		return in.Name + ": an empty " + in.Compression + " stream: nothing was scanned"
+		if in.Name == "-" {
+			return "standard input was " + what + ": nothing was scanned"
+		}
+		return in.Name + ": " + what + ": nothing was scanned"
 	case in.Events == 0 && in.Lines > 0:
 		return in.Name + ": no JSON events found"
 	case unrecognised(in):
