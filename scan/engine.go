@@ -988,8 +988,9 @@ func readInput(ctx context.Context, i int, in Input, opts Options, plan *plan, p
 		}
 		return send(end)
 	}
-	end.compression, end.encoding = s.compression, s.encoding
+	end.compression = s.compression
 	end.layout, err = sniff(s)
+	end.encoding = s.encoding
 	if err != nil {
 		end.err = fmt.Errorf("%s: %w", in.Name, err)
 		end.rawBytes = s.raw.n()

@@ -172,14 +172,6 @@ func open(ctx context.Context, in Input, stdin io.Reader) (*stream, error) {
 		}
 		s.closers = append(s.closers, zr.Close)
 		s.Reader, s.compression = zr, CompressionZstd
-	case utf16Encoding(head) != "":
-		// Decoded as a stream: offsets are of the UTF-8 text.
-		s.encoding = utf16Encoding(head)
-		if _, err := br.Discard(2); err != nil {
-			s.close()
-			return nil, err
-		}
-		s.Reader, s.file = newUTF16Reader(br, s.encoding), nil
 	default:
 		s.Reader = br
 	}

@@ -418,12 +418,19 @@ func sniff(s *stream) (string, error) {
 			break
 		}
 	}
-	if isTar(head) {
-		return "", ErrTarArchive
-	}
 	rest := s.Reader
 	if err != nil {
 		rest = errorReader{err}
+	}
+	if enc := utf16Encoding(head); enc != "" && s.encoding == "" {
+		// Decoded as a stream, after any decompression: offsets are of
+		// the UTF-8 text. Its layout is the decoded text's.
+		s.encoding, s.file = enc, nil
+		s.Reader = newUTF16Reader(io.MultiReader(bytes.NewReader(head[2:]), rest), enc)
+		return sniff(s)
+	}
+	if isTar(head) {
+		return "", ErrTarArchive
 	}
 	s.Reader = io.MultiReader(bytes.NewReader(head), rest)
 	return sniffLayout(head), nil

@@ -109,25 +109,41 @@ func TestUTF16Input(t *testing.T) {
 		order    byteOrder
 	}{{EncodingUTF16LE, []byte{0xff, 0xfe}, binary.LittleEndian}, {EncodingUTF16BE, []byte{0xfe, 0xff}, binary.BigEndian}} {
 		data := append(slices.Clone(tc.bom), encodeUTF16(text, tc.order)...)
-		path := writeFile(t, filepath.Join(dir, tc.encoding+".log"), data)
-		for _, in := range []Input{{Name: path}, {Name: Stdin}} {
-			res := mustScan(t, []Input{in}, Options{Rules: rs, Stdin: bytes.NewReader(data)})
-			checkInvariants(t, res)
-			st := res.Inputs[0]
-			if got := hits(res, rs, 0); !slices.Equal(got, []string{"2:R1", "3:R2"}) {
-				t.Errorf("%s %s: matches %v, want [2:R1 3:R2]", tc.encoding, in.Name, got)
+		for _, compression := range []string{"", CompressionGzip, CompressionZstd} {
+			stored := data
+			switch compression {
+			case CompressionGzip:
+				stored = gzipBytes(t, data)
+			case CompressionZstd:
+				stored = zstdBytes(t, data)
 			}
-			if st.Encoding != tc.encoding || st.Compression != "" || st.Err != nil {
-				t.Errorf("%s %s: encoding %q, compression %q, error %v", tc.encoding, in.Name, st.Encoding, st.Compression, st.Err)
-			}
-			if st.Bytes != int64(len(text)) || st.RawBytes != int64(len(data)) || st.Lines != 3 || st.Malformed != 0 {
-				t.Errorf("%s %s: bytes %d (read %d), lines %d, malformed %d; want %d (%d), 3, 0",
-					tc.encoding, in.Name, st.Bytes, st.RawBytes, st.Lines, st.Malformed, len(text), len(data))
+			path := writeFile(t, filepath.Join(dir, tc.encoding+compression+".log"), stored)
+			for _, in := range []Input{{Name: path}, {Name: Stdin}} {
+				where := tc.encoding + " " + compression + " " + in.Name
+				res := mustScan(t, []Input{in}, Options{Rules: rs, Stdin: bytes.NewReader(stored)})
+				checkInvariants(t, res)
+				st := res.Inputs[0]
+				if got := hits(res, rs, 0); !slices.Equal(got, []string{"2:R1", "3:R2"}) {
+					t.Errorf("%s: matches %v, want [2:R1 3:R2]", where, got)
+				}
+				if st.Encoding != tc.encoding || st.Compression != compression || st.Err != nil {
+					t.Errorf("%s: encoding %q, compression %q, error %v", where, st.Encoding, st.Compression, st.Err)
+				}
+				if st.Bytes != int64(len(text)) || st.RawBytes != int64(len(stored)) || st.Lines != 3 || st.Malformed != 0 {
+					t.Errorf("%s: bytes %d (read %d), lines %d, malformed %d; want %d (%d), 3, 0",
+						where, st.Bytes, st.RawBytes, st.Lines, st.Malformed, len(text), len(stored))
+				}
 			}
 		}
 	}
+	// Whole-file JSON takes its layout from the decoded text.
+	pretty := "[\n" + execLine + ",\n" + procLine + "\n]\n"
+	res := scanString(t, "\xff\xfe"+string(encodeUTF16(pretty, binary.LittleEndian)), Options{Rules: rs})
+	if st := res.Inputs[0]; st.Layout != LayoutJSON || !slices.Equal(hits(res, rs, 0), []string{"2:R1", "3:R2"}) {
+		t.Errorf("UTF-16 JSON array: layout %s, matches %v", st.Layout, hits(res, rs, 0))
+	}
 	// FF FE 00 00 is UTF-32LE's mark: not decoded as UTF-16.
-	res := scanString(t, "\xff\xfe\x00\x00"+execLine+"\n", Options{Rules: rs})
+	res = scanString(t, "\xff\xfe\x00\x00"+execLine+"\n", Options{Rules: rs})
 	if st := res.Inputs[0]; st.Encoding != "" {
 		t.Errorf("UTF-32LE mark read as %s", st.Encoding)
 	}
