@@ -642,6 +642,46 @@ func TestBaseline(t *testing.T) {
 	}
 }
 
+// --write-baseline records every finding, also those --since and the
+// exceptions leave out of the report: a wider window next time must not
+// show old sessions as new. It replaces the old baseline whole, and a path
+// it cannot write leaves --output's file as it was.
+func TestWriteBaselineRecordsEveryFinding(t *testing.T) {
+	dir := t.TempDir()
+	base := filepath.Join(dir, "baseline.json")
+	exceptions := filepath.Join(dir, "ex.toml")
+	if err := os.WriteFile(exceptions, []byte("[[exception]]\nname = \"alice\"\nreason = \"on call\"\nwhen = 'user.name:\"alice@example.com\"'\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _, _ := run(t, nil, "scan", "-q", "--format", "json", "--since", "2026-11-20T09:45:00Z", "--exceptions", exceptions, "--write-baseline", base, "../testdata/demo/")
+	data, err := os.ReadFile(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if shown, recorded := len(parseReport(t, out).Findings), len(parseReport(t, string(data)).Findings); shown >= 7 || recorded != 7 {
+		t.Errorf("%d findings shown, %d in the baseline; want fewer than 7 shown and all 7 recorded", shown, recorded)
+	}
+	if _, _, code := run(t, nil, "scan", "-q", "--baseline", base, "../testdata/demo/"); code != ExitOK {
+		t.Errorf("the whole window against that baseline: exit %d, want %d", code, ExitOK)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Errorf("the folder holds %d files, want the baseline and the exceptions (no file left from writing)", len(entries))
+	}
+	// A baseline that cannot be written fails before --output is made.
+	report := filepath.Join(dir, "report.json")
+	if err := os.WriteFile(report, []byte("last night's report"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{filepath.Join(dir, "missing", "b.json"), dir} {
+		if _, _, code := run(t, nil, "scan", "-q", "-f", "json", "-o", report, "--write-baseline", bad, "../testdata/demo/"); code != ExitError {
+			t.Errorf("--write-baseline %s: exit %d, want %d", bad, code, ExitError)
+		}
+		if got, _ := os.ReadFile(report); string(got) != "last night's report" {
+			t.Errorf("--write-baseline %s: --output's file became %q", bad, got)
+		}
+	}
+}
+
 // TestMinSeverityNeverHidesTheExitDecision: --min-severity filters what is
 // shown; the exit code still counts everything, and says so.
 func TestMinSeverityNeverHidesTheExitDecision(t *testing.T) {

@@ -219,6 +219,19 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 	if err := read.refuse("--write-baseline", o.writeBaseline); err != nil {
 		return err
 	}
+	// The new baseline is written beside the old and renamed over it at
+	// the end, so a scan that fails or is killed leaves the old one whole;
+	// its file is made first, so that a bad path leaves --output as it was.
+	var baselineFile *os.File
+	if o.writeBaseline != "" {
+		if baselineFile, err = createBeside(o.writeBaseline); err != nil {
+			return usageError("--write-baseline: %v", err)
+		}
+		defer func() {
+			baselineFile.Close()
+			os.Remove(baselineFile.Name()) // gone already once renamed
+		}()
+	}
 	out := e.stdout
 	var outFile *os.File
 	if o.output != "" {
@@ -228,14 +241,6 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 		}
 		defer outFile.Close()
 		out = outFile
-	}
-	var baselineFile *os.File
-	if o.writeBaseline != "" {
-		baselineFile, err = os.Create(o.writeBaseline)
-		if err != nil {
-			return usageError("--write-baseline: %v", err)
-		}
-		defer baselineFile.Close()
 	}
 
 	contexts := triage.ContextQueries()
@@ -329,9 +334,16 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 
 	if baselineFile != nil {
 		// The new baseline holds every current finding, including those
-		// the old baseline suppressed, so they stay suppressed.
-		result.Tally()
-		if err := writeReport(baselineFile, report.JSON{}, result); err != nil {
+		// the old baseline hid, so they stay hidden, and those exceptions
+		// and --since/--until left out, so a wider window next time does
+		// not show old sessions as new.
+		base := *result
+		base.Findings = rep.All()
+		base.Tally()
+		if err := writeReport(baselineFile, report.JSON{}, &base); err != nil {
+			return fmt.Errorf("--write-baseline: %w", err)
+		}
+		if err := replaceWith(baselineFile, o.writeBaseline); err != nil {
 			return fmt.Errorf("--write-baseline: %w", err)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -887,6 +888,14 @@ func eventFinding(g *group) *Finding {
 	}
 	f.Evidence = evidence(g.events, false)
 	return f
+}
+
+// All returns every finding the scan made, those Since and Until left out
+// too, in report order.
+func (r *Report) All() []*Finding {
+	all := append(slices.Clone(r.Findings), r.Outside...)
+	sortFindings(all)
+	return all
 }
 
 func sortFindings(fs []*Finding) {
