@@ -1185,6 +1185,28 @@ func TestNumberFlagLimits(t *testing.T) {
 	}
 }
 
+// A command that groups others takes a mistyped subcommand for a usage
+// error, as the root does: printing the help with exit 0 let a CI step
+// running "rules chek" pass.
+func TestUnknownSubcommandRefused(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"rules", "chek", "../testdata/demo"}, `unknown command "chek" for "k8sexec rules"; did you mean check?`},
+		{[]string{"completion", "tcsh"}, `unknown command "tcsh" for "k8sexec completion"`},
+		{[]string{"bogus"}, `unknown command "bogus" for "k8sexec"`},
+	} {
+		stdout, stderr, code := run(t, nil, tc.args...)
+		if code != ExitError || stdout != "" || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit %d and %q", tc.args, code, stdout, stderr, ExitError, tc.want)
+		}
+	}
+	if stdout, _, code := run(t, nil, "rules"); code != ExitOK || !strings.Contains(stdout, "Available Commands:") {
+		t.Errorf("rules alone: exit %d, %q; want its help", code, stdout)
+	}
+}
+
 // A glob that is not valid is refused before anything is read: a scan
 // that went on read the files named but no folder, and its report said
 // "No findings." beside an input with no name.
@@ -1283,6 +1305,10 @@ func TestOutputOverInputRefused(t *testing.T) {
 	// reports, and may be standard input too.
 	if _, stderr, code := runEnv(t, &env{stdin: devNull(t)}, "scan", "-q", "-f", "json", "-o", os.DevNull, "--write-baseline", os.DevNull, "-"); code == ExitError {
 		t.Errorf("/dev/null as standard input and both outputs: exit %d, %s", code, stderr)
+	}
+	// The baseline is renamed into place, but never over a device.
+	if fi, err := os.Stat(os.DevNull); err != nil || fi.Mode().IsRegular() {
+		t.Fatalf("%s is no longer a device (%v): a report was renamed over it", os.DevNull, err)
 	}
 
 	// A report written into the folder it scans is fine the first time;

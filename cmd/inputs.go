@@ -124,36 +124,60 @@ func samePath(a, b string) bool {
 	return err1 == nil && err2 == nil && aa == bb
 }
 
-// createBeside creates the file that replaceWith renames to path once it
-// is written: in the folder of the file path names (through a symbolic
-// link), so that the rename replaces it whole or not at all. A folder at
-// path is refused now, not after the scan.
-func createBeside(path string) (*os.File, error) {
-	if real, err := filepath.EvalSymlinks(path); err == nil {
-		path = real
-	}
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return nil, fmt.Errorf("%s is a folder", path)
-	}
-	return os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+// wholeFile is a report file written whole or not at all. A regular file,
+// or a new one, is written beside path and renamed over it by commit, so a
+// scan that fails or is killed leaves the old file as it was. Anything else
+// there (a device such as /dev/null, a FIFO) is written as it is: renaming
+// over a device would replace it.
+type wholeFile struct {
+	*os.File
+	path string // the file the rename replaces; "" when File is it
 }
 
-// replaceWith closes f, made by createBeside for path, and renames it to
-// the file path names, with that file's permissions (0644 for a new one).
-func replaceWith(f *os.File, path string) error {
+// createWhole makes the file a report for path is written to. A folder
+// at path is refused now, not after the scan.
+func createWhole(path string) (*wholeFile, error) {
 	if real, err := filepath.EvalSymlinks(path); err == nil {
-		path = real
+		path = real // the rename replaces the file, not the link
+	}
+	fi, err := os.Stat(path)
+	switch {
+	case err == nil && fi.IsDir():
+		return nil, fmt.Errorf("%s is a folder", path)
+	case err == nil && !fi.Mode().IsRegular():
+		f, err := os.Create(path)
+		return &wholeFile{File: f}, err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return nil, err
+	}
+	return &wholeFile{File: f, path: path}, nil
+}
+
+// commit closes the file and puts it in place, with the permissions of
+// the file it replaces (0644 for a new one).
+func (w *wholeFile) commit() error {
+	if w.path == "" {
+		return w.Close()
 	}
 	mode := os.FileMode(0o644)
-	if fi, err := os.Stat(path); err == nil {
+	if fi, err := os.Stat(w.path); err == nil {
 		mode = fi.Mode().Perm()
 	}
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
+	if err := w.Chmod(mode); err != nil {
 		return err
 	}
-	if err := f.Close(); err != nil {
+	if err := w.Close(); err != nil {
 		return err
 	}
-	return os.Rename(f.Name(), path)
+	return os.Rename(w.Name(), w.path)
+}
+
+// discard closes the file and removes what commit did not put in place.
+func (w *wholeFile) discard() {
+	w.Close()
+	if w.path != "" {
+		os.Remove(w.Name()) // nothing there once committed
+	}
 }

@@ -70,9 +70,6 @@ func execute(ctx context.Context, e *env, args []string) int {
 	stderr := e.stderr
 	root := newRootCmd(e)
 	root.SetArgs(args)
-	root.SetIn(e.stdin)
-	root.SetOut(e.stdout)
-	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return ExitOK
@@ -121,7 +118,38 @@ and prints one triage-ready finding per exec session, with next steps.`,
 		return usageError("%v\nRun '%s --help' for usage.", err, c.CommandPath())
 	})
 	root.AddCommand(newScanCmd(e), newSearchCmd(e), newRulesCmd(e), newVersionCmd(e))
+	// The streams are set first: the completion commands keep the output
+	// they find when they are made.
+	root.SetIn(e.stdin)
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	// cobra's completion command groups one per shell: an unknown shell
+	// is a usage error, as an unknown rules command is.
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			c.Args, c.RunE = cobra.ArbitraryArgs, groupRun
+		}
+	}
 	return root
+}
+
+// groupRun runs a command that only groups others. Bare, it prints its
+// help; with an argument no subcommand took (a typo), it is a usage error:
+// cobra would print the help and exit 0, and a CI step checking rule files
+// with "rules chek" would pass.
+func groupRun(c *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return c.Help()
+	}
+	if c.SuggestionsMinimumDistance <= 0 {
+		c.SuggestionsMinimumDistance = 2 // cobra's own default for unknown commands
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], c.CommandPath())
+	if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += "; did you mean " + strings.Join(s, " or ") + "?"
+	}
+	return usageError("%s\nRun '%s --help' for usage.", msg, c.CommandPath())
 }
 
 // exactArgs is cobra.ExactArgs with a usage-error exit code.

@@ -126,6 +126,8 @@ func newRulesCmd(e *env) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "rules",
 		Short: "List, show and check detection rules",
+		Args:  cobra.ArbitraryArgs,
+		RunE:  groupRun,
 	}
 	c.AddCommand(newRulesListCmd(e), newRulesShowCmd(e), newRulesCheckCmd(e))
 	return c

@@ -222,15 +222,12 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 	// The new baseline is written beside the old and renamed over it at
 	// the end, so a scan that fails or is killed leaves the old one whole;
 	// its file is made first, so that a bad path leaves --output as it was.
-	var baselineFile *os.File
+	var baselineFile *wholeFile
 	if o.writeBaseline != "" {
-		if baselineFile, err = createBeside(o.writeBaseline); err != nil {
+		if baselineFile, err = createWhole(o.writeBaseline); err != nil {
 			return usageError("--write-baseline: %v", err)
 		}
-		defer func() {
-			baselineFile.Close()
-			os.Remove(baselineFile.Name()) // gone already once renamed
-		}()
+		defer baselineFile.discard()
 	}
 	out := e.stdout
 	var outFile *os.File
@@ -343,7 +340,7 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 		if err := writeReport(baselineFile, report.JSON{}, &base); err != nil {
 			return fmt.Errorf("--write-baseline: %w", err)
 		}
-		if err := replaceWith(baselineFile, o.writeBaseline); err != nil {
+		if err := baselineFile.commit(); err != nil {
 			return fmt.Errorf("--write-baseline: %w", err)
 		}
 	}
