@@ -132,6 +132,10 @@ func SeverityRank(severity string) int {
 	return 0
 }
 
+// defaultRiskScore is the risk score Kibana's rule editor suggests for
+// each severity.
+var defaultRiskScore = map[string]int{"low": 21, "medium": 47, "high": 73, "critical": 99}
+
 // ruleFile mirrors the parts of Elastic's detection-rules TOML layout that
 // k8sexec reads, plus an optional [k8sexec] table for our own extensions.
 type ruleFile struct {
@@ -141,7 +145,7 @@ type ruleFile struct {
 		Name        string   `toml:"name"`
 		Description string   `toml:"description"`
 		Severity    string   `toml:"severity"`
-		RiskScore   int      `toml:"risk_score"`
+		RiskScore   *int     `toml:"risk_score"`
 		Language    string   `toml:"language"`
 		Type        string   `toml:"type"`
 		Query       string   `toml:"query"`
@@ -189,7 +193,6 @@ func Parse(data []byte, source string) (*Rule, error) {
 		Name:         strings.TrimSpace(spec.Name),
 		Description:  strings.TrimSpace(spec.Description),
 		Severity:     strings.ToLower(strings.TrimSpace(spec.Severity)),
-		RiskScore:    spec.RiskScore,
 		Language:     spec.Language,
 		Type:         spec.Type,
 		Query:        strings.TrimSpace(spec.Query),
@@ -230,16 +233,32 @@ func Parse(data []byte, source string) (*Rule, error) {
 		return nil, fmt.Errorf("%s: rule has no rule_id", source)
 	case r.Name == "":
 		return nil, fmt.Errorf("%s: rule %s has no name", source, r.ID)
+	case r.Query == "" && r.Type == "machine_learning":
+		// A machine learning job's anomalies, not a query: a valid rule
+		// that cannot run offline.
+		return nil, &loadError{source: source, rule: r, err: unsupported("machine_learning rule")}
 	case r.Query == "":
-		return nil, &loadError{source: source, rule: r, err: unsupported("rule type %q has no query", r.Type)}
+		return nil, fmt.Errorf("%s: rule %s (type %q) has no query", source, r.ID, r.Type)
+	case strings.TrimSpace(spec.Severity) == "":
+		return nil, fmt.Errorf("%s: rule %s has no severity (low, medium, high or critical)", source, r.ID)
+	case SeverityRank(r.Severity) == 0:
+		return nil, fmt.Errorf("%s: rule %s has unknown severity %q (low, medium, high or critical)", source, r.ID, spec.Severity)
+	case spec.RiskScore != nil && (*spec.RiskScore < 0 || *spec.RiskScore > 100):
+		return nil, fmt.Errorf("%s: rule %s has risk_score %d; it must be from 0 to 100", source, r.ID, *spec.RiskScore)
 	}
-	if SeverityRank(r.Severity) == 0 {
-		return nil, fmt.Errorf("%s: rule %s has unknown severity %q", source, r.ID, spec.Severity)
+	// Reports rank and scale by the risk score (SARIF's security-severity
+	// is risk_score / 10): a rule without one takes the score Kibana
+	// suggests for its severity, not 0.
+	r.RiskScore = defaultRiskScore[r.Severity]
+	if spec.RiskScore != nil {
+		r.RiskScore = *spec.RiskScore
 	}
-	if r.RiskScore < 0 || r.RiskScore > 100 {
-		// Elastic's range: reports scale it (SARIF's security-severity
-		// is risk_score / 10).
-		return nil, fmt.Errorf("%s: rule %s has risk_score %d; it must be from 0 to 100", source, r.ID, r.RiskScore)
+	if r.Language == "" {
+		// Kibana's default for a rule created without one.
+		r.Language = "kuery"
+		if r.Type == "eql" {
+			r.Language = "eql"
+		}
 	}
 
 	var err error
@@ -253,7 +272,8 @@ func Parse(data []byte, source string) (*Rule, error) {
 	case r.Language == "lucene":
 		err = unsupported("Lucene query syntax")
 	default:
-		err = unsupported("query language %q", r.Language)
+		// A typo, not a rule k8sexec cannot run.
+		return nil, fmt.Errorf("%s: rule %s has unknown query language %q (kuery, eql, lucene or esql)", source, r.ID, r.Language)
 	}
 	if err == nil && r.Type == "new_terms" {
 		r.NewTerms, err = parseNewTerms(spec.NewTerms)

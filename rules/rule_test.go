@@ -127,6 +127,27 @@ query = "a:b"
 	}
 }
 
+// A rule without a language takes Kibana's default for its type, and one
+// without a risk score the score Kibana suggests for its severity.
+func TestParseRuleDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		src, language string
+		risk          int
+	}{
+		{"[rule]\nrule_id = \"r\"\nname = \"n\"\nseverity = \"high\"\ntype = \"query\"\nquery = \"a:b\"\n", "kuery", 73},
+		{"[rule]\nrule_id = \"r\"\nname = \"n\"\nseverity = \"Low\"\ntype = \"eql\"\nquery = \"any where a == 1\"\n", "eql", 21},
+		{"[rule]\nrule_id = \"r\"\nname = \"n\"\nseverity = \"medium\"\nrisk_score = 0\ntype = \"query\"\nquery = \"a:b\"\n", "kuery", 0},
+	} {
+		r, err := rules.Parse([]byte(tc.src), "r.toml")
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", tc.src, err)
+		}
+		if r.Language != tc.language || r.RiskScore != tc.risk {
+			t.Errorf("Parse(%q): language %q, risk %d; want %q, %d", tc.src, r.Language, r.RiskScore, tc.language, tc.risk)
+		}
+	}
+}
+
 func TestParseRuleErrors(t *testing.T) {
 	base := map[string]string{
 		"rule_id":  `"r1"`,
@@ -160,7 +181,7 @@ func TestParseRuleErrors(t *testing.T) {
 		{"blank rule_id", map[string]string{"rule_id": `"  "`}, false, "no rule_id"},
 		{"missing name", map[string]string{"name": ""}, false, "no name"},
 		{"unknown severity", map[string]string{"severity": `"urgent"`}, false, `unknown severity "urgent"`},
-		{"missing severity", map[string]string{"severity": ""}, false, "unknown severity"},
+		{"missing severity", map[string]string{"severity": ""}, false, "has no severity"},
 		{"risk_score above 100", map[string]string{"risk_score": "999"}, false, "risk_score 999; it must be from 0 to 100"},
 		{"negative risk_score", map[string]string{"risk_score": "-1"}, false, "risk_score -1"},
 		{"KQL syntax error", map[string]string{"query": `"a:(b"`}, false, "kql syntax error"},
@@ -169,9 +190,12 @@ func TestParseRuleErrors(t *testing.T) {
 		{"threshold", map[string]string{"type": `"threshold"`}, true, "threshold"},
 		{"threat_match", map[string]string{"type": `"threat_match"`}, true, "threat_match"},
 		{"esql type", map[string]string{"type": `"esql"`, "language": `"esql"`, "query": `"FROM logs-* | LIMIT 1"`}, true, "esql"},
-		{"machine learning without query", map[string]string{"type": `"machine_learning"`, "query": ""}, true, "no query"},
+		{"machine learning without query", map[string]string{"type": `"machine_learning"`, "query": ""}, true, "machine_learning rule"},
+		// A rule type that needs a query, without one, is a broken file.
+		{"query rule without query", map[string]string{"query": ""}, false, `(type "query") has no query`},
 		{"lucene", map[string]string{"language": `"lucene"`}, true, "Lucene"},
-		{"unknown language", map[string]string{"language": `"sql"`}, true, `"sql"`},
+		// A typo is a broken file, not a rule k8sexec cannot run.
+		{"unknown language", map[string]string{"language": `"sql"`}, false, `unknown query language "sql"`},
 		{"EQL sequence", map[string]string{"type": `"eql"`, "language": `"eql"`, "query": `"sequence [process where true] [network where true]"`}, true, "sequence"},
 		{"KQL free text", map[string]string{"query": `"hello"`}, true, "free-text"},
 		{"EQL regex class", map[string]string{"type": `"eql"`, "language": `"eql"`, "query": `'any where a regex "\\d+"'`}, true, `\d`},
