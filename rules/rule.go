@@ -184,8 +184,24 @@ func Parse(data []byte, source string) (*Rule, error) {
 	if err := CheckTOMLNesting(data); err != nil {
 		return nil, fmt.Errorf("%s: %w", source, err)
 	}
-	if _, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&f); err != nil {
+	meta, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&f)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", source, err)
+	}
+	// Elastic's tables hold many keys k8sexec has no use for; ours are
+	// checked, as exceptions files are: a misspelt key would be ignored.
+	for _, k := range meta.Undecoded() {
+		if len(k) > 1 && k[0] == "k8sexec" {
+			return nil, fmt.Errorf("%s: unknown key %s in [k8sexec] (note_format, origin, complements)", source, strings.Join(k[1:], "."))
+		}
+	}
+	if nf := f.K8sexec.NoteFormat; nf != "" && nf != "template" {
+		return nil, fmt.Errorf("%s: [k8sexec] note_format %q: the one format is \"template\" (leave it out for a note as written)", source, nf)
+	}
+	switch f.K8sexec.Origin {
+	case "", "elastic", "k8sexec", "user":
+	default:
+		return nil, fmt.Errorf("%s: [k8sexec] origin %q: it must be \"elastic\", \"k8sexec\" or \"user\"", source, f.K8sexec.Origin)
 	}
 	spec := f.Rule
 	r := &Rule{
@@ -261,7 +277,6 @@ func Parse(data []byte, source string) (*Rule, error) {
 		}
 	}
 
-	var err error
 	switch {
 	case r.Type == "threshold", r.Type == "machine_learning", r.Type == "threat_match", r.Type == "esql" || r.Language == "esql":
 		err = unsupported("%s rule", r.Type)

@@ -484,3 +484,23 @@ func TestLoader(t *testing.T) {
 		t.Errorf("an empty folder: %v", err)
 	}
 }
+
+// The [k8sexec] table is ours: a key or value it does not know is an
+// error, not ignored. Elastic's tables keep their unknown keys.
+func TestK8sexecTableChecked(t *testing.T) {
+	base := "[rule]\nrule_id = \"r\"\nname = \"n\"\nseverity = \"low\"\ntype = \"query\"\nquery = \"a:b\"\nfrom = \"now-6m\"\n"
+	for table, want := range map[string]string{
+		"[k8sexec]\nfoo = \"x\"\n":                "unknown key foo in [k8sexec]",
+		"[k8sexec]\norigin = \"bogus\"\n":         `origin "bogus"`,
+		"[k8sexec]\nnote_format = \"markdown\"\n": `note_format "markdown"`,
+	} {
+		if _, err := rules.Parse([]byte(base+table), "r.toml"); err == nil || !strings.Contains(err.Error(), want) || rules.IsUnsupported(err) {
+			t.Errorf("%q: error %v, want one mentioning %q", table, err, want)
+		}
+	}
+	for _, table := range []string{"", "[k8sexec]\norigin = \"user\"\nnote_format = \"template\"\n", "[metadata]\nmaturity = \"production\"\nwhatever = 1\n"} {
+		if _, err := rules.Parse([]byte(base+table), "r.toml"); err != nil {
+			t.Errorf("%q: %v", table, err)
+		}
+	}
+}
