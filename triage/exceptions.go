@@ -317,13 +317,17 @@ func buildException(raw *rawException, source string, index int) (*Exception, []
 	case nil:
 	case string:
 		ex.When = strings.TrimSpace(when)
-		if ex.When != "" {
-			m, err := compileWhen(ex.When)
-			if err != nil {
-				problems = append(problems, fmt.Errorf("when: %w", err))
-			}
-			ex.matcher = m
+		if ex.When == "" {
+			// Blank would count as a condition given, and hold for
+			// every finding of every rule.
+			problems = append(problems, errors.New("when is empty: give a KQL query, or leave when out"))
+			break
 		}
+		m, err := compileWhen(ex.When)
+		if err != nil {
+			problems = append(problems, fmt.Errorf("when: %w", err))
+		}
+		ex.matcher = m
 	default:
 		fail("when", "want a KQL query in a string, not %s", tomlType(when))
 	}

@@ -217,6 +217,10 @@ name = "ci-smoke-test"`, []string{`exceptions.toml: exception 1 ("ci-smoke-test"
 reason = "  "`, []string{`exceptions.toml: exception 2: reason is required`}},
 		{"reason not a string", `[[exception]]
 reason = 5`, []string{`exceptions.toml: exception 1: reason: want a string, not an integer`}},
+		// A blank when would hold for every finding of every rule.
+		{"blank when", `[[exception]]
+reason = "r"
+when = "  "`, []string{`exceptions.toml: exception 1: when is empty`}},
 		{"KQL syntax", ok + `[[exception]]
 name = "ci-smoke-test"
 reason = "r"
