@@ -84,7 +84,7 @@ input that could not be read completely (the report is still written), 130 inter
 	f.StringVar(&o.window.until, "until", "", "report only findings before this time (same forms as --since)")
 	f.StringArrayVar(&o.exceptions, "exceptions", nil, "suppress known-benign findings listed in this TOML file (repeatable; docs/exceptions.md)")
 	f.BoolVar(&o.showSuppressed, "show-suppressed", false, "list the findings exceptions suppressed, with the exception and its reason")
-	f.StringVar(&o.window.now, "now", "", "the time durations in --since/--until count back from, and exceptions expire against (default: the clock)")
+	f.StringVar(&o.window.now, "now", "", "the time durations in --since/--until count back from, and exceptions expire against: RFC 3339 or a date (default: the clock)")
 	workersFlag(c, &o.workers)
 	lineSizeFlag(c, &o.maxLineSize)
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "print nothing on stderr except errors")

@@ -21,7 +21,8 @@ func (w timeWindow) resolve(clock time.Time) (since, until, now time.Time, err e
 	now = clock
 	if w.now != "" {
 		if now, err = parseInstant(w.now); err != nil {
-			return since, until, now, usageError("--now %q: %v", w.now, err)
+			// Go's parse error names layouts; say what the flag takes.
+			return since, until, now, usageError("--now %q: want RFC 3339 (2026-11-20T09:00:00Z) or a date (2026-11-20)", w.now)
 		}
 	}
 	if w.since != "" {

@@ -120,3 +120,13 @@ func TestDurationTooLongExitCode(t *testing.T) {
 		}
 	}
 }
+
+// --now says what it takes, not which layouts Go tried.
+func TestNowErrorSaysWhatItTakes(t *testing.T) {
+	for _, v := range []string{"1h", "2026-11-20T10:00:00", "soon"} {
+		_, stderr, code := run(t, nil, "scan", "--now", v, "../testdata/demo/")
+		if want := `--now "` + v + `": want RFC 3339 (2026-11-20T09:00:00Z) or a date (2026-11-20)`; code != ExitError || !strings.Contains(stderr, want) || strings.Contains(stderr, "parsing time") {
+			t.Errorf("--now %s: exit %d, %q; want %q", v, code, stderr, want)
+		}
+	}
+}
