@@ -640,6 +640,13 @@ func TestBaseline(t *testing.T) {
 	if _, _, code := run(t, nil, "scan", "--baseline", filepath.Join(dir, "bad.json"), "../testdata/demo/"); code != ExitError {
 		t.Errorf("a broken baseline is a usage error: exit %d", code)
 	}
+	// JSON of another shape says where it differs, not which Go type it
+	// could not fill.
+	os.WriteFile(filepath.Join(dir, "array.json"), []byte("[1]"), 0o644)
+	if _, stderr, code := run(t, nil, "scan", "--baseline", filepath.Join(dir, "array.json"), "../testdata/demo/"); code != ExitError ||
+		!strings.Contains(stderr, "is not a k8sexec JSON report: it has a JSON array where a report has its top-level object") || strings.Contains(stderr, "Go value") {
+		t.Errorf("a JSON array as baseline: exit %d, %s", code, stderr)
+	}
 }
 
 // --write-baseline records every finding, also those --since and the

@@ -430,6 +430,15 @@ func loadBaseline(path string) (map[string]bool, error) {
 		} `json:"findings"`
 	}
 	if err := json.Unmarshal(data, &doc); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			// Go's message names the struct it decodes into.
+			where := "its top-level object"
+			if te.Field != "" {
+				where = "its " + te.Field
+			}
+			return nil, fmt.Errorf("%s is not a k8sexec JSON report: it has a JSON %s where a report has %s", path, te.Value, where)
+		}
 		return nil, fmt.Errorf("%s is not a k8sexec JSON report: %v", path, err)
 	}
 	if doc.Findings == nil {
