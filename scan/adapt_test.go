@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -365,4 +366,57 @@ func FuzzAdapt(f *testing.F) {
 		values(doc, "event.dataset")
 		values(doc, "kubernetes.audit.verb")
 	})
+}
+
+// TestExistsBelowDottedKeys: a field is an object when a key, dotted or
+// nested, spells a path below it, and then exists as in Elasticsearch,
+// which maps {"a.b.c":"x"} as objects: whatever layout the document uses,
+// with or without the prefilter, and whether the record is read flat or
+// through the adapter.
+func TestExistsBelowDottedKeys(t *testing.T) {
+	docs := []string{
+		`{"a":{"b":{"c":"x"}}}`,
+		`{"a.b.c":"x"}`,
+		`{"a":{"b.c":"x"}}`,
+		`{"a.b":{"c":"x"}}`,
+		`{"a.b":[{"c":1}]}`,
+		`{"a.b":null}`,
+		`{"a.b":{}}`,
+		`{"a.b":[null,[]]}`,
+		`{"ab.c":"x"}`,
+		`{"a.":"x"}`,
+		`{"event":{"kind":"event"},"a.b.c":"x"}`,
+		`{"kind":"Event","apiVersion":"audit.k8s.io/v1","objectRef":{"resource.x":"pods"},"auditID":"1"}`,
+		`{"kind":"Event","apiVersion":"audit.k8s.io/v1","objectRef":{"resource":"pods"},"auditID":"2"}`,
+	}
+	input := strings.Join(docs, "\n") + "\n"
+	for _, tc := range []struct {
+		query string
+		want  []string
+	}{
+		{`a:*`, []string{"1", "2", "3", "4", "5", "11"}},
+		{`a.b:*`, []string{"1", "2", "3", "4", "5", "11"}},
+		{`a.b.c:*`, []string{"1", "2", "3", "4", "5", "11"}},
+		{`not a:*`, []string{"6", "7", "8", "9", "10", "12", "13"}},
+		{`any where a != null`, []string{"1", "2", "3", "4", "5", "11"}},
+		{`a:x`, nil}, // an object is no value a term matches
+		{`a.b.c:x`, []string{"1", "2", "3", "4", "11"}},
+		{`kubernetes.audit.objectRef:*`, []string{"12", "13"}},
+		{`kubernetes.audit.objectRef.resource:*`, []string{"12", "13"}}, // resource.x makes resource an object
+		{`kubernetes.audit.objectRef.resource:pods`, []string{"13"}},
+	} {
+		rs := []*rules.Rule{customRule(t, "q", tc.query)}
+		for _, noPrefilter := range []bool{false, true} {
+			for _, chunk := range []int{0, 64} {
+				res := scanString(t, input, Options{Rules: rs, NoPrefilter: noPrefilter, ChunkSize: chunk})
+				var got []string
+				for _, ev := range res.Events {
+					got = append(got, fmt.Sprint(ev.Line))
+				}
+				if !slices.Equal(got, tc.want) {
+					t.Errorf("%s (noPrefilter %v, chunk %d): lines %v, want %v", tc.query, noPrefilter, chunk, got, tc.want)
+				}
+			}
+		}
+	}
 }

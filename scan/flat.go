@@ -363,13 +363,16 @@ type flatWalker struct {
 	keys  keySets
 	depth int
 	bad   bool
+	// extends is set when the walk stopped at a key that spells a path
+	// below a field (flatNode.lookup).
+	extends bool
 }
 
 // extract walks rec for the fields of shape s and returns the values
 // found, and whether rec could be walked (see flatWalker). The values
 // point into rec, which must not change while they are used.
 func (w *flatWalker) extract(rec []byte, s *flatShape) ([]flatVal, bool) {
-	w.data, w.depth, w.bad = rec, 0, false
+	w.data, w.depth, w.bad, w.extends = rec, 0, false, false
 	w.vals.reset()
 	w.vals.nonEmpty = s.nonEmpty
 	w.keys.reset()
@@ -416,6 +419,10 @@ func (w *flatWalker) object(i int, n *flatNode) int {
 		// collected; field names are ASCII, so a key with other bytes
 		// names none, and hashes as it is.
 		c := n.member(text(b[i:ke], escaped))
+		if c == extendsField {
+			w.extends = true
+			return w.fail()
+		}
 		if c != nil && w.keys.add(keyHash(b[i+1:ke-1], escaped)) {
 			return w.fail()
 		}
@@ -481,6 +488,11 @@ func dedotsTo(key, name string) bool {
 // lookup follows a key, dotted or not, from n: "a.b" is a then b, as
 // prefixSegments reads it. No child's name holds a dot (names are a
 // field's segments), so a key that names a child is one.
+//
+// A dotted key that goes on past a field's node ("a.b.c" where a is a
+// field) makes that field an object holding a value (objectBelow), which
+// the walks do not collect: lookup returns extendsField, and the record
+// is read through the adapter's document instead.
 func (n *flatNode) lookup(key string) *flatNode {
 	for n != nil {
 		if c := n.child1(key); c != nil {
@@ -490,10 +502,16 @@ func (n *flatNode) lookup(key string) *flatNode {
 		if dot < 0 {
 			return nil
 		}
-		n, key = n.child1(key[:dot]), key[dot+1:]
+		if n, key = n.child1(key[:dot]), key[dot+1:]; n != nil && len(n.slots) > 0 {
+			return extendsField
+		}
 	}
 	return nil
 }
+
+// extendsField is what lookup returns for a key that spells a path below
+// a field: the walks stop, and the record is not read flat.
+var extendsField = &flatNode{}
 
 // child1 is the child named name, or nil. Children are kept by name
 // length: most member names of an event are no field's, and their length

@@ -805,19 +805,25 @@ func (w *worker) flatten(u Unit) rules.Document {
 	if s == nil {
 		return u.Doc
 	}
-	w.fdoc.reset(s, u.Raw, w.values(u.Raw, s), u.Doc)
+	vals, ok := w.values(u.Raw, s)
+	if !ok {
+		return u.Doc
+	}
+	w.fdoc.reset(s, u.Raw, vals, u.Doc)
 	return &w.fdoc
 }
 
 // values returns the values of s's fields in rec: those the checker
-// collected, when it walked exactly rec for s, else a walk's.
-func (w *worker) values(rec []byte, s *flatShape) []flatVal {
+// collected, when it walked exactly rec for s, else a walk's. ok is false
+// for a record the flat document cannot serve: one with a key that spells
+// a path below a field (flatNode.lookup).
+func (w *worker) values(rec []byte, s *flatShape) (vals []flatVal, ok bool) {
 	if t := w.checker.walked; len(t) > 0 && len(t) == len(rec) && &t[0] == &rec[0] && w.checker.walk == s {
-		return w.checker.vals.list
+		return w.checker.vals.list, true
 	}
-	// A record the checker passed without repeated keys always walks.
-	vals, _ := w.fw.extract(rec, s)
-	return vals
+	// A record the checker passed without repeated keys walks, unless a
+	// key goes on below a field.
+	return w.fw.extract(rec, s)
 }
 
 func newWorker(p *plan, parseFirst int64) *worker {

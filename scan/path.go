@@ -30,12 +30,57 @@ func (r resolver) anyPath(obj gjson.Result, segs []string, test func(gjson.Resul
 	obj.ForEach(func(key, val gjson.Result) bool {
 		n := prefixSegments(key.Str, segs)
 		if n == 0 {
-			return true
+			found = below(key.Str, segs, val, test)
+			return !found
 		}
 		found = r.resolve(val, segs, n, test)
 		return !found
 	})
 	return found
+}
+
+// objectBelow stands for the object a field is when a dotted key spells a
+// path below it ({"a.b.c":"x"} makes a an object holding b.c): what an
+// exists test holds for, and no value any other test matches.
+var objectBelow = gjson.Result{Type: gjson.JSON, Raw: `{"":true}`}
+
+// below tests, for a member key that spells segs and goes on past them
+// ("a.b.c" for [a]), the object it makes of the field: Elasticsearch maps
+// the dotted key as objects, so the field exists when the member's value
+// holds a value.
+func below(key string, segs []string, val gjson.Result, test func(gjson.Result) bool) bool {
+	return extendsSegments(key, segs) && anyLeaf(val) && test(objectBelow)
+}
+
+// extendsSegments reports whether key spells every segment of segs joined
+// with dots, and a dot and more after them.
+func extendsSegments(key string, segs []string) bool {
+	pos := 0
+	for _, s := range segs {
+		if len(key)-pos < len(s)+1 || key[pos:pos+len(s)] != s || key[pos+len(s)] != '.' {
+			return false
+		}
+		pos += len(s) + 1
+	}
+	return pos < len(key)
+}
+
+// anyLeaf reports whether v holds a value: a scalar, or one somewhere in
+// an object or array (null, [] and {} hold none), as an exists query sees
+// an object field.
+func anyLeaf(v gjson.Result) bool {
+	switch {
+	case v.Type == gjson.Null:
+		return false
+	case v.IsObject(), v.IsArray():
+		found := false
+		v.ForEach(func(_, m gjson.Result) bool {
+			found = anyLeaf(m)
+			return !found
+		})
+		return found
+	}
+	return true
 }
 
 func (r resolver) resolve(val gjson.Result, segs []string, n int, test func(gjson.Result) bool) bool {
@@ -55,10 +100,10 @@ func (r resolver) anyPathLastWins(obj gjson.Result, segs []string, test func(gjs
 	}
 	var members []member
 	obj.ForEach(func(key, val gjson.Result) bool {
-		if n := prefixSegments(key.Str, segs); n > 0 {
+		if n := prefixSegments(key.Str, segs); n > 0 || extendsSegments(key.Str, segs) {
 			for i := range members {
 				if members[i].key == key.Str {
-					members[i].n = 0 // superseded by this later key
+					members[i].n = -1 // superseded by this later key
 				}
 			}
 			members = append(members, member{key.Str, val, n})
@@ -66,7 +111,13 @@ func (r resolver) anyPathLastWins(obj gjson.Result, segs []string, test func(gjs
 		return true
 	})
 	for _, m := range members {
-		if m.n > 0 && r.resolve(m.val, segs, m.n, test) {
+		switch {
+		case m.n < 0:
+		case m.n == 0:
+			if below(m.key, segs, m.val, test) {
+				return true
+			}
+		case r.resolve(m.val, segs, m.n, test):
 			return true
 		}
 	}

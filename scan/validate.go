@@ -40,6 +40,10 @@ type jsonChecker struct {
 	vals   flatVals
 	levels []walkLevel
 	walked []byte
+	// extends is set when a key of the text spells a path below a field
+	// (flatNode.lookup): its values are not the field's, and walked
+	// stays nil.
+	extends bool
 }
 
 // walkLevel is an open container of a walked text: the node its members
@@ -62,11 +66,11 @@ func (jc *jsonChecker) check(b []byte) (res jsonCheck) {
 	keys := &jc.keys
 	keys.reset()
 	walking := jc.walk != nil
-	jc.walked = nil
+	jc.walked, jc.extends = nil, false
 	jc.vals.reset()
 	defer func() {
 		jc.stack, jc.levels = stack[:0], levels[:0]
-		if walking && res.valid {
+		if walking && res.valid && !jc.extends {
 			jc.walked = b
 		}
 	}()
@@ -225,7 +229,9 @@ func (jc *jsonChecker) check(b []byte) (res jsonCheck) {
 			if walking {
 				node = nil
 				if p := levels[len(levels)-1].kids; p != nil {
-					node = p.member(text(b[i:end], escaped))
+					if node = p.member(text(b[i:end], escaped)); node == extendsField {
+						node, jc.extends = nil, true
+					}
 				}
 			}
 			i = skipSpace(b, end)
