@@ -503,6 +503,10 @@ func TestRulesCommands(t *testing.T) {
 		!strings.Contains(out, "index       logs-cloud_defend* (documents from other data streams never match)") {
 		t.Errorf("rules show exit %d:\n%s", code, out)
 	}
+	// A rule the flags leave out exists: the error says which flag.
+	if _, stderr, code := run(t, nil, "rules", "show", rule2, "--disable-rule", rule2); code != ExitError || !strings.Contains(stderr, "is left out by --disable-rule") {
+		t.Errorf("rules show of a disabled rule: exit %d, %s", code, stderr)
+	}
 	if _, _, code := run(t, nil, "rules", "show", "nope"); code != ExitError {
 		t.Errorf("rules show of an unknown ID: exit %d", code)
 	}

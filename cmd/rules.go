@@ -190,7 +190,12 @@ func newRulesShowCmd(e *env) *cobra.Command {
 				return err
 			}
 			r := set.ByID(args[0])
-			if r == nil {
+			switch {
+			case r == nil && contains(rf.disable, args[0]):
+				return usageError("rule_id %q is left out by --disable-rule", args[0])
+			case r == nil && len(rf.only) > 0 && !contains(rf.only, args[0]):
+				return usageError("rule_id %q is left out by --only-rule", args[0])
+			case r == nil:
 				return unknownRule(args[0], skipped)
 			}
 			w := e.stdout
