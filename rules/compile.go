@@ -115,7 +115,7 @@ type fieldType struct {
 var (
 	ipType      = &fieldType{exists: ipExistsTest, equal: ipEqualTest, rang: ipRangeTest, spellings: true}
 	dateType    = &fieldType{exists: dateExistsTest, equal: dateEqualTest, rang: dateRangeTest, spellings: true}
-	keywordType = &fieldType{exists: existsTest, equal: keywordEqualTest, rang: keywordRangeTest}
+	keywordType = &fieldType{exists: Exists, equal: keywordEqualTest, rang: keywordRangeTest}
 )
 
 // typeOf is the type of the ECS field name, nil for the default tests:
@@ -147,7 +147,7 @@ func valueTest(p *Pred) (func(gjson.Result) bool, error) {
 	}
 	switch p.Op {
 	case OpExists:
-		return existsTest, nil
+		return Exists, nil
 	case OpEqual:
 		return equalTest(p.Values, p.Fold), nil
 	case OpWildcard:
@@ -202,18 +202,18 @@ func scalarText(v gjson.Result) (string, bool) {
 	return "", false
 }
 
-// existsTest holds for any indexed value: a scalar, or an object with a
-// leaf value somewhere below it (Elasticsearch's exists on an object field
+// Exists holds for any indexed value: a scalar, or an object with a leaf
+// value somewhere below it (Elasticsearch's exists on an object field
 // looks for any of its sub-fields, and nulls, empty arrays and empty
-// objects index nothing).
-func existsTest(v gjson.Result) bool {
+// objects index nothing). It is the test of `f:*` and `f != null`.
+func Exists(v gjson.Result) bool {
 	switch {
 	case v.Type == gjson.Null:
 		return false
 	case v.IsObject(), v.IsArray():
 		found := false
 		v.ForEach(func(_, m gjson.Result) bool {
-			found = existsTest(m)
+			found = Exists(m)
 			return !found
 		})
 		return found

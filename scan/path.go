@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"github.com/k8sexec/k8sexec/rules"
 	"github.com/tidwall/gjson"
 )
 
@@ -49,7 +50,7 @@ var objectBelow = gjson.Result{Type: gjson.JSON, Raw: `{"":true}`}
 // the dotted key as objects, so the field exists when the member's value
 // holds a value.
 func below(key string, segs []string, val gjson.Result, test func(gjson.Result) bool) bool {
-	return extendsSegments(key, segs) && anyLeaf(val) && test(objectBelow)
+	return extendsSegments(key, segs) && rules.Exists(val) && test(objectBelow)
 }
 
 // extendsSegments reports whether key spells every segment of segs joined
@@ -63,24 +64,6 @@ func extendsSegments(key string, segs []string) bool {
 		pos += len(s) + 1
 	}
 	return pos < len(key)
-}
-
-// anyLeaf reports whether v holds a value: a scalar, or one somewhere in
-// an object or array (null, [] and {} hold none), as an exists query sees
-// an object field.
-func anyLeaf(v gjson.Result) bool {
-	switch {
-	case v.Type == gjson.Null:
-		return false
-	case v.IsObject(), v.IsArray():
-		found := false
-		v.ForEach(func(_, m gjson.Result) bool {
-			found = anyLeaf(m)
-			return !found
-		})
-		return found
-	}
-	return true
 }
 
 func (r resolver) resolve(val gjson.Result, segs []string, n int, test func(gjson.Result) bool) bool {
