@@ -485,8 +485,13 @@ func serviceAccount(user string) (ns, name string, ok bool) {
 // copyDirection says whether argv is the tar kubectl cp runs in a
 // container: "tar cf - PATH" to copy out ("download"), "tar xmf - -C
 // DIR" (or xf, after --no-same-permissions --no-same-owner with
-// --no-preserve) to copy in ("upload"); "" for any other command.
+// --no-preserve) to copy in ("upload"); "" for any other command. With
+// --retries, kubectl cp copies out through a shell that resumes at an
+// offset: sh -c "tar cf - PATH | tail -c+N".
 func copyDirection(argv []string) string {
+	if len(argv) == 3 && argv[0] == "sh" && argv[1] == "-c" && isResumedCopyOut(argv[2]) {
+		return "download"
+	}
 	if len(argv) < 3 || argv[0] != "tar" {
 		return ""
 	}
@@ -504,6 +509,20 @@ func copyDirection(argv []string) string {
 		return "upload"
 	}
 	return ""
+}
+
+// isResumedCopyOut reports whether script is "tar cf - PATH | tail -c+N".
+func isResumedCopyOut(script string) bool {
+	rest, ok := strings.CutPrefix(script, "tar cf - ")
+	if !ok {
+		return false
+	}
+	i := strings.LastIndex(rest, " | tail -c+")
+	if i <= 0 {
+		return false
+	}
+	n := rest[i+len(" | tail -c+"):]
+	return n != "" && strings.Trim(n, "0123456789") == ""
 }
 
 // FormatDuration renders a session length for people: "14m 3s", "2h 5m",

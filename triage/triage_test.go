@@ -1042,7 +1042,10 @@ func TestGuideNamesKubectlCp(t *testing.T) {
 		"/api/v1/namespaces/shop/pods/api-1/exec?command=tar&command=-xmf&command=-&command=-C&command=%2Ftmp&container=api&stderr=true&stdin=true&stdout=true":                                           "copy files into the container",
 		"/api/v1/namespaces/shop/pods/api-1/exec?command=tar&command=--no-same-permissions&command=--no-same-owner&command=-xmf&command=-&command=-C&command=%2Ftmp&container=api&stdin=true&stdout=true": "copy files into the container",
 		"/api/v1/namespaces/shop/pods/api-1/exec?command=tar&command=tvf&command=-&container=api&stderr=true&stdout=true":                                                                                 "No TTY and no stdin",
-		"/api/v1/namespaces/shop/pods/api-1/exec?command=top&container=api&stderr=true&stdout=true&tty=true":                                                                                              "A TTY was attached without stdin",
+		// kubectl cp --retries: a shell that resumes the copy at an offset.
+		"/api/v1/namespaces/shop/pods/api-1/exec?command=sh&command=-c&command=tar+cf+-+%2Fdata+%7C+tail+-c%2B1048577&container=api&stderr=true&stdout=true": "copy files out of the container",
+		"/api/v1/namespaces/shop/pods/api-1/exec?command=sh&command=-c&command=tar+cf+-+%2Fdata+%7C+tail+-c%2Bx&container=api&stderr=true&stdout=true":       "No TTY and no stdin",
+		"/api/v1/namespaces/shop/pods/api-1/exec?command=top&container=api&stderr=true&stdout=true&tty=true":                                                 "A TTY was attached without stdin",
 	} {
 		raw := auditLine("A", "ResponseStarted", "create", "alice", uri, 101, "2026-11-20T10:00:00Z", "2026-11-20T10:00:00.050Z", true)
 		rep := triage.Build([]triage.Event{event(t, "audit.log", 1, raw, r1)}, triage.Options{Guide: true})
