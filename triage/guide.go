@@ -359,6 +359,11 @@ func guideData(f *Finding, byID map[string]*Finding, inputs []string) GuideData 
 		d.As = asFlags(checked)
 		d.Masters = slices.Contains(checked.Groups, "system:masters")
 	}
+	if d.As == "" || f.User.Name == "" && f.User.Impersonated == nil {
+		// An event without a user (a damaged line): without --as,
+		// can-i would check the investigator's own rights.
+		d.As = "--as '<user>'"
+	}
 	if f.Source != nil && len(f.Source.IP) > 0 {
 		d.SourceIP = f.Source.IP[0]
 		d.SourceIPs = strings.Join(f.Source.IP, ", ")

@@ -1229,3 +1229,24 @@ func TestLinkInferenceLeavesSymmetricTies(t *testing.T) {
 		}
 	}
 }
+
+// An event without a user gives a can-i check with a placeholder to fill,
+// never one without --as, which would check the investigator's own rights.
+func TestGuideWithoutUserAsksForOne(t *testing.T) {
+	r1 := mustRule(t, rule1)
+	uri := "/api/v1/namespaces/shop/pods/api-1/exec?command=bash&stdin=true&stdout=true&tty=true"
+	line := auditLine("A", "ResponseStarted", "create", "alice", uri, 101, "2026-11-20T10:00:00Z", "2026-11-20T10:00:00.050Z", true)
+	for _, raw := range []string{
+		strings.Replace(line, `"user":{"username":"alice","groups":["devs","system:authenticated"]},`, "", 1),
+		strings.Replace(line, `"username":"alice",`, "", 1),
+	} {
+		rep := triage.Build([]triage.Event{event(t, "audit.log", 1, raw, r1)}, triage.Options{Guide: true})
+		if len(rep.Findings) != 1 {
+			t.Fatalf("%d findings", len(rep.Findings))
+		}
+		g := rep.Findings[0].Guidance
+		if !strings.Contains(g, "kubectl auth can-i create pods/exec -n shop --as '<user>'") {
+			t.Errorf("guide without a user:\n%s", g)
+		}
+	}
+}
