@@ -326,6 +326,9 @@ func (c *cappedBuffer) Write(p []byte) (int, error) {
 
 func guideData(f *Finding, byID map[string]*Finding, inputs []string) GuideData {
 	d := GuideData{Rule: f.Rule.Name, Time: f.Timestamp}
+	if d.Time == "" {
+		d.Time = "an unknown time" // the guides say "at" and "around" it
+	}
 	for _, id := range f.Related {
 		other := byID[id]
 		if other == nil {

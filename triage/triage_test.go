@@ -1250,3 +1250,19 @@ func TestGuideWithoutUserAsksForOne(t *testing.T) {
 		}
 	}
 }
+
+// An event without a time says so in the guide's sentences, which put the
+// time after "at" and "around".
+func TestGuideWithoutTime(t *testing.T) {
+	r1 := mustRule(t, rule1)
+	uri := "/api/v1/namespaces/shop/pods/api-1/exec?command=bash&stdin=true&stdout=true&tty=true"
+	line := auditLine("A", "ResponseStarted", "create", "alice", uri, 101, "", "", true)
+	line = strings.Replace(strings.Replace(line, `,"requestReceivedTimestamp":""`, "", 1), `,"stageTimestamp":""`, "", 1)
+	rep := triage.Build([]triage.Event{event(t, "audit.log", 1, line, r1)}, triage.Options{Guide: true})
+	if len(rep.Findings) != 1 {
+		t.Fatalf("%d findings", len(rep.Findings))
+	}
+	if g := rep.Findings[0].Guidance; !strings.Contains(g, "at an unknown time") || strings.Contains(g, " at .") || strings.Contains(g, "around .") {
+		t.Errorf("guide without a time:\n%s", g)
+	}
+}
