@@ -1228,6 +1228,14 @@ func TestLinkInferenceLeavesSymmetricTies(t *testing.T) {
 			t.Errorf("reversed=%v: started %v, want only A-S0 (S7 and S9 fit B equally)", reversed, started)
 		}
 	}
+	// B's guide says the sessions are there but tie, not that none was
+	// among the events.
+	for _, f := range triage.Build(append(slices.Clone(audits), procs...), triage.Options{Guide: true}).Findings {
+		if f.Kind == triage.KindAudit && f.Audit.AuditID == "B" &&
+			(!strings.Contains(f.Guidance, "Several sessions in the process events fit this request equally well") || strings.Contains(f.Guidance, "No session in the process events")) {
+			t.Errorf("B's guide on its tied sessions:\n%s", f.Guidance)
+		}
+	}
 }
 
 // An event without a user gives a can-i check with a placeholder to fill,
