@@ -137,6 +137,12 @@ func (p *tablePrinter) finding(f *triage.Finding, guide string) {
 				who += " (groups: " + Clean(strings.Join(imp.Groups, ", ")) + ")"
 			}
 		}
+		if f.User.TokenPod != "" {
+			who += "  token of pod " + Clean(f.User.TokenPod)
+			if f.User.TokenNode != "" {
+				who += " on node " + Clean(f.User.TokenNode)
+			}
+		}
 		p.field("who", who)
 	}
 	var from []string

@@ -90,6 +90,8 @@ var (
 	fGroups        = rules.NewField("kubernetes.audit.user.groups")
 	fImpUser       = rules.NewField("kubernetes.audit.impersonatedUser.username")
 	fImpGroups     = rules.NewField("kubernetes.audit.impersonatedUser.groups")
+	fTokenPod      = rules.NewField("kubernetes.audit.user.extra.authentication.kubernetes.io/pod-name")
+	fTokenNode     = rules.NewField("kubernetes.audit.user.extra.authentication.kubernetes.io/node-name")
 	fSourceIPs     = rules.NewField("kubernetes.audit.sourceIPs")
 	fAuditUA       = rules.NewField("kubernetes.audit.userAgent")
 	fNamespace     = rules.NewField("kubernetes.audit.objectRef.namespace")
@@ -725,6 +727,14 @@ func auditFinding(g *group, events []Event) *Finding {
 	}
 	if imp := str(first, fImpUser); imp != "" {
 		user.Impersonated = &User{Name: imp, Groups: strs(first, fImpGroups)}
+	}
+	// A bound token names its pod, which is in the service account's
+	// namespace.
+	if ns, _, ok := serviceAccount(user.Name); ok {
+		if pod := str(first, fTokenPod); pod != "" {
+			user.TokenPod = ns + "/" + pod
+		}
+		user.TokenNode = str(first, fTokenNode)
 	}
 	if user.Name != "" || user.Impersonated != nil {
 		f.User = user

@@ -94,6 +94,12 @@ type User struct {
 	ID           string   `json:"id,omitempty"`
 	Groups       []string `json:"groups,omitempty"`
 	Impersonated *User    `json:"impersonated,omitempty"`
+	// TokenPod and TokenNode are the pod (namespace/name) and node a
+	// service account's token was bound to, as the API server records
+	// it (user.extra authentication.kubernetes.io/pod-name, node-name):
+	// the request came from inside that pod.
+	TokenPod  string `json:"token_pod,omitempty"`
+	TokenNode string `json:"token_node,omitempty"`
 }
 
 // Source is where the request came from. All but the last address can be

@@ -71,6 +71,9 @@ type GuideData struct {
 	// commands (one line, joined by "; ") asking whether User may
 	// impersonate that identity and its groups.
 	ImpersonateChecks string
+	// TokenPod and TokenNode are where the service account token the
+	// request used was bound (User.TokenPod, TokenNode).
+	TokenPod, TokenNode string
 	// Masters is set when the identity checked is in system:masters,
 	// which skips authorization: no binding granted it.
 	Masters bool
@@ -361,6 +364,7 @@ func guideData(f *Finding, byID map[string]*Finding, inputs []string) GuideData 
 		}
 		d.As = asFlags(checked)
 		d.Masters = slices.Contains(checked.Groups, "system:masters")
+		d.TokenPod, d.TokenNode = f.User.TokenPod, f.User.TokenNode
 	}
 	if d.As == "" || f.User.Name == "" && f.User.Impersonated == nil {
 		// An event without a user (a damaged line): without --as,

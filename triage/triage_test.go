@@ -1274,3 +1274,32 @@ func TestGuideWithoutTime(t *testing.T) {
 		t.Errorf("guide without a time:\n%s", g)
 	}
 }
+
+// A service account's bound token names the pod it was issued to: the
+// finding says where the request was made from, and its guide says to look
+// at that pod first.
+func TestTokenBoundPod(t *testing.T) {
+	r1 := mustRule(t, rule1)
+	uri := "/api/v1/namespaces/payments/pods/ledger-0/exec?command=cat&command=%2Fetc%2Fdb.conf&stdout=true&stderr=true"
+	line := auditLine("A", "ResponseStarted", "create", "system:serviceaccount:shop:api", uri, 101, "2026-11-20T10:00:00Z", "2026-11-20T10:00:00.050Z", true)
+	bound := strings.Replace(line, `"groups":["devs","system:authenticated"]`,
+		`"groups":["system:serviceaccounts","system:authenticated"],"extra":{"authentication.kubernetes.io/pod-name":["api-7d9f-x2x4q"],"authentication.kubernetes.io/node-name":["wk-1"]}`, 1)
+	rep := triage.Build([]triage.Event{event(t, "audit.log", 1, bound, r1)}, triage.Options{Guide: true})
+	if len(rep.Findings) != 1 || rep.Findings[0].User == nil {
+		t.Fatalf("findings %+v", rep.Findings)
+	}
+	f := rep.Findings[0]
+	if f.User.TokenPod != "shop/api-7d9f-x2x4q" || f.User.TokenNode != "wk-1" {
+		t.Errorf("token pod %q node %q, want shop/api-7d9f-x2x4q and wk-1", f.User.TokenPod, f.User.TokenNode)
+	}
+	if !strings.Contains(f.Guidance, "the token bound to pod shop/api-7d9f-x2x4q on node wk-1") {
+		t.Errorf("guide:\n%s", f.Guidance)
+	}
+	// A user who is no service account has no bound pod, whatever the
+	// extra fields say.
+	human := strings.Replace(bound, `"system:serviceaccount:shop:api"`, `"alice"`, 1)
+	rep = triage.Build([]triage.Event{event(t, "audit.log", 1, human, r1)}, triage.Options{Guide: true})
+	if u := rep.Findings[0].User; u.TokenPod != "" || strings.Contains(rep.Findings[0].Guidance, "token bound to pod") {
+		t.Errorf("alice has a token pod %q", u.TokenPod)
+	}
+}
