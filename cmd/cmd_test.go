@@ -1519,3 +1519,17 @@ func TestUTF16LogDecoded(t *testing.T) {
 		t.Error(`the JSON report's input has no "encoding": "utf-16le"`)
 	}
 }
+
+// With an audit log among the inputs, even one without exec requests, a
+// shell no request was linked to says none fits instead of asking for the
+// audit log.
+func TestProcessGuideWithAuditScanned(t *testing.T) {
+	alone, _, _ := run(t, nil, "scan", "../testdata/process/")
+	with, _, _ := run(t, nil, "scan", "../testdata/process/", "../testdata/audit/noise.log")
+	if !strings.Contains(alone, "Scan the API server audit log of the same period") || strings.Contains(alone, "no exec request in the audit events") {
+		t.Errorf("process events alone: the guide should ask for the audit log:\n%s", alone)
+	}
+	if strings.Contains(with, "Scan the API server audit log of the same period") || !strings.Contains(with, "no exec request in the audit events") {
+		t.Errorf("with an audit log: the guide should say no request fits:\n%s", with)
+	}
+}

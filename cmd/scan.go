@@ -280,7 +280,8 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 	res.Events = nil
 	rep := triage.Build(events, triage.Options{
 		Inputs: args, Guide: o.guide != "none", MoreCommands: moreCommands(res, contexts), MoreEvidence: moreEvidence(res, scanned), Since: since, Until: until,
-		NewTerms: res.NewTerms, Replaced: replaced, Running: func(id string) bool { return set.ByID(id) != nil }})
+		NewTerms: res.NewTerms, Replaced: replaced, Running: func(id string) bool { return set.ByID(id) != nil },
+		AuditScanned: auditScanned(res.Inputs)})
 	kept, suppressed, expired := triage.Apply(rep.Findings, exceptions, now, findingDoc)
 	if warn != nil {
 		for _, ex := range expired {
@@ -449,6 +450,20 @@ func loadBaseline(path string) (map[string]bool, error) {
 		ids[f.ID] = true
 	}
 	return ids, nil
+}
+
+// auditScanned reports whether the scan read API server audit events: of
+// a shape that holds nothing else (ECS documents may be either).
+func auditScanned(inputs []scan.InputStats) bool {
+	for _, in := range inputs {
+		for _, shape := range []scan.Shape{scan.ShapeRawAudit, scan.ShapeEventList, scan.ShapeEKSCloudWatch,
+			scan.ShapeEKSInsights, scan.ShapeEKSFirehose, scan.ShapeAKS, scan.ShapeGKE} {
+			if in.Shapes[shape] > 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // pathOf recovers the path from an Expand error for the summary.

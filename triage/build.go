@@ -66,6 +66,11 @@ type Options struct {
 	// A rule that fills another's gap says nothing about a rule that was
 	// not run.
 	Running func(ruleID string) bool
+	// AuditScanned is set when the scan read API server audit events: a
+	// shell no exec request was linked to then says none fits, rather
+	// than asking for the audit log. A finding of an audit event says so
+	// too.
+	AuditScanned bool
 }
 
 // Report is the outcome of triage.
@@ -304,14 +309,16 @@ func Build(events []Event, opts Options) *Report {
 	if opts.Guide {
 		guides := newGuideCache()
 		byID := map[string]*Finding{}
+		scanned := scannedKinds{process: len(seen) > 0, audit: opts.AuditScanned}
 		for _, f := range rep.Findings {
 			byID[f.ID] = f
 			guides.prepare(f.Rule.rule)
+			scanned.audit = scanned.audit || f.Kind == KindAudit
 		}
 		// Rendering reads only its finding and those it names: in parallel.
 		parallel(len(rep.Findings), func(i int) {
 			f := rep.Findings[i]
-			f.Guidance = guides.render(f.Rule.rule, f, byID, opts.Inputs, len(seen) > 0)
+			f.Guidance = guides.render(f.Rule.rule, f, byID, opts.Inputs, scanned)
 		})
 	}
 	sortFindings(rep.Findings)

@@ -59,8 +59,9 @@ type GuideData struct {
 	// (listed, and counted beyond the list).
 	CommandCount int64
 	// ProcessEvents is set when the scan held container process events
-	// (sessions were seen), so a missing link means something.
-	ProcessEvents bool
+	// (sessions were seen), so a missing link means something;
+	// AuditEvents when it held API server audit events.
+	ProcessEvents, AuditEvents bool
 	// As is kubectl's impersonation flags, shell-quoted, for the identity
 	// whose rights the API server checked (the impersonated one, when
 	// the request impersonated): --as with the user, and --as-group with
@@ -128,7 +129,11 @@ func (c guideCache) prepare(r *rules.Rule) guideTemplate {
 // render fills the rule's guide with the finding's values. A rule whose
 // note is not a k8sexec template is shown as written; a template that fails
 // (a user's rule file) falls back to the raw note with the error.
-func (c guideCache) render(r *rules.Rule, f *Finding, byID map[string]*Finding, inputs []string, processEvents bool) string {
+// scannedKinds says which kinds of events the scan read, for what a guide
+// may say is missing from them.
+type scannedKinds struct{ process, audit bool }
+
+func (c guideCache) render(r *rules.Rule, f *Finding, byID map[string]*Finding, inputs []string, scanned scannedKinds) string {
 	if r.Note == "" {
 		return ""
 	}
@@ -143,7 +148,7 @@ func (c guideCache) render(r *rules.Rule, f *Finding, byID map[string]*Finding, 
 		return r.Note + "\n\n(k8sexec: the guide template failed: " + g.err.Error() + ")"
 	}
 	d := guideData(f, byID, inputs)
-	d.ProcessEvents = processEvents
+	d.ProcessEvents, d.AuditEvents = scanned.process, scanned.audit
 	text, err := execGuide(g.t, d)
 	if err != nil {
 		return r.Note + "\n\n(k8sexec: the guide template failed: " + err.Error() + ")"

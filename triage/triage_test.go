@@ -1303,3 +1303,23 @@ func TestTokenBoundPod(t *testing.T) {
 		t.Errorf("alice has a token pod %q", u.TokenPod)
 	}
 }
+
+// A shell no exec request was linked to asks for the audit log only when
+// none was scanned; with audit events scanned, it says none fits and how
+// to list the attempts on the pod.
+func TestProcessGuideKnowsAuditWasScanned(t *testing.T) {
+	r2 := mustRule(t, rule2)
+	shell := `{"@timestamp":"2026-11-20T10:00:00.500Z","event":{"category":["process"],"type":["start"],"action":"exec"},"container":{"id":"c-api","name":"api"},"orchestrator":{"namespace":"shop","resource":{"type":"pod","name":"api-1"}},"process":{"entity_id":"S0","pid":42,"executable":"/bin/bash","name":"bash","args":["/bin/bash"],"interactive":true,"entry_leader":{"entity_id":"S0","same_as_process":true,"entry_meta":{"type":"container"}}}}`
+	for _, scanned := range []bool{false, true} {
+		rep := triage.Build([]triage.Event{event(t, "p.ndjson", 1, shell, r2)}, triage.Options{Guide: true, AuditScanned: scanned, Inputs: []string{"logs/"}})
+		if len(rep.Findings) != 1 {
+			t.Fatalf("%d findings", len(rep.Findings))
+		}
+		g := rep.Findings[0].Guidance
+		asks := strings.Contains(g, "Scan the API server audit log of the same period")
+		says := strings.Contains(g, "no exec request in the audit events\n   scanned fits this shell") && strings.Contains(g, "subresource:(exec or attach)' logs/")
+		if asks == scanned || says != scanned {
+			t.Errorf("audit scanned %v: guide asks for it %v, says none fits %v:\n%s", scanned, asks, says, g)
+		}
+	}
+}
