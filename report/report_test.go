@@ -848,3 +848,23 @@ func TestManyEvidencePlacesCutInTable(t *testing.T) {
 		t.Errorf("evidence not cut at 20 places:\n%s", out)
 	}
 }
+
+// A session past midnight lists its commands with their date once it
+// changes: the clock alone would go back.
+func TestTableCommandsPastMidnight(t *testing.T) {
+	f := &triage.Finding{ID: "1111aaaa2222bbbb", Rule: triage.RuleRef{ID: "r2", Name: "Shell", Severity: "high"}, Kind: triage.KindProcess,
+		Timestamp: "2026-11-20T23:59:40Z", Process: &triage.Process{Executable: "/bin/bash", EntityID: "E1"},
+		Evidence: []triage.Evidence{{File: "p.ndjson", Line: 1}}, Commands: []triage.SessionCommand{
+			{Time: "2026-11-20T23:59:59Z", Args: []string{"ls"}},
+			{Time: "2026-11-21T00:00:10Z", Args: []string{"date"}},
+		}}
+	var buf bytes.Buffer
+	if err := (&report.Table{Guide: "none"}).Write(&buf, &report.Result{Findings: []*triage.Finding{f}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"commands  23:59:59.000  ls\n", "          2026-11-21 00:00:10.000  date\n"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, buf.String())
+		}
+	}
+}

@@ -252,11 +252,16 @@ const tableCommands = 20
 // commands lists the programs run in the finding's container session.
 func (p *tablePrinter) commands(f *triage.Finding) {
 	label := "commands"
+	day := dayOf(f.Timestamp)
 	for i, c := range f.Commands {
 		if i == tableCommands {
 			break
 		}
-		p.field(label, clock(c.Time)+"  "+Clean(triage.Command(commandArgs(c))))
+		at := clock(c.Time)
+		if d := dayOf(c.Time); d != "" && d != day {
+			at = d + " " + at // a session past midnight: the clock alone would go back
+		}
+		p.field(label, at+"  "+Clean(triage.Command(commandArgs(c))))
 		label = ""
 	}
 	listed := int64(len(f.Commands) - min(len(f.Commands), tableCommands))
@@ -275,6 +280,15 @@ func commandArgs(c triage.SessionCommand) []string {
 		return c.Args
 	}
 	return []string{c.Executable}
+}
+
+// dayOf is a log time's date (UTC), or "" if it is not RFC 3339.
+func dayOf(ts string) string {
+	t, err := time.Parse(time.RFC3339Nano, ts)
+	if err != nil {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02")
 }
 
 // clock renders a log time as hh:mm:ss.mmm (UTC), or as written if it is
