@@ -868,3 +868,21 @@ func TestTableCommandsPastMidnight(t *testing.T) {
 		}
 	}
 }
+
+// A shell's linked request names the identity it impersonated too: the
+// API server checked that one's rights.
+func TestTableLinkedRequestImpersonating(t *testing.T) {
+	exec := &triage.Finding{ID: "3333cccc4444dddd", Rule: triage.RuleRef{ID: "r1", Name: "Exec", Severity: "medium"}, Kind: triage.KindAudit,
+		Timestamp: "2026-11-20T09:59:59.8Z", User: &triage.User{Name: "dave", Impersonated: &triage.User{Name: "ops-bot"}}, Audit: &triage.Audit{Verb: "create", Subresource: "exec"},
+		Evidence: []triage.Evidence{{File: "a.log", Line: 1}}, Related: []string{"1111aaaa2222bbbb"}}
+	shell := &triage.Finding{ID: "1111aaaa2222bbbb", Rule: triage.RuleRef{ID: "r2", Name: "Shell", Severity: "high"}, Kind: triage.KindProcess,
+		Timestamp: "2026-11-20T10:00:00Z", Process: &triage.Process{Executable: "/bin/bash", EntityID: "E1"},
+		Evidence: []triage.Evidence{{File: "p.ndjson", Line: 1}}, Related: []string{exec.ID}}
+	var buf bytes.Buffer
+	if err := (&report.Table{Guide: "none"}).Write(&buf, &report.Result{Findings: []*triage.Finding{shell, exec}}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "linked    exec by dave as ops-bot at 2026-11-20T09:59:59.8Z"; !strings.Contains(buf.String(), want) {
+		t.Errorf("table lacks %q:\n%s", want, buf.String())
+	}
+}

@@ -395,6 +395,9 @@ func (p *tablePrinter) describe(id string) string {
 		who := what + " request"
 		if o.User != nil && o.User.Name != "" {
 			who = what + " by " + Clean(o.User.Name)
+			if imp := o.User.Impersonated; imp != nil && imp.Name != "" {
+				who += " as " + Clean(imp.Name)
+			}
 		}
 		if o.Source != nil && len(o.Source.IP) > 0 {
 			who += " from " + Clean(o.Source.IP[0])

@@ -345,6 +345,9 @@ func guideData(f *Finding, byID map[string]*Finding, inputs []string) GuideData 
 		switch {
 		case other.Kind == KindAudit && other.User != nil:
 			d.ExecBy = other.User.Name
+			if imp := other.User.Impersonated; imp != nil && imp.Name != "" {
+				d.ExecBy += " (as " + imp.Name + ")"
+			}
 			if other.Source != nil && len(other.Source.IP) > 0 {
 				d.ExecFrom = other.Source.IP[0]
 			}
