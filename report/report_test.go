@@ -886,3 +886,23 @@ func TestTableLinkedRequestImpersonating(t *testing.T) {
 		t.Errorf("table lacks %q:\n%s", want, buf.String())
 	}
 }
+
+// A shell whose exec request the report leaves out (outside --since) says
+// on the timeline who started it and why that is not shown, as the table's
+// linked line does.
+func TestTimelineHiddenStarter(t *testing.T) {
+	exec := &triage.Finding{ID: "3333cccc4444dddd", Rule: triage.RuleRef{ID: "r1", Name: "Exec", Severity: "medium"}, Kind: triage.KindAudit,
+		Timestamp: "2026-11-20T09:59:59.8Z", User: &triage.User{Name: "dave"}, Audit: &triage.Audit{Verb: "create", Subresource: "exec"},
+		Evidence: []triage.Evidence{{File: "a.log", Line: 1}}, Related: []string{"1111aaaa2222bbbb"}}
+	shell := &triage.Finding{ID: "1111aaaa2222bbbb", Rule: triage.RuleRef{ID: "r2", Name: "Shell", Severity: "high"}, Kind: triage.KindProcess,
+		Timestamp: "2026-11-20T10:00:00Z", Process: &triage.Process{Executable: "/bin/bash", EntityID: "E1"},
+		Evidence: []triage.Evidence{{File: "p.ndjson", Line: 1}}, Related: []string{exec.ID}}
+	var buf bytes.Buffer
+	r := &report.Result{Findings: []*triage.Finding{shell}, Hidden: map[string]report.Hidden{exec.ID: {Finding: exec, Why: "outside --since/--until"}}}
+	if err := (report.Timeline{}).Write(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	if want := "(started by 3333cccc, not shown: outside --since/--until)"; !strings.Contains(buf.String(), want) {
+		t.Errorf("timeline lacks %q:\n%s", want, buf.String())
+	}
+}

@@ -156,7 +156,16 @@ func (Timeline) Write(w io.Writer, r *Result) error {
 			for _, ev := range f.Evidence {
 				places = append(places, ev.Place())
 			}
-			tl.add(f.Timestamp, processKey(entity, place), fmt.Sprintf("%-9s %s  %s", "process", where, processText(f)), ref, "", places...)
+			// The request that started it says so on its own line;
+			// one the report leaves out is named here, with why.
+			note := ""
+			for _, id := range f.Related {
+				if h, ok := r.Hidden[id]; ok && h.Finding.Kind == triage.KindAudit {
+					note = "started by " + id[:min(8, len(id))] + ", not shown: " + Clean(h.Why)
+					break
+				}
+			}
+			tl.add(f.Timestamp, processKey(entity, place), fmt.Sprintf("%-9s %s  %s", "process", where, processText(f)), ref, note, places...)
 		default:
 			for _, ev := range f.Evidence {
 				tl.add(orUnknown(ev.Time, f.Timestamp), ev.Place(), fmt.Sprintf("%-9s %s  %s", "event", where, Clean(Headline(f))), ref, "")
