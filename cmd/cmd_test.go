@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -485,6 +486,45 @@ func TestInterrupted(t *testing.T) {
 	_, _, code := runCtx(t, ctx, &env{}, "scan", "-q", "../testdata/demo/")
 	if code != ExitInterrupted {
 		t.Errorf("exit %d, want %d", code, ExitInterrupted)
+	}
+	// An interrupted scan's findings are not all the logs hold: the old
+	// baseline stays, and nothing is left beside it.
+	dir := t.TempDir()
+	base := filepath.Join(dir, "baseline.json")
+	if err := os.WriteFile(base, []byte("last night's baseline"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := runCtx(t, ctx, &env{stderr: io.Discard}, "scan", "--write-baseline", base, "../testdata/demo/")
+	if got, _ := os.ReadFile(base); code != ExitInterrupted || string(got) != "last night's baseline" {
+		t.Errorf("interrupted with --write-baseline: exit %d, baseline %q, %s", code, got, stderr)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("%d files beside the baseline, want none", len(entries)-1)
+	}
+}
+
+// A baseline named through a symbolic link replaces the file the link
+// names, and keeps the link; a dangling link's target is created.
+func TestWriteBaselineThroughLink(t *testing.T) {
+	dir := t.TempDir()
+	link := filepath.Join(dir, "baseline.json")
+	target := filepath.Join(dir, "state", "b.json")
+	if err := os.Mkdir(filepath.Dir(target), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join("state", "b.json"), link); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	for round := range 2 { // dangling, then replacing
+		if _, stderr, code := run(t, nil, "scan", "-q", "--write-baseline", link, "../testdata/demo/kube-apiserver-audit.log"); code != ExitFindings {
+			t.Fatalf("round %d: exit %d, %s", round, code, stderr)
+		}
+		if fi, err := os.Lstat(link); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+			t.Fatalf("round %d: the link was replaced (%v)", round, err)
+		}
+		if data, err := os.ReadFile(target); err != nil || len(parseReport(t, string(data)).Findings) != 5 {
+			t.Fatalf("round %d: the link's target holds no baseline of 5 findings (%v)", round, err)
+		}
 	}
 }
 

@@ -1,8 +1,11 @@
 package cmd
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 
@@ -137,9 +140,7 @@ type wholeFile struct {
 // createWhole makes the file a report for path is written to. A folder
 // at path is refused now, not after the scan.
 func createWhole(path string) (*wholeFile, error) {
-	if real, err := filepath.EvalSymlinks(path); err == nil {
-		path = real // the rename replaces the file, not the link
-	}
+	path = linkTarget(path) // the rename replaces the file, not the link
 	fi, err := os.Stat(path)
 	switch {
 	case err == nil && fi.IsDir():
@@ -148,25 +149,53 @@ func createWhole(path string) (*wholeFile, error) {
 		f, err := os.Create(path)
 		return &wholeFile{File: f}, err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return nil, err
+	// Made as os.Create makes a file, so the umask applies to a new
+	// baseline (os.CreateTemp's are 0600); an old one's mode is kept.
+	for range 100 {
+		tmp := filepath.Join(filepath.Dir(path), fmt.Sprintf(".%s.%08x.tmp", filepath.Base(path), rand.Uint32()))
+		f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &wholeFile{File: f, path: path}, nil
 	}
-	return &wholeFile{File: f, path: path}, nil
+	return nil, fmt.Errorf("no free temporary name beside %s", path)
+}
+
+// linkTarget follows symbolic links from path to the file they name, which
+// need not exist yet (a dangling link's target is created, as os.Create
+// would).
+func linkTarget(path string) string {
+	for range 40 { // the kernel's own limit
+		fi, err := os.Lstat(path)
+		if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+			return path
+		}
+		target, err := os.Readlink(path)
+		if err != nil {
+			return path
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(path), target)
+		}
+		path = target
+	}
+	return path
 }
 
 // commit closes the file and puts it in place, with the permissions of
-// the file it replaces (0644 for a new one).
+// the file it replaces.
 func (w *wholeFile) commit() error {
 	if w.path == "" {
 		return w.Close()
 	}
-	mode := os.FileMode(0o644)
 	if fi, err := os.Stat(w.path); err == nil {
-		mode = fi.Mode().Perm()
-	}
-	if err := w.Chmod(mode); err != nil {
-		return err
+		if err := w.Chmod(fi.Mode().Perm()); err != nil {
+			return err
+		}
 	}
 	if err := w.Close(); err != nil {
 		return err

@@ -330,7 +330,13 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 		result.Summary.Problems = append(result.Summary.Problems, report.Problem{File: res.Inputs[p.Input].Name, Line: p.Line, Index: p.Index, Reason: p.Reason})
 	}
 
-	if baselineFile != nil {
+	if baselineFile != nil && res.Interrupted {
+		// The findings of a scan cut short are not all the logs hold:
+		// replacing the baseline with them would show the rest as new.
+		if warn != nil {
+			fmt.Fprintf(warn, "k8sexec: the scan was interrupted: --write-baseline %s was left as it was\n", report.Clean(o.writeBaseline))
+		}
+	} else if baselineFile != nil {
 		// The new baseline holds every current finding, including those
 		// the old baseline hid, so they stay hidden, and those exceptions
 		// and --since/--until left out, so a wider window next time does

@@ -249,10 +249,10 @@ func Parse(data []byte, source string) (*Rule, error) {
 		return nil, fmt.Errorf("%s: rule has no rule_id", source)
 	case r.Name == "":
 		return nil, fmt.Errorf("%s: rule %s has no name", source, r.ID)
-	case r.Query == "" && r.Type == "machine_learning":
-		// A machine learning job's anomalies, not a query: a valid rule
-		// that cannot run offline.
-		return nil, &loadError{source: source, rule: r, err: unsupported("machine_learning rule")}
+	case r.Query == "" && (r.Type == "machine_learning" || r.Type == "saved_query"):
+		// A machine learning job's anomalies, or a query saved in
+		// Kibana (saved_id): a valid rule that cannot run offline.
+		return nil, &loadError{source: source, rule: r, err: unsupported("%s rule without a query of its own", r.Type)}
 	case r.Query == "":
 		return nil, fmt.Errorf("%s: rule %s (type %q) has no query", source, r.ID, r.Type)
 	case strings.TrimSpace(spec.Severity) == "":

@@ -191,6 +191,7 @@ func TestParseRuleErrors(t *testing.T) {
 		{"threat_match", map[string]string{"type": `"threat_match"`}, true, "threat_match"},
 		{"esql type", map[string]string{"type": `"esql"`, "language": `"esql"`, "query": `"FROM logs-* | LIMIT 1"`}, true, "esql"},
 		{"machine learning without query", map[string]string{"type": `"machine_learning"`, "query": ""}, true, "machine_learning rule"},
+		{"saved query without query", map[string]string{"type": `"saved_query"`, "query": ""}, true, "saved_query rule"},
 		// A rule type that needs a query, without one, is a broken file.
 		{"query rule without query", map[string]string{"query": ""}, false, `(type "query") has no query`},
 		{"lucene", map[string]string{"language": `"lucene"`}, true, "Lucene"},

@@ -148,8 +148,9 @@ type Event struct {
 	Line   int64 // 1-based line number in the decompressed stream (where its record starts)
 	Offset int64 // byte offset of its record in the decompressed stream
 	// Index is the event's 1-based position among the events its record
-	// holds (an EventList, an export page), or 0 when the record is the
-	// event.
+	// holds (an EventList, an export page, values on one line), or 0 when
+	// the record is the event; in whole-file JSON, a record that is one
+	// event and shares its line with others is numbered across the line.
 	Index int
 	Shape Shape
 	Raw   []byte // the event's JSON, on one line
@@ -256,11 +257,17 @@ type ReadError struct {
 	Offset    int64 // decompressed bytes read before the failure
 	Line      int64 // lines read before the failure
 	Err       error
+	// Decoded is set for UTF-16 text that was not compressed: RawOffset
+	// is then a byte of the UTF-16 text, Offset one of the UTF-8.
+	Decoded bool
 }
 
 func (e *ReadError) Error() string {
 	where := fmt.Sprintf("after %d bytes (line %d)", e.Offset, e.Line)
-	if e.RawOffset != e.Offset {
+	switch {
+	case e.Decoded:
+		where = fmt.Sprintf("at byte %d of the UTF-16 text, after %d bytes decoded (line %d)", e.RawOffset, e.Offset, e.Line)
+	case e.RawOffset != e.Offset:
 		where = fmt.Sprintf("at compressed byte %d, after %d decompressed bytes (line %d)", e.RawOffset, e.Offset, e.Line)
 	}
 	return fmt.Sprintf("%s: read failed %s: %v", e.Input, where, e.Err)
@@ -1110,7 +1117,7 @@ func readChunks(ctx context.Context, name string, input int, s *stream, opts Opt
 		}
 		if readErr != nil {
 			if readErr != io.EOF {
-				end.err = &ReadError{Input: name, RawOffset: s.raw.n(), Offset: offset, Err: readErr}
+				end.err = &ReadError{Input: name, RawOffset: s.raw.n(), Offset: offset, Err: readErr, Decoded: s.decodedOnly()}
 			}
 			return true
 		}

@@ -62,6 +62,10 @@ type stream struct {
 	size int64
 }
 
+// decodedOnly reports whether the stream is UTF-16 text decoded without
+// decompression: its raw offsets are of the UTF-16 bytes.
+func (s *stream) decodedOnly() bool { return s.encoding != "" && s.compression == "" }
+
 func (s *stream) close() {
 	for i := len(s.closers) - 1; i >= 0; i-- {
 		s.closers[i]()

@@ -568,7 +568,7 @@ func readJSONChunks(ctx context.Context, name string, input int, s *stream, opts
 	end.lines = sp.lines() - linesSent
 	end.span = sp.offset - spanStart
 	if err := sp.readErr(); err != nil {
-		end.err = &ReadError{Input: name, RawOffset: s.raw.n(), Offset: sp.offset, Err: err}
+		end.err = &ReadError{Input: name, RawOffset: s.raw.n(), Offset: sp.offset, Err: err, Decoded: s.decodedOnly()}
 	}
 	return true
 }

@@ -3,9 +3,11 @@ package scan
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"io"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -146,5 +148,18 @@ func TestUTF16Input(t *testing.T) {
 	res = scanString(t, "\xff\xfe\x00\x00"+execLine+"\n", Options{Rules: rs})
 	if st := res.Inputs[0]; st.Encoding != "" {
 		t.Errorf("UTF-32LE mark read as %s", st.Encoding)
+	}
+}
+
+// A read that fails in UTF-16 text says where in that text, and how much
+// of it was decoded: the two offsets are not compressed and decompressed.
+func TestUTF16ReadErrorWording(t *testing.T) {
+	rs := builtinRules(t)
+	data := append([]byte{0xff, 0xfe}, encodeUTF16(lines(noiseLine, execLine), binary.LittleEndian)...)
+	stdin := io.MultiReader(bytes.NewReader(data[:100]), errorReader{errors.New("disk gone")})
+	res := mustScan(t, []Input{{Name: Stdin}}, Options{Rules: rs, Stdin: stdin})
+	err := res.Inputs[0].Err
+	if err == nil || !strings.Contains(err.Error(), "at byte 100 of the UTF-16 text, after 49 bytes decoded") || strings.Contains(err.Error(), "compressed") {
+		t.Errorf("error %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package triage
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -346,7 +347,8 @@ func guideData(f *Finding, byID map[string]*Finding, inputs []string) GuideData 
 		case other.Kind == KindAudit && other.User != nil:
 			d.ExecBy = other.User.Name
 			if imp := other.User.Impersonated; imp != nil && imp.Name != "" {
-				d.ExecBy += " (as " + imp.Name + ")"
+				// The table's linked line's words.
+				d.ExecBy = cmp.Or(d.ExecBy, "a user the log does not name") + " as " + imp.Name
 			}
 			if other.Source != nil && len(other.Source.IP) > 0 {
 				d.ExecFrom = other.Source.IP[0]
