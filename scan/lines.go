@@ -819,7 +819,7 @@ func (w *worker) flatten(u Unit) rules.Document {
 // a path below a field (flatNode.lookup).
 func (w *worker) values(rec []byte, s *flatShape) (vals []flatVal, ok bool) {
 	if t := w.checker.walked; len(t) > 0 && len(t) == len(rec) && &t[0] == &rec[0] && w.checker.walk == s {
-		return w.checker.vals.list, true
+		return w.checker.vals.list, !w.checker.extends
 	}
 	// A record the checker passed without repeated keys walks, unless a
 	// key goes on below a field.

@@ -7,10 +7,10 @@ import (
 	"unicode/utf8"
 )
 
-// Encodings of an input other than UTF-8, detected from its byte order
-// mark. Windows PowerShell 5 writes UTF-16LE with `>` and Out-File.
+// Encodings of an input other than UTF-8 (InputStats.Encoding ""),
+// detected from its byte order mark. Windows PowerShell 5 writes UTF-16LE
+// with `>` and Out-File.
 const (
-	EncodingUTF8    = ""
 	EncodingUTF16LE = "utf-16le"
 	EncodingUTF16BE = "utf-16be"
 )

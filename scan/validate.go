@@ -35,14 +35,13 @@ type jsonChecker struct {
 	// on its way through the text: the values flatWalker.extract would
 	// return, in the same order, without a second pass over the text.
 	// walked is the text vals are for, nil when the last check failed or
-	// walked none.
+	// walked none; with extends set, vals are not the fields' values.
 	walk   *flatShape
 	vals   flatVals
 	levels []walkLevel
 	walked []byte
-	// extends is set when a key of the text spells a path below a field
-	// (flatNode.lookup): its values are not the field's, and walked
-	// stays nil.
+	// extends is set when a key of the walked text spells a path below a
+	// field (flatNode.lookup): the text is not read flat.
 	extends bool
 }
 
@@ -70,7 +69,7 @@ func (jc *jsonChecker) check(b []byte) (res jsonCheck) {
 	jc.vals.reset()
 	defer func() {
 		jc.stack, jc.levels = stack[:0], levels[:0]
-		if walking && res.valid && !jc.extends {
+		if walking && res.valid {
 			jc.walked = b
 		}
 	}()
