@@ -459,12 +459,11 @@ func loadBaseline(path string) (map[string]bool, error) {
 }
 
 // auditScanned reports whether the scan read API server audit events: of
-// a shape that holds nothing else (ECS documents may be either).
+// a shape that holds nothing else (Shape.Audit).
 func auditScanned(inputs []scan.InputStats) bool {
 	for _, in := range inputs {
-		for _, shape := range []scan.Shape{scan.ShapeRawAudit, scan.ShapeEventList, scan.ShapeEKSCloudWatch,
-			scan.ShapeEKSInsights, scan.ShapeEKSFirehose, scan.ShapeAKS, scan.ShapeGKE} {
-			if in.Shapes[shape] > 0 {
+		for shape, n := range in.Shapes {
+			if n > 0 && shape.Audit() {
 				return true
 			}
 		}

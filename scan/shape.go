@@ -12,6 +12,16 @@ import (
 // Shape names the layout of one input line.
 type Shape string
 
+// Audit reports whether events of the shape are API server audit events
+// and nothing else (ECS documents and search hits may be either).
+func (s Shape) Audit() bool {
+	switch s {
+	case ShapeRawAudit, ShapeEventList, ShapeEKSCloudWatch, ShapeEKSInsights, ShapeEKSFirehose, ShapeAKS, ShapeGKE:
+		return true
+	}
+	return false
+}
+
 // Shapes the adapters recognise.
 const (
 	ShapeRawAudit  Shape = "raw-audit"  // audit.k8s.io Event, as kube-apiserver writes it
