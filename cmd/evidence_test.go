@@ -65,8 +65,8 @@ func TestRepeatedEventsKeepBoundedEvidence(t *testing.T) {
 		}
 		capped = append(capped, f.Rule.ID)
 		// The request: its 3 stages and 100 copies of the repeated one.
-		// The shell: its event and 100 copies.
-		want := map[string]int{rule1: 3, rule2: 1}[f.Rule.ID] + triage.MaxEvidence
+		// The shell: its event, its end and 100 copies.
+		want := map[string]int{rule1: 3, rule2: 2}[f.Rule.ID] + triage.MaxEvidence
 		if n := len(f.Evidence) + len(f.Context); n != want {
 			t.Errorf("finding %s: %d events kept, want %d", f.ID, n, want)
 		}

@@ -36,6 +36,8 @@ type storyFinding struct {
 	Started *struct {
 		Args     []string
 		EntityID string `json:"entity_id"`
+		End      string
+		ExitCode *int64 `json:"exit_code"`
 	} `json:"started_process"`
 	Commands []struct {
 		Args []string
@@ -280,7 +282,12 @@ func TestRepeatedScriptSessions(t *testing.T) {
 					ts(d), id, 100+i, name, name, i, i, same, start)
 			}
 			leader := strings.Replace(proc(fmt.Sprintf("S%d", i), "sh", true, 300*time.Millisecond), fmt.Sprintf(`"args":["sh","step-%d"]`, i), `"args":["sh"]`, 1)
-			procs = append(procs, leader, proc(fmt.Sprintf("S%d-a", i), "curl", false, 500*time.Millisecond), proc(fmt.Sprintf("S%d-b", i), "tar", false, 900*time.Millisecond))
+			// The leader's end, with exit code i: kept for the sessions
+			// kept, as their other events are.
+			end := strings.Replace(strings.Replace(leader, `"type":["start"],"action":"exec"`, `"type":["end"],"action":"end"`, 1),
+				`"interactive":false,"entry_leader"`, fmt.Sprintf(`"interactive":false,"exit_code":%d,"entry_leader"`, i), 1)
+			end = strings.Replace(end, ts(300*time.Millisecond), ts(1500*time.Millisecond), 1)
+			procs = append(procs, leader, proc(fmt.Sprintf("S%d-a", i), "curl", false, 500*time.Millisecond), proc(fmt.Sprintf("S%d-b", i), "tar", false, 900*time.Millisecond), end)
 		}
 		slices.Reverse(procs) // the latest first: each earlier session pushes a later one out
 		dir := t.TempDir()
@@ -325,6 +332,9 @@ func TestRepeatedScriptSessions(t *testing.T) {
 				started := ""
 				if f.Started != nil {
 					started = f.Started.EntityID
+					if f.Started.ExitCode != nil {
+						started += fmt.Sprintf("/exit %d", *f.Started.ExitCode)
+					}
 				}
 				if lost := strings.Contains(strings.Join(f.Notes, " "), "this session ran were not kept"); lost != (tc.rules != "" && i >= 3) {
 					t.Errorf("%s, %s: job-%d notes %q: should say the session's programs were not kept only where a rule linked a session the scan did not keep", tc.name, how, i, f.Notes)
@@ -336,7 +346,7 @@ func TestRepeatedScriptSessions(t *testing.T) {
 		want := []string{}
 		for i := range n {
 			if i < 3 {
-				want = append(want, fmt.Sprintf(`job-%d:S%d["curl step-%d" "tar step-%d"]`, i, i, i, i))
+				want = append(want, fmt.Sprintf(`job-%d:S%d/exit %d["curl step-%d" "tar step-%d"]`, i, i, i, i, i))
 			} else {
 				want = append(want, fmt.Sprintf("job-%d:[]", i))
 			}
@@ -345,11 +355,11 @@ func TestRepeatedScriptSessions(t *testing.T) {
 		case tc.sameAt:
 			// Of the sessions starting at the same time, the first read
 			// (job-4's, latest first) takes the last place, whole.
-			want[2], want[4] = "job-2:[]", `job-4:S4["curl step-4" "tar step-4"]`
+			want[2], want[4] = "job-2:[]", `job-4:S4/exit 4["curl step-4" "tar step-4"]`
 		case tc.rules != "":
 			// The rule reported every leader: each is a finding of its
 			// own and linked, but only the 3 sessions kept have commands
-			// (the others' findings say so).
+			// (the others' findings say so), and an end.
 			want[3], want[4] = "job-3:S3[]", "job-4:S4[]"
 		}
 		if table, _, _ := run(t, nil, append(append([]string{"scan", "--color", "never"}, flags...), auditFile, procFile)...); tc.name == "plain" && !strings.Contains(table, "keeps the 3 earliest of its sessions without a terminal") {

@@ -155,6 +155,9 @@ func (p *tablePrinter) finding(f *triage.Finding, guide string) {
 	p.field("from", strings.Join(from, "  "))
 	p.field("where", where(f))
 	p.field("what", what(f))
+	if f.Kind == triage.KindProcess && f.Process != nil {
+		p.field("ended", endText(f.Timestamp, f.Process))
+	}
 	if f.Audit != nil {
 		var out []string
 		if f.Audit.Decision != "" {
@@ -355,6 +358,25 @@ func startedText(pr *triage.Process) string {
 	out := processSummary(pr)
 	if pr.Time != "" {
 		out += "  at " + Clean(pr.Time)
+	}
+	if end := endText(pr.Time, pr); end != "" {
+		out += "  ended " + end
+	}
+	return out
+}
+
+// endText says when a session's first process ended, how long after
+// start, and its exit code: "" when its end is not in the logs.
+func endText(start string, pr *triage.Process) string {
+	if pr.End == "" {
+		return ""
+	}
+	out := Clean(pr.End)
+	if lasted, ok := triage.Lasted(start, pr.End); ok {
+		out += "  after " + triage.FormatDuration(lasted)
+	}
+	if pr.ExitCode != nil {
+		out += "  exit " + strconv.FormatInt(*pr.ExitCode, 10)
 	}
 	return out
 }

@@ -140,6 +140,7 @@ func (Timeline) Write(w io.Writer, r *Result) error {
 			}
 			if p := f.Started; p != nil {
 				tl.add(p.Time, processKey(p.EntityID, ""), fmt.Sprintf("%-9s %s  %s", "process", where, processSummary(p)), "", "started by "+short)
+				tl.ended(p, p.Time, where, "session of "+short)
 			}
 		case f.Kind == triage.KindProcess:
 			place := ""
@@ -166,6 +167,9 @@ func (Timeline) Write(w io.Writer, r *Result) error {
 				}
 			}
 			tl.add(f.Timestamp, processKey(entity, place), fmt.Sprintf("%-9s %s  %s", "process", where, processText(f)), ref, note, places...)
+			if f.Process != nil {
+				tl.ended(f.Process, f.Timestamp, where, "session of "+short)
+			}
 		default:
 			for _, ev := range f.Evidence {
 				tl.add(orUnknown(ev.Time, f.Timestamp), ev.Place(), fmt.Sprintf("%-9s %s  %s", "event", where, Clean(Headline(f))), ref, "")
@@ -198,6 +202,26 @@ func (Timeline) Write(w io.Writer, r *Result) error {
 		}
 	}
 	return nil
+}
+
+// ended puts a session's first process's end on the timeline, when the
+// logs have it: one line, whichever findings name the process.
+func (tl *timeline) ended(p *triage.Process, start, where, note string) {
+	if p.End == "" {
+		return
+	}
+	text := fmt.Sprintf("%-9s %s  %s  ended", "process", where, processSummary(p))
+	if p.ExitCode != nil {
+		text += ", exit " + strconv.FormatInt(*p.ExitCode, 10)
+	}
+	if lasted, ok := triage.Lasted(start, p.End); ok {
+		text += ", lasted " + triage.FormatDuration(lasted)
+	}
+	key := ""
+	if p.EntityID != "" {
+		key = "end:" + p.EntityID
+	}
+	tl.add(p.End, key, text, "", note)
 }
 
 // processKey identifies a process on the timeline: by its entity ID,

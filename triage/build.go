@@ -137,6 +137,8 @@ var (
 	fArgs          = rules.NewField("process.args")
 	fPID           = rules.NewField("process.pid")
 	fInteractive   = rules.NewField("process.interactive")
+	fProcEnd       = rules.NewField("process.end")
+	fExitCode      = rules.NewField("process.exit_code")
 	fWorkDir       = rules.NewField("process.working_directory")
 	fProcUserID    = rules.NewField("process.user.id")
 	stageOrdering  = map[string]int{"RequestReceived": 1, "ResponseStarted": 2, "ResponseComplete": 3, "Panic": 4}
@@ -283,7 +285,7 @@ func Build(events []Event, opts Options) *Report {
 		}
 		rep.Findings[i] = f
 		for _, e := range g.reads {
-			if ev := events[e]; readers[e].Add(-1) == 0 && !hasContext(ev, ContextQuiet) && !hasContext(ev, ContextShells) && !hasContext(ev, ContextCommands) {
+			if ev := events[e]; readers[e].Add(-1) == 0 && !sessionContext(ev) {
 				if r, ok := ev.Doc.(releaser); ok {
 					r.Release()
 				}

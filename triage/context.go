@@ -49,6 +49,15 @@ const (
 	ContextShells = "interactive session leaders"
 	// ContextCommands: the programs run inside interactive sessions.
 	ContextCommands = "session commands"
+	// ContextShellEnds: the end of the first process of interactive
+	// container sessions, every one: when the shell ended, and its exit
+	// code.
+	ContextShellEnds = "interactive session ends"
+	// ContextQuietEnds: the end of the first process of container
+	// sessions without a terminal, kept for the sessions ContextQuiet
+	// keeps (the same keys, groups and order): the exit code of the
+	// command an exec request ran.
+	ContextQuietEnds = "ends of sessions without a terminal"
 )
 
 // MaxSessionCommands is how many commands of one session are kept (the
@@ -80,6 +89,12 @@ var contextQueries = []struct {
 		[]*rules.Field{fEntityID}, MaxEvidence, isExecRequest, nil, nil},
 	{ContextCommands, `process.entry_leader.entry_meta.type:"container" and process.entry_leader.interactive:true and not process.entry_leader.same_as_process:true and event.action:"exec"`,
 		[]*rules.Field{fEntryLeader}, MaxSessionCommands, nil, fTimestamp, nil},
+	// A session's end is its first process's end event. One per
+	// process: a copy of the log read twice repeats it.
+	{ContextShellEnds, `process.entry_leader.entry_meta.type:"container" and process.entry_leader.same_as_process:true and event.type:"end" and process.interactive:true`,
+		[]*rules.Field{fEntityID}, 1, nil, fTimestamp, nil},
+	{ContextQuietEnds, `process.entry_leader.entry_meta.type:"container" and process.entry_leader.same_as_process:true and event.type:"end" and not process.interactive:true`,
+		[]*rules.Field{fEntityID}, 1, isExecRequest, fTimestamp, []*rules.Field{fOrchNS, fOrchName, fContName, fLeaderArgs}},
 }
 
 // isExecRequest reports whether a hit is an exec request, which correlate
@@ -101,6 +116,18 @@ func ContextQueries() []Context {
 		out = append(out, c)
 	}
 	return out
+}
+
+// sessionContext reports whether an event is context sessions reads once
+// the findings are built.
+func sessionContext(ev Event) bool {
+	for _, c := range ev.Context {
+		switch c {
+		case ContextQuiet, ContextShells, ContextCommands, ContextShellEnds, ContextQuietEnds:
+			return true
+		}
+	}
+	return false
 }
 
 func hasContext(ev Event, name string) bool {

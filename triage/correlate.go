@@ -30,7 +30,8 @@ type session struct {
 	leader   *Finding // the leader's details, Kind process
 	finding  *Finding // the rule finding about the leader, if any
 	commands []SessionCommand
-	more     int64 // commands seen but not kept
+	more     int64  // commands seen but not kept
+	end      *Event // the leader's end event, if the scan kept it
 	// dropped is set when the scan kept none of the session's events:
 	// it was not one of the first of its command (ContextQuiet).
 	dropped bool

@@ -157,6 +157,12 @@ type Process struct {
 	UserID           string   `json:"user_id,omitempty"`
 	// Time is when the process started (set on Finding.Started).
 	Time string `json:"time,omitempty"`
+	// End and ExitCode are when the process ended and with what code,
+	// from its end event, for the first process of a container session
+	// (a process finding about it, or the process an exec request
+	// started); absent when the logs hold no end for it.
+	End      string `json:"end,omitempty"`
+	ExitCode *int64 `json:"exit_code,omitempty"`
 	// entryType is how its session entered (entry_meta.type): container
 	// for one entered from outside, as kubectl exec does.
 	entryType string

@@ -19,34 +19,41 @@ import (
 // string comes from the logs; templates pass values bound for a shell
 // through `sh` and values bound for a KQL query through `kql`.
 type GuideData struct {
-	Rule          string
-	User          string
-	Groups        string
-	Impersonated  string
-	SourceIP      string // the first source address
-	SourceIPs     string
-	UserAgent     string
-	Cluster       string
-	Namespace     string
-	Pod           string
-	Container     string
-	ContainerID   string
-	Image         string
-	Node          string
-	Command       string // the exec'd argv, shell-quoted for reading, cut at MaxCommandText
-	Interactive   bool   // a TTY and stdin were requested
-	TTY, Stdin    bool
-	StreamsKnown  bool // the log records which streams were attached
-	Time          string
-	Duration      string
-	Ongoing       bool
-	Verb          string
-	AuditID       string
-	Decision      string
-	Reason        string
-	ResponseCode  int
-	Process       string // executable of a process finding
-	EntryLeaderID string
+	Rule         string
+	User         string
+	Groups       string
+	Impersonated string
+	SourceIP     string // the first source address
+	SourceIPs    string
+	UserAgent    string
+	Cluster      string
+	Namespace    string
+	Pod          string
+	Container    string
+	ContainerID  string
+	Image        string
+	Node         string
+	Command      string // the exec'd argv, shell-quoted for reading, cut at MaxCommandText
+	Interactive  bool   // a TTY and stdin were requested
+	TTY, Stdin   bool
+	StreamsKnown bool // the log records which streams were attached
+	Time         string
+	// Duration is how long the session lasted: for an exec request, from
+	// its audit stages; for a process finding, from its first event to
+	// the process's end.
+	Duration string
+	Ongoing  bool
+	// Ended and ExitCode are when the session's first process ended and
+	// its exit code, "" when the logs hold no end or no code: a process
+	// finding's own process, or the process an exec request started.
+	Ended, ExitCode string
+	Verb            string
+	AuditID         string
+	Decision        string
+	Reason          string
+	ResponseCode    int
+	Process         string // executable of a process finding
+	EntryLeaderID   string
 	// Inputs are the scan's inputs, shell-quoted, for follow-up commands.
 	Inputs string
 	// ExecBy and ExecFrom name the user and address of the exec request
@@ -360,6 +367,7 @@ func guideData(f *Finding, byID map[string]*Finding, inputs []string) GuideData 
 	}
 	if f.Started != nil {
 		d.LinkedProcess = processLabel(f.Started)
+		d.Ended, d.ExitCode = processEnd(f.Started)
 	}
 	d.CommandCount = int64(len(f.Commands)) + f.MoreCommands
 	d.Ambiguous = len(f.Candidates) > 0
@@ -415,6 +423,10 @@ func guideData(f *Finding, byID map[string]*Finding, inputs []string) GuideData 
 			if d.EntryLeaderID == "" {
 				d.EntryLeaderID = f.Process.EntityID
 			}
+			d.Ended, d.ExitCode = processEnd(f.Process)
+			if lasted, ok := Lasted(f.Timestamp, f.Process.End); ok {
+				d.Duration = FormatDuration(lasted)
+			}
 		}
 	}
 	if f.Exec != nil {
@@ -448,6 +460,26 @@ func guideData(f *Finding, byID map[string]*Finding, inputs []string) GuideData 
 	}
 	d.Inputs = strings.Join(quoted, " ")
 	return d
+}
+
+// processEnd is when a process ended and its exit code, as the guides
+// print them.
+func processEnd(p *Process) (at, code string) {
+	if p.ExitCode != nil {
+		code = strconv.FormatInt(*p.ExitCode, 10)
+	}
+	return p.End, code
+}
+
+// Lasted is the time from start to end, two log times, when both are
+// dates and end is not before start.
+func Lasted(start, end string) (time.Duration, bool) {
+	s, ok1 := parseTime(start)
+	e, ok2 := parseTime(end)
+	if !ok1 || !ok2 || e.Before(s) {
+		return 0, false
+	}
+	return e.Sub(s), true
 }
 
 // asFlags renders kubectl's flags to act as u: --as, and --as-group for
@@ -577,7 +609,7 @@ func GenericGuide(r *rules.Rule) string {
 		Rule: r.Name, User: "<user>", SourceIP: "<source-ip>", SourceIPs: "<source-ip>", UserAgent: "<user-agent>",
 		Namespace: "<namespace>", Pod: "<pod>", Container: "<container>", ContainerID: "<container-id>", Node: "<node>",
 		Command: "<command>", Time: "<time>", Process: "<process>", EntryLeaderID: "<entry-leader-id>", Inputs: "'<logs>'",
-		StreamsKnown: true, As: "--as '<user>' --as-group '<group>'", Decision: "forbid",
+		StreamsKnown: true, As: "--as '<user>' --as-group '<group>'", Decision: "forbid", Ended: "<end>", ExitCode: "<exit-code>",
 	}
 	text, err := execGuide(t, d)
 	if err != nil {

@@ -42,6 +42,12 @@ func sessions(events []Event, findings []*Finding, overflow map[string]int64) []
 			}
 		}
 		switch {
+		case hasContext(ev, ContextShellEnds) || hasContext(ev, ContextQuietEnds):
+			if id := str(ev.Doc, fEntityID); id != "" {
+				if s := get(id); s.end == nil {
+					s.end = &ev
+				}
+			}
 		case hasContext(ev, ContextShells) || quiet && isLeader(ev):
 			id := str(ev.Doc, fEntityID)
 			if id == "" {
@@ -72,12 +78,37 @@ func sessions(events []Event, findings []*Finding, overflow map[string]int64) []
 		s.commands = distinctCommands(s.commands)
 		sort.SliceStable(s.commands, func(i, j int) bool { return timeBefore(s.commands[i].Time, s.commands[j].Time) })
 		s.more = overflow[s.id]
+		if s.end != nil {
+			ended(s.leader, *s.end)
+		}
 		if s.finding != nil {
 			s.finding.Commands, s.finding.MoreCommands = s.commands, s.more
 		}
 		out = append(out, s)
 	}
 	return out
+}
+
+// ended records on the finding about a session's first process when and
+// how the process ended, from its end event: process.end, or the event's
+// time where that is missing or no date, and process.exit_code.
+func ended(f *Finding, ev Event) {
+	p := f.Process
+	at := str(ev.Doc, fProcEnd)
+	if _, ok := parseTime(at); !ok {
+		at = str(ev.Doc, fTimestamp)
+	}
+	p.End = normTime(at)
+	if code, ok := long(rules.First(ev.Doc, fExitCode)); ok {
+		p.ExitCode = &code
+	}
+	e := Evidence{File: ev.File, Line: ev.Line, Index: ev.Index, Time: normTime(str(ev.Doc, fTimestamp)), Note: "process end"}
+	for _, had := range f.Evidence {
+		if had.File == e.File && had.Line == e.Line && had.Index == e.Index {
+			return // a rule matched the end event too
+		}
+	}
+	f.Context = append(f.Context, e)
 }
 
 // isLeader reports whether a process event is its session's first

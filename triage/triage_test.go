@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -1320,6 +1321,131 @@ func TestProcessGuideKnowsAuditWasScanned(t *testing.T) {
 		says := strings.Contains(g, "no exec request in the audit events\n   scanned fits this shell") && strings.Contains(g, "subresource:(exec or attach)' logs/")
 		if asks == scanned || says != scanned {
 			t.Errorf("audit scanned %v: guide asks for it %v, says none fits %v:\n%s", scanned, asks, says, g)
+		}
+	}
+}
+
+// The end of a session's first process says when the session ended and
+// with what code: on the finding about the process (the end event is its
+// context), on the process an exec request started, in the guides. The
+// end's own time stands in for a missing or unreadable process.end; an
+// exit code is read as a long, as Elasticsearch indexes it.
+func TestSessionEnd(t *testing.T) {
+	r1, r2 := mustRule(t, rule1), mustRule(t, rule2)
+	leader := `{"@timestamp":"2026-11-20T10:00:00.300Z","event":{"category":["process"],"type":["start"],"action":"exec"},"container":{"id":"c0ffee","name":"api"},"orchestrator":{"namespace":"shop","resource":{"type":"pod","name":"api-1"}},"process":{"entity_id":"E1","pid":42,"executable":"/bin/bash","name":"bash","args":["/bin/bash"],"interactive":true,"entry_leader":{"entity_id":"E1","same_as_process":true,"entry_meta":{"type":"container"}}}}`
+	end := func(procEnd, code string) string {
+		s := strings.Replace(leader, `"type":["start"],"action":"exec"`, `"type":["end"],"action":"end"`, 1)
+		s = strings.Replace(s, `"2026-11-20T10:00:00.300Z"`, `"2026-11-20T10:04:00.300Z"`, 1)
+		extra := ""
+		if procEnd != "" {
+			extra += `"end":` + procEnd + `,`
+		}
+		if code != "" {
+			extra += `"exit_code":` + code + `,`
+		}
+		return strings.Replace(s, `"process":{`, `"process":{`+extra, 1)
+	}
+	ctx := func(line int64, raw string, rs ...*rules.Rule) triage.Event {
+		ev := event(t, "p.ndjson", line, raw, rs...)
+		ev.Context = []string{triage.ContextShellEnds}
+		return ev
+	}
+	for _, tc := range []struct {
+		name    string
+		ends    []triage.Event
+		wantEnd string
+		code    string // "" for none
+		guide   string
+	}{
+		{"process.end and a code", []triage.Event{ctx(2, end(`"2026-11-20T10:03:59.900Z"`, "130"))}, "2026-11-20T10:03:59.9Z", "130",
+			"It ended at 2026-11-20T10:03:59.9Z with exit code 130, 3m 59s after it started."},
+		{"code as a string", []triage.Event{ctx(2, end("", `"2"`))}, "2026-11-20T10:04:00.3Z", "2",
+			"It ended at 2026-11-20T10:04:00.3Z with exit code 2, 4m 0s after it started."},
+		{"no date in process.end, no code", []triage.Event{ctx(2, end(`"soon"`, `"two"`))}, "2026-11-20T10:04:00.3Z", "",
+			"It ended at 2026-11-20T10:04:00.3Z, 4m 0s after it started."},
+		{"the first end kept", []triage.Event{ctx(2, end("", "0")), ctx(3, end(`"2026-11-20T11:00:00Z"`, "1"))}, "2026-11-20T10:04:00.3Z", "0",
+			"It ended at 2026-11-20T10:04:00.3Z with exit code 0, 4m 0s after it started."},
+		{"no end", nil, "", "", "No end of it is in the logs scanned: it may still be open."},
+	} {
+		events := append([]triage.Event{
+			event(t, "a.log", 1, auditLine("A", "ResponseStarted", "create", "alice", uriBash, 101, "2026-11-20T10:00:00Z", "2026-11-20T10:00:00.050Z", true), r1),
+			event(t, "p.ndjson", 1, leader, r2),
+		}, tc.ends...)
+		rep := triage.Build(events, triage.Options{Guide: true})
+		var proc, exec *triage.Finding
+		for _, f := range rep.Findings {
+			switch f.Kind {
+			case triage.KindProcess:
+				proc = f
+			case triage.KindAudit:
+				exec = f
+			}
+		}
+		if proc == nil || exec == nil || exec.Started == nil {
+			t.Fatalf("%s: want a process finding and an exec finding linked to it, got %+v", tc.name, rep.Findings)
+		}
+		for who, p := range map[string]*triage.Process{"process finding": proc.Process, "exec's started process": exec.Started} {
+			code := ""
+			if p.ExitCode != nil {
+				code = strconv.FormatInt(*p.ExitCode, 10)
+			}
+			if p.End != tc.wantEnd || code != tc.code {
+				t.Errorf("%s: %s: end %q exit %q, want %q and %q", tc.name, who, p.End, code, tc.wantEnd, tc.code)
+			}
+		}
+		if !strings.Contains(proc.Guidance, tc.guide) {
+			t.Errorf("%s: the shell's guide does not say %q:\n%s", tc.name, tc.guide, proc.Guidance)
+		}
+		if wantCtx := len(tc.ends) > 0; wantCtx != (len(proc.Context) == 1 && proc.Context[0].Note == "process end" && proc.Context[0].Line == 2) {
+			t.Errorf("%s: context %+v, want the end event (line 2) only", tc.name, proc.Context)
+		}
+		if said := strings.Contains(exec.Guidance, "/bin/bash exited with code"); said != (tc.code != "") {
+			t.Errorf("%s: the exec's guide says the exit code: %v, want %v", tc.name, said, tc.code != "")
+		}
+	}
+
+	// A rule that matched the end event has it as evidence already: it
+	// is not listed again as context.
+	any := userRule(t, "u-bash", "bash", `process.name:bash`, "")
+	rep := triage.Build([]triage.Event{event(t, "p.ndjson", 1, leader, any), ctx(2, end("", "0"), any)}, triage.Options{})
+	if len(rep.Findings) != 1 || len(rep.Findings[0].Evidence) != 2 || len(rep.Findings[0].Context) != 0 || rep.Findings[0].Process.End == "" {
+		t.Errorf("a rule matching the end too: %d findings, evidence %+v, context %+v", len(rep.Findings), rep.Findings[0].Evidence, rep.Findings[0].Context)
+	}
+}
+
+// The end selectors pick a session's first process's end, not its
+// start nor its commands' ends, and split those of interactive sessions
+// (every one kept) from the rest (kept like their sessions).
+func TestContextQueriesSelectSessionEnds(t *testing.T) {
+	doc := func(typ string, same, interactive bool) rules.Document {
+		d, _ := scan.Adapt([]byte(fmt.Sprintf(`{"event":{"category":["process"],"type":[%q],"action":%q},"process":{"entity_id":"P","interactive":%t,"entry_leader":{"entity_id":"L","same_as_process":%t,"entry_meta":{"type":"container"}}}}`,
+			typ, map[string]string{"start": "exec", "end": "end"}[typ], interactive, same)))
+		return d
+	}
+	for _, tc := range []struct {
+		typ               string
+		same, interactive bool
+		want              string
+	}{
+		{"end", true, true, triage.ContextShellEnds},
+		{"end", true, false, triage.ContextQuietEnds},
+		{"end", false, true, ""},
+		{"end", false, false, ""},
+		{"start", true, true, triage.ContextShells},
+		{"start", true, false, triage.ContextQuiet},
+	} {
+		var got []string
+		for _, c := range triage.ContextQueries() {
+			m, err := rules.Compile(c.Expr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Match(doc(tc.typ, tc.same, tc.interactive)) {
+				got = append(got, c.Name)
+			}
+		}
+		if strings.Join(got, ",") != tc.want {
+			t.Errorf("%s, leader %v, interactive %v: selected by %q, want %q", tc.typ, tc.same, tc.interactive, got, tc.want)
 		}
 	}
 }
