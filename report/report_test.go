@@ -906,3 +906,47 @@ func TestTimelineHiddenStarter(t *testing.T) {
 		t.Errorf("timeline lacks %q:\n%s", want, buf.String())
 	}
 }
+
+// A session's end and its commands' failures are on the shell's table
+// and timeline: the ended line, a command's non-zero exit code (0 says
+// nothing), and one timeline line for the end, however many findings name
+// the process.
+func TestSessionEndShown(t *testing.T) {
+	code := func(n int64) *int64 { return &n }
+	shell := &triage.Finding{ID: "1111aaaa2222bbbb", Rule: triage.RuleRef{ID: "r2", Name: "Shell", Severity: "high"}, Kind: triage.KindProcess,
+		Timestamp: "2026-11-20T10:00:00Z", Process: &triage.Process{Executable: "/bin/bash", EntityID: "E1", PID: 7, End: "2026-11-20T10:02:30Z", ExitCode: code(130)},
+		Evidence: []triage.Evidence{{File: "p.ndjson", Line: 1}}, Context: []triage.Evidence{{File: "p.ndjson", Line: 9, Note: "process end"}},
+		Related: []string{"3333cccc4444dddd"}, Commands: []triage.SessionCommand{
+			{Time: "2026-11-20T10:00:01Z", Args: []string{"cat", "/etc/shadow"}, ExitCode: code(1), Evidence: triage.Evidence{File: "p.ndjson", Line: 2}},
+			{Time: "2026-11-20T10:00:02Z", Args: []string{"id"}, ExitCode: code(0), Evidence: triage.Evidence{File: "p.ndjson", Line: 3}},
+		}}
+	started := *shell.Process
+	started.Time = "2026-11-20T10:00:00Z"
+	exec := &triage.Finding{ID: "3333cccc4444dddd", Rule: triage.RuleRef{ID: "r1", Name: "Exec", Severity: "medium"}, Kind: triage.KindAudit,
+		Timestamp: "2026-11-20T09:59:59.8Z", User: &triage.User{Name: "alice"}, Audit: &triage.Audit{Verb: "create", Subresource: "exec"},
+		Evidence: []triage.Evidence{{File: "a.log", Line: 1}}, Started: &started, Commands: shell.Commands, Related: []string{shell.ID}}
+	res := &report.Result{Findings: []*triage.Finding{shell, exec}}
+	var table, tl bytes.Buffer
+	if err := (&report.Table{Guide: "none"}).Write(&table, res); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"  ended     2026-11-20T10:02:30Z  after 2m 30s  exit 130\n",
+		"  commands  10:00:01.000  cat /etc/shadow  (exit 1)\n",
+		"            10:00:02.000  id\n",
+		"  context   p.ndjson:9 (process end)\n",
+	} {
+		if !strings.Contains(table.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, table.String())
+		}
+	}
+	if err := (report.Timeline{}).Write(&tl, res); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(tl.String(), "ended, exit 130, lasted 2m 30s"); n != 1 {
+		t.Errorf("the end is on %d timeline lines, want 1:\n%s", n, tl.String())
+	}
+	if !strings.Contains(tl.String(), "cat /etc/shadow  (exit 1)") {
+		t.Errorf("the timeline does not say the command failed:\n%s", tl.String())
+	}
+}

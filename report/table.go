@@ -264,7 +264,7 @@ func (p *tablePrinter) commands(f *triage.Finding) {
 		if d := dayOf(c.Time); d != "" && d != day {
 			at = d + " " + at // a session past midnight: the clock alone would go back
 		}
-		p.field(label, at+"  "+Clean(triage.Command(commandArgs(c))))
+		p.field(label, at+"  "+Clean(triage.Command(commandArgs(c)))+failedText(c))
 		label = ""
 	}
 	listed := int64(len(f.Commands) - min(len(f.Commands), tableCommands))
@@ -363,6 +363,15 @@ func startedText(pr *triage.Process) string {
 		out += "  ended " + end
 	}
 	return out
+}
+
+// failedText marks a session command that exited with a code other
+// than 0: "  (exit 1)", "" otherwise.
+func failedText(c triage.SessionCommand) string {
+	if c.ExitCode == nil || *c.ExitCode == 0 {
+		return ""
+	}
+	return "  (exit " + strconv.FormatInt(*c.ExitCode, 10) + ")"
 }
 
 // endText says when a session's first process ended, how long after

@@ -179,7 +179,7 @@ func (Timeline) Write(w io.Writer, r *Result) error {
 			// By where it was read: a process that execs again (a
 			// script exec'ing its payload) runs several commands under
 			// one entity ID, each a line of its own.
-			tl.add(c.Time, c.Evidence.Place(), fmt.Sprintf("%-9s %s  %s", "command", where, Clean(triage.Command(commandArgs(c)))), "", "session of "+short)
+			tl.add(c.Time, c.Evidence.Place(), fmt.Sprintf("%-9s %s  %s", "command", where, Clean(triage.Command(commandArgs(c)))+failedText(c)), "", "session of "+short)
 		}
 		if f.MoreCommands > 0 {
 			tl.add("", "more:"+f.ID, fmt.Sprintf("%-9s %s  %d more commands not kept", "command", where, f.MoreCommands), "", "session of "+short)

@@ -58,6 +58,12 @@ const (
 	// keeps (the same keys, groups and order): the exit code of the
 	// command an exec request ran.
 	ContextQuietEnds = "ends of sessions without a terminal"
+	// ContextCommandEnds: the ends of the processes run inside
+	// interactive sessions, for the commands' exit codes. (Those of
+	// sessions without a terminal are not read: a probe's children end
+	// every few seconds, and reading them would cost more than the codes
+	// are worth.)
+	ContextCommandEnds = "session command ends"
 )
 
 // MaxSessionCommands is how many commands of one session are kept (the
@@ -95,6 +101,10 @@ var contextQueries = []struct {
 		[]*rules.Field{fEntityID}, 1, nil, fTimestamp, nil},
 	{ContextQuietEnds, `process.entry_leader.entry_meta.type:"container" and process.entry_leader.same_as_process:true and event.type:"end" and not process.interactive:true`,
 		[]*rules.Field{fEntityID}, 1, isExecRequest, fTimestamp, []*rules.Field{fOrchNS, fOrchName, fContName, fLeaderArgs}},
+	// Twice as many ends as commands: a subshell or a pipeline forks
+	// processes that end without an exec of their own.
+	{ContextCommandEnds, `process.entry_leader.entry_meta.type:"container" and process.entry_leader.interactive:true and not process.entry_leader.same_as_process:true and event.type:"end"`,
+		[]*rules.Field{fEntryLeader}, 2 * MaxSessionCommands, nil, fTimestamp, nil},
 }
 
 // isExecRequest reports whether a hit is an exec request, which correlate
@@ -123,7 +133,7 @@ func ContextQueries() []Context {
 func sessionContext(ev Event) bool {
 	for _, c := range ev.Context {
 		switch c {
-		case ContextQuiet, ContextShells, ContextCommands, ContextShellEnds, ContextQuietEnds:
+		case ContextQuiet, ContextShells, ContextCommands, ContextShellEnds, ContextQuietEnds, ContextCommandEnds:
 			return true
 		}
 	}

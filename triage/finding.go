@@ -177,7 +177,11 @@ type SessionCommand struct {
 	EntityID         string   `json:"entity_id,omitempty"`
 	UserID           string   `json:"user_id,omitempty"`
 	WorkingDirectory string   `json:"working_directory,omitempty"`
-	Evidence         Evidence `json:"evidence"`
+	// End and ExitCode are when the program ended and with what code,
+	// from its end event (read for sessions with a terminal only).
+	End      string   `json:"end,omitempty"`
+	ExitCode *int64   `json:"exit_code,omitempty"`
+	Evidence Evidence `json:"evidence"`
 }
 
 // ExecFlags are the streams an exec request asked for.

@@ -32,7 +32,8 @@ func sessions(events []Event, findings []*Finding, overflow map[string]int64) []
 			s.leader, s.finding = f, f
 		}
 	}
-	kept := map[string]bool{} // sessions ContextQuiet kept, by leader
+	kept := map[string]bool{}  // sessions ContextQuiet kept, by leader
+	ends := map[string]Event{} // the first end of each command's process, by entity ID
 	for _, ev := range events {
 		quiet := hasContext(ev, ContextQuiet)
 		if quiet {
@@ -46,6 +47,12 @@ func sessions(events []Event, findings []*Finding, overflow map[string]int64) []
 			if id := str(ev.Doc, fEntityID); id != "" {
 				if s := get(id); s.end == nil {
 					s.end = &ev
+				}
+			}
+		case hasContext(ev, ContextCommandEnds):
+			if id := str(ev.Doc, fEntityID); id != "" {
+				if _, ok := ends[id]; !ok {
+					ends[id] = ev
 				}
 			}
 		case hasContext(ev, ContextShells) || quiet && isLeader(ev):
@@ -77,6 +84,7 @@ func sessions(events []Event, findings []*Finding, overflow map[string]int64) []
 		s.dropped = s.finding != nil && p.entryType == "container" && (p.Interactive == nil || !*p.Interactive) && !kept[s.id]
 		s.commands = distinctCommands(s.commands)
 		sort.SliceStable(s.commands, func(i, j int) bool { return timeBefore(s.commands[i].Time, s.commands[j].Time) })
+		commandEnds(s.commands, ends)
 		s.more = overflow[s.id]
 		if s.end != nil {
 			ended(s.leader, *s.end)
@@ -94,11 +102,7 @@ func sessions(events []Event, findings []*Finding, overflow map[string]int64) []
 // time where that is missing or no date, and process.exit_code.
 func ended(f *Finding, ev Event) {
 	p := f.Process
-	at := str(ev.Doc, fProcEnd)
-	if _, ok := parseTime(at); !ok {
-		at = str(ev.Doc, fTimestamp)
-	}
-	p.End = normTime(at)
+	p.End = endTime(ev)
 	if code, ok := long(rules.First(ev.Doc, fExitCode)); ok {
 		p.ExitCode = &code
 	}
@@ -109,6 +113,43 @@ func ended(f *Finding, ev Event) {
 		}
 	}
 	f.Context = append(f.Context, e)
+}
+
+// commandEnds sets on each command, in time order, when its process
+// ended and its exit code, from the end events by entity ID. A process
+// that exec'd several programs (a script that execs its payload) ended
+// once: the end is its last program's.
+func commandEnds(cmds []SessionCommand, ends map[string]Event) {
+	if len(ends) == 0 {
+		return
+	}
+	last := map[string]int{}
+	for i, c := range cmds {
+		if c.EntityID != "" {
+			last[c.EntityID] = i
+		}
+	}
+	for id, i := range last {
+		ev, ok := ends[id]
+		if !ok {
+			continue
+		}
+		c := &cmds[i]
+		c.End = endTime(ev)
+		if code, ok := long(rules.First(ev.Doc, fExitCode)); ok {
+			c.ExitCode = &code
+		}
+	}
+}
+
+// endTime is when an end event says its process ended: process.end, or
+// the event's time where that is missing or no date.
+func endTime(ev Event) string {
+	at := str(ev.Doc, fProcEnd)
+	if _, ok := parseTime(at); !ok {
+		at = str(ev.Doc, fTimestamp)
+	}
+	return normTime(at)
 }
 
 // isLeader reports whether a process event is its session's first

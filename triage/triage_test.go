@@ -1414,12 +1414,13 @@ func TestSessionEnd(t *testing.T) {
 }
 
 // The end selectors pick a session's first process's end, not its
-// start nor its commands' ends, and split those of interactive sessions
-// (every one kept) from the rest (kept like their sessions).
+// start, and split those of interactive sessions (every one kept) from
+// the rest (kept like their sessions); the ends of commands are read in
+// interactive sessions only.
 func TestContextQueriesSelectSessionEnds(t *testing.T) {
 	doc := func(typ string, same, interactive bool) rules.Document {
-		d, _ := scan.Adapt([]byte(fmt.Sprintf(`{"event":{"category":["process"],"type":[%q],"action":%q},"process":{"entity_id":"P","interactive":%t,"entry_leader":{"entity_id":"L","same_as_process":%t,"entry_meta":{"type":"container"}}}}`,
-			typ, map[string]string{"start": "exec", "end": "end"}[typ], interactive, same)))
+		d, _ := scan.Adapt([]byte(fmt.Sprintf(`{"event":{"category":["process"],"type":[%q],"action":%q},"process":{"entity_id":"P","interactive":%t,"entry_leader":{"entity_id":"L","interactive":%t,"same_as_process":%t,"entry_meta":{"type":"container"}}}}`,
+			typ, map[string]string{"start": "exec", "end": "end"}[typ], interactive, interactive, same)))
 		return d
 	}
 	for _, tc := range []struct {
@@ -1429,10 +1430,12 @@ func TestContextQueriesSelectSessionEnds(t *testing.T) {
 	}{
 		{"end", true, true, triage.ContextShellEnds},
 		{"end", true, false, triage.ContextQuietEnds},
-		{"end", false, true, ""},
-		{"end", false, false, ""},
+		{"end", false, true, triage.ContextCommandEnds},
+		{"end", false, false, ""}, // a probe's children's: not read
 		{"start", true, true, triage.ContextShells},
 		{"start", true, false, triage.ContextQuiet},
+		{"start", false, true, triage.ContextCommands},
+		{"start", false, false, triage.ContextQuiet},
 	} {
 		var got []string
 		for _, c := range triage.ContextQueries() {
@@ -1447,5 +1450,48 @@ func TestContextQueriesSelectSessionEnds(t *testing.T) {
 		if strings.Join(got, ",") != tc.want {
 			t.Errorf("%s, leader %v, interactive %v: selected by %q, want %q", tc.typ, tc.same, tc.interactive, got, tc.want)
 		}
+	}
+}
+
+// A command's end gives its exit code: matched by entity ID, the first
+// end read of each; a process that exec'd twice ended once, as its last
+// program; a command whose end is not in the logs has none.
+func TestSessionCommandEnds(t *testing.T) {
+	r2 := mustRule(t, rule2)
+	leader := `{"@timestamp":"2026-11-20T10:00:00.300Z","event":{"category":["process"],"type":["start"],"action":"exec"},"container":{"id":"c0ffee","name":"api"},"orchestrator":{"namespace":"shop","resource":{"type":"pod","name":"api-1"}},"process":{"entity_id":"E1","pid":42,"executable":"/bin/bash","name":"bash","args":["/bin/bash"],"interactive":true,"entry_leader":{"entity_id":"E1","same_as_process":true,"entry_meta":{"type":"container"}}}}`
+	proc := func(typ, entity, ts, arg, extra string) string {
+		action := map[string]string{"start": "exec", "end": "end"}[typ]
+		return `{"@timestamp":"` + ts + `","event":{"category":["process"],"type":["` + typ + `"],"action":"` + action + `"},"container":{"id":"c0ffee","name":"api"},"process":{` + extra + `"entity_id":"` + entity + `","executable":"/usr/bin/` + arg + `","args":["` + arg + `"],"entry_leader":{"entity_id":"E1","interactive":true,"entry_meta":{"type":"container"}}}}`
+	}
+	ctx := func(line int64, name, raw string) triage.Event {
+		ev := event(t, "p.ndjson", line, raw)
+		ev.Context = []string{name}
+		return ev
+	}
+	rep := triage.Build([]triage.Event{
+		event(t, "p.ndjson", 1, leader, r2),
+		ctx(2, triage.ContextCommands, proc("start", "C1", "2026-11-20T10:00:01Z", "cat", "")),
+		ctx(3, triage.ContextCommandEnds, proc("end", "C1", "2026-11-20T10:00:01.5Z", "cat", `"exit_code":1,`)),
+		ctx(4, triage.ContextCommands, proc("start", "C2", "2026-11-20T10:00:02Z", "env", "")),
+		ctx(5, triage.ContextCommands, proc("start", "C3", "2026-11-20T10:00:03Z", "sh", "")),
+		ctx(6, triage.ContextCommands, proc("start", "C3", "2026-11-20T10:00:03.1Z", "payload", "")),
+		ctx(7, triage.ContextCommandEnds, proc("end", "C3", "2026-11-20T10:00:09Z", "payload", `"end":"2026-11-20T10:00:08.9Z","exit_code":"137",`)),
+		ctx(8, triage.ContextCommandEnds, proc("end", "C3", "2026-11-20T10:00:10Z", "payload", `"exit_code":0,`)),
+		ctx(9, triage.ContextCommandEnds, proc("end", "F1", "2026-11-20T10:00:11Z", "bash", `"exit_code":2,`)), // a subshell's: no command
+	}, triage.Options{})
+	if len(rep.Findings) != 1 {
+		t.Fatalf("%d findings, want the shell's", len(rep.Findings))
+	}
+	var got []string
+	for _, c := range rep.Findings[0].Commands {
+		code := "-"
+		if c.ExitCode != nil {
+			code = strconv.FormatInt(*c.ExitCode, 10)
+		}
+		got = append(got, fmt.Sprintf("%s:%s@%s", c.Args[0], code, c.End))
+	}
+	want := "cat:1@2026-11-20T10:00:01.5Z env:-@ sh:-@ payload:137@2026-11-20T10:00:08.9Z"
+	if strings.Join(got, " ") != want {
+		t.Errorf("commands\n got %s\nwant %s", strings.Join(got, " "), want)
 	}
 }
