@@ -138,6 +138,7 @@ var (
 	fPID           = rules.NewField("process.pid")
 	fInteractive   = rules.NewField("process.interactive")
 	fProcEnd       = rules.NewField("process.end")
+	fProcStart     = rules.NewField("process.start")
 	fExitCode      = rules.NewField("process.exit_code")
 	fWorkDir       = rules.NewField("process.working_directory")
 	fProcUserID    = rules.NewField("process.user.id")
@@ -659,7 +660,7 @@ func evidence(evs []Event, withStage bool) []Evidence {
 	var out []Evidence
 	seen := map[Evidence]bool{}
 	for _, ev := range evs {
-		e := Evidence{File: ev.File, Line: ev.Line, Index: ev.Index, Time: normTime(str(ev.Doc, fTimestamp))}
+		e := Evidence{File: ev.File, Line: ev.Line, Index: ev.Index, Time: eventTime(ev.Doc)}
 		if withStage {
 			e.Stage = str(ev.Doc, fStage)
 		}
@@ -710,7 +711,7 @@ func commonFields(f *Finding, ev *Event) {
 	if *cont != (Container{}) {
 		f.Container = cont
 	}
-	f.Timestamp = normTime(str(doc, fTimestamp))
+	f.Timestamp = eventTime(doc)
 }
 
 // auditFinding builds a request's finding; g.reads are its stages in
@@ -890,9 +891,10 @@ func processFinding(g *group) *Finding {
 	// same process are both "start" events).
 	earliest, haveEarliest := parseTime(f.Timestamp)
 	for _, ev := range g.events[1:] {
-		if t, ok := parseTime(str(ev.Doc, fTimestamp)); ok && (!haveEarliest || t.Before(earliest)) {
+		at := eventTime(ev.Doc)
+		if t, ok := parseTime(at); ok && (!haveEarliest || t.Before(earliest)) {
 			earliest, haveEarliest = t, true
-			f.Timestamp = normTime(str(ev.Doc, fTimestamp))
+			f.Timestamp = at
 		}
 	}
 	f.Evidence = evidence(g.events, false)
@@ -951,6 +953,24 @@ func parseTime(s string) (time.Time, bool) {
 		return t, true
 	}
 	return rules.ParseDate(s)
+}
+
+// eventTime is an event's time, normalized: its @timestamp, or, for a
+// process event without one that reads as a date, the process's end (on
+// an end event) or start, which Defend records on every event of the
+// process; @timestamp as written when none of them is a date.
+func eventTime(doc rules.Document) string {
+	ts := str(doc, fTimestamp)
+	if _, ok := parseTime(ts); !ok {
+		for _, f := range []*rules.Field{fProcEnd, fProcStart} {
+			if at := str(doc, f); at != "" {
+				if _, ok := parseTime(at); ok {
+					return normTime(at)
+				}
+			}
+		}
+	}
+	return normTime(ts)
 }
 
 // normTime renders a log timestamp in UTC RFC 3339 with the precision it

@@ -106,7 +106,7 @@ func ended(f *Finding, ev Event) {
 	if code, ok := long(rules.First(ev.Doc, fExitCode)); ok {
 		p.ExitCode = &code
 	}
-	e := Evidence{File: ev.File, Line: ev.Line, Index: ev.Index, Time: normTime(str(ev.Doc, fTimestamp)), Note: "process end"}
+	e := Evidence{File: ev.File, Line: ev.Line, Index: ev.Index, Time: eventTime(ev.Doc), Note: "process end"}
 	for _, had := range f.Evidence {
 		if had.File == e.File && had.Line == e.Line && had.Index == e.Index {
 			return // a rule matched the end event too
@@ -196,7 +196,7 @@ func processOf(doc rules.Document) *Process {
 func commandOf(ev Event) SessionCommand {
 	p := processOf(ev.Doc)
 	return SessionCommand{
-		Time: normTime(str(ev.Doc, fTimestamp)), Args: p.Args, Executable: p.Executable, PID: p.PID,
+		Time: eventTime(ev.Doc), Args: p.Args, Executable: p.Executable, PID: p.PID,
 		EntityID: p.EntityID, UserID: p.UserID, WorkingDirectory: p.WorkingDirectory,
 		Evidence: Evidence{File: ev.File, Line: ev.Line, Index: ev.Index},
 	}

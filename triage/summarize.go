@@ -56,7 +56,7 @@ func Summarize(doc rules.Document) EventSummary {
 		}
 		return s
 	}
-	s.Time = normTime(str(doc, fTimestamp))
+	s.Time = eventTime(doc)
 	s.Who = str(doc, fUserName)
 	if s.Who == "" {
 		if id := str(doc, fUserID); id != "" {

@@ -1495,3 +1495,39 @@ func TestSessionCommandEnds(t *testing.T) {
 		t.Errorf("commands\n got %s\nwant %s", strings.Join(got, " "), want)
 	}
 }
+
+// A process event without a @timestamp (an export that dropped it) is
+// placed by when its process started, which Defend records on every
+// event: the shell's finding has a time and is linked to its request,
+// and its commands are in order.
+func TestProcessEventsWithoutTimestamp(t *testing.T) {
+	r1, r2 := mustRule(t, rule1), mustRule(t, rule2)
+	leader := `{"event":{"category":["process"],"type":["start"],"action":"exec"},"container":{"id":"c0ffee","name":"api"},"orchestrator":{"namespace":"shop","resource":{"type":"pod","name":"api-1"}},"process":{"entity_id":"E1","pid":42,"executable":"/bin/bash","args":["/bin/bash"],"interactive":true,"start":"2026-11-20T10:00:00.300Z","entry_leader":{"entity_id":"E1","same_as_process":true,"entry_meta":{"type":"container"}}}}`
+	cmd := func(entity, start, arg string) triage.Event {
+		ev := event(t, "p.ndjson", 2, `{"@timestamp":"not a date","event":{"category":["process"],"type":["start"],"action":"exec"},"container":{"id":"c0ffee","name":"api"},"process":{"entity_id":"`+entity+`","args":["`+arg+`"],"start":"`+start+`","entry_leader":{"entity_id":"E1","interactive":true,"entry_meta":{"type":"container"}}}}`)
+		ev.Context = []string{triage.ContextCommands}
+		return ev
+	}
+	rep := triage.Build([]triage.Event{
+		event(t, "a.log", 1, auditLine("A", "ResponseStarted", "create", "alice", uriBash, 101, "2026-11-20T10:00:00Z", "2026-11-20T10:00:00.050Z", true), r1),
+		event(t, "p.ndjson", 1, leader, r2),
+		cmd("C2", "2026-11-20T10:00:09Z", "env"),
+		cmd("C1", "2026-11-20T10:00:05Z", "id"),
+	}, triage.Options{})
+	var shell *triage.Finding
+	for _, f := range rep.Findings {
+		if f.Kind == triage.KindProcess {
+			shell = f
+		}
+	}
+	if shell == nil || shell.Timestamp != "2026-11-20T10:00:00.3Z" || len(shell.Related) != 1 {
+		t.Fatalf("shell finding %+v: want the process's start as its time, linked to the exec", shell)
+	}
+	var got []string
+	for _, c := range shell.Commands {
+		got = append(got, c.Args[0]+"@"+c.Time)
+	}
+	if want := "id@2026-11-20T10:00:05Z env@2026-11-20T10:00:09Z"; strings.Join(got, " ") != want {
+		t.Errorf("commands %v, want %s", got, want)
+	}
+}
