@@ -372,3 +372,82 @@ func TestRepeatedScriptSessions(t *testing.T) {
 		}
 	}
 }
+
+// Defend merges the events of a short-lived process into one (start and
+// end, one event.type array): such an event is the session's first
+// process and its end, or a command and its end, at once. Read from
+// files (the sessions without a terminal in a second pass) or from stdin
+// (one pass), the exec request gets the code its command exited with,
+// and the shell its command's.
+func TestMergedProcessEventsAreStartAndEnd(t *testing.T) {
+	exec := func(id, cmd, at string, tty bool) string {
+		flags := "stdout=true"
+		if tty {
+			flags = "stdin=true\\u0026stdout=true\\u0026tty=true"
+		}
+		return fmt.Sprintf(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":%q,"stage":"ResponseComplete","requestURI":"/api/v1/namespaces/shop/pods/api-1/exec?command=%s\u0026container=api\u0026%s","verb":"create","user":{"username":"alice"},"sourceIPs":["10.0.0.9"],"objectRef":{"resource":"pods","namespace":"shop","name":"api-1","subresource":"exec"},"responseStatus":{"code":101},"requestReceivedTimestamp":%q,"stageTimestamp":%q,"annotations":{"authorization.k8s.io/decision":"allow"}}`,
+			id, cmd, flags, at+"Z", at+"5Z")
+	}
+	proc := func(entity, leader, name, at string, same, tty bool, types, extra string) string {
+		return fmt.Sprintf(`{"@timestamp":"%sZ","event":{"category":["process"],"type":%s,"action":["fork","exec","end"]},"container":{"id":"c1","name":"api"},"orchestrator":{"namespace":"shop","resource":{"name":"api-1"}},"process":{"entity_id":%q,"pid":7,"name":%q,"args":[%q],"interactive":%t,%s"entry_leader":{"entity_id":%q,"args":[%q],"interactive":%t,"same_as_process":%t,"start":"%sZ","entry_meta":{"type":"container"}}}}`,
+			at, types, entity, name, name, tty && same, extra, leader, map[bool]string{true: name, false: "bash"}[same], tty, same, at)
+	}
+	audit := exec("q-1", "ls", "2026-11-22T10:00:00.1", false) + "\n" + exec("i-1", "bash", "2026-11-22T10:01:00.1", true) + "\n"
+	procs := proc("Q", "Q", "ls", "2026-11-22T10:00:00.3", true, false, `["start","end"]`, `"exit_code":2,`) + "\n" +
+		proc("I", "I", "bash", "2026-11-22T10:01:00.3", true, true, `["start"]`, "") + "\n" +
+		proc("C", "I", "cat", "2026-11-22T10:01:05", false, true, `["start","end"]`, `"exit_code":1,`) + "\n"
+	dir := t.TempDir()
+	a, p := filepath.Join(dir, "audit.log"), filepath.Join(dir, "proc.ndjson")
+	if err := os.WriteFile(a, []byte(audit), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(procs), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, how := range []string{"files", "stdin"} {
+		var out string
+		if how == "files" {
+			out, _, _ = run(t, nil, "scan", "-q", "-f", "json", "--guide", "none", a, p)
+		} else {
+			out, _, _ = run(t, strings.NewReader(audit+procs), "scan", "-q", "-f", "json", "--guide", "none", "-")
+		}
+		var doc struct {
+			Findings []struct {
+				Kubernetes *struct {
+					AuditID string `json:"audit_id"`
+				}
+				Started *struct {
+					EntityID string `json:"entity_id"`
+					ExitCode *int64 `json:"exit_code"`
+				} `json:"started_process"`
+				Commands []struct {
+					Args     []string
+					ExitCode *int64 `json:"exit_code"`
+				}
+			}
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatalf("%s: %v\n%s", how, err, out)
+		}
+		got := map[string]string{}
+		for _, f := range doc.Findings {
+			if f.Kubernetes == nil || f.Started == nil {
+				continue
+			}
+			s := f.Started.EntityID
+			if f.Started.ExitCode != nil {
+				s += fmt.Sprintf(" exit %d", *f.Started.ExitCode)
+			}
+			for _, c := range f.Commands {
+				s += " " + strings.Join(c.Args, " ")
+				if c.ExitCode != nil {
+					s += fmt.Sprintf(" exit %d", *c.ExitCode)
+				}
+			}
+			got[f.Kubernetes.AuditID] = s
+		}
+		if got["q-1"] != "Q exit 2" || got["i-1"] != "I cat exit 1" {
+			t.Errorf("%s: sessions %q, want q-1 Q exit 2, and i-1 I with cat exit 1", how, got)
+		}
+	}
+}

@@ -42,19 +42,20 @@ func sessions(events []Event, findings []*Finding, overflow map[string]int64) []
 				kept[id] = true
 			}
 		}
-		switch {
-		case hasContext(ev, ContextShellEnds) || hasContext(ev, ContextQuietEnds):
+		// An event that is an end may be a start too: Defend merges the
+		// events of a short-lived process into one.
+		leaderEnd := hasContext(ev, ContextShellEnds) || hasContext(ev, ContextQuietEnds)
+		if commandEnd := hasContext(ev, ContextCommandEnds); leaderEnd || commandEnd {
 			if id := str(ev.Doc, fEntityID); id != "" {
-				if s := get(id); s.end == nil {
-					s.end = &ev
+				if leaderEnd && get(id).end == nil {
+					get(id).end = &ev
 				}
-			}
-		case hasContext(ev, ContextCommandEnds):
-			if id := str(ev.Doc, fEntityID); id != "" {
-				if _, ok := ends[id]; !ok {
+				if _, ok := ends[id]; !ok && commandEnd {
 					ends[id] = ev
 				}
 			}
+		}
+		switch {
 		case hasContext(ev, ContextShells) || quiet && isLeader(ev):
 			id := str(ev.Doc, fEntityID)
 			if id == "" {
