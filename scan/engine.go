@@ -9,9 +9,10 @@ import (
 	"runtime"
 	"slices"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/tidwall/gjson"
 
 	"github.com/k8sexec/k8sexec/rules"
 )
@@ -560,23 +561,33 @@ type selectorKey struct {
 	key      string
 }
 
-// keyOf joins every value of the key fields (a NUL between fields, a tab
+// appendKey appends to b a document's key for a selector: every value of
+// the key fields, as rules.Strings reads them (a NUL between fields, a tab
 // between the values of one field), so arrays such as process.args key by
 // all their elements.
-func keyOf(doc rules.Document, fields []*rules.Field) string {
-	var b strings.Builder
+func appendKey(b []byte, doc rules.Document, fields []*rules.Field) []byte {
 	for i, f := range fields {
 		if i > 0 {
-			b.WriteByte(0)
+			b = append(b, 0)
 		}
-		for j, v := range rules.Strings(doc, f) {
-			if j > 0 {
-				b.WriteByte('\t')
+		first := true
+		doc.Any(f, func(v gjson.Result) bool {
+			if v.IsObject() {
+				return false
 			}
-			b.WriteString(v)
-		}
+			if !first {
+				b = append(b, '\t')
+			}
+			first = false
+			if v.Type == gjson.String {
+				b = append(b, v.Str...)
+			} else {
+				b = append(b, v.Raw...)
+			}
+			return false
+		})
 	}
-	return b.String()
+	return b
 }
 
 // keep applies the selectors' limits to an event in input order. An event

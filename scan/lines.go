@@ -764,8 +764,9 @@ type worker struct {
 	walked, walkedOut int
 	parseFirst        int64 // lines starting before this offset are always parsed
 	checker           jsonChecker
-	starts            []int // byte offset of each line in the chunk
-	ends              []int // offset of each line's newline (or chunk end)
+	key               []byte // scratch for a selector's key (appendKey)
+	starts            []int  // byte offset of each line in the chunk
+	ends              []int  // offset of each line's newline (or chunk end)
 	kinds             []lineKind
 	raws              []bool // the line starts like a raw audit event
 	cand              []bool
@@ -1162,9 +1163,11 @@ func (w *worker) evaluateUnit(c *chunk, i int, line []byte, lineNo, offset int64
 			ev.Selectors = append(ev.Selectors, si)
 			var key eventKey
 			if sel := w.plan.selectors[si]; len(sel.Keys) > 0 {
-				key.key = keyOf(doc, sel.Keys)
+				w.key = appendKey(w.key[:0], doc, sel.Keys)
+				key.key = string(w.key)
 				if len(sel.Group) > 0 {
-					key.group, key.at = keyOf(doc, sel.Group), groupDate(doc, sel)
+					w.key = appendKey(w.key[:0], doc, sel.Group)
+					key.group, key.at = string(w.key), groupDate(doc, sel)
 				}
 			}
 			ev.keys = append(ev.keys, key)
