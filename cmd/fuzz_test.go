@@ -56,6 +56,8 @@ func FuzzScanReport(f *testing.F) {
 	}
 	seed("../testdata/demo/kube-apiserver-audit.log", "7,8,41", "../testdata/demo/cloud-defend-process.ndjson", "3,4,5")
 	seed("../testdata/sessions/audit_ambiguous.log", "1,2,3,4", "../testdata/sessions/process_ambiguous.ndjson", "1,2")
+	// Sessions' ends: the shell's and one command's, and a one-off exec's.
+	seed("../testdata/demo/kube-apiserver-audit.log", "8,13,14", "../testdata/demo/cloud-defend-process.ndjson", "3,5,6,15,16,20")
 	f.Add([]byte(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"RequestResponse","auditID":"P","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/shop/pods?x=1\u0026tty=true","verb":"create","user":{"username":"ctl\u001b[2J"},"objectRef":{"resource":"pods","namespace":"shop"},"responseObject":{"metadata":{"name":"web-\u202e"}},"requestReceivedTimestamp":"2026-11-20T10:00:00Z","stageTimestamp":"bad"}
 {"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"S","stage":"RequestReceived","verb":"get","objectRef":{"resource":"secrets","namespace":"shop","name":"tls"},"requestReceivedTimestamp":1763632800000}
 {"@timestamp":"2026-11-20T10:00:01Z","process":{"entity_id":"E2","entry_leader":{"entity_id":"E1"},"args":"not a list"}}
