@@ -950,3 +950,26 @@ func TestSessionEndShown(t *testing.T) {
 		t.Errorf("the timeline does not say the command failed:\n%s", tl.String())
 	}
 }
+
+// An end event without a date still ended the process: the table and the
+// timeline say so, with its code.
+func TestSessionEndWithoutTime(t *testing.T) {
+	code := int64(137)
+	shell := &triage.Finding{ID: "1111aaaa2222bbbb", Rule: triage.RuleRef{ID: "r2", Name: "Shell", Severity: "high"}, Kind: triage.KindProcess,
+		Timestamp: "2026-11-20T10:00:00Z", Process: &triage.Process{Executable: "/bin/bash", EntityID: "E1", ExitCode: &code},
+		Evidence: []triage.Evidence{{File: "p.ndjson", Line: 1}}}
+	res := &report.Result{Findings: []*triage.Finding{shell}}
+	var table, tl bytes.Buffer
+	if err := (&report.Table{Guide: "none"}).Write(&table, res); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(table.String(), "  ended     at an unknown time  exit 137\n") {
+		t.Errorf("table:\n%s", table.String())
+	}
+	if err := (report.Timeline{}).Write(&tl, res); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(tl.String(), "/bin/bash  ended, exit 137") {
+		t.Errorf("timeline:\n%s", tl.String())
+	}
+}

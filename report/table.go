@@ -2,6 +2,7 @@ package report
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"io"
 	"path"
@@ -375,12 +376,13 @@ func failedText(c triage.SessionCommand) string {
 }
 
 // endText says when a session's first process ended, how long after
-// start, and its exit code: "" when its end is not in the logs.
+// start, and its exit code: "" when its end is not in the logs (an end
+// event without a date still has its code).
 func endText(start string, pr *triage.Process) string {
-	if pr.End == "" {
+	if pr.End == "" && pr.ExitCode == nil {
 		return ""
 	}
-	out := Clean(pr.End)
+	out := Clean(cmp.Or(pr.End, "at an unknown time"))
 	if lasted, ok := triage.Lasted(start, pr.End); ok {
 		out += "  after " + triage.FormatDuration(lasted)
 	}

@@ -207,7 +207,7 @@ func (Timeline) Write(w io.Writer, r *Result) error {
 // ended puts a session's first process's end on the timeline, when the
 // logs have it: one line, whichever findings name the process.
 func (tl *timeline) ended(p *triage.Process, start, where, note string) {
-	if p.End == "" {
+	if p.End == "" && p.ExitCode == nil {
 		return
 	}
 	text := fmt.Sprintf("%-9s %s  %s  ended", "process", where, processSummary(p))

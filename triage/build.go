@@ -714,6 +714,11 @@ func commonFields(f *Finding, ev *Event) {
 	f.Timestamp = eventTime(doc)
 }
 
+// noCompleteNote is said of an exec or attach request without a
+// ResponseComplete stage, unless the process it started is known to have
+// ended (attach).
+const noCompleteNote = "No ResponseComplete stage in the logs: the session may still have been open when the log ends, or the audit policy omits that stage."
+
 // auditFinding builds a request's finding; g.reads are its stages in
 // events.
 func auditFinding(g *group, events []Event) *Finding {
@@ -865,7 +870,7 @@ func auditFinding(g *group, events []Event) *Finding {
 		f.Notes = append(f.Notes, fmt.Sprintf("The response was %d: the request failed before a stream was opened, so nothing ran in the container.", a.ResponseCode))
 	}
 	if sess.Ongoing && !Failed(f) && Streams(f) {
-		f.Notes = append(f.Notes, "No ResponseComplete stage in the logs: the session may still have been open when the log ends, or the audit policy omits that stage.")
+		f.Notes = append(f.Notes, noCompleteNote)
 	}
 	return f
 }
@@ -956,18 +961,22 @@ func parseTime(s string) (time.Time, bool) {
 }
 
 // eventTime is an event's time, normalized: its @timestamp, or, for a
-// process event without one that reads as a date, the process's end (on
-// an end event) or start, which Defend records on every event of the
-// process; @timestamp as written when none of them is a date.
+// process event without one that reads as a date, when the process
+// started (process.start), which Defend records on every event of the
+// process, or, on an end that is not also a start, when it ended
+// (process.end); @timestamp as written when none of them is a date.
 func eventTime(doc rules.Document) string {
 	ts := str(doc, fTimestamp)
-	if _, ok := parseTime(ts); !ok {
-		for _, f := range []*rules.Field{fProcEnd, fProcStart} {
-			if at := str(doc, f); at != "" {
-				if _, ok := parseTime(at); ok {
-					return normTime(at)
-				}
-			}
+	if _, ok := parseTime(ts); ok {
+		return normTime(ts)
+	}
+	instead := fProcStart
+	if types := strs(doc, fEventType); slices.Contains(types, "end") && !slices.Contains(types, "start") {
+		instead = fProcEnd
+	}
+	if at := str(doc, instead); at != "" {
+		if _, ok := parseTime(at); ok {
+			return normTime(at)
 		}
 	}
 	return normTime(ts)

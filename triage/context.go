@@ -1,6 +1,7 @@
 package triage
 
 import (
+	"cmp"
 	"fmt"
 
 	"github.com/k8sexec/k8sexec/rules"
@@ -80,9 +81,10 @@ var contextQueries = []struct {
 	limit       int
 	onlyFor     func(rules.Document) bool
 	order       *rules.Field
-	group       []*rules.Field // for GroupLimit MaxRepeatedSessions, by fLeaderStart
+	group       []*rules.Field // by fLeaderStart
+	groupLimit  int            // MaxRepeatedSessions where 0
 }{
-	{ContextStages, `kubernetes.audit.objectRef.subresource:("exec" or "attach")`, nil, 0, nil, nil, nil},
+	{ContextStages, `kubernetes.audit.objectRef.subresource:("exec" or "attach")`, nil, 0, nil, nil, nil, 0},
 	// Sessions without a terminal are only linked to exec requests
 	// (correlate), and every exec probe starts one: they are not worth
 	// reading without an exec finding. One selector keeps the leader and
@@ -90,21 +92,26 @@ var contextQueries = []struct {
 	// leaders kept: grouped by container and the leader's args, which
 	// every child carries too, the earliest sessions by their start.
 	{ContextQuiet, `process.entry_leader.entry_meta.type:"container" and event.action:"exec" and (process.entry_leader.same_as_process:true and not process.interactive:true or not process.entry_leader.same_as_process:true and not process.entry_leader.interactive:true)`,
-		[]*rules.Field{fEntryLeader}, MaxSessionCommands + 1, isExecRequest, fTimestamp, []*rules.Field{fOrchNS, fOrchName, fContName, fLeaderArgs}},
+		[]*rules.Field{fEntryLeader}, MaxSessionCommands + 1, isExecRequest, fTimestamp, []*rules.Field{fOrchNS, fOrchName, fContName, fLeaderArgs}, 0},
 	{ContextShells, `process.entry_leader.entry_meta.type:"container" and process.entry_leader.same_as_process:true and event.action:"exec" and process.interactive:true`,
-		[]*rules.Field{fEntityID}, MaxEvidence, isExecRequest, nil, nil},
+		[]*rules.Field{fEntityID}, MaxEvidence, isExecRequest, nil, nil, 0},
 	{ContextCommands, `process.entry_leader.entry_meta.type:"container" and process.entry_leader.interactive:true and not process.entry_leader.same_as_process:true and event.action:"exec"`,
-		[]*rules.Field{fEntryLeader}, MaxSessionCommands, nil, fTimestamp, nil},
+		[]*rules.Field{fEntryLeader}, MaxSessionCommands, nil, fTimestamp, nil, 0},
 	// A session's end is its first process's end event. One per
 	// process: a copy of the log read twice repeats it.
-	{ContextShellEnds, `process.entry_leader.entry_meta.type:"container" and process.entry_leader.same_as_process:true and event.type:"end" and process.interactive:true`,
-		[]*rules.Field{fEntityID}, 1, nil, fTimestamp, nil},
-	{ContextQuietEnds, `process.entry_leader.entry_meta.type:"container" and process.entry_leader.same_as_process:true and event.type:"end" and not process.interactive:true`,
-		[]*rules.Field{fEntityID}, 1, isExecRequest, fTimestamp, []*rules.Field{fOrchNS, fOrchName, fContName, fLeaderArgs}},
+	// Whether a session had a terminal is its leader's process.interactive
+	// or entry_leader.interactive, as an end event may carry only one.
+	// Those without one are grouped as ContextQuiet groups them, but with
+	// twice its places: a session whose start is before the logs begin
+	// takes one here and none there.
+	{ContextShellEnds, `process.entry_leader.entry_meta.type:"container" and process.entry_leader.same_as_process:true and event.type:"end" and (process.interactive:true or process.entry_leader.interactive:true)`,
+		[]*rules.Field{fEntityID}, 1, nil, fTimestamp, nil, 0},
+	{ContextQuietEnds, `process.entry_leader.entry_meta.type:"container" and process.entry_leader.same_as_process:true and event.type:"end" and not process.interactive:true and not process.entry_leader.interactive:true`,
+		[]*rules.Field{fEntityID}, 1, isExecRequest, fTimestamp, []*rules.Field{fOrchNS, fOrchName, fContName, fLeaderArgs}, 2 * MaxRepeatedSessions},
 	// Twice as many ends as commands: a subshell or a pipeline forks
 	// processes that end without an exec of their own.
 	{ContextCommandEnds, `process.entry_leader.entry_meta.type:"container" and process.entry_leader.interactive:true and not process.entry_leader.same_as_process:true and event.type:"end"`,
-		[]*rules.Field{fEntryLeader}, 2 * MaxSessionCommands, nil, fTimestamp, nil},
+		[]*rules.Field{fEntryLeader}, 2 * MaxSessionCommands, nil, fTimestamp, nil, 0},
 }
 
 // isExecRequest reports whether a hit is an exec request, which correlate
@@ -121,7 +128,7 @@ func ContextQueries() []Context {
 		}
 		c := Context{Name: q.name, Expr: e, Keys: q.keys, Limit: q.limit, OnlyFor: q.onlyFor, Order: q.order}
 		if q.group != nil {
-			c.Group, c.GroupLimit, c.GroupOrder = q.group, MaxRepeatedSessions, fLeaderStart
+			c.Group, c.GroupLimit, c.GroupOrder = q.group, cmp.Or(q.groupLimit, MaxRepeatedSessions), fLeaderStart
 		}
 		out = append(out, c)
 	}

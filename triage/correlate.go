@@ -26,12 +26,14 @@ const (
 // process (from a rule finding, or from context when no rule reported it)
 // and the commands run in it.
 type session struct {
-	id       string   // the entry leader's entity ID
-	leader   *Finding // the leader's details, Kind process
-	finding  *Finding // the rule finding about the leader, if any
+	id       string     // the entry leader's entity ID
+	leader   *Finding   // the leader's details, Kind process
+	finding  *Finding   // the rule finding about the leader, if any
+	findings []*Finding // every one (two rules may report one shell)
 	commands []SessionCommand
-	more     int64  // commands seen but not kept
-	end      *Event // the leader's end event, if the scan kept it
+	more     int64      // commands seen but not kept
+	ends     []endEvent // the end events with the leader's entity ID
+	end      *endEvent  // the leader's, of those (firstEnd)
 	// dropped is set when the scan kept none of the session's events:
 	// it was not one of the first of its command (ContextQuiet).
 	dropped bool
@@ -237,10 +239,11 @@ func unresolved(p *pending) {
 		ids = append(ids, c.audit.ID)
 	}
 	for _, c := range tied {
-		if s.finding != nil {
-			addCandidate(c.audit, s.finding.ID)
-			addCandidate(s.finding, c.audit.ID)
-		} else {
+		for _, f := range s.findings {
+			addCandidate(c.audit, f.ID)
+			addCandidate(f, c.audit.ID)
+		}
+		if s.finding == nil {
 			c.audit.Notes = append(c.audit.Notes, fmt.Sprintf(
 				"Process %s (pid %d) started in this container at %s, but %d exec requests fit it equally well (findings %s): not linked.",
 				processLabel(s.leader.Process), s.leader.Process.PID, s.leader.Timestamp, len(ids), strings.Join(ids, ", ")))
@@ -260,19 +263,22 @@ func attach(a *Finding, s *session) {
 	p := *s.leader.Process
 	p.Time = s.leader.Timestamp
 	a.Started = &p
+	if i := slices.Index(a.Notes, noCompleteNote); i >= 0 && p.End != "" {
+		a.Notes[i] = fmt.Sprintf("No ResponseComplete stage in the logs, but the process this request started ended at %s: the session is over (the audit policy may omit that stage).", p.End)
+	}
 	a.Commands, a.MoreCommands = s.commands, s.more
 	s.linked = a
 	if s.dropped {
 		note := fmt.Sprintf("The programs this session ran were not kept: of the sessions without a terminal, k8sexec keeps those of the %d earliest of each command in each container. They are one search away: k8sexec search 'process.entry_leader.entity_id:%s'.",
 			MaxRepeatedSessions, kqlQuote(s.id))
 		a.Notes = append(a.Notes, note)
-		if s.finding != nil {
-			s.finding.Notes = append(s.finding.Notes, note)
+		for _, f := range s.findings {
+			f.Notes = append(f.Notes, note)
 		}
 	}
-	if s.finding != nil {
-		addRelated(a, s.finding.ID)
-		addRelated(s.finding, a.ID)
+	for _, f := range s.findings {
+		addRelated(a, f.ID)
+		addRelated(f, a.ID)
 	}
 }
 
@@ -295,8 +301,17 @@ func relateCommands(findings []*Finding, sessions []*session) {
 		if s == nil {
 			continue
 		}
-		for _, g := range []*Finding{s.finding, s.linked} {
+		for _, g := range append([]*Finding{s.linked}, s.findings...) {
 			if g != nil && g != f {
+				addRelated(f, g.ID)
+				addRelated(g, f.ID)
+			}
+		}
+	}
+	// Two rules that report one shell are about one story too.
+	for _, s := range sessions {
+		for i, f := range s.findings {
+			for _, g := range s.findings[i+1:] {
 				addRelated(f, g.ID)
 				addRelated(g, f.ID)
 			}

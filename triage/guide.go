@@ -47,13 +47,17 @@ type GuideData struct {
 	// its exit code, "" when the logs hold no end or no code: a process
 	// finding's own process, or the process an exec request started.
 	Ended, ExitCode string
-	Verb            string
-	AuditID         string
-	Decision        string
-	Reason          string
-	ResponseCode    int
-	Process         string // executable of a process finding
-	EntryLeaderID   string
+	// RequestEnded is, for a process finding linked to the exec request
+	// that opened its session, when that request's stream closed
+	// (ResponseComplete).
+	RequestEnded  string
+	Verb          string
+	AuditID       string
+	Decision      string
+	Reason        string
+	ResponseCode  int
+	Process       string // executable of a process finding
+	EntryLeaderID string
 	// Inputs are the scan's inputs, shell-quoted, for follow-up commands.
 	Inputs string
 	// ExecBy and ExecFrom name the user and address of the exec request
@@ -360,6 +364,9 @@ func guideData(f *Finding, byID map[string]*Finding, inputs []string) GuideData 
 			if other.Source != nil && len(other.Source.IP) > 0 {
 				d.ExecFrom = other.Source.IP[0]
 			}
+			if sess := other.Session; sess != nil && !sess.Ongoing && sess.End != "" && Streams(other) {
+				d.RequestEnded = sess.End
+			}
 			d.LinkedFinding = other.ID
 		case other.Kind == KindProcess && other.Process != nil:
 			d.LinkedFinding = other.ID
@@ -465,21 +472,14 @@ func guideData(f *Finding, byID map[string]*Finding, inputs []string) GuideData 
 // processEnd is when a process ended and its exit code, as the guides
 // print them.
 func processEnd(p *Process) (at, code string) {
+	at = p.End
 	if p.ExitCode != nil {
 		code = strconv.FormatInt(*p.ExitCode, 10)
+		if at == "" {
+			at = "an unknown time" // the end event has no date
+		}
 	}
-	return p.End, code
-}
-
-// Lasted is the time from start to end, two log times, when both are
-// dates and end is not before start.
-func Lasted(start, end string) (time.Duration, bool) {
-	s, ok1 := parseTime(start)
-	e, ok2 := parseTime(end)
-	if !ok1 || !ok2 || e.Before(s) {
-		return 0, false
-	}
-	return e.Sub(s), true
+	return at, code
 }
 
 // asFlags renders kubectl's flags to act as u: --as, and --as-group for

@@ -2,7 +2,9 @@ package triage
 
 import (
 	"encoding/json"
+	"fmt"
 	"sort"
+	"time"
 
 	"github.com/tidwall/gjson"
 
@@ -30,10 +32,11 @@ func sessions(events []Event, findings []*Finding, overflow map[string]int64) []
 			(f.Process.EntryLeaderID == "" || f.Process.EntryLeaderID == f.Process.EntityID) {
 			s := get(f.Process.EntityID)
 			s.leader, s.finding = f, f
+			s.findings = append(s.findings, f)
 		}
 	}
-	kept := map[string]bool{}  // sessions ContextQuiet kept, by leader
-	ends := map[string]Event{} // the first end of each command's process, by entity ID
+	kept := map[string]bool{}     // sessions ContextQuiet kept, by leader
+	ends := map[string]endEvent{} // the earliest end of each command's process, by entry leader and entity ID
 	for _, ev := range events {
 		quiet := hasContext(ev, ContextQuiet)
 		if quiet {
@@ -47,11 +50,16 @@ func sessions(events []Event, findings []*Finding, overflow map[string]int64) []
 		leaderEnd := hasContext(ev, ContextShellEnds) || hasContext(ev, ContextQuietEnds)
 		if commandEnd := hasContext(ev, ContextCommandEnds); leaderEnd || commandEnd {
 			if id := str(ev.Doc, fEntityID); id != "" {
-				if leaderEnd && get(id).end == nil {
-					get(id).end = &ev
+				e := readEnd(ev)
+				if leaderEnd {
+					s := get(id)
+					s.ends = append(s.ends, e)
 				}
-				if _, ok := ends[id]; !ok && commandEnd {
-					ends[id] = ev
+				// Entity IDs are unique, but a command's end is looked
+				// for in its own session only.
+				k := str(ev.Doc, fEntryLeader) + "\x00" + id
+				if had, ok := ends[k]; commandEnd && (!ok || e.before(had)) {
+					ends[k] = e
 				}
 			}
 		}
@@ -85,42 +93,92 @@ func sessions(events []Event, findings []*Finding, overflow map[string]int64) []
 		s.dropped = s.finding != nil && p.entryType == "container" && (p.Interactive == nil || !*p.Interactive) && !kept[s.id]
 		s.commands = distinctCommands(s.commands)
 		sort.SliceStable(s.commands, func(i, j int) bool { return timeBefore(s.commands[i].Time, s.commands[j].Time) })
-		commandEnds(s.commands, ends)
+		commandEnds(s.id, s.commands, ends)
+		s.end = firstEnd(s.leader, s.ends)
 		s.more = overflow[s.id]
-		if s.end != nil {
-			ended(s.leader, *s.end)
+		if s.finding == nil && s.end != nil {
+			ended(s.leader, *s.end) // the leader read as context
 		}
-		if s.finding != nil {
-			s.finding.Commands, s.finding.MoreCommands = s.commands, s.more
+		for _, f := range s.findings {
+			if s.end != nil {
+				ended(f, *s.end)
+			}
+			f.Commands, f.MoreCommands = s.commands, s.more
 		}
 		out = append(out, s)
 	}
 	return out
 }
 
-// ended records on the finding about a session's first process when and
-// how the process ended, from its end event: process.end, or the event's
-// time where that is missing or no date, and process.exit_code.
-func ended(f *Finding, ev Event) {
-	p := f.Process
-	p.End = endTime(ev)
-	if code, ok := long(rules.First(ev.Doc, fExitCode)); ok {
-		p.ExitCode = &code
+// endEvent is what an end event says of its process's end.
+type endEvent struct {
+	ev   Event
+	at   string // when, normalized; "" when the event holds no date
+	t    time.Time
+	code *int64
+}
+
+// readEnd reads an end event: when (process.end, or the event's
+// @timestamp where that is missing or no date) and process.exit_code.
+func readEnd(ev Event) endEvent {
+	e := endEvent{ev: ev}
+	for _, f := range []*rules.Field{fProcEnd, fTimestamp} {
+		if t, ok := parseTime(str(ev.Doc, f)); ok {
+			e.at, e.t = normTime(str(ev.Doc, f)), t
+			break
+		}
 	}
-	e := Evidence{File: ev.File, Line: ev.Line, Index: ev.Index, Time: eventTime(ev.Doc), Note: "process end"}
+	if code, ok := long(rules.First(ev.Doc, fExitCode)); ok {
+		e.code = &code
+	}
+	return e
+}
+
+// before orders the ends of one process (a log read twice, a rule's match
+// besides the context's): the earliest first, those without a date last,
+// equal ones by where they were read, so the input order does not choose.
+func (e endEvent) before(o endEvent) bool {
+	switch {
+	case (e.at == "") != (o.at == ""):
+		return e.at != ""
+	case !e.t.Equal(o.t):
+		return e.t.Before(o.t)
+	case e.ev.File != o.ev.File:
+		return e.ev.File < o.ev.File
+	case e.ev.Line != o.ev.Line:
+		return e.ev.Line < o.ev.Line
+	}
+	return e.ev.Index < o.ev.Index
+}
+
+// known reports whether the end says anything: a time or an exit code.
+func (e endEvent) known() bool { return e.at != "" || e.code != nil }
+
+// ended records on the finding about a session's first process when and
+// how the process ended, and lists the end event as its context.
+func ended(f *Finding, e endEvent) {
+	if !e.known() {
+		return
+	}
+	p := f.Process
+	p.End, p.ExitCode = e.at, e.code
+	if start, ok := parseTime(f.Timestamp); ok && e.at != "" && e.t.Before(start) {
+		f.Notes = append(f.Notes, fmt.Sprintf("The process's end event says it ended at %s, before it started (%s): the node's clock, or the log, is wrong.", e.at, f.Timestamp))
+	}
+	c := Evidence{File: e.ev.File, Line: e.ev.Line, Index: e.ev.Index, Time: e.at, Note: "process end"}
 	for _, had := range f.Evidence {
-		if had.File == e.File && had.Line == e.Line && had.Index == e.Index {
+		if had.Place() == c.Place() {
 			return // a rule matched the end event too
 		}
 	}
-	f.Context = append(f.Context, e)
+	f.Context = append(f.Context, c)
 }
 
 // commandEnds sets on each command, in time order, when its process
 // ended and its exit code, from the end events by entity ID. A process
 // that exec'd several programs (a script that execs its payload) ended
-// once: the end is its last program's.
-func commandEnds(cmds []SessionCommand, ends map[string]Event) {
+// once: the end is its last program's listed.
+func commandEnds(leader string, cmds []SessionCommand, ends map[string]endEvent) {
 	if len(ends) == 0 {
 		return
 	}
@@ -131,26 +189,41 @@ func commandEnds(cmds []SessionCommand, ends map[string]Event) {
 		}
 	}
 	for id, i := range last {
-		ev, ok := ends[id]
-		if !ok {
-			continue
-		}
-		c := &cmds[i]
-		c.End = endTime(ev)
-		if code, ok := long(rules.First(ev.Doc, fExitCode)); ok {
-			c.ExitCode = &code
+		if e, ok := ends[leader+"\x00"+id]; ok {
+			cmds[i].End, cmds[i].ExitCode = e.at, e.code
 		}
 	}
 }
 
-// endTime is when an end event says its process ended: process.end, or
-// the event's time where that is missing or no date.
-func endTime(ev Event) string {
-	at := str(ev.Doc, fProcEnd)
-	if _, ok := parseTime(at); !ok {
-		at = str(ev.Doc, fTimestamp)
+// firstEnd picks the end of a session's first process among the end
+// events with its entity ID: the earliest (before) of those that may be
+// in its container, nil when there is none.
+func firstEnd(leader *Finding, ends []endEvent) *endEvent {
+	var first *endEvent
+	for i, e := range ends {
+		if sameContainer(leader, e.ev) && (first == nil || e.before(*first)) {
+			first = &ends[i]
+		}
 	}
-	return normTime(at)
+	return first
+}
+
+// sameContainer reports whether an event may be about the container of
+// a session's first process: the same container ID, where both name one.
+func sameContainer(leader *Finding, ev Event) bool {
+	id := str(ev.Doc, fContID)
+	return leader.Container == nil || leader.Container.ID == "" || id == "" || id == leader.Container.ID
+}
+
+// Lasted is the time from start to end, two log times, when both are
+// dates and end is not before start.
+func Lasted(start, end string) (time.Duration, bool) {
+	s, ok1 := parseTime(start)
+	e, ok2 := parseTime(end)
+	if !ok1 || !ok2 || e.Before(s) {
+		return 0, false
+	}
+	return e.Sub(s), true
 }
 
 // isLeader reports whether a process event is its session's first

@@ -1451,6 +1451,15 @@ func TestContextQueriesSelectSessionEnds(t *testing.T) {
 			t.Errorf("%s, leader %v, interactive %v: selected by %q, want %q", tc.typ, tc.same, tc.interactive, got, tc.want)
 		}
 	}
+	// A shell's end that says it had a terminal only in entry_leader
+	// is a shell's end.
+	d, _ := scan.Adapt([]byte(`{"event":{"category":["process"],"type":["end"],"action":"end"},"process":{"entity_id":"L","entry_leader":{"entity_id":"L","interactive":true,"same_as_process":true,"entry_meta":{"type":"container"}}}}`))
+	for _, c := range triage.ContextQueries() {
+		m, _ := rules.Compile(c.Expr)
+		if m.Match(d) != (c.Name == triage.ContextShellEnds) {
+			t.Errorf("an end with only entry_leader.interactive: %s says %v", c.Name, m.Match(d))
+		}
+	}
 }
 
 // A command's end gives its exit code: matched by entity ID, the first
@@ -1529,5 +1538,141 @@ func TestProcessEventsWithoutTimestamp(t *testing.T) {
 	}
 	if want := "id@2026-11-20T10:00:05Z env@2026-11-20T10:00:09Z"; strings.Join(got, " ") != want {
 		t.Errorf("commands %v, want %s", got, want)
+	}
+}
+
+// What a session's end tells is the same whatever reports the shell and
+// whatever order the logs are read in: two rules about one shell both
+// get its end, commands and request; of two ends of one process the
+// earliest wins; a command's end is looked for in its own session; an
+// end in another container, though it has the shell's entity ID, is not
+// the shell's.
+func TestSessionEndIsTheSameForEveryFindingAndOrder(t *testing.T) {
+	r1, r2 := mustRule(t, rule1), mustRule(t, rule2)
+	bash := userRule(t, "u-bash", "bash in a container", `process.entry_leader.same_as_process:true and process.name:bash`, "")
+	leader := `{"@timestamp":"2026-11-20T10:00:00.300Z","event":{"category":["process"],"type":["start"],"action":"exec"},"container":{"id":"c0ffee","name":"api"},"orchestrator":{"namespace":"shop","resource":{"type":"pod","name":"api-1"}},"process":{"entity_id":"E1","pid":42,"executable":"/bin/bash","name":"bash","args":["/bin/bash"],"interactive":true,"entry_leader":{"entity_id":"E1","interactive":true,"same_as_process":true,"entry_meta":{"type":"container"}}}}`
+	end := func(container, ts, code string) string {
+		s := strings.Replace(leader, `"type":["start"],"action":"exec"`, `"type":["end"],"action":"end"`, 1)
+		s = strings.Replace(s, `"2026-11-20T10:00:00.300Z"`, `"`+ts+`"`, 1)
+		s = strings.Replace(s, `"id":"c0ffee"`, `"id":"`+container+`"`, 1)
+		return strings.Replace(s, `"process":{`, `"process":{"exit_code":`+code+`,`, 1)
+	}
+	cmd := func(typ, leader, ts, code string) string {
+		action, extra := "exec", ""
+		if typ == "end" {
+			action, extra = "end", `"exit_code":`+code+`,`
+		}
+		return `{"@timestamp":"` + ts + `","event":{"category":["process"],"type":["` + typ + `"],"action":"` + action + `"},"container":{"id":"c0ffee","name":"api"},"process":{` + extra + `"entity_id":"C1","executable":"/bin/cat","args":["cat"],"entry_leader":{"entity_id":"` + leader + `","interactive":true,"entry_meta":{"type":"container"}}}}`
+	}
+	ctx := func(file string, line int64, name, raw string, rs ...*rules.Rule) triage.Event {
+		ev := event(t, file, line, raw, rs...)
+		ev.Context = []string{name}
+		return ev
+	}
+	events := []triage.Event{
+		event(t, "a.log", 1, auditLine("A", "ResponseStarted", "create", "alice", uriBash, 101, "2026-11-20T10:00:00Z", "2026-11-20T10:00:00.050Z", true), r1),
+		event(t, "p.ndjson", 1, leader, r2, bash),
+		ctx("p.ndjson", 2, triage.ContextShellEnds, end("beef", "2026-11-20T10:00:01Z", "99")), // another container's
+		ctx("p.ndjson", 3, triage.ContextShellEnds, end("c0ffee", "2026-11-20T10:09:00Z", "1")),
+		ctx("q.ndjson", 1, triage.ContextShellEnds, end("c0ffee", "2026-11-20T10:05:00Z", "0")), // the earliest
+		ctx("p.ndjson", 4, triage.ContextCommands, cmd("start", "E1", "2026-11-20T10:00:02Z", "")),
+		ctx("p.ndjson", 5, triage.ContextCommandEnds, cmd("end", "OTHER", "2026-11-20T10:00:02.5Z", "5")), // another session's C1
+		ctx("p.ndjson", 6, triage.ContextCommandEnds, cmd("end", "E1", "2026-11-20T10:00:03Z", "2")),
+	}
+	var stories []string
+	reversed := slices.Clone(events)
+	slices.Reverse(reversed)
+	for _, order := range [][]triage.Event{events, reversed} {
+		rep := triage.Build(order, triage.Options{Guide: true})
+		if len(rep.Findings) != 3 {
+			t.Fatalf("%d findings, want the exec and two about the shell", len(rep.Findings))
+		}
+		var story []string
+		for _, f := range rep.Findings {
+			if f.Kind != triage.KindProcess {
+				continue
+			}
+			p, c := f.Process, f.Commands
+			if p.ExitCode == nil || len(c) != 1 || c[0].ExitCode == nil || len(f.Related) != 2 {
+				t.Fatalf("%s: end %q code %v, commands %+v, related %v: want an end, a command with a code, the exec and the other finding", f.Rule.Name, p.End, p.ExitCode, c, f.Related)
+			}
+			story = append(story, fmt.Sprintf("%s ended %s exit %d; cat exit %d at %s", f.Rule.Name, p.End, *p.ExitCode, *c[0].ExitCode, c[0].End))
+			if !strings.Contains(f.Guidance, "It ended at 2026-11-20T10:05:00Z") && f.Rule.ID == rule2 {
+				t.Errorf("the shell's guide does not say when it ended:\n%s", f.Guidance)
+			}
+		}
+		slices.Sort(story)
+		stories = append(stories, strings.Join(story, "\n"))
+	}
+	want := "Interactive Exec Command Launched Against A Running Container ended 2026-11-20T10:05:00Z exit 0; cat exit 2 at 2026-11-20T10:00:03Z\n" +
+		"bash in a container ended 2026-11-20T10:05:00Z exit 0; cat exit 2 at 2026-11-20T10:00:03Z"
+	for i, s := range stories {
+		if s != want {
+			t.Errorf("order %d:\n%s\nwant\n%s", i, s, want)
+		}
+	}
+}
+
+// An end event without a date still says the process ended, and with
+// what code; one before the start says the clock or the log is wrong. A
+// merged start and end without @timestamp starts at process.start. An
+// exec request without ResponseComplete whose process ended is over; a
+// shell without an end whose request closed says when it closed.
+func TestSessionEndEdges(t *testing.T) {
+	r1, r2 := mustRule(t, rule1), mustRule(t, rule2)
+	leader := `{"@timestamp":"2026-11-20T10:00:00.300Z","event":{"category":["process"],"type":["start"],"action":"exec"},"container":{"id":"c0ffee","name":"api"},"orchestrator":{"namespace":"shop","resource":{"type":"pod","name":"api-1"}},"process":{"entity_id":"E1","pid":42,"executable":"/bin/bash","name":"bash","args":["/bin/bash"],"interactive":true,"start":"2026-11-20T10:00:00.300Z","entry_leader":{"entity_id":"E1","same_as_process":true,"entry_meta":{"type":"container"}}}}`
+	endEv := func(raw string) triage.Event {
+		ev := event(t, "p.ndjson", 2, raw)
+		ev.Context = []string{triage.ContextShellEnds}
+		return ev
+	}
+	build := func(stage string, evs ...triage.Event) (exec, shell *triage.Finding) {
+		all := append([]triage.Event{event(t, "a.log", 1, auditLine("A", stage, "create", "alice", uriBash, 101, "2026-11-20T10:00:00Z", "2026-11-20T10:03:00Z", true), r1)}, evs...)
+		for _, f := range triage.Build(all, triage.Options{Guide: true}).Findings {
+			switch f.Kind {
+			case triage.KindAudit:
+				exec = f
+			case triage.KindProcess:
+				shell = f
+			}
+		}
+		if exec == nil || shell == nil {
+			t.Fatal("want an exec and a shell finding")
+		}
+		return exec, shell
+	}
+	noDate := strings.Replace(strings.Replace(leader, `"@timestamp":"2026-11-20T10:00:00.300Z",`, "", 1), `"type":["start"],"action":"exec"`, `"type":["end"],"action":"end"`, 1)
+	noDate = strings.Replace(noDate, `"process":{`, `"process":{"exit_code":137,`, 1)
+	_, shell := build("ResponseStarted", event(t, "p.ndjson", 1, leader, r2), endEv(noDate))
+	if shell.Process.End != "" || shell.Process.ExitCode == nil || *shell.Process.ExitCode != 137 || !strings.Contains(shell.Guidance, "It ended at an unknown time with exit code 137") {
+		t.Errorf("end without a date: end %q code %v, guide:\n%s", shell.Process.End, shell.Process.ExitCode, shell.Guidance)
+	}
+	if len(shell.Context) != 1 || shell.Context[0].Time != "" {
+		t.Errorf("end without a date: context %+v, want the end event without a time", shell.Context)
+	}
+
+	before := strings.Replace(noDate, `"exit_code":137,`, `"exit_code":0,"end":"2026-11-20T10:00:00.100Z",`, 1)
+	exec, shell := build("ResponseStarted", event(t, "p.ndjson", 1, leader, r2), endEv(before))
+	if !slices.ContainsFunc(shell.Notes, func(n string) bool { return strings.Contains(n, "before it started") }) {
+		t.Errorf("an end before the start: notes %q", shell.Notes)
+	}
+	if !slices.ContainsFunc(exec.Notes, func(n string) bool { return strings.Contains(n, "the session is over") }) ||
+		slices.ContainsFunc(exec.Notes, func(n string) bool { return strings.Contains(n, "may still have been open") }) ||
+		!strings.Contains(exec.Guidance, "but the process the request started ended at 2026-11-20T10:00:00.1Z: the session is over") {
+		t.Errorf("no ResponseComplete, the process ended: notes %q, guide:\n%s", exec.Notes, exec.Guidance)
+	}
+
+	merged := strings.Replace(strings.Replace(leader, `"@timestamp":"2026-11-20T10:00:00.300Z",`, "", 1), `"type":["start"]`, `"type":["start","end"]`, 1)
+	merged = strings.Replace(merged, `"process":{`, `"process":{"end":"2026-11-20T10:00:00.900Z","exit_code":3,`, 1)
+	m := event(t, "p.ndjson", 1, merged, r2)
+	m.Context = []string{triage.ContextShellEnds}
+	_, shell = build("ResponseComplete", m)
+	if shell.Timestamp != "2026-11-20T10:00:00.3Z" || shell.Process.End != "2026-11-20T10:00:00.9Z" {
+		t.Errorf("merged start and end without @timestamp: started %q ended %q, want process.start and process.end", shell.Timestamp, shell.Process.End)
+	}
+
+	_, shell = build("ResponseComplete", event(t, "p.ndjson", 1, leader, r2))
+	if !strings.Contains(shell.Guidance, "Its own end is not in the logs scanned, but the exec request that opened it closed at 2026-11-20T10:03:00Z.") {
+		t.Errorf("no end, the request closed: guide:\n%s", shell.Guidance)
 	}
 }
