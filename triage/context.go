@@ -99,14 +99,15 @@ var contextQueries = []struct {
 		[]*rules.Field{fEntryLeader}, MaxSessionCommands, nil, fTimestamp, nil, 0},
 	// A session's end is its first process's end event. One per
 	// process: a copy of the log read twice repeats it.
-	// Whether a session had a terminal is its leader's process.interactive
-	// or entry_leader.interactive, as an end event may carry only one.
-	// Those without one are grouped as ContextQuiet groups them, but with
-	// twice its places: a session whose start is before the logs begin
-	// takes one here and none there.
-	{ContextShellEnds, `process.entry_leader.entry_meta.type:"container" and process.entry_leader.same_as_process:true and event.type:"end" and (process.interactive:true or process.entry_leader.interactive:true)`,
+	// Whether a session had a terminal is its entry leader's
+	// interactive, as for its commands (an end event may not repeat
+	// process.interactive; and a condition on either of two fields gives
+	// the prefilter no literal). Those without one are grouped as
+	// ContextQuiet groups them, but with twice its places: a session
+	// whose start is before the logs begin takes one here and none there.
+	{ContextShellEnds, `process.entry_leader.entry_meta.type:"container" and process.entry_leader.same_as_process:true and event.type:"end" and process.entry_leader.interactive:true`,
 		[]*rules.Field{fEntityID}, 1, nil, fTimestamp, nil, 0},
-	{ContextQuietEnds, `process.entry_leader.entry_meta.type:"container" and process.entry_leader.same_as_process:true and event.type:"end" and not process.interactive:true and not process.entry_leader.interactive:true`,
+	{ContextQuietEnds, `process.entry_leader.entry_meta.type:"container" and process.entry_leader.same_as_process:true and event.type:"end" and not process.entry_leader.interactive:true`,
 		[]*rules.Field{fEntityID}, 1, isExecRequest, fTimestamp, []*rules.Field{fOrchNS, fOrchName, fContName, fLeaderArgs}, 2 * MaxRepeatedSessions},
 	// Twice as many ends as commands: a subshell or a pipeline forks
 	// processes that end without an exec of their own.

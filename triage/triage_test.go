@@ -1452,7 +1452,8 @@ func TestContextQueriesSelectSessionEnds(t *testing.T) {
 		}
 	}
 	// A shell's end that says it had a terminal only in entry_leader
-	// is a shell's end.
+	// is a shell's end: whether a session had one is its entry
+	// leader's.
 	d, _ := scan.Adapt([]byte(`{"event":{"category":["process"],"type":["end"],"action":"end"},"process":{"entity_id":"L","entry_leader":{"entity_id":"L","interactive":true,"same_as_process":true,"entry_meta":{"type":"container"}}}}`))
 	for _, c := range triage.ContextQueries() {
 		m, _ := rules.Compile(c.Expr)
