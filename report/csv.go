@@ -29,6 +29,7 @@ var CSVColumns = []string{
 	"file", "line", "evidence", "message",
 	"suppressed_by",
 	"resource", "object",
+	"process_end", "exit_code",
 }
 
 func (CSV) Write(w io.Writer, r *Result) error {
@@ -99,6 +100,18 @@ func csvRow(f *triage.Finding) []string {
 			if p.PID != 0 {
 				col["pid"] = strconv.FormatInt(p.PID, 10)
 			}
+		}
+	}
+	// The session's first process: the finding's own, or the one the
+	// exec request started.
+	ended := f.Started
+	if f.Kind == triage.KindProcess {
+		ended = f.Process
+	}
+	if ended != nil {
+		col["process_end"] = ended.End
+		if ended.ExitCode != nil {
+			col["exit_code"] = strconv.FormatInt(*ended.ExitCode, 10)
 		}
 	}
 	if e := f.Exec; e != nil {

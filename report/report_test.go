@@ -949,6 +949,20 @@ func TestSessionEndShown(t *testing.T) {
 	if !strings.Contains(tl.String(), "cat /etc/shadow  (exit 1)") {
 		t.Errorf("the timeline does not say the command failed:\n%s", tl.String())
 	}
+	var csvOut bytes.Buffer
+	if err := (report.CSV{}).Write(&csvOut, res); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&csvOut).ReadAll()
+	if err != nil || len(rows) != 3 {
+		t.Fatalf("csv: %v, %d rows", err, len(rows))
+	}
+	endCol, codeCol := slices.Index(rows[0], "process_end"), slices.Index(rows[0], "exit_code")
+	for _, row := range rows[1:] {
+		if row[endCol] != "2026-11-20T10:02:30Z" || row[codeCol] != "130" {
+			t.Errorf("csv row %s: process_end %q exit_code %q, want the shell's for both findings", row[0], row[endCol], row[codeCol])
+		}
+	}
 }
 
 // An end event without a date still ended the process: the table and the
