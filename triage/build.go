@@ -312,11 +312,15 @@ func Build(events []Event, opts Options) *Report {
 	if opts.Guide {
 		guides := newGuideCache()
 		byID := map[string]*Finding{}
-		scanned := scannedKinds{process: len(seen) > 0, audit: opts.AuditScanned}
+		// Process events were scanned if a session, a finding or any
+		// session context (a child whose session started before the
+		// logs did) came from them.
+		scanned := scannedKinds{process: len(seen) > 0 || slices.ContainsFunc(events, sessionContext), audit: opts.AuditScanned}
 		for _, f := range rep.Findings {
 			byID[f.ID] = f
 			guides.prepare(f.Rule.rule)
 			scanned.audit = scanned.audit || f.Kind == KindAudit
+			scanned.process = scanned.process || f.Kind == KindProcess
 		}
 		// Rendering reads only its finding and those it names: in parallel.
 		parallel(len(rep.Findings), func(i int) {

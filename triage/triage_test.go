@@ -1677,3 +1677,26 @@ func TestSessionEndEdges(t *testing.T) {
 		t.Errorf("no end, the request closed: guide:\n%s", shell.Guidance)
 	}
 }
+
+// Process events whose sessions began before the logs did (only a child
+// of one is in them) were still scanned: the exec's guide says no session
+// in them was linked, rather than asking for them.
+func TestExecGuideKnowsProcessEventsWereScanned(t *testing.T) {
+	r1 := mustRule(t, rule1)
+	child := event(t, "p.ndjson", 1, `{"@timestamp":"2026-11-20T10:00:01Z","event":{"category":["process"],"type":["start"],"action":"exec"},"container":{"id":"c0ffee","name":"api"},"process":{"entity_id":"C1","args":["id"],"entry_leader":{"entity_id":"L0","interactive":false,"same_as_process":false,"entry_meta":{"type":"container"}}}}`)
+	child.Context = []string{triage.ContextQuiet}
+	uri := "/api/v1/namespaces/shop/pods/api-1/exec?command=id&container=api&stdout=true"
+	for _, tc := range []struct {
+		events []triage.Event
+		want   string
+	}{
+		{nil, "Scan this audit log together with the node's process events"},
+		{[]triage.Event{child}, "No session in the process events scanned was linked to this request"},
+	} {
+		events := append([]triage.Event{event(t, "a.log", 1, auditLine("A", "ResponseComplete", "create", "alice", uri, 101, "2026-11-20T10:00:00Z", "2026-11-20T10:00:02Z", true), r1)}, tc.events...)
+		rep := triage.Build(events, triage.Options{Guide: true})
+		if len(rep.Findings) != 1 || !strings.Contains(rep.Findings[0].Guidance, tc.want) {
+			t.Errorf("%d process events: the guide does not say %q:\n%s", len(tc.events), tc.want, rep.Findings[0].Guidance)
+		}
+	}
+}
