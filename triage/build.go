@@ -690,10 +690,8 @@ func commonFields(f *Finding, ev *Event) {
 		f.UserAgent = &UserAgent{Original: ua}
 	}
 	orch := &Orchestrator{Namespace: str(doc, fOrchNS)}
-	if c := str(doc, fCluster); c != "" {
+	if c := clusterOf(ev); c != "" {
 		orch.Cluster = &Name{Name: c}
-	} else if ev.Cluster != "" {
-		orch.Cluster = &Name{Name: ev.Cluster}
 	}
 	if n := str(doc, fOrchName); n != "" {
 		orch.Resource = &Resource{Type: str(doc, fOrchType), Name: n}
@@ -716,6 +714,35 @@ func commonFields(f *Finding, ev *Event) {
 		f.Container = cont
 	}
 	f.Timestamp = eventTime(doc)
+}
+
+// clusterOf is the cluster an event names: its own field, else its
+// wrapper's (an EKS log group, an AKS resource ID).
+func clusterOf(ev *Event) string {
+	if c := str(ev.Doc, fCluster); c != "" {
+		return c
+	}
+	return ev.Cluster
+}
+
+// setCluster names on a finding the cluster its events name, whichever
+// copy was read first: one copy of a request may come in a wrapper that
+// names it and another in none (a raw log beside an EKS export). Events
+// that disagree give the first name in sort order.
+func setCluster(f *Finding, evs []Event) {
+	best := ""
+	for i := range evs {
+		if c := clusterOf(&evs[i]); c != "" && (best == "" || c < best) {
+			best = c
+		}
+	}
+	if best == "" {
+		return
+	}
+	if f.Orch == nil {
+		f.Orch = &Orchestrator{}
+	}
+	f.Orch.Cluster = &Name{Name: best}
 }
 
 // noCompleteNote is said of an exec or attach request without a
@@ -830,13 +857,16 @@ func auditFinding(g *group, events []Event) *Finding {
 		if a.ResponseMessage == "" {
 			a.ResponseMessage = str(ev.Doc, fMessage)
 		}
-		if received == "" {
-			received = str(ev.Doc, fReceived)
+		// The earliest: copies of a request in other shapes agree, but
+		// GKE may log an operation twice (its first and last entries).
+		if r := str(ev.Doc, fReceived); received == "" || timeBefore(r, received) {
+			received = r
 		}
 		if st == "ResponseComplete" {
 			completed = str(ev.Doc, fStageTime)
 		}
 	}
+	setCluster(f, all)
 	sort.SliceStable(sess.Stages, func(i, j int) bool { return stageOrdering[sess.Stages[i]] < stageOrdering[sess.Stages[j]] })
 	sess.Start = normTime(received)
 	sess.End = normTime(completed)
@@ -906,6 +936,7 @@ func processFinding(g *group) *Finding {
 			f.Timestamp = at
 		}
 	}
+	setCluster(f, g.events)
 	f.Evidence = evidence(g.events, false)
 	return f
 }
@@ -916,6 +947,7 @@ func eventFinding(g *group) *Finding {
 	if args := strs(g.events[0].Doc, fArgs); len(args) > 0 {
 		f.Process = &Process{Args: args, Executable: str(g.events[0].Doc, fExecutable)}
 	}
+	setCluster(f, g.events)
 	f.Evidence = evidence(g.events, false)
 	return f
 }

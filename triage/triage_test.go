@@ -1700,3 +1700,24 @@ func TestExecGuideKnowsProcessEventsWereScanned(t *testing.T) {
 		}
 	}
 }
+
+// Copies of one request read in any order make the same finding: the
+// cluster from whichever copy's wrapper names it (a raw log beside an EKS
+// export), the start from the earliest (GKE may log an operation twice).
+func TestRequestCopiesInAnyOrder(t *testing.T) {
+	r1 := mustRule(t, rule1)
+	raw := event(t, "audit.log", 1, auditLine("A", "ResponseStarted", "create", "alice", uriBash, 101, "2026-11-20T10:00:00Z", "2026-11-20T10:00:00.050Z", true), r1)
+	eks := event(t, "eks.json", 7, auditLine("A", "ResponseStarted", "create", "alice", uriBash, 101, "2026-11-20T10:00:00Z", "2026-11-20T10:00:00.050Z", true), r1)
+	eks.Cluster = "prod-euw1"
+	later := event(t, "gke.json", 3, auditLine("A", "ResponseStarted", "create", "alice", uriBash, 101, "2026-11-20T10:14:00Z", "2026-11-20T10:14:00Z", true), r1)
+	for _, order := range [][]triage.Event{{raw, eks, later}, {later, eks, raw}, {eks, later, raw}} {
+		rep := triage.Build(order, triage.Options{})
+		if len(rep.Findings) != 1 {
+			t.Fatalf("%d findings, want 1", len(rep.Findings))
+		}
+		f := rep.Findings[0]
+		if f.Orch == nil || f.Orch.Cluster == nil || f.Orch.Cluster.Name != "prod-euw1" || f.Timestamp != "2026-11-20T10:00:00Z" {
+			t.Errorf("read %s first: cluster %+v, time %s; want prod-euw1 and the earliest start", order[0].File, f.Orch, f.Timestamp)
+		}
+	}
+}
