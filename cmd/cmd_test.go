@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -693,10 +694,12 @@ func TestBaseline(t *testing.T) {
 	}
 }
 
-// --write-baseline records every finding, also those --since and the
-// exceptions leave out of the report: a wider window next time must not
-// show old sessions as new. It replaces the old baseline whole, and a path
-// it cannot write leaves --output's file as it was.
+// --write-baseline records every finding, also those --since leaves out
+// of the report (a wider window next time must not show old sessions as
+// new), but not those exceptions suppress: nobody saw them, and when the
+// exception goes they are new. It replaces the old baseline whole, only
+// once the report is written, and a path it cannot write leaves
+// --output's file as it was.
 func TestWriteBaselineRecordsEveryFinding(t *testing.T) {
 	dir := t.TempDir()
 	base := filepath.Join(dir, "baseline.json")
@@ -709,11 +712,15 @@ func TestWriteBaselineRecordsEveryFinding(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if shown, recorded := len(parseReport(t, out).Findings), len(parseReport(t, string(data)).Findings); shown >= 7 || recorded != 7 {
-		t.Errorf("%d findings shown, %d in the baseline; want fewer than 7 shown and all 7 recorded", shown, recorded)
+	if shown, recorded := len(parseReport(t, out).Findings), len(parseReport(t, string(data)).Findings); shown >= 6 || recorded != 6 {
+		t.Errorf("%d findings shown, %d in the baseline; want fewer than 6 shown and all 6 but alice's exec recorded", shown, recorded)
 	}
-	if _, _, code := run(t, nil, "scan", "-q", "--baseline", base, "../testdata/demo/"); code != ExitOK {
+	if _, _, code := run(t, nil, "scan", "-q", "--exceptions", exceptions, "--baseline", base, "../testdata/demo/"); code != ExitOK {
 		t.Errorf("the whole window against that baseline: exit %d, want %d", code, ExitOK)
+	}
+	if out, _, code := run(t, nil, "scan", "-q", "-f", "json", "--baseline", base, "../testdata/demo/"); code != ExitFindings ||
+		len(parseReport(t, out).Findings) != 1 || parseReport(t, out).Findings[0].User == nil || parseReport(t, out).Findings[0].User.Name != "alice@example.com" {
+		t.Errorf("without the exception, alice's exec is new: exit %d\n%s", code, out)
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
 		t.Errorf("the folder holds %d files, want the baseline and the exceptions (no file left from writing)", len(entries))
@@ -731,7 +738,34 @@ func TestWriteBaselineRecordsEveryFinding(t *testing.T) {
 			t.Errorf("--write-baseline %s: --output's file became %q", bad, got)
 		}
 	}
+	// A report that could not be written reported nothing: the old
+	// baseline stays, and no temporary file is left.
+	before, _ := os.ReadFile(base)
+	if _, err := os.Stat("/dev/full"); err == nil {
+		if _, stderr, code := run(t, nil, "scan", "-q", "-f", "json", "-o", "/dev/full", "--write-baseline", base, "../testdata/audit/"); code != ExitError || !strings.Contains(stderr, "writing the report") {
+			t.Errorf("a report to a full disk: exit %d, %s", code, stderr)
+		}
+		if after, _ := os.ReadFile(base); string(after) != string(before) {
+			t.Error("a report that could not be written replaced the baseline")
+		}
+	}
+	var stderr bytes.Buffer
+	failing := &env{stdin: strings.NewReader(""), stdout: failWriter{}, stderr: &stderr}
+	if code := execute(context.Background(), failing, []string{"scan", "-q", "-f", "ndjson", "--write-baseline", base, "../testdata/audit/"}); code != ExitError {
+		t.Errorf("a report to a stdout that fails: exit %d, %s", code, stderr.String())
+	}
+	if after, _ := os.ReadFile(base); string(after) != string(before) {
+		t.Error("a report to a stdout that failed replaced the baseline")
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 3 {
+		t.Errorf("the folder holds %d files, want the baseline, the exceptions and the report (no file left from writing)", len(entries))
+	}
 }
+
+// failWriter fails every write, as a full disk or a closed pipe does.
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errors.New("broken pipe") }
 
 // TestMinSeverityNeverHidesTheExitDecision: --min-severity filters what is
 // shown; the exit code still counts everything, and says so.
@@ -1571,5 +1605,31 @@ func TestProcessGuideWithAuditScanned(t *testing.T) {
 	}
 	if strings.Contains(with, "Scan the API server audit log of the same period") || !strings.Contains(with, "no exec request in the audit events") {
 		t.Errorf("with an audit log: the guide should say no request fits:\n%s", with)
+	}
+}
+
+// The report may not be the baseline it is read against (each run would
+// report what the last one hid); -o - is standard output; a baseline is a
+// file.
+func TestOutputAndBaselinePaths(t *testing.T) {
+	dir := t.TempDir()
+	base := filepath.Join(dir, "b.json")
+	if _, _, code := run(t, nil, "scan", "-q", "-f", "json", "--write-baseline", base, "../testdata/demo/"); code != ExitFindings {
+		t.Fatalf("writing the baseline: exit %d", code)
+	}
+	for _, flag := range []string{"--baseline", "--baseline-if-exists"} {
+		if _, stderr, code := run(t, nil, "scan", "-q", "-f", "json", "-o", base, flag, base, "../testdata/demo/"); code != ExitError || !strings.Contains(stderr, "the next run would read this report as its baseline") {
+			t.Errorf("-o naming the %s file: exit %d, %s", flag, code, stderr)
+		}
+	}
+	if out, _, code := run(t, nil, "scan", "-q", "-f", "ndjson", "-o", "-", "../testdata/demo/"); code != ExitFindings || strings.Count(out, "\n") != 7 {
+		t.Errorf("-o -: exit %d, %d lines on stdout, want the 7 findings", code, strings.Count(out, "\n"))
+	}
+	if _, err := os.Stat("-"); err == nil {
+		t.Error(`-o - made a file named "-"`)
+		os.Remove("-")
+	}
+	if _, stderr, code := run(t, nil, "scan", "-q", "--write-baseline", "-", "../testdata/demo/"); code != ExitError || !strings.Contains(stderr, "a baseline is a file") {
+		t.Errorf("--write-baseline -: exit %d, %s", code, stderr)
 	}
 }

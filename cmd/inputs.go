@@ -186,6 +186,21 @@ func linkTarget(path string) string {
 	return path
 }
 
+// Write writes to the file; an error names the file asked for, not the
+// temporary one beside it.
+func (w *wholeFile) Write(p []byte) (int, error) {
+	n, err := w.File.Write(p)
+	return n, w.named(err)
+}
+
+func (w *wholeFile) named(err error) error {
+	var pe *fs.PathError
+	if w.path != "" && errors.As(err, &pe) && pe.Path == w.Name() {
+		return &fs.PathError{Op: pe.Op, Path: w.path, Err: pe.Err}
+	}
+	return err
+}
+
 // commit closes the file and puts it in place, with the permissions of
 // the file it replaces.
 func (w *wholeFile) commit() error {
@@ -194,11 +209,11 @@ func (w *wholeFile) commit() error {
 	}
 	if fi, err := os.Stat(w.path); err == nil {
 		if err := w.Chmod(fi.Mode().Perm()); err != nil {
-			return err
+			return w.named(err)
 		}
 	}
 	if err := w.Close(); err != nil {
-		return err
+		return w.named(err)
 	}
 	return os.Rename(w.Name(), w.path)
 }

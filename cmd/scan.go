@@ -71,14 +71,14 @@ input that could not be read completely (the report is still written), 130 inter
 	o.rules.register(c)
 	o.filter.register(c)
 	f.StringVarP(&o.format, "format", "f", "table", "output format: "+strings.Join(report.Formats, ", "))
-	f.StringVarP(&o.output, "output", "o", "", "write the report to this file instead of stdout")
+	f.StringVarP(&o.output, "output", "o", "", "write the report to this file instead of stdout (- for stdout)")
 	f.StringVar(&o.color, "color", "auto", "colour the table: auto, always, never (auto honours NO_COLOR)")
 	f.StringVar(&o.guide, "guide", "full", "investigation guidance in the table: full, short, none")
 	f.StringVar(&o.failOn, "fail-on", "low", "exit 1 when a finding is at least this severe: low, medium, high, critical, none")
 	f.StringVar(&o.minSeverity, "min-severity", "low", "report only findings at least this severe (does not change the exit code)")
 	f.StringVar(&o.baseline, "baseline", "", "suppress findings already in this earlier JSON report (by finding ID)")
 	f.StringVar(&o.baselineMaybe, "baseline-if-exists", "", "like --baseline, but a missing file is an empty baseline (for a job's first run)")
-	f.StringVar(&o.writeBaseline, "write-baseline", "", "also write every finding to this file as a JSON report, for --baseline next time")
+	f.StringVar(&o.writeBaseline, "write-baseline", "", "also write every finding but those exceptions suppress to this file as a JSON report, for --baseline next time")
 	f.StringVar(&o.progress, "progress", "auto", "progress on stderr: auto (a terminal, not in CI), always, never")
 	f.StringVar(&o.window.since, "since", "", "report only findings at or after this time: RFC 3339, a date, or a duration back from now (6h, 7d)")
 	f.StringVar(&o.window.until, "until", "", "report only findings before this time (same forms as --since)")
@@ -112,6 +112,12 @@ func (o *scanOptions) validate() error {
 	}
 	if err := checkWorkers(o.workers); err != nil {
 		return err
+	}
+	if o.output == scan.Stdin {
+		o.output = "" // -o - is standard output, as inputs read "-" as standard input
+	}
+	if o.writeBaseline == scan.Stdin {
+		return usageError("--write-baseline -: a baseline is a file the next run reads; name one")
 	}
 	if err := o.filter.check(); err != nil {
 		return err
@@ -211,8 +217,13 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 	for _, path := range o.rules.read {
 		read.add(path, "a --rules file", "creating it would overwrite it")
 	}
-	// Both outputs are checked before either is created.
-	if err := read.refuse("--output", o.output); err != nil {
+	// Both outputs are checked before either is created. The report may
+	// not be a baseline read either (the next run would take the report
+	// for its baseline); the new baseline may: that is the CI loop.
+	asOutput := readFiles{stdin: read.stdin, files: slices.Clone(read.files)}
+	asOutput.add(o.baseline, "the --baseline file", "the next run would read this report as its baseline")
+	asOutput.add(o.baselineMaybe, "the --baseline-if-exists file", "the next run would read this report as its baseline")
+	if err := asOutput.refuse("--output", o.output); err != nil {
 		return err
 	}
 	read.add(o.output, "--output's file", "two reports cannot share a file")
@@ -338,16 +349,15 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 		}
 	} else if baselineFile != nil {
 		// The new baseline holds every current finding, including those
-		// the old baseline hid, so they stay hidden, and those exceptions
-		// and --since/--until left out, so a wider window next time does
-		// not show old sessions as new.
+		// the old baseline hid, so they stay hidden, and those
+		// --since/--until left out, so a wider window next time does not
+		// show old sessions as new; not those exceptions suppress, which
+		// nobody has seen: when an exception expires or goes, they are
+		// new. It replaces the old one only once the report is written.
 		base := *result
-		base.Findings = rep.All()
+		base.Findings, _, _ = triage.Apply(rep.All(), exceptions, now, findingDoc)
 		base.Tally()
 		if err := writeReport(baselineFile, report.JSON{}, &base); err != nil {
-			return fmt.Errorf("--write-baseline: %w", err)
-		}
-		if err := baselineFile.commit(); err != nil {
 			return fmt.Errorf("--write-baseline: %w", err)
 		}
 	}
@@ -386,6 +396,13 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 	if outFile != nil {
 		if err := outFile.Close(); err != nil {
 			return fmt.Errorf("writing the report: %w", err)
+		}
+	}
+	// A report that could not be written (a full disk, a closed pipe)
+	// reported nothing: the old baseline stays.
+	if baselineFile != nil && !res.Interrupted {
+		if err := baselineFile.commit(); err != nil {
+			return fmt.Errorf("--write-baseline: %w", err)
 		}
 	}
 	// The inputs that could not be read are errors, said even with -q:
