@@ -1633,3 +1633,11 @@ func TestOutputAndBaselinePaths(t *testing.T) {
 		t.Errorf("--write-baseline -: exit %d, %s", code, stderr)
 	}
 }
+
+// A scan whose flags leave no rule to run is a usage error: it would
+// find nothing, and pass every job.
+func TestNoRuleLeftIsAnError(t *testing.T) {
+	if _, stderr, code := run(t, nil, "scan", "--only-rule", ruleDenied, "--disable-rule", ruleDenied, "../testdata/demo/"); code != ExitError || !strings.Contains(stderr, "no rule left to run") {
+		t.Errorf("exit %d, %s", code, stderr)
+	}
+}

@@ -161,6 +161,10 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 	if err != nil {
 		return err
 	}
+	if len(set.Rules) == 0 {
+		// A scan that runs nothing would pass every job.
+		return usageError("no rule left to run: --only-rule and --disable-rule ruled out every one (see k8sexec rules list)")
+	}
 	since, until, now, err := o.window.resolve(time.Now())
 	if err != nil {
 		return err

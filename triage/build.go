@@ -874,9 +874,11 @@ func auditFinding(g *group, events []Event) *Finding {
 	// session ended.
 	sess.Ongoing = completed == "" && len(sess.Stages) > 0
 	if t0, ok := parseTime(received); ok {
-		if t1, ok := parseTime(completed); ok {
+		if t1, ok := parseTime(completed); ok && !t1.Before(t0) {
 			ms := t1.Sub(t0).Milliseconds()
 			sess.DurationMS = &ms
+		} else if ok {
+			f.Notes = append(f.Notes, fmt.Sprintf("The request's ResponseComplete stage is dated %s, before the request was received (%s): the log, or a clock, is wrong, so the session has no length.", sess.End, sess.Start))
 		}
 	}
 	f.Session = sess

@@ -1721,3 +1721,16 @@ func TestRequestCopiesInAnyOrder(t *testing.T) {
 		}
 	}
 }
+
+// A ResponseComplete dated before the request was received gives no
+// (negative) length, and a note.
+func TestSessionEndBeforeStart(t *testing.T) {
+	r1 := mustRule(t, rule1)
+	rep := triage.Build([]triage.Event{
+		event(t, "a.log", 1, auditLine("A", "ResponseComplete", "create", "alice", uriBash, 101, "2026-11-20T10:00:00Z", "2026-11-20T09:42:08Z", true), r1),
+	}, triage.Options{Guide: true})
+	f := rep.Findings[0]
+	if f.Session == nil || f.Session.DurationMS != nil || !slices.ContainsFunc(f.Notes, func(n string) bool { return strings.Contains(n, "before the request was received") }) || strings.Contains(f.Guidance, "lasted -") {
+		t.Errorf("session %+v, notes %q", f.Session, f.Notes)
+	}
+}
