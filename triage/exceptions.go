@@ -472,6 +472,7 @@ func checkFields(e rules.Expr) error {
 			return nil
 		}
 		leaf, ok := findingFields()[x.Field.Name]
+		kind := fieldKinds()[x.Field.Name]
 		if !ok {
 			msg := fmt.Sprintf("%s is not a field of a finding (the names are those of the JSON output, docs/output.md)", x.Field.Name)
 			if s := suggestField(x.Field.Name); s != "" {
@@ -483,6 +484,35 @@ func checkFields(e rules.Expr) error {
 			// A value never matches an object, so `not user:"alice"`
 			// would suppress every finding.
 			return fmt.Errorf("%s is an object; name one of its fields (such as %s)", x.Field.Name, firstLeafUnder(x.Field.Name))
+		}
+		return checkValues(x, kind)
+	}
+	return nil
+}
+
+// checkValues rejects a value a field of its kind can never hold, as
+// Elasticsearch refuses such a query on a boolean or numeric field:
+// `not exec.tty:True` would otherwise suppress every finding.
+func checkValues(p *rules.Pred, kind reflect.Kind) error {
+	switch kind {
+	case reflect.Bool:
+		if p.Op == rules.OpWildcard && len(p.Patterns) > 0 || p.Op != rules.OpEqual && p.Op != rules.OpWildcard && p.Op != rules.OpExists {
+			return fmt.Errorf("%s is true or false: compare it with one of those", p.Field.Name)
+		}
+		for _, v := range p.Values {
+			if v.Kind != rules.LitBool && v.Text != "true" && v.Text != "false" {
+				return fmt.Errorf("%s is true or false, not %q", p.Field.Name, v.Text)
+			}
+		}
+	case reflect.Int, reflect.Int64:
+		if p.Op == rules.OpWildcard && len(p.Patterns) > 0 || p.Op == rules.OpRegex || p.Op == rules.OpCIDR ||
+			p.Op == rules.OpStartsWith || p.Op == rules.OpEndsWith || p.Op == rules.OpContains {
+			return fmt.Errorf("%s is a number: compare it with a number", p.Field.Name)
+		}
+		for _, v := range p.Values {
+			if !v.IsNum && v.Kind != rules.LitNumber {
+				return fmt.Errorf("%s is a number, not %q", p.Field.Name, v.Text)
+			}
 		}
 	}
 	return nil
@@ -564,8 +594,20 @@ func suggestField(name string) string {
 // schema.
 var findingFields = sync.OnceValue(func() map[string]bool {
 	set := map[string]bool{}
-	addFields(set, "", reflect.TypeFor[Finding](), map[reflect.Type]int{})
+	walkFields("", reflect.TypeFor[Finding](), map[reflect.Type]int{}, func(path string, _ reflect.Type, leaf bool) { set[path] = leaf })
 	return set
+})
+
+// fieldKinds maps every value field of a finding's JSON form to the kind
+// of its values (reflect.String, Bool, Int, Int64).
+var fieldKinds = sync.OnceValue(func() map[string]reflect.Kind {
+	kinds := map[string]reflect.Kind{}
+	walkFields("", reflect.TypeFor[Finding](), map[reflect.Type]int{}, func(path string, t reflect.Type, leaf bool) {
+		if leaf {
+			kinds[path] = t.Kind()
+		}
+	})
+	return kinds
 })
 
 // elemType strips pointers, slices and arrays: the type of one value.
@@ -576,7 +618,10 @@ func elemType(t reflect.Type) reflect.Type {
 	return t
 }
 
-func addFields(set map[string]bool, prefix string, t reflect.Type, depth map[reflect.Type]int) {
+// walkFields calls visit with the path of every field of t's JSON form
+// under prefix, the type of one of its values, and whether it holds
+// values (leaf) rather than objects.
+func walkFields(prefix string, t reflect.Type, depth map[reflect.Type]int, visit func(path string, t reflect.Type, leaf bool)) {
 	t = elemType(t)
 	if depth[t] >= 2 { // User nests User (impersonated); once is enough
 		return
@@ -600,10 +645,10 @@ func addFields(set map[string]bool, prefix string, t reflect.Type, depth map[ref
 			path = prefix + "." + name
 		}
 		if ft := elemType(f.Type); ft.Kind() == reflect.Struct && ft != reflect.TypeFor[time.Time]() {
-			set[path] = false
-			addFields(set, path, ft, depth)
+			visit(path, ft, false)
+			walkFields(path, ft, depth, visit)
 		} else {
-			set[path] = true
+			visit(path, ft, true)
 		}
 	}
 }

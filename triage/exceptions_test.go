@@ -243,6 +243,23 @@ when = 'kubernetes.audit.subresource:"exec"'`, []string{"did you mean kubernetes
 		{"value test on an object", `[[exception]]
 reason = "r"
 when = 'not user:"alice"'`, []string{`when: user is an object; name one of its fields`}},
+		// A value a boolean or numeric field never holds, which
+		// Elasticsearch refuses: under not it would suppress everything.
+		{"boolean field, not a boolean", `[[exception]]
+reason = "r"
+when = 'not exec.tty:True'`, []string{`when: exec.tty is true or false, not "True"`}},
+		{"boolean field, a number", `[[exception]]
+reason = "r"
+when = 'process.interactive:1'`, []string{`when: process.interactive is true or false, not "1"`}},
+		{"boolean field, a wildcard", `[[exception]]
+reason = "r"
+when = 'session.ongoing:t*'`, []string{`when: session.ongoing is true or false: compare it with one of those`}},
+		{"numeric field, a word", `[[exception]]
+reason = "r"
+when = 'kubernetes.response_code:abc'`, []string{`when: kubernetes.response_code is a number, not "abc"`}},
+		{"numeric field, a wildcard", `[[exception]]
+reason = "r"
+when = 'process.pid:12*'`, []string{`when: process.pid is a number: compare it with a number`}},
 		{"when not a string", `[[exception]]
 reason = "r"
 when = ["a"]`, []string{`when: want a KQL query in a string, not an array`}},
@@ -882,5 +899,13 @@ func TestExamplesFile(t *testing.T) {
 				t.Errorf("%s covers = %v, want %v", ex, got, tt.want)
 			}
 		})
+	}
+}
+
+// Booleans and numbers compared as Elasticsearch takes them load.
+func TestExceptionTypedValuesAccepted(t *testing.T) {
+	for _, when := range []string{`exec.tty:true`, `not exec.tty:"false"`, `exec.tty:(true or false)`, `kubernetes.response_code:101`,
+		`kubernetes.response_code >= 400`, `kubernetes.response_code:"403"`, `process.pid:*`, `session.duration_ms < 1000`, `process.exit_code:0`} {
+		exOne(t, "[[exception]]\nreason = \"r\"\nwhen = '"+when+"'\n")
 	}
 }
