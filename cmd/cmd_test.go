@@ -15,6 +15,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -1639,5 +1641,44 @@ func TestOutputAndBaselinePaths(t *testing.T) {
 func TestNoRuleLeftIsAnError(t *testing.T) {
 	if _, stderr, code := run(t, nil, "scan", "--only-rule", ruleDenied, "--disable-rule", ruleDenied, "../testdata/demo/"); code != ExitError || !strings.Contains(stderr, "no rule left to run") {
 		t.Errorf("exit %d, %s", code, stderr)
+	}
+}
+
+// An Elasticsearch index that Fluent Bit or Logstash fill with the API
+// server's own events (no Elastic integration) holds raw audit events as
+// _source: search hits of them, one per line or as a whole response,
+// find what the raw log finds.
+func TestSearchHitsOfRawAuditEvents(t *testing.T) {
+	data, err := os.ReadFile("../testdata/demo/kube-apiserver-audit.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hits []string
+	for i, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		hits = append(hits, fmt.Sprintf(`{"_index":"k8s-audit-2026.11.20","_id":"%d","_score":1,"_source":%s}`, i, line))
+	}
+	dir := t.TempDir()
+	perLine, response := filepath.Join(dir, "hits.ndjson"), filepath.Join(dir, "response.json")
+	if err := os.WriteFile(perLine, []byte(strings.Join(hits, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(response, []byte(`{"took":3,"hits":{"total":{"value":`+strconv.Itoa(len(hits))+`},"hits":[`+strings.Join(hits, ",")+"]}}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ids := func(out string) []string {
+		var got []string
+		for _, f := range parseReport(t, out).Findings {
+			got = append(got, f.ID)
+		}
+		slices.Sort(got)
+		return got
+	}
+	raw, _, _ := run(t, nil, "scan", "-q", "-f", "json", "../testdata/demo/kube-apiserver-audit.log")
+	want := ids(raw)
+	for _, path := range []string{perLine, response} {
+		out, _, code := run(t, nil, "scan", "-q", "-f", "json", path)
+		if got := ids(out); code != ExitFindings || !slices.Equal(got, want) {
+			t.Errorf("%s: exit %d, findings %v, want the raw log's %v", filepath.Base(path), code, got, want)
+		}
 	}
 }

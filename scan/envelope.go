@@ -262,7 +262,7 @@ func (w wrapper) expand(rec []byte, base int, emit func(Unit)) {
 			// starts, which is what a reader looks for.
 			_, off := locate(rec, base, v)
 			child, _ := locate(rec, base, src)
-			emit(Unit{Raw: child, Offset: off, Doc: &ecsDoc{root: src, resolver: w.r}, Shape: ShapeSearchResponse})
+			emit(Unit{Raw: child, Offset: off, Doc: sourceDoc(src, w.r), Shape: ShapeSearchResponse})
 		})
 	case wrapEKSEvents:
 		w.each("events", func(v gjson.Result) { emit(embedded(rec, base, v, "message", ShapeEKSCloudWatch)) })

@@ -1244,7 +1244,7 @@ func compact(raw []byte) []byte {
 // readapt builds the document of a copied event the way its unit was built.
 func readapt(raw []byte, shape Shape) rules.Document {
 	if shape == ShapeSearchResponse {
-		return &ecsDoc{root: gjson.ParseBytes(raw)}
+		return sourceDoc(gjson.ParseBytes(raw), resolver{lastWins: checkJSON(raw).dupKeys})
 	}
 	doc, _ := adapt(raw, resolver{lastWins: checkJSON(raw).dupKeys})
 	return doc
