@@ -860,7 +860,7 @@ func TestProgress(t *testing.T) {
 func TestProgressLine(t *testing.T) {
 	p := &progress{total: 4 << 20, start: time.Now().Add(-time.Second)}
 	first := p.line(scan.Progress{Input: "audit\x1b[31m.log", RawBytes: 1 << 20, Events: 10, Matches: 2})
-	for _, want := range []string{"of 4.0 MiB (25%)", "10 events, 2 matched", "ETA", "audit[31m.log"} {
+	for _, want := range []string{"of 4.0 MiB (25%)", "10 events, 2 matched", "ETA", "audit<U+001B>[31m.log"} {
 		if !strings.Contains(first, want) {
 			t.Errorf("first pass line %q lacks %q", first, want)
 		}

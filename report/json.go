@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/k8sexec/k8sexec/triage"
@@ -101,14 +102,24 @@ func appendTerminalSafe(dst, src []byte) []byte {
 		}
 		r, size := utf8.DecodeRune(src[j:])
 		if r != utf8.RuneError && isUnsafe(r) {
-			dst = append(dst, `\u`...)
-			dst = append(dst, hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
+			if r > 0xffff { // a tag character: JSON escapes it as a surrogate pair
+				hi, lo := utf16.EncodeRune(r)
+				dst = appendEscape(appendEscape(dst, hi), lo)
+			} else {
+				dst = appendEscape(dst, r)
+			}
 		} else {
 			dst = append(dst, src[j:j+size]...)
 		}
 		i = j + size
 	}
 	return dst
+}
+
+// appendEscape appends JSON's \uXXXX for r, at most 0xffff.
+func appendEscape(dst []byte, r rune) []byte {
+	dst = append(dst, `\u`...)
+	return append(dst, hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
 }
 
 const hexDigits = "0123456789abcdef"

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/k8sexec/k8sexec/report"
@@ -157,7 +158,7 @@ func TestTableHasNoControlCharacters(t *testing.T) {
 			t.Fatalf("control character %U at offset %d in table output", r, i)
 		}
 	}
-	if !strings.Contains(buf.String(), "mallory]0;pwned@example.com") {
+	if !strings.Contains(buf.String(), "mallory<U+001B>]0;pwned<U+0007>@example.com") {
 		t.Errorf("the user name should survive cleaning as visible text:\n%s", buf.String())
 	}
 }
@@ -283,14 +284,19 @@ func TestClean(t *testing.T) {
 		{"plain text", "plain text"},
 		{"", ""},
 		{" ~edges of printable ASCII~ ", " ~edges of printable ASCII~ "},
-		{"a\x1b[31mred", "a[31mred"},
-		{"\x1f", ""},
+		{"a\x1b[31mred", "a<U+001B>[31mred"},
+		{"\x1f", "<U+001F>"},
 		{"tab\tand\nnewline\r", "tab and newline "},
 		{"line\u2028and\u2029paragraph separators", "line and paragraph separators"},
-		{"bell\x07", "bell"},
-		{"c1\u009bcsi", "c1csi"},
-		{"bidi\u202eevil\u2066x", "bidievilx"},
-		{"del\x7f", "del"},
+		{"bell\x07", "bell<U+0007>"},
+		{"c1\u009bcsi", "c1<U+009B>csi"},
+		{"bidi\u202eevil\u2066x", "bidi<U+202E>evil<U+2066>x"},
+		{"del\x7f", "del<U+007F>"},
+		// Invisible: each would let one name pass for another.
+		{"alice\u200b@example.com", "alice<U+200B>@example.com"},
+		{"alice\u200e@example.com", "alice<U+200E>@example.com"},
+		{"soft\u00adhyphen, bom\ufeff, joiner\u200d, filler\u3164", "soft<U+00AD>hyphen, bom<U+FEFF>, joiner<U+200D>, filler<U+3164>"},
+		{"tag\U000e0041", "tag<U+E0041>"},
 		{"bad utf8 \xff\xfe", "bad utf8 \ufffd\ufffd"},
 		{"unicode ünïcödé 日本", "unicode ünïcödé 日本"},
 	} {
@@ -690,10 +696,10 @@ func TestTimelineSuppressed(t *testing.T) {
 	if len(lines) != 2 {
 		t.Fatalf("%d lines, want 2 (the shared request, the suppressed one's own):\n%s", len(lines), buf.String())
 	}
-	if !strings.HasSuffix(lines[0], "[aaaaaaaa Exec] [bbbbbbbb Exec by a service account, suppressed by ci-[31mls]") {
+	if !strings.HasSuffix(lines[0], "[aaaaaaaa Exec] [bbbbbbbb Exec by a service account, suppressed by ci-<U+001B>[31mls]") {
 		t.Errorf("shared request %q should name both findings, the suppressed one as such", lines[0])
 	}
-	if !strings.HasSuffix(lines[1], "[cccccccc Exec by a service account, suppressed by ci-[31mls]") {
+	if !strings.HasSuffix(lines[1], "[cccccccc Exec by a service account, suppressed by ci-<U+001B>[31mls]") {
 		t.Errorf("suppressed request %q should be on the timeline, marked", lines[1])
 	}
 }
@@ -704,8 +710,13 @@ func TestTimelineSuppressed(t *testing.T) {
 func escapeTerminalControls(b []byte) []byte {
 	var out bytes.Buffer
 	for _, r := range string(b) {
-		if r >= 0x7f && r != utf8.RuneError && report.Clean(string(r)) == "" {
-			fmt.Fprintf(&out, "\\u%04x", r)
+		if r >= 0x7f && r != utf8.RuneError && triage.TerminalUnsafe(r) {
+			if r > 0xffff {
+				hi, lo := utf16.EncodeRune(r)
+				fmt.Fprintf(&out, "\\u%04x\\u%04x", hi, lo)
+			} else {
+				fmt.Fprintf(&out, "\\u%04x", r)
+			}
 			continue
 		}
 		out.WriteRune(r)

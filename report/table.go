@@ -842,10 +842,11 @@ func HumanBytes(n int64) string {
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGT"[exp])
 }
 
-// Clean removes what a terminal would interpret rather than print: C0 and
-// C1 control characters (ESC starts every escape sequence), DEL, and the
-// Unicode bidirectional overrides that can make text read differently from
-// what it is. Invalid UTF-8 becomes U+FFFD.
+// Clean makes text from a log safe to print: what a terminal would act on
+// rather than print, or would not show at all (triage.TerminalUnsafe: C0
+// and C1 controls, DEL, bidirectional and zero-width characters), is shown
+// as <U+XXXX>, so that "alice\u200b" cannot pass for "alice"; tabs and
+// line breaks become spaces. Invalid UTF-8 becomes U+FFFD.
 func Clean(s string) string {
 	// Most text is printable ASCII, which needs no decoding to be safe.
 	i := 0
@@ -871,7 +872,7 @@ func Clean(s string) string {
 		case r == '\t' || r == '\n' || r == '\r' || r == '\u2028' || r == '\u2029':
 			b.WriteByte(' ')
 		case isUnsafe(r):
-			// dropped
+			fmt.Fprintf(&b, "<U+%04X>", r)
 		default:
 			b.WriteRune(r)
 		}

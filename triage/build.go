@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/k8sexec/k8sexec/rules"
@@ -1126,19 +1127,22 @@ func needsEscapes(s string) bool {
 }
 
 // TerminalUnsafe reports whether a terminal would act on r rather than
-// show it: the C0 controls (ESC starts escape sequences), DEL, the C1
-// controls (U+009B is ESC [) and the bidirectional formatting characters,
+// show it, or show nothing: the C0 controls (ESC starts escape sequences),
+// DEL, the C1 controls (U+009B is ESC [), the line and paragraph
+// separators, and the invisible format characters: bidirectional ones,
 // which make text read in another order than it is (a file named
-// "exe.txt" can display as "txt.exe"). Output cleaning drops them, and
-// shell quoting escapes them.
+// "exe.txt" can display as "txt.exe"), zero-width ones, the soft hyphen,
+// the byte order mark and tags, with which "alice\u200b" prints as
+// "alice", and the fillers that print as blanks. Output cleaning shows
+// them as <U+XXXX>, and shell quoting escapes them.
 func TerminalUnsafe(r rune) bool {
 	switch {
 	case r < 0x20, r == 0x7f, r >= 0x80 && r <= 0x9f:
 		return true
-	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
-		return true
 	case r == 0x2028, r == 0x2029: // line and paragraph separators: line breaks to some terminals
 		return true
+	case r == 0x034f, r == 0x115f, r == 0x1160, r == 0x3164, r == 0xffa0: // a grapheme joiner, fillers
+		return true
 	}
-	return false
+	return r >= 0xad && unicode.Is(unicode.Cf, r)
 }
