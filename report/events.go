@@ -2,12 +2,12 @@ package report
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/k8sexec/k8sexec/triage"
 )
@@ -27,6 +27,26 @@ var EventFormats = []string{"table", "ndjson"}
 // WriteEvents renders search hits: "table" is one aligned line per event
 // with its location first; "ndjson" is {"file","line","event"} per line,
 // where event is the original JSON, untouched.
+// validUTF8 is b with each byte that is no UTF-8 replaced by U+FFFD, as
+// encoding/json decodes it, and as a wildcard counts it: one character
+// each (bytes.ToValidUTF8 makes a run of them one).
+func validUTF8(b []byte) []byte {
+	if utf8.Valid(b) {
+		return b
+	}
+	out := make([]byte, 0, len(b)+8)
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		if r == utf8.RuneError && size == 1 {
+			out = append(out, "\uFFFD"...)
+		} else {
+			out = append(out, b[:size]...)
+		}
+		b = b[size:]
+	}
+	return out
+}
+
 func WriteEvents(w io.Writer, rows []EventRow, format string) error {
 	bw := bufio.NewWriter(w)
 	switch format {
@@ -47,7 +67,7 @@ func WriteEvents(w io.Writer, rows []EventRow, format string) error {
 			// replacing it keeps the line valid for every JSON reader, and
 			// escaping terminal controls keeps a terminal safe, with the
 			// same values.
-			bw.Write(appendTerminalSafe(nil, bytes.ToValidUTF8(r.Raw, []byte("\uFFFD"))))
+			bw.Write(appendTerminalSafe(nil, validUTF8(r.Raw)))
 			bw.WriteString("}\n")
 		}
 	case "table":

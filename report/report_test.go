@@ -330,7 +330,7 @@ func TestTallyCountsEveryRule(t *testing.T) {
 
 func TestWriteEvents(t *testing.T) {
 	rows := []report.EventRow{
-		{File: "a.log", Line: 3, Summary: triage.EventSummary{Time: "2026-11-20T10:00:00Z", Who: "alice", Action: "create pods/exec", Where: "shop/api-1", What: "allow 101"}, Raw: []byte("{\"kind\":\"Event\",\"x\":\"\xff\"}")},
+		{File: "a.log", Line: 3, Summary: triage.EventSummary{Time: "2026-11-20T10:00:00Z", Who: "alice", Action: "create pods/exec", Where: "shop/api-1", What: "allow 101"}, Raw: []byte("{\"kind\":\"Event\",\"x\":\"\xff\",\"y\":\"a\xff\xfeb\"}")},
 		{File: "b\x1b[0m.log", Line: 9, Summary: triage.EventSummary{}, Raw: []byte(`{"a":1}`)},
 	}
 	var buf bytes.Buffer
@@ -341,6 +341,10 @@ func TestWriteEvents(t *testing.T) {
 	buf.Reset()
 	if err := report.WriteEvents(&buf, rows, "ndjson"); err != nil {
 		t.Fatal(err)
+	}
+	// Each byte that is no UTF-8 is one U+FFFD, as a wildcard counts it.
+	if !strings.Contains(buf.String(), `"y":"a\ufffd\ufffdb"`) && !strings.Contains(buf.String(), "\"y\":\"a\uFFFD\uFFFDb\"") {
+		t.Errorf("two invalid bytes should print as two U+FFFD:\n%s", buf.String())
 	}
 	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
 		if !json.Valid([]byte(line)) {
