@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"regexp"
@@ -227,7 +228,7 @@ func Exists(v gjson.Result) bool {
 // Elasticsearch reads "true" and "false" strings in a boolean field.
 func equalTest(lits []Literal, fold bool) func(gjson.Result) bool {
 	texts := make(map[string]bool, len(lits))
-	var nums []float64
+	var nums []number
 	for _, l := range lits {
 		t := l.Text
 		if fold {
@@ -235,12 +236,12 @@ func equalTest(lits []Literal, fold bool) func(gjson.Result) bool {
 		}
 		texts[t] = true
 		if l.IsNum {
-			nums = append(nums, l.Num)
+			nums = append(nums, numberOf(l.Text, l.Num))
 		}
 	}
-	hasNum := func(n float64) bool {
+	hasNum := func(n number) bool {
 		for _, x := range nums {
-			if x == n {
+			if x.compare(n) == 0 {
 				return true
 			}
 		}
@@ -258,12 +259,12 @@ func equalTest(lits []Literal, fold bool) func(gjson.Result) bool {
 			}
 			if len(nums) > 0 && looksNumeric(v.Str) {
 				if n, err := strconv.ParseFloat(v.Str, 64); err == nil {
-					return hasNum(n)
+					return hasNum(numberOf(v.Str, n))
 				}
 			}
 			return false
 		case gjson.Number:
-			if hasNum(v.Num) {
+			if len(nums) > 0 && hasNum(numberOf(v.Raw, v.Num)) {
 				return true
 			}
 			return texts[v.Raw]
@@ -356,17 +357,18 @@ func stringFuncTest(op Op, lits []Literal, fold bool) func(gjson.Result) bool {
 // anything else by bytes, as a keyword range query does.
 func rangeTest(op Op, lit Literal) func(gjson.Result) bool {
 	litTime, litIsTime := parseTime(lit.Text)
+	litNum := numberOf(lit.Text, lit.Num)
 	return func(v gjson.Result) bool {
 		var cmp int
 		switch {
 		case lit.IsNum && v.Type == gjson.Number:
-			cmp = compareFloat(v.Num, lit.Num)
+			cmp = numberOf(v.Raw, v.Num).compare(litNum)
 		case lit.IsNum && v.Type == gjson.String && looksNumeric(v.Str):
 			n, err := strconv.ParseFloat(v.Str, 64)
 			if err != nil {
 				return false
 			}
-			cmp = compareFloat(n, lit.Num)
+			cmp = numberOf(v.Str, n).compare(litNum)
 		case v.Type == gjson.String:
 			if t, ok := parseTime(v.Str); ok && litIsTime {
 				cmp = t.Compare(litTime)
@@ -431,6 +433,34 @@ func holds(op Op, cmp int) bool {
 		return cmp > 0
 	}
 	return cmp >= 0
+}
+
+// number is a numeric value, with its exact integer where its spelling
+// is one that fits a long.
+type number struct {
+	f     float64
+	i     int64
+	isInt bool
+}
+
+func numberOf(text string, f float64) number {
+	n := number{f: f}
+	if !strings.ContainsAny(text, ".eE") {
+		if i, err := strconv.ParseInt(text, 10, 64); err == nil {
+			n.i, n.isInt = i, true
+		}
+	}
+	return n
+}
+
+// compare orders two numbers: exactly when both are integers that fit a
+// long, as Elasticsearch compares a long field (9007199254740993 is not
+// 9007199254740992, which doubles cannot tell apart), else as doubles.
+func (a number) compare(b number) int {
+	if a.isInt && b.isInt {
+		return cmp.Compare(a.i, b.i)
+	}
+	return compareFloat(a.f, b.f)
 }
 
 func compareFloat(a, b float64) int {

@@ -240,6 +240,15 @@ func TestMatchOperators(t *testing.T) {
 		{"eql negative", `any where f == -3`, `{"f":-3}`, true},
 		{"eql in numbers", `any where f in (1, 2, 3)`, `{"f":2.0}`, true},
 		{"number is not text", `f:abc`, `{"f":101}`, false},
+		// Integers past 2^53 compare exactly, as a long field does; a
+		// double cannot tell these two apart.
+		{"long exact", `f:9007199254740993`, `{"f":9007199254740993}`, true},
+		{"long not the next", `f:9007199254740993`, `{"f":9007199254740992}`, false},
+		{"long string doc", `f:9007199254740993`, `{"f":"9007199254740992"}`, false},
+		{"long range", `f > 9007199254740992`, `{"f":9007199254740993}`, true},
+		{"long range equal", `f >= 9007199254740993`, `{"f":9007199254740992}`, false},
+		{"eql long", `any where f == 9007199254740993`, `{"f":9007199254740992}`, false},
+		{"long as a double still", `f:9007199254740992`, `{"f":9007199254740992.0}`, true},
 
 		// Identifiers are keywords in ECS: their text is compared.
 		{"keyword id number", `user.id:1000`, `{"user":{"id":1000}}`, true},
