@@ -1682,3 +1682,16 @@ func TestSearchHitsOfRawAuditEvents(t *testing.T) {
 		}
 	}
 }
+
+// search says where a query stops parsing, and which lines it could not
+// read, as scan does.
+func TestSearchErrorsAreLocated(t *testing.T) {
+	_, stderr, code := run(t, nil, "search", `user.name:"alice" and (verb:get`, "../testdata/demo/")
+	if want := "  user.name:\"alice\" and (verb:get\n                                 ^"; code != ExitError || !strings.Contains(stderr, want) {
+		t.Errorf("exit %d, stderr:\n%s\nwant the query with a caret at its end", code, stderr)
+	}
+	_, stderr, _ = run(t, nil, "search", `user.name:alice`, "../testdata/broken/garbage.bin")
+	if !strings.Contains(stderr, "garbage.bin:1: binary data") || !strings.Contains(stderr, "malformed or overlong line(s) skipped") {
+		t.Errorf("stderr does not locate the lines skipped:\n%s", stderr)
+	}
+}

@@ -1,9 +1,11 @@
 package cmd
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/k8sexec/k8sexec/report"
 	"github.com/k8sexec/k8sexec/rules"
@@ -58,6 +60,21 @@ Exit codes (like grep): 0 events matched, 1 none matched, 2 error.`,
 	return c
 }
 
+// pointAt shows where in a query of one line a syntax error is: the
+// query, and a caret under the byte the parser stopped at; "" for other
+// errors and queries of several lines (the error names line and column).
+func pointAt(query string, err error) string {
+	var se *rules.SyntaxError
+	if !errors.As(err, &se) || strings.Contains(query, "\n") || se.Offset < 0 || se.Offset > len(query) || len(query) > 200 {
+		return ""
+	}
+	q := report.Clean(query)
+	if q != query {
+		return "" // a cleaned query is not the one the offset counts in
+	}
+	return "\n  " + query + "\n  " + strings.Repeat(" ", utf8.RuneCountInString(query[:se.Offset])) + "^"
+}
+
 func runSearch(c *cobra.Command, e *env, o *searchOptions, query string, paths []string) error {
 	if err := oneOf("format", o.format, report.EventFormats...); err != nil {
 		return err
@@ -76,7 +93,7 @@ func runSearch(c *cobra.Command, e *env, o *searchOptions, query string, paths [
 	}
 	expr, lang, err := rules.ParseQuery(query)
 	if err != nil {
-		return usageError("query: %v", err)
+		return usageError("query: %v%s", err, pointAt(query, err))
 	}
 	m, err := rules.Compile(expr)
 	if err != nil {
@@ -133,6 +150,14 @@ func runSearch(c *cobra.Command, e *env, o *searchOptions, query string, paths [
 		var bad int64
 		for _, in := range res.Inputs {
 			bad += in.Malformed + in.Overlong
+		}
+		// Where, as scan says it: the first few, then how many in all.
+		for i, p := range res.Problems {
+			if i == shownProblems {
+				break
+			}
+			place := report.Problem{File: res.Inputs[p.Input].Name, Line: p.Line, Index: p.Index}.Place()
+			fmt.Fprintf(e.stderr, "k8sexec: %s: %s\n", report.Clean(place), report.Clean(p.Reason))
 		}
 		if bad > 0 {
 			fmt.Fprintf(e.stderr, "k8sexec: %d malformed or overlong line(s) skipped\n", bad)
