@@ -154,7 +154,7 @@ var keyHints = map[string]string{
 	"expire": "expires", "expiry": "expires", "until": "expires", "expires_at": "expires",
 	"comment": "reason", "description": "reason", "why": "reason",
 	"day": "days", "hour": "hours", "time": "hours", "tz": "timezone", "zone": "timezone",
-	"time_zone": "timezone", "location": "timezone",
+	"time_zone": "timezone", "location": "timezone", "windows": "window", "schedule": "window",
 }
 
 // ParseExceptions parses an exceptions file's contents; source names it in
@@ -214,6 +214,7 @@ func ParseExceptions(data []byte, source string) ([]*Exception, error) {
 	}
 
 	exs := make([]*Exception, 0, len(raws))
+	named := map[string]int{} // the exception each name was first given, from 1
 	for i := range raws {
 		var problems []error
 		if unknownIn != nil {
@@ -223,6 +224,12 @@ func ParseExceptions(data []byte, source string) ([]*Exception, error) {
 		}
 		ex, more := buildException(&raws[i], source, i+1)
 		problems = append(problems, more...)
+		// A finding says which exception suppressed it by name.
+		if first, ok := named[ex.Name]; ok && ex.named {
+			problems = append(problems, fmt.Errorf("name %q is also exception %d's: give each its own", ex.Name, first))
+		} else if ex.named {
+			named[ex.Name] = i + 1
+		}
 		name := ""
 		if ex.named {
 			name = ex.Name

@@ -260,6 +260,16 @@ when = 'kubernetes.response_code:abc'`, []string{`when: kubernetes.response_code
 		{"numeric field, a wildcard", `[[exception]]
 reason = "r"
 when = 'process.pid:12*'`, []string{`when: process.pid is a number: compare it with a number`}},
+		{"a name twice", `[[exception]]
+name = "ci"
+reason = "r"
+[[exception]]
+name = "ci"
+reason = "r"`, []string{`exceptions.toml: exception 2 ("ci"): name "ci" is also exception 1's: give each its own`}},
+		{"windows for window", `[[exception]]
+reason = "r"
+[exception.windows]
+days = ["mon"]`, []string{`unknown key windows (did you mean window?)`}},
 		{"when not a string", `[[exception]]
 reason = "r"
 when = ["a"]`, []string{`when: want a KQL query in a string, not an array`}},
