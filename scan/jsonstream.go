@@ -77,6 +77,9 @@ type jsonSplitter struct {
 	// position among the records that started there (number).
 	lastLine int64
 	linePos  int
+	// pending is the broken rest of a wrapper salvage cut short, the
+	// record next returns next.
+	pending *record
 }
 
 func newJSONSplitter(r io.Reader) *jsonSplitter {
@@ -125,6 +128,13 @@ type record struct {
 // next returns the next record, appending its bytes to dst[:0], which it
 // may grow up to limit bytes. ok is false at the end of the stream.
 func (s *jsonSplitter) next(dst []byte, limit int) (rec record, ok bool) {
+	if p := s.pending; p != nil {
+		s.pending = nil
+		rec = *p
+		rec.data = append(dst[:0], p.data...)
+		rec.index = s.number(rec.line)
+		return rec, true
+	}
 	// Skip what separates values: whitespace, and inside a top-level
 	// array the commas and the closing bracket.
 	for {
@@ -241,7 +251,10 @@ func (s *jsonSplitter) value(dst []byte, limit int, rec record) record {
 	for {
 		if !s.fill() {
 			rec.data, rec.size = dst, size
-			rec.status, rec.reason = recordBroken, "truncated JSON: the input ends inside this value"
+			rec.status, rec.reason = recordBroken, truncatedJSON
+			if !overlong {
+				s.salvage(&rec)
+			}
 			return rec
 		}
 		b := s.buf[s.pos:s.end]
@@ -312,6 +325,94 @@ func (s *jsonSplitter) value(dst []byte, limit int, rec record) record {
 }
 
 var space = []byte{' '}
+
+const truncatedJSON = "truncated JSON: the input ends inside this value"
+
+// salvage keeps what a wrapper the input ends inside still holds whole:
+// the events of its array ({"events":[...]}, {"hits":{"hits":[...]}}, an
+// EventList, an AKS or a CloudWatch payload) that ended before the cut
+// become rec, the wrapper closed right after them, and the rest is the
+// broken record next returns after it, placed where it starts. A cut
+// inside the first event, or in anything but a wrapper, leaves rec as it
+// is: a part of an event is no event.
+func (s *jsonSplitter) salvage(rec *record) {
+	data := rec.data
+	if len(data) == 0 || data[0] != '{' {
+		return
+	}
+	cut, closers := wrapperCut(data)
+	if cut < 0 {
+		return
+	}
+	whole := append(bytes.Clone(data[:cut]), closers...)
+	switch wrapperOf(whole, resolver{}).kind {
+	case wrapEventList, wrapSearchResponse, wrapEKSEvents, wrapEKSFirehose, wrapAKSRecords:
+	default:
+		return
+	}
+	start := cut
+	for start < len(data) && (data[start] == ',' || data[start] == ' ' || data[start] == '\t') {
+		start++
+	}
+	tail := &record{data: bytes.Clone(data[start:]), line: rec.line, offset: rec.offset + int64(start), status: recordBroken, reason: truncatedJSON}
+	var kept []int32
+	for _, nl := range rec.newlines {
+		if int(nl) < cut {
+			kept = append(kept, nl)
+		}
+		if int(nl) < start {
+			tail.line++ // the tail starts below this newline
+		} else {
+			tail.newlines = append(tail.newlines, nl-int32(start))
+		}
+	}
+	tail.size = int64(len(tail.data))
+	rec.data, rec.newlines, rec.size = whole, kept, int64(len(whole))
+	rec.status, rec.reason = recordOK, ""
+	s.pending = tail
+}
+
+// wrapperCut finds, in the text of an object the input ends inside, the
+// end of the last object that was an element of an array one or two
+// objects deep ({"events":[{...}, or {"hits":{"hits":[{...}), and the
+// brackets that close what is open there; -1 when no element ended.
+func wrapperCut(data []byte) (cut int, closers []byte) {
+	cut = -1
+	var open []byte // the brackets open, outermost first
+	inString, escaped := false, false
+	for i, c := range data {
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '{', '[':
+			open = append(open, c)
+		case '}', ']':
+			if len(open) == 0 {
+				return -1, nil
+			}
+			open = open[:len(open)-1]
+			if c == '}' && len(open) >= 2 && len(open) <= 3 && open[len(open)-1] == '[' && !bytes.Contains(open[:len(open)-1], []byte{'['}) {
+				cut = i + 1
+				closers = closers[:0]
+				for j := len(open) - 1; j >= 0; j-- {
+					closers = append(closers, map[byte]byte{'{': '}', '[': ']'}[open[j]])
+				}
+			}
+		}
+	}
+	return cut, closers
+}
 
 // stringStop marks the bytes a string's run of plain bytes ends at.
 var stringStop = [256]bool{'"': true, '\\': true, '\n': true}

@@ -3,8 +3,10 @@ package scan
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -127,6 +129,9 @@ func (s *jsonSplitter) byteValue(dst []byte, limit int, rec record) record {
 		if !s.fill() {
 			rec.data, rec.size = dst, size
 			rec.status, rec.reason = recordBroken, "truncated JSON: the input ends inside this value"
+			if !overlong {
+				s.salvage(&rec) // tested on its own: TestSalvageCutWrapper
+			}
 			return rec
 		}
 		c := s.buf[s.pos]
@@ -323,4 +328,39 @@ func decodeValues(data []byte) ([][]byte, bool) {
 	}
 	_, err := dec.Token()
 	return out, err != nil
+}
+
+// A wrapper the input ends inside keeps the events that ended before the
+// cut, and the rest is one broken record where it starts; a cut inside the
+// first event, or in an object that is no wrapper, keeps nothing.
+func TestSalvageCutWrapper(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		want     []string // records: data, or "!line:data" for a broken one
+	}{
+		{"eks events", "{\"events\": [\n  {\"message\": \"a}]\\\"\", \"logStreamName\": \"s\", \"timestamp\": 1},\n  {\"message\": \"b\", \"logStreamName\": \"s\", \"timestamp\": 2},\n  {\"message\": \"c",
+			[]string{`{"events": [   {"message": "a}]\"", "logStreamName": "s", "timestamp": 1},   {"message": "b", "logStreamName": "s", "timestamp": 2}]}`, `!4:{"message": "c`}},
+		{"search response", `{"took":1,"hits":{"total":{"value":2},"hits":[{"_source":{"a":[{"b":1}]}},{"_source":{"a":`,
+			[]string{`{"took":1,"hits":{"total":{"value":2},"hits":[{"_source":{"a":[{"b":1}]}}]}}`, `!1:{"_source":{"a":`}},
+		{"eventlist", `{"kind":"EventList","items":[{"kind":"Event","auditID":"x","stage":"s"},{"kind":`,
+			[]string{`{"kind":"EventList","items":[{"kind":"Event","auditID":"x","stage":"s"}]}`, `!1:{"kind":`}},
+		{"aks records", `{"records":[{"category":"kube-audit","properties":{"log":"{}"}},{"cat`,
+			[]string{`{"records":[{"category":"kube-audit","properties":{"log":"{}"}}]}`, `!1:{"cat`}},
+		{"cut in the first event", `{"events":[{"message":"a","logStreamName":"s","timestamp":1,"x":[{"y":1}],"z"`,
+			[]string{`!1:{"events":[{"message":"a","logStreamName":"s","timestamp":1,"x":[{"y":1}],"z"`}},
+		{"no wrapper", `{"labels":[{"a":1},{"b":`, []string{`!1:{"labels":[{"a":1},{"b":`}},
+	} {
+		got, _ := splitAll(tc.in, 1<<20)
+		var recs []string
+		for _, r := range got {
+			if r.status == recordOK {
+				recs = append(recs, r.data)
+			} else {
+				recs = append(recs, fmt.Sprintf("!%d:%s", r.line, r.data))
+			}
+		}
+		if !slices.Equal(recs, tc.want) {
+			t.Errorf("%s:\n got %q\nwant %q", tc.name, recs, tc.want)
+		}
+	}
 }
