@@ -1747,3 +1747,55 @@ func TestCutWrapperKeepsItsWholeEvents(t *testing.T) {
 		t.Errorf("problems %+v, want the cut event's, at line %d", r.Summary.Problems, startLine)
 	}
 }
+
+// A stage CloudWatch cut at its size limit is not read, but the finding
+// about its request lists it, and a cut ResponseComplete makes the
+// session's end unknown rather than possibly still open; the problem says
+// which request it was.
+func TestCutStageIsTheRequests(t *testing.T) {
+	data, err := os.ReadFile("../testdata/demo/kube-apiserver-audit.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(data), "\n")
+	started, complete := lines[7], lines[40] // alice's exec
+	if !strings.Contains(complete, `"stage":"ResponseComplete"`) || !strings.Contains(started, `"stage":"ResponseStarted"`) {
+		t.Fatal("the demo log's lines moved")
+	}
+	cut := complete[:len(complete)-40] + "[Truncated...]" // a CloudWatch cut is at the end of a long event
+	type cwEvent struct {
+		LogStreamName string `json:"logStreamName"`
+		Timestamp     int64  `json:"timestamp"`
+		Message       string `json:"message"`
+	}
+	doc, _ := json.Marshal(map[string]any{"events": []cwEvent{{"s", 1, started}, {"s", 2, cut}}})
+	path := filepath.Join(t.TempDir(), "eks.json")
+	if err := os.WriteFile(path, doc, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, _ := run(t, nil, "scan", "-f", "json", path)
+	var r struct {
+		Findings []struct {
+			Context []struct {
+				Line        int64
+				Index       int
+				Stage, Note string
+			}
+			Notes []string
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil || len(r.Findings) != 1 {
+		t.Fatalf("%v, %d findings", err, len(r.Findings))
+	}
+	f := r.Findings[0]
+	if len(f.Context) != 1 || f.Context[0].Stage != "ResponseComplete" || f.Context[0].Note != "cut short, not read" || f.Context[0].Index != 2 {
+		t.Errorf("context %+v, want the cut ResponseComplete at 1#2", f.Context)
+	}
+	joined := strings.Join(f.Notes, " ")
+	if !strings.Contains(joined, "was cut short (") || strings.Contains(joined, "may still have been open") {
+		t.Errorf("notes %q", f.Notes)
+	}
+	if !strings.Contains(stderr, "(ResponseComplete of create pods/exec by alice@example.com)") {
+		t.Errorf("the problem does not say which request was cut:\n%s", stderr)
+	}
+}

@@ -296,7 +296,7 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 	rep := triage.Build(events, triage.Options{
 		Inputs: args, Guide: o.guide != "none", MoreCommands: moreCommands(res, contexts), MoreEvidence: moreEvidence(res, scanned), Since: since, Until: until,
 		NewTerms: res.NewTerms, Replaced: replaced, Running: func(id string) bool { return set.ByID(id) != nil },
-		AuditScanned: auditScanned(res.Inputs)})
+		AuditScanned: auditScanned(res.Inputs), Cut: cutStages(res)})
 	kept, suppressed, expired := triage.Apply(rep.Findings, exceptions, now, findingDoc)
 	if warn != nil {
 		for _, ex := range expired {
@@ -543,6 +543,18 @@ func selectors(contexts []triage.Context) []scan.Selector {
 	for i, c := range contexts {
 		out[i] = scan.Selector{Name: c.Name, Expr: c.Expr, Keys: c.Keys, Limit: c.Limit, OnlyFor: c.OnlyFor, Order: c.Order,
 			Group: c.Group, GroupLimit: c.GroupLimit, GroupOrder: c.GroupOrder}
+	}
+	return out
+}
+
+// cutStages are the stages of requests whose events were cut short.
+func cutStages(res *scan.Result) []triage.CutStage {
+	var out []triage.CutStage
+	for _, p := range res.Problems {
+		if p.Cut != nil {
+			out = append(out, triage.CutStage{AuditID: p.Cut.AuditID, Stage: p.Cut.Stage,
+				At: triage.Evidence{File: res.Inputs[p.Input].Name, Line: p.Line, Index: p.Index}})
+		}
 	}
 	return out
 }

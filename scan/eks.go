@@ -25,6 +25,32 @@ const eksTruncated = "[Truncated...]"
 // base bytes into rec, carries at path as a JSON string (EKS messages, AKS
 // log properties), and adapts it. A record without one is located where
 // the record starts.
+// cutWhat says what request the text of a cut audit event is, from the
+// members before the cut: "ResponseComplete of create pods/exec by alice".
+func cutWhat(text []byte) string {
+	get := func(path string) string { return gjson.GetBytes(text, path).Str }
+	var parts []string
+	if st := get("stage"); st != "" {
+		parts = append(parts, st+" of")
+	}
+	if verb := get("verb"); verb != "" {
+		parts = append(parts, verb)
+	}
+	if res := get("objectRef.resource"); res != "" {
+		if sub := get("objectRef.subresource"); sub != "" {
+			res += "/" + sub
+		}
+		parts = append(parts, res)
+	}
+	if user := get("user.username"); user != "" {
+		parts = append(parts, "by "+user)
+	}
+	if len(parts) == 1 && strings.HasSuffix(parts[0], " of") {
+		return strings.TrimSuffix(parts[0], " of")
+	}
+	return strings.Join(parts, " ")
+}
+
 func embedded(rec []byte, base int, v gjson.Result, path string, shape Shape) Unit {
 	if !v.IsObject() {
 		raw, at := locate(rec, base, v)
@@ -50,11 +76,23 @@ func embedded(rec []byte, base int, v gjson.Result, path string, shape Shape) Un
 		return Unit{Offset: off, Skip: "plain-text message"}
 	}
 	if bytes.HasSuffix(text, []byte(eksTruncated)) {
-		reason := "message cut by CloudWatch Logs (ends in " + eksTruncated + "), not evaluated"
-		if id := gjson.GetBytes(text, "auditID"); id.Type == gjson.String && id.Str != "" {
-			reason += "; auditID " + id.Str
+		by := "by CloudWatch Logs"
+		if shape == ShapeAKS {
+			by = "in the export"
 		}
-		return Unit{Raw: text, Offset: off, Problem: reason}
+		reason := "message cut " + by + " (ends in " + eksTruncated + "), not evaluated"
+		u := Unit{Raw: text, Offset: off}
+		// What the text before the cut says of the request, for the
+		// responder (the event could have been a finding) and for triage.
+		if id := gjson.GetBytes(text, "auditID"); id.Type == gjson.String && id.Str != "" {
+			u.Cut = &CutRequest{AuditID: id.Str, Stage: gjson.GetBytes(text, "stage").Str}
+			reason += "; auditID " + id.Str
+			if what := cutWhat(text); what != "" {
+				reason += " (" + what + ")"
+			}
+		}
+		u.Problem = reason
+		return u
 	}
 	check := checkJSON(text)
 	switch {

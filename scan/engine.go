@@ -186,6 +186,14 @@ type Problem struct {
 	Offset int64
 	Index  int // position of the event inside its record, 0 for the record
 	Reason string
+	// Cut is set for an audit event its wrapper cut short (a CloudWatch
+	// message at its size limit): which request's stage it was.
+	Cut *CutRequest
+}
+
+// CutRequest is what the text of a cut audit event still says.
+type CutRequest struct {
+	AuditID, Stage string
 }
 
 // InputStats describes what was read from one input.

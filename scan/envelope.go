@@ -24,6 +24,9 @@ type Unit struct {
 	Offset int
 	// Problem says why the unit could not be evaluated.
 	Problem string
+	// Cut is, for an audit event a wrapper cut short, the request it was
+	// a stage of, as far as the text before the cut says.
+	Cut *CutRequest
 	// Skip names a record deliberately not evaluated because it is not
 	// an event the rules are about (another log category, a control
 	// message), counted per input.

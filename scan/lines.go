@@ -1127,7 +1127,7 @@ func (w *worker) evaluateUnit(c *chunk, i int, line []byte, lineNo, offset int64
 	switch {
 	case u.Problem != "":
 		res.malformed++
-		res.problems = append(res.problems, Problem{Line: uLine, Offset: uOffset, Index: index, Reason: u.Problem})
+		res.problems = append(res.problems, Problem{Line: uLine, Offset: uOffset, Index: index, Reason: u.Problem, Cut: u.Cut})
 		return
 	case u.Skip != "":
 		res.skipped++

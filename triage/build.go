@@ -72,6 +72,17 @@ type Options struct {
 	// than asking for the audit log. A finding of an audit event says so
 	// too.
 	AuditScanned bool
+	// Cut are the stages of requests whose events a wrapper cut short
+	// (a CloudWatch message at its size limit): not evaluated, but the
+	// finding about the request lists them and does not take a cut end
+	// for a session still open.
+	Cut []CutStage
+}
+
+// CutStage is a stage of an audit request whose event was cut short.
+type CutStage struct {
+	AuditID, Stage string
+	At             Evidence // where the cut event is
 }
 
 // Report is the outcome of triage.
@@ -298,6 +309,7 @@ func Build(events []Event, opts Options) *Report {
 	// The story: a refused WebSocket exec and kubectl's SPDY retry are one
 	// attempt; an exec request is linked to the session it started and
 	// the commands run in it; kubectl debug's two requests are related.
+	cutStages(rep.Findings, opts.Cut)
 	var fallbacks int
 	rep.Findings, fallbacks = mergeFallbacks(rep.Findings)
 	seen := sessions(events, rep.Findings, opts.MoreCommands)
@@ -744,6 +756,33 @@ func setCluster(f *Finding, evs []Event) {
 		f.Orch = &Orchestrator{}
 	}
 	f.Orch.Cluster = &Name{Name: best}
+}
+
+// cutStages lists on each audit finding the stages of its request that
+// were cut short, as context; a cut ResponseComplete (or a cut event whose
+// stage the cut left out) means the session's end is unknown, not that it
+// may still be open.
+func cutStages(findings []*Finding, cut []CutStage) {
+	if len(cut) == 0 {
+		return
+	}
+	byID := map[string][]CutStage{}
+	for _, c := range cut {
+		byID[c.AuditID] = append(byID[c.AuditID], c)
+	}
+	for _, f := range findings {
+		if f.Audit == nil || f.Audit.AuditID == "" {
+			continue
+		}
+		for _, c := range byID[f.Audit.AuditID] {
+			e := c.At
+			e.Stage, e.Note = c.Stage, "cut short, not read"
+			f.Context = append(f.Context, e)
+			if i := slices.Index(f.Notes, noCompleteNote); i >= 0 && (c.Stage == "ResponseComplete" || c.Stage == "") {
+				f.Notes[i] = fmt.Sprintf("The request's ResponseComplete stage is in the logs but was cut short (%s) and not read: when the session ended is not known.", e.Place())
+			}
+		}
+	}
 }
 
 // noCompleteNote is said of an exec or attach request without a
