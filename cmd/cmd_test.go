@@ -1799,3 +1799,51 @@ func TestCutStageIsTheRequests(t *testing.T) {
 		t.Errorf("the problem does not say which request was cut:\n%s", stderr)
 	}
 }
+
+// The other ways people save CloudWatch events find what the raw log
+// finds: the events alone (aws logs filter-log-events --query events, or
+// jq -c '.events[]' one per line), and Logs Insights' get-query-results,
+// whose rows are field/value pairs and whose @log names the cluster.
+func TestCloudWatchEventShapes(t *testing.T) {
+	data, err := os.ReadFile("../testdata/demo/kube-apiserver-audit.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events, rows []string
+	for i, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		msg, _ := json.Marshal(line)
+		events = append(events, fmt.Sprintf(`{"logStreamName":"kube-apiserver-audit-1","timestamp":%d,"message":%s,"ingestionTime":1,"eventId":"%d"}`, 1763631667000+i, msg, i))
+		rows = append(rows, fmt.Sprintf(`[{"field":"@timestamp","value":"2026-11-20 09:41:07.000"},{"field":"@message","value":%s},{"field":"@log","value":"123456789012:/aws/eks/prod-euw1/cluster"},{"field":"@ptr","value":"x%d"}]`, msg, i))
+	}
+	dir := t.TempDir()
+	files := map[string]string{
+		"events.ndjson": strings.Join(events, "\n") + "\n",
+		"events.json":   "[\n" + strings.Join(events, ",\n") + "\n]\n",
+		"insights.json": `{"results":[` + strings.Join(rows, ",") + `],"statistics":{"recordsMatched":45},"status":"Complete"}` + "\n",
+	}
+	raw, _, _ := run(t, nil, "scan", "-q", "-f", "json", "../testdata/demo/kube-apiserver-audit.log")
+	var want []string
+	for _, f := range parseReport(t, raw).Findings {
+		want = append(want, f.ID)
+	}
+	slices.Sort(want)
+	for name, text := range files {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, _, code := run(t, nil, "scan", "-q", "-f", "json", path)
+		r := parseReport(t, out)
+		var got []string
+		for _, f := range r.Findings {
+			got = append(got, f.ID)
+		}
+		slices.Sort(got)
+		if code != ExitFindings || !slices.Equal(got, want) {
+			t.Errorf("%s: exit %d, findings %v, want the raw log's %v", name, code, got, want)
+		}
+		if name == "insights.json" && !strings.Contains(out, `"name": "prod-euw1"`) {
+			t.Errorf("%s: the findings do not name the cluster of @log", name)
+		}
+	}
+}

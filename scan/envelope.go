@@ -154,6 +154,8 @@ const (
 	wrapEventList
 	wrapSearchResponse
 	wrapEKSEvents
+	wrapEKSEvent   // one of them: --query events, or jq -c '.events[]'
+	wrapEKSResults // aws logs get-query-results: rows of field/value pairs
 	wrapEKSInsights
 	wrapEKSFirehose
 	wrapAKSRecords
@@ -167,7 +169,9 @@ type wrapper struct {
 }
 
 // single reports whether the wrapper holds exactly one event.
-func (w wrapper) single() bool { return w.kind == wrapEKSInsights || w.kind == wrapAKSRecord }
+func (w wrapper) single() bool {
+	return w.kind == wrapEKSInsights || w.kind == wrapAKSRecord || w.kind == wrapEKSEvent
+}
 
 // wrapperOf recognises a wrapper from the record's top-level keys.
 func wrapperOf(rec []byte, r resolver) wrapper {
@@ -188,7 +192,7 @@ func wrapperFrom(rec []byte, r resolver, members []rootMember) wrapper {
 		return wrapper{}
 	}
 	// The last of repeated names wins, as resolver.each has it.
-	var kind, items, hits, events, logEvents, messageType, records, message, category, properties gjson.Result
+	var kind, items, hits, events, logEvents, messageType, records, message, category, properties, cwMessage, logStream, ingestion, results gjson.Result
 	for _, m := range members {
 		v := &kind
 		switch m.key {
@@ -211,6 +215,14 @@ func wrapperFrom(rec []byte, r resolver, members []rootMember) wrapper {
 			v = &category
 		case "properties":
 			v = &properties
+		case "message":
+			v = &cwMessage
+		case "logStreamName":
+			v = &logStream
+		case "ingestionTime":
+			v = &ingestion
+		case "results":
+			v = &results
 		default:
 			continue
 		}
@@ -226,6 +238,12 @@ func wrapperFrom(rec []byte, r resolver, members []rootMember) wrapper {
 		w.kind = wrapEKSFirehose
 	case events.IsArray() && isEKSEvent(events.Get("0")):
 		w.kind = wrapEKSEvents
+	case cwMessage.Exists() && (logStream.Type == gjson.String || ingestion.Type == gjson.Number):
+		// One CloudWatch event: ECS has a message field too, but no
+		// log stream or ingestion time.
+		w.kind = wrapEKSEvent
+	case results.IsArray() && results.Get("0").IsArray() && results.Get("0.0.field").Exists():
+		w.kind = wrapEKSResults
 	case message.Type == gjson.String:
 		w.kind = wrapEKSInsights
 	case records.IsArray():
@@ -269,6 +287,30 @@ func (w wrapper) expand(rec []byte, base int, emit func(Unit)) {
 		})
 	case wrapEKSEvents:
 		w.each("events", func(v gjson.Result) { emit(embedded(rec, base, v, "message", ShapeEKSCloudWatch)) })
+	case wrapEKSEvent:
+		emit(embedded(rec, base, w.root, "message", ShapeEKSCloudWatch))
+	case wrapEKSResults:
+		w.each("results", func(row gjson.Result) {
+			var msg, group gjson.Result
+			row.ForEach(func(_, f gjson.Result) bool {
+				switch f.Get("field").Str {
+				case "@message":
+					msg = f
+				case "@log":
+					_, g, _ := strings.Cut(f.Get("value").Str, ":")
+					group = gjson.Result{Type: gjson.String, Str: g}
+				}
+				return true
+			})
+			if !msg.Exists() {
+				raw, at := locate(rec, base, row)
+				emit(Unit{Raw: raw, Offset: at, Problem: "query result row has no @message field"})
+				return
+			}
+			u := embedded(rec, base, msg, "value", ShapeEKSInsights)
+			u.Cluster = eksCluster(group.Str)
+			emit(u)
+		})
 	case wrapEKSInsights:
 		u := embedded(rec, base, w.root, "@message", ShapeEKSInsights)
 		// @log is "<account>:<log group>".
