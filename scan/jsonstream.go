@@ -379,22 +379,12 @@ func (s *jsonSplitter) salvage(rec *record) {
 func wrapperCut(data []byte) (cut int, closers []byte) {
 	cut = -1
 	var open []byte // the brackets open, outermost first
-	inString, escaped := false, false
+	var text jsonText
 	for i, c := range data {
-		if inString {
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
+		if text.inString(c) {
 			continue
 		}
 		switch c {
-		case '"':
-			inString = true
 		case '{', '[':
 			open = append(open, c)
 		case '}', ']':

@@ -1333,6 +1333,28 @@ func (w *worker) unitsOf(line []byte, each func(Unit)) jsonCheck {
 // slices of one array end at the same capacity).
 func offsetIn(outer, inner []byte) int { return cap(outer) - cap(inner) }
 
+// jsonText follows JSON text a byte at a time, to tell the bytes inside
+// strings from the structure around them.
+type jsonText struct{ in, escaped bool }
+
+// inString reports whether c, the next byte, belongs to a string (its
+// quotes too).
+func (t *jsonText) inString(c byte) bool {
+	if t.in {
+		switch {
+		case t.escaped:
+			t.escaped = false
+		case c == '\\':
+			t.escaped = true
+		case c == '"':
+			t.in = false
+		}
+		return true
+	}
+	t.in = c == '"'
+	return t.in
+}
+
 type span struct {
 	start, end int
 	dupKeys    bool
@@ -1343,20 +1365,11 @@ type span struct {
 // with every value valid.
 func (w *worker) splitValues(line []byte) []span {
 	var out []span
-	depth, inString, escaped, start := 0, false, false, -1
+	var text jsonText
+	depth, start := 0, -1
 	for i, c := range line {
 		switch {
-		case inString:
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-		case c == '"':
-			inString = true
+		case text.inString(c):
 		case c == '{' || c == '[':
 			if depth == 0 {
 				start = i
