@@ -1712,6 +1712,9 @@ func malformedReason(line []byte) string {
 		// A line cut from a JSON array (split -l, grep on a pretty
 		// export): the file whole, or the line without the comma, reads.
 		return "a JSON object followed by a comma: a line cut from a JSON array? (give the whole file, or drop the comma)"
+	case len(line) == 1 && line[0] == '{':
+		// Pretty-printed JSON after NDJSON: the first line decided.
+		return "a lone {: pretty-printed JSON in a file read one line per event (its first line decides; give the pretty-printed part as a file of its own)"
 	case line[0] == '{':
 		return "truncated JSON object (no closing brace)"
 	case line[0] == '[':

@@ -250,7 +250,7 @@ func TestLines(t *testing.T) {
 			name:  "not objects",
 			input: lines("{}", "[1,2]", "null", "42", `"text"`, "{", "}", "{} {}", "{}", "{ }"),
 			lines: 10, events: 4, malformed: 6,
-			problems: []string{"2:array", "3:not JSON", "4:not JSON", "5:not JSON", "6:truncated", "7:not JSON"},
+			problems: []string{"2:array", "3:not JSON", "4:not JSON", "5:not JSON", "6:a lone {: pretty-printed JSON", "7:not JSON"},
 		},
 		{
 			// A first line starting with [ makes the input whole-file
