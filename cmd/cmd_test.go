@@ -1847,3 +1847,30 @@ func TestCloudWatchEventShapes(t *testing.T) {
 		}
 	}
 }
+
+// A job that keeps its report and baseline in the folder it scans reads
+// the logs there, not its own files: they are left out, with a warning.
+// Named as inputs they are still refused.
+func TestOwnFilesInAScannedFolder(t *testing.T) {
+	dir := t.TempDir()
+	data, err := os.ReadFile("../testdata/demo/kube-apiserver-audit.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "audit.log"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	reportFile, base := filepath.Join(dir, "report.json"), filepath.Join(dir, "baseline.json")
+	args := []string{"scan", "-f", "json", "-o", reportFile, "--baseline-if-exists", base, "--write-baseline", base, dir}
+	if _, stderr, code := run(t, nil, args...); code != ExitFindings {
+		t.Fatalf("first night: exit %d\n%s", code, stderr)
+	}
+	_, stderr, code := run(t, nil, args...)
+	if code != ExitOK || !strings.Contains(stderr, "not reading "+reportFile+", found in a folder scanned: it is the --output file") ||
+		!strings.Contains(stderr, "it is the --baseline-if-exists file") {
+		t.Errorf("second night: exit %d, want %d with the report and baseline left out\n%s", code, ExitOK, stderr)
+	}
+	if _, _, code := run(t, nil, "scan", "-o", reportFile, reportFile); code != ExitError {
+		t.Errorf("-o naming an input: exit %d, want %d", code, ExitError)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/k8sexec/k8sexec/report"
 	"github.com/k8sexec/k8sexec/scan"
@@ -115,6 +116,52 @@ func (r *readFiles) refuse(flag, path string) error {
 		}
 	}
 	return nil
+}
+
+// withoutOwnFiles drops from the inputs a folder held the files the
+// flags name (k8sexec's own report and baselines), saying so on warn.
+func withoutOwnFiles(inputs []scan.Input, args []string, warn io.Writer, files map[string]string) []scan.Input {
+	flags := make([]string, 0, len(files))
+	for flag, path := range files {
+		if path != "" {
+			flags = append(flags, flag)
+		}
+	}
+	if len(flags) == 0 {
+		return inputs
+	}
+	slices.Sort(flags) // one warning order
+	out := inputs[:0:0]
+	for _, in := range inputs {
+		own := ""
+		if !slices.Contains(args, in.Name) {
+			for _, flag := range flags {
+				if sameFile(in.Name, files[flag]) {
+					own = flag
+					break
+				}
+			}
+		}
+		if own == "" {
+			out = append(out, in)
+			continue
+		}
+		if warn != nil {
+			fmt.Fprintf(warn, "k8sexec: not reading %s, found in a folder scanned: it is the %s file\n", report.Clean(in.Name), own)
+		}
+	}
+	return out
+}
+
+// sameFile reports whether a and b are one file: by path, or, when both
+// exist, as the file system says (links).
+func sameFile(a, b string) bool {
+	if samePath(a, b) {
+		return true
+	}
+	fa, err1 := os.Stat(a)
+	fb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(fa, fb)
 }
 
 // samePath reports whether a and b name one file, by their absolute paths.

@@ -207,6 +207,10 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 
 	x := o.filter.expand(args, warn)
 	inputs, expandErrs := x.Inputs, x.Errors
+	// A report or baseline this job wrote into a folder it scans is no
+	// log: read the rest. (Named as an input, it is refused below.)
+	inputs = withoutOwnFiles(inputs, args, warn, map[string]string{
+		"--output": o.output, "--write-baseline": o.writeBaseline, "--baseline": o.baseline, "--baseline-if-exists": o.baselineMaybe})
 
 	// Open the outputs before scanning: a bad path should fail before a
 	// long scan. None may be a file the scan reads (creating it would
