@@ -1399,13 +1399,18 @@ func TestOutputOverInputRefused(t *testing.T) {
 	}
 
 	// A report written into the folder it scans is fine the first time;
-	// the second run reads it, so it must be left out to write it again.
+	// the second run finds it there, a k8sexec report, and leaves it out
+	// (a log in its place is refused, above). Named as an input, it is
+	// refused.
 	reportFile := filepath.Join(folder, "report.json")
 	if _, stderr, code := run(t, nil, "scan", "-q", "-f", "json", "-o", reportFile, folder); code != ExitFindings {
 		t.Fatalf("first run: exit %d, %s", code, stderr)
 	}
-	if _, stderr, code := run(t, nil, "scan", "-q", "-f", "json", "-o", reportFile, folder); code != ExitError || !strings.Contains(stderr, "is an input") {
-		t.Errorf("second run: exit %d, %s; want the report refused as an input", code, stderr)
+	if _, stderr, code := run(t, nil, "scan", "-f", "json", "-o", reportFile, folder); code != ExitFindings || !strings.Contains(stderr, "it is the --output file") {
+		t.Errorf("second run: exit %d, %s; want the report left out", code, stderr)
+	}
+	if _, stderr, code := run(t, nil, "scan", "-q", "-f", "json", "-o", reportFile, folder, reportFile); code != ExitError || !strings.Contains(stderr, "is an input") {
+		t.Errorf("the report named as an input: exit %d, %s; want it refused", code, stderr)
 	}
 	if _, stderr, code := run(t, nil, "scan", "-q", "-f", "json", "-o", reportFile, "--exclude", "report.json", folder); code != ExitFindings {
 		t.Errorf("second run without the report: exit %d, %s", code, stderr)

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -119,7 +120,9 @@ func (r *readFiles) refuse(flag, path string) error {
 }
 
 // withoutOwnFiles drops from the inputs a folder held the files the
-// flags name (k8sexec's own report and baselines), saying so on warn.
+// flags name that are k8sexec JSON reports (last run's report and
+// baselines), saying so on warn. Anything else there may be a log: it
+// stays an input, and an output over it is refused.
 func withoutOwnFiles(inputs []scan.Input, args []string, warn io.Writer, files map[string]string) []scan.Input {
 	flags := make([]string, 0, len(files))
 	for flag, path := range files {
@@ -136,7 +139,7 @@ func withoutOwnFiles(inputs []scan.Input, args []string, warn io.Writer, files m
 		own := ""
 		if !slices.Contains(args, in.Name) {
 			for _, flag := range flags {
-				if sameFile(in.Name, files[flag]) {
+				if sameFile(in.Name, files[flag]) && isReport(in.Name) {
 					own = flag
 					break
 				}
@@ -151,6 +154,21 @@ func withoutOwnFiles(inputs []scan.Input, args []string, warn io.Writer, files m
 		}
 	}
 	return out
+}
+
+// isReport reports whether path holds a k8sexec JSON report.
+func isReport(path string) bool {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	var doc struct {
+		Tool struct {
+			Name string `json:"name"`
+		} `json:"tool"`
+		Findings []json.RawMessage `json:"findings"`
+	}
+	return json.Unmarshal(data, &doc) == nil && doc.Tool.Name == "k8sexec" && doc.Findings != nil
 }
 
 // sameFile reports whether a and b are one file: by path, or, when both
