@@ -84,9 +84,9 @@ func appendIndented(buf *bytes.Buffer, v any, prefix string) error {
 // appendTerminalSafe appends the encoded JSON src to dst with the
 // characters a terminal acts on that encoding/json leaves as they are (it
 // escapes only those below U+0020) written as \u escapes: DEL, the C1
-// controls (U+009B starts an escape sequence as ESC [ does) and the
-// bidirectional formatting characters that make text read in another
-// order, the characters Clean drops. Outside strings JSON is ASCII, so
+// controls (U+009B starts an escape sequence as ESC [ does), and the
+// bidirectional and invisible format characters, the characters Clean
+// shows as <U+XXXX>. Outside strings JSON is ASCII, so
 // they can only be inside strings, where an escape means the same
 // character: the document decodes to the same values. src's invalid
 // UTF-8, which encoding/json never writes, is copied as it is.

@@ -895,6 +895,6 @@ func NotShown(s Summary) string {
 	return strings.Join(hidden, ", ")
 }
 
-// isUnsafe: a character Clean drops (triage.TerminalUnsafe), except the
-// replacement character, which is what invalid UTF-8 becomes.
+// isUnsafe: a character Clean shows as <U+XXXX> (triage.TerminalUnsafe),
+// except the replacement character, which is what invalid UTF-8 becomes.
 func isUnsafe(r rune) bool { return r != unicode.ReplacementChar && triage.TerminalUnsafe(r) }

@@ -1123,10 +1123,10 @@ func ShellQuote(s string) string {
 			case r < 0x80 && TerminalUnsafe(r):
 				fmt.Fprintf(&b, `\x%02x`, r)
 			case TerminalUnsafe(r):
-				// A C1 control or a bidirectional mark, as its UTF-8
-				// bytes: \u would depend on the shell's locale. The text
-				// printed keeps the argument whole where the printer
-				// drops such characters.
+				// A C1 control, a bidirectional or invisible mark, as
+				// its UTF-8 bytes: \u would depend on the shell's
+				// locale. The command names the argument exactly, where
+				// the printed text marks such characters.
 				for _, c := range []byte(string(r)) {
 					fmt.Fprintf(&b, `\x%02x`, c)
 				}
