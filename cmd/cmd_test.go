@@ -1800,6 +1800,9 @@ func TestCutStageIsTheRequests(t *testing.T) {
 	if !strings.Contains(joined, "was cut short (") || strings.Contains(joined, "may still have been open") {
 		t.Errorf("notes %q", f.Notes)
 	}
+	if strings.Contains(out, `"ongoing": true`) {
+		t.Error("a session whose ResponseComplete was cut is not ongoing: it ended, when is unknown")
+	}
 	if !strings.Contains(stderr, "(ResponseComplete of create pods/exec by alice@example.com)") {
 		t.Errorf("the problem does not say which request was cut:\n%s", stderr)
 	}
@@ -1877,5 +1880,15 @@ func TestOwnFilesInAScannedFolder(t *testing.T) {
 	}
 	if _, _, code := run(t, nil, "scan", "-o", reportFile, reportFile); code != ExitError {
 		t.Errorf("-o naming an input: exit %d, want %d", code, ExitError)
+	}
+}
+
+// An ECS document with a message and a log stream of its own is ECS, not
+// a CloudWatch event: its exec is found.
+func TestECSWithMessageIsNoCloudWatchEvent(t *testing.T) {
+	doc := `{"@timestamp":"2026-11-20T09:41:07Z","message":"hello","logStreamName":"x","ingestionTime":1,"event":{"dataset":"kubernetes.audit_logs"},"kubernetes":{"audit":{"auditID":"q1","verb":"create","objectRef":{"resource":"pods","subresource":"exec","namespace":"ns","name":"p"},"annotations":{"authorization_k8s_io/decision":"allow"}}}}`
+	out, _, code := run(t, strings.NewReader(doc+"\n"), "scan", "-q", "-f", "ndjson", "-")
+	if code != ExitFindings || strings.Count(out, "\n") != 1 {
+		t.Errorf("exit %d, %d findings, want the exec", code, strings.Count(out, "\n"))
 	}
 }

@@ -173,6 +173,10 @@ func (w wrapper) single() bool {
 	return w.kind == wrapEKSInsights || w.kind == wrapAKSRecord || w.kind == wrapEKSEvent
 }
 
+// cloudWatchEventKeys are the members of a CloudWatch Logs event, as
+// filter-log-events writes it.
+var cloudWatchEventKeys = map[string]bool{"logStreamName": true, "timestamp": true, "message": true, "ingestionTime": true, "eventId": true, "logGroupName": true}
+
 // wrapperOf recognises a wrapper from the record's top-level keys.
 func wrapperOf(rec []byte, r resolver) wrapper {
 	if bytes.HasPrefix(rec, rawAuditPrefix) {
@@ -228,6 +232,15 @@ func wrapperFrom(rec []byte, r resolver, members []rootMember) wrapper {
 		}
 		*v = gjson.Parse(unsafeString(rec[m.start:m.end]))
 	}
+	// A CloudWatch event holds its own few members only: an ECS document
+	// with a message and a log stream of its own is still ECS.
+	cwOnly := len(members) > 0
+	for _, m := range members {
+		if !cloudWatchEventKeys[m.key] {
+			cwOnly = false
+			break
+		}
+	}
 	w := wrapper{root: root, r: r}
 	switch {
 	case kind.Str == "EventList" && items.IsArray():
@@ -238,9 +251,7 @@ func wrapperFrom(rec []byte, r resolver, members []rootMember) wrapper {
 		w.kind = wrapEKSFirehose
 	case events.IsArray() && isEKSEvent(events.Get("0")):
 		w.kind = wrapEKSEvents
-	case cwMessage.Exists() && (logStream.Type == gjson.String || ingestion.Type == gjson.Number):
-		// One CloudWatch event: ECS has a message field too, but no
-		// log stream or ingestion time.
+	case cwOnly && cwMessage.Exists() && (logStream.Type == gjson.String || ingestion.Type == gjson.Number):
 		w.kind = wrapEKSEvent
 	case results.IsArray() && results.Get("0").IsArray() && results.Get("0.0.field").Exists():
 		w.kind = wrapEKSResults

@@ -779,6 +779,9 @@ func cutStages(findings []*Finding, cut []CutStage) {
 			e.Stage, e.Note = c.Stage, "cut short, not read"
 			f.Context = append(f.Context, e)
 			if i := slices.Index(f.Notes, noCompleteNote); i >= 0 && (c.Stage == "ResponseComplete" || c.Stage == "") {
+				if f.Session != nil {
+					f.Session.Ongoing = false // it ended: when is not known
+				}
 				f.Notes[i] = fmt.Sprintf("The request's ResponseComplete stage is in the logs but was cut short (%s) and not read: when the session ended is not known.", e.Place())
 			}
 		}
