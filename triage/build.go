@@ -1047,20 +1047,28 @@ func parseTime(s string) (time.Time, bool) {
 // process, or, on an end that is not also a start, when it ended
 // (process.end); @timestamp as written when none of them is a date.
 func eventTime(doc rules.Document) string {
-	ts := str(doc, fTimestamp)
-	if _, ok := parseTime(ts); ok {
-		return normTime(ts)
+	if at, _ := firstDate(doc, fTimestamp); at != "" {
+		return at
 	}
 	instead := fProcStart
 	if types := strs(doc, fEventType); slices.Contains(types, "end") && !slices.Contains(types, "start") {
 		instead = fProcEnd
 	}
-	if at := str(doc, instead); at != "" {
-		if _, ok := parseTime(at); ok {
-			return normTime(at)
+	if at, _ := firstDate(doc, instead); at != "" {
+		return at
+	}
+	return normTime(str(doc, fTimestamp))
+}
+
+// firstDate is the first of fields whose value in doc is a date, as
+// normTime writes it, and the time; "" when none is.
+func firstDate(doc rules.Document, fields ...*rules.Field) (string, time.Time) {
+	for _, f := range fields {
+		if t, ok := parseTime(str(doc, f)); ok {
+			return t.UTC().Format(time.RFC3339Nano), t
 		}
 	}
-	return normTime(ts)
+	return "", time.Time{}
 }
 
 // normTime renders a log timestamp in UTC RFC 3339 with the precision it

@@ -122,12 +122,7 @@ type endEvent struct {
 // @timestamp where that is missing or no date) and process.exit_code.
 func readEnd(ev Event) endEvent {
 	e := endEvent{ev: ev}
-	for _, f := range []*rules.Field{fProcEnd, fTimestamp} {
-		if t, ok := parseTime(str(ev.Doc, f)); ok {
-			e.at, e.t = normTime(str(ev.Doc, f)), t
-			break
-		}
-	}
+	e.at, e.t = firstDate(ev.Doc, fProcEnd, fTimestamp)
 	if code, ok := long(rules.First(ev.Doc, fExitCode)); ok {
 		e.code = &code
 	}
