@@ -1703,7 +1703,9 @@ func TestSearchErrorsAreLocated(t *testing.T) {
 
 // An export cut short (a download that stopped) keeps the events that
 // ended before the cut: a wrapper the input ends inside is read up to its
-// last whole event, and the rest is one malformed record where it starts.
+// last whole event, and the rest is one malformed record where it starts,
+// whether the wrapper is pretty-printed or on one line (aws logs
+// --output json | jq -c, an AKS blob).
 func TestCutWrapperKeepsItsWholeEvents(t *testing.T) {
 	data, err := os.ReadFile("../testdata/demo/kube-apiserver-audit.log")
 	if err != nil {
@@ -1718,38 +1720,45 @@ func TestCutWrapperKeepsItsWholeEvents(t *testing.T) {
 	for i, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
 		evs = append(evs, cwEvent{"kube-apiserver-audit-1", 1763631667000 + int64(i), line})
 	}
-	whole, _ := json.MarshalIndent(map[string]any{"events": evs, "searchedLogStreams": []any{}}, "", "  ")
-	dir := t.TempDir()
-	full, cut := filepath.Join(dir, "full.json"), filepath.Join(dir, "cut.json")
-	// Cut inside the 30th of the log's 45 events.
-	at := bytes.Index(whole, []byte(`"timestamp": 1763631667029`))
-	if err := os.WriteFile(full, whole, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(cut, whole[:at], 0o644); err != nil {
-		t.Fatal(err)
-	}
-	fullOut, _, _ := run(t, nil, "scan", "-q", "-f", "json", full)
-	cutOut, _, _ := run(t, nil, "scan", "-q", "-f", "json", cut)
-	before := map[string]bool{}
-	for _, f := range parseReport(t, fullOut).Findings {
-		before[f.ID] = true
-	}
-	r := parseReport(t, cutOut)
-	if len(r.Findings) == 0 {
-		t.Fatal("the cut export kept no finding")
-	}
-	for _, f := range r.Findings {
-		if !before[f.ID] {
-			t.Errorf("finding %s is not one of the whole export's", f.ID)
+	doc := map[string]any{"events": evs, "searchedLogStreams": []any{}}
+	pretty, _ := json.MarshalIndent(doc, "", "  ")
+	oneLine, _ := json.Marshal(doc)
+	for name, whole := range map[string][]byte{"pretty": pretty, "one line": oneLine} {
+		dir := t.TempDir()
+		full, cut := filepath.Join(dir, "full.json"), filepath.Join(dir, "cut.json")
+		// Cut inside the 30th of the log's 45 events.
+		at := bytes.Index(whole, []byte(`"timestamp": 1763631667029`))
+		if name == "one line" {
+			at = bytes.Index(whole, []byte(`"timestamp":1763631667029`))
 		}
-	}
-	if tot := r.Summary.Totals; tot.Events != 29 || tot.Malformed != 1 {
-		t.Errorf("events %d, malformed %d; want the 29 whole events and the cut one", tot.Events, tot.Malformed)
-	}
-	startLine := int64(bytes.Count(whole[:bytes.LastIndex(whole[:at], []byte("{"))], []byte("\n")) + 1)
-	if len(r.Summary.Problems) != 1 || r.Summary.Problems[0].Line != startLine || !strings.Contains(r.Summary.Problems[0].Reason, "truncated JSON") {
-		t.Errorf("problems %+v, want the cut event's, at line %d", r.Summary.Problems, startLine)
+		if err := os.WriteFile(full, whole, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(cut, whole[:at], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		fullOut, _, _ := run(t, nil, "scan", "-q", "-f", "json", full)
+		cutOut, _, _ := run(t, nil, "scan", "-q", "-f", "json", cut)
+		before := map[string]bool{}
+		for _, f := range parseReport(t, fullOut).Findings {
+			before[f.ID] = true
+		}
+		r := parseReport(t, cutOut)
+		if len(r.Findings) == 0 {
+			t.Fatalf("%s: the cut export kept no finding", name)
+		}
+		for _, f := range r.Findings {
+			if !before[f.ID] {
+				t.Errorf("%s: finding %s is not one of the whole export's", name, f.ID)
+			}
+		}
+		if tot := r.Summary.Totals; tot.Events != 29 || tot.Malformed != 1 {
+			t.Errorf("%s: events %d, malformed %d; want the 29 whole events and the cut one", name, tot.Events, tot.Malformed)
+		}
+		startLine := int64(bytes.Count(whole[:bytes.LastIndex(whole[:at], []byte("{"))], []byte("\n")) + 1)
+		if len(r.Summary.Problems) != 1 || r.Summary.Problems[0].Line != startLine || !strings.Contains(r.Summary.Problems[0].Reason, "truncated JSON") {
+			t.Errorf("%s: problems %+v, want the cut event's, at line %d", name, r.Summary.Problems, startLine)
+		}
 	}
 }
 

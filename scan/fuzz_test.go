@@ -104,8 +104,17 @@ func referenceJSON(data []byte, rs []*rules.Rule, sels []rules.Matcher, maxLine 
 func refEvaluate(content []byte, lineNo, offset int64, newlines []int32, rs []*rules.Rule, sels []rules.Matcher, arrays bool) []refMatch {
 	line := refTrim(content)
 	indent := len(content) - len(line) - (len(content) - len(bytes.TrimRight(content, " \t\r")))
-	if len(line) == 0 || !(line[0] == '{' && line[len(line)-1] == '}' || arrays && line[0] == '[' && line[len(line)-1] == ']') ||
-		bytes.IndexByte(line, 0) >= 0 || refDepth(line) > 256 {
+	if len(line) == 0 || bytes.IndexByte(line, 0) >= 0 || refDepth(line) > 256 {
+		return nil
+	}
+	whole := line[0] == '{' && line[len(line)-1] == '}' || arrays && line[0] == '[' && line[len(line)-1] == ']'
+	if !arrays && line[0] == '{' && !bytes.HasPrefix(line, rawAuditPrefix) && !json.Valid(line) && (&worker{}).splitValues(line) == nil {
+		// A wrapper on one line cut short: its whole events are read.
+		if closed, _, _, ok := cutWrapper(line); ok {
+			line, whole = closed, true
+		}
+	}
+	if !whole {
 		return nil
 	}
 	var units []Unit

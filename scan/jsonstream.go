@@ -328,6 +328,15 @@ var space = []byte{' '}
 
 const truncatedJSON = "truncated JSON: the input ends inside this value"
 
+// cutRest says why rest, what follows the last whole event of a wrapper
+// cut short where the input (or its line) ends, is malformed.
+func cutRest(ends string, rest []byte) string {
+	if len(rest) == 0 {
+		return "truncated JSON: the " + ends + " ends after the wrapper's last whole event, before the wrapper closes"
+	}
+	return "truncated JSON: the " + ends + " ends inside this value"
+}
+
 // salvage keeps what a wrapper the input ends inside still holds whole:
 // the events of its array ({"events":[...]}, {"hits":{"hits":[...]}}, an
 // EventList, an AKS or a CloudWatch payload) that ended before the cut
@@ -336,25 +345,11 @@ const truncatedJSON = "truncated JSON: the input ends inside this value"
 // inside the first event, or in anything but a wrapper, leaves rec as it
 // is: a part of an event is no event.
 func (s *jsonSplitter) salvage(rec *record) {
-	data := rec.data
-	if len(data) == 0 || data[0] != '{' {
+	whole, cut, start, ok := cutWrapper(rec.data)
+	if !ok {
 		return
 	}
-	cut, closers := wrapperCut(data)
-	if cut < 0 {
-		return
-	}
-	whole := append(bytes.Clone(data[:cut]), closers...)
-	switch wrapperOf(whole, resolver{}).kind {
-	case wrapEventList, wrapSearchResponse, wrapEKSEvents, wrapEKSFirehose, wrapAKSRecords:
-	default:
-		return
-	}
-	start := cut
-	for start < len(data) && (data[start] == ',' || data[start] == ' ' || data[start] == '\t') {
-		start++
-	}
-	tail := &record{data: bytes.Clone(data[start:]), line: rec.line, offset: rec.offset + int64(start), status: recordBroken, reason: truncatedJSON}
+	tail := &record{data: bytes.Clone(rec.data[start:]), line: rec.line, offset: rec.offset + int64(start), status: recordBroken, reason: cutRest("input", rec.data[start:])}
 	var kept []int32
 	for _, nl := range rec.newlines {
 		if int(nl) < cut {
@@ -372,10 +367,39 @@ func (s *jsonSplitter) salvage(rec *record) {
 	s.pending = tail
 }
 
+// cutWrapper returns, for the text of an object cut short, the wrapper it
+// began (an EventList, a search response, CloudWatch events, an AKS or a
+// Firehose payload) closed right after its last whole event, where that
+// event ends in data (cut) and where the rest starts. ok is false when no
+// event ended before the cut, or when the object is no wrapper, or is
+// whole.
+func cutWrapper(data []byte) (whole []byte, cut, rest int, ok bool) {
+	if len(data) == 0 || data[0] != '{' {
+		return nil, 0, 0, false
+	}
+	cut, closers := wrapperCut(data)
+	if cut < 0 {
+		return nil, 0, 0, false
+	}
+	whole = append(append(make([]byte, 0, cut+len(closers)), data[:cut]...), closers...)
+	switch wrapperOf(whole, resolver{}).kind {
+	case wrapEventList, wrapSearchResponse, wrapEKSEvents, wrapEKSFirehose, wrapAKSRecords:
+	default:
+		return nil, 0, 0, false
+	}
+	rest = cut
+	for rest < len(data) && (data[rest] == ',' || data[rest] == ' ' || data[rest] == '\t') {
+		rest++
+	}
+	return whole, cut, rest, true
+}
+
 // wrapperCut finds, in the text of an object the input ends inside, the
 // end of the last object that was an element of an array one or two
 // objects deep ({"events":[{...}, or {"hits":{"hits":[{...}), and the
-// brackets that close what is open there; -1 when no element ended.
+// brackets that close what is open there; -1 when no element ended, when
+// the object is whole (it closes: nothing was cut), or when it nests
+// deeper than maxDepth.
 func wrapperCut(data []byte) (cut int, closers []byte) {
 	cut = -1
 	var open []byte // the brackets open, outermost first
@@ -386,17 +410,22 @@ func wrapperCut(data []byte) (cut int, closers []byte) {
 		}
 		switch c {
 		case '{', '[':
-			open = append(open, c)
+			if open = append(open, c); len(open) > maxDepth {
+				return -1, nil // malformed however it was cut
+			}
 		case '}', ']':
 			if len(open) == 0 {
 				return -1, nil
 			}
 			open = open[:len(open)-1]
+			if len(open) == 0 {
+				return -1, nil // the object is whole: nothing was cut
+			}
 			if c == '}' && len(open) >= 2 && len(open) <= 3 && open[len(open)-1] == '[' && !bytes.Contains(open[:len(open)-1], []byte{'['}) {
 				cut = i + 1
 				closers = closers[:0]
 				for j := len(open) - 1; j >= 0; j-- {
-					closers = append(closers, map[byte]byte{'{': '}', '[': ']'}[open[j]])
+					closers = append(closers, open[j]+2) // '{'+2 is '}', '['+2 is ']'
 				}
 			}
 		}

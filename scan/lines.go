@@ -753,6 +753,10 @@ const (
 	lineBlank lineKind = iota
 	lineEvent
 	lineMalformed
+	// lineCut starts like an object but does not end like one: malformed,
+	// unless it is a wrapper cut short, whose whole events are read
+	// (evaluate). Always evaluated, whatever the prefilter says.
+	lineCut
 )
 
 type worker struct {
@@ -913,6 +917,10 @@ func (w *worker) process(c *chunk) chunkResult {
 			res.events++
 			raw = bytes.HasPrefix(line, rawAuditPrefix)
 			allRaw = allRaw && raw
+		case c.recs == nil && line[0] == '{' && !bytes.HasPrefix(line, rawAuditPrefix):
+			kind = lineCut
+			res.events++
+			allRaw = false
 		default:
 			kind = lineMalformed
 			res.malformed++
@@ -962,11 +970,12 @@ func (w *worker) process(c *chunk) chunkResult {
 	// Lines ruled out, raw audit or not: counted by shape once, at the end.
 	var unparsed [2]int64
 	for i, ok := range w.cand {
-		if w.kinds[i] != lineEvent {
+		if w.kinds[i] != lineEvent && w.kinds[i] != lineCut {
 			continue
 		}
 		line := trimLine(data[w.starts[i]:w.ends[i]])
-		if !ok {
+		force := w.kinds[i] == lineCut
+		if !ok && !force {
 			unparsed[b2i(w.raws[i])]++
 			continue
 		}
@@ -995,14 +1004,14 @@ func (w *worker) process(c *chunk) chunkResult {
 				probed = probed || probing && (!w.plan.prefilter || w.lc.satisfies(m))
 				continue
 			}
-			if !w.plan.prefilter || w.lc.satisfies(m) {
+			if force || !w.plan.prefilter || w.lc.satisfies(m) {
 				w.which = append(w.which, m)
 			}
 		}
 		if probed {
 			res.probed++
 		}
-		if len(w.which) == 0 && !w.sampled(c, i) {
+		if len(w.which) == 0 && !w.sampled(c, i) && !force {
 			unparsed[b2i(w.raws[i])]++
 			continue
 		}
@@ -1089,11 +1098,33 @@ func (w *worker) evaluate(c *chunk, i int, line []byte, res *chunkResult) {
 	// Each event of the line is evaluated as it is found, not gathered
 	// first: a line may hold millions (a 16 MiB line of {}{}{}...).
 	n, indexed := 0, false
-	check := w.unitsOf(line, func(u Unit) {
+	at := offsetIn(c.data[w.starts[i]:], line)
+	each := func(u Unit) {
 		n++
 		indexed = indexed || u.Index > 0
-		w.evaluateUnit(c, i, line, lineNo, offset, u, res)
-	})
+		w.evaluateUnit(c, i, at, lineNo, offset, u, res)
+	}
+	// A line that does not end like an object cannot be valid JSON, nor
+	// several values: it is a cut wrapper or malformed.
+	var check jsonCheck
+	if w.kinds[i] != lineCut {
+		check = w.unitsOf(line, each)
+	}
+	if !check.valid && !check.deep && !w.raws[i] {
+		if whole, _, rest, ok := cutWrapper(line); ok {
+			// A wrapper on one line cut short (an AKS blob, a Firehose
+			// payload, a download that stopped): its events that ended
+			// before the cut are read, and the rest is one malformed
+			// record where it starts. The closed wrapper's text is the
+			// line's up to the cut, so its events keep their places.
+			if check = w.unitsOf(whole, each); check.valid {
+				n++
+				ln, off := c.placeWithin(i, w.starts[i], at+rest)
+				res.malformed++
+				res.problems = append(res.problems, Problem{Line: ln, Offset: off, Index: n, Reason: cutRest("line", line[rest:])})
+			}
+		}
+	}
 	switch {
 	case check.deep:
 		broken(fmt.Sprintf("JSON nested deeper than %d levels", maxDepth))
@@ -1103,6 +1134,9 @@ func (w *worker) evaluate(c *chunk, i int, line []byte, res *chunkResult) {
 		// one event, so its events were not all looked at: say what to
 		// mend rather than only that the line is broken.
 		broken("several audit events on one line (a raw audit line holds one): not evaluated; put each on a line of its own")
+		return
+	case !check.valid && w.kinds[i] == lineCut:
+		broken(malformedReason(line))
 		return
 	case !check.valid:
 		broken("invalid JSON")
@@ -1116,11 +1150,12 @@ func (w *worker) evaluate(c *chunk, i int, line []byte, res *chunkResult) {
 }
 
 // evaluateUnit evaluates one event of the line at chunk index i, which
-// starts at lineNo and offset.
-func (w *worker) evaluateUnit(c *chunk, i int, line []byte, lineNo, offset int64, u Unit, res *chunkResult) {
+// starts at lineNo and offset; the event's record starts at bytes into
+// the line.
+func (w *worker) evaluateUnit(c *chunk, i, at int, lineNo, offset int64, u Unit, res *chunkResult) {
 	uLine, uOffset, index := lineNo, offset, u.Index
 	if u.Index > 0 {
-		uLine, uOffset = c.placeWithin(i, w.starts[i], u.Offset+offsetIn(c.data[w.starts[i]:], line))
+		uLine, uOffset = c.placeWithin(i, w.starts[i], u.Offset+at)
 	} else {
 		index = c.recIndex(i) // a record that is one event: its place on its line
 	}
@@ -1499,7 +1534,7 @@ func (w *worker) markNUL(data []byte, pos int, res *chunkResult) int {
 // whether the rest of the line needs no search: it is not (or no longer)
 // an event line.
 func (w *worker) nulLine(data []byte, li int, res *chunkResult) bool {
-	if w.kinds[li] != lineEvent {
+	if w.kinds[li] != lineEvent && w.kinds[li] != lineCut {
 		return true
 	}
 	if bytes.IndexByte(trimLine(data[w.starts[li]:w.ends[li]]), 0) < 0 {

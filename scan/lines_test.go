@@ -299,6 +299,55 @@ func TestLines(t *testing.T) {
 				strings.Replace(execLine, `"verb":"create"`, `"verb":"get","verb":"create"`, 1)),
 			lines: 4, events: 4, hits: []string{"1:R3", "3:R3", "4:R1"},
 		},
+		{
+			// A wrapper on one line cut short (an AKS blob, a download
+			// that stopped): the events that ended before the cut are
+			// read, the rest is one malformed record.
+			name:  "one-line wrapper cut short",
+			input: lines(noiseLine, eventList+execLine+","+wsExecLine+","+execLine[:100]),
+			lines: 2, events: 3, malformed: 1, hits: []string{"2:R1", "2:R3"},
+			problems: []string{"2:the line ends inside this value"},
+		},
+		{
+			name:  "one-line wrapper cut right after an event",
+			input: lines(eventList+execLine, noiseLine),
+			lines: 2, events: 2, malformed: 1, hits: []string{"1:R1"},
+			problems: []string{"1:before the wrapper closes"},
+		},
+		{
+			name:  "one-line wrapper cut in its first event",
+			input: lines(eventList + execLine[:300]),
+			lines: 1, malformed: 1, problems: []string{"1:truncated JSON object"},
+		},
+		{
+			name:  "an object that is no wrapper, cut",
+			input: lines(`{"labels":[{"a":1},{"verb":"create","objectRef":{"subresource":"exec"}},{"b":`),
+			lines: 1, malformed: 1, problems: []string{"1:truncated JSON object"},
+		},
+		{
+			// Whole, with a comma after it: not cut, and not read.
+			name:  "a whole wrapper followed by a comma",
+			input: lines(eventList + execLine + "]},"),
+			lines: 1, malformed: 1, problems: []string{"1:followed by a comma"},
+		},
+		{
+			name:  "objects each followed by a comma",
+			input: lines(execLine + "," + execLine + ","),
+			lines: 1, malformed: 1, problems: []string{"1:followed by a comma"},
+		},
+		{
+			// Nested too deep to be read, however it was cut.
+			name:  "one-line wrapper cut deeper than 256 levels",
+			input: lines(eventList + execLine + "," + strings.Repeat(`{"a":[`, 200)),
+			lines: 1, malformed: 1, problems: []string{"1:truncated JSON object"},
+		},
+		{
+			// A raw audit event is never a wrapper, whatever arrays of
+			// objects it holds.
+			name:  "a raw audit event cut after an array of objects",
+			input: lines(strings.Replace(execLine, `"user":`, `"subjects":[{"kind":"User"},{"kind":"Group"}],"user":`, 1)[:700]),
+			lines: 1, malformed: 1, problems: []string{"1:truncated JSON object"},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -362,6 +411,42 @@ func checkProblems(t *testing.T, where string, res *Result, want []string) {
 		p := res.Problems[i]
 		if fmt.Sprint(p.Line) != line || !strings.Contains(p.Reason, reason) {
 			t.Errorf("%s: problem %d is line %d %q, want line %s mentioning %q", where, i, p.Line, p.Reason, line, reason)
+		}
+	}
+}
+
+// eventList starts an EventList on one line, for its items to follow.
+const eventList = `{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[`
+
+// TestCutWrapperLinePlaces: the events of a one-line wrapper cut short
+// are placed where they start on the line, and its malformed rest where
+// the last event read ends, numbered after the events.
+func TestCutWrapperLinePlaces(t *testing.T) {
+	rs := builtinRules(t)
+	line := "  " + eventList + execLine + ", " + wsExecLine + ",\t" + execLine[:150]
+	input := noiseLine + "\n" + line
+	for _, size := range []int{16, 4 << 20} {
+		res := scanString(t, input, Options{Rules: rs, ChunkSize: size})
+		checkInvariants(t, res)
+		first := len(noiseLine) + 1 + len("  ") + len(eventList)
+		second := first + len(execLine) + len(", ")
+		rest := second + len(wsExecLine) + len(",\t")
+		if len(res.Events) != 2 {
+			t.Fatalf("chunk %d: events %+v", size, res.Events)
+		}
+		for i, want := range []int{first, second} {
+			if ev := res.Events[i]; ev.Line != 2 || ev.Offset != int64(want) || ev.Index != i+1 {
+				t.Errorf("chunk %d: event %d at %d#%d offset %d, want 2#%d offset %d", size, i, ev.Line, ev.Index, ev.Offset, i+1, want)
+			}
+		}
+		if len(res.Problems) != 1 {
+			t.Fatalf("chunk %d: problems %+v", size, res.Problems)
+		}
+		if p := res.Problems[0]; p.Line != 2 || p.Offset != int64(rest) || p.Index != 3 {
+			t.Errorf("chunk %d: problem at %d#%d offset %d, want 2#3 offset %d", size, p.Line, p.Index, p.Offset, rest)
+		}
+		if st := res.Inputs[0]; st.Envelopes != 1 || st.Unwrapped != 3 || st.Events != 3 || st.Malformed != 1 {
+			t.Errorf("chunk %d: envelopes %d unwrapped %d events %d malformed %d, want 1 3 3 1", size, st.Envelopes, st.Unwrapped, st.Events, st.Malformed)
 		}
 	}
 }
