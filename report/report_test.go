@@ -297,6 +297,9 @@ func TestClean(t *testing.T) {
 		{"alice\u200e@example.com", "alice<U+200E>@example.com"},
 		{"soft\u00adhyphen, bom\ufeff, joiner\u200d, filler\u3164", "soft<U+00AD>hyphen, bom<U+FEFF>, joiner<U+200D>, filler<U+3164>"},
 		{"tag\U000e0041", "tag<U+E0041>"},
+		// Default-ignorable: variation selectors, the Khmer inherent
+		// vowel, the grapheme joiner, reserved code points.
+		{"alice\ufe0f, \U000e0100, mongolian\u180b, khmer\u17b4, cgj\u034f, reserved\ufff0\U000e0fff", "alice<U+FE0F>, <U+E0100>, mongolian<U+180B>, khmer<U+17B4>, cgj<U+034F>, reserved<U+FFF0><U+E0FFF>"},
 		{"bad utf8 \xff\xfe", "bad utf8 \ufffd\ufffd"},
 		{"unicode ünïcödé 日本", "unicode ünïcödé 日本"},
 	} {

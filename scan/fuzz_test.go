@@ -264,6 +264,7 @@ func FuzzScanMatchesReference(f *testing.F) {
 		execLine + "\n" + execLine[:100],
 		`{"a":` + strings.Repeat("[", 300) + strings.Repeat("]", 300) + `,"verb":"create","resource":"pods","subresource":"exec"}` + "\n",
 		"{}\n[]\nnull\n{\n}\n",
+		eventList + execLine + "," + wsExecLine + "," + execLine[:50] + "\n" + eventList + execLine + "\n",
 		"",
 	} {
 		f.Add([]byte(s), uint16(0), uint8(0), uint16(0), uint8(0))

@@ -1183,16 +1183,19 @@ func needsEscapes(s string) bool {
 // which make text read in another order than it is (a file named
 // "exe.txt" can display as "txt.exe"), zero-width ones, the soft hyphen,
 // the byte order mark and tags, with which "alice\u200b" prints as
-// "alice", and the fillers that print as blanks. Output cleaning shows
-// them as <U+XXXX>, and shell quoting escapes them.
+// "alice"; and the rest of Unicode's default-ignorable characters, which
+// a terminal shows as nothing or as a blank: variation selectors
+// ("alice\ufe00" too prints as "alice"), the grapheme joiner, the Hangul
+// and halfwidth fillers, the Khmer inherent vowels and the reserved ones.
+// Output cleaning shows them as <U+XXXX>, and shell quoting escapes them.
 func TerminalUnsafe(r rune) bool {
 	switch {
 	case r < 0x20, r == 0x7f, r >= 0x80 && r <= 0x9f:
 		return true
 	case r == 0x2028, r == 0x2029: // line and paragraph separators: line breaks to some terminals
 		return true
-	case r == 0x034f, r == 0x115f, r == 0x1160, r == 0x3164, r == 0xffa0: // a grapheme joiner, fillers
-		return true
+	case r < 0xad:
+		return false
 	}
-	return r >= 0xad && unicode.Is(unicode.Cf, r)
+	return unicode.In(r, unicode.Cf, unicode.Variation_Selector, unicode.Other_Default_Ignorable_Code_Point)
 }
