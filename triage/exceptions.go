@@ -245,6 +245,22 @@ func ParseExceptions(data []byte, source string) ([]*Exception, error) {
 	return exs, nil
 }
 
+// isDefaultName reports whether name is of the form an exception without
+// one is given: "exception N", in any case.
+func isDefaultName(name string) bool {
+	n, ok := strings.CutPrefix(strings.ToLower(name), "exception ")
+	n = strings.TrimSpace(n)
+	if !ok || n == "" {
+		return false
+	}
+	for _, c := range n {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // unknownKeys lists the keys of one exception's table m (under prefix)
 // that are in undecoded, outermost only.
 func unknownKeys(prefix toml.Key, m map[string]any, undecoded map[string]bool) []toml.Key {
@@ -295,6 +311,10 @@ func buildException(raw *rawException, source string, index int) (*Exception, []
 	case string:
 		ex.Name = strings.TrimSpace(name)
 		ex.named = ex.Name != ""
+		if isDefaultName(ex.Name) {
+			// It could pass for another exception that has no name.
+			fail("name", "%q is how an exception without a name is called: choose another", ex.Name)
+		}
 	default:
 		fail("name", "want a string, not %s", tomlType(name))
 	}

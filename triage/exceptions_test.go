@@ -266,6 +266,11 @@ reason = "r"
 [[exception]]
 name = "ci"
 reason = "r"`, []string{`exceptions.toml: exception 2 ("ci"): name "ci" is also exception 1's: give each its own`}},
+		{"a name an unnamed exception has", `[[exception]]
+name = "Exception  2"
+reason = "r"
+[[exception]]
+reason = "r"`, []string{`exceptions.toml: exception 1 ("Exception  2"): name: "Exception  2" is how an exception without a name is called: choose another`}},
 		{"windows for window", `[[exception]]
 reason = "r"
 [exception.windows]
