@@ -757,8 +757,11 @@ func describeInput(in InputSummary) string {
 		parts = append(parts, "no events")
 	}
 	out := strings.Join(parts, ", ")
-	if in.Layout == "json" {
+	switch in.Layout {
+	case "json":
 		out += " (whole-file JSON)"
+	case "csv":
+		out += " (CSV export)"
 	}
 	if in.Envelopes > 0 {
 		out += fmt.Sprintf(" in %s", plural64(in.Envelopes, "envelope"))

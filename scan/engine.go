@@ -211,12 +211,12 @@ type InputStats struct {
 	// Encoding is EncodingUTF16LE or EncodingUTF16BE for text k8sexec
 	// decoded (offsets are then of the UTF-8 text), else "".
 	Encoding  string
-	Layout    string // LayoutLines or LayoutJSON
+	Layout    string // LayoutLines, LayoutJSON or LayoutCSV
 	RawBytes  int64  // bytes read from the file (compressed size)
 	Bytes     int64  // decompressed bytes
 	Lines     int64
 	Blank     int64
-	Records   int64 // non-blank lines, or JSON values in the json layout
+	Records   int64 // non-blank lines, JSON values in the json layout, rows in the csv layout
 	Events    int64 // events evaluated, or ruled out by the prefilter without parsing
 	Parsed    int64 // events parsed and evaluated
 	Malformed int64 // records or wrapped events that are not a valid JSON object
@@ -1032,7 +1032,10 @@ func readInput(ctx context.Context, i int, in Input, opts Options, plan *plan, p
 		size = s.size
 		ok = readMapped(ctx, in.Name, i, s.file, s.size, opts, send, end)
 	case end.layout == LayoutJSON:
-		ok = readJSONChunks(ctx, in.Name, i, s, opts, pool, send, end)
+		ok = readRecordChunks(ctx, in.Name, i, s, newJSONSplitter(s), opts, pool, send, end)
+		end.rawBytes = s.raw.n()
+	case end.layout == LayoutCSV:
+		ok = readRecordChunks(ctx, in.Name, i, s, newCSVSplitter(s), opts, pool, send, end)
 		end.rawBytes = s.raw.n()
 	default:
 		ok = readChunks(ctx, in.Name, i, s, opts, pool, send, end)

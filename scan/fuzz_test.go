@@ -40,8 +40,11 @@ type refResult struct {
 // and evaluate every event of every line that is whole, valid JSON with
 // every rule and selector. No chunks, no workers, no prefilter.
 func referenceScan(data []byte, rs []*rules.Rule, sels []rules.Matcher, maxLine int) refResult {
-	if sniffLayout(data[:min(len(data), sniffLimit)]) == LayoutJSON {
-		return referenceJSON(data, rs, sels, maxLine)
+	switch sniffLayout(data[:min(len(data), sniffLimit)]) {
+	case LayoutJSON:
+		return referenceRecords(newJSONSplitter(bytes.NewReader(data)), rs, sels, maxLine)
+	case LayoutCSV:
+		return referenceRecords(newCSVSplitter(bytes.NewReader(data)), rs, sels, maxLine)
 	}
 	var out refResult
 	var offset int64
@@ -72,10 +75,10 @@ func referenceScan(data []byte, rs []*rules.Rule, sels []rules.Matcher, maxLine 
 	return out
 }
 
-// referenceJSON reads whole-file JSON one value after the other.
-func referenceJSON(data []byte, rs []*rules.Rule, sels []rules.Matcher, maxLine int) refResult {
+// referenceRecords reads whole-file JSON one value after the other, or a
+// CSV export one row after the other.
+func referenceRecords(sp recordSource, rs []*rules.Rule, sels []rules.Matcher, maxLine int) refResult {
 	var out refResult
-	sp := newJSONSplitter(bytes.NewReader(data))
 	for {
 		rec, ok := sp.next(nil, maxLine)
 		if !ok {

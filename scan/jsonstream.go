@@ -24,8 +24,9 @@ const (
 
 // sniffLayout decides how to read an input from the start of its
 // decompressed bytes. A first non-blank line that is a lone "{" or starts
-// with "[" is whole-file JSON; anything else is read line by line (a
-// broken first line stays a broken line, it does not change the layout).
+// with "[" is whole-file JSON, one that is a row of field names a CSV
+// export; anything else is read line by line (a broken first line stays a
+// broken line, it does not change the layout).
 func sniffLayout(head []byte) string {
 	head = bytes.TrimPrefix(head, utf8BOM)
 	for len(head) > 0 {
@@ -41,6 +42,11 @@ func sniffLayout(head []byte) string {
 		}
 		if line[0] == '[' || len(line) == 1 && line[0] == '{' {
 			return LayoutJSON
+		}
+		if line[0] != '{' {
+			if _, _, ok := csvHeader(line); ok {
+				return LayoutCSV
+			}
 		}
 		return LayoutLines
 	}
@@ -502,6 +508,8 @@ func (s *jsonSplitter) lines() int64 {
 	return s.line - 1
 }
 
+func (s *jsonSplitter) consumed() int64 { return s.offset }
+
 func (s *jsonSplitter) lastNewline() bool {
 	return s.pos > 0 && s.buf[s.pos-1] == '\n' || s.pos == 0 && s.prevNewline
 }
@@ -575,7 +583,7 @@ func needMore(head []byte) bool {
 }
 
 // layoutDecided reports whether head holds enough to tell the layout: the
-// first non-blank character, and after a '{' the rest of its line.
+// first non-blank character, and unless it is a '[' the rest of its line.
 func layoutDecided(head []byte) bool {
 	head = bytes.TrimPrefix(head, utf8BOM)
 	i := 0
@@ -585,8 +593,13 @@ func layoutDecided(head []byte) bool {
 	if i == len(head) {
 		return false
 	}
-	if head[i] != '{' {
+	switch head[i] {
+	case '[':
 		return true
+	case '{':
+	default:
+		// A CSV header row is read whole.
+		return bytes.IndexByte(head[i:], '\n') >= 0
 	}
 	for i++; i < len(head); i++ {
 		switch head[i] {
@@ -604,11 +617,21 @@ type errorReader struct{ err error }
 
 func (r errorReader) Read([]byte) (int, error) { return 0, r.err }
 
-// readJSONChunks cuts whole-file JSON into records and packs them, one per
-// line, into chunks that say where each record started. It reports false
-// when the scan was cancelled.
-func readJSONChunks(ctx context.Context, name string, input int, s *stream, opts Options, pool *sync.Pool, send func(*chunk) bool, end *chunk) bool {
-	sp := newJSONSplitter(s)
+// recordSource cuts an input into records: the values of whole-file JSON
+// (jsonSplitter), the rows of a CSV export (csvSplitter).
+type recordSource interface {
+	// next returns the next record, appending its bytes to dst[:0], which
+	// it may grow up to limit bytes. ok is false at the end of the input.
+	next(dst []byte, limit int) (rec record, ok bool)
+	lines() int64    // lines read so far, a last one without a newline too
+	consumed() int64 // decompressed bytes read so far
+	readErr() error  // what ended the input, nil at a clean end
+}
+
+// readRecordChunks packs the records of an input, one per line, into
+// chunks that say where each record started. It reports false when the
+// scan was cancelled.
+func readRecordChunks(ctx context.Context, name string, input int, s *stream, sp recordSource, opts Options, pool *sync.Pool, send func(*chunk) bool, end *chunk) bool {
 	var scratch []byte
 	var cur *chunk
 	var linesSent, spanStart int64
@@ -622,7 +645,7 @@ func readJSONChunks(ctx context.Context, name string, input int, s *stream, opts
 		}
 		lines := sp.lines()
 		cur.lines, linesSent = lines-linesSent, lines
-		cur.span, spanStart = sp.offset-spanStart, sp.offset
+		cur.span, spanStart = sp.consumed()-spanStart, sp.consumed()
 		cur.offset = cur.recs[0].offset
 		cur.rawPos = s.raw.n()
 		c := cur
@@ -643,9 +666,9 @@ func readJSONChunks(ctx context.Context, name string, input int, s *stream, opts
 				return false
 			}
 			lines := sp.lines()
-			c := &chunk{input: input, offset: rec.offset, overlong: true, span: sp.offset - spanStart,
+			c := &chunk{input: input, offset: rec.offset, overlong: true, span: sp.consumed() - spanStart,
 				recs: []recInfo{{line: rec.line, offset: rec.offset, index: rec.index}}, lines: lines - linesSent}
-			linesSent, spanStart = lines, sp.offset
+			linesSent, spanStart = lines, sp.consumed()
 			if !send(c) {
 				return false
 			}
@@ -686,9 +709,9 @@ func readJSONChunks(ctx context.Context, name string, input int, s *stream, opts
 		return false
 	}
 	end.lines = sp.lines() - linesSent
-	end.span = sp.offset - spanStart
+	end.span = sp.consumed() - spanStart
 	if err := sp.readErr(); err != nil {
-		end.err = &ReadError{Input: name, RawOffset: s.raw.n(), Offset: sp.offset, Err: err, Decoded: s.decodedOnly()}
+		end.err = &ReadError{Input: name, RawOffset: s.raw.n(), Offset: sp.consumed(), Err: err, Decoded: s.decodedOnly()}
 	}
 	return true
 }

@@ -25,6 +25,15 @@ func TestSniffLayout(t *testing.T) {
 		{"\n\n[", LayoutJSON},
 		{`{"kind":"Event",`, LayoutLines}, // a broken first line stays a line
 		{"not json\n{\n", LayoutLines},
+		// CSV exports: a header row of field names, one a log field.
+		{"\"'@timestamp\",\"kubernetes.audit.verb\",\"user.name\"\r\n", LayoutCSV},
+		{"\ufeff@timestamp;process.name\n", LayoutCSV},
+		{"@timestamp\t@message\n", LayoutCSV},
+		{"_source\n", LayoutCSV},
+		{"@timestamp,\"kubernetes.audit.verb\n", LayoutLines}, // a quoted cell left open
+		{"name,age\n", LayoutLines},                           // no log field
+		{"@timestamp only\n", LayoutLines},                    // a blank in a name
+		{"2026-11-20 kube-apiserver started\n", LayoutLines},
 	}
 	for _, tc := range tests {
 		if got := sniffLayout([]byte(tc.head)); got != tc.want {
