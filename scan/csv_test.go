@@ -91,3 +91,41 @@ func TestCSVScan(t *testing.T) {
 		t.Errorf("raw %s", ev[0].Raw)
 	}
 }
+
+// FuzzCSVSplitter: any bytes after a header row cut into records without
+// a panic, placed on lines that only grow, within the input, each record
+// whole being a valid JSON object no longer than the limit.
+func FuzzCSVSplitter(f *testing.F) {
+	for _, s := range []string{
+		"1,a\n2,\"b\"\"c\"\n",
+		"\"x\ny\",'-z\n\"[\"\"a\"\"]\",\"{\"\"b\"\":1}\"\n",
+		"\"open\n",
+		"\r\n\r\n1,2,3\n,\n",
+		"\"Nov 20, 2026 @ 09:41:07.160\",\xff\n",
+	} {
+		f.Add([]byte(s), uint16(0))
+	}
+	f.Fuzz(func(t *testing.T, data []byte, limit uint16) {
+		in := append([]byte("\"'@timestamp\",user.name\n"), data...)
+		max := 64 + int(limit)%4096
+		sp := newCSVSplitter(bytes.NewReader(in))
+		lines := int64(bytes.Count(in, []byte{'\n'})) + 1
+		last := int64(0)
+		for {
+			rec, ok := sp.next(nil, max)
+			if !ok {
+				break
+			}
+			if rec.line < last || rec.line < 2 || rec.line > lines {
+				t.Fatalf("record on line %d after line %d, input of %d lines", rec.line, last, lines)
+			}
+			last = rec.line
+			if rec.status == recordOK && (!checkJSON(rec.data).valid || rec.data[0] != '{' || len(rec.data) > max) {
+				t.Fatalf("record %q is not a JSON object within %d bytes", rec.data, max)
+			}
+		}
+		if sp.consumed() != int64(len(in)) {
+			t.Fatalf("consumed %d of %d bytes", sp.consumed(), len(in))
+		}
+	})
+}

@@ -268,6 +268,7 @@ func FuzzScanMatchesReference(f *testing.F) {
 		`{"a":` + strings.Repeat("[", 300) + strings.Repeat("]", 300) + `,"verb":"create","resource":"pods","subresource":"exec"}` + "\n",
 		"{}\n[]\nnull\n{\n}\n",
 		eventList + execLine + "," + wsExecLine + "," + execLine[:50] + "\n" + eventList + execLine + "\n",
+		"\"'@timestamp\",event.dataset,kubernetes.audit.verb,kubernetes.audit.objectRef.subresource\n1,kubernetes.audit_logs,create,exec\n\"2\",\"x\ny\",create,exec\n",
 		"",
 	} {
 		f.Add([]byte(s), uint16(0), uint8(0), uint16(0), uint8(0))
