@@ -142,18 +142,7 @@ func newCSVSplitter(r io.Reader) *csvSplitter {
 		s.skip(len(utf8BOM))
 		head = head[len(utf8BOM):]
 	}
-	for len(head) > 0 {
-		line := head
-		if i := bytes.IndexByte(head, '\n'); i >= 0 {
-			line, head = head[:i], head[i+1:]
-		} else {
-			head = nil
-		}
-		if len(bytes.Trim(line, " \t\r")) > 0 {
-			s.sep, s.names, _ = csvHeader(line)
-			break
-		}
-	}
+	s.sep, s.names, _ = csvHeader(firstLine(head))
 	for {
 		if rec, ok := s.row(sniffLimit); !ok || rec.status != recordOK || !s.blank() {
 			return s // the header, read past

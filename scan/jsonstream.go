@@ -28,6 +28,23 @@ const (
 // export; anything else is read line by line (a broken first line stays a
 // broken line, it does not change the layout).
 func sniffLayout(head []byte) string {
+	line := firstLine(head)
+	switch {
+	case len(line) == 0:
+		return LayoutLines
+	case line[0] == '[' || len(line) == 1 && line[0] == '{':
+		return LayoutJSON
+	case line[0] != '{':
+		if _, _, ok := csvHeader(line); ok {
+			return LayoutCSV
+		}
+	}
+	return LayoutLines
+}
+
+// firstLine returns the first non-blank line of head, after a UTF-8 byte
+// order mark, without the blanks around it; nil when there is none.
+func firstLine(head []byte) []byte {
 	head = bytes.TrimPrefix(head, utf8BOM)
 	for len(head) > 0 {
 		line := head
@@ -36,21 +53,11 @@ func sniffLayout(head []byte) string {
 		} else {
 			head = nil
 		}
-		line = bytes.Trim(line, " \t\r")
-		if len(line) == 0 {
-			continue
+		if line = bytes.Trim(line, " \t\r"); len(line) > 0 {
+			return line
 		}
-		if line[0] == '[' || len(line) == 1 && line[0] == '{' {
-			return LayoutJSON
-		}
-		if line[0] != '{' {
-			if _, _, ok := csvHeader(line); ok {
-				return LayoutCSV
-			}
-		}
-		return LayoutLines
 	}
-	return LayoutLines
+	return nil
 }
 
 // Outcomes of jsonSplitter.next besides a complete record.
