@@ -86,32 +86,18 @@ func logField(name []byte) bool {
 	return false
 }
 
-// splitCSVLine splits one line into its cells, unquoting them; complete is
-// false when a quoted cell does not end on the line.
+// splitCSVLine splits one line into its cells, unquoting them as the
+// splitter does; complete is false when a quoted cell does not end on the
+// line.
 func splitCSVLine(line []byte, sep byte) (cells [][]byte, complete bool) {
-	var cell []byte
-	quoted, inQuotes := false, false
-	for i := 0; i < len(line); i++ {
-		c := line[i]
-		switch {
-		case inQuotes && c == '"' && i+1 < len(line) && line[i+1] == '"':
-			cell = append(cell, '"')
-			i++
-		case inQuotes && c == '"':
-			inQuotes = false
-		case inQuotes:
-			cell = append(cell, c)
-		case c == '"' && len(cell) == 0 && !quoted:
-			inQuotes, quoted = true, true
-		case c == sep:
-			cells = append(cells, cell)
-			cell, quoted = nil, false
-		default:
-			cell = append(cell, c)
-		}
+	s := &csvSplitter{r: bufio.NewReader(bytes.NewReader(line)), sep: sep, line: 1}
+	if rec, ok := s.row(len(line) + 1); !ok || rec.status != recordOK {
+		return nil, false
 	}
-	cells = append(cells, bytes.TrimRight(cell, "\r"))
-	return cells, !inQuotes
+	for i := range s.ends {
+		cells = append(cells, s.cell(i))
+	}
+	return cells, true
 }
 
 // csvSplitter reads a CSV export row by row, making each row a JSON object
