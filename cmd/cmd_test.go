@@ -1787,6 +1787,45 @@ func TestCutStageIsTheRequests(t *testing.T) {
 	if err := os.WriteFile(path, doc, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	checkCutStage(t, path, 1, 2)
+}
+
+// A raw audit event cut short is placed and reported as one CloudWatch
+// cut: the last line of a log copied while it was written, or an event a
+// crash cut short with the next write on the same line.
+func TestCutRawAuditStageIsTheRequests(t *testing.T) {
+	data, err := os.ReadFile("../testdata/demo/kube-apiserver-audit.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(data), "\n")
+	started, complete, next := lines[7], lines[40], lines[41] // alice's exec, and what follows
+	if !strings.Contains(complete, `"stage":"ResponseComplete"`) || !strings.Contains(started, `"stage":"ResponseStarted"`) {
+		t.Fatal("the demo log's lines moved")
+	}
+	cut := complete[:strings.Index(complete, `"responseStatus"`)+10] // after what the problem names
+	for _, tc := range []struct {
+		name, log string
+		index     int
+	}{
+		{"the last line", started + "\n" + cut + "\n", 0},
+		{"followed by the next event", started + "\n" + cut + next + "\n", 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "audit.log")
+			if err := os.WriteFile(path, []byte(tc.log), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			checkCutStage(t, path, 2, tc.index)
+		})
+	}
+}
+
+// checkCutStage checks the report on a log holding the ResponseStarted of
+// alice's exec in the demo log whole and its ResponseComplete cut short,
+// at line and index.
+func checkCutStage(t *testing.T, path string, line int64, index int) {
+	t.Helper()
 	out, stderr, _ := run(t, nil, "scan", "-f", "json", path)
 	var r struct {
 		Findings []struct {
@@ -1802,8 +1841,9 @@ func TestCutStageIsTheRequests(t *testing.T) {
 		t.Fatalf("%v, %d findings", err, len(r.Findings))
 	}
 	f := r.Findings[0]
-	if len(f.Context) != 1 || f.Context[0].Stage != "ResponseComplete" || f.Context[0].Note != "cut short, not read" || f.Context[0].Index != 2 {
-		t.Errorf("context %+v, want the cut ResponseComplete at 1#2", f.Context)
+	if len(f.Context) != 1 || f.Context[0].Stage != "ResponseComplete" || f.Context[0].Note != "cut short, not read" ||
+		f.Context[0].Line != line || f.Context[0].Index != index {
+		t.Errorf("context %+v, want the cut ResponseComplete at %d#%d", f.Context, line, index)
 	}
 	joined := strings.Join(f.Notes, " ")
 	if !strings.Contains(joined, "was cut short (") || strings.Contains(joined, "may still have been open") {

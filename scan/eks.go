@@ -21,10 +21,23 @@ import (
 // limit (256 KiB).
 const eksTruncated = "[Truncated...]"
 
-// embedded decodes the event that log record v, of a wrapper that starts
-// base bytes into rec, carries at path as a JSON string (EKS messages, AKS
-// log properties), and adapts it. A record without one is located where
-// the record starts.
+// cutRequest is what the text of an audit event cut short still says of
+// its request, for the responder (the event could have been a finding)
+// and for triage: nil when the cut left no auditID, else the request and
+// what to add to the problem ("; auditID 1f2e (ResponseComplete of create
+// pods/exec by alice)").
+func cutRequest(text []byte) (*CutRequest, string) {
+	id := gjson.GetBytes(text, "auditID")
+	if id.Type != gjson.String || id.Str == "" {
+		return nil, ""
+	}
+	say := "; auditID " + id.Str
+	if what := cutWhat(text); what != "" {
+		say += " (" + what + ")"
+	}
+	return &CutRequest{AuditID: id.Str, Stage: gjson.GetBytes(text, "stage").Str}, say
+}
+
 // cutWhat says what request the text of a cut audit event is, from the
 // members before the cut: "ResponseComplete of create pods/exec by alice".
 func cutWhat(text []byte) string {
@@ -51,6 +64,10 @@ func cutWhat(text []byte) string {
 	return strings.Join(parts, " ")
 }
 
+// embedded decodes the event that log record v, of a wrapper that starts
+// base bytes into rec, carries at path as a JSON string (EKS messages, AKS
+// log properties), and adapts it. A record without one is located where
+// the record starts.
 func embedded(rec []byte, base int, v gjson.Result, path string, shape Shape) Unit {
 	if !v.IsObject() {
 		raw, at := locate(rec, base, v)
@@ -81,18 +98,8 @@ func embedded(rec []byte, base int, v gjson.Result, path string, shape Shape) Un
 			by = "in the export"
 		}
 		reason := "message cut " + by + " (ends in " + eksTruncated + "), not evaluated"
-		u := Unit{Raw: text, Offset: off}
-		// What the text before the cut says of the request, for the
-		// responder (the event could have been a finding) and for triage.
-		if id := gjson.GetBytes(text, "auditID"); id.Type == gjson.String && id.Str != "" {
-			u.Cut = &CutRequest{AuditID: id.Str, Stage: gjson.GetBytes(text, "stage").Str}
-			reason += "; auditID " + id.Str
-			if what := cutWhat(text); what != "" {
-				reason += " (" + what + ")"
-			}
-		}
-		u.Problem = reason
-		return u
+		cut, say := cutRequest(text)
+		return Unit{Raw: text, Offset: off, Problem: reason + say, Cut: cut}
 	}
 	check := checkJSON(text)
 	switch {

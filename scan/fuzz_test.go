@@ -107,7 +107,13 @@ func referenceRecords(sp recordSource, rs []*rules.Rule, sels []rules.Matcher, m
 func refEvaluate(content []byte, lineNo, offset int64, newlines []int32, rs []*rules.Rule, sels []rules.Matcher, arrays bool) []refMatch {
 	line := refTrim(content)
 	indent := len(content) - len(line) - (len(content) - len(bytes.TrimRight(content, " \t\r")))
-	if len(line) == 0 || bytes.IndexByte(line, 0) >= 0 || refDepth(line) > 256 {
+	if len(line) == 0 || bytes.IndexByte(line, 0) >= 0 {
+		return nil
+	}
+	if !arrays && bytes.HasPrefix(line, rawAuditPrefix) && !(json.Valid(line) && refDepth(line) <= 256) {
+		return refMatches(refFused(line), lineNo, offset, indent, newlines, rs, sels)
+	}
+	if refDepth(line) > 256 {
 		return nil
 	}
 	whole := line[0] == '{' && line[len(line)-1] == '}' || arrays && line[0] == '[' && line[len(line)-1] == ']'
@@ -123,7 +129,7 @@ func refEvaluate(content []byte, lineNo, offset int64, newlines []int32, rs []*r
 	var units []Unit
 	if json.Valid(line) {
 		Units(line, func(u Unit) { units = append(units, u) })
-	} else if !bytes.HasPrefix(line, rawAuditPrefix) {
+	} else {
 		spans := (&worker{}).splitValues(line)
 		if spans == nil {
 			return nil
@@ -136,6 +142,14 @@ func refEvaluate(content []byte, lineNo, offset int64, newlines []int32, rs []*r
 			})
 		}
 	}
+	return refMatches(units, lineNo, offset, indent, newlines, rs, sels)
+}
+
+// refMatches matches the events of one record, which starts offset bytes
+// into the input on line lineNo, indent bytes before its trimmed text; a
+// record that is not one event places each at its offset, on the line its
+// newlines put it.
+func refMatches(units []Unit, lineNo, offset int64, indent int, newlines []int32, rs []*rules.Rule, sels []rules.Matcher) []refMatch {
 	var out []refMatch
 	for _, u := range units {
 		if u.Doc == nil {
@@ -166,6 +180,47 @@ func refEvaluate(content []byte, lineNo, offset int64, newlines []int32, rs []*r
 		}
 	}
 	return out
+}
+
+// refFused reads a raw audit line that is not one valid event as the
+// pieces from each start of a raw audit event to the next, when there
+// are several and no comma comes before a start: the events of the pieces
+// that are valid and nested at most 256 levels, numbered across the line
+// with the others.
+func refFused(line []byte) []Unit {
+	var starts []int
+	for at := 0; at < len(line); at++ {
+		if bytes.HasPrefix(line[at:], rawAuditPrefix) {
+			starts = append(starts, at)
+		}
+	}
+	if len(starts) < 2 {
+		return nil
+	}
+	for _, at := range starts[1:] {
+		if bytes.HasSuffix(bytes.TrimRight(line[:at], " \t"), []byte(",")) {
+			return nil
+		}
+	}
+	var units []Unit
+	n := 0
+	for k, start := range starts {
+		end := len(line)
+		if k+1 < len(starts) {
+			end = starts[k+1]
+		}
+		piece := bytes.TrimRight(line[start:end], " \t")
+		if !json.Valid(piece) || refDepth(piece) > 256 {
+			n++
+			continue
+		}
+		unitsAt(piece, start, resolver{lastWins: checkJSON(piece).dupKeys}, func(u Unit) {
+			n++
+			u.Index = n
+			units = append(units, u)
+		})
+	}
+	return units
 }
 
 // refTrim strips a CR, spaces and tabs at the end, a UTF-8 BOM, spaces and
@@ -268,6 +323,7 @@ func FuzzScanMatchesReference(f *testing.F) {
 		`{"a":` + strings.Repeat("[", 300) + strings.Repeat("]", 300) + `,"verb":"create","resource":"pods","subresource":"exec"}` + "\n",
 		"{}\n[]\nnull\n{\n}\n",
 		eventList + execLine + "," + wsExecLine + "," + execLine[:50] + "\n" + eventList + execLine + "\n",
+		lines(noiseLine+execLine, execLine[:300]+" "+wsExecLine, noiseLine[:90]+execLine+execLine[:200], execLine+","+execLine),
 		"\"'@timestamp\",event.dataset,kubernetes.audit.verb,kubernetes.audit.objectRef.subresource\n1,kubernetes.audit_logs,create,exec\n\"2\",\"x\ny\",create,exec\n",
 		"",
 	} {

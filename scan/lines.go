@@ -754,8 +754,9 @@ const (
 	lineEvent
 	lineMalformed
 	// lineCut starts like an object but does not end like one: malformed,
-	// unless it is a wrapper cut short, whose whole events are read
-	// (evaluate). Always evaluated, whatever the prefilter says.
+	// unless it is a wrapper cut short or raw audit events written on one
+	// line (fusedAudit), whose whole events are read (evaluate). Always
+	// evaluated, whatever the prefilter says.
 	lineCut
 )
 
@@ -791,6 +792,7 @@ type worker struct {
 	fw           flatWalker
 	fdoc         flatDoc
 	rawDoc       rawAuditDoc // ruledOut's fallback document
+	pieces       []int       // fusedAudit's scratch: where the events of a line start
 }
 
 // flatten returns the document to match u with: its values extracted in
@@ -917,10 +919,11 @@ func (w *worker) process(c *chunk) chunkResult {
 			res.events++
 			raw = bytes.HasPrefix(line, rawAuditPrefix)
 			allRaw = allRaw && raw
-		case c.recs == nil && line[0] == '{' && !bytes.HasPrefix(line, rawAuditPrefix):
+		case c.recs == nil && line[0] == '{':
 			kind = lineCut
 			res.events++
-			allRaw = false
+			raw = bytes.HasPrefix(line, rawAuditPrefix)
+			allRaw = allRaw && raw
 		default:
 			kind = lineMalformed
 			res.malformed++
@@ -1081,14 +1084,17 @@ func unparsedShape(raw bool) Shape {
 // matchers whose literals the record holds on each.
 func (w *worker) evaluate(c *chunk, i int, line []byte, res *chunkResult) {
 	lineNo, offset := c.place(i, w.starts[i])
-	broken := func(reason string) {
+	broken := func(reason string, cut *CutRequest) {
 		res.events--
 		res.malformed++
-		res.problems = append(res.problems, Problem{Line: lineNo, Offset: offset, Index: c.recIndex(i), Reason: reason})
+		res.problems = append(res.problems, Problem{Line: lineNo, Offset: offset, Index: c.recIndex(i), Reason: reason, Cut: cut})
 	}
-	if w.plan.walkFirst && w.raws[i] && !w.sampled(c, i) && w.walkPays() {
+	if w.plan.walkFirst && w.raws[i] && w.kinds[i] != lineCut && !w.sampled(c, i) && w.walkPays() {
 		w.walked++
-		if w.ruledOut(line) {
+		// The walker steps over values unchecked, so it may read a cut
+		// event and the one written after it (fusedAudit) as one: such a
+		// line is validated.
+		if w.ruledOut(line) && bytes.Index(line[1:], rawAuditPrefix) < 0 {
 			w.walkedOut++
 			res.parsed++
 			res.count(ShapeRawAudit)
@@ -1125,21 +1131,43 @@ func (w *worker) evaluate(c *chunk, i int, line []byte, res *chunkResult) {
 			}
 		}
 	}
+	if !check.valid && w.raws[i] && c.recs == nil {
+		// A raw audit line that is not one event may be several, each
+		// written as kube-apiserver starts them: read the ones that are
+		// whole.
+		check.valid = w.fusedAudit(line, func(u Unit) {
+			u.Index = n + 1
+			each(u)
+		}, func(p int, reason string, cut *CutRequest) {
+			n++
+			ln, off := c.placeWithin(i, w.starts[i], at+p)
+			res.malformed++
+			res.problems = append(res.problems, Problem{Line: ln, Offset: off, Index: n, Reason: reason, Cut: cut})
+		})
+	}
 	switch {
+	case check.valid:
 	case check.deep:
-		broken(fmt.Sprintf("JSON nested deeper than %d levels", maxDepth))
+		broken(fmt.Sprintf("JSON nested deeper than %d levels", maxDepth), nil)
 		return
-	case !check.valid && w.raws[i] && len(w.splitValues(line)) > 1:
+	case w.raws[i] && w.kinds[i] != lineCut && len(w.splitValues(line)) > 1:
 		// The search for lines worth parsing reads a raw audit line as
-		// one event, so its events were not all looked at: say what to
-		// mend rather than only that the line is broken.
-		broken("several audit events on one line (a raw audit line holds one): not evaluated; put each on a line of its own")
+		// raw audit events, so a value on it that does not start as one
+		// was not looked at by every rule: say what to mend rather than
+		// only that the line is broken.
+		broken("several values on one line after an audit event, not all written as kube-apiserver writes events: not evaluated; put each on a line of its own", nil)
 		return
-	case !check.valid && w.kinds[i] == lineCut:
-		broken(malformedReason(line))
+	case w.kinds[i] == lineCut && w.raws[i]:
+		// An audit line cut short: the last of a file copied while it
+		// was written, or of a node that stopped.
+		cut, say := cutRequest(line)
+		broken(malformedReason(line)+say, cut)
 		return
-	case !check.valid:
-		broken("invalid JSON")
+	case w.kinds[i] == lineCut:
+		broken(malformedReason(line), nil)
+		return
+	default:
+		broken("invalid JSON", nil)
 		return
 	}
 	res.events--
@@ -1345,8 +1373,9 @@ func (w *worker) unitsOf(line []byte, each func(Unit)) jsonCheck {
 		return check
 	}
 	if check.deep || raw {
-		// A line that starts like a raw audit event is one (the search
-		// for lines worth parsing relies on it), or malformed.
+		// A line that starts like a raw audit event is one, or several
+		// that each start so (fusedAudit), or malformed: the search for
+		// lines worth parsing relies on it.
 		return check
 	}
 	values := w.splitValues(line)
@@ -1362,6 +1391,82 @@ func (w *worker) unitsOf(line []byte, each func(Unit)) jsonCheck {
 		})
 	}
 	return jsonCheck{valid: true}
+}
+
+// fusedAudit reads a raw audit line that is not one valid event as the
+// events written on it, when more than one starts on it as kube-apiserver
+// starts them (rawAuditPrefix). kube-apiserver writes an event a line, so
+// each such start is where a write began: a line holds several when a
+// write lost its newline, or when a write was cut short (a crash, a full
+// disk) and the next one went on from there. Each piece from one start to
+// the next that is a valid event is read (each), and each other is one
+// malformed record where it starts (bad, with its offset in line). Every
+// piece starts as a raw audit event, as the search for lines worth
+// parsing expects of the line's events. It reads nothing and reports
+// false when only one event starts on the line.
+func (w *worker) fusedAudit(line []byte, each func(Unit), bad func(at int, reason string, cut *CutRequest)) bool {
+	starts := w.pieces[:0]
+	for at := 0; at >= 0; {
+		starts = append(starts, at)
+		if j := bytes.Index(line[at+1:], rawAuditPrefix); j >= 0 {
+			at += 1 + j
+		} else {
+			at = -1
+		}
+	}
+	w.pieces = starts
+	// kube-apiserver's writes follow each other with nothing between; a
+	// comma says the line was cut from a JSON array (malformedReason).
+	for _, at := range starts[1:] {
+		if bytes.HasSuffix(bytes.TrimRight(line[:at], " \t"), []byte(",")) {
+			return false
+		}
+	}
+	if len(starts) == 1 {
+		return false
+	}
+	for k, start := range starts {
+		end := len(line)
+		if k+1 < len(starts) {
+			end = starts[k+1]
+		}
+		piece := bytes.TrimRight(line[start:end], " \t")
+		w.checker.walkFor(&w.plan.flat.raw)
+		switch check := w.checker.check(piece); {
+		case check.valid:
+			unitsAt(piece, start, resolver{lastWins: check.dupKeys}, each)
+		case check.deep:
+			bad(start, fmt.Sprintf("JSON nested deeper than %d levels", maxDepth), nil)
+		case bytes.HasSuffix(piece, []byte("},")):
+			bad(start, malformedReason(piece), nil)
+		case !unclosed(piece):
+			bad(start, "invalid JSON", nil)
+		case end < len(line):
+			cut, say := cutRequest(piece)
+			bad(start, "an audit event cut short, the next event written straight after it on the same line (a write that stopped mid-event: a crash, a full disk)"+say, cut)
+		default:
+			cut, say := cutRequest(piece)
+			bad(start, malformedReason(piece)+say, cut)
+		}
+	}
+	return true
+}
+
+// unclosed reports whether JSON text ends inside a string, or with an
+// object or array open: it was cut short.
+func unclosed(b []byte) bool {
+	var text jsonText
+	depth := 0
+	for _, c := range b {
+		switch {
+		case text.inString(c):
+		case c == '{' || c == '[':
+			depth++
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return text.in || depth > 0
 }
 
 // offsetIn returns where inner, a subslice of outer, starts in it (two

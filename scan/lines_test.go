@@ -146,12 +146,45 @@ func TestLines(t *testing.T) {
 			problems: []string{"1:longer than 1024 bytes"},
 		},
 		{
-			// A raw audit line is read as one event by the search for
-			// lines worth parsing: two on a line are not evaluated, and
+			// A write that lost its newline: both events are read, also
+			// where the first would rule the line out on its own.
+			name: "two raw audit events on one line", input: lines(execLine+execLine, execLine, noiseLine+" "+execLine, noiseLine+execLine),
+			lines: 4, events: 7, hits: []string{"1:R1", "1:R1", "2:R1", "3:R1", "4:R1"},
+		},
+		{
+			// A write cut short (a crash), and the next one went on from
+			// there: the events that are whole are read.
+			name:  "a raw audit event cut short and the next written after it",
+			input: lines(noiseLine[:200]+execLine, execLine[:300]+noiseLine, noiseLine[:60]+noiseLine[:150]+" "+execLine),
+			// Line 2 holds no needle of a rule: the prefilter rules it
+			// out unread, as it does any line, and counts one event.
+			lines: 3, events: 3, malformed: 3, hits: []string{"1:R1", "3:R1"},
+			problems: []string{"1:cut short, the next event written straight after it", "3:cut short", "3:cut short"},
+		},
+		{
+			name: "a raw audit event, then one cut short", input: lines(execLine + noiseLine[:200]),
+			lines: 1, events: 1, malformed: 1, hits: []string{"1:R1"}, problems: []string{"1:truncated JSON object"},
+		},
+		{
+			// What is left of a cut event says which request it was.
+			name: "a raw audit line cut short", input: lines(execLine[:strings.Index(execLine, `"sourceIPs"`)+5]),
+			lines: 1, malformed: 1,
+			problems: []string{"1:truncated JSON object (no closing brace); auditID 7c0bd8a4-0f7e-4d57-9d8a-3c1f3b0f52a1 (ResponseStarted of create by alice@example.com)"},
+		},
+		{
+			// The search for lines worth parsing reads a raw audit line as
+			// raw audit events: a process event after one is not read, and
 			// the problem says so.
-			name: "two raw audit events on one line", input: lines(execLine+execLine, execLine, noiseLine+" "+execLine),
-			lines: 3, events: 1, malformed: 2, hits: []string{"2:R1"},
-			problems: []string{"1:several audit events on one line", "3:several audit events on one line"},
+			name: "a raw audit event and a process event on one line", input: lines(execLine+procLine, execLine),
+			lines: 2, events: 1, malformed: 1, hits: []string{"2:R1"},
+			problems: []string{"1:several values on one line after an audit event"},
+		},
+		{
+			// Read as JSON text, a cut event can swallow the next one: the
+			// pieces are split where each event starts.
+			name:  "a raw audit event cut where a value starts",
+			input: lines(noiseLine[:strings.Index(noiseLine, `"user":`)+7]+execLine, noiseLine[:strings.Index(noiseLine, `"sourceIPs":`)+14]+execLine),
+			lines: 2, events: 2, malformed: 2, hits: []string{"1:R1", "2:R1"}, problems: []string{"1:cut short", "2:cut short"},
 		},
 		{
 			name: "lines cut from a JSON array", input: lines(execLine+",", execLine, "  "+execLine+", "),

@@ -204,6 +204,36 @@ func TestEKSTruncated(t *testing.T) {
 	}
 }
 
+// TestCrashResumed: events kube-apiserver wrote on one line, the first
+// cut short by a crash or with its newline lost, are read as the events
+// they are, and the cut one is reported with the request it was.
+func TestCrashResumed(t *testing.T) {
+	rs := builtinRules(t)
+	for _, noPrefilter := range []bool{false, true} {
+		res := mustScan(t, []Input{{Name: filepath.Join(fixtureRoot, "broken", "crash_resumed.log")}}, Options{Rules: rs, NoPrefilter: noPrefilter})
+		checkInvariants(t, res)
+		st := res.Inputs[0]
+		deployer := "ab94af63-e393-49a8-84aa-5d7364b6021b"
+		got, at := describeMatches(res, rs)
+		if !slices.Equal(got, []string{deployer + " ResponseStarted R1", deployer + " ResponseComplete R1"}) || !slices.Equal(at, []string{"2#2", "4#1"}) {
+			t.Errorf("noPrefilter=%v: matches %v at %v", noPrefilter, got, at)
+		}
+		if st.Lines != 4 || st.Events != 5 || st.Malformed != 1 || st.Envelopes != 2 || st.Unwrapped != 4 || len(res.Problems) != 1 {
+			t.Fatalf("noPrefilter=%v: %+v, problems %v", noPrefilter, st, res.Problems)
+		}
+		p := res.Problems[0]
+		data, err := os.ReadFile(filepath.Join(fixtureRoot, "broken", "crash_resumed.log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		line1 := int64(strings.IndexByte(string(data), '\n') + 1)
+		if p.Line != 2 || p.Index != 1 || p.Offset != line1 || !strings.Contains(p.Reason, "cut short") ||
+			p.Cut == nil || p.Cut.AuditID != "9483afa0-f5ba-4ca6-bdde-8126bc306607" || p.Cut.Stage != "ResponseStarted" {
+			t.Errorf("noPrefilter=%v: problem %+v", noPrefilter, p)
+		}
+	}
+}
+
 // FuzzUnits: expanding any valid JSON record never fails, every event it
 // yields is valid JSON placed inside the record, indices count up from 1,
 // and every adapter answers field lookups.
