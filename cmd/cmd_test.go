@@ -22,6 +22,7 @@ import (
 	"time"
 	"unicode/utf16"
 
+	"github.com/k8sexec/k8sexec/report"
 	"github.com/k8sexec/k8sexec/scan"
 	"github.com/k8sexec/k8sexec/triage"
 )
@@ -76,6 +77,7 @@ type jsonReport struct {
 	Findings []jsonFinding
 	Summary  struct {
 		Suppressed int
+		Exceptions []report.ExceptionUse
 		Totals     struct {
 			Inputs, Incomplete, Findings int
 			Lines, Events, Malformed     int64

@@ -2,10 +2,13 @@ package cmd
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/k8sexec/k8sexec/report"
 )
 
 func writeExceptions(t *testing.T, body string) string {
@@ -59,6 +62,23 @@ reason = "names a rule that is not loaded"
 	}
 	if strings.Contains(out, `"suppressed":`) && strings.Contains(out, "suppressed_by") {
 		t.Error("suppressed findings are listed without --show-suppressed")
+	}
+	// What each exception did, and which in force did nothing.
+	if got, want := fmt.Sprint(r.Summary.Exceptions), fmt.Sprint([]report.ExceptionUse{
+		{Name: "ci-ls", Source: ex + `: exception 1 ("ci-ls")`, Suppressed: 1},
+		{Name: "old", Source: ex + `: exception 2 ("old")`, Expired: true},
+		{Name: "typo", Source: ex + `: exception 3 ("typo")`},
+	}); got != want {
+		t.Errorf("summary.exceptions %s, want %s", got, want)
+	}
+	if want := `unused: 1 of 2 exceptions in force suppressed nothing: ` + ex + `: exception 3 ("typo")`; !strings.Contains(errOut, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, errOut)
+	}
+	if out, _, _ := run(t, nil, "scan", "--guide", "none", "--exceptions", ex, "../testdata/demo/"); !strings.Contains(out, "\n  unused    1 of 2 exceptions in force suppressed nothing: ") {
+		t.Errorf("the table does not say which exception suppressed nothing:\n%s", out)
+	}
+	if out, _, _ := run(t, nil, "scan", "--format", "json", "../testdata/demo/"); strings.Contains(out, `"exceptions"`) {
+		t.Error("summary.exceptions is written without --exceptions")
 	}
 
 	out, _, _ = run(t, nil, "scan", "--format", "table", "--guide", "none", "--exceptions", ex, "--show-suppressed", "../testdata/demo/")

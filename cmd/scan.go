@@ -323,6 +323,14 @@ func runScan(ctx context.Context, e *env, o *scanOptions, args []string) error {
 			Elapsed:       elapsed,
 		},
 	}
+	credited := map[*triage.Exception]int{}
+	for _, sp := range suppressed {
+		credited[sp.By]++
+	}
+	for _, ex := range exceptions {
+		result.Summary.Exceptions = append(result.Summary.Exceptions, report.ExceptionUse{
+			Name: ex.Name, Source: ex.String(), Suppressed: credited[ex], Expired: ex.Expired(now)})
+	}
 	result.Hidden = map[string]report.Hidden{}
 	hide := func(f *triage.Finding, why string) { result.Hidden[f.ID] = report.Hidden{Finding: f, Why: why} }
 	for _, f := range rep.Outside {
@@ -691,6 +699,9 @@ func printDiagnostics(w io.Writer, r *report.Result, minSeverity string, closing
 	}
 	if hidden := report.NotShown(s); hidden != "" {
 		fmt.Fprintf(w, "k8sexec:   not shown: %s\n", hidden)
+	}
+	if idle := report.IdleExceptions(s); idle != "" {
+		fmt.Fprintf(w, "k8sexec:   unused: %s\n", report.Clean(idle))
 	}
 }
 

@@ -60,6 +60,9 @@ type Summary struct {
 	ByRule     []RuleCount     `json:"findings_by_rule"`
 	BySeverity []SeverityCount `json:"findings_by_severity"`
 	Suppressed int             `json:"suppressed"`
+	// Exceptions says what each exception of --exceptions did, in the
+	// order they were loaded; none without --exceptions.
+	Exceptions []ExceptionUse `json:"exceptions,omitempty"`
 	// Baselined counts findings hidden because --baseline held them.
 	Baselined int `json:"baselined"`
 	// BelowMinSeverity counts findings hidden by --min-severity; they still
@@ -75,6 +78,46 @@ type Summary struct {
 	RulesReplaced []string      `json:"rules_replaced,omitempty"`
 	Interrupted   bool          `json:"interrupted,omitempty"`
 	Elapsed       time.Duration `json:"-"`
+}
+
+// ExceptionUse is what one exception did in a scan: how many findings it
+// suppressed (a finding several cover is the first one's, in file order).
+type ExceptionUse struct {
+	Name       string `json:"name"`   // as given in the file, or "exception N"
+	Source     string `json:"source"` // FILE: exception N ("name")
+	Suppressed int    `json:"suppressed"`
+	Expired    bool   `json:"expired,omitempty"` // it suppresses nothing any more
+}
+
+// maxIdleListed is how many exceptions that suppressed nothing IdleExceptions
+// names.
+const maxIdleListed = 5
+
+// IdleExceptions says which exceptions in force suppressed no finding of
+// the scan, `1 of 3 exceptions in force suppressed nothing: FILE:
+// exception 2 ("name")`, or "": each may be one to review (its findings stopped, or
+// it never covered what it was meant to), or one an earlier exception in
+// the file shadows. Expired ones are left out: they are warned about.
+func IdleExceptions(s Summary) string {
+	var idle []string
+	inForce := 0
+	for _, e := range s.Exceptions {
+		if e.Expired {
+			continue
+		}
+		inForce++
+		if e.Suppressed == 0 {
+			idle = append(idle, e.Source)
+		}
+	}
+	if len(idle) == 0 {
+		return ""
+	}
+	out := fmt.Sprintf("%d of %d exceptions in force suppressed nothing: ", len(idle), inForce)
+	if len(idle) > maxIdleListed {
+		return out + strings.Join(idle[:maxIdleListed], "; ") + fmt.Sprintf("; and %d more (--format json lists each)", len(idle)-maxIdleListed)
+	}
+	return out + strings.Join(idle, "; ")
 }
 
 // InputSummary describes one input (see scan.InputStats for how the

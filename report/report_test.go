@@ -1005,3 +1005,30 @@ func TestSessionEndWithoutTime(t *testing.T) {
 		t.Errorf("timeline:\n%s", tl.String())
 	}
 }
+
+// TestIdleExceptions: the exceptions in force that suppressed nothing are
+// named, expired ones are not (they are warned about), and a long list is
+// cut after a few.
+func TestIdleExceptions(t *testing.T) {
+	use := func(n int, suppressed int, expired bool) report.ExceptionUse {
+		src := fmt.Sprintf("ex.toml: exception %d", n)
+		return report.ExceptionUse{Name: fmt.Sprintf("exception %d", n), Source: src, Suppressed: suppressed, Expired: expired}
+	}
+	for _, tc := range []struct {
+		name string
+		uses []report.ExceptionUse
+		want string
+	}{
+		{"none loaded", nil, ""},
+		{"every one suppressed something", []report.ExceptionUse{use(1, 3, false), use(2, 1, false)}, ""},
+		{"an expired one is not idle", []report.ExceptionUse{use(1, 3, false), use(2, 0, true)}, ""},
+		{"one idle", []report.ExceptionUse{use(1, 0, false), use(2, 0, true), use(3, 2, false)},
+			"1 of 2 exceptions in force suppressed nothing: ex.toml: exception 1"},
+		{"many idle", []report.ExceptionUse{use(1, 0, false), use(2, 0, false), use(3, 0, false), use(4, 0, false), use(5, 0, false), use(6, 0, false), use(7, 0, false)},
+			"7 of 7 exceptions in force suppressed nothing: ex.toml: exception 1; ex.toml: exception 2; ex.toml: exception 3; ex.toml: exception 4; ex.toml: exception 5; and 2 more (--format json lists each)"},
+	} {
+		if got := report.IdleExceptions(report.Summary{Exceptions: tc.uses}); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}

@@ -666,6 +666,7 @@ func (p *tablePrinter) summary(r *Result) {
 	if hidden := NotShown(s); hidden != "" {
 		p.field("not shown", hidden)
 	}
+	p.field("unused", Clean(IdleExceptions(s)))
 	for _, n := range r.Notes {
 		p.field("note", Clean(n))
 	}
