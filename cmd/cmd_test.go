@@ -1943,3 +1943,12 @@ func TestECSWithMessageIsNoCloudWatchEvent(t *testing.T) {
 		t.Errorf("exit %d, %d findings, want the exec", code, strings.Count(out, "\n"))
 	}
 }
+
+// A line holding several events one after another is read as such, not
+// as an envelope: the summary says which lines were.
+func TestJoinedLinesInTheSummary(t *testing.T) {
+	out, _, code := run(t, nil, "scan", "--guide", "none", "../testdata/broken/crash_resumed.log")
+	if code != ExitFindings || !strings.Contains(out, "crash_resumed.log: raw-audit 5; 2 lines held several JSON values one after another\n") {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+}

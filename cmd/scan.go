@@ -586,7 +586,7 @@ func inputSummary(in scan.InputStats) report.InputSummary {
 	s := report.InputSummary{Name: in.Name, Compression: in.Compression, Encoding: in.Encoding, Layout: in.Layout, Counts: report.Counts{
 		RawBytes: in.RawBytes, Bytes: in.Bytes, Lines: in.Lines, Records: in.Records, Events: in.Events,
 		Parsed: in.Parsed, Blank: in.Blank, Malformed: in.Malformed, Overlong: in.Overlong, Skipped: in.Skipped,
-		Envelopes: in.Envelopes, Unwrapped: in.Unwrapped,
+		Envelopes: in.Envelopes, Unwrapped: in.Unwrapped, Joined: in.Joined,
 	}}
 	if len(in.Shapes) > 0 {
 		s.Shapes = map[string]int64{}

@@ -153,6 +153,9 @@ type Counts struct {
 	Envelopes int64 `json:"envelopes"`
 	// Unwrapped counts the records found inside envelopes.
 	Unwrapped int64 `json:"unwrapped"`
+	// Joined counts the envelopes that were no wrapper but several values
+	// written one after another on a line.
+	Joined int64 `json:"joined"`
 }
 
 func (c *Counts) add(o Counts) {
@@ -168,6 +171,7 @@ func (c *Counts) add(o Counts) {
 	c.Skipped += o.Skipped
 	c.Envelopes += o.Envelopes
 	c.Unwrapped += o.Unwrapped
+	c.Joined += o.Joined
 }
 
 // Totals add up the inputs.

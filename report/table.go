@@ -764,8 +764,11 @@ func describeInput(in InputSummary) string {
 	case "csv":
 		out += " (CSV export)"
 	}
-	if in.Envelopes > 0 {
-		out += fmt.Sprintf(" in %s", plural64(in.Envelopes, "envelope"))
+	if wrappers := in.Envelopes - in.Joined; wrappers > 0 {
+		out += fmt.Sprintf(" in %s", plural64(wrappers, "envelope"))
+	}
+	if in.Joined > 0 {
+		out += fmt.Sprintf("; %s held several JSON values one after another", plural64(in.Joined, "line"))
 	}
 	if in.Skipped > 0 {
 		var reasons []string

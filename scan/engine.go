@@ -224,6 +224,11 @@ type InputStats struct {
 	Skipped   int64 // wrapped records that are not events (other log categories)
 	Envelopes int64 // records that held other records (an EventList, an export page)
 	Unwrapped int64 // records found inside envelopes
+	// Joined counts the envelopes that were no wrapper but several values
+	// written one after another on a line (Firehose payloads, audit
+	// events whose newline was lost, a write a crash cut short and the
+	// next one).
+	Joined int64
 	// Shapes counts events by shape. Events ruled out without parsing
 	// count under ShapeUnparsed, except raw audit lines, recognised by
 	// their first bytes.
@@ -387,6 +392,7 @@ type chunkResult struct {
 	skipped   int64
 	envelopes int64
 	unwrapped int64
+	joined    int64
 	shapes    map[Shape]int64
 	skips     map[string]int64
 	// hits and problems hold, in Line, the 1-based line within the chunk,
@@ -856,6 +862,7 @@ func (c *collector) fold(r chunkResult) {
 	st.Skipped += r.skipped
 	st.Envelopes += r.envelopes
 	st.Unwrapped += r.unwrapped
+	st.Joined += r.joined
 	st.probed += r.probed
 	for k, v := range r.shapes {
 		st.Shapes[k] += v

@@ -150,6 +150,9 @@ func checkInvariants(tb testing.TB, res *Result) {
 		if st.Layout != LayoutJSON && st.Layout != LayoutCSV && st.Blank+st.Records != st.Lines {
 			tb.Errorf("input %d (%s): blank %d + records %d = %d, want lines %d", i, st.Name, st.Blank, st.Records, st.Blank+st.Records, st.Lines)
 		}
+		if st.Joined > st.Envelopes {
+			tb.Errorf("input %d: joined %d > envelopes %d", i, st.Joined, st.Envelopes)
+		}
 		if st.Parsed > st.Events {
 			tb.Errorf("input %d: parsed %d > events %d", i, st.Parsed, st.Events)
 		}

@@ -1113,8 +1113,9 @@ func (w *worker) evaluate(c *chunk, i int, line []byte, res *chunkResult) {
 	// A line that does not end like an object cannot be valid JSON, nor
 	// several values: it is a cut wrapper or malformed.
 	var check jsonCheck
+	joined := false
 	if w.kinds[i] != lineCut {
-		check = w.unitsOf(line, each)
+		check, joined = w.unitsOf(line, each)
 	}
 	if !check.valid && !check.deep && !w.raws[i] {
 		if whole, _, rest, ok := cutWrapper(line); ok {
@@ -1123,7 +1124,7 @@ func (w *worker) evaluate(c *chunk, i int, line []byte, res *chunkResult) {
 			// before the cut are read, and the rest is one malformed
 			// record where it starts. The closed wrapper's text is the
 			// line's up to the cut, so its events keep their places.
-			if check = w.unitsOf(whole, each); check.valid {
+			if check, _ = w.unitsOf(whole, each); check.valid {
 				n++
 				ln, off := c.placeWithin(i, w.starts[i], at+rest)
 				res.malformed++
@@ -1144,6 +1145,7 @@ func (w *worker) evaluate(c *chunk, i int, line []byte, res *chunkResult) {
 			res.malformed++
 			res.problems = append(res.problems, Problem{Line: ln, Offset: off, Index: n, Reason: reason, Cut: cut})
 		})
+		joined = check.valid
 	}
 	switch {
 	case check.valid:
@@ -1174,6 +1176,9 @@ func (w *worker) evaluate(c *chunk, i int, line []byte, res *chunkResult) {
 	if n != 1 || indexed {
 		res.envelopes++
 		res.unwrapped += int64(n)
+		if joined {
+			res.joined++
+		}
 	}
 }
 
@@ -1354,9 +1359,9 @@ func unindexed(d rules.Document) rules.Document {
 // unitsOf validates a record and calls each with its events, in order. A
 // record holding several values one after the other (CloudWatch
 // subscription payloads are delivered concatenated) gives the events of
-// each, numbered across the record. Nothing is called when the record is
-// not valid JSON (the check says why).
-func (w *worker) unitsOf(line []byte, each func(Unit)) jsonCheck {
+// each, numbered across the record, and is joined. Nothing is called when
+// the record is not valid JSON (the check says why).
+func (w *worker) unitsOf(line []byte, each func(Unit)) (check jsonCheck, joined bool) {
 	// The check collects the fields' values on its way: from the raw
 	// audit tree for a line that starts like a raw event (it is one, or
 	// malformed), else from the ECS tree, which serves any record that
@@ -1367,20 +1372,20 @@ func (w *worker) unitsOf(line []byte, each func(Unit)) jsonCheck {
 	} else {
 		w.checker.walkFor(&w.plan.flat.ecs)
 	}
-	check := w.checker.check(line)
+	check = w.checker.check(line)
 	if check.valid {
 		unitsAt(line, 0, resolver{lastWins: check.dupKeys}, each)
-		return check
+		return check, false
 	}
 	if check.deep || raw {
 		// A line that starts like a raw audit event is one, or several
 		// that each start so (fusedAudit), or malformed: the search for
 		// lines worth parsing relies on it.
-		return check
+		return check, false
 	}
 	values := w.splitValues(line)
 	if values == nil {
-		return check
+		return check, false
 	}
 	n := 0
 	for _, v := range values {
@@ -1390,7 +1395,7 @@ func (w *worker) unitsOf(line []byte, each func(Unit)) jsonCheck {
 			each(u)
 		})
 	}
-	return jsonCheck{valid: true}
+	return jsonCheck{valid: true}, true
 }
 
 // fusedAudit reads a raw audit line that is not one valid event as the

@@ -974,3 +974,16 @@ func TestSampleLinesCountsEveryNeedle(t *testing.T) {
 		}
 	}
 }
+
+// TestJoinedCountsValuesOnALine: an envelope that is several values one
+// after another on a line is joined; a wrapper, or one event, is not.
+func TestJoinedCountsValuesOnALine(t *testing.T) {
+	rs := builtinRules(t)
+	res := scanString(t, lines(procLine+procLine, eventList+execLine+","+execLine+"]}", execLine, noiseLine+execLine, procLine+" "+eventList+execLine+"]}"),
+		Options{Rules: rs, NoPrefilter: true})
+	checkInvariants(t, res)
+	st := res.Inputs[0]
+	if st.Envelopes != 4 || st.Joined != 3 || st.Unwrapped != 8 || st.Events != 9 {
+		t.Errorf("envelopes %d joined %d unwrapped %d events %d, want 4, 3, 8, 9", st.Envelopes, st.Joined, st.Unwrapped, st.Events)
+	}
+}

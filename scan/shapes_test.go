@@ -218,7 +218,7 @@ func TestCrashResumed(t *testing.T) {
 		if !slices.Equal(got, []string{deployer + " ResponseStarted R1", deployer + " ResponseComplete R1"}) || !slices.Equal(at, []string{"2#2", "4#1"}) {
 			t.Errorf("noPrefilter=%v: matches %v at %v", noPrefilter, got, at)
 		}
-		if st.Lines != 4 || st.Events != 5 || st.Malformed != 1 || st.Envelopes != 2 || st.Unwrapped != 4 || len(res.Problems) != 1 {
+		if st.Lines != 4 || st.Events != 5 || st.Malformed != 1 || st.Envelopes != 2 || st.Unwrapped != 4 || st.Joined != 2 || len(res.Problems) != 1 {
 			t.Fatalf("noPrefilter=%v: %+v, problems %v", noPrefilter, st, res.Problems)
 		}
 		p := res.Problems[0]
