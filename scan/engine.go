@@ -221,7 +221,7 @@ type InputStats struct {
 	Parsed    int64 // events parsed and evaluated
 	Malformed int64 // records or wrapped events that are not a valid JSON object
 	Overlong  int64 // records longer than the limit, skipped
-	Skipped   int64 // wrapped records that are not events (other log categories)
+	Skipped   int64 // records that are not events: wrapped ones of other log categories, container output that is not JSON
 	Envelopes int64 // records that held other records (an EventList, an export page)
 	Unwrapped int64 // records found inside envelopes
 	// Joined counts the envelopes that were no wrapper but several values

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -107,7 +108,7 @@ func referenceRecords(sp recordSource, rs []*rules.Rule, sels []rules.Matcher, m
 func refEvaluate(content []byte, lineNo, offset int64, newlines []int32, rs []*rules.Rule, sels []rules.Matcher, arrays bool) []refMatch {
 	line := refTrim(content)
 	indent := len(content) - len(line) - (len(content) - len(bytes.TrimRight(content, " \t\r")))
-	if len(line) == 0 || bytes.IndexByte(line, 0) >= 0 {
+	if len(line) == 0 || bytes.IndexByte(line, 0) >= 0 || !arrays && refCRIPartial(content) {
 		return nil
 	}
 	if !arrays && bytes.HasPrefix(line, rawAuditPrefix) && !(json.Valid(line) && refDepth(line) <= 256) {
@@ -223,8 +224,20 @@ func refFused(line []byte) []Unit {
 	return units
 }
 
+// refCRI is the prefix the CRI container log format puts before each line
+// of a container's output: time, stream, tag.
+var refCRI = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2}) (stdout|stderr) ([PF])(:[^ ]*)?( |$)`)
+
+// refCRIPartial reports whether a line is a piece of a longer one that the
+// container runtime split (CRI tag P), which is never evaluated.
+func refCRIPartial(content []byte) bool {
+	b := bytes.TrimLeft(bytes.TrimPrefix(bytes.TrimRight(content, " \t\r"), utf8BOM), " \t")
+	m := refCRI.FindSubmatch(b)
+	return m != nil && string(m[4]) == "P"
+}
+
 // refTrim strips a CR, spaces and tabs at the end, a UTF-8 BOM, spaces and
-// tabs at the start, and NUL padding directly before a '{'.
+// tabs at the start, the CRI prefix, and NUL padding directly before a '{'.
 func refTrim(b []byte) []byte {
 	for len(b) > 0 && strings.IndexByte(" \t\r", b[len(b)-1]) >= 0 {
 		b = b[:len(b)-1]
@@ -232,6 +245,9 @@ func refTrim(b []byte) []byte {
 	b = bytes.TrimPrefix(b, []byte("\ufeff"))
 	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
 		b = b[1:]
+	}
+	if m := refCRI.FindIndex(b); m != nil {
+		b = bytes.TrimLeft(b[m[1]:], " \t")
 	}
 	nuls := 0
 	for nuls < len(b) && b[nuls] == 0 {
@@ -324,6 +340,9 @@ func FuzzScanMatchesReference(f *testing.F) {
 		"{}\n[]\nnull\n{\n}\n",
 		eventList + execLine + "," + wsExecLine + "," + execLine[:50] + "\n" + eventList + execLine + "\n",
 		lines(noiseLine+execLine, execLine[:300]+" "+wsExecLine, noiseLine[:90]+execLine+execLine[:200], execLine+","+execLine),
+		lines("2026-11-20T09:41:07.160199123Z stdout F "+execLine, "2026-11-20T09:41:07.1Z stderr F I1120 09:41:07.1 1 x.go:1] log",
+			"2026-11-20T09:41:07+01:00 stdout P "+execLine[:200], "2026-11-20T09:41:07Z stdout F "+execLine[200:],
+			"2026-11-20T09:41:07Z stdout P "+execLine, "2026-11-20T09:41:07Z stdout F", "2026-11-20T09:41:07Z stdout F:x "+procLine),
 		"\"'@timestamp\",event.dataset,kubernetes.audit.verb,kubernetes.audit.objectRef.subresource\n1,kubernetes.audit_logs,create,exec\n\"2\",\"x\ny\",create,exec\n",
 		"",
 	} {

@@ -753,6 +753,9 @@ const (
 	lineBlank lineKind = iota
 	lineEvent
 	lineMalformed
+	// lineSkipped is a record that is no event: container output that
+	// is not JSON (cri.go).
+	lineSkipped
 	// lineCut starts like an object but does not end like one: malformed,
 	// unless it is a wrapper cut short or raw audit events written on one
 	// line (fusedAudit), whose whole events are read (evaluate). Always
@@ -840,8 +843,9 @@ func newWorker(p *plan, parseFirst int64) *worker {
 var utf8BOM = []byte{0xef, 0xbb, 0xbf}
 
 // trimLine strips what surrounds an event on its line: CR of a CRLF
-// ending, a UTF-8 byte order mark, spaces and tabs, and NUL padding before
-// an object (left by copytruncate log rotation).
+// ending, a UTF-8 byte order mark, spaces and tabs, the time, stream and
+// tag of the CRI container log format (cri.go), and NUL padding before an
+// object (left by copytruncate log rotation).
 func trimLine(line []byte) []byte {
 	// The common line needs no trimming: test the ends before anything else.
 	if n := len(line); n > 0 && line[0] == '{' && line[n-1] == '}' {
@@ -853,6 +857,11 @@ func trimLine(line []byte) []byte {
 	line = bytes.TrimPrefix(line, utf8BOM)
 	for len(line) > 0 && (line[0] == ' ' || line[0] == '\t') {
 		line = line[1:]
+	}
+	if len(line) > 0 && line[0] >= '0' && line[0] <= '9' {
+		if content, _, ok := criLine(line); ok {
+			line = bytes.TrimLeft(content, " \t")
+		}
 	}
 	if len(line) > 0 && line[0] == 0 {
 		i := 0
@@ -919,11 +928,25 @@ func (w *worker) process(c *chunk) chunkResult {
 			res.events++
 			raw = bytes.HasPrefix(line, rawAuditPrefix)
 			allRaw = allRaw && raw
+			if c.recs == nil && data[start] != '{' && criPartial(data[start:end]) {
+				// A piece of a line the runtime split may end in '}'
+				// by chance: it is cut all the same.
+				kind = lineCut
+			}
 		case c.recs == nil && line[0] == '{':
 			kind = lineCut
 			res.events++
 			raw = bytes.HasPrefix(line, rawAuditPrefix)
 			allRaw = allRaw && raw
+		case c.recs == nil && data[start] != '{' && isCRI(data[start:end]):
+			// The API server's own log lines beside its audit events,
+			// or the rest of a line the runtime split.
+			kind = lineSkipped
+			res.skipped++
+			if res.skips == nil {
+				res.skips = map[string]int64{}
+			}
+			res.skips[skipCRIText]++
 		default:
 			kind = lineMalformed
 			res.malformed++
@@ -1111,7 +1134,8 @@ func (w *worker) evaluate(c *chunk, i int, line []byte, res *chunkResult) {
 		w.evaluateUnit(c, i, at, lineNo, offset, u, res)
 	}
 	// A line that does not end like an object cannot be valid JSON, nor
-	// several values: it is a cut wrapper or malformed.
+	// several values: it is a cut wrapper, audit events the last of
+	// which was cut (fusedAudit), or malformed.
 	var check jsonCheck
 	joined := false
 	if w.kinds[i] != lineCut {
@@ -1158,6 +1182,14 @@ func (w *worker) evaluate(c *chunk, i int, line []byte, res *chunkResult) {
 		// was not looked at by every rule: say what to mend rather than
 		// only that the line is broken.
 		broken("several values on one line after an audit event, not all written as kube-apiserver writes events: not evaluated; put each on a line of its own", nil)
+		return
+	case criPartial(c.data[w.starts[i]:w.ends[i]]):
+		var cut *CutRequest
+		say := ""
+		if w.raws[i] {
+			cut, say = cutRequest(line)
+		}
+		broken(criSplit+say, cut)
 		return
 	case w.kinds[i] == lineCut && w.raws[i]:
 		// An audit line cut short: the last of a file copied while it

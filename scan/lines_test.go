@@ -18,6 +18,10 @@ import (
 // TestLines covers what surrounds and damages events on their lines. Each
 // case runs with a tiny and a default chunk size, with one and several
 // workers, with and without the prefilter; all must agree.
+// criPrefix is what the CRI container log format puts before a line of
+// output: the time the runtime read it and, after it, the stream and tag.
+const criPrefix = "2026-11-20T09:41:07.160199123Z "
+
 func TestLines(t *testing.T) {
 	rs := builtinRules(t)
 	deep := strings.Repeat("[", 100000) + strings.Repeat("]", 100000)
@@ -41,6 +45,7 @@ func TestLines(t *testing.T) {
 		events    int64 // with the prefilter
 		malformed int64 // with the prefilter
 		overlong  int64
+		skipped   int64
 		hits      []string
 		problems  []string // "line:reason substring"
 	}{
@@ -381,6 +386,44 @@ func TestLines(t *testing.T) {
 			input: lines(strings.Replace(execLine, `"user":`, `"subjects":[{"kind":"User"},{"kind":"Group"}],"user":`, 1)[:700]),
 			lines: 1, malformed: 1, problems: []string{"1:truncated JSON object"},
 		},
+		// kube-apiserver run with --audit-log-path=- writes its audit
+		// events to stdout, and the container runtime stores them in the
+		// CRI format, beside the server's own log lines on stderr.
+		{
+			name: "CRI container log",
+			input: lines(criPrefix+"stdout F "+noiseLine, criPrefix+"stderr F I1120 09:41:07.161998       1 handler.go:286] Adding GroupVersion apps v1",
+				criPrefix+"stdout F "+execLine, "2026-11-20T10:41:07.1+01:00 stdout F "+wsExecLine, "2026-11-20T09:41:07Z stdout F:x "+procLine),
+			lines: 5, events: 4, skipped: 1, hits: []string{"3:R1", "4:R3", "5:R2"},
+		},
+		{
+			name: "CRI line with no output", input: lines(criPrefix+"stdout F", criPrefix+"stdout F ", criPrefix+"stdout F "+execLine, criPrefix+"stdout F \t "+procLine),
+			lines: 4, blank: 2, events: 2, hits: []string{"3:R1", "4:R2"},
+		},
+		{
+			// The runtime splits a line over its limit: the first piece is
+			// named with its request, the rest is container output that is
+			// not JSON.
+			name: "CRI line split by the runtime",
+			input: lines(criPrefix+"stdout P "+execLine[:300], criPrefix+"stdout P "+execLine[300:400], criPrefix+"stdout F "+execLine[400:],
+				criPrefix+"stdout F "+execLine),
+			lines: 4, events: 1, malformed: 1, skipped: 2, hits: []string{"4:R1"},
+			problems: []string{"1:container runtime split (longer than its limit, 16 KiB by default; tag P): k8sexec does not join the pieces, so this event is not evaluated; auditID"},
+		},
+		{
+			// A piece may end in '}' where the runtime cut it: it is not
+			// an event all the same.
+			name:  "CRI piece that looks whole",
+			input: lines(criPrefix+"stdout P "+execLine, criPrefix+"stdout F "+noiseLine),
+			lines: 2, events: 1, malformed: 1, problems: []string{"1:container runtime split"},
+		},
+		{
+			// Only the runtime's own form is stripped: a time and stream
+			// with no tag, or a tag of another kind, is not output.
+			name: "not quite CRI",
+			input: lines(criPrefix+"stdout "+execLine, criPrefix+"stdout X "+execLine, "2026-11-20 09:41:07Z stdout F "+execLine,
+				"2026-11-20T09:41:07.Z stdout F "+execLine, "2026-11-20T09:41:07+0100 stdout F "+execLine, criPrefix+"stdin F "+execLine),
+			lines: 6, malformed: 6,
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -403,6 +446,9 @@ func TestLines(t *testing.T) {
 						if st.Lines != tc.lines || st.Blank != tc.blank || st.Overlong != tc.overlong {
 							t.Errorf("%s: lines/blank/overlong %d/%d/%d, want %d/%d/%d",
 								where, st.Lines, st.Blank, st.Overlong, tc.lines, tc.blank, tc.overlong)
+						}
+						if st.Skipped != tc.skipped {
+							t.Errorf("%s: skipped %d, want %d", where, st.Skipped, tc.skipped)
 						}
 						if !noPrefilter && (st.Events != tc.events || st.Malformed != tc.malformed) {
 							t.Errorf("%s: events/malformed %d/%d, want %d/%d", where, st.Events, st.Malformed, tc.events, tc.malformed)

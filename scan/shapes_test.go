@@ -57,6 +57,8 @@ func TestWrappedShapes(t *testing.T) {
 			map[string]int64{"AKS kube-apiserver record": 1, "AKS guard record": 1}},
 		{"aks_lines.ndjson", LayoutLines, ShapeAKS, []string{"6#0", "7#0", "8#0", "11#0", "13#0", "14#0"},
 			map[string]int64{"AKS kube-apiserver record": 1, "AKS guard record": 1}},
+		{"kube-apiserver_cri.log", LayoutLines, ShapeRawAudit, []string{"5#0", "6#0", "7#0", "11#0", "13#0", "14#0"},
+			map[string]int64{skipCRIText: 2}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
