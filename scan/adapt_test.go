@@ -342,6 +342,11 @@ func TestTrimLine(t *testing.T) {
 		{"\r{}", "\r{}"},
 		{"", ""},
 		{"   ", ""},
+		{"2026-11-20T09:41:07.160199123Z stdout F {}", "{}"},
+		{"\ufeff2026-11-20T09:41:07Z stderr P \t{\"a\": \r", "{\"a\":"},
+		{"2026-11-20T09:41:07Z stdout F", ""},
+		{"2026-11-20T09:41:07Z stdout F \x00\x00{}", "{}"},
+		{"2026-11-20T09:41:07Z stdout X {}", "2026-11-20T09:41:07Z stdout X {}"},
 	}
 	for _, tc := range tests {
 		if got := string(trimLine([]byte(tc.in))); got != tc.want {

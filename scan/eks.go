@@ -101,6 +101,17 @@ func embedded(rec []byte, base int, v gjson.Result, path string, shape Shape) Un
 		cut, say := cutRequest(text)
 		return Unit{Raw: text, Offset: off, Problem: reason + say, Cut: cut}
 	}
+	u := embeddedEvent(text, off)
+	if u.Doc != nil {
+		u.Shape = shape
+	}
+	return u
+}
+
+// embeddedEvent reads an event carried as a JSON string, whose text starts
+// with '{', at off in the outermost record. The unit's shape is the
+// event's own.
+func embeddedEvent(text []byte, off int) Unit {
 	check := checkJSON(text)
 	switch {
 	case check.deep:
@@ -108,7 +119,7 @@ func embedded(rec []byte, base int, v gjson.Result, path string, shape Shape) Un
 	case !check.valid:
 		return Unit{Raw: text, Offset: off, Problem: "embedded event is not valid JSON"}
 	}
-	doc, _ := adapt(text, resolver{lastWins: check.dupKeys})
+	doc, shape := adapt(text, resolver{lastWins: check.dupKeys})
 	return Unit{Raw: text, Offset: off, Doc: doc, Shape: shape}
 }
 

@@ -145,6 +145,7 @@ const (
 	ShapeEKSFirehose    Shape = "eks-subscription"  // subscription/Firehose: {"messageType":..,"logEvents":[...]}
 	ShapeAKS            Shape = "aks-diagnostic"    // {"records":[{"category":"kube-audit","properties":{"log":..}}]}
 	ShapeGKE            Shape = "gke-audit"         // Cloud Audit Logs LogEntry with a k8s.io protoPayload
+	ShapeDocker         Shape = "docker-json-file"  // Docker's container log: {"log":"<event>\n","stream":"stdout","time":...}
 )
 
 type wrapKind int
@@ -160,6 +161,7 @@ const (
 	wrapEKSFirehose
 	wrapAKSRecords
 	wrapAKSRecord
+	wrapDocker
 )
 
 type wrapper struct {
@@ -170,7 +172,7 @@ type wrapper struct {
 
 // single reports whether the wrapper holds exactly one event.
 func (w wrapper) single() bool {
-	return w.kind == wrapEKSInsights || w.kind == wrapAKSRecord || w.kind == wrapEKSEvent
+	return w.kind == wrapEKSInsights || w.kind == wrapAKSRecord || w.kind == wrapEKSEvent || w.kind == wrapDocker
 }
 
 // cloudWatchEventKeys are the members of a CloudWatch Logs event, as
@@ -196,7 +198,7 @@ func wrapperFrom(rec []byte, r resolver, members []rootMember) wrapper {
 		return wrapper{}
 	}
 	// The last of repeated names wins, as resolver.each has it.
-	var kind, items, hits, events, logEvents, messageType, records, message, category, properties, cwMessage, logStream, ingestion, results gjson.Result
+	var kind, items, hits, events, logEvents, messageType, records, message, category, properties, cwMessage, logStream, ingestion, results, log, stream gjson.Result
 	for _, m := range members {
 		v := &kind
 		switch m.key {
@@ -227,6 +229,10 @@ func wrapperFrom(rec []byte, r resolver, members []rootMember) wrapper {
 			v = &ingestion
 		case "results":
 			v = &results
+		case "log":
+			v = &log
+		case "stream":
+			v = &stream
 		default:
 			continue
 		}
@@ -243,6 +249,8 @@ func wrapperFrom(rec []byte, r resolver, members []rootMember) wrapper {
 	}
 	w := wrapper{root: root, r: r}
 	switch {
+	case log.Type == gjson.String && (stream.Str == "stdout" || stream.Str == "stderr") && dockerOnly(members):
+		w.kind = wrapDocker
 	case kind.Str == "EventList" && items.IsArray():
 		w.kind = wrapEventList
 	case hits.IsObject() && hits.Get("hits").IsArray():
@@ -343,6 +351,8 @@ func (w wrapper) expand(rec []byte, base int, emit func(Unit)) {
 		w.each("records", func(v gjson.Result) { emit(aksRecord(rec, base, v)) })
 	case wrapAKSRecord:
 		emit(aksRecord(rec, base, w.root))
+	case wrapDocker:
+		emit(dockerLine(base, w.r.get(w.root, "log")))
 	}
 }
 

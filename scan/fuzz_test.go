@@ -343,6 +343,10 @@ func FuzzScanMatchesReference(f *testing.F) {
 		lines("2026-11-20T09:41:07.160199123Z stdout F "+execLine, "2026-11-20T09:41:07.1Z stderr F I1120 09:41:07.1 1 x.go:1] log",
 			"2026-11-20T09:41:07+01:00 stdout P "+execLine[:200], "2026-11-20T09:41:07Z stdout F "+execLine[200:],
 			"2026-11-20T09:41:07Z stdout P "+execLine, "2026-11-20T09:41:07Z stdout F", "2026-11-20T09:41:07Z stdout F:x "+procLine),
+		lines(`{"log":"`+strings.ReplaceAll(execLine, `"`, `\"`)+`\n","stream":"stdout","time":"2026-11-20T09:41:07.1Z"}`,
+			`{"log":"I1120 log\n","stream":"stderr","time":"2026-11-20T09:41:07.1Z"}`,
+			`{"log":"`+strings.ReplaceAll(execLine[:200], `"`, `\"`)+`","stream":"stdout","time":"2026-11-20T09:41:07.1Z"}`,
+			`{"log":"`+strings.ReplaceAll(procLine, `"`, `\"`)+`\n","stream":"stdout","time":"2026-11-20T09:41:07.1Z"}`),
 		"\"'@timestamp\",event.dataset,kubernetes.audit.verb,kubernetes.audit.objectRef.subresource\n1,kubernetes.audit_logs,create,exec\n\"2\",\"x\ny\",create,exec\n",
 		"",
 	} {

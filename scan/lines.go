@@ -756,6 +756,10 @@ const (
 	// lineSkipped is a record that is no event: container output that
 	// is not JSON (cri.go).
 	lineSkipped
+	// lineForced is a line the prefilter may not rule out: in a Docker
+	// log, text to count as skipped or a piece of a line Docker split,
+	// to report (dockerForced).
+	lineForced
 	// lineCut starts like an object but does not end like one: malformed,
 	// unless it is a wrapper cut short or raw audit events written on one
 	// line (fusedAudit), whose whole events are read (evaluate). Always
@@ -841,6 +845,12 @@ func newWorker(p *plan, parseFirst int64) *worker {
 }
 
 var utf8BOM = []byte{0xef, 0xbb, 0xbf}
+
+// evaluated reports whether a line of the kind holds events to evaluate
+// (or to rule out with the prefilter).
+func (k lineKind) evaluated() bool {
+	return k == lineEvent || k == lineCut || k == lineForced
+}
 
 // trimLine strips what surrounds an event on its line: CR of a CRLF
 // ending, a UTF-8 byte order mark, spaces and tabs, the time, stream and
@@ -928,10 +938,14 @@ func (w *worker) process(c *chunk) chunkResult {
 			res.events++
 			raw = bytes.HasPrefix(line, rawAuditPrefix)
 			allRaw = allRaw && raw
-			if c.recs == nil && data[start] != '{' && criPartial(data[start:end]) {
+			switch {
+			case c.recs != nil:
+			case data[start] != '{' && criPartial(data[start:end]):
 				// A piece of a line the runtime split may end in '}'
 				// by chance: it is cut all the same.
 				kind = lineCut
+			case !raw && dockerForced(line):
+				kind = lineForced
 			}
 		case c.recs == nil && line[0] == '{':
 			kind = lineCut
@@ -996,11 +1010,11 @@ func (w *worker) process(c *chunk) chunkResult {
 	// Lines ruled out, raw audit or not: counted by shape once, at the end.
 	var unparsed [2]int64
 	for i, ok := range w.cand {
-		if w.kinds[i] != lineEvent && w.kinds[i] != lineCut {
+		if !w.kinds[i].evaluated() {
 			continue
 		}
 		line := trimLine(data[w.starts[i]:w.ends[i]])
-		force := w.kinds[i] == lineCut
+		force := w.kinds[i] == lineCut || w.kinds[i] == lineForced
 		if !ok && !force {
 			unparsed[b2i(w.raws[i])]++
 			continue
@@ -1676,7 +1690,7 @@ func (w *worker) markNUL(data []byte, pos int, res *chunkResult) int {
 // whether the rest of the line needs no search: it is not (or no longer)
 // an event line.
 func (w *worker) nulLine(data []byte, li int, res *chunkResult) bool {
-	if w.kinds[li] != lineEvent && w.kinds[li] != lineCut {
+	if !w.kinds[li].evaluated() {
 		return true
 	}
 	if bytes.IndexByte(trimLine(data[w.starts[li]:w.ends[li]]), 0) < 0 {

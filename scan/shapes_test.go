@@ -59,6 +59,8 @@ func TestWrappedShapes(t *testing.T) {
 			map[string]int64{"AKS kube-apiserver record": 1, "AKS guard record": 1}},
 		{"kube-apiserver_cri.log", LayoutLines, ShapeRawAudit, []string{"5#0", "6#0", "7#0", "11#0", "13#0", "14#0"},
 			map[string]int64{skipCRIText: 2}},
+		{"kube-apiserver_docker.log", LayoutLines, ShapeDocker, []string{"5#0", "6#0", "7#0", "11#0", "13#0", "14#0"},
+			map[string]int64{skipCRIText: 2}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {

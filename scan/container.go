@@ -1,0 +1,209 @@
+package scan
+
+import (
+	"bytes"
+	"strings"
+
+	"github.com/tidwall/gjson"
+)
+
+// Container logs: kube-apiserver run with --audit-log-path=- prints its
+// audit events to stdout, so they reach disk as the container runtime
+// stores a container's output, between the server's own log lines on
+// stderr. Two formats are read: CRI's (containerd, CRI-O), a prefix on
+// each line, and Docker's json-file, a JSON object per line (shape
+// docker-json-file). Both split a line longer than 16 KiB into pieces,
+// which k8sexec does not join: the first is malformed, naming its request,
+// and the rest is output that is not JSON.
+
+// The CRI container log format is what containerd and CRI-O write to
+// /var/log/pods/*/*/N.log (and /var/log/containers/*.log) for everything
+// a container prints: one line per line of output,
+//
+//	2026-11-20T09:41:07.160199123Z stdout F {"kind":"Event",...}
+//
+// the time the runtime read it, the stream, a tag and the output itself.
+// The tag is F for a whole line and P for a piece of one longer
+// than the runtime's limit (16 KiB by default), which the next lines
+// continue up to an F.
+
+// criLine splits a line of the CRI format into its output and whether it
+// is a piece of a longer line (tag P); ok is false for a line of any
+// other form.
+func criLine(line []byte) (content []byte, partial, ok bool) {
+	sp := bytes.IndexByte(line, ' ')
+	if sp < 0 || !criTime(line[:sp]) {
+		return nil, false, false
+	}
+	rest := line[sp+1:]
+	if !bytes.HasPrefix(rest, []byte("stdout ")) && !bytes.HasPrefix(rest, []byte("stderr ")) {
+		return nil, false, false
+	}
+	rest = rest[len("stdout "):]
+	tag := rest
+	if j := bytes.IndexByte(rest, ' '); j >= 0 {
+		tag, content = rest[:j], rest[j+1:]
+	}
+	// The tag is a list of flags separated by colons, the first P or F;
+	// none other is defined yet.
+	first, _, _ := bytes.Cut(tag, []byte(":"))
+	switch string(first) {
+	case "P":
+		return content, true, true
+	case "F":
+		return content, false, true
+	}
+	return nil, false, false
+}
+
+// criTime reports whether b is an RFC 3339 time as the runtimes write it:
+// 2026-11-20T09:41:07.160199123Z, or with an offset (+01:00) for a node
+// whose clock is not in UTC.
+func criTime(b []byte) bool {
+	const date = "dddd-dd-ddTdd:dd:dd"
+	if len(b) < len(date)+1 {
+		return false
+	}
+	for i := 0; i < len(date); i++ {
+		if date[i] == 'd' && (b[i] < '0' || b[i] > '9') || date[i] != 'd' && b[i] != date[i] {
+			return false
+		}
+	}
+	b = b[len(date):]
+	if b[0] == '.' {
+		n := 1
+		for n < len(b) && b[n] >= '0' && b[n] <= '9' {
+			n++
+		}
+		if n == 1 {
+			return false
+		}
+		b = b[n:]
+	}
+	switch {
+	case len(b) == 1 && b[0] == 'Z':
+		return true
+	case len(b) == 6 && (b[0] == '+' || b[0] == '-') && b[3] == ':':
+		for _, i := range []int{1, 2, 4, 5} {
+			if b[i] < '0' || b[i] > '9' {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// skipCRIText is why a line of container output that is not JSON is
+// skipped, in either format: the API server's own log lines on stderr, or
+// the rest of a line the runtime split (criSplit, dockerSplit).
+const skipCRIText = "container output that is not JSON"
+
+// criSplit is why the first piece of a line the runtime split is not
+// evaluated.
+const criSplit = "a line the container runtime split (longer than its limit, 16 KiB by default; tag P): k8sexec does not join the pieces, so this event is not evaluated"
+
+// isCRI reports whether a line as it stands in the input is in the CRI
+// format.
+func isCRI(line []byte) bool {
+	_, _, ok := criOf(line)
+	return ok
+}
+
+// criPartial reports whether a line as it stands in the input is a piece
+// of a longer one in the CRI format.
+func criPartial(line []byte) bool {
+	_, partial, ok := criOf(line)
+	return ok && partial
+}
+
+// criOf is criLine of a line as it stands in the input, with what
+// trimLine strips around it.
+func criOf(line []byte) (content []byte, partial, ok bool) {
+	line = bytes.TrimLeft(bytes.TrimPrefix(bytes.TrimRight(line, " \t\r"), utf8BOM), " \t")
+	if len(line) == 0 || line[0] < '0' || line[0] > '9' {
+		return nil, false, false
+	}
+	return criLine(line)
+}
+
+// Docker's json-file log driver writes each line of output as
+//
+//	{"log":"{\"kind\":\"Event\",...}\n","stream":"stdout","time":"2026-11-20T09:41:07.160199123Z"}
+//
+// the line in log with its newline; a piece of a line longer than 16 KiB
+// has none, and the next objects continue it. Newer versions may add
+// attrs.
+
+// dockerSplit is why the first piece of a line Docker split is not
+// evaluated.
+const dockerSplit = "a line Docker split (longer than 16 KiB; its log value does not end in a newline): k8sexec does not join the pieces, so this event is not evaluated"
+
+// dockerKeys are the members of a line of Docker's json-file log.
+var dockerKeys = map[string]bool{"log": true, "stream": true, "time": true, "attrs": true}
+
+// dockerOnly reports whether a record's members are those of a line of
+// Docker's json-file log and no others: an ECS document with a log and a
+// stream of its own is still ECS.
+func dockerOnly(members []rootMember) bool {
+	for _, m := range members {
+		if !dockerKeys[m.key] {
+			return false
+		}
+	}
+	return len(members) > 0
+}
+
+// dockerPrefix starts every line of Docker's json-file log, and
+// dockerStream follows the line of output in it.
+var dockerPrefix, dockerStream = []byte(`{"log":"`), []byte(`","stream":"`)
+
+// dockerForced reports whether a line, trimmed, of Docker's json-file log
+// holds no event the prefilter may rule out unparsed: text, which is
+// skipped and counted, or a piece of a line Docker split, whose first
+// piece holds the start of an event with literals perhaps in the others
+// and must be reported (dockerLine). Docker writes log first, then stream
+// and time, and a quote inside log is escaped, so `","stream":"` occurs
+// once, near the end of the line, where log ends; the last character of
+// log is a newline when the line is whole.
+func dockerForced(line []byte) bool {
+	if !bytes.HasPrefix(line, dockerPrefix) {
+		return false
+	}
+	end := bytes.LastIndex(line, dockerStream)
+	if end < 0 {
+		return false
+	}
+	if line[len(dockerPrefix)] != '{' {
+		return true
+	}
+	// An escaped newline: \n after an even number of backslashes.
+	i := end - 1
+	if i < len(dockerPrefix) || line[i] != 'n' {
+		return true
+	}
+	n := 0
+	for j := i - 1; j >= len(dockerPrefix) && line[j] == '\\'; j-- {
+		n++
+	}
+	return n%2 == 0
+}
+
+// dockerLine reads the output in a line of Docker's json-file log, whose
+// record starts base bytes into its line.
+func dockerLine(base int, log gjson.Result) Unit {
+	off := base + log.Index
+	text := bytes.TrimSpace([]byte(log.Str))
+	switch {
+	case len(text) == 0 || text[0] != '{':
+		return Unit{Offset: off, Skip: skipCRIText}
+	case !strings.HasSuffix(log.Str, "\n"):
+		cut, say := cutRequest(text)
+		return Unit{Raw: text, Offset: off, Problem: dockerSplit + say, Cut: cut}
+	}
+	u := embeddedEvent(text, off)
+	if u.Shape == ShapeRawAudit {
+		u.Shape = ShapeDocker
+	}
+	return u
+}
