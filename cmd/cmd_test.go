@@ -1952,3 +1952,17 @@ func TestJoinedLinesInTheSummary(t *testing.T) {
 		t.Errorf("exit %d:\n%s", code, out)
 	}
 }
+
+// TestContainerLogsInTheSummary: the summary says an input was read as a
+// container log, and counts the output that was not JSON.
+func TestContainerLogsInTheSummary(t *testing.T) {
+	for name, want := range map[string]string{
+		"kube-apiserver_cri.log":    "kube-apiserver_cri.log: raw-audit 12 (CRI container log); 2 skipped (2 container output that is not JSON)\n",
+		"kube-apiserver_docker.log": "kube-apiserver_docker.log: docker-json-file 12; 2 skipped (2 container output that is not JSON)\n",
+	} {
+		out, _, code := run(t, nil, "scan", "--guide", "none", "../testdata/wrapped/"+name)
+		if code != ExitFindings || !strings.Contains(out, want) || strings.Count(out, "\n  finding   ") != 4 {
+			t.Errorf("%s: exit %d, want %q and 4 findings in:\n%s", name, code, want, out)
+		}
+	}
+}

@@ -763,6 +763,8 @@ func describeInput(in InputSummary) string {
 		out += " (whole-file JSON)"
 	case "csv":
 		out += " (CSV export)"
+	case "cri":
+		out += " (CRI container log)"
 	}
 	if wrappers := in.Envelopes - in.Joined; wrappers > 0 {
 		out += fmt.Sprintf(" in %s", plural64(wrappers, "envelope"))

@@ -12,9 +12,11 @@ import (
 // stores a container's output, between the server's own log lines on
 // stderr. Two formats are read: CRI's (containerd, CRI-O), a prefix on
 // each line, and Docker's json-file, a JSON object per line (shape
-// docker-json-file). Both split a line longer than 16 KiB into pieces,
-// which k8sexec does not join: the first is malformed, naming its request,
-// and the rest is output that is not JSON.
+// docker-json-file). Both split a line longer than 16 KiB into pieces.
+// In an input that starts as a CRI log (LayoutCRI, criSplitter) the pieces
+// are joined again; elsewhere, and in Docker's format, they are not: the
+// first is malformed, naming its request, and the rest is output that is
+// not JSON.
 
 // The CRI container log format is what containerd and CRI-O write to
 // /var/log/pods/*/*/N.log (and /var/log/containers/*.log) for everything
@@ -27,33 +29,44 @@ import (
 // than the runtime's limit (16 KiB by default), which the next lines
 // continue up to an F.
 
-// criLine splits a line of the CRI format into its output and whether it
-// is a piece of a longer line (tag P); ok is false for a line of any
+// criOutput is what a line of the CRI format holds.
+type criOutput struct {
+	content []byte // the line of output
+	stderr  bool   // printed on stderr, not stdout
+	partial bool   // a piece of a longer line (tag P)
+}
+
+// criLine splits a line of the CRI format; ok is false for a line of any
 // other form.
-func criLine(line []byte) (content []byte, partial, ok bool) {
+func criLine(line []byte) (out criOutput, ok bool) {
 	sp := bytes.IndexByte(line, ' ')
 	if sp < 0 || !criTime(line[:sp]) {
-		return nil, false, false
+		return out, false
 	}
 	rest := line[sp+1:]
-	if !bytes.HasPrefix(rest, []byte("stdout ")) && !bytes.HasPrefix(rest, []byte("stderr ")) {
-		return nil, false, false
+	switch {
+	case bytes.HasPrefix(rest, []byte("stdout ")):
+	case bytes.HasPrefix(rest, []byte("stderr ")):
+		out.stderr = true
+	default:
+		return out, false
 	}
 	rest = rest[len("stdout "):]
 	tag := rest
 	if j := bytes.IndexByte(rest, ' '); j >= 0 {
-		tag, content = rest[:j], rest[j+1:]
+		tag, out.content = rest[:j], rest[j+1:]
 	}
 	// The tag is a list of flags separated by colons, the first P or F;
 	// none other is defined yet.
 	first, _, _ := bytes.Cut(tag, []byte(":"))
 	switch string(first) {
 	case "P":
-		return content, true, true
+		out.partial = true
+		return out, true
 	case "F":
-		return content, false, true
+		return out, true
 	}
-	return nil, false, false
+	return criOutput{}, false
 }
 
 // criTime reports whether b is an RFC 3339 time as the runtimes write it:
@@ -101,28 +114,28 @@ const skipCRIText = "container output that is not JSON"
 
 // criSplit is why the first piece of a line the runtime split is not
 // evaluated.
-const criSplit = "a line the container runtime split (longer than its limit, 16 KiB by default; tag P): k8sexec does not join the pieces, so this event is not evaluated"
+const criSplit = "a line the container runtime split (longer than its limit, 16 KiB by default; tag P), in an input that does not start as a container log, where k8sexec does not join the pieces: not evaluated"
 
 // isCRI reports whether a line as it stands in the input is in the CRI
 // format.
 func isCRI(line []byte) bool {
-	_, _, ok := criOf(line)
+	_, ok := criOf(line)
 	return ok
 }
 
 // criPartial reports whether a line as it stands in the input is a piece
 // of a longer one in the CRI format.
 func criPartial(line []byte) bool {
-	_, partial, ok := criOf(line)
-	return ok && partial
+	out, ok := criOf(line)
+	return ok && out.partial
 }
 
 // criOf is criLine of a line as it stands in the input, with what
 // trimLine strips around it.
-func criOf(line []byte) (content []byte, partial, ok bool) {
+func criOf(line []byte) (criOutput, bool) {
 	line = bytes.TrimLeft(bytes.TrimPrefix(bytes.TrimRight(line, " \t\r"), utf8BOM), " \t")
 	if len(line) == 0 || line[0] < '0' || line[0] > '9' {
-		return nil, false, false
+		return criOutput{}, false
 	}
 	return criLine(line)
 }

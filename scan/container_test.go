@@ -36,9 +36,9 @@ func TestCRILine(t *testing.T) {
 		{"", "", false, false},
 	}
 	for _, tc := range tests {
-		content, partial, ok := criLine([]byte(tc.line))
-		if string(content) != tc.content || partial != tc.partial || ok != tc.ok {
-			t.Errorf("criLine(%q) = %q, %v, %v; want %q, %v, %v", tc.line, content, partial, ok, tc.content, tc.partial, tc.ok)
+		out, ok := criLine([]byte(tc.line))
+		if string(out.content) != tc.content || out.partial != tc.partial || ok != tc.ok || out.stderr != strings.Contains(tc.line, " stderr ") && ok {
+			t.Errorf("criLine(%q) = %+v, %v; want %q, %v, %v", tc.line, out, ok, tc.content, tc.partial, tc.ok)
 		}
 	}
 }
@@ -109,5 +109,82 @@ func TestDockerForced(t *testing.T) {
 		if got := dockerForced([]byte(tc.line)); got != tc.want {
 			t.Errorf("dockerForced(%s) = %v, want %v", tc.line, got, tc.want)
 		}
+	}
+}
+
+// TestCRIJoin: in a container log the pieces of a split line are joined
+// exactly (a piece may end in a space), read at the first piece's line
+// and offset, in line order with the other stream's records between them;
+// a split line whose next piece is overdue or never comes is malformed,
+// naming its request, and joined output over the limit is overlong.
+func TestCRIJoin(t *testing.T) {
+	rs := builtinRules(t)
+	spaced := strings.Replace(execLine, `"userAgent":"kubectl/v1.29.4"`, `"userAgent":"kubectl/v1.29.4 (linux/amd64) kubernetes/4f1b2c3"`, 1)
+	cut := strings.Index(spaced, "v1.29.4 ") + len("v1.29.4 ")
+	stderrExec := strings.Replace(execLine, "7c0bd8a4", "e11e0000", 1)
+	input := lines(
+		criPrefix+"stdout P "+spaced[:cut],                   // 1
+		criPrefix+"stderr F "+stderrExec,                     // 2
+		criPrefix+"stdout P "+spaced[cut:cut+10],             // 3
+		criPrefix+"stderr F I1120 09:41:07.1 1 x.go:1] text", // 4
+		criPrefix+"stdout F "+spaced[cut+10:],                // 5
+		criPrefix+"stdout F "+procLine,                       // 6
+	)
+	for _, workers := range []int{1, 3} {
+		for _, chunk := range []int{0, 1, 700} {
+			res := scanString(t, input, Options{Rules: rs, Workers: workers, ChunkSize: chunk})
+			checkInvariants(t, res)
+			where := fmt.Sprintf("workers=%d chunk=%d", workers, chunk)
+			st := res.Inputs[0]
+			if st.Layout != LayoutCRI || st.Lines != 6 || st.Records != 4 || st.Events != 3 || st.Skipped != 1 || st.Malformed != 0 {
+				t.Errorf("%s: layout %s, lines %d, records %d, events %d, skipped %d, malformed %d; want cri, 6, 4, 3, 1, 0",
+					where, st.Layout, st.Lines, st.Records, st.Events, st.Skipped, st.Malformed)
+			}
+			var got []string
+			for _, ev := range res.Events {
+				got = append(got, fmt.Sprintf("%d@%d", ev.Line, ev.Offset))
+			}
+			second := int64(len(criPrefix+"stdout P "+spaced[:cut]) + 1)
+			sixth := int64(len(input) - len(criPrefix+"stdout F "+procLine) - 1)
+			if want := []string{"1@0", fmt.Sprintf("2@%d", second), fmt.Sprintf("6@%d", sixth)}; !slices.Equal(got, want) {
+				t.Fatalf("%s: events at %v, want %v", where, got, want)
+			}
+			if raw := string(res.Events[0].Raw); raw != spaced {
+				t.Errorf("%s: joined event\n%s\nwant\n%s", where, raw, spaced)
+			}
+		}
+	}
+
+	// The next piece must start within the limit of the first; joined
+	// output must fit in it.
+	long := strings.Replace(execLine, `"level":"Metadata"`, `"level":"Metadata","pad":"`+strings.Repeat("x", 1400)+`"`, 1)
+	input = lines(
+		criPrefix+"stdout P "+execLine[:300], // 1: overdue
+		criPrefix+"stderr F "+long,           // 2
+		criPrefix+"stdout F "+execLine[300:], // 3: text now
+		criPrefix+"stdout P "+long,           // 4: too long joined
+		criPrefix+"stdout F "+long,           // 5
+		criPrefix+"stdout P "+execLine[:300], // 6: never ended
+	)
+	res := scanString(t, input, Options{Rules: rs, MaxLineSize: 2500})
+	checkInvariants(t, res)
+	st := res.Inputs[0]
+	if st.Events != 1 || st.Skipped != 1 || st.Overlong != 1 || st.Malformed != 2 {
+		t.Errorf("events %d, skipped %d, overlong %d, malformed %d; want 1, 1, 1, 2", st.Events, st.Skipped, st.Overlong, st.Malformed)
+	}
+	var problems []string
+	for _, p := range res.Problems {
+		problems = append(problems, fmt.Sprintf("%d:%s", p.Line, p.Reason))
+	}
+	want := []string{
+		"1:" + criUnended + "; auditID 7c0bd8a4-0f7e-4d57-9d8a-3c1f3b0f52a1 (ResponseStarted of create)",
+		"4:longer than 2500 bytes, skipped",
+		"6:" + criUnended + "; auditID 7c0bd8a4-0f7e-4d57-9d8a-3c1f3b0f52a1 (ResponseStarted of create)",
+	}
+	if !slices.Equal(problems, want) {
+		t.Errorf("problems\n%q\nwant\n%q", problems, want)
+	}
+	if res.Problems[0].Cut == nil || res.Problems[0].Cut.AuditID != "7c0bd8a4-0f7e-4d57-9d8a-3c1f3b0f52a1" {
+		t.Errorf("the overdue split line names no request: %+v", res.Problems[0].Cut)
 	}
 }

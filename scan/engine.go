@@ -211,7 +211,7 @@ type InputStats struct {
 	// Encoding is EncodingUTF16LE or EncodingUTF16BE for text k8sexec
 	// decoded (offsets are then of the UTF-8 text), else "".
 	Encoding  string
-	Layout    string // LayoutLines, LayoutJSON or LayoutCSV
+	Layout    string // LayoutLines, LayoutJSON, LayoutCSV or LayoutCRI
 	RawBytes  int64  // bytes read from the file (compressed size)
 	Bytes     int64  // decompressed bytes
 	Lines     int64
@@ -323,6 +323,10 @@ type chunk struct {
 	// broken, why. lines is then how many input lines the chunk covers.
 	recs  []recInfo
 	lines int64
+	// lineRecs marks records that are lines of a container's output
+	// (criSplitter): read by the rules of the lines layout, not as JSON
+	// values (lineLike).
+	lineRecs bool
 	// overlong marks a single line (or record) longer than MaxLineSize
 	// that was skipped.
 	overlong bool
@@ -341,7 +345,14 @@ type recInfo struct {
 	index        int     // position among the records starting on its line, or 0 (jsonSplitter.number)
 	broken       string  // why the record is not a JSON value, or ""
 	newlines     []int32 // positions in the record of its line breaks
+	skip         string  // why the record is no event, or ""
+	cut          *CutRequest
+	lead         int // bytes of its line before the record (record.lead)
 }
+
+// lineLike reports whether the chunk's records are read as lines are: no
+// array is an event, an object may be cut short or several values.
+func (c *chunk) lineLike() bool { return c.recs == nil || c.lineRecs }
 
 // place returns the input line and offset of line i of the chunk, whose
 // first byte is at start in data.
@@ -377,7 +388,7 @@ func (c *chunk) placeWithin(i, start, off int) (int64, int64) {
 	if c.recs != nil {
 		nl := c.recs[i].newlines
 		line += int64(sort.Search(len(nl), func(k int) bool { return int(nl[k]) >= off }))
-		return line, offset + int64(off)
+		return line, offset + int64(c.recs[i].lead+off)
 	}
 	return line, offset + c.padded(i) + int64(off)
 }
@@ -1043,6 +1054,9 @@ func readInput(ctx context.Context, i int, in Input, opts Options, plan *plan, p
 		end.rawBytes = s.raw.n()
 	case end.layout == LayoutCSV:
 		ok = readRecordChunks(ctx, in.Name, i, s, newCSVSplitter(s), opts, pool, send, end)
+		end.rawBytes = s.raw.n()
+	case end.layout == LayoutCRI:
+		ok = readRecordChunks(ctx, in.Name, i, s, newCRISplitter(s), opts, pool, send, end)
 		end.rawBytes = s.raw.n()
 	default:
 		ok = readChunks(ctx, in.Name, i, s, opts, pool, send, end)

@@ -2,6 +2,7 @@ package scan
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -46,6 +47,8 @@ func referenceScan(data []byte, rs []*rules.Rule, sels []rules.Matcher, maxLine 
 		return referenceRecords(newJSONSplitter(bytes.NewReader(data)), rs, sels, maxLine)
 	case LayoutCSV:
 		return referenceRecords(newCSVSplitter(bytes.NewReader(data)), rs, sels, maxLine)
+	case LayoutCRI:
+		return referenceCRI(data, rs, sels, maxLine)
 	}
 	var out refResult
 	var offset int64
@@ -73,6 +76,98 @@ func referenceScan(data []byte, rs []*rules.Rule, sels []rules.Matcher, maxLine 
 		}
 		out.matches = append(out.matches, refEvaluate(content, out.lines, lineStart, nil, rs, sels, false)...)
 	}
+	return out
+}
+
+// referenceCRI reads a container log in the CRI format: each line's
+// output, read as a line is, at the line's start. The pieces of a line the
+// runtime split (tag P, up to the next F on the same stream) are joined
+// and read at the first piece's line, unless the next piece starts more
+// than maxLine bytes after the first or the input ends first; a line, or
+// joined output, longer than maxLine is overlong. Lines in another form
+// are read as lines; blank ones are not counted as blank.
+func referenceCRI(data []byte, rs []*rules.Rule, sels []rules.Matcher, maxLine int) refResult {
+	type split struct {
+		content      []byte
+		line, offset int64
+		lead         int
+	}
+	var out refResult
+	var open [2]*split
+	joined := func(sp *split) {
+		if len(sp.content) > maxLine {
+			out.overlong++
+			return
+		}
+		ms := refEvaluate(sp.content, sp.line, sp.offset, nil, rs, sels, false)
+		for i := range ms {
+			if ms[i].index > 0 {
+				ms[i].offset += int64(sp.lead) // what a wrapper holds is placed past the prefix
+			}
+		}
+		out.matches = append(out.matches, ms...)
+	}
+	abandon := func(s int) {
+		if sp := open[s]; sp != nil && len(sp.content) > maxLine {
+			out.overlong++
+		}
+		open[s] = nil // not joined: broken
+	}
+	var offset int64
+	for len(data) > 0 {
+		content := data
+		next := len(data)
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			content, next = data[:i], i+1
+		}
+		lineStart := offset
+		offset += int64(next)
+		data = data[next:]
+		out.lines++
+		for s, sp := range open {
+			if sp != nil && lineStart-sp.offset > int64(maxLine) {
+				abandon(s)
+			}
+		}
+		if len(content) > maxLine {
+			out.overlong++
+			continue
+		}
+		line := content
+		if out.lines == 1 {
+			line = bytes.TrimPrefix(line, utf8BOM)
+		}
+		m := refCRI.FindSubmatchIndex(line)
+		if m == nil {
+			out.matches = append(out.matches, refEvaluate(content, out.lines, lineStart, nil, rs, sels, false)...)
+			continue
+		}
+		stream := b2i(string(line[m[6]:m[7]]) == "stderr")
+		partial := string(line[m[8]:m[9]]) == "P"
+		rest := line[m[1]:]
+		if m[1] > m[0] && line[m[1]-1] != ' ' {
+			rest = nil // the tag ends the line
+		}
+		if sp := open[stream]; sp != nil {
+			sp.content = append(sp.content, rest...)
+			if !partial {
+				open[stream] = nil
+				joined(sp)
+			}
+			continue
+		}
+		sp := &split{content: append([]byte(nil), rest...), line: out.lines, offset: lineStart, lead: len(content) - len(rest)}
+		if partial {
+			open[stream] = sp
+		} else {
+			joined(sp)
+		}
+	}
+	abandon(0)
+	abandon(1)
+	// Placed at the lines their records start on, as the scan hands them
+	// out.
+	slices.SortStableFunc(out.matches, func(a, b refMatch) int { return cmp.Compare(a.line, b.line) })
 	return out
 }
 
@@ -343,6 +438,9 @@ func FuzzScanMatchesReference(f *testing.F) {
 		lines("2026-11-20T09:41:07.160199123Z stdout F "+execLine, "2026-11-20T09:41:07.1Z stderr F I1120 09:41:07.1 1 x.go:1] log",
 			"2026-11-20T09:41:07+01:00 stdout P "+execLine[:200], "2026-11-20T09:41:07Z stdout F "+execLine[200:],
 			"2026-11-20T09:41:07Z stdout P "+execLine, "2026-11-20T09:41:07Z stdout F", "2026-11-20T09:41:07Z stdout F:x "+procLine),
+		lines("2026-11-20T09:41:07Z stdout P "+execLine[:300], "2026-11-20T09:41:07Z stderr F "+noiseLine, "2026-11-20T09:41:07Z stderr P {",
+			"2026-11-20T09:41:07Z stdout P "+execLine[300:310], "", "x", "2026-11-20T09:41:07Z stdout F "+execLine[310:], "2026-11-20T09:41:07Z stderr F }",
+			"2026-11-20T09:41:07Z stdout P "+eventList+execLine, "2026-11-20T09:41:07Z stdout F ]}", "2026-11-20T09:41:07Z stdout P "+execLine),
 		lines(`{"log":"`+strings.ReplaceAll(execLine, `"`, `\"`)+`\n","stream":"stdout","time":"2026-11-20T09:41:07.1Z"}`,
 			`{"log":"I1120 log\n","stream":"stderr","time":"2026-11-20T09:41:07.1Z"}`,
 			`{"log":"`+strings.ReplaceAll(execLine[:200], `"`, `\"`)+`","stream":"stdout","time":"2026-11-20T09:41:07.1Z"}`,

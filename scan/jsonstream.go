@@ -25,8 +25,9 @@ const (
 // sniffLayout decides how to read an input from the start of its
 // decompressed bytes. A first non-blank line that is a lone "{" or starts
 // with "[" is whole-file JSON, one that is a row of field names a CSV
-// export; anything else is read line by line (a broken first line stays a
-// broken line, it does not change the layout).
+// export, one in the CRI format a container log; anything else is read
+// line by line (a broken first line stays a broken line, it does not
+// change the layout).
 func sniffLayout(head []byte) string {
 	line := firstLine(head)
 	switch {
@@ -34,6 +35,8 @@ func sniffLayout(head []byte) string {
 		return LayoutLines
 	case line[0] == '[' || len(line) == 1 && line[0] == '{':
 		return LayoutJSON
+	case line[0] >= '0' && line[0] <= '9' && isCRI(line):
+		return LayoutCRI
 	case line[0] != '{':
 		if _, _, ok := csvHeader(line); ok {
 			return LayoutCSV
@@ -136,6 +139,14 @@ type record struct {
 	// newlines are the positions in data of the newlines that were made
 	// spaces, so an event inside the record can be placed on its line.
 	newlines []int32
+	// skip, when set, says why the record is no event (criSplitter);
+	// cut is the request a broken record was a stage of, if it says.
+	skip string
+	cut  *CutRequest
+	// lead is how many bytes of its line come before data where the
+	// record is a line's output: offset is the line's, as in the lines
+	// layout.
+	lead int
 }
 
 // next returns the next record, appending its bytes to dst[:0], which it
@@ -625,7 +636,8 @@ type errorReader struct{ err error }
 func (r errorReader) Read([]byte) (int, error) { return 0, r.err }
 
 // recordSource cuts an input into records: the values of whole-file JSON
-// (jsonSplitter), the rows of a CSV export (csvSplitter).
+// (jsonSplitter), the rows of a CSV export (csvSplitter), the lines of
+// output in a container log (criSplitter).
 type recordSource interface {
 	// next returns the next record, appending its bytes to dst[:0], which
 	// it may grow up to limit bytes. ok is false at the end of the input.
@@ -642,9 +654,10 @@ func readRecordChunks(ctx context.Context, name string, input int, s *stream, sp
 	var scratch []byte
 	var cur *chunk
 	var linesSent, spanStart int64
+	_, lineRecs := sp.(*criSplitter)
 	startChunk := func() {
 		bufp := pool.Get().(*[]byte)
-		cur = &chunk{input: input, buf: bufp, data: (*bufp)[:0]}
+		cur = &chunk{input: input, buf: bufp, data: (*bufp)[:0], lineRecs: lineRecs}
 	}
 	flush := func() bool {
 		if cur == nil || len(cur.recs) == 0 {
@@ -681,7 +694,7 @@ func readRecordChunks(ctx context.Context, name string, input int, s *stream, sp
 			}
 			continue
 		}
-		info := recInfo{line: rec.line, offset: rec.offset, index: rec.index, newlines: rec.newlines}
+		info := recInfo{line: rec.line, offset: rec.offset, index: rec.index, newlines: rec.newlines, skip: rec.skip, cut: rec.cut, lead: rec.lead}
 		if rec.status == recordBroken {
 			info.broken = rec.reason
 			if info.broken == "" {

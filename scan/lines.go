@@ -869,8 +869,8 @@ func trimLine(line []byte) []byte {
 		line = line[1:]
 	}
 	if len(line) > 0 && line[0] >= '0' && line[0] <= '9' {
-		if content, _, ok := criLine(line); ok {
-			line = bytes.TrimLeft(content, " \t")
+		if out, ok := criLine(line); ok {
+			line = bytes.TrimLeft(out.content, " \t")
 		}
 	}
 	if len(line) > 0 && line[0] == 0 {
@@ -927,19 +927,22 @@ func (w *worker) process(c *chunk) chunkResult {
 			kind = lineMalformed
 			res.malformed++
 			ln, off := c.place(i, start)
-			res.problems = append(res.problems, Problem{Line: ln, Offset: off, Index: c.recIndex(i), Reason: c.recs[i].broken})
+			res.problems = append(res.problems, Problem{Line: ln, Offset: off, Index: c.recIndex(i), Reason: c.recs[i].broken, Cut: c.recs[i].cut})
+		case c.recs != nil && c.recs[i].skip != "":
+			kind = lineSkipped
+			res.skip(c.recs[i].skip)
 		case len(line) == 0:
 			kind = lineBlank
 			res.blank++
 		case line[0] == '{' && line[len(line)-1] == '}',
 			// In whole-file JSON an array may hold events; in NDJSON a
 			// line holding an array is a stray.
-			c.recs != nil && line[0] == '[' && line[len(line)-1] == ']':
+			!c.lineLike() && line[0] == '[' && line[len(line)-1] == ']':
 			res.events++
 			raw = bytes.HasPrefix(line, rawAuditPrefix)
 			allRaw = allRaw && raw
 			switch {
-			case c.recs != nil:
+			case !c.lineLike():
 			case data[start] != '{' && criPartial(data[start:end]):
 				// A piece of a line the runtime split may end in '}'
 				// by chance: it is cut all the same.
@@ -947,7 +950,7 @@ func (w *worker) process(c *chunk) chunkResult {
 			case !raw && dockerForced(line):
 				kind = lineForced
 			}
-		case c.recs == nil && line[0] == '{':
+		case c.lineLike() && line[0] == '{':
 			kind = lineCut
 			res.events++
 			raw = bytes.HasPrefix(line, rawAuditPrefix)
@@ -956,11 +959,7 @@ func (w *worker) process(c *chunk) chunkResult {
 			// The API server's own log lines beside its audit events,
 			// or the rest of a line the runtime split.
 			kind = lineSkipped
-			res.skipped++
-			if res.skips == nil {
-				res.skips = map[string]int64{}
-			}
-			res.skips[skipCRIText]++
+			res.skip(skipCRIText)
 		default:
 			kind = lineMalformed
 			res.malformed++
@@ -1086,6 +1085,15 @@ func (w *worker) sampled(c *chunk, i int) bool {
 	return off < w.parseFirst
 }
 
+// skip counts a record that is no event, and why.
+func (r *chunkResult) skip(reason string) {
+	r.skipped++
+	if r.skips == nil {
+		r.skips = map[string]int64{}
+	}
+	r.skips[reason]++
+}
+
 // count adds one event of a shape to the chunk's tally.
 func (r *chunkResult) count(shape Shape) { r.countN(shape, 1) }
 
@@ -1170,7 +1178,7 @@ func (w *worker) evaluate(c *chunk, i int, line []byte, res *chunkResult) {
 			}
 		}
 	}
-	if !check.valid && w.raws[i] && c.recs == nil {
+	if !check.valid && w.raws[i] && c.lineLike() {
 		// A raw audit line that is not one event may be several, each
 		// written as kube-apiserver starts them: read the ones that are
 		// whole.
@@ -1244,11 +1252,7 @@ func (w *worker) evaluateUnit(c *chunk, i, at int, lineNo, offset int64, u Unit,
 		res.problems = append(res.problems, Problem{Line: uLine, Offset: uOffset, Index: index, Reason: u.Problem, Cut: u.Cut})
 		return
 	case u.Skip != "":
-		res.skipped++
-		if res.skips == nil {
-			res.skips = map[string]int64{}
-		}
-		res.skips[u.Skip]++
+		res.skip(u.Skip)
 		return
 	}
 	res.events++

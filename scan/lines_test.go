@@ -397,24 +397,45 @@ func TestLines(t *testing.T) {
 		},
 		{
 			name: "CRI line with no output", input: lines(criPrefix+"stdout F", criPrefix+"stdout F ", criPrefix+"stdout F "+execLine, criPrefix+"stdout F \t "+procLine),
-			lines: 4, blank: 2, events: 2, hits: []string{"3:R1", "4:R2"},
+			lines: 4, events: 2, hits: []string{"3:R1", "4:R2"},
 		},
 		{
-			// The runtime splits a line over its limit: the first piece is
-			// named with its request, the rest is container output that is
-			// not JSON.
+			// The runtime splits a line over its limit: the pieces are
+			// joined, and the event read at the first.
 			name: "CRI line split by the runtime",
 			input: lines(criPrefix+"stdout P "+execLine[:300], criPrefix+"stdout P "+execLine[300:400], criPrefix+"stdout F "+execLine[400:],
 				criPrefix+"stdout F "+execLine),
-			lines: 4, events: 1, malformed: 1, skipped: 2, hits: []string{"4:R1"},
-			problems: []string{"1:container runtime split (longer than its limit, 16 KiB by default; tag P): k8sexec does not join the pieces, so this event is not evaluated; auditID"},
+			lines: 4, events: 2, hits: []string{"1:R1", "4:R1"},
+		},
+		{
+			// Each stream's pieces are joined, whatever comes between.
+			name: "CRI pieces of both streams",
+			input: lines(criPrefix+"stdout P "+execLine[:300], criPrefix+"stderr F I1120 text", criPrefix+"stderr P "+procLine[:50],
+				criPrefix+"stdout F "+execLine[300:], criPrefix+"stderr F "+procLine[50:]),
+			lines: 5, events: 2, skipped: 1, hits: []string{"1:R1", "3:R2"},
+		},
+		{
+			name:  "CRI split line the input does not end",
+			input: lines(criPrefix+"stdout P "+execLine[:300], criPrefix+"stderr F "+noiseLine, criPrefix+"stderr F text"),
+			lines: 3, events: 1, malformed: 1, skipped: 1,
+			problems: []string{"1:" + criUnended + "; auditID"},
+		},
+		{
+			// The first line decides: where it is no container log, a split
+			// line is not joined, and its first piece is named with its
+			// request; the rest is container output that is not JSON.
+			name: "CRI lines in a log of lines",
+			input: lines(noiseLine, criPrefix+"stdout P "+execLine[:300], criPrefix+"stdout P "+execLine[300:400], criPrefix+"stdout F "+execLine[400:],
+				criPrefix+"stdout F "+execLine, criPrefix+"stdout F", criPrefix+"stdout F \t "),
+			lines: 7, blank: 2, events: 2, malformed: 1, skipped: 2, hits: []string{"5:R1"},
+			problems: []string{"2:" + criSplit + "; auditID"},
 		},
 		{
 			// A piece may end in '}' where the runtime cut it: it is not
 			// an event all the same.
-			name:  "CRI piece that looks whole",
-			input: lines(criPrefix+"stdout P "+execLine, criPrefix+"stdout F "+noiseLine),
-			lines: 2, events: 1, malformed: 1, problems: []string{"1:container runtime split"},
+			name:  "CRI piece that looks whole, in a log of lines",
+			input: lines(noiseLine, criPrefix+"stdout P "+execLine, criPrefix+"stdout F "+noiseLine),
+			lines: 3, events: 2, malformed: 1, problems: []string{"2:container runtime split"},
 		},
 		{
 			// Only the runtime's own form is stripped: a time and stream

@@ -57,7 +57,7 @@ func TestWrappedShapes(t *testing.T) {
 			map[string]int64{"AKS kube-apiserver record": 1, "AKS guard record": 1}},
 		{"aks_lines.ndjson", LayoutLines, ShapeAKS, []string{"6#0", "7#0", "8#0", "11#0", "13#0", "14#0"},
 			map[string]int64{"AKS kube-apiserver record": 1, "AKS guard record": 1}},
-		{"kube-apiserver_cri.log", LayoutLines, ShapeRawAudit, []string{"5#0", "6#0", "7#0", "11#0", "13#0", "14#0"},
+		{"kube-apiserver_cri.log", LayoutCRI, ShapeRawAudit, []string{"5#0", "9#0", "10#0", "13#0", "15#0", "16#0"},
 			map[string]int64{skipCRIText: 2}},
 		{"kube-apiserver_docker.log", LayoutLines, ShapeDocker, []string{"5#0", "6#0", "7#0", "11#0", "13#0", "14#0"},
 			map[string]int64{skipCRIText: 2}},

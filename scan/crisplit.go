@@ -1,0 +1,273 @@
+package scan
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+)
+
+// LayoutCRI is a container log in the CRI format (container.go): an input
+// whose first non-blank line is one. Its lines are read as the output they
+// hold, and the pieces of a line the runtime split are joined again.
+const LayoutCRI = "cri"
+
+// criUnended is why the pieces of a split line that the input never ends
+// are not evaluated.
+const criUnended = "a line the container runtime split (tag P) whose last piece (tag F) does not follow in the input: not evaluated"
+
+// criSplitter cuts a CRI container log into records: each line of output,
+// its pieces joined (one after the other on their stream: the other
+// stream's lines may come between them), placed at the first piece. Text
+// output (the API server's own log lines) is a skipped record; a line in
+// another form is a record of its own, read as a line; blank lines and
+// empty output are no records. Records come out in the order of the lines
+// they start on: those after a split line wait until its last piece has
+// come. The runtime writes the pieces one after the other, at most a few
+// lines of the other stream between them: a split line whose next piece
+// does not start within the record limit (MaxLineSize) of its first is
+// given up, so memory stays within twice the limit.
+type criSplitter struct {
+	r      *bufio.Reader
+	offset int64 // decompressed bytes read
+	line   int64 // lines read, a last one without a newline too
+	err    error // what ended the input (io.EOF at a clean end)
+	buf    []byte
+	// queue holds the records read and not handed out yet, in line
+	// order; open are its split lines whose last piece has not come yet,
+	// by stream (stdout, stderr).
+	queue []*criRecord
+	open  [2]*criRecord
+}
+
+type criRecord struct {
+	rec  record
+	open bool // a split line waiting for its next piece
+	drop bool // empty output: no record
+	over bool // longer than the limit: its bytes are not kept
+}
+
+func newCRISplitter(r io.Reader) *criSplitter {
+	return &criSplitter{r: bufio.NewReaderSize(r, 64<<10)}
+}
+
+func (s *criSplitter) next(dst []byte, limit int) (record, bool) {
+	for {
+		for len(s.queue) > 0 && !s.queue[0].open {
+			e := s.queue[0]
+			s.queue[0] = nil
+			s.queue = s.queue[1:]
+			if e.drop {
+				continue
+			}
+			rec := e.rec
+			rec.data = append(dst[:0], e.rec.data...)
+			return rec, true
+		}
+		line, start, over, ok := s.readLine(limit)
+		if !ok {
+			if len(s.queue) == 0 {
+				return record{}, false
+			}
+			for i := range s.open {
+				s.unended(i)
+			}
+			continue
+		}
+		if len(s.queue) == 0 {
+			// Nothing waits (no split line is open): a line that is not a
+			// piece is handed out as it is read, with no copy kept.
+			if rec, done, ready := s.direct(dst, line, start, over); done {
+				if ready {
+					return rec, true
+				}
+				continue
+			}
+		}
+		s.take(line, start, over, limit)
+	}
+}
+
+// direct reads a line when nothing waits: done is false for a piece of a
+// split line, which take files; ready is false when the line is no record.
+func (s *criSplitter) direct(dst, line []byte, start int64, over bool) (rec record, done, ready bool) {
+	rec = record{line: s.line, offset: start}
+	if over {
+		rec.status = recordOverlong
+		return rec, true, true
+	}
+	out, ok := criLine(s.unmarked(line))
+	switch {
+	case !ok:
+		rec.data = append(dst[:0], line...)
+		return rec, true, len(trimLine(line)) > 0
+	case out.partial:
+		return rec, false, false
+	}
+	rec.lead = offsetIn(line, out.content)
+	switch output(out.content) {
+	case outputNone:
+		return rec, true, false
+	case outputText:
+		rec.skip = skipCRIText
+	default:
+		rec.data = append(dst[:0], out.content...)
+	}
+	return rec, true, true
+}
+
+// unmarked is a line without the byte order mark the first may start with.
+func (s *criSplitter) unmarked(line []byte) []byte {
+	if s.line == 1 {
+		return bytes.TrimPrefix(line, utf8BOM)
+	}
+	return line
+}
+
+// Kinds of output a line holds.
+const (
+	outputJSON = iota // or what starts like it
+	outputText
+	outputNone // empty, or only what a line's ends are trimmed of
+)
+
+func output(content []byte) int {
+	text := trimLine(content)
+	switch {
+	case len(text) == 0:
+		return outputNone
+	case text[0] != '{' && text[0] != '[':
+		return outputText
+	}
+	return outputJSON
+}
+
+// readLine reads the next line, without its newline, keeping at most
+// limit bytes of it; over reports a longer one. ok is false at the end.
+func (s *criSplitter) readLine(limit int) (line []byte, start int64, over, ok bool) {
+	start = s.offset
+	frag, err := s.r.ReadSlice('\n')
+	s.offset += int64(len(frag))
+	if err == nil {
+		// The common line, whole in the reader's buffer: used there,
+		// until the next read.
+		s.line++
+		line = frag[:len(frag)-1]
+		return line, start, len(line) > limit, true
+	}
+	// A line longer than the buffer, or the last one.
+	s.buf = append(s.buf[:0], frag...)
+	for err == bufio.ErrBufferFull {
+		frag, err = s.r.ReadSlice('\n')
+		s.offset += int64(len(frag))
+		if !over && len(s.buf)+len(frag) > limit+1 { // +1: the newline
+			over, s.buf = true, s.buf[:0]
+		}
+		if !over {
+			s.buf = append(s.buf, frag...)
+		}
+	}
+	if err != nil {
+		s.err = err
+		if s.offset == start {
+			return nil, start, false, false
+		}
+	}
+	s.line++
+	line = bytes.TrimSuffix(s.buf, []byte{'\n'})
+	return line, start, over || len(line) > limit, true
+}
+
+// take files one line, read from start.
+func (s *criSplitter) take(line []byte, start int64, over bool, limit int) {
+	for i, e := range s.open {
+		if e != nil && start-e.rec.offset > int64(limit) {
+			s.unended(i) // its next piece is overdue
+		}
+	}
+	if over {
+		// Too long to be read, whatever it holds.
+		s.push(&criRecord{rec: record{line: s.line, offset: start, status: recordOverlong}})
+		return
+	}
+	// The runtime writes the line as it is: a piece ends where the
+	// runtime cut it, spaces too, and the output's own ends are trimmed
+	// as a line's are, once it is whole.
+	out, ok := criLine(s.unmarked(line))
+	if !ok {
+		// Read as a line; a blank one is no record.
+		if len(trimLine(line)) > 0 {
+			s.push(&criRecord{rec: record{data: append([]byte(nil), line...), line: s.line, offset: start}})
+		}
+		return
+	}
+	stream := b2i(out.stderr)
+	if e := s.open[stream]; e != nil {
+		if !e.over && len(e.rec.data)+len(out.content) > limit {
+			e.over, e.rec.data = true, nil
+		}
+		if !e.over {
+			e.rec.data = append(e.rec.data, out.content...)
+		}
+		if !out.partial {
+			s.open[stream] = nil
+			s.end(e)
+		}
+		return
+	}
+	// Placed as a line is, at its start; what a wrapper holds is placed
+	// past the prefix, on the first piece (the others' prefixes are not
+	// counted).
+	e := &criRecord{rec: record{data: append([]byte(nil), out.content...), line: s.line, offset: start, lead: offsetIn(line, out.content)}}
+	if out.partial {
+		e.open = true
+		s.open[stream] = e
+	} else {
+		s.end(e)
+	}
+	s.push(e)
+}
+
+func (s *criSplitter) push(e *criRecord) { s.queue = append(s.queue, e) }
+
+// end makes a line of output, whole now, a record: text is skipped, empty
+// output dropped.
+func (s *criSplitter) end(e *criRecord) {
+	e.open = false
+	switch {
+	case e.over:
+		e.rec.status = recordOverlong
+	case output(e.rec.data) == outputNone:
+		e.drop = true
+	case output(e.rec.data) == outputText:
+		e.rec.skip = skipCRIText
+		e.rec.data = nil
+	}
+}
+
+// unended gives up on joining the split line open on a stream: it is
+// broken, naming the request it starts.
+func (s *criSplitter) unended(stream int) {
+	e := s.open[stream]
+	if e == nil {
+		return
+	}
+	s.open[stream] = nil
+	e.open = false
+	if e.over {
+		e.rec.status = recordOverlong
+		return
+	}
+	cut, say := cutRequest(bytes.TrimSpace(e.rec.data))
+	e.rec.status, e.rec.reason, e.rec.cut = recordBroken, criUnended+say, cut
+}
+
+func (s *criSplitter) lines() int64 { return s.line }
+
+func (s *criSplitter) consumed() int64 { return s.offset }
+
+func (s *criSplitter) readErr() error {
+	if s.err == io.EOF {
+		return nil
+	}
+	return s.err
+}
