@@ -346,7 +346,14 @@ func TestTrimLine(t *testing.T) {
 		{"\ufeff2026-11-20T09:41:07Z stderr P \t{\"a\": \r", "{\"a\":"},
 		{"2026-11-20T09:41:07Z stdout F", ""},
 		{"2026-11-20T09:41:07Z stdout F \x00\x00{}", "{}"},
-		{"2026-11-20T09:41:07Z stdout X {}", "2026-11-20T09:41:07Z stdout X {}"},
+		{"2026-11-20T09:41:07Z stdout X {}", "stdout X {}"}, // the time kubectl logs --timestamps writes
+		{"2026-11-20T09:41:07Z {}", "{}"},
+		{"[pod/kube-apiserver-cp-1/kube-apiserver] {}", "{}"},
+		{"[pod/kube-apiserver-cp-1/kube-apiserver] 2026-11-20T09:41:07.1+01:00 {}", "{}"},
+		{"[pod/a/b]{}", "[pod/a/b]{}"},
+		{"[pod/a] {}", "[pod/a] {}"},
+		{"[pod/a/b/c] {}", "[pod/a/b/c] {}"},
+		{"2026-11-20T09:41:07Z\t{}", "2026-11-20T09:41:07Z\t{}"},
 	}
 	for _, tc := range tests {
 		if got := string(trimLine([]byte(tc.in))); got != tc.want {

@@ -29,6 +29,55 @@ import (
 // than the runtime's limit (16 KiB by default), which the next lines
 // continue up to an F.
 
+// outputOf returns the line of output a line holds after what a container
+// log or kubectl logs puts before it: the time, stream and tag of the CRI
+// format, or the pod and container kubectl logs --prefix writes, then the
+// time kubectl logs --timestamps writes,
+//
+//	[pod/kube-apiserver-cp-1/kube-apiserver] 2026-11-20T09:41:07.160199123Z {"kind":"Event",...}
+//
+// or the line itself when it has neither.
+func outputOf(line []byte) []byte {
+	rest := line
+	if tag, ok := kubectlPrefix(rest); ok {
+		rest = rest[tag:]
+	}
+	if len(rest) == 0 || rest[0] < '0' || rest[0] > '9' {
+		return rest
+	}
+	if out, ok := criLine(rest); ok {
+		return out.content
+	}
+	if sp := bytes.IndexByte(rest, ' '); sp > 0 && criTime(rest[:sp]) {
+		return rest[sp+1:]
+	}
+	return rest
+}
+
+// kubectlPrefix returns the length of the "[pod/NAME/CONTAINER] " kubectl
+// logs --prefix writes before each line, if the line starts with one. No
+// JSON value starts so.
+func kubectlPrefix(line []byte) (int, bool) {
+	rest, ok := bytes.CutPrefix(line, []byte("[pod/"))
+	if !ok {
+		return 0, false
+	}
+	end := bytes.Index(rest, []byte("] "))
+	if end < 0 {
+		return 0, false
+	}
+	name := rest[:end]
+	if bytes.Count(name, []byte("/")) != 1 || name[0] == '/' || name[len(name)-1] == '/' || bytes.ContainsAny(name, " ]") {
+		return 0, false
+	}
+	return len("[pod/") + end + len("] "), true
+}
+
+func isKubectlLine(line []byte) bool {
+	_, ok := kubectlPrefix(line)
+	return ok
+}
+
 // criOutput is what a line of the CRI format holds.
 type criOutput struct {
 	content []byte // the line of output
@@ -108,9 +157,36 @@ func criTime(b []byte) bool {
 }
 
 // skipCRIText is why a line of container output that is not JSON is
-// skipped, in either format: the API server's own log lines on stderr, or
-// the rest of a line the runtime split (criSplit, dockerSplit).
+// skipped, in either format, or after kubectl's prefix or time: the API
+// server's own log lines on stderr, or the rest of a line the runtime
+// split (criSplit, dockerSplit).
 const skipCRIText = "container output that is not JSON"
+
+// textSkip says why a line that is neither blank nor starts like an
+// object, as it stands in the input (raw) and trimmed (line), is skipped
+// rather than malformed: text a container printed, after a CRI or kubectl
+// prefix. It is "" for any other line: text alone (a klog line, an error
+// message) in a log of events is malformed.
+func textSkip(raw, line []byte) string {
+	if len(line) == 0 || line[0] == '{' || line[0] == '[' {
+		return ""
+	}
+	if isCRI(raw) {
+		// The runtime's own format: output that does not start as JSON,
+		// or the rest of a line it split.
+		return skipCRIText
+	}
+	if bytes.Contains(line, []byte(`{"`)) {
+		// An object after a prefix k8sexec does not know: malformed, to
+		// be seen.
+		return ""
+	}
+	t := bytes.TrimLeft(bytes.TrimPrefix(bytes.TrimRight(raw, " \t\r"), utf8BOM), " \t")
+	if len(t) > 0 && (t[0] >= '0' && t[0] <= '9' || t[0] == '[') && len(outputOf(t)) < len(t) {
+		return skipCRIText // after kubectl's prefix or time
+	}
+	return ""
+}
 
 // criSplit is why the first piece of a line the runtime split is not
 // evaluated.

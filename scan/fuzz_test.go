@@ -331,8 +331,17 @@ func refCRIPartial(content []byte) bool {
 	return m != nil && string(m[4]) == "P"
 }
 
+// refKubectl and refTime are what kubectl logs --prefix and --timestamps
+// put before a line of output.
+var (
+	refKubectl = regexp.MustCompile(`^\[pod/[^/\] ]+/[^/\] ]+\] `)
+	refTime    = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2}) `)
+)
+
 // refTrim strips a CR, spaces and tabs at the end, a UTF-8 BOM, spaces and
-// tabs at the start, the CRI prefix, and NUL padding directly before a '{'.
+// tabs at the start, kubectl's pod prefix, the CRI prefix or else
+// kubectl's time (and spaces and tabs after them), and NUL padding
+// directly before a '{'.
 func refTrim(b []byte) []byte {
 	for len(b) > 0 && strings.IndexByte(" \t\r", b[len(b)-1]) >= 0 {
 		b = b[:len(b)-1]
@@ -341,9 +350,15 @@ func refTrim(b []byte) []byte {
 	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
 		b = b[1:]
 	}
-	if m := refCRI.FindIndex(b); m != nil {
-		b = bytes.TrimLeft(b[m[1]:], " \t")
+	if m := refKubectl.FindIndex(b); m != nil {
+		b = b[m[1]:]
 	}
+	if m := refCRI.FindIndex(b); m != nil {
+		b = b[m[1]:]
+	} else if m := refTime.FindIndex(b); m != nil {
+		b = b[m[1]:]
+	}
+	b = bytes.TrimLeft(b, " \t")
 	nuls := 0
 	for nuls < len(b) && b[nuls] == 0 {
 		nuls++
@@ -441,6 +456,8 @@ func FuzzScanMatchesReference(f *testing.F) {
 		lines("2026-11-20T09:41:07Z stdout P "+execLine[:300], "2026-11-20T09:41:07Z stderr F "+noiseLine, "2026-11-20T09:41:07Z stderr P {",
 			"2026-11-20T09:41:07Z stdout P "+execLine[300:310], "", "x", "2026-11-20T09:41:07Z stdout F "+execLine[310:], "2026-11-20T09:41:07Z stderr F }",
 			"2026-11-20T09:41:07Z stdout P "+eventList+execLine, "2026-11-20T09:41:07Z stdout F ]}", "2026-11-20T09:41:07Z stdout P "+execLine),
+		lines("[pod/kube-apiserver-cp-1/kube-apiserver] 2026-11-20T09:41:07.1Z "+execLine, "2026-11-20T09:41:07Z "+procLine,
+			"[pod/a/b] "+wsExecLine, "[pod/a/b] I1120 text", "2026-11-20T09:41:07Z text {\"a\":1}", "[pod/a/b] 2026-11-20T09:41:07Z stdout F "+execLine),
 		lines(`{"log":"`+strings.ReplaceAll(execLine, `"`, `\"`)+`\n","stream":"stdout","time":"2026-11-20T09:41:07.1Z"}`,
 			`{"log":"I1120 log\n","stream":"stderr","time":"2026-11-20T09:41:07.1Z"}`,
 			`{"log":"`+strings.ReplaceAll(execLine[:200], `"`, `\"`)+`","stream":"stdout","time":"2026-11-20T09:41:07.1Z"}`,

@@ -33,7 +33,7 @@ func sniffLayout(head []byte) string {
 	switch {
 	case len(line) == 0:
 		return LayoutLines
-	case line[0] == '[' || len(line) == 1 && line[0] == '{':
+	case line[0] == '[' && !isKubectlLine(line) || len(line) == 1 && line[0] == '{':
 		return LayoutJSON
 	case line[0] >= '0' && line[0] <= '9' && isCRI(line):
 		return LayoutCRI

@@ -853,9 +853,9 @@ func (k lineKind) evaluated() bool {
 }
 
 // trimLine strips what surrounds an event on its line: CR of a CRLF
-// ending, a UTF-8 byte order mark, spaces and tabs, the time, stream and
-// tag of the CRI container log format (cri.go), and NUL padding before an
-// object (left by copytruncate log rotation).
+// ending, a UTF-8 byte order mark, spaces and tabs, what a container log
+// or kubectl logs puts before a line of output (outputOf), and NUL
+// padding before an object (left by copytruncate log rotation).
 func trimLine(line []byte) []byte {
 	// The common line needs no trimming: test the ends before anything else.
 	if n := len(line); n > 0 && line[0] == '{' && line[n-1] == '}' {
@@ -868,10 +868,8 @@ func trimLine(line []byte) []byte {
 	for len(line) > 0 && (line[0] == ' ' || line[0] == '\t') {
 		line = line[1:]
 	}
-	if len(line) > 0 && line[0] >= '0' && line[0] <= '9' {
-		if out, ok := criLine(line); ok {
-			line = bytes.TrimLeft(out.content, " \t")
-		}
+	if len(line) > 0 && (line[0] >= '0' && line[0] <= '9' || line[0] == '[') {
+		line = bytes.TrimLeft(outputOf(line), " \t")
 	}
 	if len(line) > 0 && line[0] == 0 {
 		i := 0
@@ -955,11 +953,11 @@ func (w *worker) process(c *chunk) chunkResult {
 			res.events++
 			raw = bytes.HasPrefix(line, rawAuditPrefix)
 			allRaw = allRaw && raw
-		case c.recs == nil && data[start] != '{' && isCRI(data[start:end]):
+		case c.lineLike() && textSkip(data[start:end], line) != "":
 			// The API server's own log lines beside its audit events,
 			// or the rest of a line the runtime split.
 			kind = lineSkipped
-			res.skip(skipCRIText)
+			res.skip(textSkip(data[start:end], line))
 		default:
 			kind = lineMalformed
 			res.malformed++

@@ -431,6 +431,20 @@ func TestLines(t *testing.T) {
 			problems: []string{"2:" + criSplit + "; auditID"},
 		},
 		{
+			// kubectl logs --prefix and --timestamps of an API server that
+			// writes its audit log to stdout: text after them is the
+			// server's output, skipped, unless an object is in it; text
+			// alone is malformed.
+			name: "kubectl logs --prefix --timestamps",
+			input: lines("[pod/kube-apiserver-cp-1/kube-apiserver] 2026-11-20T09:41:07.160199123Z "+execLine,
+				"[pod/kube-apiserver-cp-1/kube-apiserver] 2026-11-20T09:41:07.2Z I1120 09:41:07.161998       1 handler.go:286] Adding GroupVersion apps v1",
+				"2026-11-20T09:41:07.3Z "+procLine, "[pod/kube-apiserver-cp-1/kube-apiserver] "+wsExecLine,
+				"2026-11-20T09:41:07.4Z W1120 webhook said {\"allowed\":false}", "I1120 09:41:07.161998       1 handler.go:286] Adding GroupVersion apps v1",
+				"[pod/a] "+execLine),
+			lines: 7, events: 3, skipped: 1, malformed: 3, hits: []string{"1:R1", "3:R2", "4:R3"},
+			problems: []string{"5:not JSON", "6:not JSON", "7:a JSON array"},
+		},
+		{
 			// A piece may end in '}' where the runtime cut it: it is not
 			// an event all the same.
 			name:  "CRI piece that looks whole, in a log of lines",
