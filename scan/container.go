@@ -216,6 +216,36 @@ func criOf(line []byte) (criOutput, bool) {
 	return criLine(line)
 }
 
+// shippedPrefix is how a raw audit event starts written as a JSON string.
+var shippedPrefix = []byte(`"{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/`)
+
+// elasticKeys are members of a document Elastic's agent wrote: one that
+// holds an audit event as a string (message, event.original) is read as
+// the document, as Elasticsearch would match it, not as the event.
+var elasticKeys = map[string]bool{"data_stream": true, "ecs": true, "agent": true, "elastic_agent": true, "event": true, "kubernetes.audit": true}
+
+// shippedMember returns the index of the member of a record of no other
+// shape that holds a raw audit event as a string, the way log shippers
+// carry a line they read with what they know of it (Fluent Bit's log,
+// Fluentd's and Vector's message, Loki's line, journald's MESSAGE), or -1.
+// A record with audit fields of its own, or written by Elastic's agent,
+// has none.
+func shippedMember(rec []byte, members []rootMember) int {
+	found := -1
+	for i, m := range members {
+		if elasticKeys[m.key] || strings.HasPrefix(m.key, "kubernetes.audit.") || strings.HasPrefix(m.key, "event.") {
+			return -1
+		}
+		if m.key == "kubernetes" && gjson.GetBytes(rec[m.start:m.end], "audit").Exists() {
+			return -1
+		}
+		if found < 0 && bytes.HasPrefix(rec[m.start:m.end], shippedPrefix) {
+			found = i
+		}
+	}
+	return found
+}
+
 // Docker's json-file log driver writes each line of output as
 //
 //	{"log":"{\"kind\":\"Event\",...}\n","stream":"stdout","time":"2026-11-20T09:41:07.160199123Z"}

@@ -46,7 +46,8 @@ func TestCRILine(t *testing.T) {
 // TestDockerJSONFile: a line of Docker's json-file log holds a line of
 // output: an event is read with its shape, text is skipped, and a piece of
 // a line Docker split is malformed with its request named. An object with
-// other members, or another stream, is not such a line.
+// other members, or another stream, is not such a line: it is a log
+// shipper's record (shippedMember), whose event is read all the same.
 func TestDockerJSONFile(t *testing.T) {
 	rs := builtinRules(t)
 	docker := func(output, stream string) string {
@@ -72,14 +73,14 @@ func TestDockerJSONFile(t *testing.T) {
 			checkInvariants(t, res)
 			where := fmt.Sprintf("noPrefilter=%v chunk=%d", noPrefilter, chunk)
 			st := res.Inputs[0]
-			if got, want := hits(res, rs, 0), []string{"1:R1", "5:R2", "6:R1"}; !slices.Equal(got, want) {
+			if got, want := hits(res, rs, 0), []string{"1:R1", "5:R2", "6:R1", "7:R1", "8:R1"}; !slices.Equal(got, want) {
 				t.Errorf("%s: matches %v, want %v", where, got, want)
 			}
 			if st.Skipped != 2 || st.SkipReasons[skipCRIText] != 2 {
 				t.Errorf("%s: skipped %d %v, want 2 container output", where, st.Skipped, st.SkipReasons)
 			}
-			if st.Shapes[ShapeDocker] != 2 || st.Shapes[ShapeECS] != 3 {
-				t.Errorf("%s: shapes %v, want docker-json-file 2, ecs 3 (a process event, other members, another stream)", where, st.Shapes)
+			if st.Shapes[ShapeDocker] != 2 || st.Shapes[ShapeECS] != 1 || st.Shapes[ShapeShipped] != 2 {
+				t.Errorf("%s: shapes %v, want docker-json-file 2, ecs 1 (a process event), shipped-audit 2 (other members, another stream)", where, st.Shapes)
 			}
 			if len(res.Problems) != 1 || res.Problems[0].Line != 3 || !strings.HasPrefix(res.Problems[0].Reason, dockerSplit+"; auditID ") ||
 				res.Problems[0].Cut == nil {
@@ -186,5 +187,45 @@ func TestCRIJoin(t *testing.T) {
 	}
 	if res.Problems[0].Cut == nil || res.Problems[0].Cut.AuditID != "7c0bd8a4-0f7e-4d57-9d8a-3c1f3b0f52a1" {
 		t.Errorf("the overdue split line names no request: %+v", res.Problems[0].Cut)
+	}
+}
+
+// TestShippedAudit: a record of no other shape whose top-level string is
+// a raw audit event is read as that event, unless the record has audit
+// fields of its own or was written by Elastic's agent: then it is the
+// document Elasticsearch would match.
+func TestShippedAudit(t *testing.T) {
+	msg, err := json.Marshal(execLine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := string(msg)
+	tests := []struct {
+		rec   string
+		shape Shape
+	}{
+		{`{"log":` + m + `}`, ShapeShipped},
+		{`{"date":1.5,"log":` + m + `,"kubernetes":{"pod_name":"kube-apiserver-cp-1"}}`, ShapeShipped},
+		{`{"labels":{"job":"audit"},"line":` + m + `,"note":"{\"kind\":\"Other\"}"}`, ShapeShipped},
+		{`{"a":"x","b":` + m + `,"c":` + m + `}`, ShapeShipped},
+		{`{"message":` + m + `,"event":{"dataset":"kubernetes.audit_logs"}}`, ShapeECS},
+		{`{"message":` + m + `,"event.dataset":"kubernetes.audit_logs"}`, ShapeECS},
+		{`{"message":` + m + `,"data_stream":{"dataset":"kubernetes.audit_logs"}}`, ShapeECS},
+		{`{"message":` + m + `,"kubernetes":{"audit":{"verb":"get"}}}`, ShapeECS},
+		{`{"message":` + m + `,"kubernetes.audit.verb":"get"}`, ShapeECS},
+		{`{"message":"{\"kind\":\"Event\",\"apiVersion\":\"v1\"}"}`, ShapeUnknown}, // a core Event, not audit
+	}
+	for _, tc := range tests {
+		var units []Unit
+		Units([]byte(tc.rec), func(u Unit) { units = append(units, u) })
+		if len(units) != 1 || units[0].Shape != tc.shape {
+			t.Errorf("%.90s: units %+v, want one of shape %s", tc.rec, units, tc.shape)
+			continue
+		}
+		if tc.shape == ShapeShipped {
+			if u := units[0]; string(u.Raw) != execLine || u.Index != 0 || u.Offset != strings.Index(tc.rec, m) {
+				t.Errorf("%.90s: event %.60s at %d#%d, want the exec at %d#0", tc.rec, u.Raw, u.Offset, u.Index, strings.Index(tc.rec, m))
+			}
+		}
 	}
 }

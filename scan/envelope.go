@@ -146,6 +146,7 @@ const (
 	ShapeAKS            Shape = "aks-diagnostic"    // {"records":[{"category":"kube-audit","properties":{"log":..}}]}
 	ShapeGKE            Shape = "gke-audit"         // Cloud Audit Logs LogEntry with a k8s.io protoPayload
 	ShapeDocker         Shape = "docker-json-file"  // Docker's container log: {"log":"<event>\n","stream":"stdout","time":...}
+	ShapeShipped        Shape = "shipped-audit"     // a log shipper's record: {"log":"<event>","kubernetes":{...},...}
 )
 
 type wrapKind int
@@ -162,17 +163,22 @@ const (
 	wrapAKSRecords
 	wrapAKSRecord
 	wrapDocker
+	wrapShipped
 )
 
 type wrapper struct {
 	kind wrapKind
 	root gjson.Result
 	r    resolver
+	// shipped is the member holding the event of a wrapShipped record,
+	// at shippedAt in it.
+	shipped   gjson.Result
+	shippedAt int
 }
 
 // single reports whether the wrapper holds exactly one event.
 func (w wrapper) single() bool {
-	return w.kind == wrapEKSInsights || w.kind == wrapAKSRecord || w.kind == wrapEKSEvent || w.kind == wrapDocker
+	return w.kind == wrapEKSInsights || w.kind == wrapAKSRecord || w.kind == wrapEKSEvent || w.kind == wrapDocker || w.kind == wrapShipped
 }
 
 // cloudWatchEventKeys are the members of a CloudWatch Logs event, as
@@ -269,6 +275,11 @@ func wrapperFrom(rec []byte, r resolver, members []rootMember) wrapper {
 		w.kind = wrapAKSRecords
 	case category.Type == gjson.String && properties.IsObject():
 		w.kind = wrapAKSRecord
+	default:
+		if i := shippedMember(rec, members); i >= 0 {
+			w.kind = wrapShipped
+			w.shipped, w.shippedAt = gjson.Parse(unsafeString(rec[members[i].start:members[i].end])), members[i].start
+		}
 	}
 	return w
 }
@@ -353,6 +364,12 @@ func (w wrapper) expand(rec []byte, base int, emit func(Unit)) {
 		emit(aksRecord(rec, base, w.root))
 	case wrapDocker:
 		emit(dockerLine(base, w.r.get(w.root, "log")))
+	case wrapShipped:
+		u := embeddedEvent(bytes.TrimSpace([]byte(w.shipped.Str)), base+w.shippedAt)
+		if u.Shape == ShapeRawAudit {
+			u.Shape = ShapeShipped
+		}
+		emit(u)
 	}
 }
 
