@@ -216,8 +216,9 @@ func criOf(line []byte) (criOutput, bool) {
 	return criLine(line)
 }
 
-// shippedPrefix is how a raw audit event starts written as a JSON string.
-var shippedPrefix = []byte(`"{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/`)
+// shippedPrefix is how a raw audit event starts written as a JSON string,
+// up to the slash after the group, which Fluent Bit escapes (\/).
+var shippedPrefix = []byte(`"{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io`)
 
 // elasticKeys are members of a document Elastic's agent wrote: one that
 // holds an audit event as a string (message, event.original) is read as
@@ -239,8 +240,10 @@ func shippedMember(rec []byte, members []rootMember) int {
 		if m.key == "kubernetes" && gjson.GetBytes(rec[m.start:m.end], "audit").Exists() {
 			return -1
 		}
-		if found < 0 && bytes.HasPrefix(rec[m.start:m.end], shippedPrefix) {
-			found = i
+		if v := rec[m.start:m.end]; found < 0 && bytes.HasPrefix(v, shippedPrefix) {
+			if rest := v[len(shippedPrefix):]; bytes.HasPrefix(rest, []byte("/")) || bytes.HasPrefix(rest, []byte(`\/`)) {
+				found = i
+			}
 		}
 	}
 	return found
