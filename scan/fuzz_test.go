@@ -51,16 +51,7 @@ func referenceScan(data []byte, rs []*rules.Rule, sels []rules.Matcher, maxLine 
 		return referenceCRI(data, rs, sels, maxLine)
 	}
 	var out refResult
-	var offset int64
-	for len(data) > 0 {
-		content := data
-		next := len(data)
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			content, next = data[:i], i+1
-		}
-		lineStart := offset
-		offset += int64(next)
-		data = data[next:]
+	refLines(data, func(content []byte, lineStart int64) {
 		out.lines++
 		// A line longer than MaxLineSize (without its newline, and
 		// without the NUL bytes it starts with but one: copytruncate's
@@ -68,15 +59,31 @@ func referenceScan(data []byte, rs []*rules.Rule, sels []rules.Matcher, maxLine 
 		padding := len(content) - len(bytes.TrimLeft(content, "\x00"))
 		if len(content)-max(padding-1, 0) > maxLine {
 			out.overlong++
-			continue
+			return
 		}
 		if len(refTrim(content)) == 0 {
 			out.blank++
-			continue
+			return
 		}
 		out.matches = append(out.matches, refEvaluate(content, out.lines, lineStart, nil, rs, sels, false)...)
-	}
+	})
 	return out
+}
+
+// refLines calls fn with each line of data, without its newline, and the
+// offset it starts at.
+func refLines(data []byte, fn func(content []byte, lineStart int64)) {
+	var offset int64
+	for len(data) > 0 {
+		content := data
+		next := len(data)
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			content, next = data[:i], i+1
+		}
+		fn(content, offset)
+		offset += int64(next)
+		data = data[next:]
+	}
 }
 
 // referenceCRI reads a container log in the CRI format: each line's
@@ -113,16 +120,7 @@ func referenceCRI(data []byte, rs []*rules.Rule, sels []rules.Matcher, maxLine i
 		}
 		open[s] = nil // not joined: broken
 	}
-	var offset int64
-	for len(data) > 0 {
-		content := data
-		next := len(data)
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			content, next = data[:i], i+1
-		}
-		lineStart := offset
-		offset += int64(next)
-		data = data[next:]
+	refLines(data, func(content []byte, lineStart int64) {
 		out.lines++
 		for s, sp := range open {
 			if sp != nil && lineStart-sp.offset > int64(maxLine) {
@@ -131,7 +129,7 @@ func referenceCRI(data []byte, rs []*rules.Rule, sels []rules.Matcher, maxLine i
 		}
 		if len(content) > maxLine {
 			out.overlong++
-			continue
+			return
 		}
 		line := content
 		if out.lines == 1 {
@@ -140,7 +138,7 @@ func referenceCRI(data []byte, rs []*rules.Rule, sels []rules.Matcher, maxLine i
 		m := refCRI.FindSubmatchIndex(line)
 		if m == nil {
 			out.matches = append(out.matches, refEvaluate(content, out.lines, lineStart, nil, rs, sels, false)...)
-			continue
+			return
 		}
 		stream := b2i(string(line[m[6]:m[7]]) == "stderr")
 		partial := string(line[m[8]:m[9]]) == "P"
@@ -154,7 +152,7 @@ func referenceCRI(data []byte, rs []*rules.Rule, sels []rules.Matcher, maxLine i
 				open[stream] = nil
 				joined(sp)
 			}
-			continue
+			return
 		}
 		sp := &split{content: append([]byte(nil), rest...), line: out.lines, offset: lineStart, lead: len(content) - len(rest)}
 		if partial {
@@ -162,7 +160,7 @@ func referenceCRI(data []byte, rs []*rules.Rule, sels []rules.Matcher, maxLine i
 		} else {
 			joined(sp)
 		}
-	}
+	})
 	abandon(0)
 	abandon(1)
 	// Placed at the lines their records start on, as the scan hands them
