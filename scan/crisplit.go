@@ -25,7 +25,7 @@ const criUnended = "a line the container runtime split (tag P) whose last piece 
 // come. The runtime writes the pieces one after the other, at most a few
 // lines of the other stream between them: a split line whose next piece
 // does not start within the record limit (MaxLineSize) of its first is
-// given up, so memory stays within twice the limit.
+// given up, so what waits stays within a few times the limit.
 type criSplitter struct {
 	r      *bufio.Reader
 	offset int64 // decompressed bytes read
