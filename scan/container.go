@@ -225,28 +225,60 @@ var shippedPrefix = []byte(`"{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io`)
 // the document, as Elasticsearch would match it, not as the event.
 var elasticKeys = map[string]bool{"data_stream": true, "ecs": true, "agent": true, "elastic_agent": true, "event": true, "kubernetes.audit": true}
 
-// shippedMember returns the index of the member of a record of no other
-// shape that holds a raw audit event as a string, the way log shippers
+// shippedMember returns where, in a record of no other shape, the string
+// that holds a raw audit event starts and ends, the way log shippers
 // carry a line they read with what they know of it (Fluent Bit's log,
-// Fluentd's and Vector's message, Loki's line, journald's MESSAGE), or -1.
-// A record with audit fields of its own, or written by Elastic's agent,
-// has none.
-func shippedMember(rec []byte, members []rootMember) int {
-	found := -1
+// Fluentd's and Vector's message, Loki's line, journald's MESSAGE), or one
+// object down (Splunk's export, {"result":{"_raw":...}}); ok is false when
+// there is none. A record with audit fields of its own, or written by
+// Elastic's agent, has none.
+func shippedMember(rec []byte, members []rootMember) (start, end int, ok bool) {
+	found, objects := -1, false
 	for i, m := range members {
 		if elasticKeys[m.key] || strings.HasPrefix(m.key, "kubernetes.audit.") || strings.HasPrefix(m.key, "event.") {
-			return -1
+			return 0, 0, false
 		}
-		if m.key == "kubernetes" && gjson.GetBytes(rec[m.start:m.end], "audit").Exists() {
-			return -1
+		v := rec[m.start:m.end]
+		if m.key == "kubernetes" && gjson.GetBytes(v, "audit").Exists() {
+			return 0, 0, false
 		}
-		if v := rec[m.start:m.end]; found < 0 && bytes.HasPrefix(v, shippedPrefix) {
-			if rest := v[len(shippedPrefix):]; bytes.HasPrefix(rest, []byte("/")) || bytes.HasPrefix(rest, []byte(`\/`)) {
-				found = i
+		if found < 0 && shippedEvent(v) {
+			found = i
+		}
+		objects = objects || len(v) > 0 && v[0] == '{'
+	}
+	if found >= 0 {
+		return members[found].start, members[found].end, true
+	}
+	if !objects {
+		return 0, 0, false
+	}
+	for _, m := range members {
+		if v := rec[m.start:m.end]; len(v) > 0 && v[0] == '{' {
+			inner := appendRoot(nil, v)
+			for _, im := range inner {
+				if elasticKeys[im.key] || strings.HasPrefix(im.key, "kubernetes.audit.") || strings.HasPrefix(im.key, "event.") {
+					return 0, 0, false
+				}
+			}
+			for _, im := range inner {
+				if shippedEvent(v[im.start:im.end]) {
+					return m.start + im.start, m.start + im.end, true
+				}
 			}
 		}
 	}
-	return found
+	return 0, 0, false
+}
+
+// shippedEvent reports whether the JSON text of a value is a string that
+// holds a raw audit event.
+func shippedEvent(v []byte) bool {
+	if !bytes.HasPrefix(v, shippedPrefix) {
+		return false
+	}
+	rest := v[len(shippedPrefix):]
+	return bytes.HasPrefix(rest, []byte("/")) || bytes.HasPrefix(rest, []byte(`\/`))
 }
 
 // Docker's json-file log driver writes each line of output as

@@ -210,6 +210,9 @@ func TestShippedAudit(t *testing.T) {
 		{`{"a":"x","b":` + m + `,"c":` + m + `}`, ShapeShipped},
 		{`{"log":` + strings.ReplaceAll(m, "/", `\/`) + `}`, ShapeShipped}, // Fluent Bit escapes every slash
 		{`{"log":"{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io.example/v1\"}"}`, ShapeECS},
+		{`{"preview":false,"offset":0,"result":{"_cd":"41:1","_raw":` + m + `,"host":"cp-1"}}`, ShapeShipped}, // Splunk's export
+		{`{"preview":false,"result":{"_raw":` + m + `,"event.dataset":"kubernetes.audit_logs"}}`, ShapeUnknown},
+		{`{"a":{"b":{"c":` + m + `}}}`, ShapeUnknown}, // only one object down
 		{`{"message":` + m + `,"event":{"dataset":"kubernetes.audit_logs"}}`, ShapeECS},
 		{`{"message":` + m + `,"event.dataset":"kubernetes.audit_logs"}`, ShapeECS},
 		{`{"message":` + m + `,"data_stream":{"dataset":"kubernetes.audit_logs"}}`, ShapeECS},

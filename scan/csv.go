@@ -11,7 +11,7 @@ import (
 
 // LayoutCSV is a CSV export with a header row of field names: Kibana
 // Discover's "Generate CSV" report, a CloudWatch Logs Insights export
-// (@timestamp,@message).
+// (@timestamp,@message), a Splunk export (_time,...,_raw).
 const LayoutCSV = "csv"
 
 // csvSeparators are the separators a header row is tried with: Kibana's
@@ -51,7 +51,11 @@ func csvHeader(line []byte) (sep byte, names []string, ok bool) {
 
 // singleColumn reports whether a CSV with a single column named name is an
 // export of whole events.
-func singleColumn(name []byte) bool { return string(name) == "_source" || string(name) == "@message" }
+func singleColumn(name []byte) bool { return string(name) == "_source" || textColumn(string(name)) }
+
+// textColumn reports whether a column holds a log line as text, to be
+// kept as it is: a Logs Insights @message, a Splunk _raw.
+func textColumn(name string) bool { return name == "@message" || name == "_raw" }
 
 // headerName reports whether b can be a field name in a header row:
 // letters, digits and the punctuation field names use, no blanks.
@@ -74,7 +78,7 @@ func headerName(b []byte) bool {
 // that make a header row one of Kubernetes audit or process events.
 var logFieldPrefixes = []string{
 	"@timestamp", "@message", "_source", "kubernetes.", "event.", "process.", "user.", "orchestrator.",
-	"container.", "source.", "data_stream.", "cloud_defend.",
+	"container.", "source.", "data_stream.", "cloud_defend.", "_raw",
 }
 
 func logField(name []byte) bool {
@@ -284,13 +288,13 @@ func (s *csvSplitter) next(dst []byte, limit int) (rec record, ok bool) {
 // or @ with a quote ('-c, unescapeFormula); and writes dates as
 // "Nov 20, 2026 @ 09:41:07.160", without a zone. A list or an object is
 // read as such, the escape undone, and such a date read as UTC. A Logs
-// Insights @message stays the text it was.
+// Insights @message and a Splunk _raw stay the text they were.
 func csvValue(name string, cell []byte) []byte {
 	if len(cell) == 0 {
 		return nil
 	}
 	cell = unescapeFormula(cell)
-	if name != "@message" && (cell[0] == '[' && cell[len(cell)-1] == ']' || cell[0] == '{' && cell[len(cell)-1] == '}') && json.Valid(cell) {
+	if !textColumn(name) && (cell[0] == '[' && cell[len(cell)-1] == ']' || cell[0] == '{' && cell[len(cell)-1] == '}') && json.Valid(cell) {
 		return cell
 	}
 	if t, ok := kibanaDate(cell); ok {

@@ -276,9 +276,9 @@ func wrapperFrom(rec []byte, r resolver, members []rootMember) wrapper {
 	case category.Type == gjson.String && properties.IsObject():
 		w.kind = wrapAKSRecord
 	default:
-		if i := shippedMember(rec, members); i >= 0 {
+		if start, end, ok := shippedMember(rec, members); ok {
 			w.kind = wrapShipped
-			w.shipped, w.shippedAt = gjson.Parse(unsafeString(rec[members[i].start:members[i].end])), members[i].start
+			w.shipped, w.shippedAt = gjson.Parse(unsafeString(rec[start:end])), start
 		}
 	}
 	return w
