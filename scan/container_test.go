@@ -213,6 +213,11 @@ func TestShippedAudit(t *testing.T) {
 		{`{"preview":false,"offset":0,"result":{"_cd":"41:1","_raw":` + m + `,"host":"cp-1"}}`, ShapeShipped}, // Splunk's export
 		{`{"preview":false,"result":{"_raw":` + m + `,"event.dataset":"kubernetes.audit_logs"}}`, ShapeUnknown},
 		{`{"a":{"b":{"c":` + m + `}}}`, ShapeUnknown}, // only one object down
+		// A search hit of an index a shipper fills (OpenSearch and Fluent
+		// Bit), and one of Elastic's, whose document holds the event as
+		// its message beside the fields it was read into.
+		{`{"_index":"fluentbit-2026.11.21","_source":{"@timestamp":"2026-11-21T09:15:02Z","log":` + m + `,"kubernetes":{"pod_name":"kube-apiserver-cp-1"}}}`, ShapeShipped},
+		{`{"_index":".ds-logs-kubernetes.audit_logs-default","_source":{"message":` + m + `,"event":{"dataset":"kubernetes.audit_logs"}}}`, ShapeSearchHit},
 		{`{"message":` + m + `,"event":{"dataset":"kubernetes.audit_logs"}}`, ShapeECS},
 		{`{"message":` + m + `,"event.dataset":"kubernetes.audit_logs"}`, ShapeECS},
 		{`{"message":` + m + `,"data_stream":{"dataset":"kubernetes.audit_logs"}}`, ShapeECS},
