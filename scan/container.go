@@ -271,6 +271,16 @@ func shippedMember(rec []byte, members []rootMember) (start, end int, ok bool) {
 	return 0, 0, false
 }
 
+// shippedUnit reads the event in str, the JSON text of the string a
+// shipper's record holds it in (shippedMember), placed at off.
+func shippedUnit(str []byte, off int) Unit {
+	u := embeddedEvent(bytes.TrimSpace([]byte(gjson.ParseBytes(str).Str)), off)
+	if u.Shape == ShapeRawAudit {
+		u.Shape = ShapeShipped
+	}
+	return u
+}
+
 // shippedEvent reports whether the JSON text of a value is a string that
 // holds a raw audit event.
 func shippedEvent(v []byte) bool {

@@ -225,6 +225,13 @@ func TestShippedAudit(t *testing.T) {
 		{`{"message":` + m + `,"kubernetes.audit.verb":"get"}`, ShapeECS},
 		{`{"message":"{\"kind\":\"Event\",\"apiVersion\":\"v1\"}"}`, ShapeUnknown}, // a core Event, not audit
 	}
+	// In a whole _search response too, placed where the hit starts.
+	resp := `{"hits":{"hits":[{"_id":"a1","_source":{"log":` + m + `}},{"_id":"a2","_source":{"message":` + m + `,"event":{"dataset":"x"}}}]}}`
+	var got []string
+	Units([]byte(resp), func(u Unit) { got = append(got, fmt.Sprintf("%s#%d@%d", u.Shape, u.Index, u.Offset)) })
+	if want := []string{fmt.Sprintf("shipped-audit#1@%d", strings.Index(resp, `{"_id":"a1"`)), fmt.Sprintf("search-response#2@%d", strings.Index(resp, `{"_id":"a2"`))}; !slices.Equal(got, want) {
+		t.Errorf("search response: units %v, want %v", got, want)
+	}
 	for _, tc := range tests {
 		var units []Unit
 		Units([]byte(tc.rec), func(u Unit) { units = append(units, u) })

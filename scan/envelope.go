@@ -170,10 +170,9 @@ type wrapper struct {
 	kind wrapKind
 	root gjson.Result
 	r    resolver
-	// shipped is the member holding the event of a wrapShipped record,
-	// at shippedAt in it.
-	shipped   gjson.Result
-	shippedAt int
+	// shippedAt and shippedEnd are where the string holding the event of
+	// a wrapShipped record is in it.
+	shippedAt, shippedEnd int
 }
 
 // single reports whether the wrapper holds exactly one event.
@@ -277,8 +276,7 @@ func wrapperFrom(rec []byte, r resolver, members []rootMember) wrapper {
 		w.kind = wrapAKSRecord
 	default:
 		if start, end, ok := shippedMember(rec, members); ok {
-			w.kind = wrapShipped
-			w.shipped, w.shippedAt = gjson.Parse(unsafeString(rec[start:end])), start
+			w.kind, w.shippedAt, w.shippedEnd = wrapShipped, start, end
 		}
 	}
 	return w
@@ -313,6 +311,12 @@ func (w wrapper) expand(rec []byte, base int, emit func(Unit)) {
 			// starts, which is what a reader looks for.
 			_, off := locate(rec, base, v)
 			child, _ := locate(rec, base, src)
+			if start, end, ok := shippedMember(child, rootOf(child)); ok {
+				// A document a log shipper wrote: the event is the line
+				// it carries.
+				emit(shippedUnit(child[start:end], off))
+				return
+			}
 			emit(Unit{Raw: child, Offset: off, Doc: sourceDoc(src, w.r), Shape: ShapeSearchResponse})
 		})
 	case wrapEKSEvents:
@@ -365,11 +369,7 @@ func (w wrapper) expand(rec []byte, base int, emit func(Unit)) {
 	case wrapDocker:
 		emit(dockerLine(base, w.r.get(w.root, "log")))
 	case wrapShipped:
-		u := embeddedEvent(bytes.TrimSpace([]byte(w.shipped.Str)), base+w.shippedAt)
-		if u.Shape == ShapeRawAudit {
-			u.Shape = ShapeShipped
-		}
-		emit(u)
+		emit(shippedUnit(rec[w.shippedAt:w.shippedEnd], base+w.shippedAt))
 	}
 }
 
