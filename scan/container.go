@@ -233,42 +233,50 @@ var elasticKeys = map[string]bool{"data_stream": true, "ecs": true, "agent": tru
 // there is none. A record with audit fields of its own, or written by
 // Elastic's agent, has none.
 func shippedMember(rec []byte, members []rootMember) (start, end int, ok bool) {
-	found, objects := -1, false
+	found, kube, objects := -1, -1, false
 	for i, m := range members {
-		if elasticKeys[m.key] || strings.HasPrefix(m.key, "kubernetes.audit.") || strings.HasPrefix(m.key, "event.") {
+		if elasticMember(m.key) {
 			return 0, 0, false
 		}
 		v := rec[m.start:m.end]
-		if m.key == "kubernetes" && gjson.GetBytes(v, "audit").Exists() {
-			return 0, 0, false
-		}
-		if found < 0 && shippedEvent(v) {
+		switch {
+		case m.key == "kubernetes":
+			kube = i // its audit fields are looked for only if there is an event
+		case found < 0 && shippedEvent(v):
 			found = i
 		}
 		objects = objects || len(v) > 0 && v[0] == '{'
 	}
+	if found < 0 && !objects || kube >= 0 && gjson.GetBytes(rec[members[kube].start:members[kube].end], "audit").Exists() {
+		return 0, 0, false
+	}
 	if found >= 0 {
 		return members[found].start, members[found].end, true
 	}
-	if !objects {
-		return 0, 0, false
-	}
 	for _, m := range members {
-		if v := rec[m.start:m.end]; len(v) > 0 && v[0] == '{' {
-			inner := appendRoot(nil, v)
-			for _, im := range inner {
-				if elasticKeys[im.key] || strings.HasPrefix(im.key, "kubernetes.audit.") || strings.HasPrefix(im.key, "event.") {
-					return 0, 0, false
-				}
+		v := rec[m.start:m.end]
+		if len(v) == 0 || v[0] != '{' {
+			continue
+		}
+		inner := appendRoot(nil, v)
+		for _, im := range inner {
+			if elasticMember(im.key) {
+				return 0, 0, false
 			}
-			for _, im := range inner {
-				if shippedEvent(v[im.start:im.end]) {
-					return m.start + im.start, m.start + im.end, true
-				}
+		}
+		for _, im := range inner {
+			if shippedEvent(v[im.start:im.end]) {
+				return m.start + im.start, m.start + im.end, true
 			}
 		}
 	}
 	return 0, 0, false
+}
+
+// elasticMember reports whether a member of that name marks a document
+// Elastic's agent wrote, or one with audit fields of its own.
+func elasticMember(key string) bool {
+	return elasticKeys[key] || strings.HasPrefix(key, "kubernetes.audit.") || strings.HasPrefix(key, "event.")
 }
 
 // shippedUnit reads the event in str, the JSON text of the string a

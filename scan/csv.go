@@ -11,7 +11,8 @@ import (
 
 // LayoutCSV is a CSV export with a header row of field names: Kibana
 // Discover's "Generate CSV" report, a CloudWatch Logs Insights export
-// (@timestamp,@message), a Splunk export (_time,...,_raw).
+// (@timestamp,@message), a Splunk export (_time,...,_raw), an Azure Log
+// Analytics export (TimeGenerated,Category,...,log_s).
 const LayoutCSV = "csv"
 
 // csvSeparators are the separators a header row is tried with: Kibana's
@@ -54,8 +55,10 @@ func csvHeader(line []byte) (sep byte, names []string, ok bool) {
 func singleColumn(name []byte) bool { return string(name) == "_source" || textColumn(string(name)) }
 
 // textColumn reports whether a column holds a log line as text, to be
-// kept as it is: a Logs Insights @message, a Splunk _raw.
-func textColumn(name string) bool { return name == "@message" || name == "_raw" }
+// kept as it is: a Logs Insights @message, a Splunk _raw, the log_s of
+// Azure Log Analytics' AzureDiagnostics table (where AKS sends kube-audit
+// when no storage account is set).
+func textColumn(name string) bool { return name == "@message" || name == "_raw" || name == "log_s" }
 
 // headerName reports whether b can be a field name in a header row:
 // letters, digits and the punctuation field names use, no blanks.
@@ -78,7 +81,7 @@ func headerName(b []byte) bool {
 // that make a header row one of Kubernetes audit or process events.
 var logFieldPrefixes = []string{
 	"@timestamp", "@message", "_source", "kubernetes.", "event.", "process.", "user.", "orchestrator.",
-	"container.", "source.", "data_stream.", "cloud_defend.", "_raw",
+	"container.", "source.", "data_stream.", "cloud_defend.", "_raw", "log_s",
 }
 
 func logField(name []byte) bool {

@@ -47,6 +47,8 @@ func TestCSVRows(t *testing.T) {
 			[]string{`2:{"kubernetes.audit.requestObject":{"spec":{"a":1}},"message":"two\u000alines, \"quoted\""}`, `4:{"kubernetes.audit.requestObject":"x","message":"y"}`}},
 		{"a Logs Insights @message stays text", "@timestamp,@message\r\n2026-11-20 09:41:07.000,\"{\"\"kind\"\":\"\"Event\"\"}\"\r\n",
 			[]string{`2:{"@timestamp":"2026-11-20 09:41:07.000","@message":"{\"kind\":\"Event\"}"}`}},
+		{"a Splunk _raw and an Azure log_s stay text", "_time,_raw\n1,\"{\"\"a\"\":1}\"\n", []string{`2:{"_time":"1","_raw":"{\"a\":1}"}`}},
+		{"an Azure log_s alone", "log_s\n\"{\"\"a\"\":1}\"\n", []string{`2:{"log_s":"{\"a\":1}"}`}},
 		{"semicolons, BOM, blank lines", "\ufeff\n@timestamp;event.action\n\n1;exec\n\n",
 			[]string{`4:{"@timestamp":"1","event.action":"exec"}`}},
 		{"a row of too few cells", "@timestamp,event.action\n1\n2,b\n",
@@ -89,6 +91,20 @@ func TestCSVScan(t *testing.T) {
 	}
 	if ev := res.Events; len(ev) > 0 && !bytes.Contains(ev[0].Raw, []byte(`"@timestamp":"2026-11-20T09:41:07.16Z"`)) {
 		t.Errorf("raw %s", ev[0].Raw)
+	}
+
+	// Exports whose column holds the raw audit event as text: Azure Log
+	// Analytics' AzureDiagnostics (log_s), Splunk (_raw).
+	cell := `"` + strings.ReplaceAll(execLine, `"`, `""`) + `"`
+	for _, in := range []string{
+		"TimeGenerated,Category,log_s\n2026-11-20T09:41:07.16Z,kube-audit," + cell + "\n",
+		"_time,host,_raw\n2026-11-20T09:41:07.160+00:00,cp-1," + cell + "\n",
+	} {
+		res = scanString(t, in, Options{Rules: rs})
+		checkInvariants(t, res)
+		if got := hits(res, rs, 0); !slices.Equal(got, []string{"2:R1"}) || res.Inputs[0].Shapes[ShapeShipped] != 1 {
+			t.Errorf("%.40s: matches %v, shapes %v; want R1 on line 2, shipped-audit", in, got, res.Inputs[0].Shapes)
+		}
 	}
 }
 
