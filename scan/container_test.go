@@ -225,6 +225,16 @@ func TestShippedAudit(t *testing.T) {
 		{`{"message":` + m + `,"kubernetes.audit.verb":"get"}`, ShapeECS},
 		{`{"message":"{\"kind\":\"Event\",\"apiVersion\":\"v1\"}"}`, ShapeUnknown}, // a core Event, not audit
 	}
+	// Cut where a store limits a field's size: what is left names the
+	// request.
+	cutMsg, _ := json.Marshal(execLine[:400])
+	var cutUnits []Unit
+	Units([]byte(`{"TimeGenerated":"2026-11-20T09:41:07Z","Category":"kube-audit","log_s":`+string(cutMsg)+`}`), func(u Unit) { cutUnits = append(cutUnits, u) })
+	if len(cutUnits) != 1 || cutUnits[0].Cut == nil || cutUnits[0].Cut.AuditID != "7c0bd8a4-0f7e-4d57-9d8a-3c1f3b0f52a1" ||
+		!strings.HasPrefix(cutUnits[0].Problem, "embedded event is not valid JSON; auditID 7c0bd8a4-0f7e-4d57-9d8a-3c1f3b0f52a1") {
+		t.Errorf("a cut shipped event: units %+v, want one problem naming its request", cutUnits)
+	}
+
 	// In a whole _search response too, placed where the hit starts.
 	resp := `{"hits":{"hits":[{"_id":"a1","_source":{"log":` + m + `}},{"_id":"a2","_source":{"message":` + m + `,"event":{"dataset":"x"}}}]}}`
 	var got []string

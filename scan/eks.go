@@ -117,7 +117,14 @@ func embeddedEvent(text []byte, off int) Unit {
 	case check.deep:
 		return Unit{Raw: text, Offset: off, Problem: fmt.Sprintf("embedded JSON nested deeper than %d levels", maxDepth)}
 	case !check.valid:
-		return Unit{Raw: text, Offset: off, Problem: "embedded event is not valid JSON"}
+		// Cut at a store's size limit (a Log Analytics column, a Loki
+		// line): what is left of an audit event names its request.
+		var cut *CutRequest
+		say := ""
+		if bytes.HasPrefix(text, rawAuditPrefix) {
+			cut, say = cutRequest(text)
+		}
+		return Unit{Raw: text, Offset: off, Problem: "embedded event is not valid JSON" + say, Cut: cut}
 	}
 	doc, shape := adapt(text, resolver{lastWins: check.dupKeys})
 	return Unit{Raw: text, Offset: off, Doc: doc, Shape: shape}
