@@ -117,8 +117,8 @@ func embeddedEvent(text []byte, off int) Unit {
 	case check.deep:
 		return Unit{Raw: text, Offset: off, Problem: fmt.Sprintf("embedded JSON nested deeper than %d levels", maxDepth)}
 	case !check.valid:
-		// Cut at a store's size limit (a Log Analytics column, a Loki
-		// line): what is left of an audit event names its request.
+		// Cut at a size limit of the store or shipper that held it: what
+		// is left of an audit event names its request.
 		var cut *CutRequest
 		say := ""
 		if bytes.HasPrefix(text, rawAuditPrefix) {
