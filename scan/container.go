@@ -162,13 +162,26 @@ func criTime(b []byte) bool {
 // split (criSplit, dockerSplit).
 const skipCRIText = "container output that is not JSON"
 
+// textOutput reports whether a line a container printed, trimmed, is text
+// rather than JSON: it does not start as an object, and if it starts as an
+// array ("[INFO] ...", as many programs log), it is not one.
+func textOutput(line []byte) bool {
+	switch {
+	case len(line) == 0 || line[0] == '{':
+		return false
+	case line[0] == '[':
+		return !checkJSON(line).valid
+	}
+	return true
+}
+
 // textSkip says why a line that is neither blank nor starts like an
 // object, as it stands in the input (raw) and trimmed (line), is skipped
 // rather than malformed: text a container printed, after a CRI or kubectl
 // prefix. It is "" for any other line: text alone (a klog line, an error
 // message) in a log of events is malformed.
 func textSkip(raw, line []byte) string {
-	if len(line) == 0 || line[0] == '{' || line[0] == '[' {
+	if len(line) == 0 || !textOutput(line) {
 		return ""
 	}
 	if isCRI(raw) {

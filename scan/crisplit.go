@@ -125,7 +125,7 @@ func (s *criSplitter) unmarked(line []byte) []byte {
 
 // Kinds of output a line holds.
 const (
-	outputJSON = iota // or what starts like it
+	outputJSON = iota // or what starts like an object (textOutput)
 	outputText
 	outputNone // empty, or only what a line's ends are trimmed of
 )
@@ -135,7 +135,7 @@ func output(content []byte) int {
 	switch {
 	case len(text) == 0:
 		return outputNone
-	case text[0] != '{' && text[0] != '[':
+	case textOutput(text):
 		return outputText
 	}
 	return outputJSON

@@ -1910,7 +1910,8 @@ func malformedReason(line []byte) string {
 		return "a lone {: pretty-printed JSON in a file read one line per event (its first line decides; give the pretty-printed part as a file of its own)"
 	case line[0] == '{':
 		return "truncated JSON object (no closing brace)"
-	case line[0] == '[':
+	case line[0] == '[' && (len(line) > 1 && bytes.IndexByte([]byte(`{["]`), line[1]) >= 0 || checkJSON(line).valid):
+		// Text in brackets ("[INFO] ...") is no array.
 		return "a JSON array, not one event per line"
 	case !utf8.Valid(line) || binaryRatio(line) > 0.1:
 		return "binary data"

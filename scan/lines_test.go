@@ -396,6 +396,20 @@ func TestLines(t *testing.T) {
 			lines: 5, events: 4, skipped: 1, hits: []string{"3:R1", "4:R3", "5:R2"},
 		},
 		{
+			// Many programs start a log line with a tag in brackets: text,
+			// not a JSON array, in either layout; a JSON array is a stray.
+			name: "CRI output in brackets",
+			input: lines(criPrefix+"stdout F [INFO] plugin/reload: Running configuration", criPrefix+"stdout F "+execLine,
+				criPrefix+"stdout F [1,2]", noiseLine, "[pod/coredns-1/coredns] [INFO] 10.0.0.5:53 NOERROR"),
+			lines: 5, events: 2, skipped: 2, malformed: 1, hits: []string{"2:R1"}, problems: []string{"3:a JSON array"},
+		},
+		{
+			name: "CRI output in brackets, in a log of lines",
+			input: lines(noiseLine, criPrefix+"stdout F [INFO] plugin/reload: Running configuration", criPrefix+"stdout F [1,2]",
+				"[pod/coredns-1/coredns] [INFO] 10.0.0.5:53 NOERROR", "[INFO] bare"),
+			lines: 5, events: 1, skipped: 2, malformed: 2, problems: []string{"3:a JSON array", `5:not JSON (starts "[INFO] bare")`},
+		},
+		{
 			name: "CRI line with no output", input: lines(criPrefix+"stdout F", criPrefix+"stdout F ", criPrefix+"stdout F "+execLine, criPrefix+"stdout F \t "+procLine),
 			lines: 4, events: 2, hits: []string{"3:R1", "4:R2"},
 		},
@@ -442,7 +456,7 @@ func TestLines(t *testing.T) {
 				"2026-11-20T09:41:07.4Z W1120 webhook said {\"allowed\":false}", "I1120 09:41:07.161998       1 handler.go:286] Adding GroupVersion apps v1",
 				"[pod/a] "+execLine),
 			lines: 7, events: 3, skipped: 1, malformed: 3, hits: []string{"1:R1", "3:R2", "4:R3"},
-			problems: []string{"5:not JSON", "6:not JSON", "7:a JSON array"},
+			problems: []string{"5:not JSON", "6:not JSON", `7:not JSON (starts "[pod/a] {\"kind\":\"Event\",`},
 		},
 		{
 			// A piece may end in '}' where the runtime cut it: it is not
