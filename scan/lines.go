@@ -953,12 +953,18 @@ func (w *worker) process(c *chunk) chunkResult {
 			res.events++
 			raw = bytes.HasPrefix(line, rawAuditPrefix)
 			allRaw = allRaw && raw
-		case c.lineLike() && textSkip(data[start:end], line) != "":
-			// The API server's own log lines beside its audit events,
-			// or the rest of a line the runtime split.
-			kind = lineSkipped
-			res.skip(textSkip(data[start:end], line))
 		default:
+			why := ""
+			if c.lineLike() {
+				why = textSkip(data[start:end], line)
+			}
+			if why != "" {
+				// The API server's own log lines beside its audit
+				// events, or the rest of a line the runtime split.
+				kind = lineSkipped
+				res.skip(why)
+				break
+			}
 			kind = lineMalformed
 			res.malformed++
 			ln, off := c.place(i, start)
