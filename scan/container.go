@@ -156,11 +156,11 @@ func criTime(b []byte) bool {
 	return false
 }
 
-// skipCRIText is why a line of container output that is not JSON is
+// skipOutputText is why a line of container output that is not JSON is
 // skipped, in either format, or after kubectl's prefix or time: the API
 // server's own log lines on stderr, or the rest of a line the runtime
 // split (criSplit, dockerSplit).
-const skipCRIText = "container output that is not JSON"
+const skipOutputText = "container output that is not JSON"
 
 // textOutput reports whether a line a container printed, trimmed, is text
 // rather than JSON: it does not start as an object, and if it starts as an
@@ -187,7 +187,7 @@ func textSkip(raw, line []byte) string {
 	if isCRI(raw) {
 		// The runtime's own format: output that does not start as JSON,
 		// or the rest of a line it split.
-		return skipCRIText
+		return skipOutputText
 	}
 	if bytes.Contains(line, []byte(`{"`)) {
 		// An object after a prefix k8sexec does not know: malformed, to
@@ -196,7 +196,7 @@ func textSkip(raw, line []byte) string {
 	}
 	t := bytes.TrimLeft(bytes.TrimPrefix(bytes.TrimRight(raw, " \t\r"), utf8BOM), " \t")
 	if len(t) > 0 && (t[0] >= '0' && t[0] <= '9' || t[0] == '[') && len(outputOf(t)) < len(t) {
-		return skipCRIText // after kubectl's prefix or time
+		return skipOutputText // after kubectl's prefix or time
 	}
 	return ""
 }
@@ -381,7 +381,7 @@ func dockerLine(base int, log gjson.Result) Unit {
 	text := bytes.TrimSpace([]byte(log.Str))
 	switch {
 	case len(text) == 0 || text[0] != '{':
-		return Unit{Offset: off, Skip: skipCRIText}
+		return Unit{Offset: off, Skip: skipOutputText}
 	case !strings.HasSuffix(log.Str, "\n"):
 		cut, say := cutRequest(text)
 		return Unit{Raw: text, Offset: off, Problem: dockerSplit + say, Cut: cut}

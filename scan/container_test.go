@@ -76,7 +76,7 @@ func TestDockerJSONFile(t *testing.T) {
 			if got, want := hits(res, rs, 0), []string{"1:R1", "5:R2", "6:R1", "7:R1", "8:R1"}; !slices.Equal(got, want) {
 				t.Errorf("%s: matches %v, want %v", where, got, want)
 			}
-			if st.Skipped != 2 || st.SkipReasons[skipCRIText] != 2 {
+			if st.Skipped != 2 || st.SkipReasons[skipOutputText] != 2 {
 				t.Errorf("%s: skipped %d %v, want 2 container output", where, st.Skipped, st.SkipReasons)
 			}
 			if st.Shapes[ShapeDocker] != 2 || st.Shapes[ShapeECS] != 1 || st.Shapes[ShapeShipped] != 2 {

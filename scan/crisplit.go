@@ -108,7 +108,7 @@ func (s *criSplitter) direct(dst, line []byte, start int64, over bool) (rec reco
 	case outputNone:
 		return rec, true, false
 	case outputText:
-		rec.skip = skipCRIText
+		rec.skip = skipOutputText
 	default:
 		rec.data = append(dst[:0], out.content...)
 	}
@@ -239,7 +239,7 @@ func (s *criSplitter) end(e *criRecord) {
 	case output(e.rec.data) == outputNone:
 		e.drop = true
 	case output(e.rec.data) == outputText:
-		e.rec.skip = skipCRIText
+		e.rec.skip = skipOutputText
 		e.rec.data = nil
 	}
 }

@@ -58,12 +58,12 @@ func TestWrappedShapes(t *testing.T) {
 		{"aks_lines.ndjson", LayoutLines, ShapeAKS, []string{"6#0", "7#0", "8#0", "11#0", "13#0", "14#0"},
 			map[string]int64{"AKS kube-apiserver record": 1, "AKS guard record": 1}},
 		{"kube-apiserver_cri.log", LayoutCRI, ShapeRawAudit, []string{"5#0", "9#0", "10#0", "13#0", "15#0", "16#0"},
-			map[string]int64{skipCRIText: 2}},
+			map[string]int64{skipOutputText: 2}},
 		{"shippers.ndjson", LayoutLines, ShapeShipped, []string{"4#0", "5#0", "6#0", "9#0", "11#0", "12#0"}, nil},
 		{"splunk_export.ndjson", LayoutLines, ShapeShipped, []string{"4#0", "5#0", "6#0", "9#0", "11#0", "12#0"}, nil},
 		{"splunk_export.csv", LayoutCSV, ShapeShipped, []string{"5#0", "6#0", "7#0", "10#0", "12#0", "13#0"}, nil},
 		{"kube-apiserver_docker.log", LayoutLines, ShapeDocker, []string{"5#0", "6#0", "7#0", "11#0", "13#0", "14#0"},
-			map[string]int64{skipCRIText: 2}},
+			map[string]int64{skipOutputText: 2}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
