@@ -190,8 +190,8 @@ func textSkip(raw, line []byte) string {
 		return skipOutputText
 	}
 	if bytes.Contains(line, []byte(`{"`)) {
-		// An object after a prefix k8sexec does not know: malformed, to
-		// be seen.
+		// Text that holds an object may be an event behind more than
+		// k8sexec reads past: malformed, to be seen.
 		return ""
 	}
 	t := bytes.TrimLeft(bytes.TrimPrefix(bytes.TrimRight(raw, " \t\r"), utf8BOM), " \t")
