@@ -242,8 +242,9 @@ var elasticKeys = map[string]bool{"data_stream": true, "ecs": true, "agent": tru
 // that holds a raw audit event starts and ends, the way log shippers
 // carry a line they read with what they know of it (Fluent Bit's log,
 // Fluentd's and Vector's message, Loki's line, journald's MESSAGE), or one
-// object down (Splunk's export, {"result":{"_raw":...}}); ok is false when
-// there is none. A record with audit fields of its own, or written by
+// object down (Splunk's export, {"result":{"_raw":...}}), or the object a
+// shipper parsed the line into ({"attributes":{"kind":"Event",...}}); ok
+// is false when there is none. A record with audit fields of its own, or written by
 // Elastic's agent, has none.
 func shippedMember(rec []byte, members []rootMember) (start, end int, ok bool) {
 	found, kube, objects := -1, -1, false
@@ -277,6 +278,11 @@ func shippedMember(rec []byte, members []rootMember) (start, end int, ok bool) {
 				return 0, 0, false
 			}
 		}
+		if auditObject(v, inner) {
+			// The line parsed into an object (a shipper's JSON parser;
+			// keys perhaps reordered).
+			return m.start, m.end, true
+		}
 		for _, im := range inner {
 			if shippedEvent(v[im.start:im.end]) {
 				return m.start + im.start, m.start + im.end, true
@@ -286,16 +292,36 @@ func shippedMember(rec []byte, members []rootMember) (start, end int, ok bool) {
 	return 0, 0, false
 }
 
+// auditObject reports whether an object, whose members are listed, is a
+// raw audit event: kind Event and an audit.k8s.io apiVersion, in whatever
+// order its keys are.
+func auditObject(obj []byte, members []rootMember) bool {
+	kind, version := false, false
+	for _, m := range members {
+		switch v := obj[m.start:m.end]; m.key {
+		case "kind":
+			kind = string(v) == `"Event"`
+		case "apiVersion":
+			version = bytes.HasPrefix(v, []byte(`"audit.k8s.io/`))
+		}
+	}
+	return kind && version
+}
+
 // elasticMember reports whether a member of that name marks a document
 // Elastic's agent wrote, or one with audit fields of its own.
 func elasticMember(key string) bool {
 	return elasticKeys[key] || strings.HasPrefix(key, "kubernetes.audit.") || strings.HasPrefix(key, "event.")
 }
 
-// shippedUnit reads the event in str, the JSON text of the string a
-// shipper's record holds it in (shippedMember), placed at off.
-func shippedUnit(str []byte, off int) Unit {
-	u := embeddedEvent(bytes.TrimSpace([]byte(gjson.ParseBytes(str).Str)), off)
+// shippedUnit reads the event in v, the JSON text of the string, or the
+// object, a shipper's record holds it in (shippedMember), placed at off.
+func shippedUnit(v []byte, off int) Unit {
+	text := v
+	if v[0] == '"' {
+		text = bytes.TrimSpace([]byte(gjson.ParseBytes(v).Str))
+	}
+	u := embeddedEvent(text, off)
 	if u.Shape == ShapeRawAudit {
 		u.Shape = ShapeShipped
 	}

@@ -200,31 +200,55 @@ func TestShippedAudit(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := string(msg)
+	sorted := `{"annotations":{"authorization.k8s.io/decision":"allow"},"apiVersion":"audit.k8s.io/v1","kind":"Event","objectRef":{"resource":"pods","subresource":"exec"},"verb":"create"}`
 	tests := []struct {
 		rec   string
 		shape Shape
+		obj   string // the event, where it is an object in the record
 	}{
-		{`{"log":` + m + `}`, ShapeShipped},
-		{`{"date":1.5,"log":` + m + `,"kubernetes":{"pod_name":"kube-apiserver-cp-1"}}`, ShapeShipped},
-		{`{"labels":{"job":"audit"},"line":` + m + `,"note":"{\"kind\":\"Other\"}"}`, ShapeShipped},
-		{`{"a":"x","b":` + m + `,"c":` + m + `}`, ShapeShipped},
-		{`{"log":` + strings.ReplaceAll(m, "/", `\/`) + `}`, ShapeShipped}, // Fluent Bit escapes every slash
-		{`{"log":"{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io.example/v1\"}"}`, ShapeECS},
-		{`{"preview":false,"offset":0,"result":{"_cd":"41:1","_raw":` + m + `,"host":"cp-1"}}`, ShapeShipped}, // Splunk's export
-		{`{"preview":false,"result":{"_raw":` + m + `,"event.dataset":"kubernetes.audit_logs"}}`, ShapeUnknown},
-		{`{"a":{"b":{"c":` + m + `}}}`, ShapeUnknown}, // only one object down
+		{`{"log":` + m + `}`, ShapeShipped, ""},
+		{`{"date":1.5,"log":` + m + `,"kubernetes":{"pod_name":"kube-apiserver-cp-1"}}`, ShapeShipped, ""},
+		{`{"labels":{"job":"audit"},"line":` + m + `,"note":"{\"kind\":\"Other\"}"}`, ShapeShipped, ""},
+		{`{"a":"x","b":` + m + `,"c":` + m + `}`, ShapeShipped, ""},
+		{`{"log":` + strings.ReplaceAll(m, "/", `\/`) + `}`, ShapeShipped, ""}, // Fluent Bit escapes every slash
+		{`{"log":"{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io.example/v1\"}"}`, ShapeECS, ""},
+		{`{"preview":false,"offset":0,"result":{"_cd":"41:1","_raw":` + m + `,"host":"cp-1"}}`, ShapeShipped, ""}, // Splunk's export
+		{`{"preview":false,"result":{"_raw":` + m + `,"event.dataset":"kubernetes.audit_logs"}}`, ShapeUnknown, ""},
+		{`{"a":{"b":{"c":` + m + `}}}`, ShapeUnknown, ""}, // only one object down
+		// The line parsed into an object, its keys perhaps sorted.
+		{`{"date":"2026-11-20T09:41:07Z","service":"kube-apiserver","attributes":` + execLine + `}`, ShapeShipped, execLine},
+		{`{"log":` + sorted + `,"stream":"stdout"}`, ShapeShipped, sorted},
+		{`{"log":{"kind":"Event","apiVersion":"v1","reason":"Pulled"}}`, ShapeECS, ""}, // a core Event
 		// A search hit of an index a shipper fills (OpenSearch and Fluent
 		// Bit), and one of Elastic's, whose document holds the event as
 		// its message beside the fields it was read into.
-		{`{"_index":"fluentbit-2026.11.21","_source":{"@timestamp":"2026-11-21T09:15:02Z","log":` + m + `,"kubernetes":{"pod_name":"kube-apiserver-cp-1"}}}`, ShapeShipped},
-		{`{"_index":".ds-logs-kubernetes.audit_logs-default","_source":{"message":` + m + `,"event":{"dataset":"kubernetes.audit_logs"}}}`, ShapeSearchHit},
-		{`{"message":` + m + `,"event":{"dataset":"kubernetes.audit_logs"}}`, ShapeECS},
-		{`{"message":` + m + `,"event.dataset":"kubernetes.audit_logs"}`, ShapeECS},
-		{`{"message":` + m + `,"data_stream":{"dataset":"kubernetes.audit_logs"}}`, ShapeECS},
-		{`{"message":` + m + `,"kubernetes":{"audit":{"verb":"get"}}}`, ShapeECS},
-		{`{"message":` + m + `,"kubernetes.audit.verb":"get"}`, ShapeECS},
-		{`{"message":"{\"kind\":\"Event\",\"apiVersion\":\"v1\"}"}`, ShapeUnknown}, // a core Event, not audit
+		{`{"_index":"fluentbit-2026.11.21","_source":{"@timestamp":"2026-11-21T09:15:02Z","log":` + m + `,"kubernetes":{"pod_name":"kube-apiserver-cp-1"}}}`, ShapeShipped, ""},
+		{`{"_index":".ds-logs-kubernetes.audit_logs-default","_source":{"message":` + m + `,"event":{"dataset":"kubernetes.audit_logs"}}}`, ShapeSearchHit, ""},
+		{`{"message":` + m + `,"event":{"dataset":"kubernetes.audit_logs"}}`, ShapeECS, ""},
+		{`{"message":` + m + `,"event.dataset":"kubernetes.audit_logs"}`, ShapeECS, ""},
+		{`{"message":` + m + `,"data_stream":{"dataset":"kubernetes.audit_logs"}}`, ShapeECS, ""},
+		{`{"message":` + m + `,"kubernetes":{"audit":{"verb":"get"}}}`, ShapeECS, ""},
+		{`{"message":` + m + `,"kubernetes.audit.verb":"get"}`, ShapeECS, ""},
+		{`{"message":"{\"kind\":\"Event\",\"apiVersion\":\"v1\"}"}`, ShapeUnknown, ""}, // a core Event, not audit
 	}
+	// Parsed into an object with its keys sorted (encoding/json sorts a
+	// map's), it is still found by the rules, with the prefilter too.
+	var ev map[string]any
+	if err := json.Unmarshal([]byte(execLine), &ev); err != nil {
+		t.Fatal(err)
+	}
+	obj, err := json.Marshal(map[string]any{"attributes": ev, "service": "kube-apiserver"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := builtinRules(t)
+	for _, noPrefilter := range []bool{false, true} {
+		res := scanString(t, lines(noiseLine, string(obj)), Options{Rules: rs, NoPrefilter: noPrefilter})
+		if got := hits(res, rs, 0); !slices.Equal(got, []string{"2:R1"}) || res.Inputs[0].Shapes[ShapeShipped] != 1 {
+			t.Errorf("noPrefilter=%v: a sorted audit object: matches %v, shapes %v", noPrefilter, got, res.Inputs[0].Shapes)
+		}
+	}
+
 	// Cut where a store limits a field's size: what is left names the
 	// request.
 	cutMsg, _ := json.Marshal(execLine[:400])
@@ -250,9 +274,12 @@ func TestShippedAudit(t *testing.T) {
 			continue
 		}
 		if tc.shape == ShapeShipped {
-			at := strings.Index(tc.rec, `"{\"kind\"`)
-			if u := units[0]; string(u.Raw) != execLine || u.Index != 0 || u.Offset != at {
-				t.Errorf("%.90s: event %.60s at %d#%d, want the exec at %d#0", tc.rec, u.Raw, u.Offset, u.Index, at)
+			at, raw := strings.Index(tc.rec, `"{\"kind\"`), execLine
+			if tc.obj != "" {
+				at, raw = strings.Index(tc.rec, tc.obj), tc.obj
+			}
+			if u := units[0]; string(u.Raw) != raw || u.Index != 0 || u.Offset != at {
+				t.Errorf("%.90s: event %.60s at %d#%d, want %.60s at %d#0", tc.rec, u.Raw, u.Offset, u.Index, raw, at)
 			}
 		}
 	}
