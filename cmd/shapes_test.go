@@ -11,9 +11,11 @@ import (
 // TestWrappedExportsGiveTheSameFindings: whatever shape an export of the
 // same audit events takes (EventList, JSON array, pretty-printed JSON,
 // Elasticsearch hits or search response, EKS CloudWatch, Logs Insights or
-// subscription payloads, AKS diagnostic records), the findings are those of
-// the raw log, down to the bytes, once the locations are set aside, except
-// for the cluster a wrapper names: an EKS log group, an AKS resource ID.
+// subscription payloads, AKS diagnostic records, container logs, shippers'
+// records, Splunk exports, OTLP), the findings are those of the raw log,
+// down to the bytes, once the locations are set aside, except for the
+// cluster a wrapper names: an EKS log group, an AKS resource ID, an OTLP
+// resource.
 func TestWrappedExportsGiveTheSameFindings(t *testing.T) {
 	files, err := filepath.Glob("../testdata/wrapped/*")
 	if err != nil {
@@ -29,6 +31,7 @@ func TestWrappedExportsGiveTheSameFindings(t *testing.T) {
 		"eks_firehose.json":    "prod-use1", // logGroup /aws/eks/prod-use1/cluster
 		"eks_firehose.json.gz": "prod-use1",
 		"eks_insights.ndjson":  "prod-use1", // @log 123456789012:/aws/eks/prod-use1/cluster
+		"otlp.ndjson":          "prod-eu",   // resource attribute k8s.cluster.name
 	}
 	for _, f := range files {
 		name := filepath.Base(f)

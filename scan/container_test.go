@@ -190,6 +190,28 @@ func TestCRIJoin(t *testing.T) {
 	}
 }
 
+// TestOTLPRecords: each log record of an OTLP/JSON export request is an
+// event, numbered across the request, with the cluster its resource names;
+// a record that is no event is skipped or malformed, saying why.
+func TestOTLPRecords(t *testing.T) {
+	msg, err := json.Marshal(execLine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := `{"resourceLogs":[{"resource":{"attributes":[{"key":"k8s.cluster.name","value":{"stringValue":"prod"}}]},"scopeLogs":[{"logRecords":[` +
+		`{"body":{"stringValue":` + string(msg) + `}},{"body":{"kvlistValue":{"values":[]}}},{"attributes":[]},7,{"body":{"stringValue":"text"}}]}]},` +
+		`{"scopeLogs":[{"logRecords":[{"body":{"stringValue":` + string(msg) + `}}]}]}]}`
+	var got []string
+	Units([]byte(rec), func(u Unit) {
+		got = append(got, fmt.Sprintf("#%d %s %s%s%s", u.Index, u.Shape, u.Cluster, u.Skip, u.Problem))
+	})
+	want := []string{"#1 otlp-logs prod", "#2  OTLP log record with a parsed (kvlist) body", "#3  OTLP log record without a string body",
+		"#4  OTLP log record is not a JSON object", "#5  plain-text message", "#6 otlp-logs "}
+	if !slices.Equal(got, want) {
+		t.Errorf("units\n%q\nwant\n%q", got, want)
+	}
+}
+
 // TestShippedAudit: a record of no other shape whose top-level string is
 // a raw audit event is read as that event, unless the record has audit
 // fields of its own or was written by Elastic's agent: then it is the

@@ -147,6 +147,7 @@ const (
 	ShapeGKE            Shape = "gke-audit"         // Cloud Audit Logs LogEntry with a k8s.io protoPayload
 	ShapeDocker         Shape = "docker-json-file"  // Docker's container log: {"log":"<event>\n","stream":"stdout","time":...}
 	ShapeShipped        Shape = "shipped-audit"     // a log shipper's record: {"log":"<event>","kubernetes":{...},...}
+	// ShapeOTLP (otlp.go): {"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"<event>"}}]}]}]}
 )
 
 type wrapKind int
@@ -164,6 +165,7 @@ const (
 	wrapAKSRecord
 	wrapDocker
 	wrapShipped
+	wrapOTLP
 )
 
 type wrapper struct {
@@ -203,7 +205,7 @@ func wrapperFrom(rec []byte, r resolver, members []rootMember) wrapper {
 		return wrapper{}
 	}
 	// The last of repeated names wins, as resolver.each has it.
-	var kind, items, hits, events, logEvents, messageType, records, message, category, properties, cwMessage, logStream, ingestion, results, log, stream gjson.Result
+	var kind, items, hits, events, logEvents, messageType, records, message, category, properties, cwMessage, logStream, ingestion, results, log, stream, resourceLogs gjson.Result
 	for _, m := range members {
 		v := &kind
 		switch m.key {
@@ -238,6 +240,8 @@ func wrapperFrom(rec []byte, r resolver, members []rootMember) wrapper {
 			v = &log
 		case "stream":
 			v = &stream
+		case "resourceLogs":
+			v = &resourceLogs
 		default:
 			continue
 		}
@@ -274,6 +278,8 @@ func wrapperFrom(rec []byte, r resolver, members []rootMember) wrapper {
 		w.kind = wrapAKSRecords
 	case category.Type == gjson.String && properties.IsObject():
 		w.kind = wrapAKSRecord
+	case resourceLogs.IsArray():
+		w.kind = wrapOTLP
 	default:
 		if start, end, ok := shippedMember(rec, members); ok {
 			w.kind, w.shippedAt, w.shippedEnd = wrapShipped, start, end
@@ -370,6 +376,8 @@ func (w wrapper) expand(rec []byte, base int, emit func(Unit)) {
 		emit(dockerLine(base, w.r.get(w.root, "log")))
 	case wrapShipped:
 		emit(shippedUnit(rec[w.shippedAt:w.shippedEnd], base+w.shippedAt))
+	case wrapOTLP:
+		w.otlpRecords(rec, base, emit)
 	}
 }
 

@@ -16,7 +16,7 @@ type Shape string
 // and nothing else (ECS documents and search hits may be either).
 func (s Shape) Audit() bool {
 	switch s {
-	case ShapeRawAudit, ShapeEventList, ShapeEKSCloudWatch, ShapeEKSInsights, ShapeEKSFirehose, ShapeAKS, ShapeGKE, ShapeDocker, ShapeShipped:
+	case ShapeRawAudit, ShapeEventList, ShapeEKSCloudWatch, ShapeEKSInsights, ShapeEKSFirehose, ShapeAKS, ShapeGKE, ShapeDocker, ShapeShipped, ShapeOTLP:
 		return true
 	}
 	return false
