@@ -2,6 +2,7 @@ package scan
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -351,3 +352,12 @@ func (l *lazyLine) Read(p []byte) (int, error) {
 }
 
 func lines(ls ...string) string { return strings.Join(ls, "\n") + "\n" }
+
+// jsonString is s written as a JSON string.
+func jsonString(s string) string {
+	b, err := json.Marshal(s)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}

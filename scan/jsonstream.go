@@ -393,7 +393,7 @@ func (s *jsonSplitter) salvage(rec *record) {
 
 // cutWrapper returns, for the text of an object cut short, the wrapper it
 // began (an EventList, a search response, CloudWatch events, an AKS or a
-// Firehose payload) closed right after its last whole event, where that
+// Firehose payload, an OTLP request) closed right after its last whole event, where that
 // event ends in data (cut) and where the rest starts. ok is false when no
 // event ended before the cut, or when the object is no wrapper, or is
 // whole.
@@ -401,13 +401,15 @@ func cutWrapper(data []byte) (whole []byte, cut, rest int, ok bool) {
 	if len(data) == 0 || data[0] != '{' {
 		return nil, 0, 0, false
 	}
-	cut, closers := wrapperCut(data)
-	if cut < 0 {
-		return nil, 0, 0, false
+	cut, closers, otlp, otlpClosers := wrapperCut(data)
+	closed := func(at int, closers []byte) []byte {
+		return append(append(make([]byte, 0, at+len(closers)), data[:at]...), closers...)
 	}
-	whole = append(append(make([]byte, 0, cut+len(closers)), data[:cut]...), closers...)
-	switch wrapperOf(whole, resolver{}).kind {
-	case wrapEventList, wrapSearchResponse, wrapEKSEvents, wrapEKSFirehose, wrapAKSRecords:
+	switch {
+	case cut >= 0 && cutKinds[wrapperOf(closed(cut, closers), resolver{}).kind]:
+		whole = closed(cut, closers)
+	case otlp >= 0 && wrapperOf(closed(otlp, otlpClosers), resolver{}).kind == wrapOTLP:
+		cut, whole = otlp, closed(otlp, otlpClosers)
 	default:
 		return nil, 0, 0, false
 	}
@@ -418,14 +420,21 @@ func cutWrapper(data []byte) (whole []byte, cut, rest int, ok bool) {
 	return whole, cut, rest, true
 }
 
+// cutKinds are the wrappers cutWrapper salvages at an element of an array
+// one or two objects deep.
+var cutKinds = map[wrapKind]bool{wrapEventList: true, wrapSearchResponse: true, wrapEKSEvents: true, wrapEKSFirehose: true, wrapAKSRecords: true}
+
 // wrapperCut finds, in the text of an object the input ends inside, the
 // end of the last object that was an element of an array one or two
 // objects deep ({"events":[{...}, or {"hits":{"hits":[{...}), and the
 // brackets that close what is open there; -1 when no element ended, when
 // the object is whole (it closes: nothing was cut), or when it nests
-// deeper than maxDepth.
-func wrapperCut(data []byte) (cut int, closers []byte) {
-	cut = -1
+// deeper than maxDepth. otlp and otlpClosers are the same for an element
+// of an array inside an element of an array inside an element of an array
+// (an OTLP log record: {"resourceLogs":[{"scopeLogs":[{"logRecords":[{...}),
+// which the first rule never reaches.
+func wrapperCut(data []byte) (cut int, closers []byte, otlp int, otlpClosers []byte) {
+	cut, otlp = -1, -1
 	var open []byte // the brackets open, outermost first
 	var text jsonText
 	for i, c := range data {
@@ -435,26 +444,34 @@ func wrapperCut(data []byte) (cut int, closers []byte) {
 		switch c {
 		case '{', '[':
 			if open = append(open, c); len(open) > maxDepth {
-				return -1, nil // malformed however it was cut
+				return -1, nil, -1, nil // malformed however it was cut
 			}
 		case '}', ']':
 			if len(open) == 0 {
-				return -1, nil
+				return -1, nil, -1, nil
 			}
 			open = open[:len(open)-1]
 			if len(open) == 0 {
-				return -1, nil // the object is whole: nothing was cut
+				return -1, nil, -1, nil // the object is whole: nothing was cut
 			}
 			if c == '}' && len(open) >= 2 && len(open) <= 3 && open[len(open)-1] == '[' && !bytes.Contains(open[:len(open)-1], []byte{'['}) {
-				cut = i + 1
-				closers = closers[:0]
-				for j := len(open) - 1; j >= 0; j-- {
-					closers = append(closers, open[j]+2) // '{'+2 is '}', '['+2 is ']'
-				}
+				cut, closers = i+1, closing(closers, open)
+			}
+			if c == '}' && string(open) == "{[{[{[" {
+				otlp, otlpClosers = i+1, closing(otlpClosers, open)
 			}
 		}
 	}
-	return cut, closers
+	return cut, closers, otlp, otlpClosers
+}
+
+// closing sets out to the brackets that close those open, innermost first.
+func closing(out, open []byte) []byte {
+	out = out[:0]
+	for j := len(open) - 1; j >= 0; j-- {
+		out = append(out, open[j]+2) // '{'+2 is '}', '['+2 is ']'
+	}
+	return out
 }
 
 // stringStop marks the bytes a string's run of plain bytes ends at.

@@ -353,6 +353,17 @@ func TestLines(t *testing.T) {
 			problems: []string{"1:before the wrapper closes"},
 		},
 		{
+			// OTLP's records are deeper, and have arrays of objects of
+			// their own (attributes): the cut is at a whole record.
+			name: "one-line OTLP request cut short",
+			input: lines(`{"resourceLogs":[{"resource":{"attributes":[{"key":"k8s.cluster.name","value":{"stringValue":"prod"}}]},"scopeLogs":[{"logRecords":[` +
+				`{"attributes":[{"key":"a","value":{"stringValue":"b"}}],"body":{"stringValue":` + jsonString(execLine) + `}},` +
+				`{"body":{"stringValue":` + jsonString(wsExecLine) + `},"attributes":[{"key":"a","value":{"stringValue":"b"}}]},` +
+				`{"body":{"stringValue":` + jsonString(execLine)[:200]),
+			lines: 1, events: 2, malformed: 1, hits: []string{"1:R1", "1:R3"},
+			problems: []string{"1:the line ends inside this value"},
+		},
+		{
 			name:  "one-line wrapper cut in its first event",
 			input: lines(eventList + execLine[:300]),
 			lines: 1, malformed: 1, problems: []string{"1:truncated JSON object"},
