@@ -278,9 +278,10 @@ func shippedMember(rec []byte, members []rootMember) (start, end int, ok bool) {
 				return 0, 0, false
 			}
 		}
-		if auditObject(v, inner) {
+		if m.key != "_source" && auditObject(v, inner) {
 			// The line parsed into an object (a shipper's JSON parser;
-			// keys perhaps reordered).
+			// keys perhaps reordered). A search hit's _source that is
+			// an event is the search hit's reader's.
 			return m.start, m.end, true
 		}
 		for _, im := range inner {

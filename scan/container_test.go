@@ -246,6 +246,7 @@ func TestShippedAudit(t *testing.T) {
 		// its message beside the fields it was read into.
 		{`{"_index":"fluentbit-2026.11.21","_source":{"@timestamp":"2026-11-21T09:15:02Z","log":` + m + `,"kubernetes":{"pod_name":"kube-apiserver-cp-1"}}}`, ShapeShipped, ""},
 		{`{"_index":".ds-logs-kubernetes.audit_logs-default","_source":{"message":` + m + `,"event":{"dataset":"kubernetes.audit_logs"}}}`, ShapeSearchHit, ""},
+		{`{"_index":"audit","_source":` + execLine + `}`, ShapeSearchHit, ""}, // a raw event indexed as it is
 		{`{"message":` + m + `,"event":{"dataset":"kubernetes.audit_logs"}}`, ShapeECS, ""},
 		{`{"message":` + m + `,"event.dataset":"kubernetes.audit_logs"}`, ShapeECS, ""},
 		{`{"message":` + m + `,"data_stream":{"dataset":"kubernetes.audit_logs"}}`, ShapeECS, ""},
