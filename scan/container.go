@@ -2,6 +2,7 @@ package scan
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 
 	"github.com/tidwall/gjson"
@@ -266,6 +267,11 @@ func shippedMember(rec []byte, members []rootMember) (start, end int, ok bool) {
 	}
 	if found >= 0 {
 		return members[found].start, members[found].end, true
+	}
+	// A record that is an event of its own (a raw audit event whose keys
+	// are not in kube-apiserver's order, a GKE entry) holds none.
+	if auditObject(rec, members) || slices.ContainsFunc(members, func(m rootMember) bool { return m.key == "protoPayload" }) {
+		return 0, 0, false
 	}
 	for _, m := range members {
 		v := rec[m.start:m.end]
