@@ -62,6 +62,7 @@ input that could not be read completely (the report is still written), 130 inter
 		Example: `  k8sexec scan audit.log
   k8sexec scan /var/log/kubernetes/
   zcat audit.log.gz | k8sexec scan -
+  kubectl logs -n kube-system kube-apiserver-cp-1 --timestamps | k8sexec scan -
   k8sexec scan --format ndjson audit.log | jq .user.name`,
 		RunE: func(c *cobra.Command, args []string) error {
 			return runScan(c.Context(), e, o, args)
