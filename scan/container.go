@@ -328,11 +328,7 @@ func shippedUnit(v []byte, off int) Unit {
 	if v[0] == '"' {
 		text = bytes.TrimSpace([]byte(gjson.ParseBytes(v).Str))
 	}
-	u := embeddedEvent(text, off)
-	if u.Shape == ShapeRawAudit {
-		u.Shape = ShapeShipped
-	}
-	return u
+	return carriedEvent(text, off, ShapeShipped)
 }
 
 // shippedEvent reports whether the JSON text of a value is a string that
@@ -419,9 +415,5 @@ func dockerLine(base int, log gjson.Result) Unit {
 		cut, say := cutRequest(text)
 		return Unit{Raw: text, Offset: off, Problem: dockerSplit + say, Cut: cut}
 	}
-	u := embeddedEvent(text, off)
-	if u.Shape == ShapeRawAudit {
-		u.Shape = ShapeDocker
-	}
-	return u
+	return carriedEvent(text, off, ShapeDocker)
 }

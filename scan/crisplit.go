@@ -233,12 +233,14 @@ func (s *criSplitter) push(e *criRecord) { s.queue = append(s.queue, e) }
 // output dropped.
 func (s *criSplitter) end(e *criRecord) {
 	e.open = false
-	switch {
-	case e.over:
+	if e.over {
 		e.rec.status = recordOverlong
-	case output(e.rec.data) == outputNone:
+		return
+	}
+	switch output(e.rec.data) {
+	case outputNone:
 		e.drop = true
-	case output(e.rec.data) == outputText:
+	case outputText:
 		e.rec.skip = skipOutputText
 		e.rec.data = nil
 	}

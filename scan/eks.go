@@ -108,6 +108,17 @@ func embedded(rec []byte, base int, v gjson.Result, path string, shape Shape) Un
 	return u
 }
 
+// carriedEvent is embeddedEvent with a raw audit event's shape named for
+// what carried it (a Docker line, a shipper's record, an OTLP record);
+// another event keeps its own.
+func carriedEvent(text []byte, off int, shape Shape) Unit {
+	u := embeddedEvent(text, off)
+	if u.Shape == ShapeRawAudit {
+		u.Shape = shape
+	}
+	return u
+}
+
 // embeddedEvent reads an event carried as a JSON string, whose text starts
 // with '{', at off in the outermost record. The unit's shape is the
 // event's own.

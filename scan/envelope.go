@@ -147,7 +147,7 @@ const (
 	ShapeGKE            Shape = "gke-audit"         // Cloud Audit Logs LogEntry with a k8s.io protoPayload
 	ShapeDocker         Shape = "docker-json-file"  // Docker's container log: {"log":"<event>\n","stream":"stdout","time":...}
 	ShapeShipped        Shape = "shipped-audit"     // a log shipper's record: {"log":"<event>","kubernetes":{...},...}
-	// ShapeOTLP (otlp.go): {"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"<event>"}}]}]}]}
+	ShapeOTLP           Shape = "otlp-logs"         // OTLP/JSON (otlp.go): {"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"<event>"}}]}]}]}
 )
 
 type wrapKind int

@@ -405,12 +405,17 @@ func cutWrapper(data []byte) (whole []byte, cut, rest int, ok bool) {
 	closed := func(at int, closers []byte) []byte {
 		return append(append(make([]byte, 0, at+len(closers)), data[:at]...), closers...)
 	}
-	switch {
-	case cut >= 0 && cutKinds[wrapperOf(closed(cut, closers), resolver{}).kind]:
-		whole = closed(cut, closers)
-	case otlp >= 0 && wrapperOf(closed(otlp, otlpClosers), resolver{}).kind == wrapOTLP:
-		cut, whole = otlp, closed(otlp, otlpClosers)
-	default:
+	if cut >= 0 {
+		if w := closed(cut, closers); cutKinds[wrapperOf(w, resolver{}).kind] {
+			whole = w
+		}
+	}
+	if whole == nil && otlp >= 0 {
+		if w := closed(otlp, otlpClosers); wrapperOf(w, resolver{}).kind == wrapOTLP {
+			whole, cut = w, otlp
+		}
+	}
+	if whole == nil {
 		return nil, 0, 0, false
 	}
 	rest = cut

@@ -754,7 +754,7 @@ const (
 	lineEvent
 	lineMalformed
 	// lineSkipped is a record that is no event: container output that
-	// is not JSON (cri.go).
+	// is not JSON (container.go).
 	lineSkipped
 	// lineForced is a line the prefilter may not rule out: in a Docker
 	// log, text to count as skipped or a piece of a line Docker split,

@@ -15,9 +15,6 @@ import (
 // Its filelog receiver reading the audit log puts each line in a record's
 // body as a string. Each record is an event, numbered across the request.
 
-// ShapeOTLP is an audit event in an OTLP/JSON log record's body.
-const ShapeOTLP Shape = "otlp-logs"
-
 // otlpRecords emits the events of an OTLP/JSON export request that starts
 // base bytes into its record.
 func (w wrapper) otlpRecords(rec []byte, base int, emit func(Unit)) {
@@ -59,11 +56,7 @@ func otlpRecord(rec []byte, base int, lr gjson.Result) Unit {
 	if len(text) == 0 || text[0] != '{' {
 		return Unit{Offset: off, Skip: "plain-text message"}
 	}
-	u := embeddedEvent(text, off)
-	if u.Shape == ShapeRawAudit {
-		u.Shape = ShapeOTLP
-	}
-	return u
+	return carriedEvent(text, off, ShapeOTLP)
 }
 
 // otlpAttribute is the string value of the attribute key in an OTLP list
