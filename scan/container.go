@@ -234,56 +234,53 @@ func criOf(line []byte) (criOutput, bool) {
 // up to the slash after the group, which Fluent Bit escapes (\/).
 var shippedPrefix = []byte(`"{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io`)
 
-// elasticKeys are members of a document Elastic's agent wrote: one that
-// holds an audit event as a string (message, event.original) is read as
-// the document, as Elasticsearch would match it, not as the event.
-var elasticKeys = map[string]bool{"data_stream": true, "ecs": true, "agent": true, "elastic_agent": true, "event": true, "kubernetes.audit": true}
-
 // shippedMember returns where, in a record of no other shape, the string
 // that holds a raw audit event starts and ends, the way log shippers
 // carry a line they read with what they know of it (Fluent Bit's log,
-// Fluentd's and Vector's message, Loki's line, journald's MESSAGE), or one
+// Fluentd's and Vector's message, Loki's line, journald's MESSAGE,
+// Filebeat's and Elastic Agent's message or event.original), or one
 // object down (Splunk's export, {"result":{"_raw":...}}), or the object a
 // shipper parsed the line into ({"attributes":{"kind":"Event",...}}); ok
-// is false when there is none. A record with audit fields of its own, or written by
-// Elastic's agent, has none.
+// is false when there is none. A record with audit fields of its own
+// (kubernetes.audit: Elastic's integration read the event into them) has
+// none: those fields are what Elasticsearch matches.
 func shippedMember(rec []byte, members []rootMember) (start, end int, ok bool) {
-	found, kube, objects := -1, -1, false
-	for i, m := range members {
-		if elasticMember(m.key) {
+	// Every event names its apiVersion, which rules out most records
+	// (process events, apps' logs) at once.
+	if !hasAuditGroup(rec) {
+		return 0, 0, false
+	}
+	found := slices.IndexFunc(members, func(m rootMember) bool { return shippedEvent(rec[m.start:m.end]) })
+	switch {
+	case found >= 0:
+		start, end = members[found].start, members[found].end
+	case auditObject(rec, members) || slices.ContainsFunc(members, func(m rootMember) bool { return m.key == "protoPayload" }):
+		// A record that is an event of its own (a raw audit event whose
+		// keys are not in kube-apiserver's order, a GKE entry) holds none.
+		return 0, 0, false
+	default:
+		if start, end, ok = shippedObject(rec, members); !ok {
 			return 0, 0, false
 		}
-		v := rec[m.start:m.end]
-		switch {
-		case m.key == "kubernetes":
-			kube = i // its audit fields are looked for only if there is an event
-		case found < 0 && shippedEvent(v):
-			found = i
-		}
-		objects = objects || len(v) > 0 && v[0] == '{'
 	}
-	if found < 0 && !objects || kube >= 0 && gjson.GetBytes(rec[members[kube].start:members[kube].end], "audit").Exists() {
+	if auditFieldsIn(rec, members) {
 		return 0, 0, false
 	}
-	if found >= 0 {
-		return members[found].start, members[found].end, true
-	}
-	// A record that is an event of its own (a raw audit event whose keys
-	// are not in kube-apiserver's order, a GKE entry) holds none.
-	if auditObject(rec, members) || slices.ContainsFunc(members, func(m rootMember) bool { return m.key == "protoPayload" }) {
-		return 0, 0, false
-	}
+	return start, end, true
+}
+
+// shippedObject is shippedMember one object down: a member that is an
+// audit event, or holds one as a string.
+func shippedObject(rec []byte, members []rootMember) (start, end int, ok bool) {
 	for _, m := range members {
 		v := rec[m.start:m.end]
-		if len(v) == 0 || v[0] != '{' {
+		// The same test rules out the other members without reading
+		// theirs (kubernetes holds a shipper's pod metadata, or the audit
+		// fields Elastic's integration wrote).
+		if len(v) == 0 || v[0] != '{' || m.key == "kubernetes" || !hasAuditGroup(v) {
 			continue
 		}
 		inner := appendRoot(nil, v)
-		for _, im := range inner {
-			if elasticMember(im.key) {
-				return 0, 0, false
-			}
-		}
 		if m.key != "_source" && auditObject(v, inner) {
 			// The line parsed into an object (a shipper's JSON parser;
 			// keys perhaps reordered). A search hit's _source that is
@@ -292,11 +289,47 @@ func shippedMember(rec []byte, members []rootMember) (start, end int, ok bool) {
 		}
 		for _, im := range inner {
 			if shippedEvent(v[im.start:im.end]) {
+				if auditFieldsIn(v, inner) {
+					return 0, 0, false
+				}
 				return m.start + im.start, m.start + im.end, true
 			}
 		}
 	}
 	return 0, 0, false
+}
+
+// hasAuditGroup reports whether b holds audit.k8s.io, which every audit
+// event's apiVersion does, as an object or as a string. It looks for the
+// rarer k8s.io first, which is several times faster on ECS documents,
+// full of a's.
+func hasAuditGroup(b []byte) bool {
+	const group, domain = "audit.", "k8s.io"
+	for i := len(group); i <= len(b)-len(domain); {
+		j := bytes.Index(b[i:], []byte(domain))
+		if j < 0 {
+			return false
+		}
+		if i += j; string(b[i-len(group):i]) == group {
+			return true
+		}
+		i += len(domain)
+	}
+	return false
+}
+
+// auditFieldsIn reports whether an object, whose members are listed, has
+// audit fields of its own: kubernetes.audit, nested or dotted.
+func auditFieldsIn(obj []byte, members []rootMember) bool {
+	for _, m := range members {
+		switch {
+		case m.key == "kubernetes.audit" || strings.HasPrefix(m.key, "kubernetes.audit."):
+			return true
+		case m.key == "kubernetes" && gjson.GetBytes(obj[m.start:m.end], "audit").Exists():
+			return true
+		}
+	}
+	return false
 }
 
 // auditObject reports whether an object, whose members are listed, is a
@@ -313,12 +346,6 @@ func auditObject(obj []byte, members []rootMember) bool {
 		}
 	}
 	return kind && version
-}
-
-// elasticMember reports whether a member of that name marks a document
-// Elastic's agent wrote, or one with audit fields of its own.
-func elasticMember(key string) bool {
-	return elasticKeys[key] || strings.HasPrefix(key, "kubernetes.audit.") || strings.HasPrefix(key, "event.")
 }
 
 // shippedUnit reads the event in v, the JSON text of the string, or the

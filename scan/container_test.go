@@ -213,9 +213,10 @@ func TestOTLPRecords(t *testing.T) {
 }
 
 // TestShippedAudit: a record of no other shape whose top-level string is
-// a raw audit event is read as that event, unless the record has audit
-// fields of its own or was written by Elastic's agent: then it is the
-// document Elasticsearch would match.
+// a raw audit event is read as that event, whoever wrote it (Filebeat and
+// Elastic Agent too, with no integration to read it), unless the record
+// has audit fields of its own: then it is the document Elasticsearch
+// would match.
 func TestShippedAudit(t *testing.T) {
 	msg, err := json.Marshal(execLine)
 	if err != nil {
@@ -235,7 +236,9 @@ func TestShippedAudit(t *testing.T) {
 		{`{"log":` + strings.ReplaceAll(m, "/", `\/`) + `}`, ShapeShipped, ""}, // Fluent Bit escapes every slash
 		{`{"log":"{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io.example/v1\"}"}`, ShapeECS, ""},
 		{`{"preview":false,"offset":0,"result":{"_cd":"41:1","_raw":` + m + `,"host":"cp-1"}}`, ShapeShipped, ""}, // Splunk's export
-		{`{"preview":false,"result":{"_raw":` + m + `,"event.dataset":"kubernetes.audit_logs"}}`, ShapeUnknown, ""},
+		{`{"preview":false,"result":{"_raw":` + m + `,"event.dataset":"kubernetes.audit_logs"}}`, ShapeShipped, ""},
+		{`{"preview":false,"result":{"_raw":` + m + `,"kubernetes.audit.verb":"get"}}`, ShapeUnknown, ""},
+		{`{"preview":false,"result":{"_raw":` + m + `,"kubernetes":{"audit":{"verb":"get"}}}}`, ShapeUnknown, ""},
 		{`{"a":{"b":{"c":` + m + `}}}`, ShapeUnknown, ""}, // only one object down
 		// The line parsed into an object, its keys perhaps sorted.
 		{`{"date":"2026-11-20T09:41:07Z","service":"kube-apiserver","attributes":` + execLine + `}`, ShapeShipped, execLine},
@@ -245,11 +248,24 @@ func TestShippedAudit(t *testing.T) {
 		// Bit), and one of Elastic's, whose document holds the event as
 		// its message beside the fields it was read into.
 		{`{"_index":"fluentbit-2026.11.21","_source":{"@timestamp":"2026-11-21T09:15:02Z","log":` + m + `,"kubernetes":{"pod_name":"kube-apiserver-cp-1"}}}`, ShapeShipped, ""},
-		{`{"_index":".ds-logs-kubernetes.audit_logs-default","_source":{"message":` + m + `,"event":{"dataset":"kubernetes.audit_logs"}}}`, ShapeSearchHit, ""},
+		{`{"_index":"filebeat-8.15.0","_source":{"message":` + m + `,"agent":{"type":"filebeat"}}}`, ShapeShipped, ""},
+		{`{"_index":".ds-logs-kubernetes.audit_logs-default","_source":{"event":{"original":` + m + `},"kubernetes":{"audit":{"verb":"create"}}}}`, ShapeSearchHit, ""},
 		{`{"_index":"audit","_source":` + execLine + `}`, ShapeSearchHit, ""}, // a raw event indexed as it is
-		{`{"message":` + m + `,"event":{"dataset":"kubernetes.audit_logs"}}`, ShapeECS, ""},
-		{`{"message":` + m + `,"event.dataset":"kubernetes.audit_logs"}`, ShapeECS, ""},
-		{`{"message":` + m + `,"data_stream":{"dataset":"kubernetes.audit_logs"}}`, ShapeECS, ""},
+		// Filebeat's and Elastic Agent's own records of a line they read
+		// and did not parse (a log or filestream input, a custom logs
+		// integration, an ingest pipeline that failed), and the event
+		// its JSON parser put in a target field.
+		{`{"@timestamp":"2026-11-20T09:41:07.112Z","agent":{"type":"filebeat"},"ecs":{"version":"8.0.0"},"log":{"offset":0},"message":` + m + `}`, ShapeShipped, ""},
+		{`{"message":` + m + `,"event":{"dataset":"kubernetes.audit_logs"}}`, ShapeShipped, ""},
+		{`{"message":` + m + `,"event.dataset":"kubernetes.audit_logs"}`, ShapeShipped, ""},
+		{`{"message":` + m + `,"data_stream":{"dataset":"kubernetes.audit_logs"}}`, ShapeShipped, ""},
+		{`{"event":{"kind":"pipeline_error","original":` + m + `},"error":{"message":"x"}}`, ShapeShipped, ""},
+		{`{"event.original":` + m + `,"data_stream.dataset":"kubernetes.audit_logs"}`, ShapeShipped, ""},
+		{`{"agent":{"type":"filebeat"},"audit":` + execLine + `}`, ShapeShipped, execLine},
+		{`{"agent":{"type":"filebeat"},"audit":` + execLine + `,"kubernetes":{"audit":{"verb":"get"}}}`, ShapeECS, ""},
+		// Elastic's integration keeping the line it read (preserve_original_event).
+		{`{"event":{"original":` + m + `},"kubernetes":{"audit":{"verb":"create"}}}`, ShapeECS, ""},
+		{`{"event.original":` + m + `,"kubernetes.audit.verb":"create"}`, ShapeECS, ""},
 		{`{"message":` + m + `,"kubernetes":{"audit":{"verb":"get"}}}`, ShapeECS, ""},
 		{`{"message":` + m + `,"kubernetes.audit.verb":"get"}`, ShapeECS, ""},
 		{`{"message":"{\"kind\":\"Event\",\"apiVersion\":\"v1\"}"}`, ShapeUnknown, ""}, // a core Event, not audit
@@ -283,7 +299,7 @@ func TestShippedAudit(t *testing.T) {
 	}
 
 	// In a whole _search response too, placed where the hit starts.
-	resp := `{"hits":{"hits":[{"_id":"a1","_source":{"log":` + m + `}},{"_id":"a2","_source":{"message":` + m + `,"event":{"dataset":"x"}}}]}}`
+	resp := `{"hits":{"hits":[{"_id":"a1","_source":{"log":` + m + `}},{"_id":"a2","_source":{"message":` + m + `,"kubernetes":{"audit":{"verb":"get"}}}}]}}`
 	var got []string
 	Units([]byte(resp), func(u Unit) { got = append(got, fmt.Sprintf("%s#%d@%d", u.Shape, u.Index, u.Offset)) })
 	if want := []string{fmt.Sprintf("shipped-audit#1@%d", strings.Index(resp, `{"_id":"a1"`)), fmt.Sprintf("search-response#2@%d", strings.Index(resp, `{"_id":"a2"`))}; !slices.Equal(got, want) {
@@ -304,6 +320,21 @@ func TestShippedAudit(t *testing.T) {
 			if u := units[0]; string(u.Raw) != raw || u.Index != 0 || u.Offset != at {
 				t.Errorf("%.90s: event %.60s at %d#%d, want %.60s at %d#0", tc.rec, u.Raw, u.Offset, u.Index, raw, at)
 			}
+		}
+	}
+}
+
+// TestHasAuditGroup: the quick search finds audit.k8s.io exactly where
+// bytes.Contains does.
+func TestHasAuditGroup(t *testing.T) {
+	tests := []string{
+		"", "audit.k8s.io", "audit.k8s.i", "k8s.io", "xaudit.k8s.iox", "audit k8s.io", "k8s.io audit.k8s.io",
+		"audit.audit.k8s.io", "k8s.iok8s.ioaudit.k8s.io", "audit.k8s.ik8s.io", `"apiVersion":"audit.k8s.io\/v1"`,
+		"audit.k8s.io"[:5], "udit.k8s.io", "aaaaaaudit.k8s.io",
+	}
+	for _, s := range tests {
+		if got, want := hasAuditGroup([]byte(s)), strings.Contains(s, "audit.k8s.io"); got != want {
+			t.Errorf("hasAuditGroup(%q) = %v, want %v", s, got, want)
 		}
 	}
 }

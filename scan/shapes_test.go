@@ -61,6 +61,7 @@ func TestWrappedShapes(t *testing.T) {
 			map[string]int64{skipOutputText: 2}},
 		{"otlp.ndjson", LayoutLines, ShapeOTLP, []string{"1#4", "1#5", "2#1", "2#4", "3#2", "3#3"}, map[string]int64{"plain-text message": 1}},
 		{"shippers.ndjson", LayoutLines, ShapeShipped, []string{"4#0", "5#0", "6#0", "9#0", "11#0", "12#0"}, nil},
+		{"filebeat.ndjson", LayoutLines, ShapeShipped, []string{"4#0", "5#0", "6#0", "9#0", "11#0", "12#0"}, nil},
 		{"splunk_export.ndjson", LayoutLines, ShapeShipped, []string{"4#0", "5#0", "6#0", "9#0", "11#0", "12#0"}, nil},
 		{"splunk_export.csv", LayoutCSV, ShapeShipped, []string{"5#0", "6#0", "7#0", "10#0", "12#0", "13#0"}, nil},
 		{"kube-apiserver_docker.log", LayoutLines, ShapeDocker, []string{"5#0", "6#0", "7#0", "11#0", "13#0", "14#0"},
