@@ -1958,7 +1958,7 @@ func TestJoinedLinesInTheSummary(t *testing.T) {
 func TestContainerLogsInTheSummary(t *testing.T) {
 	for name, want := range map[string]string{
 		"kube-apiserver_cri.log":    "kube-apiserver_cri.log: raw-audit 12 (CRI container log); 2 skipped (2 container output that is not JSON)\n",
-		"kube-apiserver_docker.log": "kube-apiserver_docker.log: docker-json-file 12; 2 skipped (2 container output that is not JSON)\n",
+		"kube-apiserver_docker.log": "kube-apiserver_docker.log: docker-json-file 12 (Docker container log); 3 skipped (3 container output that is not JSON)\n",
 	} {
 		out, _, code := run(t, nil, "scan", "--guide", "none", "../testdata/wrapped/"+name)
 		if code != ExitFindings || !strings.Contains(out, want) || strings.Count(out, "\n  finding   ") != 4 {

@@ -765,6 +765,8 @@ func describeInput(in InputSummary) string {
 		out += " (CSV export)"
 	case "cri":
 		out += " (CRI container log)"
+	case "docker":
+		out += " (Docker container log)"
 	}
 	if wrappers := in.Envelopes - in.Joined; wrappers > 0 {
 		out += fmt.Sprintf(" in %s", plural64(wrappers, "envelope"))

@@ -14,10 +14,10 @@ import (
 // stderr. Two formats are read: CRI's (containerd, CRI-O), a prefix on
 // each line, and Docker's json-file, a JSON object per line (shape
 // docker-json-file). Both split a line longer than 16 KiB into pieces.
-// In an input that starts as a CRI log (LayoutCRI, criSplitter) the pieces
-// are joined again; elsewhere, and in Docker's format, they are not: the
-// first is malformed, naming its request, and the rest is output that is
-// not JSON.
+// In an input that starts as a container log (LayoutCRI, LayoutDocker,
+// containerSplitter) the pieces are joined again; elsewhere they are not:
+// the first is malformed, naming its request, and the rest is output that
+// is not JSON.
 
 // The CRI container log format is what containerd and CRI-O write to
 // /var/log/pods/*/*/N.log (and /var/log/containers/*.log) for everything
@@ -378,7 +378,7 @@ func shippedEvent(v []byte) bool {
 
 // dockerSplit is why the first piece of a line Docker split is not
 // evaluated.
-const dockerSplit = "a line Docker split (longer than 16 KiB; its log value does not end in a newline): k8sexec does not join the pieces, so this event is not evaluated"
+const dockerSplit = "a line Docker split (longer than 16 KiB; its log value does not end in a newline), in an input that does not start as a Docker log, where k8sexec does not join the pieces: not evaluated"
 
 // dockerKeys are the members of a line of Docker's json-file log.
 var dockerKeys = map[string]bool{"log": true, "stream": true, "time": true, "attrs": true}
@@ -403,31 +403,106 @@ var dockerPrefix, dockerStream = []byte(`{"log":"`), []byte(`","stream":"`)
 // holds no event the prefilter may rule out unparsed: text, which is
 // skipped and counted, or a piece of a line Docker split, whose first
 // piece holds the start of an event with literals perhaps in the others
-// and must be reported (dockerLine). Docker writes log first, then stream
-// and time, and a quote inside log is escaped, so `","stream":"` occurs
-// once, near the end of the line, where log ends; the last character of
-// log is a newline when the line is whole.
+// and must be reported (dockerLine).
 func dockerForced(line []byte) bool {
+	end, ok := dockerLogEnd(line)
+	return ok && (line[len(dockerPrefix)] != '{' || !dockerNewline(line, end))
+}
+
+// dockerPartial reports whether a line, trimmed, may be a piece of a line
+// Docker split: its log does not end in a newline. It is exact for a line
+// as Docker writes it (dockerOutput): a quote inside a string is escaped,
+// so `","stream":"` occurs only where a string ends before a member named
+// stream, which is once, after log.
+func dockerPartial(line []byte) bool {
+	end, ok := dockerLogEnd(line)
+	return ok && !dockerNewline(line, end)
+}
+
+// dockerLogEnd returns where the log value of a line of Docker's
+// json-file log ends, at its closing quote. Docker writes log first, then
+// stream and time, and a quote inside log is escaped, so `","stream":"`
+// occurs once, near the end of the line, where log ends.
+func dockerLogEnd(line []byte) (int, bool) {
 	if !bytes.HasPrefix(line, dockerPrefix) {
-		return false
+		return 0, false
 	}
 	end := bytes.LastIndex(line, dockerStream)
-	if end < 0 {
-		return false
-	}
-	if line[len(dockerPrefix)] != '{' {
-		return true
-	}
-	// An escaped newline: \n after an even number of backslashes.
+	return end, end >= 0
+}
+
+// dockerNewline reports whether the log value ending at end ends in an
+// escaped newline: \n after an even number of backslashes.
+func dockerNewline(line []byte, end int) bool {
 	i := end - 1
 	if i < len(dockerPrefix) || line[i] != 'n' {
-		return true
+		return false
 	}
 	n := 0
 	for j := i - 1; j >= len(dockerPrefix) && line[j] == '\\'; j-- {
 		n++
 	}
-	return n%2 == 0
+	return n%2 == 1
+}
+
+// dockerOutput reads a line, trimmed, of Docker's json-file log, as Docker
+// writes it (log, then stream, then perhaps attrs and time, each once): the line of
+// output in log, decoded, which is partial when it does not end in a
+// newline (a piece of a line Docker split), and its stream. ok is false
+// for a line in another form.
+func dockerOutput(line []byte) (criOutput, bool) {
+	if !bytes.HasPrefix(line, dockerPrefix) || !checkJSON(line).valid {
+		return criOutput{}, false
+	}
+	members := rootOf(line)
+	if !dockerOnly(members) || len(members) < 2 || members[1].key != "stream" || repeatedKey(members) {
+		return criOutput{}, false
+	}
+	var log, stream gjson.Result
+	for _, m := range members {
+		switch m.key {
+		case "log":
+			log = gjson.ParseBytes(line[m.start:m.end])
+		case "stream":
+			stream = gjson.ParseBytes(line[m.start:m.end])
+		}
+	}
+	if log.Type != gjson.String || stream.Str != "stdout" && stream.Str != "stderr" {
+		return criOutput{}, false
+	}
+	return criOutput{content: []byte(log.Str), partial: !strings.HasSuffix(log.Str, "\n"), stderr: stream.Str == "stderr"}, true
+}
+
+// repeatedKey reports whether a name occurs twice among an object's
+// members.
+func repeatedKey(members []rootMember) bool {
+	for i, m := range members {
+		for _, o := range members[:i] {
+			if o.key == m.key {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// isDocker reports whether a line, trimmed, is one of Docker's json-file
+// log.
+func isDocker(line []byte) bool {
+	_, ok := dockerOutput(line)
+	return ok
+}
+
+// dockerJoined is the line of Docker's json-file log that holds a line of
+// output whole, on a stream, as Docker writes a line shorter than its
+// limit.
+func dockerJoined(output []byte, stderr bool) []byte {
+	stream := "stdout"
+	if stderr {
+		stream = "stderr"
+	}
+	line := append([]byte(`{"log":`), quoteJSON(string(output))...)
+	return append(line, `,"stream":"`+stream+`"}`...)
 }
 
 // dockerLine reads the output in a line of Docker's json-file log, whose

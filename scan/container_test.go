@@ -44,10 +44,12 @@ func TestCRILine(t *testing.T) {
 }
 
 // TestDockerJSONFile: a line of Docker's json-file log holds a line of
-// output: an event is read with its shape, text is skipped, and a piece of
-// a line Docker split is malformed with its request named. An object with
-// other members, or another stream, is not such a line: it is a log
-// shipper's record (shippedMember), whose event is read all the same.
+// output: an event is read with its shape, text is skipped. In an input
+// that starts as a Docker log the pieces of a line Docker split are
+// joined, read at the first piece's line; elsewhere the first piece is
+// malformed with its request named. An object with other members, or
+// another stream, is not such a line: it is a log shipper's record
+// (shippedMember), whose event is read all the same.
 func TestDockerJSONFile(t *testing.T) {
 	rs := builtinRules(t)
 	docker := func(output, stream string) string {
@@ -67,26 +69,102 @@ func TestDockerJSONFile(t *testing.T) {
 		strings.Replace(docker(execLine+"\n", "stdout"), `{"log"`, `{"host":"n1","log"`, 1),
 		docker(execLine+"\n", "stdin"),
 	)
-	for _, noPrefilter := range []bool{false, true} {
-		for _, chunk := range []int{0, 64} {
-			res := scanString(t, input, Options{Rules: rs, NoPrefilter: noPrefilter, ChunkSize: chunk})
-			checkInvariants(t, res)
-			where := fmt.Sprintf("noPrefilter=%v chunk=%d", noPrefilter, chunk)
-			st := res.Inputs[0]
-			if got, want := hits(res, rs, 0), []string{"1:R1", "5:R2", "6:R1", "7:R1", "8:R1"}; !slices.Equal(got, want) {
-				t.Errorf("%s: matches %v, want %v", where, got, want)
-			}
-			if st.Skipped != 2 || st.SkipReasons[skipOutputText] != 2 {
-				t.Errorf("%s: skipped %d %v, want 2 container output", where, st.Skipped, st.SkipReasons)
-			}
-			if st.Shapes[ShapeDocker] != 2 || st.Shapes[ShapeECS] != 1 || st.Shapes[ShapeShipped] != 2 {
-				t.Errorf("%s: shapes %v, want docker-json-file 2, ecs 1 (a process event), shipped-audit 2 (other members, another stream)", where, st.Shapes)
-			}
-			if len(res.Problems) != 1 || res.Problems[0].Line != 3 || !strings.HasPrefix(res.Problems[0].Reason, dockerSplit+"; auditID ") ||
-				res.Problems[0].Cut == nil {
-				t.Errorf("%s: problems %+v, want line 3 split by Docker, naming its request", where, res.Problems)
+	for _, startsDocker := range []bool{true, false} {
+		in, first := input, 1
+		if !startsDocker {
+			in, first = lines(noiseLine)+input, 2
+		}
+		at := func(line int) string { return fmt.Sprint(line + first - 1) }
+		for _, noPrefilter := range []bool{false, true} {
+			for _, chunk := range []int{0, 64} {
+				res := scanString(t, in, Options{Rules: rs, NoPrefilter: noPrefilter, ChunkSize: chunk})
+				checkInvariants(t, res)
+				where := fmt.Sprintf("startsDocker=%v noPrefilter=%v chunk=%d", startsDocker, noPrefilter, chunk)
+				st := res.Inputs[0]
+				want := []string{at(1) + ":R1", at(5) + ":R2", at(6) + ":R1", at(7) + ":R1", at(8) + ":R1"}
+				wantLayout, wantDocker, wantSkipped := LayoutLines, int64(2), int64(2)
+				if startsDocker {
+					want = slices.Insert(want, 1, at(3)+":R1")
+					wantLayout, wantDocker, wantSkipped = LayoutDocker, 3, 1
+				}
+				if got := hits(res, rs, 0); !slices.Equal(got, want) {
+					t.Errorf("%s: matches %v, want %v", where, got, want)
+				}
+				if st.Layout != wantLayout || st.Lines != int64(7+first) {
+					t.Errorf("%s: layout %s, %d lines; want %s, %d", where, st.Layout, st.Lines, wantLayout, 7+first)
+				}
+				if st.Skipped != wantSkipped || st.SkipReasons[skipOutputText] != wantSkipped {
+					t.Errorf("%s: skipped %d %v, want %d container output", where, st.Skipped, st.SkipReasons, wantSkipped)
+				}
+				if st.Shapes[ShapeDocker] != wantDocker || st.Shapes[ShapeECS] != 1 || st.Shapes[ShapeShipped] != 2 {
+					t.Errorf("%s: shapes %v, want docker-json-file %d, ecs 1 (a process event), shipped-audit 2 (other members, another stream)", where, st.Shapes, wantDocker)
+				}
+				switch {
+				case startsDocker && len(res.Problems) != 0:
+					t.Errorf("%s: problems %+v, want none", where, res.Problems)
+				case !startsDocker && (len(res.Problems) != 1 || res.Problems[0].Line != 4 || !strings.HasPrefix(res.Problems[0].Reason, dockerSplit+"; auditID ") ||
+					res.Problems[0].Cut == nil):
+					t.Errorf("%s: problems %+v, want line 4 split by Docker, naming its request", where, res.Problems)
+				}
 			}
 		}
+	}
+}
+
+// TestDockerJoin: in a Docker log the pieces of a split line are joined
+// exactly, per stream, with the other stream's lines between them; a
+// split line that never ends, or whose next piece is overdue, is
+// malformed, naming its request; joined output over the limit is
+// overlong.
+func TestDockerJoin(t *testing.T) {
+	rs := builtinRules(t)
+	docker := func(output, stream string) string {
+		b, err := json.Marshal(output)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return `{"log":` + string(b) + `,"stream":"` + stream + `","time":"2026-11-20T09:41:07.160199123Z"}`
+	}
+	// A piece may end inside an escape of the line it is cut from (\u0026
+	// as Docker writes &), and in a space.
+	amp := strings.Index(execLine, `\u0026`) + 3
+	input := lines(
+		docker(execLine[:amp], "stdout"),                                             // 1
+		docker("I1120 09:41:07.1 1 x.go:1] text\n", "stderr"),                        // 2
+		docker(execLine[amp:amp+50], "stdout"),                                       // 3
+		docker(strings.Replace(execLine, "7c0bd8a4", "e11e0000", 1)[:200], "stderr"), // 4
+		docker(execLine[amp+50:]+"\n", "stdout"),                                     // 5
+		docker(procLine+"\n", "stdout"),                                              // 6
+	)
+	for _, workers := range []int{1, 3} {
+		for _, chunk := range []int{0, 1, 700} {
+			res := scanString(t, input, Options{Rules: rs, Workers: workers, ChunkSize: chunk})
+			checkInvariants(t, res)
+			where := fmt.Sprintf("workers=%d chunk=%d", workers, chunk)
+			st := res.Inputs[0]
+			if st.Layout != LayoutDocker || st.Lines != 6 || st.Events != 2 || st.Skipped != 1 || st.Malformed != 1 {
+				t.Errorf("%s: %+v", where, st)
+			}
+			if got := hits(res, rs, 0); !slices.Equal(got, []string{"1:R1", "6:R2"}) {
+				t.Errorf("%s: matches %v", where, got)
+			}
+			if len(res.Problems) != 1 || res.Problems[0].Line != 4 || !strings.HasPrefix(res.Problems[0].Reason, dockerUnended+"; auditID e11e0000") {
+				t.Errorf("%s: problems %+v, want line 4 never ended, naming its request", where, res.Problems)
+			}
+		}
+	}
+	// Its next piece more than the limit after it, the first is given up
+	// and the rest is output that is not JSON; a line joined past the
+	// limit is overlong.
+	far := lines(docker(execLine[:200], "stdout"), docker(strings.Repeat("x", 3000)+"\n", "stderr"), docker(execLine[200:]+"\n", "stdout"))
+	res := scanString(t, far, Options{Rules: rs, MaxLineSize: 2000})
+	if st := res.Inputs[0]; st.Malformed != 1 || st.Overlong != 1 || st.Skipped != 1 || len(res.Problems) != 2 || res.Problems[0].Line != 1 || !strings.HasPrefix(res.Problems[0].Reason, dockerUnended) {
+		t.Errorf("overdue piece: %+v, problems %+v", st, res.Problems)
+	}
+	long := lines(docker(execLine[:700], "stdout"), docker(execLine[700:]+"\n", "stdout"))
+	res = scanString(t, long, Options{Rules: rs, MaxLineSize: len(execLine) - 10})
+	if st := res.Inputs[0]; st.Overlong != 1 || st.Events != 0 || st.Malformed != 0 {
+		t.Errorf("joined past the limit: %+v", st)
 	}
 }
 

@@ -211,7 +211,7 @@ type InputStats struct {
 	// Encoding is EncodingUTF16LE or EncodingUTF16BE for text k8sexec
 	// decoded (offsets are then of the UTF-8 text), else "".
 	Encoding  string
-	Layout    string // LayoutLines, LayoutJSON, LayoutCSV or LayoutCRI
+	Layout    string // LayoutLines, LayoutJSON, LayoutCSV, LayoutCRI or LayoutDocker
 	RawBytes  int64  // bytes read from the file (compressed size)
 	Bytes     int64  // decompressed bytes
 	Lines     int64
@@ -324,7 +324,7 @@ type chunk struct {
 	recs  []recInfo
 	lines int64
 	// lineRecs marks records that are lines of a container's output
-	// (criSplitter): read by the rules of the lines layout, not as JSON
+	// (containerSplitter): read by the rules of the lines layout, not as JSON
 	// values (lineLike).
 	lineRecs bool
 	// overlong marks a single line (or record) longer than MaxLineSize
@@ -1057,6 +1057,9 @@ func readInput(ctx context.Context, i int, in Input, opts Options, plan *plan, p
 		end.rawBytes = s.raw.n()
 	case end.layout == LayoutCRI:
 		ok = readRecordChunks(ctx, in.Name, i, s, newCRISplitter(s), opts, pool, send, end)
+		end.rawBytes = s.raw.n()
+	case end.layout == LayoutDocker:
+		ok = readRecordChunks(ctx, in.Name, i, s, newDockerSplitter(s), opts, pool, send, end)
 		end.rawBytes = s.raw.n()
 	default:
 		ok = readChunks(ctx, in.Name, i, s, opts, pool, send, end)

@@ -49,6 +49,8 @@ func referenceScan(data []byte, rs []*rules.Rule, sels []rules.Matcher, maxLine 
 		return referenceRecords(newCSVSplitter(bytes.NewReader(data)), rs, sels, maxLine)
 	case LayoutCRI:
 		return referenceCRI(data, rs, sels, maxLine)
+	case LayoutDocker:
+		return referenceDocker(data, rs, sels, maxLine)
 	}
 	var out refResult
 	refLines(data, func(content []byte, lineStart int64) {
@@ -167,6 +169,109 @@ func referenceCRI(data []byte, rs []*rules.Rule, sels []rules.Matcher, maxLine i
 	// out.
 	slices.SortStableFunc(out.matches, func(a, b refMatch) int { return cmp.Compare(a.line, b.line) })
 	return out
+}
+
+// referenceDocker reads a container log in Docker's json-file format: each
+// line as a line is read, but for the pieces of a line Docker split (a log
+// that does not end in a newline, up to one that does on the same stream),
+// which are joined and read at the first piece's line as the line Docker
+// would have written, unless the next piece starts more than maxLine bytes
+// after the first or the input ends first. A line, or the joined line,
+// longer than maxLine is overlong, and so is a split line given up with
+// more than maxLine bytes of output.
+func referenceDocker(data []byte, rs []*rules.Rule, sels []rules.Matcher, maxLine int) refResult {
+	type split struct {
+		output       []byte
+		line, offset int64
+	}
+	var out refResult
+	open := map[string]*split{}
+	joined := func(sp *split, stream string) {
+		log, err := json.Marshal(string(sp.output))
+		if err != nil {
+			panic(err)
+		}
+		rec := append(append([]byte(`{"log":`), log...), `,"stream":"`+stream+`"}`...)
+		if len(sp.output) > maxLine || len(rec) > maxLine {
+			out.overlong++
+			return
+		}
+		out.matches = append(out.matches, refEvaluate(rec, sp.line, sp.offset, nil, rs, sels, false)...)
+	}
+	abandon := func(stream string) {
+		if sp := open[stream]; sp != nil && len(sp.output) > maxLine {
+			out.overlong++
+		}
+		delete(open, stream) // not joined: broken
+	}
+	refLines(data, func(content []byte, lineStart int64) {
+		out.lines++
+		for _, stream := range []string{"stdout", "stderr"} {
+			if sp := open[stream]; sp != nil && lineStart-sp.offset > int64(maxLine) {
+				abandon(stream)
+			}
+		}
+		if len(content) > maxLine {
+			out.overlong++
+			return
+		}
+		log, stream, ok := refDockerLine(refTrim(content))
+		partial := !strings.HasSuffix(log, "\n")
+		switch sp := open[stream]; {
+		case ok && sp != nil:
+			sp.output = append(sp.output, log...)
+			if !partial {
+				delete(open, stream)
+				joined(sp, stream)
+			}
+		case ok && partial:
+			open[stream] = &split{output: []byte(log), line: out.lines, offset: lineStart}
+		default:
+			out.matches = append(out.matches, refEvaluate(content, out.lines, lineStart, nil, rs, sels, false)...)
+		}
+	})
+	abandon("stdout")
+	abandon("stderr")
+	slices.SortStableFunc(out.matches, func(a, b refMatch) int { return cmp.Compare(a.line, b.line) })
+	return out
+}
+
+// refDockerLine reads a line of Docker's json-file log as Docker writes it:
+// an object whose first member is log, a string, and second stream,
+// stdout or stderr, with no members but those, attrs and time, none
+// twice.
+func refDockerLine(line []byte) (log, stream string, ok bool) {
+	if !bytes.HasPrefix(line, []byte(`{"log":"`)) || !json.Valid(line) {
+		return "", "", false
+	}
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.Token() // {
+	var keys []string
+	for dec.More() {
+		k, _ := dec.Token()
+		keys = append(keys, k.(string))
+		var v json.RawMessage
+		if dec.Decode(&v) != nil {
+			return "", "", false
+		}
+	}
+	if len(keys) < 2 || keys[1] != "stream" {
+		return "", "", false
+	}
+	seen := map[string]bool{}
+	for _, k := range keys {
+		if k != "log" && k != "stream" && k != "time" && k != "attrs" || seen[k] {
+			return "", "", false
+		}
+		seen[k] = true
+	}
+	var doc map[string]any
+	if json.Unmarshal(line, &doc) != nil {
+		return "", "", false
+	}
+	log, okLog := doc["log"].(string)
+	stream, _ = doc["stream"].(string)
+	return log, stream, okLog && (stream == "stdout" || stream == "stderr")
 }
 
 // referenceRecords reads whole-file JSON one value after the other, or a
@@ -460,6 +565,10 @@ func FuzzScanMatchesReference(f *testing.F) {
 			`{"log":"I1120 log\n","stream":"stderr","time":"2026-11-20T09:41:07.1Z"}`,
 			`{"log":"`+strings.ReplaceAll(execLine[:200], `"`, `\"`)+`","stream":"stdout","time":"2026-11-20T09:41:07.1Z"}`,
 			`{"log":"`+strings.ReplaceAll(procLine, `"`, `\"`)+`\n","stream":"stdout","time":"2026-11-20T09:41:07.1Z"}`),
+		lines(`{"log":"`+strings.ReplaceAll(execLine[:150], `"`, `\"`)+`","stream":"stdout","time":"t"}`,
+			`{"log":"I1120 log\n","stream":"stderr","time":"t"}`, `{"log":"`+strings.ReplaceAll(wsExecLine[:99], `"`, `\"`)+`","stream":"stderr"}`,
+			`{"log":"`+strings.ReplaceAll(execLine[150:], `"`, `\"`)+`\n","stream":"stdout","time":"t"}`, `{"stream":"stdout","log":"x"}`,
+			`{"log":"`+strings.ReplaceAll(procLine, `"`, `\"`)+`\u000a","stream":"stdout","attrs":{}}`, `{"log":"{","stream":"stdout","log":"y\n"}`),
 		"\"'@timestamp\",event.dataset,kubernetes.audit.verb,kubernetes.audit.objectRef.subresource\n1,kubernetes.audit_logs,create,exec\n\"2\",\"x\ny\",create,exec\n",
 		"",
 	} {

@@ -37,6 +37,8 @@ func sniffLayout(head []byte) string {
 		return LayoutJSON
 	case line[0] >= '0' && line[0] <= '9' && isCRI(line):
 		return LayoutCRI
+	case line[0] == '{' && isDocker(line):
+		return LayoutDocker
 	case line[0] != '{':
 		if _, _, ok := csvHeader(line); ok {
 			return LayoutCSV
@@ -139,7 +141,7 @@ type record struct {
 	// newlines are the positions in data of the newlines that were made
 	// spaces, so an event inside the record can be placed on its line.
 	newlines []int32
-	// skip, when set, says why the record is no event (criSplitter);
+	// skip, when set, says why the record is no event (containerSplitter);
 	// cut is the request a broken record was a stage of, if it says.
 	skip string
 	cut  *CutRequest
@@ -659,7 +661,7 @@ func (r errorReader) Read([]byte) (int, error) { return 0, r.err }
 
 // recordSource cuts an input into records: the values of whole-file JSON
 // (jsonSplitter), the rows of a CSV export (csvSplitter), the lines of
-// output in a container log (criSplitter).
+// output in a container log (containerSplitter).
 type recordSource interface {
 	// next returns the next record, appending its bytes to dst[:0], which
 	// it may grow up to limit bytes. ok is false at the end of the input.
@@ -676,7 +678,7 @@ func readRecordChunks(ctx context.Context, name string, input int, s *stream, sp
 	var scratch []byte
 	var cur *chunk
 	var linesSent, spanStart int64
-	_, lineRecs := sp.(*criSplitter)
+	_, lineRecs := sp.(*containerSplitter)
 	startChunk := func() {
 		bufp := pool.Get().(*[]byte)
 		cur = &chunk{input: input, buf: bufp, data: (*bufp)[:0], lineRecs: lineRecs}

@@ -34,6 +34,13 @@ func TestSniffLayout(t *testing.T) {
 		{"name,age\n", LayoutLines},                           // no log field
 		{"@timestamp only\n", LayoutLines},                    // a blank in a name
 		{"2026-11-20 kube-apiserver started\n", LayoutLines},
+		// Container logs.
+		{"2026-11-20T09:41:07.160199123Z stdout F {}\n", LayoutCRI},
+		{"\n" + `{"log":"x\n","stream":"stderr","time":"2026-11-20T09:41:07.1Z"}` + "\r\n", LayoutDocker},
+		{`{"log":"{\"kind\":\"Ev`, LayoutLines},                                   // cut short
+		{`{"log":"x\n","time":"t","stream":"stdout"}` + "\n", LayoutLines},        // not Docker's order
+		{`{"log":"x\n","stream":"stdout","host":"n1"}` + "\n", LayoutLines},       // a shipper's record
+		{`{"log":"x\n","stream":"stdout","stream":"stdout"}` + "\n", LayoutLines}, // a key twice
 	}
 	for _, tc := range tests {
 		if got := sniffLayout([]byte(tc.head)); got != tc.want {

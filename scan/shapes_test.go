@@ -64,8 +64,8 @@ func TestWrappedShapes(t *testing.T) {
 		{"filebeat.ndjson", LayoutLines, ShapeShipped, []string{"4#0", "5#0", "6#0", "9#0", "11#0", "12#0"}, nil},
 		{"splunk_export.ndjson", LayoutLines, ShapeShipped, []string{"4#0", "5#0", "6#0", "9#0", "11#0", "12#0"}, nil},
 		{"splunk_export.csv", LayoutCSV, ShapeShipped, []string{"5#0", "6#0", "7#0", "10#0", "12#0", "13#0"}, nil},
-		{"kube-apiserver_docker.log", LayoutLines, ShapeDocker, []string{"5#0", "6#0", "7#0", "11#0", "13#0", "14#0"},
-			map[string]int64{skipOutputText: 2}},
+		{"kube-apiserver_docker.log", LayoutDocker, ShapeDocker, []string{"5#0", "9#0", "10#0", "14#0", "16#0", "17#0"},
+			map[string]int64{skipOutputText: 3}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
