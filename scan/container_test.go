@@ -52,13 +52,7 @@ func TestCRILine(t *testing.T) {
 // (shippedMember), whose event is read all the same.
 func TestDockerJSONFile(t *testing.T) {
 	rs := builtinRules(t)
-	docker := func(output, stream string) string {
-		b, err := json.Marshal(output)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return `{"log":` + string(b) + `,"stream":"` + stream + `","time":"2026-11-20T09:41:07.160199123Z"}`
-	}
+	docker := func(output, stream string) string { return dockerTestLine(t, output, stream) }
 	input := lines(
 		docker(execLine+"\n", "stdout"),
 		docker("I1120 09:41:07.161998       1 handler.go:286] Adding GroupVersion apps v1\n", "stderr"),
@@ -118,13 +112,7 @@ func TestDockerJSONFile(t *testing.T) {
 // overlong.
 func TestDockerJoin(t *testing.T) {
 	rs := builtinRules(t)
-	docker := func(output, stream string) string {
-		b, err := json.Marshal(output)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return `{"log":` + string(b) + `,"stream":"` + stream + `","time":"2026-11-20T09:41:07.160199123Z"}`
-	}
+	docker := func(output, stream string) string { return dockerTestLine(t, output, stream) }
 	// A piece may end inside an escape of the line it is cut from (\u0026
 	// as Docker writes &), and in a space.
 	amp := strings.Index(execLine, `\u0026`) + 3
@@ -415,4 +403,15 @@ func TestHasAuditGroup(t *testing.T) {
 			t.Errorf("hasAuditGroup(%q) = %v, want %v", s, got, want)
 		}
 	}
+}
+
+// dockerTestLine is a line of Docker's json-file log holding output on a
+// stream.
+func dockerTestLine(t *testing.T, output, stream string) string {
+	t.Helper()
+	b, err := json.Marshal(output)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return `{"log":` + string(b) + `,"stream":"` + stream + `","time":"2026-11-20T09:41:07.160199123Z"}`
 }
