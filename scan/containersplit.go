@@ -130,11 +130,12 @@ func (s *containerSplitter) direct(dst, line []byte, start int64, over bool) (re
 	if s.docker {
 		// The common line, whole, is read as it stands; a piece is
 		// found without decoding the line.
-		if dockerPartial(trimLine(line)) {
+		t := trimLine(line)
+		if dockerPartial(t) {
 			return rec, false, false
 		}
 		rec.data = append(dst[:0], line...)
-		return rec, true, len(trimLine(line)) > 0
+		return rec, true, len(t) > 0
 	}
 	out, ok := criLine(s.unmarked(line))
 	switch {
